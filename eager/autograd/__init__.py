@@ -1,0 +1,23 @@
+"""Define-by-run autograd: nodes recorded by dispatch, rules per op, the backward engine."""
+from eager.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
+           "backward", "gradcheck"]
+
+
+def __getattr__(name):
+    # The engine and gradcheck import eager ops, which import dispatch, which imports this
+    # package: load them on first use.
+    if name in ("grad", "backward"):
+        from eager.autograd import engine
+
+        return getattr(engine, name)
+    if name == "gradcheck":
+        from eager.autograd.gradcheck import gradcheck
+
+        return gradcheck
+    if name == "to_dot":
+        from eager.autograd.picture import to_dot
+
+        return to_dot
+    raise AttributeError(f"module 'eager.autograd' has no attribute {name!r}")

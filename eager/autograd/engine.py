@@ -1,0 +1,155 @@
+"""Reverse-mode engine: walk recorded nodes in reverse topological order, apply rules.
+
+The walk is iterative (no recursion), so a chain of 10,000 ops backpropagates fine.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from eager.autograd import grad_mode
+from eager.autograd.rules import RULES
+from kernels.errors import AutogradError
+
+
+def _topological_order(roots, outputs_alive: dict):
+    """Nodes reachable from `roots`, each after every node that consumes its output.
+
+    Fills outputs_alive with a strong reference to each node's output: releasing a
+    consumer drops its inputs, and the producer's rule may still need its output.
+    """
+    order, visited = [], set()
+    stack = [(node, False) for node in roots if node is not None]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        if node.inputs is None:
+            continue
+        for x in node.inputs:
+            child = getattr(x, "_node", None)
+            if child is not None:
+                outputs_alive[id(child)] = x
+            if child is not None and id(child) not in visited:
+                stack.append((child, False))
+    order.reverse()
+    return order
+
+
+def _root_gradients(outputs, grad_outputs):
+    from eager.creation import ones_like
+
+    grads = []
+    for i, out in enumerate(outputs):
+        if not out._requires_grad:
+            raise AutogradError(f"backward: element {i} of the outputs does not require grad "
+                                "and has no grad_fn; call requires_grad_() on an input first")
+        g = None if grad_outputs is None else grad_outputs[i]
+        if g is None:
+            if out.size != 1:
+                raise AutogradError(f"backward: grad can be implicitly created only for scalar "
+                                    f"outputs, got shape {out.shape}; pass gradient=")
+            g = ones_like(out)
+        elif g.shape != out.shape:
+            raise AutogradError(f"backward: gradient of shape {g.shape} does not match the "
+                                f"output shape {out.shape}")
+        grads.append(g)
+    return grads
+
+
+def run(outputs: Sequence, grad_outputs, *, retain_graph: bool, create_graph: bool,
+        inputs: Sequence | None = None):
+    """Propagate gradients from outputs. With `inputs`, return their gradients instead of
+    accumulating into `.grad` of leaves."""
+    root_grads = _root_gradients(outputs, grad_outputs)
+    node_grads: dict[int, object] = {}
+    wanted = None if inputs is None else {id(x): i for i, x in enumerate(inputs)}
+    collected: list = [None] * (0 if inputs is None else len(inputs))
+    handed_out: set[int] = set()
+
+    def deliver(x, g):
+        if wanted is not None and id(x) in wanted:
+            i = wanted[id(x)]
+            collected[i] = g if collected[i] is None else collected[i] + g
+            if x._node is None:
+                return
+        if x._node is not None:
+            key = id(x._node)
+            node_grads[key] = g if key not in node_grads else node_grads[key] + g
+        elif wanted is None:
+            accumulate_leaf(x, g, handed_out, create_graph)
+
+    with grad_mode.set_grad_enabled(create_graph):
+        for out, g in zip(outputs, root_grads):
+            deliver(out, g)
+        outputs_alive: dict = {}
+        for node in _topological_order([out._node for out in outputs], outputs_alive):
+            g = node_grads.pop(id(node), None)
+            if g is None:
+                if not retain_graph:
+                    node.release()
+                continue
+            node.check_versions()
+            input_grads = RULES[node.op.name](node, g)
+            for x, gx in zip(node.inputs, input_grads):
+                if gx is not None and getattr(x, "_requires_grad", False):
+                    deliver(x, gx)
+            if not retain_graph:
+                node.release()
+            outputs_alive.pop(id(node), None)
+    return collected
+
+
+def accumulate_leaf(leaf, g, handed_out: set, create_graph: bool) -> None:
+    """leaf.grad += g, copying g when it is a view or already given to another leaf."""
+    if not create_graph:
+        g = g.detach() if g._node is not None else g
+    if leaf._grad is None:
+        if g._base is not None or id(g) in handed_out:
+            g = g.clone()
+        handed_out.add(id(g))
+        leaf.grad = g
+    else:
+        leaf.grad = leaf._grad + g
+
+
+def backward(outputs, grad_outputs=None, *, retain_graph: bool = False,
+             create_graph: bool = False) -> None:
+    """Accumulate gradients of `outputs` into the `.grad` of every leaf that requires grad."""
+    run(outputs, grad_outputs, retain_graph=retain_graph or create_graph,
+        create_graph=create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False):
+    """Gradients of `outputs` with respect to `inputs`, returned as a tuple (PyTorch's
+    `torch.autograd.grad`). With create_graph=True the result is differentiable again.
+
+    >>> import eager
+    >>> x = eager.tensor(2.0, requires_grad=True)
+    >>> (dx,) = eager.grad(x ** 3, x, create_graph=True)
+    >>> dx.item(), eager.grad(dx, x)[0].item()
+    (12.0, 12.0)
+    """
+    single_out = not isinstance(outputs, (list, tuple))
+    outputs = [outputs] if single_out else list(outputs)
+    inputs = [inputs] if not isinstance(inputs, (list, tuple)) else list(inputs)
+    if grad_outputs is not None and not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    for i, x in enumerate(inputs):
+        if not x._requires_grad:
+            raise AutogradError(f"grad: input {i} of shape {x.shape} does not require grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    result = run(outputs, grad_outputs, retain_graph=retain, create_graph=create_graph,
+                 inputs=inputs)
+    for i, g in enumerate(result):
+        if g is None and not allow_unused:
+            raise AutogradError(f"grad: input {i} of shape {inputs[i].shape} was not used to "
+                                "compute the outputs; pass allow_unused=True to get None")
+    if not create_graph:
+        result = [None if g is None else g.detach() for g in result]
+    return tuple(result)

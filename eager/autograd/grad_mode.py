@@ -1,0 +1,61 @@
+"""Whether operations record autograd history: `no_grad`, `enable_grad`, `set_grad_enabled`."""
+from __future__ import annotations
+
+import functools
+
+_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True when new operations record history for backward."""
+    return _enabled
+
+
+class set_grad_enabled:
+    """Context manager (and decorator) that sets grad mode, restoring it on exit.
+
+    >>> with set_grad_enabled(False):
+    ...     is_grad_enabled()
+    False
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self.previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        global _enabled
+        self.previous.append(_enabled)
+        _enabled = self.mode
+
+    def __exit__(self, *exc) -> None:
+        global _enabled
+        _enabled = self.previous.pop()
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)(self.mode) if type(self) is set_grad_enabled else type(self)():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Disable gradient recording inside the block (parameter updates, evaluation).
+
+    >>> import eager
+    >>> w = eager.tensor([1.0], requires_grad=True)
+    >>> with eager.no_grad():
+    ...     (w * 2).requires_grad
+    False
+    """
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Re-enable gradient recording inside a `no_grad` block."""
+
+    def __init__(self) -> None:
+        super().__init__(True)

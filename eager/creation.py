@@ -1,0 +1,181 @@
+"""Creating tensors: tensor, asarray, zeros, ones, full, empty, *_like, arange, linspace, eye.
+
+>>> import eager
+>>> eager.tensor([[1., 2.], [3., 4.]]).shape
+(2, 2)
+>>> eager.arange(3).tolist(), eager.zeros(2, 3).shape
+([0, 1, 2], (2, 3))
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from eager.device import check_device, get_default_device
+from eager.dispatch import apply, get_hook
+from eager.tensor import Tensor, wrap
+from kernels import OPS, array_namespace_for, default_float, default_int, to_dtype
+from kernels.backend import device_of_array
+from kernels.errors import DTypeError
+
+
+def _device(device) -> str:
+    return get_default_device() if device is None else check_device(device)
+
+
+def _infer_dtype(data: Any, dtype) -> np.dtype | None:
+    if dtype is not None:
+        return to_dtype(dtype)
+    if isinstance(data, (np.ndarray, np.generic)) or hasattr(data, "__cuda_array_interface__"):
+        return None
+    flat = np.asarray(data)
+    if flat.dtype.kind == "f":
+        return default_float
+    if flat.dtype.kind in "iu":
+        return default_int
+    if flat.dtype.kind == "b":
+        return None
+    raise DTypeError(f"tensor: cannot make a tensor from data of type {flat.dtype} "
+                     f"({type(data).__name__})")
+
+
+def from_array(array, device: str) -> Tensor:
+    """Wrap a backend array as a new constant tensor and tell the tracer about it."""
+    out = wrap(array, device)
+    hook = get_hook()
+    if hook is not None:
+        hook.constant(out)
+    return out
+
+
+def tensor(data: Any, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of data (nested lists, numbers, numpy arrays, Tensors).
+
+    Floats default to float32 and integers to int64, as in PyTorch.
+    """
+    if isinstance(data, Tensor):
+        data = data.detach()
+        out = data.to(device or data.device).astype(to_dtype(dtype) if dtype else data.dtype,
+                                                    copy=True)
+        return out.requires_grad_() if requires_grad else out
+    device = _device(device)
+    xp = array_namespace_for(device)
+    dt = _infer_dtype(data, dtype)
+    array = xp.array(data, dtype=dt)
+    if array.dtype.name not in ("bool", "int8", "int16", "int32", "int64", "uint8", "float16",
+                                "float32", "float64"):
+        raise DTypeError(f"tensor: unsupported dtype {array.dtype}")
+    out = from_array(array, device)
+    return out.requires_grad_() if requires_grad else out
+
+
+def asarray(obj: Any, /, *, dtype=None, device=None, copy: bool | None = None) -> Tensor:
+    """Array API `asarray`: Tensors pass through (converted if needed), other data is
+    copied into a new tensor; numpy arrays keep their dtype."""
+    if isinstance(obj, Tensor):
+        out = obj if device is None else obj.to(device)
+        if dtype is not None:
+            out = out.astype(to_dtype(dtype), copy=bool(copy))
+        elif copy:
+            out = out.clone()
+        return out
+    if device is None and hasattr(obj, "__cuda_array_interface__"):
+        device = "cuda"
+    if device is None and isinstance(obj, (np.ndarray, np.generic)):
+        device = get_default_device()
+    return tensor(obj, dtype=dtype, device=device)
+
+
+def _shape(shape) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(d) for d in shape)
+
+
+def full(shape, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of the given shape filled with fill_value."""
+    if dtype is None:
+        dtype = (np.dtype(bool) if isinstance(fill_value, bool) else default_int
+                 if isinstance(fill_value, int) else default_float)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    out = apply(OPS["full"], shape=tuple(int(d) for d in shape), value=fill_value,
+                dtype=to_dtype(dtype), device=_device(device))
+    return out.requires_grad_() if requires_grad else out
+
+
+def zeros(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: `zeros(2, 3)` or `zeros((2, 3))`."""
+    return full(_shape(shape), 0, dtype=dtype or default_float, device=device,
+                requires_grad=requires_grad)
+
+
+def ones(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    return full(_shape(shape), 1, dtype=dtype or default_float, device=device,
+                requires_grad=requires_grad)
+
+
+def empty(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor whose contents are unspecified (here: zeros)."""
+    return zeros(*shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(x: Tensor, /, fill_value, *, dtype=None, device=None) -> Tensor:
+    """Like full, with x's shape, dtype and device by default."""
+    return full(x.shape, fill_value, dtype=dtype or x.dtype, device=device or x.device)
+
+
+def zeros_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:
+    """Zeros with x's shape, dtype and device."""
+    return full_like(x, 0, dtype=dtype, device=device)
+
+
+def ones_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:
+    """Ones with x's shape, dtype and device."""
+    return full_like(x, 1, dtype=dtype, device=device)
+
+
+def empty_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:
+    """A tensor like x with unspecified contents (here: zeros)."""
+    return full_like(x, 0, dtype=dtype, device=device)
+
+
+def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:
+    """Evenly spaced values in [start, stop): `arange(5)`, `arange(1, 2, 0.25)`."""
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        dtype = default_int if all(isinstance(v, int) for v in (start, stop, step)) \
+            else default_float
+    return apply(OPS["arange"], start=start, stop=stop, step=step, dtype=to_dtype(dtype),
+                 device=_device(device))
+
+
+def linspace(start, stop, /, num: int, *, dtype=None, device=None, endpoint: bool = True):
+    """num evenly spaced values from start to stop (inclusive when endpoint)."""
+    dtype = to_dtype(dtype) if dtype else default_float
+    divisions = (num - 1) if endpoint else num
+    step = (stop - start) / divisions if divisions > 0 else 0.0
+    values = arange(num, dtype=np.float64, device=device) * step + start
+    if endpoint and num > 1:
+        values[num - 1] = stop
+    return values.astype(dtype, copy=False)
+
+
+def eye(n_rows: int, n_cols: int | None = None, /, *, k: int = 0, dtype=None,
+        device=None) -> Tensor:
+    """Identity-like matrix with ones on diagonal k."""
+    n_cols = n_rows if n_cols is None else n_cols
+    rows = arange(n_rows, device=device).reshape(n_rows, 1)
+    cols = arange(n_cols, device=device).reshape(1, n_cols)
+    return (rows + k == cols).astype(to_dtype(dtype) if dtype else default_float, copy=False)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A cpu tensor sharing memory with a numpy array."""
+    return from_array(array, device_of_array(array))
+
+
+__all__ = ["tensor", "asarray", "full", "zeros", "ones", "empty", "full_like", "zeros_like",
+           "ones_like", "empty_like", "arange", "linspace", "eye", "from_numpy"]

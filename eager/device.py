@@ -1,0 +1,37 @@
+"""The default device: "cuda" when cupy sees a GPU, else "cpu"; override with
+`set_default_device` or the EAGER_DEVICE environment variable."""
+from __future__ import annotations
+
+from kernels import array_namespace_for
+from kernels.backend import default_device as _detected_default
+from kernels.errors import DeviceError
+
+_default: str | None = None
+
+
+def get_default_device() -> str:
+    """The device new tensors go to when none is given."""
+    global _default
+    if _default is None:
+        _default = check_device(_detected_default())
+    return _default
+
+
+def set_default_device(device: str) -> None:
+    """Make `device` ("cpu" or "cuda") the default for new tensors."""
+    global _default
+    _default = check_device(device)
+
+
+def check_device(device) -> str:
+    """Normalise a device spelling ("cpu", "cuda", "cuda:0") and check it is usable."""
+    device = str(device)
+    if device.startswith("cuda:"):
+        device = "cuda"
+    if device not in ("cpu", "cuda"):
+        raise DeviceError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
+    try:
+        array_namespace_for(device)
+    except RuntimeError as exc:
+        raise DeviceError(str(exc)) from None
+    return device

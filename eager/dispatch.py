@@ -1,0 +1,191 @@
+"""The single dispatch point: every Tensor op goes through `apply`.
+
+`apply` checks devices, runs the op's kernel, wraps the result, records the autograd node
+when a gradient is needed, and tells the active hook (the tracer) what happened. Eager
+execution, tracing and jit recording are interpreters of this one op stream; user code,
+`nn` and autograd never know which one is listening.
+
+>>> import eager
+>>> from kernels import OPS
+>>> apply(OPS["add"], eager.tensor([1., 2.]), 1.0).tolist()
+[2.0, 3.0]
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import numpy as np
+
+from eager.autograd import grad_mode
+from eager.autograd.node import Node
+from kernels import OPS, OpDef, TensorSpec, array_namespace_for
+from kernels.errors import DeviceError, EagerError
+
+_ndarray = np.ndarray
+_numpy_namespace = {"cpu": np}
+
+
+class DispatchHook:
+    """What a listener on the op stream (the tracer) is told. Methods default to no-ops."""
+
+    def record(self, op: OpDef, inputs: tuple, attrs: dict, out) -> None:
+        """An op ran: `out = op(*inputs, **attrs)`."""
+
+    def inplace(self, target, value) -> None:
+        """`target`'s contents were replaced by `value` (an in-place op or setitem)."""
+
+    def host_read(self, tensor, kind: str, value: Any) -> None:
+        """Python read a tensor's value (`bool`, `item`, `numpy`, ...): a guard."""
+
+    def constant(self, tensor) -> None:
+        """A tensor was made from host data (eager.tensor, asarray, from numpy)."""
+
+    def alias(self, out, source) -> None:
+        """`out` holds the same value as `source` (detach, requires_grad_)."""
+
+    def grad_read(self, tensor, grad) -> None:
+        """Code read `tensor.grad` and got `grad` (a Tensor)."""
+
+    def grad_write(self, tensor, grad) -> None:
+        """Code or autograd set `tensor.grad = grad` (a Tensor or None)."""
+
+
+_hook: DispatchHook | None = None
+
+
+def set_hook(hook: DispatchHook | None) -> DispatchHook | None:
+    """Install a hook (or None); return the one it replaces."""
+    global _hook
+    previous, _hook = _hook, hook
+    return previous
+
+
+def get_hook() -> DispatchHook | None:
+    """The installed hook, or None."""
+    return _hook
+
+
+def apply(op: OpDef, *inputs: Any, **attrs: Any):
+    """Run `op` on `inputs` (Tensors, Python scalars, generators) and return a Tensor."""
+    device = None
+    arrays = []
+    needs_grad = False
+    for x in inputs:
+        if type(x) is Tensor:
+            arrays.append(x._data)
+            if device is None:
+                device = x._device
+            elif x._device != device:
+                _raise_device_mismatch(op, inputs)
+            if x._requires_grad:
+                needs_grad = True
+        else:
+            arrays.append(x)
+    if device is None:
+        device = attrs.pop("device", None) or _default_device()
+    xp = _numpy_namespace.get(device) or array_namespace_for(device)
+    try:
+        result = op.kernel(xp)(*arrays, **attrs)
+    except EagerError:
+        raise
+    except Exception as exc:
+        raise explain_failure(op, inputs, attrs, exc) from None
+    if type(result) is not _ndarray or device != "cpu":
+        result, device = _fix_up(op, result, device, attrs)
+    out = Tensor.__new__(Tensor)
+    out._data = result
+    out._device = device
+    out._grad = None
+    out._version = 0
+    if op.is_view:
+        base = inputs[0]
+        out._base = base if base._base is None else base._base
+    else:
+        out._base = None
+    if needs_grad and grad_mode._enabled and op.differentiable and result.dtype.kind == "f":
+        out._requires_grad = True
+        out._node = Node(op, inputs, attrs, out)
+    else:
+        out._requires_grad = False
+        out._node = None
+    if _hook is not None:
+        _hook.record(op, inputs, attrs, out)
+    return out
+
+
+def _fix_up(op: OpDef, result, device: str, attrs: dict):
+    """Off the cpu fast path: numpy scalars become 0-d arrays; transfers change device."""
+    if op.kind == "transfer":
+        device = attrs["device"]
+    if device == "cpu" and type(result) is not _ndarray:
+        result = np.asarray(result)
+    return result, device
+
+
+def _default_device() -> str:
+    from eager.device import get_default_device
+
+    return get_default_device()
+
+
+def _raise_device_mismatch(op: OpDef, inputs: tuple) -> None:
+    devices = ", ".join(x._device for x in inputs if isinstance(x, Tensor))
+    raise DeviceError(f"{op.name}: expected all tensors on one device, got {devices}"
+                      f"{user_line_suffix()}; move them with .to(device)")
+
+
+def spec_of(x: Any):
+    """TensorSpec of a Tensor; other inputs (scalars, generators) pass through."""
+    if isinstance(x, Tensor):
+        return TensorSpec(tuple(x._data.shape), x._data.dtype)
+    return x
+
+
+def explain_failure(op: OpDef, inputs: tuple, attrs: dict, exc: Exception) -> Exception:
+    """Turn a backend exception into a named error naming the op, shapes and dtypes."""
+    try:
+        op.infer(*(spec_of(x) for x in inputs), **attrs)
+    except EagerError as named:
+        named.args = (str(named) + user_line_suffix(),)
+        return named
+    described = ", ".join(
+        f"{x._data.dtype.name}{list(x._data.shape)}" if isinstance(x, Tensor) else repr(x)
+        for x in inputs)
+    return EagerError(f"{op.name}({described}) failed: {type(exc).__name__}: {exc}"
+                      f"{user_line_suffix()}")
+
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGE_DIRS = tuple(os.path.join(_ROOT, pkg) + os.sep
+                      for pkg in ("eager", "kernels", "tracer", "jit"))
+
+
+def user_frame():
+    """The innermost stack frame outside eager-jit's own packages (the user's line)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if not filename.startswith(_PACKAGE_DIRS) and "importlib" not in filename:
+            return frame
+        frame = frame.f_back
+    return None
+
+
+def user_line_suffix() -> str:
+    """" (at file.py:12: source line)" for the user's line, or "" when none is found."""
+    frame = user_frame()
+    if frame is None:
+        return ""
+    import linecache
+
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    where = f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+    return f" (at {where}: {line})" if line else f" (at {where})"
+
+
+from eager.tensor import Tensor  # noqa: E402  (Tensor's methods call apply)
+
+__all__ = ["apply", "DispatchHook", "set_hook", "get_hook", "explain_failure", "user_frame",
+           "user_line_suffix", "spec_of", "OPS"]

@@ -1,0 +1,1 @@
+"""Eager functions over Tensors, grouped by kind; each one ends in `dispatch.apply`."""

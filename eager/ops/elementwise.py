@@ -1,0 +1,164 @@
+"""Elementwise math on Tensors: unary, binary (with broadcasting) and where/clip.
+
+>>> import eager
+>>> (eager.tensor([1, 2]) / 2).tolist()
+[0.5, 1.0]
+"""
+from __future__ import annotations
+
+from eager.dispatch import apply
+from eager.ops.operands import as_operand, cast, promote
+from eager.tensor import Tensor
+from kernels import OPS, bool_
+from kernels.errors import DTypeError
+
+_FLOAT_ONLY = {"exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt", "div"}
+
+
+def unary(name: str, x) -> Tensor:
+    """Apply a unary primitive, casting integer inputs of float-only math to float32."""
+    op = OPS[name]
+    x = as_operand(x)
+    if type(x) is not Tensor:
+        from eager.creation import asarray
+
+        x = asarray(x)
+    if name in _FLOAT_ONLY and x._data.dtype.kind != "f":
+        (x,) = promote("f", x)
+    return apply(op, x)
+
+
+def binary(name: str, a, b) -> Tensor:
+    """Apply a binary primitive with broadcasting and weak-scalar promotion."""
+    op = OPS[name]
+    if type(a) is Tensor and type(b) is Tensor:
+        ka, kb = a._data.dtype.kind, b._data.dtype.kind
+        if ka == kb == "f" or (name not in _FLOAT_ONLY and ka in "biu" and kb in "biu"):
+            return apply(op, a, b)
+    a = as_operand(a, b if type(b) is Tensor else None)
+    b = as_operand(b, a if type(a) is Tensor else None)
+    if type(a) is not Tensor and type(b) is not Tensor:
+        from eager.creation import asarray
+
+        a = asarray(a)
+    a, b = promote("f" if name in _FLOAT_ONLY else None, a, b)
+    return apply(op, a, b)
+
+
+def _unary_fn(name):
+    def fn(x):
+        return unary(name, x)
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise {name} (see the Array API standard)."
+    return fn
+
+
+def _binary_fn(name, public):
+    def fn(x1, x2):
+        return binary(name, x1, x2)
+    fn.__name__ = public
+    fn.__doc__ = f"Elementwise {public} with broadcasting."
+    return fn
+
+
+negative = _unary_fn("neg")
+exp = _unary_fn("exp")
+log = _unary_fn("log")
+sin = _unary_fn("sin")
+cos = _unary_fn("cos")
+tanh = _unary_fn("tanh")
+sigmoid = _unary_fn("sigmoid")
+sqrt = _unary_fn("sqrt")
+abs = _unary_fn("abs")  # noqa: A001  (Array API name)
+sign = _unary_fn("sign")
+
+add = _binary_fn("add", "add")
+subtract = _binary_fn("sub", "subtract")
+multiply = _binary_fn("mul", "multiply")
+divide = _binary_fn("div", "divide")
+pow = _binary_fn("pow", "pow")  # noqa: A001
+maximum = _binary_fn("maximum", "maximum")
+minimum = _binary_fn("minimum", "minimum")
+floor_divide = _binary_fn("floor_divide", "floor_divide")
+remainder = _binary_fn("remainder", "remainder")
+equal = _binary_fn("eq", "equal")
+not_equal = _binary_fn("ne", "not_equal")
+less = _binary_fn("lt", "less")
+less_equal = _binary_fn("le", "less_equal")
+greater = _binary_fn("gt", "greater")
+greater_equal = _binary_fn("ge", "greater_equal")
+
+
+def _logical(name):
+    def fn(x1, x2):
+        x1, x2 = as_operand(x1), as_operand(x2)
+        x1 = cast(x1, bool_) if type(x1) is Tensor else bool(x1)
+        x2 = cast(x2, bool_) if type(x2) is Tensor else bool(x2)
+        return apply(OPS[name], x1, x2)
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise {name} of truth values."
+    return fn
+
+
+logical_and = _logical("logical_and")
+logical_or = _logical("logical_or")
+logical_xor = _logical("logical_xor")
+
+
+def logical_not(x) -> Tensor:
+    """Elementwise not of truth values."""
+    return apply(OPS["logical_not"], as_operand(x))
+
+
+def floor(x) -> Tensor:
+    """Largest integer not greater than x (integers are returned unchanged)."""
+    return x if x.dtype.kind in "biu" else apply(OPS["floor"], x)
+
+
+def ceil(x) -> Tensor:
+    """Smallest integer not less than x (integers are returned unchanged)."""
+    return x if x.dtype.kind in "biu" else apply(OPS["ceil"], x)
+
+
+def square(x) -> Tensor:
+    """x * x."""
+    return binary("mul", x, x)
+
+
+def where(condition, x1, x2) -> Tensor:
+    """Elements of x1 where condition is true, else of x2 (broadcast together).
+
+    >>> import eager
+    >>> eager.where(eager.tensor([True, False]), 1.0, eager.tensor([5., 6.])).tolist()
+    [1.0, 6.0]
+    """
+    like = next((t for t in (condition, x1, x2) if type(t) is Tensor), None)
+    condition = as_operand(condition, like)
+    if type(condition) is not Tensor:
+        raise DTypeError("where: condition must be a bool Tensor")
+    x1, x2 = as_operand(x1, like), as_operand(x2, like)
+    if type(x1) is not Tensor and type(x2) is not Tensor:
+        from eager.creation import asarray
+
+        x1 = asarray(x1, device=condition.device)
+    x1, x2 = promote(None, x1, x2)
+    return apply(OPS["where"], condition, x1, x2)
+
+
+def clip(x, min=None, max=None) -> Tensor:  # noqa: A002  (Array API keywords)
+    """Limit values to [min, max]; either bound may be None, a number or a Tensor."""
+    if min is not None:
+        x = maximum(x, min)
+    if max is not None:
+        x = minimum(x, max)
+    return x
+
+
+def astype(x: Tensor, dtype, /, *, copy: bool = True) -> Tensor:
+    """x converted to dtype (Array API `astype`)."""
+    from kernels import to_dtype
+
+    dtype = to_dtype(dtype)
+    if x.dtype == dtype:
+        return apply(OPS["copy"], x) if copy else x
+    return apply(OPS["cast"], x, dtype=dtype)

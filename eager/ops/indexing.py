@@ -1,0 +1,145 @@
+"""Indexing: `x[key]` (slices, ints, None, Ellipsis, integer arrays, boolean masks),
+`x[key] = value`, gather/scatter_add along an axis, nonzero.
+
+Basic keys (slices, ints, None, Ellipsis) give views; keys with arrays give copies, as in
+numpy. A boolean mask is a host read: how many elements it selects decides the shape.
+
+>>> import eager
+>>> x = eager.arange(6).reshape(2, 3)
+>>> x[:, [0, 2]].tolist(), x[x > 3].tolist()
+([[0, 2], [3, 5]], [4, 5])
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from eager.dispatch import apply, get_hook
+from eager.ops.inplace import inplace_update
+from eager.ops.operands import as_operand, cast
+from eager.tensor import Tensor
+from kernels import OPS
+from kernels.errors import ShapeError
+from kernels.shapes import normalize_axis
+
+
+def _as_index_tensor(entry, like: Tensor) -> Tensor:
+    if type(entry) is Tensor:
+        return entry
+    from eager.creation import asarray
+
+    return asarray(np.asarray(entry), device=like.device)
+
+
+def _dims_consumed(entry) -> int:
+    if entry is None or entry is Ellipsis:
+        return 0
+    if type(entry) is Tensor or isinstance(entry, (list, np.ndarray)):
+        arr_dtype = entry.dtype if type(entry) is Tensor else np.asarray(entry).dtype
+        return max(np.ndim(entry) if type(entry) is not Tensor else entry.ndim, 1) \
+            if arr_dtype == np.bool_ else 1
+    return 1
+
+
+def normalize_key(x: Tensor, key) -> tuple[tuple, list[Tensor]]:
+    """Split a user's key into the normalised key (see kernels.indexing) and index tensors."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    if sum(1 for k in key if k is Ellipsis) > 1:
+        raise ShapeError("index: an index can only have a single ellipsis ('...')")
+    consumed = sum(_dims_consumed(k) for k in key)
+    if consumed > x.ndim:
+        raise ShapeError(f"index: too many indices for tensor of shape {x.shape}: "
+                         f"{consumed} were indexed")
+    entries, arrays = [], []
+    for k in key:
+        if k is Ellipsis:
+            entries.extend([("s", None, None, None)] * (x.ndim - consumed))
+        elif k is None:
+            entries.append(("n",))
+        elif isinstance(k, slice):
+            entries.append(("s", _int_or_none(k.start), _int_or_none(k.stop),
+                            _int_or_none(k.step)))
+        elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
+            entries.append(("i", int(k)))
+        else:
+            t = _as_index_tensor(k, x)
+            if t.dtype == np.bool_:
+                for column in _mask_to_indices(t):
+                    entries.append(("t", len(arrays)))
+                    arrays.append(column)
+            else:
+                entries.append(("t", len(arrays)))
+                arrays.append(t)
+    return tuple(entries), arrays
+
+
+def _int_or_none(v):
+    if v is None:
+        return None
+    if getattr(v, "step", None) is not None:
+        raise ShapeError("index: slice bounds must be integers")
+    return int(v.__index__())
+
+
+def _mask_to_indices(mask: Tensor) -> list[Tensor]:
+    positions = nonzero(mask)
+    return [apply(OPS["slice"], positions, key=(("s", None, None, None), ("i", d)))
+            for d in range(mask.ndim)]
+
+
+def nonzero(x: Tensor) -> Tensor:
+    """Indices of non-zero elements, shape (count, ndim). The count is a host read."""
+    out = apply(OPS["nonzero"], x)
+    hook = get_hook()
+    if hook is not None:
+        hook.host_read(out, "shape", out.shape)
+    return out
+
+
+def getitem(x: Tensor, key) -> Tensor:
+    """x[key] with numpy semantics."""
+    entries, arrays = normalize_key(x, key)
+    if not arrays:
+        return apply(OPS["slice"], x, key=entries)
+    return apply(OPS["index"], x, *arrays, key=entries)
+
+
+def setitem(x: Tensor, key, value) -> None:
+    """x[key] = value, written into x's memory."""
+    entries, arrays = normalize_key(x, key)
+    value = as_operand(value, x)
+    if type(value) is Tensor:
+        value = cast(value, x.dtype)
+    updated = apply(OPS["index_set"], x, value, *arrays, key=entries)
+    inplace_update(x, updated, "setitem")
+
+
+def index_add(x: Tensor, key, value) -> Tensor:
+    """A copy of x with value added at x[key]; repeated indices add up (np.add.at)."""
+    entries, arrays = normalize_key(x, key)
+    return apply(OPS["index_add"], x, as_operand(value, x), *arrays, key=entries)
+
+
+def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """out[i][j] = x[i][index[i][j]] along dim (PyTorch's gather, numpy's take_along_axis)."""
+    return apply(OPS["gather"], x, index, axis=normalize_axis("gather", dim, x.ndim))
+
+
+def take_along_axis(x: Tensor, indices: Tensor, /, *, axis: int = -1) -> Tensor:
+    """Array API spelling of gather."""
+    return gather(x, axis, indices)
+
+
+def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of x with src added at index along dim (repeated indices add up)."""
+    return apply(OPS["scatter_add"], x, index, src,
+                 axis=normalize_axis("scatter_add", dim, x.ndim))
+
+
+def take(x: Tensor, indices, /, *, axis: int | None = None) -> Tensor:
+    """Elements at integer indices along axis (None: of the flattened tensor)."""
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    axis = normalize_axis("take", axis, x.ndim)
+    key = (slice(None),) * axis + (_as_index_tensor(indices, x),)
+    return getitem(x, key)

@@ -1,0 +1,45 @@
+"""In-place updates: `x += y`, `x[idx] = v`, `x.zero_()`, ... as a functional op plus a
+write into x's buffer, so the tracer can record them as a write-back."""
+from __future__ import annotations
+
+import numpy as np
+
+from eager.autograd import grad_mode
+from eager.dispatch import get_hook, user_line_suffix
+from eager.tensor import Tensor
+from kernels.errors import AutogradError, DTypeError, ShapeError
+
+
+def inplace_update(target: Tensor, value: Tensor, op_name: str) -> Tensor:
+    """Write `value` into `target`'s memory (and so into the base of a view); return target."""
+    if value.shape != target.shape:
+        raise ShapeError(f"{op_name}: result of shape {value.shape} cannot be written in place "
+                         f"into a tensor of shape {target.shape}{user_line_suffix()}")
+    if value.dtype != target.dtype and not np.can_cast(value.dtype, target.dtype, "same_kind"):
+        raise DTypeError(f"{op_name}: result type {value.dtype.name} cannot be written in "
+                         f"place into a {target.dtype.name} tensor{user_line_suffix()}")
+    recording = grad_mode._enabled and (value._requires_grad or target._requires_grad)
+    if recording:
+        if target._node is None and target._requires_grad:
+            raise AutogradError(
+                f"{op_name}: a leaf tensor of shape {target.shape} that requires grad is used "
+                f"in an in-place operation{user_line_suffix()}; wrap the update in "
+                "`with eager.no_grad():` or use an out-of-place op")
+        if target._base is not None:
+            raise AutogradError(
+                f"{op_name}: in-place update of a view while recording gradients is not "
+                f"supported{user_line_suffix()}; clone() the view or use an out-of-place op")
+    try:
+        target._data[...] = value._data
+    except ValueError as exc:
+        raise ShapeError(f"{op_name}: cannot write into this tensor in place ({exc}); expanded "
+                         f"tensors are read-only views, clone() them first") from None
+    root = target if target._base is None else target._base
+    root._version += 1
+    if recording:
+        target._node = value._node
+        target._requires_grad = value._requires_grad
+    hook = get_hook()
+    if hook is not None:
+        hook.inplace(target, value)
+    return target

@@ -1,0 +1,62 @@
+"""Matrix products: matmul (batched, broadcasting), matrix_transpose, outer, tensordot.
+
+>>> import eager
+>>> (eager.ones(2, 3) @ eager.ones(3)).tolist()
+[3.0, 3.0]
+"""
+from __future__ import annotations
+
+from eager.dispatch import apply
+from eager.ops.operands import as_operand, promote
+from eager.ops.shape import permute, reshape
+from eager.tensor import Tensor
+from kernels import OPS
+from kernels.errors import ShapeError
+
+
+def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
+    """Matrix product with numpy's rules for 1-D operands and batch broadcasting."""
+    x1, x2 = as_operand(x1), as_operand(x2, x1)
+    if type(x1) is not Tensor or type(x2) is not Tensor:
+        raise ShapeError("matmul: both operands must be tensors, not scalars")
+    if x1.dtype != x2.dtype:
+        x1, x2 = promote(None, x1, x2)
+    return apply(OPS["matmul"], x1, x2)
+
+
+def matrix_transpose(x: Tensor, /) -> Tensor:
+    """Swap the last two dimensions."""
+    if x.ndim < 2:
+        raise ShapeError(f"matrix_transpose: needs at least 2 dims, got shape {x.shape}")
+    axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return permute(x, axes)
+
+
+def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
+    """Outer product of two vectors."""
+    return reshape(x1, (-1, 1)) * reshape(x2, (1, -1))
+
+
+def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
+    """Dot product along axis, broadcasting the other dims."""
+    return (x1 * x2).sum(axis=axis)
+
+
+def tensordot(x1: Tensor, x2: Tensor, /, *, axes=2) -> Tensor:
+    """Sum products over the last `axes` dims of x1 and the first of x2 (or given pairs)."""
+    if isinstance(axes, int):
+        a_axes = list(range(x1.ndim - axes, x1.ndim))
+        b_axes = list(range(axes))
+    else:
+        a_axes, b_axes = [list(a) for a in axes]
+    a_axes = [a % x1.ndim for a in a_axes]
+    b_axes = [b % x2.ndim for b in b_axes]
+    a_free = [a for a in range(x1.ndim) if a not in a_axes]
+    b_free = [b for b in range(x2.ndim) if b not in b_axes]
+    k = 1
+    for a in a_axes:
+        k *= x1.shape[a]
+    a2 = reshape(permute(x1, a_free + a_axes), (-1, k))
+    b2 = reshape(permute(x2, b_axes + b_free), (k, -1))
+    shape = tuple(x1.shape[a] for a in a_free) + tuple(x2.shape[b] for b in b_free)
+    return reshape(matmul(a2, b2), shape)

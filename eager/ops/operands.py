@@ -1,0 +1,61 @@
+"""Turning user operands into Tensors/scalars and applying the weak-scalar promotion rules."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from eager.dispatch import apply
+from eager.tensor import Tensor
+from kernels import OPS, default_float, default_int
+from kernels.errors import DTypeError
+
+_cast = OPS["cast"]
+_SCALARS = (bool, int, float)
+
+
+def as_operand(x: Any, like: Tensor | None = None):
+    """A Tensor or a Python scalar; lists and numpy arrays become constant Tensors on the
+    device of `like`."""
+    if type(x) is Tensor or type(x) in _SCALARS:
+        return x
+    if isinstance(x, Tensor) or isinstance(x, _SCALARS):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, (list, tuple, np.ndarray)):
+        from eager.creation import asarray
+
+        return asarray(x, device=None if like is None else like._device)
+    raise DTypeError(f"unsupported operand of type {type(x).__name__}; expected a Tensor, a "
+                     "Python number, a list or a numpy array")
+
+
+def cast(x: Tensor, dtype: np.dtype) -> Tensor:
+    """x converted to dtype (a new tensor; the same tensor when the dtype already matches)."""
+    if x._data.dtype == dtype:
+        return x
+    return apply(_cast, x, dtype=dtype)
+
+
+def _kind(x) -> str:
+    if type(x) is Tensor:
+        return x._data.dtype.kind
+    if type(x) is bool:
+        return "B"
+    return "I" if type(x) is int else "F"
+
+
+def promote(op_kinds: str | None, *operands):
+    """Apply PyTorch-style promotion that numpy does not: a Python float with integer
+    tensors, and integer inputs to float-only ops (div, exp, ...), use the default float
+    dtype. Returns the operands, cast where needed."""
+    kinds = [_kind(x) for x in operands]
+    tensor_kinds = [k for k in kinds if k in "biuf"]
+    has_float_tensor = "f" in tensor_kinds
+    wants_float = ("F" in kinds or op_kinds == "f") and not has_float_tensor
+    if not wants_float:
+        if "I" in kinds and tensor_kinds and all(k == "b" for k in tensor_kinds):
+            return tuple(cast(x, default_int) if type(x) is Tensor else x for x in operands)
+        return operands
+    return tuple(cast(x, default_float) if type(x) is Tensor else x for x in operands)

@@ -1,0 +1,49 @@
+"""Sorting and scans: sort, argsort, topk, cumsum.
+
+>>> import eager
+>>> eager.sort(eager.tensor([3., 1., 2.])).tolist()
+[1.0, 2.0, 3.0]
+"""
+from __future__ import annotations
+
+from eager.dispatch import apply
+from eager.ops.indexing import gather
+from eager.ops.shape import flatten
+from eager.tensor import Tensor
+from kernels import OPS
+from kernels.shapes import normalize_axis
+
+
+def argsort(x: Tensor, /, *, axis: int = -1, descending: bool = False, stable: bool = True,
+            dim=None) -> Tensor:
+    """Indices that sort x along axis (stable)."""
+    axis = normalize_axis("argsort", dim if dim is not None else axis, max(x.ndim, 1))
+    if x.ndim == 0:
+        x = x.reshape(1)
+    return apply(OPS["argsort"], x, axis=axis, descending=bool(descending))
+
+
+def sort(x: Tensor, /, *, axis: int = -1, descending: bool = False, stable: bool = True,
+         dim=None) -> Tensor:
+    """x sorted along axis; differentiable (the gradient follows the permutation)."""
+    axis = dim if dim is not None else axis
+    order = argsort(x, axis=axis, descending=descending)
+    return gather(x if x.ndim else x.reshape(1), axis, order)
+
+
+def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> tuple[Tensor, Tensor]:
+    """The k largest (or smallest) values along dim and their indices."""
+    dim = normalize_axis("topk", dim, x.ndim)
+    order = argsort(x, axis=dim, descending=largest)
+    key = (slice(None),) * dim + (slice(0, k),)
+    indices = order[key]
+    return gather(x, dim, indices), indices
+
+
+def cumsum(x: Tensor, /, *, axis: int | None = None, dim=None, dtype=None) -> Tensor:
+    """Cumulative sum along axis (None: over the flattened tensor)."""
+    axis = dim if dim is not None else axis
+    if axis is None:
+        x, axis = flatten(x), 0
+    out = apply(OPS["cumsum"], x, axis=normalize_axis("cumsum", axis, x.ndim))
+    return out if dtype is None else out.astype(dtype, copy=False)

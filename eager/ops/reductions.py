@@ -1,0 +1,134 @@
+"""Reductions: sum, prod, max, min, mean, var, std, logsumexp, argmax, argmin, all, any.
+
+Both spellings work: `eager.sum(x, axis=1, keepdims=True)` (Array API) and
+`x.sum(dim=1, keepdim=True)` (PyTorch).
+
+>>> import eager
+>>> eager.sum(eager.tensor([[1., 2.], [3., 4.]]), axis=0).tolist()
+[4.0, 6.0]
+"""
+from __future__ import annotations
+
+from eager.dispatch import apply
+from eager.ops.operands import cast
+from eager.tensor import Tensor
+from kernels import OPS, bool_, default_float
+from kernels.shapes import normalize_axes, normalize_axis, size_of
+
+
+def _axes(op, x, axis, dim):
+    return normalize_axes(op, dim if axis is None else axis, x.ndim)
+
+
+def _reduce(name, x, axis, keepdims, dim, keepdim):
+    axes = _axes(name, x, axis, dim)
+    return apply(OPS[name], x, axis=axes, keepdims=bool(keepdims or keepdim))
+
+
+def sum(x: Tensor, /, *, axis=None, keepdims=False, dtype=None, dim=None, keepdim=False):  # noqa: A001
+    """Sum over axis (None: all); bool and int tensors sum to int64."""
+    out = _reduce("sum", x, axis, keepdims, dim, keepdim)
+    return out if dtype is None else cast(out, dtype)
+
+
+def prod(x: Tensor, /, *, axis=None, keepdims=False, dtype=None, dim=None, keepdim=False):
+    """Product over axis (None: all)."""
+    out = _reduce("prod", x, axis, keepdims, dim, keepdim)
+    return out if dtype is None else cast(out, dtype)
+
+
+def max(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):  # noqa: A001
+    """Largest element over axis (NaN propagates)."""
+    return _reduce("max", x, axis, keepdims, dim, keepdim)
+
+
+def min(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):  # noqa: A001
+    """Smallest element over axis (NaN propagates)."""
+    return _reduce("min", x, axis, keepdims, dim, keepdim)
+
+
+def _count(x, axes):
+    return size_of(tuple(x.shape[a] for a in axes))
+
+
+def _as_float(x):
+    return x if x.dtype.kind == "f" else cast(x, default_float)
+
+
+def mean(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):
+    """Arithmetic mean over axis; integer inputs give float32."""
+    x = _as_float(x)
+    axes = _axes("mean", x, axis, dim)
+    total = apply(OPS["sum"], x, axis=axes, keepdims=bool(keepdims or keepdim))
+    return total / _count(x, axes) if _count(x, axes) else total * float("nan")
+
+
+def var(x: Tensor, /, *, axis=None, correction=0.0, keepdims=False, dim=None, keepdim=False,
+        unbiased=None):
+    """Variance over axis with `correction` (Array API); PyTorch's unbiased=True is
+    correction=1."""
+    if unbiased is not None:
+        correction = 1.0 if unbiased else 0.0
+    x = _as_float(x)
+    axes = _axes("var", x, axis, dim)
+    centered = x - mean(x, axis=axes, keepdims=True)
+    total = apply(OPS["sum"], centered * centered, axis=axes, keepdims=bool(keepdims or keepdim))
+    count = _count(x, axes) - correction
+    return total / count if count > 0 else total * float("nan")
+
+
+def std(x: Tensor, /, *, axis=None, correction=0.0, keepdims=False, dim=None, keepdim=False,
+        unbiased=None):
+    """Standard deviation: sqrt(var)."""
+    return var(x, axis=axis, correction=correction, keepdims=keepdims, dim=dim,
+               keepdim=keepdim, unbiased=unbiased).sqrt()
+
+
+def logsumexp(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):
+    """log(sum(exp(x))) computed without overflow (shifted by the max)."""
+    x = _as_float(x)
+    axes = _axes("logsumexp", x, axis, dim)
+    shift = apply(OPS["max"], x.detach(), axis=axes, keepdims=True)
+    shift = apply(OPS["where"], shift.abs() < float("inf"), shift, 0.0)
+    total = apply(OPS["sum"], (x - shift).exp(), axis=axes, keepdims=True)
+    out = total.log() + shift
+    if not (keepdims or keepdim):
+        out = out.reshape(tuple(d for i, d in enumerate(x.shape) if i not in axes))
+    return out
+
+
+def _arg(name, x, axis, keepdims, dim, keepdim):
+    axis = dim if axis is None else axis
+    if axis is not None:
+        axis = normalize_axis(name, axis, x.ndim)
+    return apply(OPS[name], x, axis=axis, keepdims=bool(keepdims or keepdim))
+
+
+def argmax(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):
+    """Index of the largest element (first on ties); flat index when axis is None."""
+    return _arg("argmax", x, axis, keepdims, dim, keepdim)
+
+
+def argmin(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):
+    """Index of the smallest element (first on ties); flat index when axis is None."""
+    return _arg("argmin", x, axis, keepdims, dim, keepdim)
+
+
+def all(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):  # noqa: A001
+    """True where every element over axis is true."""
+    return _reduce("min", cast(x, bool_), axis, keepdims, dim, keepdim) if x.size else \
+        _empty_truth(x, True, axis, keepdims, dim, keepdim)
+
+
+def any(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):  # noqa: A001
+    """True where some element over axis is true."""
+    return _reduce("max", cast(x, bool_), axis, keepdims, dim, keepdim) if x.size else \
+        _empty_truth(x, False, axis, keepdims, dim, keepdim)
+
+
+def _empty_truth(x, value, axis, keepdims, dim, keepdim):
+    axes = _axes("all" if value else "any", x, axis, dim)
+    keep = keepdims or keepdim
+    shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keep else tuple(
+        d for i, d in enumerate(x.shape) if i not in axes)
+    return apply(OPS["full"], shape=shape, value=value, dtype=bool_, device=x.device)

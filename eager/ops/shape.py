@@ -1,0 +1,200 @@
+"""Shape and movement ops: reshape/view, permute/transpose, expand, squeeze/unsqueeze,
+flatten, concat/cat, stack, split, flip, pad, broadcast_to, moveaxis.
+
+reshape, permute/transpose, expand and slicing return views sharing memory.
+
+>>> import eager
+>>> eager.tensor([[1, 2], [3, 4]]).T.tolist()
+[[1, 3], [2, 4]]
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from eager.dispatch import apply
+from eager.ops.operands import cast
+from eager.tensor import Tensor
+from kernels import OPS, result_dtype
+from kernels.errors import ShapeError
+from kernels.shapes import normalize_axes, normalize_axis, size_of
+
+
+def _shape_arg(shape) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(d) for d in shape)
+
+
+def reshape(x: Tensor, /, *shape, copy=None) -> Tensor:
+    """x with a new shape of the same number of elements; one dimension may be -1."""
+    shape = _shape_arg(shape)
+    if shape.count(-1) > 1:
+        raise ShapeError(f"reshape: only one dimension can be -1, got {shape}")
+    if -1 in shape:
+        known = size_of(tuple(d for d in shape if d != -1))
+        if known == 0 or x.size % known:
+            raise ShapeError(f"reshape: cannot reshape tensor of shape {x.shape} "
+                             f"({x.size} elements) into shape {shape}")
+        shape = tuple(x.size // known if d == -1 else d for d in shape)
+    if shape == x.shape:
+        return x
+    return apply(OPS["reshape"], x, shape=shape)
+
+
+def permute(x: Tensor, /, *axes) -> Tensor:
+    """Reorder dimensions: out.shape[i] == x.shape[axes[i]]."""
+    axes = tuple(normalize_axis("permute", a, x.ndim) for a in _shape_arg(axes))
+    return apply(OPS["permute"], x, axes=axes)
+
+
+def permute_dims(x: Tensor, /, axes) -> Tensor:
+    """Array API spelling of permute."""
+    return permute(x, tuple(axes))
+
+
+def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
+    """Swap two dimensions (PyTorch's transpose)."""
+    if x.ndim < 2:
+        return x
+    axes = list(range(x.ndim))
+    d0, d1 = normalize_axis("transpose", dim0, x.ndim), normalize_axis("transpose", dim1, x.ndim)
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    return apply(OPS["permute"], x, axes=tuple(axes))
+
+
+def moveaxis(x: Tensor, source: int, destination: int, /) -> Tensor:
+    """Move one axis to a new position, keeping the others in order."""
+    src = normalize_axis("moveaxis", source, x.ndim)
+    dst = normalize_axis("moveaxis", destination, x.ndim)
+    axes = [a for a in range(x.ndim) if a != src]
+    axes.insert(dst, src)
+    return apply(OPS["permute"], x, axes=tuple(axes))
+
+
+def expand(x: Tensor, /, *shape) -> Tensor:
+    """Broadcast x to shape (a read-only view); -1 keeps a dimension."""
+    shape = _shape_arg(shape)
+    offset = len(shape) - x.ndim
+    shape = tuple(x.shape[i - offset] if d == -1 and i >= offset else d
+                  for i, d in enumerate(shape))
+    if shape == x.shape:
+        return x
+    return apply(OPS["expand"], x, shape=shape)
+
+
+def broadcast_to(x: Tensor, /, shape) -> Tensor:
+    """Array API spelling of expand."""
+    return expand(x, tuple(shape))
+
+
+def broadcast_arrays(*arrays: Tensor) -> list[Tensor]:
+    """Broadcast tensors against each other."""
+    from kernels.shapes import broadcast_shapes
+
+    shape = broadcast_shapes("broadcast_arrays", *(a.shape for a in arrays))
+    return [expand(a, shape) for a in arrays]
+
+
+def squeeze(x: Tensor, /, axis=None, *, dim=None) -> Tensor:
+    """Remove dimensions of size 1 (all of them, or those in axis)."""
+    axis = dim if axis is None else axis
+    if axis is None:
+        axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
+    else:
+        axes = normalize_axes("squeeze", axis, x.ndim)
+        for a in axes:
+            if x.shape[a] != 1:
+                raise ShapeError(f"squeeze: cannot remove axis {a} of size {x.shape[a]} "
+                                 f"(shape {x.shape})")
+    return reshape(x, tuple(d for i, d in enumerate(x.shape) if i not in axes))
+
+
+def unsqueeze(x: Tensor, /, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at position dim."""
+    dim = normalize_axis("unsqueeze", dim, x.ndim + 1)
+    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def expand_dims(x: Tensor, /, *, axis: int = 0) -> Tensor:
+    """Array API spelling of unsqueeze."""
+    return unsqueeze(x, axis)
+
+
+def flatten(x: Tensor, /, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions start_dim..end_dim into one."""
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s = normalize_axis("flatten", start_dim, x.ndim)
+    e = normalize_axis("flatten", end_dim, x.ndim)
+    return reshape(x, x.shape[:s] + (size_of(x.shape[s:e + 1]),) + x.shape[e + 1:])
+
+
+def concat(arrays: Sequence[Tensor], /, *, axis: int | None = 0, dim=None) -> Tensor:
+    """Join tensors along an existing axis (None: flatten first)."""
+    arrays = list(arrays)
+    if not arrays:
+        raise ShapeError("concat: expected a non-empty sequence of tensors")
+    axis = dim if dim is not None else axis
+    if axis is None:
+        arrays, axis = [reshape(a, (-1,)) for a in arrays], 0
+    axis = normalize_axis("concat", axis, arrays[0].ndim)
+    dtype = result_dtype(*(a.dtype for a in arrays))
+    arrays = [cast(a, dtype) for a in arrays]
+    if len(arrays) == 1:
+        return arrays[0]
+    return apply(OPS["concat"], *arrays, axis=axis)
+
+
+def stack(arrays: Sequence[Tensor], /, *, axis: int = 0, dim=None) -> Tensor:
+    """Join tensors of one shape along a new axis."""
+    arrays = list(arrays)
+    if not arrays:
+        raise ShapeError("stack: expected a non-empty sequence of tensors")
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise ShapeError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+    axis = normalize_axis("stack", dim if dim is not None else axis, arrays[0].ndim + 1)
+    return concat([unsqueeze(a, axis) for a in arrays], axis=axis)
+
+
+def split(x: Tensor, split_size_or_sections, dim: int = 0, *, axis=None) -> list[Tensor]:
+    """Split into pieces along dim: an int gives chunks of that size (PyTorch), a list of
+    ints gives those sizes."""
+    axis = normalize_axis("split", dim if axis is None else axis, x.ndim)
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        if split_size_or_sections <= 0:
+            raise ShapeError(f"split: chunk size must be positive, got {split_size_or_sections}")
+        sizes = [split_size_or_sections] * (n // split_size_or_sections)
+        if n % split_size_or_sections:
+            sizes.append(n % split_size_or_sections)
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ShapeError(f"split: sizes {sizes} do not add up to {n} (axis {axis} of "
+                             f"shape {x.shape})")
+    pieces, start = [], 0
+    for size in sizes:
+        key = tuple(("s", None, None, None) for _ in range(axis)) + (("s", start, start + size,
+                                                                      None),)
+        pieces.append(apply(OPS["slice"], x, key=key))
+        start += size
+    return pieces
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
+    """Split into `chunks` nearly equal pieces along dim."""
+    n = x.shape[normalize_axis("chunk", dim, x.ndim)]
+    return split(x, -(-n // chunks) if n else 1, dim)
+
+
+def flip(x: Tensor, /, *, axis=None, dims=None) -> Tensor:
+    """Reverse the order of elements along axis (None: all)."""
+    axes = normalize_axes("flip", dims if dims is not None else axis, x.ndim)
+    return apply(OPS["flip"], x, axes=axes)
+
+
+def pad(x: Tensor, widths, value: float = 0.0) -> Tensor:
+    """Constant padding; widths is ((before, after), ...) per dim, numpy style."""
+    widths = tuple((int(lo), int(hi)) for lo, hi in widths)
+    return apply(OPS["pad"], x, widths=widths, value=value)

@@ -1,0 +1,137 @@
+"""Seeded random numbers: `manual_seed`, `Generator`, `rand`, `randn`, `randint`,
+`normal`, `uniform`, `randperm`.
+
+The same seed gives the same numbers on every run (PCG64 on cpu). A Generator is passed
+to the random ops as an input, so a traced graph draws fresh numbers on every replay.
+
+>>> import eager
+>>> _ = eager.manual_seed(0); a = eager.rand(3)
+>>> _ = eager.manual_seed(0); b = eager.rand(3)
+>>> a.tolist() == b.tolist()
+True
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from eager.device import check_device, get_default_device
+from eager.dispatch import apply
+from eager.tensor import Tensor
+from kernels import OPS, array_namespace_for, default_float, default_int, to_dtype
+
+
+class Generator:
+    """A random number generator for one device, seeded with `manual_seed(seed)`."""
+
+    def __init__(self, device: str | None = None, seed: int | None = None) -> None:
+        self.device = check_device(device or get_default_device())
+        self._seed = 0 if seed is None else int(seed)
+        self._rng = self._new_backend_rng(self._seed)
+
+    def _new_backend_rng(self, seed: int):
+        if self.device == "cpu":
+            return np.random.Generator(np.random.PCG64(seed))
+        return array_namespace_for(self.device).random.default_rng(seed)
+
+    def manual_seed(self, seed: int) -> "Generator":
+        """Restart the stream from `seed` (the Generator object stays the same)."""
+        self._seed = int(seed)
+        self._rng = self._new_backend_rng(self._seed)
+        return self
+
+    def initial_seed(self) -> int:
+        """The seed last given to this generator."""
+        return self._seed
+
+    def get_state(self) -> dict:
+        """The generator's state, for checkpoints (cpu only)."""
+        return dict(self._rng.bit_generator.state)
+
+    def set_state(self, state: dict) -> None:
+        """Restore a state from get_state()."""
+        self._rng.bit_generator.state = state
+
+    def random(self, shape, dtype):
+        """Uniform [0, 1) backend array (used by the `uniform` kernel)."""
+        return self._rng.random(shape, dtype=dtype)
+
+    def standard_normal(self, shape, dtype):
+        """Standard normal backend array (used by the `normal` kernel)."""
+        return self._rng.standard_normal(shape, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return f"Generator(device='{self.device}', seed={self._seed})"
+
+
+_default_generators: dict[str, Generator] = {}
+
+
+def default_generator(device: str | None = None) -> Generator:
+    """The process-wide generator of a device."""
+    device = check_device(device or get_default_device())
+    gen = _default_generators.get(device)
+    if gen is None:
+        gen = _default_generators[device] = Generator(device)
+    return gen
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generators of every device; returns the default one."""
+    for gen in _default_generators.values():
+        gen.manual_seed(seed)
+    gen = default_generator()
+    gen.manual_seed(seed)
+    return gen
+
+
+def _shape(shape) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(d) for d in shape)
+
+
+def _gen(generator, device) -> Generator:
+    return generator if generator is not None else default_generator(device)
+
+
+def uniform(low=0.0, high=1.0, size=(), *, dtype=None, device=None, generator=None):
+    """Uniform samples in [low, high)."""
+    gen = _gen(generator, device)
+    return apply(OPS["uniform"], gen, shape=tuple(size), dtype=to_dtype(dtype or default_float),
+                 low=float(low), high=float(high))
+
+
+def normal(mean=0.0, std=1.0, size=(), *, dtype=None, device=None, generator=None):
+    """Normal samples with the given mean and standard deviation."""
+    gen = _gen(generator, device)
+    return apply(OPS["normal"], gen, shape=tuple(size), dtype=to_dtype(dtype or default_float),
+                 mean=float(mean), std=float(std))
+
+
+def rand(*shape, dtype=None, device=None, generator=None, requires_grad=False) -> Tensor:
+    """Uniform samples in [0, 1): `rand(2, 3)`."""
+    out = uniform(0.0, 1.0, _shape(shape), dtype=dtype, device=device, generator=generator)
+    return out.requires_grad_() if requires_grad else out
+
+
+def randn(*shape, dtype=None, device=None, generator=None, requires_grad=False) -> Tensor:
+    """Standard normal samples: `randn(2, 3)`."""
+    out = normal(0.0, 1.0, _shape(shape), dtype=dtype, device=device, generator=generator)
+    return out.requires_grad_() if requires_grad else out
+
+
+def randint(low, high=None, size=(), *, dtype=None, device=None, generator=None) -> Tensor:
+    """Integers drawn uniformly from [low, high): `randint(0, 10, (3,))` or
+    `randint(10, (3,))`."""
+    if high is None:
+        low, high = 0, low
+    if isinstance(high, tuple):
+        low, high, size = 0, low, high
+    draw = uniform(0.0, 1.0, tuple(size), dtype=np.float64, device=device, generator=generator)
+    values = (draw * (high - low)).floor() + low
+    return values.astype(to_dtype(dtype or default_int), copy=False)
+
+
+def randperm(n: int, *, device=None, generator=None) -> Tensor:
+    """A random permutation of 0..n-1."""
+    return rand(n, dtype=np.float64, device=device, generator=generator).argsort()

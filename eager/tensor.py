@@ -1,0 +1,270 @@
+"""`Tensor`: an n-dimensional array on a device, with define-by-run autograd.
+
+The class here holds the data, metadata, host conversions and autograd entry points;
+operators and math methods are attached from `eager.ops` (see `eager/tensor_methods.py`).
+
+>>> import eager
+>>> x = eager.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+>>> y = (x * x).sum()
+>>> y.backward()
+>>> x.grad.tolist()
+[[2.0, 4.0], [6.0, 8.0]]
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from kernels.errors import AutogradError, DTypeError
+
+DEFAULT_REPR_DTYPES = ("float32", "int64", "bool")
+
+
+class Size(int):
+    """Number of elements that is also callable like PyTorch's `size(dim=None)`.
+
+    The Array API makes `x.size` an int; PyTorch makes `x.size()` a method returning the
+    shape. This int serves both: `x.size == 6` and `x.size() == (2, 3)`.
+    """
+
+    def __new__(cls, numel: int, shape: tuple[int, ...]):
+        obj = super().__new__(cls, numel)
+        obj._shape = shape
+        return obj
+
+    def __call__(self, dim: int | None = None):
+        return self._shape if dim is None else self._shape[dim]
+
+
+class Tensor:
+    """An n-dimensional array on "cpu" (numpy) or "cuda" (cupy) that can record gradients.
+
+    Create tensors with `eager.tensor`, `eager.zeros`, ... rather than calling Tensor().
+    """
+
+    __slots__ = ("_data", "_device", "_requires_grad", "_node", "_grad", "_version", "_base",
+                 "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, *args, **kwargs) -> None:
+        raise TypeError("create tensors with eager.tensor(data), eager.zeros(shape), ...")
+
+    # ---- metadata -------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The tensor's dimensions, a tuple of ints."""
+        return self._data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        """Element type, e.g. eager.float32."""
+        return self._data.dtype
+
+    @property
+    def device(self) -> str:
+        """"cpu" or "cuda"."""
+        return self._device
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return self._data.ndim
+
+    @property
+    def size(self) -> Size:
+        """Number of elements (an int); `x.size()` and `x.size(dim)` give the shape."""
+        return Size(self._data.size, self._data.shape)
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return self._data.size
+
+    def dim(self) -> int:
+        """Number of dimensions (PyTorch spelling of ndim)."""
+        return self._data.ndim
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    # ---- autograd state -------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor record history for backward."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set requires_grad in place (leaf tensors only) and return self."""
+        if not requires_grad and self._node is not None:
+            raise AutogradError("requires_grad_: cannot turn off gradients of a non-leaf "
+                                "tensor; use .detach() instead")
+        if requires_grad and self._data.dtype.kind != "f":
+            raise DTypeError(f"requires_grad_: only floating tensors can require gradients, "
+                             f"got {self._data.dtype.name}")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (user-created, parameters)."""
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        """The autograd node that produced this tensor, or None for leaves."""
+        return self._node
+
+    @property
+    def grad(self) -> "Tensor | None":
+        """Gradient accumulated by backward(), or None."""
+        grad = self._grad
+        if grad is not None:
+            hook = _dispatch.get_hook()
+            if hook is not None:
+                hook.grad_read(self, grad)
+        return grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: expected a Tensor or None, got {type(value).__name__}")
+            if value.shape != self.shape:
+                raise AutogradError(f"grad: assigned gradient has shape {value.shape} but the "
+                                    f"tensor has shape {self.shape}")
+        self._grad = value
+        hook = _dispatch.get_hook()
+        if hook is not None:
+            hook.grad_write(self, value)
+
+    def backward(self, gradient: "Tensor | None" = None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into `leaf.grad` for every leaf that requires grad.
+
+        >>> import eager
+        >>> w = eager.tensor(3.0, requires_grad=True)
+        >>> (w * w).backward(); w.grad.item()
+        6.0
+        """
+        from eager.autograd.engine import backward
+
+        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
+                 create_graph=create_graph)
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's data, cut off from the autograd graph."""
+        out = wrap(self._data, self._device)
+        out._base = self if self._base is None else self._base
+        hook = _dispatch.get_hook()
+        if hook is not None:
+            hook.alias(out, self)
+        return out
+
+    def detach_(self) -> "Tensor":
+        """Cut this tensor off from the autograd graph, in place."""
+        self._node = None
+        self._requires_grad = False
+        return self
+
+    # ---- host conversions (each is a guard under the tracer) ------------------------
+    def _host_read(self, kind: str, value: Any) -> Any:
+        hook = _dispatch.get_hook()
+        if hook is not None:
+            hook.host_read(self, kind, value)
+        return value
+
+    def numpy(self) -> np.ndarray:
+        """The data as a numpy array (shares memory on cpu; copies from cuda)."""
+        if self._requires_grad:
+            raise AutogradError("numpy: can't call numpy() on a tensor that requires grad; "
+                                "use tensor.detach().numpy()")
+        data = self._data if self._device == "cpu" else self._data.get()
+        return self._host_read("numpy", data)
+
+    def __array__(self, dtype=None, copy=None):
+        data = self._data if self._device == "cpu" else self._data.get()
+        data = self._host_read("numpy", data)
+        return data if dtype is None else data.astype(dtype)
+
+    def tolist(self) -> Any:
+        """Nested Python lists of Python numbers."""
+        return self._host_read("tolist", self._data.tolist())
+
+    def item(self) -> int | float | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to Python "
+                             f"scalars, got shape {self.shape}")
+        return self._host_read("item", self._data.reshape(()).item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise ValueError(f"bool: the truth value of a tensor with {self._data.size} "
+                             f"elements (shape {self.shape}) is ambiguous; use .any() or .all()")
+        return self._host_read("bool", bool(self._data.reshape(()).item()))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError(f"only integer tensors with one element can be converted to an "
+                            f"index, got {self._data.dtype.name}{list(self.shape)}")
+        return int(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __array_namespace__(self, *, api_version: str | None = None):
+        import eager
+
+        return eager
+
+    def __repr__(self) -> str:
+        return format_tensor(self)
+
+    def __reduce__(self):
+        raise TypeError("Tensor does not pickle; use eager.save(obj, path)")
+
+
+def wrap(data, device: str) -> Tensor:
+    """Wrap an array as a new leaf Tensor without copying (no hook, no autograd)."""
+    out = Tensor.__new__(Tensor)
+    out._data = data
+    out._device = device
+    out._requires_grad = False
+    out._node = None
+    out._grad = None
+    out._version = 0
+    out._base = None
+    return out
+
+
+def format_tensor(t: Tensor) -> str:
+    """PyTorch-style repr: values, then dtype/device/grad info when not the default."""
+    data = t._data if t._device == "cpu" else t._data.get()
+    body = np.array2string(data, separator=", ", prefix="tensor(", threshold=1000,
+                           precision=4, floatmode="maxprec_equal" if data.dtype.kind == "f"
+                           else "maxprec")
+    extras = []
+    if t._device != "cpu":
+        extras.append(f"device='{t._device}'")
+    if data.dtype.name not in DEFAULT_REPR_DTYPES or data.size == 0:
+        extras.append(f"dtype=eager.{data.dtype.name}")
+    if t._node is not None:
+        extras.append(f"grad_fn=<{t._node.name}>")
+    elif t._requires_grad:
+        extras.append("requires_grad=True")
+    return "tensor(" + ", ".join([body] + extras) + ")"
+
+
+from eager import dispatch as _dispatch  # noqa: E402

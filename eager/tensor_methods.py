@@ -1,0 +1,137 @@
+"""Operators and methods of `Tensor`, each delegating to the one function in `eager.ops`."""
+from __future__ import annotations
+
+from eager.dispatch import apply
+from eager.ops import elementwise as E
+from eager.ops import indexing, linalg, ordering, reductions, shape
+from eager.ops.inplace import inplace_update
+from eager.ops.operands import as_operand
+from eager.tensor import Tensor
+from kernels import OPS, bool_, float16, float32, float64, int32, int64, to_dtype
+
+
+def _swap(fn):
+    return lambda self, other: fn(other, self)
+
+
+def _inplace(name):
+    def method(self, other):
+        return inplace_update(self, E.binary(name, self, other), f"{name}_")
+    method.__name__ = f"{name}_"
+    return method
+
+
+def _to(self, *args, dtype=None, device=None, copy: bool = False):
+    """Move to a device and/or convert dtype: `x.to("cpu")`, `x.to(eager.float64)`."""
+    for a in args:
+        if isinstance(a, str):
+            device = a
+        elif isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        else:
+            dtype = a
+    out = self
+    if device is not None and device != self.device:
+        from eager.device import check_device
+
+        out = apply(OPS["to_device"], out, device=check_device(device))
+    if dtype is not None:
+        out = E.astype(out, to_dtype(dtype), copy=False)
+    if copy and out is self:
+        out = self.clone()
+    return out
+
+
+def _fill_(self, value):
+    from eager.creation import full_like
+
+    with_grad = full_like(self, value)
+    return inplace_update(self, with_grad, "fill_")
+
+
+def _copy_(self, src):
+    src = as_operand(src, self)
+    if type(src) is not Tensor:
+        from eager.creation import full_like
+
+        src = full_like(self, src)
+    src = E.astype(src.to(self.device), self.dtype, copy=False).expand(self.shape)
+    return inplace_update(self, src, "copy_")
+
+
+_METHODS = {
+    # arithmetic operators
+    "__add__": E.add, "__radd__": _swap(E.add),
+    "__sub__": E.subtract, "__rsub__": _swap(E.subtract),
+    "__mul__": E.multiply, "__rmul__": _swap(E.multiply),
+    "__truediv__": E.divide, "__rtruediv__": _swap(E.divide),
+    "__floordiv__": E.floor_divide, "__rfloordiv__": _swap(E.floor_divide),
+    "__mod__": E.remainder, "__rmod__": _swap(E.remainder),
+    "__pow__": E.pow, "__rpow__": _swap(E.pow),
+    "__matmul__": linalg.matmul, "__rmatmul__": _swap(linalg.matmul),
+    "__neg__": E.negative, "__pos__": lambda self: self, "__abs__": E.abs,
+    "__invert__": lambda self: E.logical_not(self) if self.dtype == bool_ else -self - 1,
+    "__and__": E.logical_and, "__rand__": _swap(E.logical_and),
+    "__or__": E.logical_or, "__ror__": _swap(E.logical_or),
+    "__xor__": E.logical_xor, "__rxor__": _swap(E.logical_xor),
+    "__eq__": E.equal, "__ne__": E.not_equal, "__lt__": E.less, "__le__": E.less_equal,
+    "__gt__": E.greater, "__ge__": E.greater_equal,
+    "__iadd__": _inplace("add"), "__isub__": _inplace("sub"), "__imul__": _inplace("mul"),
+    "__itruediv__": _inplace("div"), "__ipow__": _inplace("pow"),
+    "add_": _inplace("add"), "sub_": _inplace("sub"), "mul_": _inplace("mul"),
+    "div_": _inplace("div"),
+    "__getitem__": indexing.getitem, "__setitem__": indexing.setitem,
+    # math
+    "add": E.add, "sub": E.subtract, "mul": E.multiply, "div": E.divide, "pow": E.pow,
+    "exp": E.exp, "log": E.log, "sin": E.sin, "cos": E.cos, "tanh": E.tanh,
+    "sigmoid": E.sigmoid, "sqrt": E.sqrt, "abs": E.abs, "sign": E.sign, "neg": E.negative,
+    "floor": E.floor, "ceil": E.ceil, "square": E.square,
+    "relu": lambda self: E.maximum(self, 0), "clip": E.clip, "clamp": E.clip,
+    "maximum": E.maximum, "minimum": E.minimum, "where": lambda self, c, y: E.where(c, self, y),
+    "logical_not": E.logical_not, "astype": E.astype,
+    # reductions
+    "sum": reductions.sum, "mean": reductions.mean, "prod": reductions.prod,
+    "max": reductions.max, "min": reductions.min, "var": reductions.var, "std": reductions.std,
+    "logsumexp": reductions.logsumexp, "argmax": reductions.argmax, "argmin": reductions.argmin,
+    "all": reductions.all, "any": reductions.any,
+    # shape
+    "reshape": shape.reshape, "view": shape.reshape, "permute": shape.permute,
+    "transpose": shape.transpose, "expand": shape.expand, "squeeze": shape.squeeze,
+    "unsqueeze": shape.unsqueeze, "flatten": shape.flatten, "flip": shape.flip,
+    "split": shape.split, "chunk": shape.chunk,
+    "expand_as": lambda self, other: shape.expand(self, other.shape),
+    "view_as": lambda self, other: shape.reshape(self, other.shape),
+    # indexing, ordering, linalg
+    "gather": indexing.gather, "scatter_add": indexing.scatter_add, "nonzero": indexing.nonzero,
+    "sort": ordering.sort, "argsort": ordering.argsort, "topk": ordering.topk,
+    "cumsum": ordering.cumsum, "matmul": linalg.matmul,
+    # conversions and copies
+    "to": _to, "cpu": lambda self: _to(self, "cpu"), "cuda": lambda self: _to(self, "cuda"),
+    "clone": lambda self: apply(OPS["copy"], self),
+    "contiguous": lambda self: self if self._base is None else apply(OPS["copy"], self),
+    "float": lambda self: E.astype(self, float32, copy=False),
+    "double": lambda self: E.astype(self, float64, copy=False),
+    "half": lambda self: E.astype(self, float16, copy=False),
+    "long": lambda self: E.astype(self, int64, copy=False),
+    "int": lambda self: E.astype(self, int32, copy=False),
+    "bool": lambda self: E.astype(self, bool_, copy=False),
+    "type": lambda self, dtype: E.astype(self, to_dtype(dtype), copy=False),
+    "fill_": _fill_, "zero_": lambda self: _fill_(self, 0), "copy_": _copy_,
+    "to_device": lambda self, device, /, *, stream=None: _to(self, device=device),
+}
+
+
+def _properties():
+    Tensor.T = property(lambda self: shape.permute(self, tuple(range(self.ndim))[::-1]),
+                        doc="Tensor with all dimensions reversed (a transpose for 2-D).")
+    Tensor.mT = property(linalg.matrix_transpose, doc="Transpose of the last two dimensions.")
+
+
+def install() -> None:
+    """Attach operators and methods to Tensor (idempotent)."""
+    for name, fn in _METHODS.items():
+        setattr(Tensor, name, fn)
+    _properties()
+
+
+install()

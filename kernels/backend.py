@@ -1,0 +1,45 @@
+"""Array backends: numpy for "cpu", cupy for "cuda" when it imports and sees a GPU."""
+from __future__ import annotations
+
+import functools
+import os
+from types import ModuleType
+
+import numpy as np
+
+
+@functools.cache
+def cupy_available() -> bool:
+    """True when cupy imports and at least one CUDA device is visible."""
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+def default_device() -> str:
+    """`EAGER_DEVICE` if set, else "cuda" when a GPU is usable, else "cpu"."""
+    env = os.environ.get("EAGER_DEVICE")
+    if env:
+        return env
+    return "cuda" if cupy_available() else "cpu"
+
+
+def array_namespace_for(device: str) -> ModuleType:
+    """The array module (numpy or cupy) that holds a device's buffers."""
+    if device == "cpu":
+        return np
+    if device == "cuda":
+        if not cupy_available():
+            raise RuntimeError("device 'cuda' requested but cupy is not installed or sees no GPU")
+        import cupy
+
+        return cupy
+    raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
+
+
+def device_of_array(array) -> str:
+    """"cpu" for numpy arrays and scalars, "cuda" for cupy arrays."""
+    return "cpu" if isinstance(array, (np.ndarray, np.generic)) else "cuda"

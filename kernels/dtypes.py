@@ -1,0 +1,82 @@
+"""Dtypes are numpy dtype objects; promotion follows numpy with PyTorch-style weak scalars.
+
+>>> result_dtype(int64, 2.5)
+dtype('float32')
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+bool_ = np.dtype("bool")
+int8 = np.dtype("int8")
+int16 = np.dtype("int16")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+uint8 = np.dtype("uint8")
+float16 = np.dtype("float16")
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+
+DTYPES = {d.name: d for d in (bool_, int8, int16, int32, int64, uint8, float16, float32, float64)}
+DTYPES["bool"] = bool_
+
+default_float = float32
+default_int = int64
+
+
+def is_floating(dtype: np.dtype) -> bool:
+    """True for float16/32/64."""
+    return dtype.kind == "f"
+
+
+def is_integer(dtype: np.dtype) -> bool:
+    """True for signed and unsigned integer dtypes (not bool)."""
+    return dtype.kind in "iu"
+
+
+def to_dtype(dtype: Any) -> np.dtype:
+    """Normalise a user's dtype spelling ("float32", np.float32, eager.float32, float)."""
+    if dtype is float:
+        return default_float
+    if dtype is int:
+        return default_int
+    if dtype is bool:
+        return bool_
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"unknown dtype {dtype!r}; use one of {sorted(DTYPES)}") from exc
+    if resolved.name not in DTYPES:
+        raise TypeError(f"unsupported dtype {resolved.name}; use one of {sorted(DTYPES)}")
+    return resolved
+
+
+def scalar_kind(value: Any) -> str:
+    """'b', 'i', 'f' for Python bool/int/float (the weak scalar kinds)."""
+    if isinstance(value, bool):
+        return "b"
+    if isinstance(value, int):
+        return "i"
+    return "f"
+
+
+def result_dtype(*operands: Any) -> np.dtype:
+    """Promote tensor dtypes (numpy rules) and weak Python scalars (never upcast a tensor).
+
+    A float scalar with integer/bool tensors gives the default float dtype, an int scalar
+    with bool tensors gives the default int dtype, as in PyTorch.
+    """
+    dtypes = [o for o in operands if isinstance(o, np.dtype)]
+    scalars = [o for o in operands if not isinstance(o, np.dtype)]
+    result = np.result_type(*dtypes) if dtypes else None
+    for s in scalars:
+        kind = scalar_kind(s)
+        if result is None:
+            result = {"b": bool_, "i": default_int, "f": default_float}[kind]
+        elif kind == "f" and result.kind in "biu":
+            result = default_float
+        elif kind == "i" and result.kind == "b":
+            result = default_int
+    return result

@@ -1,0 +1,128 @@
+"""Elementwise primitives: unary, binary, ternary, each with its scalar C expression.
+
+Float-valued math (exp, log, tanh, div, ...) takes floating inputs only; `eager` casts
+integer inputs to the default float dtype first, as PyTorch does, so the rule here stays
+"output dtype = input dtype".
+
+In c_expr, {0} {1} {2} are the operands and {f} the float suffix of the dtype ("f" for
+float32, "" for float64), so `exp{f}({0})` is expf(x) or exp(x).
+"""
+from __future__ import annotations
+
+from kernels.dtypes import bool_, result_dtype
+from kernels.errors import DTypeError
+from kernels.opdef import OpDef, TensorSpec, register
+from kernels.shapes import broadcast_shapes
+
+
+def _spec_dtype(spec):
+    return spec.dtype if isinstance(spec, TensorSpec) else spec
+
+
+def _spec_shape(spec):
+    return spec.shape if isinstance(spec, TensorSpec) else ()
+
+
+def _same_dtype_rule(name: str, kinds: str | None):
+    def infer(x: TensorSpec, **_):
+        if kinds is not None and x.dtype.kind not in kinds:
+            raise DTypeError(f"{name}: dtype {x.dtype.name} is not supported (needs kind {kinds!r})")
+        return TensorSpec(x.shape, x.dtype)
+    return infer
+
+
+def _unary(name, fn_name, c_expr, kinds="f", **kw):
+    return register(OpDef(
+        name, "unary", 1, lambda xp, f=fn_name: getattr(xp, f),
+        _same_dtype_rule(name, kinds), c_expr=c_expr, **kw))
+
+
+neg = _unary("neg", "negative", "(-{0})", kinds="iuf")
+exp = _unary("exp", "exp", "exp{f}({0})")
+log = _unary("log", "log", "log{f}({0})")
+sin = _unary("sin", "sin", "sin{f}({0})")
+cos = _unary("cos", "cos", "cos{f}({0})")
+tanh = _unary("tanh", "tanh", "tanh{f}({0})")
+sqrt = _unary("sqrt", "sqrt", "sqrt{f}({0})")
+abs_ = _unary("abs", "abs", "fabs{f}({0})", kinds="iuf")
+sign = _unary("sign", "sign", "(({0} > 0) - ({0} < 0))", kinds="iuf", differentiable=False)
+copy = _unary("copy", "copy", "{0}", kinds=None)
+floor = _unary("floor", "floor", "floor{f}({0})", differentiable=False)
+ceil = _unary("ceil", "ceil", "ceil{f}({0})", differentiable=False)
+
+
+def _sigmoid_impl(xp):
+    def sigmoid(x):
+        # The tanh form never overflows, unlike 1 / (1 + exp(-x)) for large negative x.
+        return xp.tanh(x * 0.5) * 0.5 + 0.5
+    return sigmoid
+
+
+sigmoid = register(OpDef(
+    "sigmoid", "unary", 1, _sigmoid_impl, _same_dtype_rule("sigmoid", "f"),
+    c_expr="(tanh{f}({0} * 0.5{f}) * 0.5{f} + 0.5{f})"))
+
+logical_not = register(OpDef(
+    "logical_not", "unary", 1, lambda xp: xp.logical_not,
+    lambda x, **_: TensorSpec(x.shape, bool_), c_expr="(!{0})", differentiable=False))
+
+
+def _cast_impl(xp):
+    def cast(x, *, dtype):
+        return x.astype(dtype)
+    return cast
+
+
+cast = register(OpDef(
+    "cast", "unary", 1, _cast_impl, lambda x, *, dtype: TensorSpec(x.shape, dtype),
+    c_expr="(({ctype}){0})"))
+
+
+def _binary_rule(name: str, out_dtype=None, kinds: str | None = None):
+    def infer(a, b, **_):
+        shape = broadcast_shapes(name, _spec_shape(a), _spec_shape(b))
+        dtype = result_dtype(_spec_dtype(a), _spec_dtype(b))
+        if kinds is not None and dtype.kind not in kinds:
+            raise DTypeError(f"{name}: dtype {dtype.name} is not supported (needs kind {kinds!r})")
+        return TensorSpec(shape, out_dtype or dtype)
+    return infer
+
+
+def _binary(name, fn_name, c_expr, out_dtype=None, kinds=None, **kw):
+    return register(OpDef(
+        name, "binary", 2, lambda xp, f=fn_name: getattr(xp, f),
+        _binary_rule(name, out_dtype, kinds), c_expr=c_expr, **kw))
+
+
+add = _binary("add", "add", "({0} + {1})", kinds="biuf")
+sub = _binary("sub", "subtract", "({0} - {1})", kinds="iuf")
+mul = _binary("mul", "multiply", "({0} * {1})")
+div = _binary("div", "true_divide", "({0} / {1})", kinds="f")
+pow_ = _binary("pow", "power", "pow{f}({0}, {1})", kinds="iuf")
+maximum = _binary("maximum", "maximum", "({0} > {1} || {0} != {0} ? {0} : {1})")
+minimum = _binary("minimum", "minimum", "({0} < {1} || {0} != {0} ? {0} : {1})")
+floor_divide = _binary("floor_divide", "floor_divide", None, kinds="iuf", differentiable=False)
+remainder = _binary("remainder", "remainder", None, kinds="iuf", differentiable=False)
+eq = _binary("eq", "equal", "({0} == {1})", out_dtype=bool_, differentiable=False)
+ne = _binary("ne", "not_equal", "({0} != {1})", out_dtype=bool_, differentiable=False)
+lt = _binary("lt", "less", "({0} < {1})", out_dtype=bool_, differentiable=False)
+le = _binary("le", "less_equal", "({0} <= {1})", out_dtype=bool_, differentiable=False)
+gt = _binary("gt", "greater", "({0} > {1})", out_dtype=bool_, differentiable=False)
+ge = _binary("ge", "greater_equal", "({0} >= {1})", out_dtype=bool_, differentiable=False)
+logical_and = _binary("logical_and", "logical_and", "({0} && {1})", out_dtype=bool_,
+                      differentiable=False)
+logical_or = _binary("logical_or", "logical_or", "({0} || {1})", out_dtype=bool_,
+                     differentiable=False)
+logical_xor = _binary("logical_xor", "logical_xor", "(!{0} != !{1})", out_dtype=bool_,
+                      differentiable=False)
+
+
+def _where_rule(cond, a, b, **_):
+    if isinstance(cond, TensorSpec) and cond.dtype != bool_:
+        raise DTypeError(f"where: condition must be bool, got {cond.dtype.name}")
+    shape = broadcast_shapes("where", _spec_shape(cond), _spec_shape(a), _spec_shape(b))
+    return TensorSpec(shape, result_dtype(_spec_dtype(a), _spec_dtype(b)))
+
+
+where = register(OpDef("where", "ternary", 3, lambda xp: xp.where, _where_rule,
+                       c_expr="({0} ? {1} : {2})"))

@@ -1,0 +1,135 @@
+"""Integer-array indexing and its scatter counterparts.
+
+A key is a tuple of entries: ("s", start, stop, step), ("i", k), ("n",) as in `slice`, plus
+("t", k) for the k-th index array passed as an input after the indexed tensor. Boolean
+masks are turned into integer arrays by the caller (a host read: the count is data).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from kernels.errors import DTypeError, ShapeError
+from kernels.movement import slice_key
+from kernels.opdef import OpDef, TensorSpec, register
+
+
+def full_key(key: tuple, index_arrays) -> tuple:
+    """Build the numpy/cupy key from a normalised key and the index arrays."""
+    out = []
+    for entry in key:
+        if entry[0] == "t":
+            out.append(index_arrays[entry[1]])
+        else:
+            out.extend(slice_key((entry,)))
+    return tuple(out)
+
+
+def _indexed_shape(op, x: TensorSpec, key, index_specs) -> tuple[int, ...]:
+    for spec in index_specs:
+        if spec.dtype.kind not in "iu":
+            raise DTypeError(f"{op}: index arrays must be integer, got {spec.dtype.name}")
+    probe = np.broadcast_to(np.zeros((), np.int8), x.shape)
+    try:
+        return probe[full_key(key, [np.zeros(s.shape, np.intp) for s in index_specs])].shape
+    except IndexError as exc:
+        raise ShapeError(f"{op}: {exc} (tensor shape {x.shape})") from None
+    except ValueError as exc:
+        shapes = ", ".join(str(s.shape) for s in index_specs)
+        raise ShapeError(f"{op}: index arrays of shapes {shapes} cannot be broadcast") from exc
+
+
+def _index_impl(xp):
+    def index(x, *index_arrays, key):
+        return x[full_key(key, index_arrays)]
+    return index
+
+
+def _index_rule(x, *index_specs, key):
+    return TensorSpec(_indexed_shape("index", x, key, index_specs), x.dtype)
+
+
+index = register(OpDef("index", "index", -1, _index_impl, _index_rule))
+
+
+def _index_add_impl(xp):
+    def index_add(base, src, *index_arrays, key):
+        out = base.copy()
+        xp.add.at(out, full_key(key, index_arrays), src)
+        return out
+    return index_add
+
+
+def _index_set_impl(xp):
+    def index_set(base, src, *index_arrays, key):
+        out = base.copy()
+        out[full_key(key, index_arrays)] = src
+        return out
+    return index_set
+
+
+def _scatter_rule(op):
+    def infer(base, src, *index_specs, key):
+        target = _indexed_shape(op, base, key, index_specs)
+        src_shape = src.shape if isinstance(src, TensorSpec) else ()
+        if len(src_shape) > len(target) or any(
+                s not in (1, t) for s, t in zip(src_shape[::-1], target[::-1])):
+            raise ShapeError(f"{op}: value of shape {src_shape} cannot be broadcast to the "
+                             f"indexed shape {target}")
+        return TensorSpec(base.shape, base.dtype)
+    return infer
+
+
+index_add = register(OpDef("index_add", "index", -1, _index_add_impl, _scatter_rule("index_add")))
+index_set = register(OpDef("index_set", "index", -1, _index_set_impl, _scatter_rule("index_set")))
+
+
+def _gather_rule(x: TensorSpec, idx: TensorSpec, *, axis: int):
+    if idx.dtype.kind not in "iu":
+        raise DTypeError(f"gather: index must be integer, got {idx.dtype.name}")
+    if len(idx.shape) != len(x.shape):
+        raise ShapeError(f"gather: index of shape {idx.shape} must have as many dims as the "
+                         f"tensor of shape {x.shape}")
+    return TensorSpec(idx.shape, x.dtype)
+
+
+def _gather_impl(xp):
+    def gather(x, idx, *, axis):
+        return xp.take_along_axis(x, idx, axis=axis)
+    return gather
+
+
+gather = register(OpDef("gather", "index", 2, _gather_impl, _gather_rule))
+
+
+def _scatter_add_impl(xp):
+    def scatter_add(base, idx, src, *, axis):
+        out = base.copy()
+        grids = list(xp.indices(idx.shape, sparse=True))
+        grids[axis] = idx
+        xp.add.at(out, tuple(grids), src)
+        return out
+    return scatter_add
+
+
+def _scatter_add_rule(base: TensorSpec, idx: TensorSpec, src: TensorSpec, *, axis: int):
+    if idx.shape != src.shape:
+        raise ShapeError(f"scatter_add: index shape {idx.shape} and source shape {src.shape} "
+                         "must match")
+    return TensorSpec(base.shape, base.dtype)
+
+
+scatter_add = register(OpDef("scatter_add", "index", 3, _scatter_add_impl, _scatter_add_rule))
+
+
+def _nonzero_impl(xp):
+    def nonzero(x):
+        return xp.stack(xp.nonzero(x), axis=-1).astype(xp.int64, copy=False)
+    return nonzero
+
+
+def _nonzero_rule(x: TensorSpec, **_):
+    raise ShapeError("nonzero: the output shape depends on the values; run the op to know it")
+
+
+nonzero = register(OpDef("nonzero", "index", 1, _nonzero_impl, _nonzero_rule,
+                         differentiable=False, dynamic_shape=True))

@@ -1,0 +1,154 @@
+"""Movement ops: they rearrange elements without arithmetic.
+
+reshape, permute, expand and basic slicing return views of their input where the array
+backend can (numpy and cupy both do), so eager tensors share memory as in PyTorch.
+"""
+from __future__ import annotations
+
+from kernels.dtypes import result_dtype
+from kernels.errors import ShapeError
+from kernels.opdef import OpDef, TensorSpec, register
+from kernels.shapes import size_of
+
+
+def _reshape_rule(x: TensorSpec, *, shape: tuple[int, ...]):
+    if size_of(shape) != size_of(x.shape):
+        raise ShapeError(f"reshape: cannot reshape tensor of shape {x.shape} "
+                         f"({size_of(x.shape)} elements) into shape {shape}")
+    return TensorSpec(tuple(shape), x.dtype)
+
+
+reshape = register(OpDef("reshape", "movement", 1, lambda xp: xp.reshape, _reshape_rule,
+                         is_view=True))
+
+
+def _permute_rule(x: TensorSpec, *, axes: tuple[int, ...]):
+    if sorted(axes) != list(range(len(x.shape))):
+        raise ShapeError(f"permute: axes {axes} are not a permutation of the "
+                         f"{len(x.shape)} dims of shape {x.shape}")
+    return TensorSpec(tuple(x.shape[a] for a in axes), x.dtype)
+
+
+permute = register(OpDef("permute", "movement", 1, lambda xp: xp.transpose, _permute_rule,
+                         is_view=True))
+
+
+def _expand_rule(x: TensorSpec, *, shape: tuple[int, ...]):
+    ok = len(shape) >= len(x.shape) and all(
+        d == s or d == 1 for d, s in zip(x.shape[::-1], shape[::-1]))
+    if not ok:
+        raise ShapeError(f"expand: cannot expand shape {x.shape} to {tuple(shape)}")
+    return TensorSpec(tuple(shape), x.dtype)
+
+
+expand = register(OpDef("expand", "movement", 1, lambda xp: xp.broadcast_to, _expand_rule,
+                        is_view=True))
+
+
+def slice_key(key: tuple) -> tuple:
+    """Turn a normalised key (("s", start, stop, step), ("i", k), ("n",)) into a numpy key."""
+    out = []
+    for entry in key:
+        tag = entry[0]
+        if tag == "s":
+            out.append(slice(entry[1], entry[2], entry[3]))
+        elif tag == "i":
+            out.append(entry[1])
+        elif tag == "n":
+            out.append(None)
+        else:
+            raise ValueError(f"slice: bad key entry {entry!r}")
+    return tuple(out)
+
+
+def _slice_impl(xp):
+    def basic_slice(x, *, key):
+        return x[slice_key(key)]
+    return basic_slice
+
+
+def _slice_rule(x: TensorSpec, *, key: tuple):
+    shape, axis = [], 0
+    for entry in key:
+        tag = entry[0]
+        if tag == "n":
+            shape.append(1)
+            continue
+        if axis >= len(x.shape):
+            raise ShapeError(f"slice: too many indices for a tensor of shape {x.shape}")
+        dim = x.shape[axis]
+        if tag == "i":
+            if not -dim <= entry[1] < dim:
+                raise ShapeError(f"slice: index {entry[1]} is out of bounds for axis {axis} "
+                                 f"with size {dim} (shape {x.shape})")
+        else:
+            shape.append(len(range(*slice(entry[1], entry[2], entry[3]).indices(dim))))
+        axis += 1
+    shape.extend(x.shape[axis:])
+    return TensorSpec(tuple(shape), x.dtype)
+
+
+slice_ = register(OpDef("slice", "movement", 1, _slice_impl, _slice_rule, is_view=True))
+
+
+def _flip_rule(x: TensorSpec, *, axes: tuple[int, ...]):
+    return TensorSpec(x.shape, x.dtype)
+
+
+flip = register(OpDef("flip", "movement", 1, lambda xp: lambda x, *, axes: xp.flip(x, axes),
+                      _flip_rule))
+
+
+def _pad_impl(xp):
+    def pad(x, *, widths, value=0):
+        return xp.pad(x, widths, mode="constant", constant_values=value)
+    return pad
+
+
+def _pad_rule(x: TensorSpec, *, widths, value=0):
+    if len(widths) != len(x.shape):
+        raise ShapeError(f"pad: {len(widths)} (before, after) pairs for a tensor of "
+                         f"shape {x.shape}")
+    return TensorSpec(tuple(d + lo + hi for d, (lo, hi) in zip(x.shape, widths)), x.dtype)
+
+
+pad = register(OpDef("pad", "movement", 1, _pad_impl, _pad_rule))
+
+
+def _concat_impl(xp):
+    def concat(*xs, axis):
+        return xp.concatenate(xs, axis=axis)
+    return concat
+
+
+def _concat_rule(*xs: TensorSpec, axis: int):
+    if not xs:
+        raise ShapeError("concat: needs at least one tensor")
+    first = xs[0].shape
+    for x in xs[1:]:
+        if len(x.shape) != len(first) or any(
+                a != b for i, (a, b) in enumerate(zip(first, x.shape)) if i != axis):
+            shapes = ", ".join(str(s.shape) for s in xs)
+            raise ShapeError(f"concat: shapes {shapes} differ outside axis {axis}")
+    shape = list(first)
+    shape[axis] = sum(x.shape[axis] for x in xs)
+    dtype = result_dtype(*(x.dtype for x in xs))
+    return TensorSpec(tuple(shape), dtype)
+
+
+concat = register(OpDef("concat", "movement", -1, _concat_impl, _concat_rule))
+
+
+
+def _to_device_impl(xp):
+    def to_device(x, *, device):
+        if device == "cpu":
+            return x.get() if hasattr(x, "get") else x.copy()
+        from kernels.backend import array_namespace_for
+
+        return array_namespace_for(device).asarray(x)
+    return to_device
+
+
+to_device = register(OpDef("to_device", "transfer", 1, _to_device_impl,
+                           lambda x, *, device: TensorSpec(x.shape, x.dtype)))

@@ -1,0 +1,33 @@
+"""Order-dependent ops: argsort and cumulative sum along one axis."""
+from __future__ import annotations
+
+from kernels.dtypes import default_int, int64
+from kernels.opdef import OpDef, TensorSpec, register
+
+
+def _argsort_impl(xp):
+    def argsort(x, *, axis, descending=False):
+        if descending:
+            # Negating keeps equal elements in their original order (stable), unlike
+            # reversing an ascending sort.
+            key = -x if x.dtype.kind in "if" else ~x if x.dtype.kind == "b" else -x.astype(int64)
+            return xp.argsort(key, axis=axis, kind="stable").astype(int64, copy=False)
+        return xp.argsort(x, axis=axis, kind="stable").astype(int64, copy=False)
+    return argsort
+
+
+argsort = register(OpDef(
+    "argsort", "other", 1, _argsort_impl,
+    lambda x, *, axis, descending=False: TensorSpec(x.shape, int64), differentiable=False))
+
+
+def _cumsum_impl(xp):
+    def cumsum(x, *, axis):
+        dtype = default_int if x.dtype.kind in "biu" else x.dtype
+        return xp.cumsum(x, axis=axis, dtype=dtype)
+    return cumsum
+
+
+cumsum = register(OpDef(
+    "cumsum", "other", 1, _cumsum_impl,
+    lambda x, *, axis: TensorSpec(x.shape, default_int if x.dtype.kind in "biu" else x.dtype)))

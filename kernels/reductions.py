@@ -1,0 +1,78 @@
+"""Reductions over a tuple of axes (already normalised by the caller), with keepdims."""
+from __future__ import annotations
+
+from kernels.dtypes import default_int, int64
+from kernels.errors import ShapeError
+from kernels.opdef import OpDef, TensorSpec, register
+
+
+def _reduced_shape(shape, axis, keepdims):
+    if keepdims:
+        return tuple(1 if i in axis else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axis)
+
+
+def _accumulating_dtype(dtype):
+    return default_int if dtype.kind in "biu" else dtype
+
+
+def _reduce_rule(name, out_dtype, needs_elements):
+    def infer(x: TensorSpec, *, axis: tuple[int, ...], keepdims: bool = False):
+        if needs_elements and any(x.shape[a] == 0 for a in axis):
+            raise ShapeError(f"{name}: cannot reduce over an empty axis of shape {x.shape}")
+        return TensorSpec(_reduced_shape(x.shape, axis, keepdims), out_dtype(x.dtype))
+    return infer
+
+
+def _reduce(name, fn_name, out_dtype, needs_elements, c_combine):
+    def impl(xp, f=fn_name, accumulate=out_dtype is _accumulating_dtype):
+        fn = getattr(xp, f)
+        if accumulate:
+            def reduce(x, *, axis, keepdims=False):
+                return fn(x, axis=axis, keepdims=keepdims, dtype=_accumulating_dtype(x.dtype))
+            return reduce
+        return fn
+    return register(OpDef(name, "reduce", 1, impl, _reduce_rule(name, out_dtype, needs_elements),
+                          c_expr=c_combine))
+
+
+def _same(dtype):
+    return dtype
+
+
+# c_expr of a reduction combines accumulator {0} with element {1}; it starts at
+# REDUCTION_IDENTITY.
+sum_ = _reduce("sum", "sum", _accumulating_dtype, False, "({0} + {1})")
+prod = _reduce("prod", "prod", _accumulating_dtype, False, "({0} * {1})")
+max_ = _reduce("max", "max", _same, True, "({1} > {0} || {1} != {1} ? {1} : {0})")
+min_ = _reduce("min", "min", _same, True, "({1} < {0} || {1} != {1} ? {1} : {0})")
+
+REDUCTION_IDENTITY = {"sum": "0", "prod": "1", "max": "-INFINITY", "min": "INFINITY"}
+
+
+def _arg_impl(fn_name):
+    def impl(xp):
+        fn = getattr(xp, fn_name)
+
+        def arg_reduce(x, *, axis, keepdims=False):
+            return fn(x, axis=axis, keepdims=keepdims).astype(int64, copy=False)
+        return arg_reduce
+    return impl
+
+
+def _arg_rule(name):
+    def infer(x: TensorSpec, *, axis: int | None, keepdims: bool = False):
+        if x.shape and 0 in (x.shape if axis is None else (x.shape[axis],)):
+            raise ShapeError(f"{name}: cannot reduce over an empty axis of shape {x.shape}")
+        if axis is None:
+            shape = (1,) * len(x.shape) if keepdims else ()
+        else:
+            shape = _reduced_shape(x.shape, (axis,), keepdims)
+        return TensorSpec(shape, int64)
+    return infer
+
+
+argmax = register(OpDef("argmax", "reduce", 1, _arg_impl("argmax"), _arg_rule("argmax"),
+                        differentiable=False))
+argmin = register(OpDef("argmin", "reduce", 1, _arg_impl("argmin"), _arg_rule("argmin"),
+                        differentiable=False))

@@ -1,0 +1,49 @@
+"""Shape helpers shared by the ops' shape rules."""
+from __future__ import annotations
+
+from kernels.errors import ShapeError
+
+
+def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """numpy broadcasting of shapes; ShapeError names the op and every shape."""
+    ndim = max((len(s) for s in shapes), default=0)
+    out = []
+    for axis in range(-ndim, 0):
+        size = 1
+        for s in shapes:
+            if len(s) >= -axis:
+                d = s[axis]
+                if d != 1:
+                    if size not in (1, d):
+                        listed = " and ".join(str(tuple(x)) for x in shapes)
+                        raise ShapeError(f"{op}: shapes {listed} cannot be broadcast")
+                    size = d
+        out.append(size)
+    return tuple(out)
+
+
+def normalize_axis(op: str, axis: int, ndim: int) -> int:
+    """Turn a possibly negative axis into 0..ndim-1, or raise ShapeError."""
+    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+        raise ShapeError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dims")
+    return axis % ndim if ndim else 0
+
+
+def normalize_axes(op: str, axis, ndim: int) -> tuple[int, ...]:
+    """None -> all axes; int or sequence -> sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int):
+        axis = (axis,)
+    axes = tuple(sorted(normalize_axis(op, a, ndim) for a in axis))
+    if len(set(axes)) != len(axes):
+        raise ShapeError(f"{op}: repeated axis in {tuple(axis)}")
+    return axes
+
+
+def size_of(shape: tuple[int, ...]) -> int:
+    """Number of elements of a shape."""
+    n = 1
+    for d in shape:
+        n *= d
+    return n
