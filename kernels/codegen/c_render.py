@@ -1,0 +1,140 @@
+"""Render fused groups as C functions, using each op's own `c_expr` for the math.
+
+A group becomes `void name(const void *in0, ..., void *out0, ..., int64_t start,
+int64_t stop)`, a loop nest over the group's collapsed shape whose outermost loop runs
+from `start` to `stop` (so callers can split big groups across threads). Shapes are
+static in a traced graph, so trip counts and strides are constants gcc can vectorize.
+
+>>> from kernels import TensorSpec, float32
+>>> from kernels.codegen.group import ElementwiseGroup, Step
+>>> g = ElementwiseGroup((TensorSpec((4,), float32),),
+...                      (Step("tanh", (("in", 0),), float32),), (0,), (4,))
+>>> "tanhf(x0)" in render_group(g, "k")
+True
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from kernels.codegen.group import ElementwiseGroup, Step, compute_dtype, layout
+from kernels.dtypes import float32
+from kernels.opdef import OPS
+
+CTYPES = {
+    "bool": "unsigned char", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t",
+    "int64": "int64_t", "uint8": "uint8_t", "float32": "float", "float64": "double",
+}
+
+
+def ctype(dtype: np.dtype) -> str:
+    """The C type holding one element of `dtype`."""
+    return CTYPES[np.dtype(dtype).name]
+
+
+def can_render(op_name: str, dtypes: list[np.dtype]) -> bool:
+    """True when an op has a scalar expression and every dtype involved has a C type."""
+    op = OPS.get(op_name)
+    return (op is not None and op.kind in ("unary", "binary", "ternary")
+            and op.c_expr is not None and all(np.dtype(d).name in CTYPES for d in dtypes))
+
+
+def literal(value, dtype: np.dtype) -> str:
+    """A Python scalar as a C constant of `dtype`."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        value = float(value)
+        if math.isnan(value):
+            text = "NAN"
+        elif math.isinf(value):
+            text = "INFINITY" if value > 0 else "(-INFINITY)"
+        else:
+            text = repr(value) + ("f" if dtype == float32 else "")
+        return f"(({ctype(dtype)}){text})"
+    if dtype.kind == "b":
+        return "1" if value else "0"
+    return f"(({ctype(dtype)}){int(value)}LL)"
+
+
+def _operand_dtype(ref, group: ElementwiseGroup):
+    kind, what = ref
+    if kind == "in":
+        return group.inputs[what].dtype
+    if kind == "step":
+        return group.steps[what].dtype
+    return what  # a weak Python scalar
+
+
+def render_step(j: int, step: Step, group: ElementwiseGroup) -> str:
+    """`T tj = <c_expr with operands cast to the compute dtype>;`"""
+    operand_dtypes = [_operand_dtype(r, group) for r in step.args]
+    cast_from = 1 if step.op == "where" else 0
+    if step.op == "cast":
+        compute = operand_dtypes[0]
+    else:
+        compute = compute_dtype(step, operand_dtypes)
+    operands = []
+    for i, (ref, dt) in enumerate(zip(step.args, operand_dtypes)):
+        if ref[0] == "lit":
+            text = literal(ref[1], compute if i >= cast_from else np.dtype(bool))
+        else:
+            text = f"x{ref[1]}" if ref[0] == "in" else f"t{ref[1]}"
+            if i >= cast_from and step.op != "cast" and dt != compute:
+                text = f"(({ctype(compute)}){text})"
+        operands.append(text)
+    expr = OPS[step.op].c_expr.format(*operands, f="f" if compute == float32 else "",
+                                      ctype=ctype(step.dtype))
+    if step.dtype.kind == "b":
+        expr = f"(({expr}) != 0)"
+    return f"{ctype(step.dtype)} t{j} = {expr};"
+
+
+def _index(loop_vars: list[str], strides: tuple[int, ...]) -> str:
+    terms = [v if s == 1 else f"{v} * {s}LL" for v, s in zip(loop_vars, strides) if s]
+    return " + ".join(terms) or "0"
+
+
+def render_group(group: ElementwiseGroup, name: str) -> str:
+    """The C function computing `group`, named `name`."""
+    lay = layout([spec.shape for spec in group.inputs], group.shape)
+    n_in, n_out = len(group.inputs), len(group.outputs)
+    params = [f"const void *in{k}_" for k in range(n_in)]
+    params += [f"void *out{k}_" for k in range(n_out)] + ["int64_t start", "int64_t stop"]
+    lines = [f"void {name}({', '.join(params)}) {{"]
+    for k, spec in enumerate(group.inputs):
+        t = ctype(spec.dtype)
+        lines.append(f"    const {t} *in{k} = (const {t} *)in{k}_;")
+    for k, j in enumerate(group.outputs):
+        t = ctype(group.steps[j].dtype)
+        lines.append(f"    {t} *out{k} = ({t} *)out{k}_;")
+    loop_vars = [f"i{d}" for d in range(len(lay.dims))]
+    indent = "    "
+    for d, size in enumerate(lay.dims):
+        lo, hi = ("start", "stop") if d == 0 else ("0", f"{size}LL")
+        lines.append(f"{indent}for (int64_t i{d} = {lo}; i{d} < {hi}; i{d}++) {{")
+        indent += "    "
+    for k, spec in enumerate(group.inputs):
+        lines.append(f"{indent}const {ctype(spec.dtype)} x{k} = "
+                     f"in{k}[{_index(loop_vars, lay.strides[k])}];")
+    for j, step in enumerate(group.steps):
+        lines.append(indent + render_step(j, step, group))
+    out_index = _index(loop_vars, lay.strides[-1])
+    for k, j in enumerate(group.outputs):
+        lines.append(f"{indent}out{k}[{out_index}] = t{j};")
+    for _ in lay.dims:
+        indent = indent[:-4]
+        lines.append(indent + "}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def prototype(group: ElementwiseGroup, name: str) -> str:
+    """The ABI-level declaration cffi needs (all buffers as void *)."""
+    n = len(group.inputs) + len(group.outputs)
+    return f"void {name}({', '.join(['void *'] * n + ['int64_t', 'int64_t'])});"
+
+
+def outer_extent(group: ElementwiseGroup) -> int:
+    """Trip count of the outermost loop: the range `start`/`stop` split across threads."""
+    return layout([spec.shape for spec in group.inputs], group.shape).dims[0]
