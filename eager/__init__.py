@@ -39,6 +39,8 @@ from kernels import (
 )
 from kernels.errors import AutogradError, DeviceError, DTypeError, EagerError, ShapeError
 from eager import autograd  # noqa: E402
+from eager import nn, optim  # noqa: E402
+from eager.serialization import LoadError, SaveError, load, save  # noqa: E402
 
 cat = concat
 clamp = clip

@@ -1,0 +1,26 @@
+"""eager.nn: modules, parameters and layers for building and training networks.
+
+>>> import eager
+>>> from eager import nn
+>>> import eager.nn.functional as F
+>>> _ = eager.manual_seed(0)
+>>> model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+>>> loss = F.cross_entropy(model(eager.randn(8, 64)), eager.randint(0, 10, (8,)))
+>>> loss.backward()
+>>> model[0].weight.grad.shape
+(128, 64)
+"""
+from eager.nn import functional, init
+from eager.nn.containers import (
+    Dropout, Flatten, Identity, ReLU, Sequential, Sigmoid, Tanh,
+)
+from eager.nn.functional import TargetError
+from eager.nn.layers import Conv2d, Embedding, LayerNorm, Linear
+from eager.nn.module import LoadResult, Module, StateDictError
+from eager.nn.parameter import Parameter
+
+__all__ = [
+    "Module", "Parameter", "Linear", "Conv2d", "Embedding", "LayerNorm", "Sequential",
+    "ReLU", "Tanh", "Sigmoid", "Identity", "Dropout", "Flatten", "functional", "init",
+    "StateDictError", "TargetError", "LoadResult",
+]

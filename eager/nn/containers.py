@@ -1,0 +1,122 @@
+"""Layers without weights (activations, Dropout, Flatten) and the Sequential container.
+
+>>> import eager
+>>> from eager import nn
+>>> model = nn.Sequential(nn.Flatten(), nn.Linear(4, 2), nn.ReLU())
+>>> model(eager.ones(3, 2, 2)).shape
+(3, 2)
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from eager.nn import functional as F
+from eager.nn.module import Module
+from eager.ops.shape import flatten
+from eager.tensor import Tensor
+
+
+class ReLU(Module):
+    """max(x, 0) elementwise."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.relu(x)
+
+
+class Tanh(Module):
+    """tanh(x) elementwise."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.tanh(x)
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)) elementwise."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.sigmoid(x)
+
+
+class Identity(Module):
+    """Returns its input (a placeholder layer)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+
+class Dropout(Module):
+    """Zero elements with probability p while training (`model.train()`); identity in
+    `model.eval()`.
+
+    >>> import eager
+    >>> from eager import nn
+    >>> nn.Dropout(0.5).eval()(eager.ones(2)).tolist()
+    [1.0, 1.0]
+    """
+
+    def __init__(self, p: float = 0.5, generator=None) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: probability must be in [0, 1], got {p}")
+        self.p, self.generator = p, generator
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout(x, self.p, self.training, self.generator)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Flatten(Module):
+    """Merge dims start_dim..end_dim (default: all but the batch dim)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return flatten(x, self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Sequential(Module):
+    """Modules applied in order; indexable, iterable, and named "0", "1", ...
+
+    >>> from eager import nn
+    >>> model = nn.Sequential(nn.Linear(2, 3), nn.Tanh())
+    >>> len(model), type(model[0]).__name__
+    (2, 'Linear')
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], dict):
+            for name, module in modules[0].items():
+                self.add_module(str(name), module)
+        else:
+            for i, module in enumerate(modules):
+                self.add_module(str(i), module)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def append(self, module: Module) -> "Sequential":
+        """Add a module at the end."""
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __getitem__(self, index: int | slice):
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*items[index])
+        return items[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())

@@ -1,0 +1,280 @@
+"""Neural-network functions (`import eager.nn.functional as F`), each written once in
+terms of eager ops, so autograd, the tracer and the jit's fusion all see through them.
+
+>>> import eager
+>>> import eager.nn.functional as F
+>>> logits = eager.tensor([[2.0, 0.5, -1.0]])
+>>> round(F.cross_entropy(logits, eager.tensor([0])).item(), 4)
+0.2413
+"""
+from __future__ import annotations
+
+import math
+
+from eager.dispatch import user_line_suffix
+from eager.nn._windows import sliding_windows
+from eager.ops import elementwise as E
+from eager.ops import reductions as R
+from eager.ops.indexing import gather
+from eager.ops.linalg import matmul
+from eager.ops.shape import reshape, unsqueeze
+from eager.tensor import Tensor
+from kernels.errors import DTypeError, EagerError, ShapeError
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+class TargetError(EagerError, IndexError):
+    """A class index in a loss target is outside [0, number of classes)."""
+
+
+def _reraise_unless_index_failure(exc: EagerError) -> None:
+    # A kernel failure surfaces as a plain EagerError; named subclasses (a device mismatch,
+    # a bad dtype) already describe the user's mistake and pass through unchanged.
+    if type(exc) is not EagerError:
+        raise exc
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0); the gradient at 0 is 0, as in PyTorch.
+
+    >>> import eager
+    >>> relu(eager.tensor([-1.0, 0.0, 2.0])).tolist()
+    [0.0, 0.0, 2.0]
+    """
+    return E.where(x > 0, x, 0.0)
+
+
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent.
+
+    >>> import eager
+    >>> tanh(eager.tensor([0.0])).tolist()
+    [0.0]
+    """
+    return E.tanh(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)).
+
+    >>> import eager
+    >>> sigmoid(eager.tensor([0.0])).tolist()
+    [0.5]
+    """
+    return E.sigmoid(x)
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along dim, shifted by the max so large inputs do not overflow.
+
+    >>> import eager
+    >>> softmax(eager.tensor([1000.0, 1000.0])).tolist()
+    [0.5, 0.5]
+    """
+    shifted = x - R.max(x.detach(), axis=dim, keepdims=True)
+    e = shifted.exp()
+    return e / R.sum(e, axis=dim, keepdims=True)
+
+
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """log(softmax(x)) computed as x - logsumexp(x): stable for large and small inputs.
+
+    >>> import eager
+    >>> [round(v, 4) for v in log_softmax(eager.tensor([0.0, 1000.0])).tolist()]
+    [-1000.0, 0.0]
+    """
+    return x - R.logsumexp(x, axis=dim, keepdims=True)
+
+
+def _reduce(name: str, loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return R.mean(loss)
+    if reduction == "sum":
+        return R.sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Negative log-likelihood of integer class targets under softmax(input).
+
+    input has shape (N, C) of unnormalised scores (logits); target has shape (N,) of
+    class indices in [0, C). reduction is "mean", "sum" or "none".
+
+    >>> import eager
+    >>> loss = cross_entropy(eager.zeros(2, 4), eager.tensor([1, 3]))
+    >>> round(loss.item(), 4) == round(math.log(4), 4)
+    True
+    """
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got "
+                         f"{reduction!r}")
+    if input.ndim != 2:
+        raise ShapeError(f"cross_entropy: input must have shape (batch, classes), got "
+                         f"{input.shape}{user_line_suffix()}")
+    if target.dtype.kind not in "iu":
+        raise DTypeError(f"cross_entropy: target must hold integer class indices, got "
+                         f"{target.dtype.name}{user_line_suffix()}; use target.long()")
+    if target.shape != input.shape[:1]:
+        raise ShapeError(f"cross_entropy: target of shape {target.shape} does not match input "
+                         f"of shape {input.shape}; expected ({input.shape[0]},)"
+                         f"{user_line_suffix()}")
+    logp = log_softmax(input, dim=1)
+    try:
+        picked = gather(logp, 1, unsqueeze(target, 1))
+    except EagerError as exc:
+        _reraise_unless_index_failure(exc)
+        raise TargetError(f"cross_entropy: a target class index is outside [0, "
+                          f"{input.shape[1]}) for input of shape {input.shape}"
+                          f"{user_line_suffix()}") from None
+    return _reduce("cross_entropy", -reshape(picked, target.shape), reduction)
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean squared error: mean((input - target) ** 2); shapes must match exactly.
+
+    >>> import eager
+    >>> mse_loss(eager.tensor([1.0, 3.0]), eager.tensor([0.0, 0.0])).item()
+    5.0
+    """
+    if input.shape != target.shape:
+        raise ShapeError(f"mse_loss: input of shape {input.shape} and target of shape "
+                         f"{target.shape} differ{user_line_suffix()}")
+    diff = input - target
+    return _reduce("mse_loss", diff * diff, reduction)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight.T + bias, with weight of shape (out_features, in_features).
+
+    >>> import eager
+    >>> linear(eager.ones(1, 2), eager.tensor([[1.0, 2.0]]), eager.tensor([0.5])).tolist()
+    [[3.5]]
+    """
+    if x.shape[-1:] != weight.shape[1:]:
+        raise ShapeError(f"linear: input of shape {x.shape} has {x.shape[-1:]} features but "
+                         f"the weight of shape {weight.shape} expects {weight.shape[1]}"
+                         f"{user_line_suffix()}")
+    out = matmul(x, weight.T)
+    return out if bias is None else out + bias
+
+
+def _pair(name: str, value) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+        raise ValueError(f"{name}: expected an int or a pair of ints, got {value!r}")
+    return pair
+
+
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+           padding=0) -> Tensor:
+    """2-D cross-correlation (PyTorch's conv2d) as im2col + one matmul.
+
+    x: (N, C, H, W); weight: (O, C, kh, kw); bias: (O,). Returns (N, O, H', W').
+
+    >>> import eager
+    >>> conv2d(eager.ones(1, 1, 3, 3), eager.ones(1, 1, 2, 2)).tolist()
+    [[[[4.0, 4.0], [4.0, 4.0]]]]
+    """
+    stride, padding = _pair("conv2d stride", stride), _pair("conv2d padding", padding)
+    if x.ndim != 4 or weight.ndim != 4 or x.shape[1] != weight.shape[1]:
+        raise ShapeError(f"conv2d: expected input (N, C, H, W) and weight (O, C, kh, kw) with "
+                         f"the same C, got input {x.shape} and weight {weight.shape}"
+                         f"{user_line_suffix()}")
+    n, c = x.shape[:2]
+    out_channels, _, kh, kw = weight.shape
+    cols, (oh, ow) = sliding_windows("conv2d", x, (kh, kw), stride, padding, 0.0)
+    cols = reshape(cols, (n, c * kh * kw, oh * ow))
+    out = matmul(reshape(weight, (out_channels, c * kh * kw)), cols)
+    out = reshape(out, (n, out_channels, oh, ow))
+    return out if bias is None else out + reshape(bias, (1, out_channels, 1, 1))
+
+
+def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+    """Largest value in each kernel_size window of (N, C, H, W); stride defaults to the
+    kernel size. Padding uses -inf, so it never wins.
+
+    >>> import eager
+    >>> max_pool2d(eager.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
+    [[[[5.0, 7.0], [13.0, 15.0]]]]
+    """
+    kernel = _pair("max_pool2d kernel_size", kernel_size)
+    stride = kernel if stride is None else _pair("max_pool2d stride", stride)
+    padding = _pair("max_pool2d padding", padding)
+    if x.ndim != 4:
+        raise ShapeError(f"max_pool2d: expected input (N, C, H, W), got {x.shape}"
+                         f"{user_line_suffix()}")
+    if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
+        raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel "
+                         f"size {kernel}")
+    cols, (oh, ow) = sliding_windows("max_pool2d", x, kernel, stride, padding, -math.inf)
+    return reshape(R.max(cols, axis=2), x.shape[:2] + (oh, ow))
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1 / (1 - p) while
+    training; the identity otherwise. Draws from `generator` (default: the device's).
+
+    >>> import eager
+    >>> dropout(eager.ones(3), p=0.5, training=False).tolist()
+    [1.0, 1.0, 1.0]
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    from eager.random import uniform
+
+    keep = uniform(0.0, 1.0, x.shape, dtype=x.dtype, device=x.device,
+                   generator=generator) >= p
+    return E.where(keep, x * (1.0 / (1.0 - p)), 0.0)
+
+
+def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing `normalized_shape` dims to zero mean and unit variance
+    (biased variance, as in PyTorch), then scale by weight and shift by bias.
+
+    >>> import eager
+    >>> [round(v, 3) for v in layer_norm(eager.tensor([[1.0, 3.0]]), (2,)).tolist()[0]]
+    [-1.0, 1.0]
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if x.shape[x.ndim - len(shape):] != shape or len(shape) > x.ndim:
+        raise ShapeError(f"layer_norm: normalized_shape {shape} does not match the trailing "
+                         f"dims of input {x.shape}{user_line_suffix()}")
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    centered = x - R.mean(x, axis=axes, keepdims=True)
+    var = R.mean(centered * centered, axis=axes, keepdims=True)
+    out = centered / E.sqrt(var + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def embedding(indices: Tensor, weight: Tensor) -> Tensor:
+    """Rows of weight (num_embeddings, dim) picked by integer indices of any shape.
+
+    >>> import eager
+    >>> embedding(eager.tensor([2, 0]), eager.arange(6.0).reshape(3, 2)).tolist()
+    [[4.0, 5.0], [0.0, 1.0]]
+    """
+    if indices.dtype.kind not in "iu":
+        raise DTypeError(f"embedding: indices must be integers, got {indices.dtype.name}"
+                         f"{user_line_suffix()}")
+    try:
+        return weight[indices]
+    except EagerError as exc:
+        _reraise_unless_index_failure(exc)
+        raise TargetError(f"embedding: an index is outside [0, {weight.shape[0]}) for a "
+                          f"table of shape {weight.shape}{user_line_suffix()}") from None
+
+
+__all__ = ["relu", "tanh", "sigmoid", "softmax", "log_softmax", "cross_entropy", "mse_loss",
+           "linear", "conv2d", "max_pool2d", "dropout", "layer_norm", "embedding", "TargetError"]

@@ -1,0 +1,147 @@
+"""Layers with weights: Linear, Conv2d, Embedding, LayerNorm.
+
+Each draws its initial weights like PyTorch does (kaiming-uniform with a=sqrt(5) for
+Linear and Conv2d, N(0, 1) for Embedding), from the default generator unless one is given.
+
+>>> import eager
+>>> from eager import nn
+>>> _ = eager.manual_seed(0)
+>>> nn.Linear(3, 2)(eager.ones(4, 3)).shape
+(4, 2)
+"""
+from __future__ import annotations
+
+import math
+
+from eager.creation import empty, ones, zeros
+from eager.nn import functional as F
+from eager.nn import init
+from eager.nn.module import Module
+from eager.nn.parameter import Parameter
+from eager.tensor import Tensor
+
+
+def _new(shape, dtype, device) -> Tensor:
+    return empty(*shape, dtype=dtype, device=device)
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias with weight (out_features, in_features).
+
+    >>> import eager
+    >>> from eager import nn
+    >>> nn.Linear(64, 10)
+    Linear(in_features=64, out_features=10, bias=True)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
+                 dtype=None, device=None, generator=None) -> None:
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(_new((out_features, in_features), dtype, device))
+        self.bias = Parameter(_new((out_features,), dtype, device)) if bias else None
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator=None) -> None:
+        """Re-draw the weights (kaiming-uniform) and bias (U(-1/sqrt(fan_in), ...))."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
+        if self.bias is not None:
+            bound = 1.0 / math.sqrt(self.in_features) if self.in_features else 0.0
+            init.uniform_(self.bias, -bound, bound, generator)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Conv2d(Module):
+    """2-D convolution over (N, C, H, W) with a (out, in, kh, kw) kernel.
+
+    >>> import eager
+    >>> from eager import nn
+    >>> nn.Conv2d(1, 8, 3, padding=1)(eager.zeros(2, 1, 8, 8)).shape
+    (2, 8, 8, 8)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 bias: bool = True, *, dtype=None, device=None, generator=None) -> None:
+        super().__init__()
+        kernel = (kernel_size, kernel_size) if isinstance(kernel_size, int) else \
+            tuple(kernel_size)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = kernel
+        self.stride = (stride, stride) if isinstance(stride, int) else tuple(stride)
+        self.padding = (padding, padding) if isinstance(padding, int) else tuple(padding)
+        self.weight = Parameter(_new((out_channels, in_channels) + kernel, dtype, device))
+        self.bias = Parameter(_new((out_channels,), dtype, device)) if bias else None
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator=None) -> None:
+        """Re-draw weight and bias as PyTorch's Conv2d does."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
+        if self.bias is not None:
+            fan_in, _ = init.fan_in_and_fan_out(self.weight)
+            bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
+            init.uniform_(self.bias, -bound, bound, generator)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}")
+
+
+class Embedding(Module):
+    """A lookup table: integer indices -> rows of weight (num_embeddings, embedding_dim).
+
+    >>> import eager
+    >>> from eager import nn
+    >>> nn.Embedding(10, 4)(eager.tensor([[1, 2, 3]])).shape
+    (1, 3, 4)
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, *, dtype=None, device=None,
+                 generator=None) -> None:
+        super().__init__()
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.weight = Parameter(_new((num_embeddings, embedding_dim), dtype, device))
+        init.normal_(self.weight, generator=generator)
+
+    def forward(self, indices: Tensor) -> Tensor:
+        return F.embedding(indices, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+class LayerNorm(Module):
+    """Normalise the trailing `normalized_shape` dims, then scale and shift (learned).
+
+    >>> import eager
+    >>> from eager import nn
+    >>> nn.LayerNorm(4)(eager.randn(2, 4)).shape
+    (2, 4)
+    """
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 *, dtype=None, device=None) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
+            tuple(normalized_shape)
+        self.normalized_shape, self.eps = shape, eps
+        if elementwise_affine:
+            self.weight = Parameter(ones(*shape, dtype=dtype, device=device))
+            self.bias = Parameter(zeros(*shape, dtype=dtype, device=device))
+        else:
+            self.weight = self.bias = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.weight is not None}")

@@ -1,0 +1,321 @@
+"""`Module`: the base class of layers and models.
+
+Assigning a Parameter or a Module to an attribute registers it, so `parameters()`,
+`state_dict()`, `train()`/`eval()` and `zero_grad()` find it without further bookkeeping.
+
+>>> import eager
+>>> from eager import nn
+>>> class Neuron(nn.Module):
+...     def __init__(self):
+...         super().__init__()
+...         self.w = nn.Parameter(eager.tensor([0.5]))
+...         self.b = nn.Parameter(eager.tensor([0.0]))
+...     def forward(self, x):
+...         return (self.w * x + self.b).tanh()
+>>> [name for name, _ in Neuron().named_parameters()]
+['w', 'b']
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator, Mapping, NamedTuple
+
+from eager.autograd import no_grad
+from eager.dispatch import user_line_suffix
+from eager.nn.parameter import Parameter
+from eager.tensor import Tensor
+from kernels.errors import EagerError, ShapeError
+
+
+class StateDictError(EagerError, KeyError):
+    """`load_state_dict` got missing or unexpected keys."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class LoadResult(NamedTuple):
+    """What `load_state_dict(strict=False)` could not match."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class: subclass it, assign layers and Parameters in `__init__`, and write
+    `forward`. Calling the module calls `forward`."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_persistent", set())
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "training", True)
+
+    # ---- registration -----------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
+                                 f"assigning attribute {name!r}")
+        if name in self._buffers and not isinstance(value, (Module, Parameter)):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}.{name} is a buffer; assign a Tensor "
+                                f"or None, got {type(value).__name__}")
+            self._buffers[name] = value
+            return
+        for table in (self._parameters, self._buffers, self._modules):
+            table.pop(name, None)
+        if isinstance(value, Parameter):
+            self.__dict__.pop(name, None)
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self.__dict__.pop(name, None)
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called when normal lookup fails: registered parameters, buffers, modules.
+        d = self.__dict__
+        for table in ("_parameters", "_buffers", "_modules"):
+            if table in d and name in d[table]:
+                return d[table][name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        for table in (self._parameters, self._buffers, self._modules):
+            if name in table:
+                del table[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Tensor | None) -> None:
+        """Register `param` (made a Parameter if it is a plain Tensor) under `name`."""
+        if param is not None and not isinstance(param, Parameter):
+            param = Parameter(param)
+        if param is None:
+            self._parameters.pop(name, None)
+            object.__setattr__(self, name, None)
+            return
+        setattr(self, name, param)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register a tensor that is state but not trained (running statistics, masks).
+
+        Persistent buffers are part of `state_dict()`.
+        """
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got "
+                            f"{type(tensor).__name__}")
+        for table in (self._parameters, self._modules):
+            table.pop(name, None)
+        self.__dict__.pop(name, None)
+        self._buffers[name] = tensor
+        if persistent:
+            self._persistent.add(name)
+        else:
+            self._persistent.discard(name)
+
+    def add_module(self, name: str, module: "Module | None") -> None:
+        """Register a submodule under `name` (a string; used by containers)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module, got "
+                            f"{type(module).__name__}")
+        self._modules[name] = module
+
+    # ---- traversal ----------------------------------------------------------------------
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        """(dotted name, module) for this module and every submodule, each once."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{n}" if name else n, m)
+                        for n, m in module._modules.items() if m is not None]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator["Module"]:
+        """This module and every submodule, each once."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """(name, module) for the direct submodules."""
+        for name, module in self._modules.items():
+            if module is not None:
+                yield name, module
+
+    def children(self) -> Iterator["Module"]:
+        """The direct submodules."""
+        for _, module in self.named_children():
+            yield module
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True
+                         ) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, parameter) pairs; a parameter shared by two modules appears once."""
+        seen: set[int] = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_name, module in modules:
+            for name, param in module._parameters.items():
+                if id(param) not in seen:
+                    seen.add(id(param))
+                    yield (f"{mod_name}.{name}" if mod_name else name), param
+
+    def parameters(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every parameter (what an optimizer trains)."""
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs of this module and its submodules."""
+        for mod_name, module in self.named_modules(prefix):
+            for name, buf in module._buffers.items():
+                if buf is not None:
+                    yield (f"{mod_name}.{name}" if mod_name else name), buf
+
+    # ---- modes and gradients ----------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        """Set training mode (Dropout drops) on this module and its submodules."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> "Module":
+        """Set evaluation mode: `train(False)`."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of all parameters (to None, or to zeros in place)."""
+        for param in self.parameters():
+            if param._grad is None:
+                continue
+            if set_to_none:
+                param.grad = None
+            else:
+                with no_grad():
+                    param.grad.zero_()
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Turn gradient recording for every parameter on or off (freezing layers)."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def to(self, device: str | None = None, dtype=None) -> "Module":
+        """Move/convert every parameter and buffer. Parameters are replaced by new ones,
+        so build the optimizer after moving the model."""
+        if device is not None and not isinstance(device, str):
+            device, dtype = None, device
+        for module in self.modules():
+            for name, param in list(module._parameters.items()):
+                moved = _convert(param, device, dtype)
+                if moved is not param:
+                    module._parameters[name] = Parameter(moved, param.requires_grad)
+            for name, buf in list(module._buffers.items()):
+                if buf is not None:
+                    module._buffers[name] = _convert(buf, device, dtype)
+        return self
+
+    def float(self) -> "Module":
+        """Convert floating parameters and buffers to float32."""
+        from kernels import float32
+
+        return self.to(dtype=float32)
+
+    def double(self) -> "Module":
+        """Convert floating parameters and buffers to float64."""
+        from kernels import float64
+
+        return self.to(dtype=float64)
+
+    # ---- state ------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Tensor]:
+        """Parameters and persistent buffers by dotted name, as detached tensors that
+        share memory with the module's own (save them with `eager.save`)."""
+        out: dict[str, Tensor] = {}
+        for mod_name, module in self.named_modules():
+            dot = f"{mod_name}." if mod_name else ""
+            for name, param in module._parameters.items():
+                out[dot + name] = param.detach()
+            for name, buf in module._buffers.items():
+                if buf is not None and name in module._persistent:
+                    out[dot + name] = buf.detach()
+        return out
+
+    def load_state_dict(self, state_dict: Mapping[str, Tensor], strict: bool = True
+                        ) -> LoadResult:
+        """Copy values from `state_dict` into this module's parameters and buffers in place
+        (so optimizers and jitted functions keep seeing the same tensors).
+
+        strict=True raises StateDictError on missing or unexpected keys; a shape mismatch
+        always raises ShapeError. Nothing is copied unless every check passes.
+        """
+        own = self.state_dict()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            parts = []
+            if missing:
+                parts.append(f"missing keys {missing}")
+            if unexpected:
+                parts.append(f"unexpected keys {unexpected}")
+            raise StateDictError(
+                f"load_state_dict: {type(self).__name__} got {' and '.join(parts)}"
+                f"{user_line_suffix()}; pass strict=False to load the keys that match")
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            if not isinstance(value, Tensor):
+                raise TypeError(f"load_state_dict: value for {key!r} must be a Tensor, got "
+                                f"{type(value).__name__}")
+            if value.shape != target.shape:
+                raise ShapeError(f"load_state_dict: {key!r} has shape {value.shape} in the "
+                                 f"state dict but {target.shape} in the model"
+                                 f"{user_line_suffix()}")
+        with no_grad():
+            for key, target in own.items():
+                if key in state_dict:
+                    target.copy_(state_dict[key])
+        return LoadResult(missing, unexpected)
+
+    # ---- calling and printing ---------------------------------------------------------
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation; subclasses override it."""
+        raise NotImplementedError(f"{type(self).__name__} has no forward(); define one")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's repr (its settings)."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, module in self._modules.items():
+            child = repr(module).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        head = f"{type(self).__name__}(" + (f"{extra}" if extra else "")
+        return head + "\n" + "\n".join(lines) + "\n)"
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules)
+                      | set(self._buffers))
+
+
+def _convert(t: Tensor, device, dtype) -> Tensor:
+    out = t.detach()
+    if device is not None and device != t.device:
+        out = out.to(device)
+    if dtype is not None and t.dtype.kind == "f" and dtype != t.dtype:
+        out = out.astype(dtype)
+    return t if out._data is t._data else out

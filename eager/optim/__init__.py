@@ -1,0 +1,15 @@
+"""eager.optim: SGD, Adam and AdamW over a model's parameters.
+
+>>> import eager
+>>> from eager import nn, optim
+>>> model = nn.Linear(3, 1)
+>>> opt = optim.Adam(model.parameters(), lr=1e-2)
+>>> model(eager.ones(2, 3)).sum().backward(); opt.step(); opt.zero_grad()
+>>> model.weight.grad is None
+True
+"""
+from eager.optim.adam import Adam, AdamW
+from eager.optim.optimizer import Optimizer, OptimizerStateError
+from eager.optim.sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "OptimizerStateError"]

@@ -1,0 +1,188 @@
+"""`Optimizer`: the base class of SGD, Adam and AdamW.
+
+Updates are in-place eager ops under `no_grad` (`p -= lr * g`), so the tracer records them
+as write-backs, and everything that changes from step to step (step counts, moment
+estimates, the learning rate) lives in tensors allocated when the optimizer is built. A
+traced or jitted `step()` therefore replays correctly: no Python number is baked in.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from eager.autograd import no_grad
+from eager.creation import full
+from eager.dispatch import user_line_suffix
+from eager.tensor import Tensor
+from kernels.errors import DTypeError, EagerError, ShapeError
+
+
+class OptimizerStateError(EagerError, ValueError):
+    """`Optimizer.load_state_dict` got a state dict for different parameters."""
+
+
+class Optimizer:
+    """Holds parameter groups and per-parameter state; subclasses define `init_state` and
+    `update`. `state_dict()` / `load_state_dict()` round-trip through `eager.save`."""
+
+    def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[Tensor, dict[str, Tensor]] = {}
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add parameters with their own hyperparameters (unset ones take the defaults).
+
+        >>> import eager
+        >>> from eager import optim
+        >>> a = eager.zeros(2, requires_grad=True); b = eager.zeros(2, requires_grad=True)
+        >>> opt = optim.SGD([a], lr=0.1)
+        >>> opt.add_param_group({"params": [b], "lr": 0.01})
+        >>> [round(g["lr"].item(), 6) for g in opt.param_groups]
+        [0.1, 0.01]
+        """
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        name = type(self).__name__
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor")
+            if p.dtype.kind != "f":
+                raise DTypeError(f"{name}: parameter {i} has dtype {p.dtype.name}; only "
+                                 "floating tensors can be optimized")
+            if not p.is_leaf:
+                raise ValueError(f"{name}: parameter {i} of shape {p.shape} is not a leaf "
+                                 "tensor; optimize the tensors you created, not results")
+            if p in self.state:
+                raise ValueError(f"{name}: parameter {i} of shape {p.shape} appears in more "
+                                 "than one group")
+        group = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
+        lr = group["lr"]
+        lr_value = lr.item() if isinstance(lr, Tensor) else float(lr)
+        if lr_value < 0:
+            raise ValueError(f"{name}: learning rate must be non-negative, got {lr_value}")
+        group["lr"] = full((), lr_value, dtype=params[0].dtype, device=params[0].device)
+        group["params"] = params
+        self.param_groups.append(group)
+        for p in params:
+            self.state[p] = self.init_state(p, group)
+
+    def set_lr(self, lr: float) -> None:
+        """Set every group's learning rate in place (a jitted step sees the new value).
+
+        >>> import eager
+        >>> from eager import optim
+        >>> opt = optim.SGD([eager.zeros(1, requires_grad=True)], lr=0.1)
+        >>> opt.set_lr(0.05); round(opt.param_groups[0]["lr"].item(), 6)
+        0.05
+        """
+        with no_grad():
+            for group in self.param_groups:
+                group["lr"].fill_(lr)
+
+    def init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Tensor]:
+        """The state tensors of one parameter (allocated once, updated in place)."""
+        return {}
+
+    def update(self, p: Tensor, grad: Tensor, state: dict[str, Tensor],
+               group: dict[str, Any]) -> None:
+        """Apply one step to p in place; subclasses define it."""
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient."""
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    grad = p.grad
+                    if grad is not None:
+                        self.update(p, grad, self.state[p], group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear gradients: set them to None (default), or fill them with zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p._grad is not None:
+                    with no_grad():
+                        p.grad.zero_()
+
+    # ---- checkpoints ------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """A snapshot: per-parameter state (copied) by position, and each group's
+        hyperparameters with "params" as positions. Save it with `eager.save`."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            positions = []
+            for p in group["params"]:
+                index[p] = len(index)
+                positions.append(index[p])
+            saved = {k: (v.clone() if isinstance(v, Tensor) else v)
+                     for k, v in group.items() if k != "params"}
+            groups.append({**saved, "params": positions})
+        state = {index[p]: {k: t.clone() for k, t in s.items()} for p, s in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Copy a `state_dict()` into this optimizer's existing tensors, in place.
+
+        The optimizer must have been built over parameters of the same shapes in the same
+        order. Everything is checked before anything is written.
+        """
+        name = type(self).__name__
+        try:
+            saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        except (KeyError, TypeError):
+            raise OptimizerStateError(f"{name}.load_state_dict: expected a dict with "
+                                      f"'state' and 'param_groups'{user_line_suffix()}") from None
+        if len(saved_groups) != len(self.param_groups) or any(
+                len(s["params"]) != len(g["params"])
+                for s, g in zip(saved_groups, self.param_groups)):
+            raise OptimizerStateError(
+                f"{name}.load_state_dict: the saved groups hold "
+                f"{[len(s['params']) for s in saved_groups]} parameters but this optimizer's "
+                f"hold {[len(g['params']) for g in self.param_groups]}{user_line_suffix()}")
+        pairs = []
+        for saved, group in zip(saved_groups, self.param_groups):
+            for position, p in zip(saved["params"], group["params"]):
+                own = self.state[p]
+                theirs = saved_state.get(position, saved_state.get(str(position)))
+                if theirs is None or set(theirs) != set(own):
+                    raise OptimizerStateError(
+                        f"{name}.load_state_dict: state of parameter {position} has keys "
+                        f"{sorted(theirs or {})}, expected {sorted(own)}{user_line_suffix()}")
+                for key, target in own.items():
+                    if tuple(theirs[key].shape) != target.shape:
+                        raise ShapeError(
+                            f"{name}.load_state_dict: state {key!r} of parameter {position} "
+                            f"has shape {tuple(theirs[key].shape)} but the parameter's is "
+                            f"{target.shape}{user_line_suffix()}")
+                    pairs.append((target, theirs[key]))
+        with no_grad():
+            for target, value in pairs:
+                target.copy_(value)
+            for saved, group in zip(saved_groups, self.param_groups):
+                for key, value in saved.items():
+                    if key == "params":
+                        continue
+                    if isinstance(group.get(key), Tensor):
+                        group[key].copy_(value)
+                    else:
+                        group[key] = value
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(k for k in group if k != "params"):
+                value = group[key]
+                shown = value.item() if isinstance(value, Tensor) else value
+                lines.append(f"    {key}: {shown}")
+        return "\n".join(lines + [")"])
