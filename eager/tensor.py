@@ -138,10 +138,10 @@ class Tensor:
             if value.shape != self.shape:
                 raise AutogradError(f"grad: assigned gradient has shape {value.shape} but the "
                                     f"tensor has shape {self.shape}")
-        self._grad = value
         hook = _dispatch.get_hook()
         if hook is not None:
             hook.grad_write(self, value)
+        self._grad = value
 
     def backward(self, gradient: "Tensor | None" = None, retain_graph: bool = False,
                  create_graph: bool = False) -> None:

@@ -1,0 +1,416 @@
+"""The static Graph IR: what one traced run of a function did, as data.
+
+A `Graph` is a straight-line program in SSA form over the primitive ops of `kernels.OPS`:
+
+- `inputs`: every `Value` the program reads from outside, in a fixed order. Each has a
+  `kind`:
+    * "arg"   — a tensor (or Generator) passed as an argument; `in_tree` says where it sits
+      in the nested arguments.
+    * "ref"   — state bound by reference and read afresh on every replay: a closure or
+      module tensor (`ref` is the Tensor), an RNG (`ref` is the eager Generator), or the
+      `.grad` slot of another input tensor (`ref` is `GradOf(owner_value)`).
+    * "const" — a tensor made from host data while tracing (`data` holds a private copy).
+- `nodes`: `Node(op, inputs, attrs, out, where)`; `inputs` are Values defined earlier or
+  Python scalar literals, `attrs` are the op's keyword attributes, `out` is a new Value
+  ("node" kind) with its shape, dtype and device. `where` is the user's source line.
+- `outputs`: the function's result as a nested structure (tuple/list/dict) whose leaves
+  are Values or Python literals.
+- `writebacks`: `WriteBack(target, value, slot)` side effects done after the nodes run:
+  slot "data" copies `value` into the tensor behind input `target` (in-place updates of
+  arguments and bound tensors, including writes through views); slot "grad" sets that
+  tensor's `.grad` to `value` (None clears it).
+- `guards`: `Guard(value, kind, expected, where)` host reads made while tracing (`bool`,
+  `item`, `tolist`, `numpy`, a data-dependent `shape`, or `grad_defined` for whether a
+  `.grad` slot held a tensor on entry). A replay checks each one and raises
+  `GuardFailure` when the data would have sent Python down a different path.
+- `in_tree`: the arguments as `(args, kwargs)` with every tensor leaf replaced by its
+  "arg" Value; other leaves are static Python values a replay must match.
+
+Every Value has a unique integer `id`, dense from 0, printed as `%id`. `print(graph)`
+gives one line per node, jaxpr style; `graph.verify()` checks well-formedness (SSA,
+definitions before uses, each node's shape/dtype equal to its OpDef's `infer` rule) and
+is what every pass should call. `graph(*args)` interprets the program with the same
+kernels eager uses (see `tracer.interpreter`); `graph.to_dot()` draws it.
+
+>>> import eager, tracer
+>>> g = tracer.trace(lambda x: (x * 2.0).sum(), eager.ones(3))
+>>> print(g)
+graph(x: %0 f32[3]) {
+  %1: f32[3] = mul %0 2.0
+  %2: f32[] = sum %1 axis=(0,) keepdims=False
+  return %2
+}
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+
+from kernels import OPS, OpDef, TensorSpec
+from kernels.errors import EagerError
+from tracer.errors import GraphError
+from tracer.pytree import flatten
+
+_SHORT_DTYPES = {"float16": "f16", "float32": "f32", "float64": "f64", "int8": "i8",
+                 "int16": "i16", "int32": "i32", "int64": "i64", "uint8": "u8", "bool": "b8"}
+INPUT_KINDS = ("arg", "ref", "const")
+
+
+def short_type(shape: tuple[int, ...] | None, dtype: np.dtype | None) -> str:
+    """`f32[2,3]` for a tensor type; `rng` for a non-tensor (Generator) value.
+
+    >>> short_type((2, 3), np.dtype("float32"))
+    'f32[2,3]'
+    """
+    if dtype is None:
+        return "rng"
+    name = _SHORT_DTYPES.get(dtype.name, dtype.name)
+    return f"{name}[{','.join(str(d) for d in shape)}]"
+
+
+@dataclass(frozen=True)
+class GradOf:
+    """What a "ref" Value reads for a `.grad` slot: the gradient of input `owner`."""
+
+    owner: "Value"
+
+
+@dataclass(eq=False)
+class Value:
+    """One SSA value. Tensors have shape/dtype; a Generator value has both None."""
+
+    id: int
+    shape: tuple[int, ...] | None
+    dtype: np.dtype | None
+    device: str
+    kind: str = "node"
+    label: str = ""
+    ref: Any = None
+    data: Any = None
+    requires_grad: bool = False
+
+    @property
+    def is_tensor(self) -> bool:
+        """False only for generator values."""
+        return self.dtype is not None
+
+    @property
+    def spec(self) -> TensorSpec | None:
+        """The Value's TensorSpec (None for a generator)."""
+        return None if self.dtype is None else TensorSpec(self.shape, self.dtype)
+
+    @property
+    def type_str(self) -> str:
+        """`f32[2,3]` or `rng`."""
+        return short_type(self.shape, self.dtype)
+
+    def __repr__(self) -> str:
+        return f"%{self.id}"
+
+
+@dataclass(eq=False)
+class Node:
+    """`out = op(*inputs, **attrs)`; inputs are Values or Python scalar literals."""
+
+    op: OpDef
+    inputs: tuple
+    attrs: dict
+    out: Value
+    where: str = ""
+
+    def __str__(self) -> str:
+        parts = [self.op.name] + [format_operand(x) for x in self.inputs]
+        parts += [f"{k}={format_attr(v)}" for k, v in self.attrs.items()]
+        return f"{self.out!r}: {self.out.type_str} = {' '.join(parts)}"
+
+
+@dataclass(eq=False)
+class WriteBack:
+    """After the nodes: store `value` into input `target`'s data, or its `.grad` slot."""
+
+    target: Value
+    value: Value | None
+    slot: str = "data"
+
+    def __str__(self) -> str:
+        dest = f"{self.target!r}" if self.slot == "data" else f"grad({self.target!r})"
+        return f"{dest} <- {self.value!r}" if self.value is not None else f"{dest} <- None"
+
+
+@dataclass(eq=False)
+class Guard:
+    """A host read made while tracing: replay requires `kind` of `value` to equal
+    `expected` (for "grad_defined", whether input `value`'s `.grad` holds a tensor)."""
+
+    value: Value
+    kind: str
+    expected: Any
+    where: str = ""
+
+    def __str__(self) -> str:
+        expected = self.expected
+        if isinstance(expected, np.ndarray):
+            expected = expected.tolist()
+        text = repr(expected)
+        if len(text) > 40:
+            text = text[:37] + "..."
+        line = f"guard {self.kind}({self.value!r}) == {text}"
+        return f"{line}  # {self.where}" if self.where else line
+
+
+def format_operand(x: Any) -> str:
+    """`%3` for a Value, the literal's repr otherwise."""
+    return repr(x)
+
+
+def format_attr(v: Any) -> str:
+    """Attributes print compactly: dtypes by name, tuples without spaces."""
+    if isinstance(v, np.dtype):
+        return v.name
+    if isinstance(v, tuple):
+        return "(" + ",".join(format_attr(x) for x in v) + ("," if len(v) == 1 else "") + ")"
+    return repr(v)
+
+
+@dataclass(eq=False)
+class Graph:
+    """A traced program: inputs, nodes, outputs, write-backs and guards (see module doc)."""
+
+    name: str = "graph"
+    inputs: list[Value] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)
+    outputs: Any = None
+    writebacks: list[WriteBack] = field(default_factory=list)
+    guards: list[Guard] = field(default_factory=list)
+    in_tree: Any = ((), {})
+    arg_names: tuple = ()
+    _next_id: int = 0
+    _plan: Any = field(default=None, repr=False)
+
+    # ---- building -------------------------------------------------------------------
+    def new_value(self, shape, dtype, device: str, kind: str = "node", **extra: Any) -> Value:
+        """A fresh Value with the next id (not yet added anywhere)."""
+        value = Value(self._next_id, None if shape is None else tuple(shape),
+                      None if dtype is None else np.dtype(dtype), device, kind, **extra)
+        self._next_id += 1
+        self._plan = None
+        return value
+
+    def add_input(self, kind: str, shape, dtype, device: str, **extra: Any) -> Value:
+        """Append an input Value of kind "arg", "ref" or "const" and return it."""
+        value = self.new_value(shape, dtype, device, kind, **extra)
+        self.inputs.append(value)
+        return value
+
+    def add_node(self, op: OpDef | str, inputs: tuple, attrs: dict, shape, dtype,
+                 device: str, where: str = "") -> Value:
+        """Append `op(*inputs, **attrs)` with the given output type; return its Value."""
+        op = OPS[op] if isinstance(op, str) else op
+        out = self.new_value(shape, dtype, device)
+        self.nodes.append(Node(op, tuple(inputs), dict(attrs), out, where))
+        return out
+
+    def invalidate(self) -> None:
+        """Forget the cached execution plan after editing the graph in place."""
+        self._plan = None
+
+    # ---- views ----------------------------------------------------------------------
+    @property
+    def args(self) -> list[Value]:
+        """Input Values passed as arguments, in `in_tree` leaf order."""
+        return [v for v in self.inputs if v.kind == "arg"]
+
+    @property
+    def refs(self) -> list[Value]:
+        """Input Values bound by reference (tensors, generators, grad slots)."""
+        return [v for v in self.inputs if v.kind == "ref"]
+
+    @property
+    def consts(self) -> list[Value]:
+        """Input Values holding host-data constants."""
+        return [v for v in self.inputs if v.kind == "const"]
+
+    def output_values(self) -> list[Value]:
+        """The Values among the (flattened) outputs."""
+        return [x for x in flatten(self.outputs)[0] if isinstance(x, Value)]
+
+    def values(self) -> Iterator[Value]:
+        """Every Value defined by the graph: inputs, then node outputs."""
+        yield from self.inputs
+        for node in self.nodes:
+            yield node.out
+
+    def producers(self) -> dict[int, Node]:
+        """Map from Value id to the node that defines it."""
+        return {node.out.id: node for node in self.nodes}
+
+    def users(self) -> dict[int, list[Node]]:
+        """Map from Value id to the nodes that read it."""
+        out: dict[int, list[Node]] = {}
+        for node in self.nodes:
+            for x in node.inputs:
+                if isinstance(x, Value):
+                    out.setdefault(x.id, []).append(node)
+        return out
+
+    # ---- text -----------------------------------------------------------------------
+    def signature(self) -> str:
+        """The arguments the graph expects, e.g. `(x: f32[3], {'lr': 0.1})`."""
+        from tracer.signature import describe_signature
+
+        return describe_signature(self.in_tree, self.arg_names)
+
+    def __str__(self) -> str:
+        from tracer.signature import describe_args
+
+        lines = [f"{self.name}({describe_args(self.in_tree, self.arg_names)}) {{"]
+        for v in self.inputs:
+            if v.kind == "ref":
+                what = f" = grad({v.ref.owner!r})" if isinstance(v.ref, GradOf) else ""
+                label = f"  # {v.label}" if v.label else ""
+                lines.append(f"  ref {v!r}: {v.type_str}{what}{label}")
+            elif v.kind == "const":
+                lines.append(f"  const {v!r}: {v.type_str}{_const_preview(v.data)}")
+        lines += [f"  {node}" for node in self.nodes]
+        lines += [f"  {guard}" for guard in self.guards]
+        lines += [f"  {wb}" for wb in self.writebacks]
+        lines.append(f"  return {_format_outputs(self.outputs)}")
+        lines.append("}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    # ---- checking -------------------------------------------------------------------
+    def verify(self) -> "Graph":
+        """Check the graph is well formed; raise GraphError naming the first problem.
+
+        Checks: unique ids, input kinds, SSA (each Value defined once, before use), known
+        ops and arities, every node's shape and dtype equal to its OpDef's `infer` rule,
+        outputs, guards and write-backs referring to defined Values of matching types.
+        """
+        defined: dict[int, Value] = {}
+        for v in self.inputs:
+            _check(v.kind in INPUT_KINDS, f"input {v!r} has kind {v.kind!r}; expected one "
+                                          f"of {INPUT_KINDS}")
+            _check(v.id not in defined, f"input {v!r} is defined twice")
+            if v.kind == "const":
+                _check(v.data is not None and tuple(v.data.shape) == v.shape
+                       and v.data.dtype == v.dtype,
+                       f"const {v!r}: data does not match its type {v.type_str}")
+            if v.kind == "ref":
+                _check(v.ref is not None, f"ref {v!r} is bound to nothing")
+                if isinstance(v.ref, GradOf):
+                    _check(v.ref.owner.id in defined, f"ref {v!r} reads the grad of "
+                                                      f"{v.ref.owner!r}, not an earlier input")
+            defined[v.id] = v
+        for i, node in enumerate(self.nodes):
+            self._verify_node(i, node, defined)
+            defined[node.out.id] = node.out
+        for v in self.output_values():
+            _check(defined.get(v.id) is v, f"output {v!r} is not defined by the graph")
+        for guard in self.guards:
+            _check(defined.get(guard.value.id) is guard.value,
+                   f"{guard}: guards an undefined value")
+        for wb in self.writebacks:
+            self._verify_writeback(wb, defined)
+        return self
+
+    def _verify_node(self, i: int, node: Node, defined: dict) -> None:
+        where = f"node {i} ({node})"
+        _check(OPS.get(node.op.name) is node.op, f"{where}: op {node.op.name!r} is not the "
+                                                 "registered kernels.OPS entry")
+        _check(node.out.kind == "node", f"{where}: output has kind {node.out.kind!r}")
+        _check(node.out.id not in defined, f"{where}: {node.out!r} is assigned twice (not SSA)")
+        if node.op.arity >= 0:
+            _check(len(node.inputs) == node.op.arity,
+                   f"{where}: {node.op.name} takes {node.op.arity} inputs, got "
+                   f"{len(node.inputs)}")
+        specs, devices = [], set()
+        for x in node.inputs:
+            if isinstance(x, Value):
+                _check(defined.get(x.id) is x, f"{where}: input {x!r} is used before it is "
+                                               "defined")
+                specs.append(x.spec)
+                if x.is_tensor:
+                    devices.add(x.device)
+            else:
+                _check(isinstance(x, (bool, int, float, np.generic)),
+                       f"{where}: literal {x!r} is not a Python scalar")
+                specs.append(x)
+        if node.op.kind != "transfer":
+            _check(devices <= {node.out.device},
+                   f"{where}: inputs on {sorted(devices)} but output on {node.out.device}")
+        if node.op.dynamic_shape:
+            return
+        try:
+            spec = node.op.infer(*specs, **node.attrs)
+        except (EagerError, TypeError, ValueError) as exc:
+            raise GraphError(f"{where}: the op's shape rule rejects its inputs: {exc}") from None
+        _check(tuple(spec.shape) == node.out.shape and np.dtype(spec.dtype) == node.out.dtype,
+               f"{where}: output is {node.out.type_str} but {node.op.name}'s rule gives "
+               f"{short_type(tuple(spec.shape), np.dtype(spec.dtype))}")
+
+    def _verify_writeback(self, wb: WriteBack, defined: dict) -> None:
+        target = wb.target
+        _check(wb.slot in ("data", "grad"), f"{wb}: slot must be 'data' or 'grad'")
+        _check(defined.get(target.id) is target and target.kind in ("arg", "ref")
+               and target.is_tensor and not isinstance(target.ref, GradOf),
+               f"{wb}: the target must be an argument or bound tensor input")
+        if wb.value is None:
+            _check(wb.slot == "grad", f"{wb}: only a grad slot can be cleared")
+            return
+        _check(defined.get(wb.value.id) is wb.value, f"{wb}: writes an undefined value")
+        _check(wb.value.shape == target.shape,
+               f"{wb}: value {wb.value.type_str} does not fit target {target.type_str}")
+        if wb.slot == "data":
+            _check(wb.value.dtype == target.dtype,
+                   f"{wb}: value {wb.value.type_str} has another dtype than {target.type_str}")
+
+    # ---- running and drawing ----------------------------------------------------------
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the graph on new arguments with the same kernels eager uses.
+
+        Checks the arguments against the traced signature, checks guards (raising
+        `GuardFailure`), performs write-backs, and returns the outputs as Tensors.
+        """
+        from tracer.interpreter import run
+
+        return run(self, args, kwargs)
+
+    def to_dot(self) -> str:
+        """Graphviz source of the graph: inputs, params, consts and outputs styled apart."""
+        from tracer.picture import graph_to_dot
+
+        return graph_to_dot(self)
+
+    def render(self, path: str) -> str:
+        """Write a picture (format from the suffix: .svg, .png, .pdf) with Graphviz `dot`."""
+        from tracer.picture import render
+
+        return render(self.to_dot(), path)
+
+    def _repr_svg_(self) -> str | None:
+        from tracer.picture import svg_or_none
+
+        return svg_or_none(self.to_dot())
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise GraphError(message)
+
+
+def _const_preview(data) -> str:
+    if data is None or data.size > 6:
+        return ""
+    host = data if isinstance(data, np.ndarray) else data.get()
+    return f" = {host.tolist()!r}"
+
+
+def _format_outputs(outputs: Any) -> str:
+    from tracer.pytree import describe
+
+    leaves, treedef = flatten(outputs)
+    return describe(treedef, [repr(x) for x in leaves])
