@@ -79,7 +79,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
 def _encode(obj: Any, arrays: list, where: str) -> Any:
     if isinstance(obj, Tensor):
         data = obj._data if obj.device == "cpu" else obj._data.get()
-        arrays.append(np.ascontiguousarray(data))
+        arrays.append(data)
         return {"tensor": len(arrays) - 1, "dtype": data.dtype.name, "shape": list(data.shape),
                 "device": obj.device, "requires_grad": obj.requires_grad}
     if type(obj) in _SCALARS:

@@ -12,7 +12,7 @@
 """
 from eager.nn import functional, init
 from eager.nn.containers import (
-    Dropout, Flatten, Identity, ReLU, Sequential, Sigmoid, Tanh,
+    Dropout, Flatten, Identity, MaxPool2d, ReLU, Sequential, Sigmoid, Tanh,
 )
 from eager.nn.functional import TargetError
 from eager.nn.layers import Conv2d, Embedding, LayerNorm, Linear
@@ -21,6 +21,6 @@ from eager.nn.parameter import Parameter
 
 __all__ = [
     "Module", "Parameter", "Linear", "Conv2d", "Embedding", "LayerNorm", "Sequential",
-    "ReLU", "Tanh", "Sigmoid", "Identity", "Dropout", "Flatten", "functional", "init",
+    "ReLU", "Tanh", "Sigmoid", "Identity", "Dropout", "MaxPool2d", "Flatten", "functional", "init",
     "StateDictError", "TargetError", "LoadResult",
 ]

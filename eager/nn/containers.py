@@ -1,4 +1,4 @@
-"""Layers without weights (activations, Dropout, Flatten) and the Sequential container.
+"""Layers without weights (activations, Dropout, MaxPool2d, Flatten) and the Sequential container.
 
 >>> import eager
 >>> from eager import nn
@@ -65,6 +65,27 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class MaxPool2d(Module):
+    """Largest value in each window of (N, C, H, W); stride defaults to kernel_size.
+
+    >>> import eager
+    >>> from eager import nn
+    >>> nn.MaxPool2d(2)(eager.zeros(1, 3, 8, 8)).shape
+    (1, 3, 4, 4)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, "
+                f"padding={self.padding}")
 
 
 class Flatten(Module):
