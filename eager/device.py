@@ -23,15 +23,22 @@ def set_default_device(device: str) -> None:
     _default = check_device(device)
 
 
-def check_device(device) -> str:
-    """Normalise a device spelling ("cpu", "cuda", "cuda:0") and check it is usable."""
+def check_device(device, op: str = "device") -> str:
+    """Normalise a device spelling ("cpu", "cuda", "cuda:0") and check it is usable.
+
+    >>> check_device("cpu")
+    'cpu'
+    """
+    from eager.dispatch import user_line_suffix
+
     device = str(device)
     if device.startswith("cuda:"):
         device = "cuda"
     if device not in ("cpu", "cuda"):
-        raise DeviceError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
+        raise DeviceError(f"{op}: unknown device {device!r}; expected 'cpu' or 'cuda'"
+                          f"{user_line_suffix()}")
     try:
         array_namespace_for(device)
     except RuntimeError as exc:
-        raise DeviceError(str(exc)) from None
+        raise DeviceError(f"{op}: {exc}{user_line_suffix()}") from None
     return device

@@ -24,7 +24,7 @@ from kernels import OPS, OpDef, TensorSpec, array_namespace_for
 from kernels.errors import DeviceError, EagerError
 
 _ndarray = np.ndarray
-_numpy_namespace = {"cpu": np}
+_new_tensor = object.__new__
 
 
 class DispatchHook:
@@ -69,32 +69,41 @@ def get_hook() -> DispatchHook | None:
 
 def apply(op: OpDef, *inputs: Any, **attrs: Any):
     """Run `op` on `inputs` (Tensors, Python scalars, generators) and return a Tensor."""
-    device = None
-    arrays = []
-    needs_grad = False
-    for x in inputs:
-        if type(x) is Tensor:
-            arrays.append(x._data)
-            if device is None:
-                device = x._device
-            elif x._device != device:
-                _raise_device_mismatch(op, inputs)
-            if x._requires_grad:
-                needs_grad = True
-        else:
-            arrays.append(x)
-    if device is None:
-        device = attrs.pop("device", None) or _default_device()
-    xp = _numpy_namespace.get(device) or array_namespace_for(device)
+    if len(inputs) == 2 and type(inputs[0]) is Tensor and type(inputs[1]) is Tensor:
+        # The most common call, unrolled: it is most of the cost of a small op.
+        a, b = inputs
+        device = a._device
+        if b._device != device:
+            _raise_device_mismatch(op, inputs)
+        arrays = (a._data, b._data)
+        needs_grad = a._requires_grad or b._requires_grad
+    else:
+        device = None
+        needs_grad = False
+        arrays = []
+        for x in inputs:
+            if type(x) is Tensor:
+                arrays.append(x._data)
+                if device is None:
+                    device = x._device
+                elif x._device != device:
+                    _raise_device_mismatch(op, inputs)
+                if x._requires_grad:
+                    needs_grad = True
+            else:
+                arrays.append(x)
+        if device is None:
+            device = attrs.pop("device", None) or _default_device()
+    fn = op.cpu_kernel if device == "cpu" else op.kernel(array_namespace_for(device))
     try:
-        result = op.kernel(xp)(*arrays, **attrs)
+        result = fn(*arrays, **attrs) if attrs else fn(*arrays)
     except EagerError:
         raise
     except Exception as exc:
         raise explain_failure(op, inputs, attrs, exc) from None
     if type(result) is not _ndarray or device != "cpu":
         result, device = _fix_up(op, result, device, attrs)
-    out = Tensor.__new__(Tensor)
+    out = _new_tensor(Tensor)
     out._data = result
     out._device = device
     out._grad = None

@@ -1,12 +1,13 @@
 """Operators and methods of `Tensor`, each delegating to the one function in `eager.ops`."""
 from __future__ import annotations
 
-from eager.dispatch import apply
+from eager.dispatch import apply, user_line_suffix
 from eager.ops import elementwise as E
 from eager.ops import indexing, linalg, ordering, reductions, shape
 from eager.ops.inplace import inplace_update
 from eager.ops.operands import as_operand
 from eager.tensor import Tensor
+from kernels.errors import DTypeError
 from kernels import OPS, bool_, float16, float32, float64, int32, int64, to_dtype
 
 
@@ -14,11 +15,27 @@ def _swap(fn):
     return lambda self, other: fn(other, self)
 
 
-def _inplace(name):
+def _inplace(fn, name):
     def method(self, other):
-        return inplace_update(self, E.binary(name, self, other), f"{name}_")
-    method.__name__ = f"{name}_"
+        return inplace_update(self, fn(self, other), name)
+    method.__name__ = name
     return method
+
+
+def _logical_operator(fn, symbol):
+    # `&`, `|`, `^` are logical on bool tensors; there are no bitwise integer ops.
+    def method(self, other):
+        for x in (self, other):
+            if type(x) is Tensor and x.dtype != bool_:
+                raise DTypeError(f"{symbol}: only bool tensors are supported, got "
+                                 f"{x.dtype.name}{user_line_suffix()}; compare first, "
+                                 f"e.g. (x > 0) {symbol} mask")
+        return fn(self, other)
+    return method
+
+
+def _clip_(self, min=None, max=None):  # noqa: A002  (PyTorch keywords)
+    return inplace_update(self, E.clip(self, min, max), "clip_")
 
 
 def _to(self, *args, dtype=None, device=None, copy: bool = False):
@@ -34,7 +51,7 @@ def _to(self, *args, dtype=None, device=None, copy: bool = False):
     if device is not None and device != self.device:
         from eager.device import check_device
 
-        out = apply(OPS["to_device"], out, device=check_device(device))
+        out = apply(OPS["to_device"], out, device=check_device(device, "to"))
     if dtype is not None:
         out = E.astype(out, to_dtype(dtype), copy=False)
     if copy and out is self:
@@ -71,15 +88,25 @@ _METHODS = {
     "__matmul__": linalg.matmul, "__rmatmul__": _swap(linalg.matmul),
     "__neg__": E.negative, "__pos__": lambda self: self, "__abs__": E.abs,
     "__invert__": lambda self: E.logical_not(self) if self.dtype == bool_ else -self - 1,
-    "__and__": E.logical_and, "__rand__": _swap(E.logical_and),
-    "__or__": E.logical_or, "__ror__": _swap(E.logical_or),
-    "__xor__": E.logical_xor, "__rxor__": _swap(E.logical_xor),
+    "__and__": _logical_operator(E.logical_and, "&"),
+    "__rand__": _swap(_logical_operator(E.logical_and, "&")),
+    "__or__": _logical_operator(E.logical_or, "|"),
+    "__ror__": _swap(_logical_operator(E.logical_or, "|")),
+    "__xor__": _logical_operator(E.logical_xor, "^"),
+    "__rxor__": _swap(_logical_operator(E.logical_xor, "^")),
     "__eq__": E.equal, "__ne__": E.not_equal, "__lt__": E.less, "__le__": E.less_equal,
     "__gt__": E.greater, "__ge__": E.greater_equal,
-    "__iadd__": _inplace("add"), "__isub__": _inplace("sub"), "__imul__": _inplace("mul"),
-    "__itruediv__": _inplace("div"), "__ipow__": _inplace("pow"),
-    "add_": _inplace("add"), "sub_": _inplace("sub"), "mul_": _inplace("mul"),
-    "div_": _inplace("div"),
+    "__iadd__": _inplace(E.add, "add_"), "__isub__": _inplace(E.subtract, "sub_"),
+    "__imul__": _inplace(E.multiply, "mul_"), "__itruediv__": _inplace(E.divide, "div_"),
+    "__ifloordiv__": _inplace(E.floor_divide, "floor_divide_"),
+    "__imod__": _inplace(E.remainder, "remainder_"), "__ipow__": _inplace(E.pow, "pow_"),
+    "__imatmul__": _inplace(linalg.matmul, "matmul_"),
+    "__iand__": _inplace(_logical_operator(E.logical_and, "&"), "logical_and_"),
+    "__ior__": _inplace(_logical_operator(E.logical_or, "|"), "logical_or_"),
+    "__ixor__": _inplace(_logical_operator(E.logical_xor, "^"), "logical_xor_"),
+    "add_": _inplace(E.add, "add_"), "sub_": _inplace(E.subtract, "sub_"),
+    "mul_": _inplace(E.multiply, "mul_"), "div_": _inplace(E.divide, "div_"),
+    "pow_": _inplace(E.pow, "pow_"), "clip_": _clip_, "clamp_": _clip_,
     "__getitem__": indexing.getitem, "__setitem__": indexing.setitem,
     # math
     "add": E.add, "sub": E.subtract, "mul": E.multiply, "div": E.divide, "pow": E.pow,

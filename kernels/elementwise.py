@@ -9,6 +9,8 @@ float32, "" for float64), so `exp{f}({0})` is expf(x) or exp(x).
 """
 from __future__ import annotations
 
+import numpy as np
+
 from kernels.dtypes import bool_, result_dtype
 from kernels.errors import DTypeError
 from kernels.opdef import OpDef, TensorSpec, register
@@ -23,10 +25,20 @@ def _spec_shape(spec):
     return spec.shape if isinstance(spec, TensorSpec) else ()
 
 
+_KIND_WORDS = {"b": "bool", "i": "integer", "u": "integer", "f": "floating"}
+
+
+def check_kind(name: str, dtype, kinds: str | None) -> None:
+    """DTypeError unless dtype's kind is one of `kinds` (None: any)."""
+    if kinds is not None and dtype.kind not in kinds:
+        wanted = " or ".join(dict.fromkeys(_KIND_WORDS[k] for k in kinds))
+        raise DTypeError(f"{name}: dtype {dtype.name} is not supported; expected {wanted} "
+                         "tensors")
+
+
 def _same_dtype_rule(name: str, kinds: str | None):
     def infer(x: TensorSpec, **_):
-        if kinds is not None and x.dtype.kind not in kinds:
-            raise DTypeError(f"{name}: dtype {x.dtype.name} is not supported (needs kind {kinds!r})")
+        check_kind(name, x.dtype, kinds)
         return TensorSpec(x.shape, x.dtype)
     return infer
 
@@ -78,12 +90,26 @@ cast = register(OpDef(
     c_expr="(({ctype}){0})"))
 
 
+def _check_int_scalars(name: str, dtype, operands) -> None:
+    # numpy refuses a Python int that does not fit the integer tensor's dtype.
+    if dtype.kind not in "iu":
+        return
+    info = np.iinfo(dtype)
+    for v in operands:
+        if type(v) is int and not info.min <= v <= info.max:
+            raise DTypeError(f"{name}: Python integer {v} is out of range for a {dtype.name} "
+                             f"tensor ([{info.min}, {info.max}]); cast the tensor first")
+
+
 def _binary_rule(name: str, out_dtype=None, kinds: str | None = None):
     def infer(a, b, **_):
         shape = broadcast_shapes(name, _spec_shape(a), _spec_shape(b))
         dtype = result_dtype(_spec_dtype(a), _spec_dtype(b))
-        if kinds is not None and dtype.kind not in kinds:
-            raise DTypeError(f"{name}: dtype {dtype.name} is not supported (needs kind {kinds!r})")
+        check_kind(name, dtype, kinds)
+        _check_int_scalars(name, dtype, (a, b))
+        if name == "pow" and dtype.kind in "iu" and type(b) is int and b < 0:
+            raise DTypeError(f"pow: integers to negative integer powers ({b}) are not "
+                             "allowed; use a floating tensor")
         return TensorSpec(shape, out_dtype or dtype)
     return infer
 

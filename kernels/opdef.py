@@ -49,6 +49,11 @@ class OpDef:
     differentiable: bool = True
     dynamic_shape: bool = False
     _bound: dict = field(default_factory=dict, repr=False)
+    cpu_kernel: Callable[..., Any] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # numpy is always there; resolving its kernel once keeps eager dispatch lean.
+        self.cpu_kernel = self.kernel(np)
 
     def kernel(self, xp) -> Callable[..., Any]:
         """The array function for namespace xp, resolved once and cached."""

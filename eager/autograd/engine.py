@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from eager.autograd import grad_mode
-from eager.autograd.rules import RULES
+from eager.autograd.node import Node
+from eager.autograd.rules import RULES, SAVED
 from kernels.errors import AutogradError
 
 
@@ -24,18 +25,17 @@ def _topological_order(roots, outputs_alive: dict):
         if expanded:
             order.append(node)
             continue
-        if id(node) in visited:
+        if node in visited:
             continue
-        visited.add(id(node))
+        visited.add(node)
         stack.append((node, True))
-        if node.inputs is None:
+        if node.edges is None:
             continue
-        for x in node.inputs:
-            child = getattr(x, "_node", None)
-            if child is not None:
-                outputs_alive[id(child)] = x
-            if child is not None and id(child) not in visited:
-                stack.append((child, False))
+        for x, edge in zip(node.inputs, node.edges):
+            if type(edge) is Node:
+                outputs_alive[edge] = x
+                if edge not in visited:
+                    stack.append((edge, False))
     order.reverse()
     return order
 
@@ -61,46 +61,55 @@ def _root_gradients(outputs, grad_outputs):
     return grads
 
 
+def _edge_of(x):
+    """Where a gradient for tensor x goes: its node, x itself for a leaf, or None."""
+    if x._node is not None:
+        return x._node
+    return x if x._requires_grad else None
+
+
 def run(outputs: Sequence, grad_outputs, *, retain_graph: bool, create_graph: bool,
         inputs: Sequence | None = None):
     """Propagate gradients from outputs. With `inputs`, return their gradients instead of
     accumulating into `.grad` of leaves."""
     root_grads = _root_gradients(outputs, grad_outputs)
-    node_grads: dict[int, object] = {}
-    wanted = None if inputs is None else {id(x): i for i, x in enumerate(inputs)}
+    node_grads: dict[Node, object] = {}
+    wanted: dict | None = None
+    if inputs is not None:
+        wanted = {}
+        for i, x in enumerate(inputs):
+            wanted.setdefault(_edge_of(x), []).append(i)
     collected: list = [None] * (0 if inputs is None else len(inputs))
     handed_out: set[int] = set()
 
-    def deliver(x, g):
-        if wanted is not None and id(x) in wanted:
-            i = wanted[id(x)]
-            collected[i] = g if collected[i] is None else collected[i] + g
-            if x._node is None:
-                return
-        if x._node is not None:
-            key = id(x._node)
-            node_grads[key] = g if key not in node_grads else node_grads[key] + g
+    def deliver(edge, g):
+        if wanted is not None and edge in wanted:
+            for i in wanted[edge]:
+                collected[i] = g if collected[i] is None else collected[i] + g
+        if type(edge) is Node:
+            node_grads[edge] = g if edge not in node_grads else node_grads[edge] + g
         elif wanted is None:
-            accumulate_leaf(x, g, handed_out, create_graph)
+            accumulate_leaf(edge, g, handed_out, create_graph)
 
     with grad_mode.set_grad_enabled(create_graph):
         for out, g in zip(outputs, root_grads):
-            deliver(out, g)
+            deliver(_edge_of(out), g)
         outputs_alive: dict = {}
         for node in _topological_order([out._node for out in outputs], outputs_alive):
-            g = node_grads.pop(id(node), None)
+            g = node_grads.pop(node, None)
             if g is None:
                 if not retain_graph:
                     node.release()
                 continue
-            node.check_versions()
-            input_grads = RULES[node.op.name](node, g)
-            for x, gx in zip(node.inputs, input_grads):
-                if gx is not None and getattr(x, "_requires_grad", False):
-                    deliver(x, gx)
+            name = node.op.name
+            node.check_versions(SAVED.get(name))
+            input_grads = RULES[name](node, g)
+            for edge, gx in zip(node.edges, input_grads):
+                if gx is not None and edge is not None:
+                    deliver(edge, gx)
             if not retain_graph:
                 node.release()
-            outputs_alive.pop(id(node), None)
+            outputs_alive.pop(node, None)
     return collected
 
 

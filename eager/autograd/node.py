@@ -5,32 +5,57 @@ import weakref
 
 from kernels.errors import AutogradError
 
-
-def _version_of(x):
-    """The in-place version counter of a tensor (kept on the base of a view), else None."""
-    base = getattr(x, "_base", False)
-    if base is False:
-        return None
-    return x._version if base is None else base._version
+OUT = -1
+"""Position that stands for a node's output in a rule's list of saved values."""
 
 
 class Node:
-    """The op, its inputs and attributes, a weak reference to its output, and the version
-    of every tensor input at record time (to detect in-place changes before backward).
+    """The op, its inputs and attributes, a weak reference to its output, where each
+    input's gradient goes, and the version of every tensor input at record time.
+
+    `edges[i]` is fixed when the op runs: the node that produced input i, the input itself
+    when it is a leaf that requires grad, or None. Backward follows these edges, not the
+    inputs' current `_node`, so an in-place op on an input later (which gives that tensor
+    a new node) does not reroute gradients of earlier uses.
 
     The output is held weakly so that output -> node -> output is not a reference cycle;
     whenever backward reaches a node, a later node (or the caller) still holds its output.
+
+    >>> import eager
+    >>> x = eager.tensor([1.0, 2.0], requires_grad=True)
+    >>> node = (x * 3.0).grad_fn
+    >>> node.name, node.edges[0] is x, node.edges[1]
+    ('MulBackward', True, None)
     """
 
-    __slots__ = ("op", "inputs", "attrs", "_out", "versions", "out_version")
+    __slots__ = ("op", "inputs", "attrs", "edges", "versions", "_out", "out_version")
 
-    def __init__(self, op, inputs, attrs, out) -> None:
+    def __init__(self, op, inputs: tuple, attrs: dict, out) -> None:
         self.op = op
         self.inputs = inputs
         self.attrs = attrs
+        edges = []
+        versions = []
+        for x in inputs:
+            if type(x) is Tensor:
+                node = x._node
+                edges.append(node if node is not None else x if x._requires_grad else None)
+                base = x._base
+                versions.append(x._version if base is None else base._version)
+            else:
+                edges.append(None)
+                versions.append(None)
+        self.edges = edges
+        self.versions = versions
         self._out = weakref.ref(out)
-        self.versions = tuple(_version_of(x) for x in inputs)
-        self.out_version = _version_of(out)
+        base = out._base
+        self.out_version = out._version if base is None else base._version
+
+    def set_output(self, out) -> None:
+        """Make `out` (at its current version) the tensor this node produced."""
+        self._out = weakref.ref(out)
+        base = out._base
+        self.out_version = out._version if base is None else base._version
 
     @property
     def name(self) -> str:
@@ -45,26 +70,45 @@ class Node:
             raise AutogradError(f"{self.name}: the output of this op was freed before backward")
         return out
 
-    def check_versions(self) -> None:
-        """Raise if any input was modified in place after this op recorded it."""
+    def check_versions(self, reads: tuple | None = None) -> None:
+        """Raise if a value the backward rule is about to read was modified in place after
+        this op recorded it. `reads[i]` lists what the gradient of input i needs (input
+        positions, OUT for the output); None means everything."""
         if self.inputs is None:
             raise AutogradError(
                 f"{self.name}: trying to backward through the graph a second time (or directly "
                 "access saved tensors after they have already been freed); pass "
                 "retain_graph=True to the first backward() if you need to")
-        out = self._out()
-        pairs = zip(self.inputs + (out,), self.versions + (self.out_version,))
-        for x, saved in pairs:
-            if saved is not None and _version_of(x) != saved:
+        if reads is None:
+            saved = set(range(len(self.inputs))) | {OUT}
+        else:
+            saved = {p for i, edge in enumerate(self.edges)
+                     if edge is not None and i < len(reads) for p in reads[i]}
+        for position in saved:
+            if position == OUT:
+                x, recorded = self._out(), self.out_version
+            elif position < len(self.inputs):
+                x, recorded = self.inputs[position], self.versions[position]
+            else:
+                continue
+            if recorded is None or x is None:
+                continue
+            now = x._version if x._base is None else x._base._version
+            if now != recorded:
+                what = "its output" if position == OUT else f"input {position}"
                 raise AutogradError(
-                    f"{self.name}: a tensor of shape {tuple(x.shape)} needed for gradient "
-                    f"computation was modified by an in-place operation (version {saved} -> "
-                    f"{_version_of(x)}); use an out-of-place op or .clone() it first")
+                    f"{self.name}: {what} (shape {tuple(x.shape)}), needed for the gradient, "
+                    f"was modified by an in-place operation (version {recorded} -> {now}); "
+                    "use an out-of-place op or .clone() it first")
 
     def release(self) -> None:
         """Free saved inputs after backward (retain_graph=False)."""
         self.inputs = None
         self.attrs = None
+        self.edges = None
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+from eager.tensor import Tensor  # noqa: E402  (tensor -> dispatch -> node)

@@ -7,6 +7,7 @@ differentiable gradients (higher-order derivatives) for free.
 """
 from __future__ import annotations
 
+from eager.autograd.node import OUT
 from eager.dispatch import apply
 from eager.ops import elementwise as E
 from eager.ops.shape import reshape
@@ -88,8 +89,8 @@ def _matmul(node, g):
         g2 = g2.unsqueeze(-2)
     if b.ndim == 1:
         g2 = g2.unsqueeze(-1)
-    ga = unbroadcast(g2 @ b2.mT, a2) if a.requires_grad else None
-    gb = unbroadcast(a2.mT @ g2, b2) if b.requires_grad else None
+    ga = unbroadcast(g2 @ b2.mT, a2) if node.edges[0] is not None else None
+    gb = unbroadcast(a2.mT @ g2, b2) if node.edges[1] is not None else None
     return (None if ga is None else reshape(ga, a.shape),
             None if gb is None else reshape(gb, b.shape))
 
@@ -144,11 +145,23 @@ def _permute(node, g):
     return (apply(OPS["permute"], g, axes=tuple(inverse)),)
 
 
+def _mul(node, g):
+    a, b = node.inputs
+    return (unbroadcast(g * b, a) if node.edges[0] is not None else None,
+            unbroadcast(g * a, b) if node.edges[1] is not None else None)
+
+
+def _div(node, g):
+    a, b = node.inputs
+    return (unbroadcast(g / b, a) if node.edges[0] is not None else None,
+            unbroadcast(-g * node.out / b, b) if node.edges[1] is not None else None)
+
+
 def _pow(node, g):
     a, b = node.inputs
-    ga = unbroadcast(g * b * a ** (b - 1), a) if getattr(a, "requires_grad", False) else None
+    ga = unbroadcast(g * b * a ** (b - 1), a) if node.edges[0] is not None else None
     gb = None
-    if getattr(b, "requires_grad", False):
+    if node.edges[1] is not None:
         gb = unbroadcast(g * node.out * E.log(E.where(a > 0, a, 1.0)), b)
     return ga, gb
 
@@ -199,10 +212,8 @@ RULES = {
     "to_device": _to_device,
     "add": lambda n, g: (unbroadcast(g, n.inputs[0]), unbroadcast(g, n.inputs[1])),
     "sub": lambda n, g: (unbroadcast(g, n.inputs[0]), unbroadcast(-g, n.inputs[1])),
-    "mul": lambda n, g: (unbroadcast(g * n.inputs[1], n.inputs[0]),
-                         unbroadcast(g * n.inputs[0], n.inputs[1])),
-    "div": lambda n, g: (unbroadcast(g / n.inputs[1], n.inputs[0]),
-                         unbroadcast(-g * n.out / n.inputs[1], n.inputs[1])),
+    "mul": _mul,
+    "div": _div,
     "pow": _pow,
     "maximum": _minmax_binary(lambda a, b: a > b),
     "minimum": _minmax_binary(lambda a, b: a < b),
@@ -227,4 +238,25 @@ RULES = {
                                                 axis=n.attrs["axis"])),
     "matmul": _matmul,
     "cumsum": _cumsum,
+}
+
+_ARRAYS_FROM_1 = tuple(range(1, 65))
+_ARRAYS_FROM_2 = _ARRAYS_FROM_1[1:]
+_NOTHING = ((),)
+# What each rule reads besides shapes: entry i lists the values (input positions, OUT for
+# the output) that the gradient of input i needs. Backward checks that none of the values
+# it is about to read was changed in place since the op ran. Ops missing here are checked
+# on everything.
+SAVED = {
+    "neg": _NOTHING, "exp": ((OUT,),), "log": ((0,),), "sin": ((0,),), "cos": ((0,),),
+    "tanh": ((OUT,),), "sigmoid": ((OUT,),), "sqrt": ((OUT,),), "abs": ((0,),),
+    "copy": _NOTHING, "cast": _NOTHING, "to_device": _NOTHING,
+    "add": _NOTHING, "sub": _NOTHING, "mul": ((1,), (0,)), "div": ((1,), (1, OUT)),
+    "pow": ((0, 1), (0, OUT)), "maximum": ((0, 1), (0, 1)), "minimum": ((0, 1), (0, 1)),
+    "where": ((), (0,), (0,)), "sum": _NOTHING, "prod": ((0,),), "max": ((0, OUT),),
+    "min": ((0, OUT),), "reshape": _NOTHING, "permute": _NOTHING, "expand": _NOTHING,
+    "slice": _NOTHING, "flip": _NOTHING, "pad": _NOTHING, "concat": _NOTHING,
+    "index": (_ARRAYS_FROM_1,), "index_add": ((), _ARRAYS_FROM_2),
+    "index_set": (_ARRAYS_FROM_2, _ARRAYS_FROM_2), "gather": ((1,),),
+    "scatter_add": ((), (), (1,)), "matmul": ((1,), (0,)), "cumsum": _NOTHING,
 }

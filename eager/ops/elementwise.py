@@ -45,19 +45,33 @@ def binary(name: str, a, b) -> Tensor:
     return apply(op, a, b)
 
 
+_WEAK_NUMBERS = (float, int)
+
+
+def _binary_fn(name, public):
+    op = OPS[name]
+
+    def fn(x1, x2):
+        # Fast paths for the common cases where numpy's own promotion is already the
+        # answer: float tensor with float tensor, float tensor with a Python number.
+        if type(x1) is Tensor:
+            if x1._data.dtype.kind == "f":
+                t2 = type(x2)
+                if (t2 is Tensor and x2._data.dtype.kind == "f") or t2 in _WEAK_NUMBERS:
+                    return apply(op, x1, x2)
+        elif type(x2) is Tensor and type(x1) in _WEAK_NUMBERS and x2._data.dtype.kind == "f":
+            return apply(op, x1, x2)
+        return binary(name, x1, x2)
+    fn.__name__ = public
+    fn.__doc__ = f"Elementwise {public} with broadcasting."
+    return fn
+
+
 def _unary_fn(name):
     def fn(x):
         return unary(name, x)
     fn.__name__ = name
     fn.__doc__ = f"Elementwise {name} (see the Array API standard)."
-    return fn
-
-
-def _binary_fn(name, public):
-    def fn(x1, x2):
-        return binary(name, x1, x2)
-    fn.__name__ = public
-    fn.__doc__ = f"Elementwise {public} with broadcasting."
     return fn
 
 

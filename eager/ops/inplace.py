@@ -37,8 +37,12 @@ def inplace_update(target: Tensor, value: Tensor, op_name: str) -> Tensor:
     root = target if target._base is None else target._base
     root._version += 1
     if recording:
+        # From now on the node that computed `value` produced `target`'s contents (or, for
+        # a constant value, target no longer depends on anything).
+        if value._node is not None:
+            value._node.set_output(target)
         target._node = value._node
-        target._requires_grad = value._requires_grad
+        target._requires_grad = value._node is not None
     hook = get_hook()
     if hook is not None:
         hook.inplace(target, value)

@@ -14,7 +14,7 @@ from kernels import OPS
 from kernels.shapes import normalize_axis
 
 
-def argsort(x: Tensor, /, *, axis: int = -1, descending: bool = False, stable: bool = True,
+def argsort(x: Tensor, /, axis: int = -1, *, descending: bool = False, stable: bool = True,
             dim=None) -> Tensor:
     """Indices that sort x along axis (stable)."""
     axis = normalize_axis("argsort", dim if dim is not None else axis, max(x.ndim, 1))
@@ -23,7 +23,7 @@ def argsort(x: Tensor, /, *, axis: int = -1, descending: bool = False, stable: b
     return apply(OPS["argsort"], x, axis=axis, descending=bool(descending))
 
 
-def sort(x: Tensor, /, *, axis: int = -1, descending: bool = False, stable: bool = True,
+def sort(x: Tensor, /, axis: int = -1, *, descending: bool = False, stable: bool = True,
          dim=None) -> Tensor:
     """x sorted along axis; differentiable (the gradient follows the permutation)."""
     axis = dim if dim is not None else axis
@@ -40,7 +40,7 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> tuple[Tensor
     return gather(x, dim, indices), indices
 
 
-def cumsum(x: Tensor, /, *, axis: int | None = None, dim=None, dtype=None) -> Tensor:
+def cumsum(x: Tensor, /, axis: int | None = None, *, dim=None, dtype=None) -> Tensor:
     """Cumulative sum along axis (None: over the flattened tensor)."""
     axis = dim if dim is not None else axis
     if axis is None:

@@ -25,24 +25,24 @@ def _reduce(name, x, axis, keepdims, dim, keepdim):
     return apply(OPS[name], x, axis=axes, keepdims=bool(keepdims or keepdim))
 
 
-def sum(x: Tensor, /, *, axis=None, keepdims=False, dtype=None, dim=None, keepdim=False):  # noqa: A001
+def sum(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepdim=False):  # noqa: A001
     """Sum over axis (None: all); bool and int tensors sum to int64."""
     out = _reduce("sum", x, axis, keepdims, dim, keepdim)
     return out if dtype is None else cast(out, dtype)
 
 
-def prod(x: Tensor, /, *, axis=None, keepdims=False, dtype=None, dim=None, keepdim=False):
+def prod(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepdim=False):
     """Product over axis (None: all)."""
     out = _reduce("prod", x, axis, keepdims, dim, keepdim)
     return out if dtype is None else cast(out, dtype)
 
 
-def max(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):  # noqa: A001
+def max(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):  # noqa: A001
     """Largest element over axis (NaN propagates)."""
     return _reduce("max", x, axis, keepdims, dim, keepdim)
 
 
-def min(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):  # noqa: A001
+def min(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):  # noqa: A001
     """Smallest element over axis (NaN propagates)."""
     return _reduce("min", x, axis, keepdims, dim, keepdim)
 
@@ -55,7 +55,7 @@ def _as_float(x):
     return x if x.dtype.kind == "f" else cast(x, default_float)
 
 
-def mean(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):
+def mean(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
     """Arithmetic mean over axis; integer inputs give float32."""
     x = _as_float(x)
     axes = _axes("mean", x, axis, dim)
@@ -63,7 +63,7 @@ def mean(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):
     return total / _count(x, axes) if _count(x, axes) else total * float("nan")
 
 
-def var(x: Tensor, /, *, axis=None, correction=0.0, keepdims=False, dim=None, keepdim=False,
+def var(x: Tensor, /, axis=None, *, correction=0.0, keepdims=False, dim=None, keepdim=False,
         unbiased=None):
     """Variance over axis with `correction` (Array API); PyTorch's unbiased=True is
     correction=1."""
@@ -77,14 +77,14 @@ def var(x: Tensor, /, *, axis=None, correction=0.0, keepdims=False, dim=None, ke
     return total / count if count > 0 else total * float("nan")
 
 
-def std(x: Tensor, /, *, axis=None, correction=0.0, keepdims=False, dim=None, keepdim=False,
+def std(x: Tensor, /, axis=None, *, correction=0.0, keepdims=False, dim=None, keepdim=False,
         unbiased=None):
     """Standard deviation: sqrt(var)."""
     return var(x, axis=axis, correction=correction, keepdims=keepdims, dim=dim,
                keepdim=keepdim, unbiased=unbiased).sqrt()
 
 
-def logsumexp(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):
+def logsumexp(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
     """log(sum(exp(x))) computed without overflow (shifted by the max)."""
     x = _as_float(x)
     axes = _axes("logsumexp", x, axis, dim)
@@ -104,23 +104,23 @@ def _arg(name, x, axis, keepdims, dim, keepdim):
     return apply(OPS[name], x, axis=axis, keepdims=bool(keepdims or keepdim))
 
 
-def argmax(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):
+def argmax(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
     """Index of the largest element (first on ties); flat index when axis is None."""
     return _arg("argmax", x, axis, keepdims, dim, keepdim)
 
 
-def argmin(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):
+def argmin(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
     """Index of the smallest element (first on ties); flat index when axis is None."""
     return _arg("argmin", x, axis, keepdims, dim, keepdim)
 
 
-def all(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):  # noqa: A001
+def all(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):  # noqa: A001
     """True where every element over axis is true."""
     return _reduce("min", cast(x, bool_), axis, keepdims, dim, keepdim) if x.size else \
         _empty_truth(x, True, axis, keepdims, dim, keepdim)
 
 
-def any(x: Tensor, /, *, axis=None, keepdims=False, dim=None, keepdim=False):  # noqa: A001
+def any(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):  # noqa: A001
     """True where some element over axis is true."""
     return _reduce("max", cast(x, bool_), axis, keepdims, dim, keepdim) if x.size else \
         _empty_truth(x, False, axis, keepdims, dim, keepdim)

@@ -188,7 +188,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
     return split(x, -(-n // chunks) if n else 1, dim)
 
 
-def flip(x: Tensor, /, *, axis=None, dims=None) -> Tensor:
+def flip(x: Tensor, /, axis=None, *, dims=None) -> Tensor:
     """Reverse the order of elements along axis (None: all)."""
     axes = normalize_axes("flip", dims if dims is not None else axis, x.ndim)
     return apply(OPS["flip"], x, axes=axes)
