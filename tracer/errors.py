@@ -5,6 +5,10 @@
 """
 from __future__ import annotations
 
+from eager.autograd.picture import GraphvizNotFound
+
+__all__ = ["GraphError", "TraceError", "GuardFailure", "SignatureError", "GraphvizNotFound"]
+
 
 class GraphError(ValueError):
     """A Graph is malformed (raised by `Graph.verify`)."""
@@ -24,7 +28,3 @@ class GuardFailure(RuntimeError):
 class SignatureError(TypeError):
     """A replay got arguments that do not match the traced signature (count, nesting,
     shape, dtype, device, requires_grad or a static value)."""
-
-
-class GraphvizNotFound(RuntimeError):
-    """Rendering a picture needs the Graphviz `dot` program, which is not installed."""
