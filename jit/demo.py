@@ -99,14 +99,15 @@ def build_model(kind: str) -> nn.Module:
 def make_train_step(model: nn.Module, opt: optim.Optimizer) -> Callable:
     """One training step over a batch: forward, loss, backward, update, clear gradients.
 
-    This is the function the jit phase wraps, unchanged.
+    This is the function the jit phase wraps, unchanged. It returns the loss detached:
+    it is for logging, and a jitted replay gives results without autograd history.
     """
     def train_step(x: eager.Tensor, y: eager.Tensor) -> eager.Tensor:
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
         opt.zero_grad()
-        return loss
+        return loss.detach()
     return train_step
 
 

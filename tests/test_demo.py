@@ -1,0 +1,68 @@
+"""A short end-to-end run of `python -m jit.demo` (few epochs; CI-sized)."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from jit import demo
+from jit.data import load_digits
+
+pytestmark = pytest.mark.slow
+
+
+def test_digits_file_is_the_full_dataset():
+    images, labels = load_digits()
+    assert images.shape == (1797, 64) and labels.shape == (1797,)
+    assert images.min() == 0 and images.max() == 16
+    assert np.bincount(labels).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+
+
+def test_split_is_seeded_and_disjoint():
+    a = demo.split_digits(0, "mlp")
+    b = demo.split_digits(0, "mlp")
+    c = demo.split_digits(1, "cnn")
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert len(a[1]) + len(a[3]) == 1797 and c[0].shape[1:] == (1, 8, 8)
+    assert not np.array_equal(a[1], c[1])
+
+
+def test_short_mlp_run_learns_saves_and_plots(tmp_path, capsys):
+    result = demo.main(["--epochs", "3", "--quiet", "--out", str(tmp_path), "--seed", "2"])
+    eager_run = result["eager"]
+    assert eager_run.accuracy > 0.85            # an untrained model scores about 0.1
+    assert eager_run.losses[-1] < eager_run.losses[0] / 3
+    assert len(eager_run.losses) == 3 * (1438 // 64)
+    assert result["restored_accuracy"] == eager_run.accuracy
+    assert os.path.getsize(result["checkpoint"]) > 0
+    if result["plot"] is not None:
+        with open(result["plot"], "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    out = capsys.readouterr().out
+    assert "phase | first step | time/step" in out
+    assert "eager |" in out
+    if result["jit"] is None:
+        assert "jit: not available yet" in out or "jit: failed to import" in out
+    else:
+        assert result["jit"].accuracy > 0.85
+        assert np.allclose(result["jit"].losses, eager_run.losses, rtol=1e-4, atol=1e-5)
+
+
+def test_short_cnn_run_learns(tmp_path):
+    result = demo.main(["--model", "cnn", "--epochs", "2", "--quiet", "--no-jit",
+                        "--out", str(tmp_path)])
+    assert result["eager"].accuracy > 0.7
+    assert result["jit"] is None
+
+
+def test_command_line_help_and_errors():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(demo.__file__)))
+    env = {**os.environ, "PYTHONPATH": root}
+    done = subprocess.run([sys.executable, "-m", "jit.demo", "--help"], capture_output=True,
+                          text=True, env=env, timeout=60)
+    assert done.returncode == 0 and "--epochs" in done.stdout and "--model" in done.stdout
+    with pytest.raises(SystemExit):
+        demo.parse_args(["--epochs", "0"])
+    with pytest.raises(SystemExit):
+        demo.parse_args(["--model", "resnet"])
