@@ -56,14 +56,14 @@ class CpuKernel:
 
     def __init__(self, group: ElementwiseGroup, fn) -> None:
         self.group = group
-        self._fn = fn
-        self._extent = c_render.outer_extent(group)
+        self.fn = fn  # the C function: fn(*input_ptrs, *output_ptrs, start, stop)
+        self.extent = c_render.outer_extent(group)
         numel = size_of(group.shape)
         threads = _threads()
-        self._chunks = None
-        if numel >= PARALLEL_MIN_ELEMENTS and threads > 1 and self._extent >= threads:
-            bounds = [self._extent * t // threads for t in range(threads + 1)]
-            self._chunks = list(zip(bounds[:-1], bounds[1:]))
+        self.chunks = None  # [(start, stop)] per thread, for groups worth splitting
+        if numel >= PARALLEL_MIN_ELEMENTS and threads > 1 and self.extent >= threads:
+            bounds = [self.extent * t // threads for t in range(threads + 1)]
+            self.chunks = list(zip(bounds[:-1], bounds[1:]))
         self._empty = numel == 0
 
     def run(self, inputs: list, outputs: list) -> None:
@@ -73,12 +73,12 @@ class CpuKernel:
         fb = _from_buffer
         args = [fb(a if a.flags.c_contiguous else np.ascontiguousarray(a)) for a in inputs]
         args += [fb(o, require_writable=True) for o in outputs]
-        if self._chunks is None:
-            self._fn(*args, 0, self._extent)
+        if self.chunks is None:
+            self.fn(*args, 0, self.extent)
             return
-        fn = self._fn
-        futures = [_get_pool().submit(fn, *args, lo, hi) for lo, hi in self._chunks[1:]]
-        lo, hi = self._chunks[0]
+        fn = self.fn
+        futures = [_get_pool().submit(fn, *args, lo, hi) for lo, hi in self.chunks[1:]]
+        lo, hi = self.chunks[0]
         fn(*args, lo, hi)
         for fut in futures:
             fut.result()

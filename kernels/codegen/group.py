@@ -1,10 +1,10 @@
-"""What codegen compiles: a fused group of elementwise ops, optionally ending in a reduction.
+"""What codegen compiles: a fused group of elementwise ops over broadcasting inputs.
 
 A group is a small straight-line program over the group's inputs. Every step is one
 elementwise op from `kernels.OPS`; its arguments are references: ("in", k) is the k-th
 group input (broadcast to the group shape), ("step", j) an earlier step, ("lit", v) a
 Python scalar. All steps produce the group's shape; the group writes the steps listed in
-`outputs`. A `ReduceGroup` feeds one step (its prologue) into a reduction.
+`outputs`.
 
 `evaluate` runs a group with the ops' own array kernels: the reference the compiled code
 is tested against, and the fallback when no C compiler is present.

@@ -1,0 +1,21 @@
+"""jit: record one eager run of a function, optimize the graph, compile fused kernels,
+cache by input signature and replay.
+
+`jit` is both this package and its decorator, and the decorator carries the package's
+names as attributes, so `import jit; @jit.jit` and `from jit import jit; jit.disabled()`
+both work.
+
+>>> import eager
+>>> from jit import jit
+>>> step = jit(lambda x: (x * x).sum())
+>>> step(eager.tensor([1., 2.])).item(), step(eager.tensor([3., 4.])).item()
+(5.0, 25.0)
+"""
+from jit.api import CacheInfo, JitCheckError, JitFunction, disabled, jit, jit_enabled
+from jit.signature_key import UnhashableArgument
+
+jit.jit = jit
+jit.disabled = disabled
+
+__all__ = ["jit", "disabled", "jit_enabled", "JitFunction", "CacheInfo", "JitCheckError",
+           "UnhashableArgument"]

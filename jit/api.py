@@ -1,0 +1,341 @@
+"""`@jit`: trace a function once per input signature, optimize and compile the graph,
+replay it on later calls.
+
+The first call with a new signature runs the function eagerly with the tracer listening
+(the caller gets that eager result), then optimizes and compiles the graph. Later calls
+whose cache key matches (tensor shapes/dtypes/devices/requires_grad, argument nesting,
+grad mode, non-tensor argument values) replay the compiled graph. A failed guard (the
+Python code read a tensor value that is now different) runs that call eagerly and traces
+another variant. After `max_variants` variants the function stays eager and warns once.
+
+>>> import eager
+>>> from jit import jit
+>>> @jit
+... def neuron(w, x, b):
+...     return (w * x + b).tanh()
+>>> w, x, b = eager.ones(3), eager.tensor([0., 1., 2.]), eager.zeros(3)
+>>> [round(v, 4) for v in neuron(w, x, b).tolist()]
+[0.0, 0.7616, 0.964]
+>>> [round(v, 4) for v in neuron(w, x, b).tolist()]
+[0.0, 0.7616, 0.964]
+>>> neuron.cache_info().hits, neuron.cache_info().misses
+(1, 1)
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import os
+import time
+import warnings
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable, NamedTuple
+
+from eager.dispatch import get_hook, set_hook
+from eager.tensor import Tensor
+from jit.executable import Executable
+from jit.passes import PassReport, check_pass_names, optimize
+from jit.signature_key import _positional_trees, describe_change, make_key
+from tracer.errors import GuardFailure, TraceError
+from tracer.graph import Graph
+from tracer.pytree import flatten
+from tracer.trace import Tracer
+
+log = logging.getLogger("jit")
+MAX_VARIANTS = 8
+
+_disabled_depth = 0
+
+
+class disabled:
+    """`with jit.disabled():` runs jitted functions eagerly (as does `JIT=0` in the
+    environment).
+
+    >>> import eager
+    >>> from jit import jit
+    >>> f = jit(lambda x: x + 1)
+    >>> with disabled():
+    ...     _ = f(eager.ones(2))
+    >>> f.cache_info().misses
+    0
+    """
+
+    def __enter__(self) -> "disabled":
+        global _disabled_depth
+        _disabled_depth += 1
+        return self
+
+    def __exit__(self, *exc) -> None:
+        global _disabled_depth
+        _disabled_depth -= 1
+
+
+def jit_enabled() -> bool:
+    """False inside `jit.disabled()` or when the environment sets `JIT=0`."""
+    return _disabled_depth == 0 and os.environ.get("JIT", "1") != "0"
+
+
+class CacheInfo(NamedTuple):
+    """Counters of a jitted function: replays (hits), traces (misses), compiled variants,
+    calls run eagerly, and why each trace happened (one line each)."""
+
+    hits: int
+    misses: int
+    variants: int
+    eager_calls: int
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class Variant:
+    """One traced signature (and guard outcome): its graphs, report and executable."""
+
+    traced: Graph
+    graph: Graph | None = None
+    executable: Executable | None = None
+    report: list[PassReport] = field(default_factory=list)
+    eager_reason: str = ""
+    compile_seconds: float = 0.0
+    checks_left: int = 0
+    fn: Callable | None = None
+
+
+class JitCheckError(AssertionError):
+    """`jit(check=True)`: the compiled replay disagreed with eager execution."""
+
+
+def _positional_names(fn: Callable) -> tuple:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return ()
+    return tuple(p.name for p in params
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+def _fast_tree(n: int):
+    return _positional_trees.get(n)
+
+
+class JitFunction:
+    """A jitted callable (see module doc). Built by `jit(fn, ...)`."""
+
+    def __init__(self, fn: Callable, *, static_argnames=(), disable=(), check: bool = False,
+                 max_variants: int = MAX_VARIANTS) -> None:
+        self.fn = fn
+        self.static_argnames = (static_argnames,) if isinstance(static_argnames, str) \
+            else tuple(static_argnames)
+        self.disable = check_pass_names(disable)
+        self.check = check
+        self.max_variants = max_variants
+        self.names = _positional_names(fn)
+        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
+        self.__doc__ = getattr(fn, "__doc__", None)
+        self.__wrapped__ = fn
+        self._check_static_names()
+        self._variants: dict[tuple, list[Variant]] = {}
+        self._last: tuple | None = None
+        self._hits = self._misses = self._eager_calls = 0
+        self._reasons: list[str] = []
+        self._warned: set[str] = set()
+        self._per_instance: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+    def _check_static_names(self) -> None:
+        try:
+            params = inspect.signature(self.fn).parameters
+        except (TypeError, ValueError):
+            return
+        unknown = [n for n in self.static_argnames if n not in params]
+        if unknown:
+            raise ValueError(f"jit({self.__name__}): static_argnames {unknown} are not "
+                             f"parameters of {self.__name__}{tuple(params)}")
+
+    # ---- calling --------------------------------------------------------------------
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if get_hook() is not None or not jit_enabled():
+            return self.fn(*args, **kwargs)  # nested in an outer trace: inline
+        key = make_key(args, kwargs, self.names)
+        variants = self._variants.get(key)
+        failure = None
+        if variants is not None:
+            leaves = None
+            for variant in variants:
+                if variant.executable is None:
+                    self._eager_calls += 1
+                    return self.fn(*args, **kwargs)
+                if leaves is None:
+                    leaves = args if not kwargs and key[1] is _fast_tree(len(args)) \
+                        else flatten((args, kwargs))[0]
+                if variant.checks_left:
+                    return self._checked_replay(variant, leaves, args, kwargs)
+                try:
+                    out = variant.executable(leaves)
+                except GuardFailure as exc:
+                    failure = exc
+                    continue
+                self._hits += 1
+                return out
+        self._check_static_args(args, kwargs)
+        if failure is not None:
+            reason = str(failure).split("; the value is now")[0]
+        elif self._last is None:
+            reason = "first call"
+        else:
+            reason = describe_change(self._last, key, args, kwargs, self.names)
+        self._last = key
+        return self._trace(key, args, kwargs, reason)
+
+    def _check_static_args(self, args: tuple, kwargs: dict) -> None:
+        if not self.static_argnames:
+            return
+        bound = inspect.signature(self.fn).bind_partial(*args, **kwargs).arguments
+        for name in self.static_argnames:
+            if any(type(x) is Tensor for x in flatten(bound.get(name))[0]):
+                raise TypeError(f"jit({self.__name__}): static argument {name!r} is a tensor; "
+                                "static arguments are baked into the compiled graph, so pass "
+                                "a Python value, or drop it from static_argnames")
+
+    def _trace(self, key: tuple, args: tuple, kwargs: dict, reason: str) -> Any:
+        count = sum(len(v) for v in self._variants.values())
+        if count >= self.max_variants:
+            self._warn_once("variants", f"jit({self.__name__}): {count} variants compiled; "
+                            f"the last retrace was because {reason}. Running eagerly from now "
+                            "on for new signatures. Mark arguments that change as "
+                            "static_argnames, keep shapes fixed, or use jit.script for "
+                            "value-dependent control flow.")
+            self._eager_calls += 1
+            return self.fn(*args, **kwargs)
+        tracer = Tracer(self.__name__)
+        try:
+            tracer.bind_arguments(args, kwargs, self.names)
+        except TraceError as exc:
+            self._warn_once("bind", f"jit({self.__name__}): cannot trace this call ({exc}); "
+                            "running it eagerly")
+            self._eager_calls += 1
+            return self.fn(*args, **kwargs)
+        self._misses += 1
+        if reason != "first call":
+            log.info("jit(%s): retracing because %s", self.__name__, reason)
+        self._reasons.append(reason)
+        previous = set_hook(tracer)
+        try:
+            result = self.fn(*args, **kwargs)
+        finally:
+            set_hook(previous)
+        variant = Variant(tracer.finish(result), fn=self.fn)
+        self._compile(variant, result)
+        self._variants.setdefault(key, []).append(variant)
+        return result
+
+    def _compile(self, variant: Variant, result: Any) -> None:
+        graph = variant.traced
+        needs_autograd = any(type(x) is Tensor and x._requires_grad for x in flatten(result)[0])
+        ran_backward = any(wb.slot == "grad" for wb in graph.writebacks)
+        if needs_autograd and not ran_backward:
+            variant.eager_reason = ("it returns tensors that require grad, and a replay "
+                                    "cannot give them autograd history")
+            self._warn_once("autograd", f"jit({self.__name__}): {variant.eager_reason}; this "
+                            "signature runs eagerly. Call backward() inside the jitted "
+                            "function (a whole training step) or call it under "
+                            "eager.no_grad().")
+            return
+        start = time.perf_counter()
+        variant.graph, groups, variant.report = optimize(graph, self.disable)
+        variant.executable = Executable(variant.graph, groups,
+                                        plan_memory="memory" not in self.disable)
+        variant.compile_seconds = time.perf_counter() - start
+        variant.checks_left = 3 if self.check else 0
+
+    def _checked_replay(self, variant: Variant, leaves: list, args: tuple, kwargs: dict):
+        from jit.check import compare_with_reference
+
+        variant.checks_left -= 1
+        self._hits += 1
+        try:
+            return compare_with_reference(variant, leaves, args, kwargs)
+        except JitCheckError as exc:
+            raise JitCheckError(f"jit({self.__name__}, check=True): {exc}") from None
+
+    def _warn_once(self, topic: str, message: str) -> None:
+        if topic not in self._warned:
+            self._warned.add(topic)
+            warnings.warn(message, RuntimeWarning, stacklevel=4)
+
+    # ---- methods and modules --------------------------------------------------------
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        bound = self._per_instance.get(instance)
+        if bound is None:
+            bound = JitFunction(self.fn.__get__(instance, owner),
+                                static_argnames=self.static_argnames, disable=self.disable,
+                                check=self.check, max_variants=self.max_variants)
+            self._per_instance[instance] = bound
+        return bound
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("fn",):
+            raise AttributeError(name)
+        return getattr(self.fn, name)  # jit(model).parameters(), .train(), ...
+
+    # ---- introspection --------------------------------------------------------------
+    def cache_info(self) -> CacheInfo:
+        """Hits, misses, variants, eager calls and the reason for each trace."""
+        variants = sum(1 for vs in self._variants.values() for v in vs if v.executable)
+        return CacheInfo(self._hits, self._misses, variants, self._eager_calls,
+                         tuple(self._reasons))
+
+    def _variant_for(self, args: tuple, kwargs: dict) -> Variant:
+        key = make_key(args, kwargs, self.names)
+        if key not in self._variants:
+            self(*args, **kwargs)
+        if key not in self._variants:
+            raise RuntimeError(f"jit({self.__name__}): this call runs eagerly (jit disabled, "
+                               "too many variants, or the arguments cannot be traced)")
+        return self._variants[key][-1]
+
+    def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
+        """The optimized Graph serving these arguments (traces, running fn once, if new)."""
+        variant = self._variant_for(args, kwargs)
+        return variant.graph if variant.graph is not None else variant.traced
+
+    def explain(self, *args: Any, **kwargs: Any) -> str:
+        """What the passes did for these arguments: node counts, fused groups, kernels,
+        buffer bytes, and the reasons for every trace so far."""
+        variant = self._variant_for(args, kwargs)
+        lines = [f"jit({self.__name__}) for {variant.traced.signature()}"]
+        lines += [f"  trace {i + 1}: {r}" for i, r in enumerate(self._reasons)]
+        if variant.executable is None:
+            lines.append(f"  runs eagerly: {variant.eager_reason}")
+            return "\n".join(lines)
+        lines.append(f"  traced graph: {len(variant.traced.nodes)} nodes")
+        lines += [f"  {r}" for r in variant.report]
+        exe = variant.executable
+        plan = exe.buffers
+        lines.append(f"  kernels per call: {exe.kernel_launches} ({exe.fused_kernels} fused, "
+                     f"{sum(1 for k in exe.cpu_kernels if k.compiled)} compiled to C)")
+        lines.append(f"  intermediate buffers: {plan.bytes_before} bytes without reuse -> "
+                     f"{plan.bytes_after} bytes with reuse ({len(plan.slot_bytes)} buffers)")
+        lines.append(f"  compile time: {variant.compile_seconds * 1e3:.1f} ms")
+        return "\n".join(lines)
+
+
+def jit(fn: Callable | None = None, *, static_argnames=(), disable=(), check: bool = False,
+        max_variants: int = MAX_VARIANTS):
+    """Compile `fn` (a function, method or `eager.nn.Module`) on its first call per signature.
+
+    `@jit`, `@jit(static_argnames=("n",))`, `jit(model)`. `disable` names passes to skip
+    (see `jit.passes`); `check=True` also runs eagerly for the first replays and compares.
+
+    >>> import eager
+    >>> f = jit(lambda x, n: x * n, static_argnames=("n",))
+    >>> f(eager.ones(2), 3).tolist()
+    [3.0, 3.0]
+    """
+    if fn is None:
+        return functools.partial(jit, static_argnames=static_argnames, disable=disable,
+                                 check=check, max_variants=max_variants)
+    return JitFunction(fn, static_argnames=static_argnames, disable=disable, check=check,
+                       max_variants=max_variants)

@@ -1,0 +1,253 @@
+"""A compiled graph: one generated Python function that calls the kernels in order.
+
+The optimized graph's steps are either a fused group (one generated C or CUDA kernel) or
+one op run with its own array kernel (matmul, reductions, movement, ...). The replay
+body is generated once as straight-line Python source over a flat list `env` of arrays,
+so a call costs one Python statement per step, whatever the groups contain. Reading
+bound state, checking guards, the write-backs and building the outputs follow the
+reference interpreter's plan (`tracer.interpreter`), so both execute the same semantics.
+
+>>> import eager, tracer
+>>> from jit.passes import optimize
+>>> g = tracer.trace(lambda x: (x * 2.0 + 1.0).tanh(), eager.ones(4))
+>>> exe = Executable(*optimize(g)[:2])
+>>> exe.kernel_launches, exe([eager.zeros(4)]).tolist()
+(1, [0.7615941762924194, 0.7615941762924194, 0.7615941762924194, 0.7615941762924194])
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from eager.tensor import Tensor, wrap
+from jit.passes.fusion import fusion_groups
+from jit.passes.memory import BufferPlan, plan_buffers
+from kernels import array_namespace_for
+from kernels.codegen import ElementwiseGroup, Step, compile_groups
+from kernels.opdef import TensorSpec
+from tracer.graph import Graph, Node, Value
+from tracer.interpreter import _check_guard, _Plan
+from tracer.pytree import flatten
+
+
+def group_of_nodes(nodes: list[Node], used_outside: set[int]) -> tuple[ElementwiseGroup, list,
+                                                                       list]:
+    """Turn fused graph nodes into a codegen group; returns (group, input Values, outputs)."""
+    inputs: list[Value] = []
+    position: dict[int, tuple] = {}
+    steps = []
+    for j, node in enumerate(nodes):
+        args = []
+        for x in node.inputs:
+            if not isinstance(x, Value):
+                args.append(("lit", x))
+            elif x.id in position:
+                args.append(position[x.id])
+            else:
+                position[x.id] = ("in", len(inputs))
+                inputs.append(x)
+                args.append(position[x.id])
+        steps.append(Step(node.op.name, tuple(args), node.out.dtype,
+                          tuple(sorted(node.attrs.items()))))
+        position[node.out.id] = ("step", j)
+    outputs = [j for j, node in enumerate(nodes) if node.out.id in used_outside]
+    out_values = [nodes[j].out for j in outputs]
+    group = ElementwiseGroup(tuple(TensorSpec(v.shape, v.dtype) for v in inputs), tuple(steps),
+                             tuple(outputs), nodes[0].out.shape)
+    return group, inputs, out_values
+
+
+def _escaping(graph: Graph, producers: dict[int, Node]) -> set[int]:
+    """Values whose memory the caller can see: outputs, `.grad`s, and bases of their views."""
+    ids = {v.id for v in graph.output_values()}
+    ids |= {wb.value.id for wb in graph.writebacks if wb.slot == "grad" and wb.value is not None}
+    todo = list(ids)
+    while todo:
+        node = producers.get(todo.pop())
+        if node is not None and node.op.is_view and isinstance(node.inputs[0], Value):
+            base = node.inputs[0].id
+            if base not in ids:
+                ids.add(base)
+                todo.append(base)
+    return ids
+
+
+class Executable:
+    """Replays one optimized graph: `exe(leaves)` with the flattened argument leaves."""
+
+    def __init__(self, graph: Graph, groups: list[list[Node]] | None = None,
+                 plan_memory: bool = True) -> None:
+        self.graph = graph
+        self.state = _Plan(graph)
+        groups = fusion_groups(graph) if groups is None else groups
+        producers = {n.out.id: n for n in graph.nodes}
+        in_group = {id(n): gi for gi, grp in enumerate(groups) for n in grp}
+        observed = {v.id for v in graph.output_values()} | {g.value.id for g in graph.guards}
+        observed |= {wb.value.id for wb in graph.writebacks if wb.value is not None}
+        readers: dict[int, set[int]] = {}
+        for n in graph.nodes:
+            for x in n.inputs:
+                if isinstance(x, Value):
+                    readers.setdefault(x.id, set()).add(id(n))
+        # Steps in order: ("group", index) once per group, ("node", node) otherwise.
+        steps: list[tuple] = []
+        seen_groups: set[int] = set()
+        for n in graph.nodes:
+            gi = in_group.get(id(n))
+            if gi is None:
+                steps.append(("node", n))
+            elif gi not in seen_groups:
+                seen_groups.add(gi)
+                steps.append(("group", gi))
+        built = []
+        for kind, item in steps:
+            if kind == "group":
+                members = {id(n) for n in groups[item]}
+                outside = {n.out.id for n in groups[item]
+                           if n.out.id in observed or readers.get(n.out.id, set()) - members}
+                built.append(("group",) + group_of_nodes(groups[item], outside))
+            else:
+                built.append(("node", item))
+        self.buffers = self._plan_buffers(graph, built, producers, plan_memory)
+        self.cpu_kernels = compile_groups([b[1] for b in built if b[0] == "group"
+                                           and b[3][0].device == "cpu"])
+        self.kernel_launches = len(built)
+        self.fused_kernels = sum(1 for b in built if b[0] == "group")
+        self._run = self._generate(graph, built)
+
+    def _plan_buffers(self, graph, built, producers, enabled) -> BufferPlan:
+        last_use: dict[int, int] = {}
+        end = len(built)
+        for i, step in enumerate(built):
+            values = step[2] if step[0] == "group" else [
+                x for x in step[1].inputs if isinstance(x, Value)]
+            for v in values:
+                last_use[v.id] = i
+        for i, step in enumerate(built):  # a view keeps its base alive
+            if step[0] == "node" and step[1].op.is_view and isinstance(step[1].inputs[0], Value):
+                base = step[1].inputs[0].id
+                last_use[base] = max(last_use.get(base, i), last_use.get(step[1].out.id, i))
+        for v in graph.output_values():
+            last_use[v.id] = end
+        for wb in graph.writebacks:
+            if wb.value is not None:
+                last_use[wb.value.id] = end
+        for guard in graph.guards:
+            last_use[guard.value.id] = max(last_use.get(guard.value.id, 0), end)
+        outputs = [(i, [(v.id, int(np.prod(v.shape)) * v.dtype.itemsize) for v in step[3]
+                        if v.device == "cpu"] if step[0] == "group" else [])
+                   for i, step in enumerate(built)]
+        escaping = _escaping(graph, producers)
+        if not enabled:
+            escaping = escaping | {vid for _, outs in outputs for vid, _ in outs}
+        return plan_buffers(outputs, last_use, escaping)
+
+    def _generate(self, graph: Graph, built: list):
+        """Source of `_call(leaves)`: load inputs, run every step, write back, return."""
+        state = self.state
+        names: dict[str, Any] = {"_asarray": np.asarray, "_empty": np.empty,
+                                 "_check": _check_guard, "_state": state,
+                                 "_template": state.template, "_wrap": wrap,
+                                 "_Tensor": Tensor, "_fb": None}
+        guards_of: dict[int, list] = {}
+        for guard in graph.guards:
+            guards_of.setdefault(guard.value.id, []).append(guard)
+        slots = [np.empty(n, np.uint8) for n in self.buffers.slot_bytes]
+        cpu_kernels = iter(self.cpu_kernels)
+
+        def bind(obj, prefix):
+            name = f"_{prefix}{len(names)}"
+            names[name] = obj
+            return name
+
+        lines = ["def _call(leaves):", "    env = _template.copy()"]
+        for leaf_index, slot in state.arg_slots:
+            if graph.inputs and any(v.id == slot and v.is_tensor for v in graph.inputs):
+                lines.append(f"    env[{slot}] = leaves[{leaf_index}]._data")
+            else:
+                lines.append(f"    env[{slot}] = leaves[{leaf_index}]")
+        if state.entry_guards or state.tensor_refs or state.grad_refs:
+            lines.append("    _state.read_state(env, leaves)")
+        for step in built:
+            if step[0] == "group":
+                produced = self._emit_group(step, lines, bind, slots, cpu_kernels)
+            else:
+                produced = self._emit_node(step[1], lines, bind)
+            for v in produced:
+                for guard in guards_of.get(v.id, []):
+                    lines.append(f"    _check({bind(guard, 'g')}, env[{v.id}])")
+        if state.writebacks:
+            lines.append("    _state.write_back(env, leaves)")
+        plan = state.out_plan
+        if state.out_tree.kind == "leaf" and plan[0][0] == "value":
+            lines.append(f"    return _wrap(env[{plan[0][1]}], {plan[0][2]!r})")
+        else:
+            lines.append("    return _state.outputs(env, leaves)")
+        source = "\n".join(lines) + "\n"
+        self.source = source
+        if self.cpu_kernels:
+            from cffi import FFI
+
+            names["_fb"] = FFI().from_buffer
+        exec(compile(source, f"<jit replay of {graph.name}>", "exec"), names)
+        return names["_call"]
+
+    def _emit_group(self, step, lines, bind, slots, cpu_kernels) -> list[Value]:
+        _, group, ins, outs = step
+        on_cpu = outs[0].device == "cpu"
+        kernel = next(cpu_kernels) if on_cpu else _cuda_kernel(group)
+        out_names = []
+        for v in outs:
+            slot = self.buffers.slot_of.get(v.id)
+            if slot is not None:
+                view = slots[slot][:int(np.prod(v.shape)) * v.dtype.itemsize]
+                out_names.append(bind(view.view(v.dtype).reshape(v.shape), "b"))
+                continue
+            empty = "_empty" if on_cpu else bind(array_namespace_for(v.device).empty, "e")
+            name = f"_o{len(out_names)}"
+            lines.append(f"    {name} = {empty}({v.shape!r}, {bind(v.dtype, 'd')})")
+            out_names.append(name)
+        args = [f"env[{v.id}]" for v in ins]
+        fast = on_cpu and getattr(kernel, "compiled", False) and kernel.chunks is None
+        if fast:
+            # from_buffer refuses non-contiguous arrays; then run() copies them first.
+            call = ", ".join([f"_fb({a})" for a in args] + [f"_fb({o})" for o in out_names]
+                             + ["0", str(kernel.extent)])
+            lines += ["    try:", f"        {bind(kernel.fn, 'k')}({call})",
+                      "    except ValueError:",
+                      f"        {bind(kernel.run, 'r')}([{', '.join(args)}], "
+                      f"[{', '.join(out_names)}])"]
+        else:
+            lines.append(f"    {bind(kernel.run, 'r')}([{', '.join(args)}], "
+                         f"[{', '.join(out_names)}])")
+        for v, name in zip(outs, out_names):
+            lines.append(f"    env[{v.id}] = {name}")
+        return outs
+
+    def _emit_node(self, node: Node, lines, bind) -> list[Value]:
+        device = next((x.device for x in node.inputs if isinstance(x, Value) and x.is_tensor),
+                      node.out.device)
+        xp = np if device == "cpu" else array_namespace_for(device)
+        fn = bind(node.op.kernel(xp), "f")
+        args = [f"env[{x.id}]" if isinstance(x, Value) else bind(x, "c") for x in node.inputs]
+        args += [f"{k}={bind(v, 'a')}" for k, v in node.attrs.items()]
+        call = f"{fn}({', '.join(args)})"
+        if node.out.device == "cpu" and (node.out.shape == () or node.op.kind == "reduce"):
+            call = f"_asarray({call})"
+        lines.append(f"    env[{node.out.id}] = {call}")
+        return [node.out]
+
+    def __call__(self, leaves: list) -> Any:
+        return self._run(leaves)
+
+
+def _cuda_kernel(group: ElementwiseGroup):
+    from kernels.codegen.cuda import compile_group
+
+    return compile_group(group)
+
+
+def flat_leaves(args: tuple, kwargs: dict) -> list:
+    """The argument leaves in the order graphs expect them."""
+    return flatten((args, kwargs))[0]

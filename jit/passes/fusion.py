@@ -1,0 +1,85 @@
+"""Elementwise fusion: partition a graph's elementwise nodes into maximal fusable groups.
+
+A group is a run of elementwise nodes (ops with a C expression, dtypes codegen handles,
+one device) that all produce the same shape; each becomes one generated kernel that
+keeps intermediates in registers, so only the group's inputs are read from memory and
+only values used outside the group are written.
+
+The pass orders the nodes so each group's members are adjacent and returns the new graph
+with `fusion_groups(graph)` describing them. Groups are built greedily in program
+order: a node joins the open group of one of its inputs when the shapes match; a group
+closes as soon as a node outside it reads one of its values, so a group never has to run
+both before and after another node (no cycles).
+
+>>> import eager, tracer
+>>> g = fuse(tracer.trace(lambda x: (x * 2.0 + 1.0).tanh().sum(), eager.ones(8)))
+>>> [[n.op.name for n in grp] for grp in fusion_groups(g)]
+[['mul', 'add', 'tanh']]
+"""
+from __future__ import annotations
+
+from jit.passes.rewrite import rebuild
+from kernels.codegen.c_render import can_render
+from tracer.graph import Graph, Node, Value
+
+_GROUPS_ATTR = "_fusion_groups"
+
+
+def fusible(node: Node) -> bool:
+    """Whether codegen can compile this node into a fused kernel."""
+    dtypes = [x.dtype for x in node.inputs if isinstance(x, Value)] + [node.out.dtype]
+    return (node.out.device == "cpu" or node.out.device == "cuda") and \
+        None not in dtypes and can_render(node.op.name, dtypes)
+
+
+def fuse(graph: Graph) -> Graph:
+    """Reorder nodes so fused groups are contiguous; see `fusion_groups` for the groups."""
+    group_of: dict[int, int] = {}     # value id -> group index (for node outputs)
+    groups: list[list[Node]] = []
+    is_open: list[bool] = []
+    order: list[tuple[str, object]] = []  # ("node", Node) | ("group", index) per member
+    for node in graph.nodes:
+        sources = {group_of[x.id] for x in node.inputs
+                   if isinstance(x, Value) and x.id in group_of}
+        target = None
+        if fusible(node):
+            for g in sorted(sources):
+                if is_open[g] and groups[g][0].out.shape == node.out.shape \
+                        and groups[g][0].out.device == node.out.device:
+                    target = g
+                    break
+        for g in sources:
+            if g != target:
+                is_open[g] = False
+        if target is None and fusible(node):
+            target = len(groups)
+            groups.append([])
+            is_open.append(True)
+        if target is None:
+            order.append(("node", node))
+            continue
+        groups[target].append(node)
+        group_of[node.out.id] = target
+        order.append(("group", target))
+    # A group runs where its last member was: every input of every member exists by then,
+    # and no node before that point reads the group (reading it would have closed it).
+    last = {item: i for i, (kind, item) in enumerate(order) if kind == "group"}
+    nodes: list[Node] = []
+    spans: list[tuple[int, int]] = []
+    for i, (kind, item) in enumerate(order):
+        if kind == "node":
+            nodes.append(item)
+        elif last[item] == i:
+            spans.append((len(nodes), len(nodes) + len(groups[item])))
+            nodes.extend(groups[item])
+    fused = rebuild(graph, nodes, {})
+    setattr(fused, _GROUPS_ATTR, spans)
+    return fused
+
+
+def fusion_groups(graph: Graph) -> list[list[Node]]:
+    """The fused groups of a graph returned by `fuse` (each a list of its nodes)."""
+    spans = getattr(graph, _GROUPS_ATTR, None)
+    if spans is None:
+        return []
+    return [graph.nodes[a:b] for a, b in spans]

@@ -1,0 +1,59 @@
+"""Helpers every pass uses: copy a graph with new nodes, substituting Values for Values.
+
+Passes are pure: they never edit the graph they are given. `rebuild` makes a new Graph
+sharing the (immutable) Values, with node inputs, outputs, guards and write-backs
+rewritten through `replace` (a map from Value id to the Value that now stands for it).
+
+>>> import eager, tracer
+>>> g = tracer.trace(lambda x: x * 1.0, eager.ones(2))
+>>> h = rebuild(g, [], {g.nodes[0].out.id: g.inputs[0]})
+>>> len(h.nodes), h.outputs is g.inputs[0]
+(0, True)
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from tracer.graph import Graph, Guard, Node, Value, WriteBack
+from tracer.pytree import flatten, unflatten
+
+
+def resolve(x: Any, replace: dict[int, Value]) -> Any:
+    """The Value standing for `x` after replacements (literals pass through)."""
+    while isinstance(x, Value) and x.id in replace:
+        x = replace[x.id]
+    return x
+
+
+def rebuild(graph: Graph, nodes: list[Node], replace: dict[int, Value],
+            inputs: list[Value] | None = None) -> Graph:
+    """A copy of `graph` with `nodes` (inputs rewritten) and every use rewritten."""
+    new = copy.copy(graph)
+    new.inputs = list(graph.inputs if inputs is None else inputs)
+    new.nodes = [Node(n.op, tuple(resolve(x, replace) for x in n.inputs), n.attrs, n.out,
+                      n.where) for n in nodes]
+    leaves, tree = flatten(graph.outputs)
+    new.outputs = unflatten(tree, [resolve(x, replace) for x in leaves])
+    new.guards = [Guard(resolve(g.value, replace), g.kind, g.expected, g.where)
+                  for g in graph.guards]
+    new.writebacks = [WriteBack(wb.target, resolve(wb.value, replace), wb.slot)
+                      for wb in graph.writebacks]
+    new.invalidate()
+    return new
+
+
+def live_value_ids(graph: Graph) -> set[int]:
+    """Ids of Values the outside world observes: outputs, guards, write-backs."""
+    ids = {v.id for v in graph.output_values()}
+    ids |= {g.value.id for g in graph.guards}
+    for wb in graph.writebacks:
+        ids.add(wb.target.id)
+        if wb.value is not None:
+            ids.add(wb.value.id)
+    return ids
+
+
+def has_effect(node: Node) -> bool:
+    """Nodes that must run even when their result is unused (random draws advance state)."""
+    return node.op.kind == "random"

@@ -1,0 +1,79 @@
+"""Algebraic simplification: identities that remove or merge nodes without changing values.
+
+x*1, 1*x, x+0, 0+x, x-0, x/1, x**1 -> x (when that keeps the shape and dtype); --x -> x;
+permute of permute -> one permute (none if it is the identity); reshape of reshape -> one
+reshape (none if the shape is unchanged); expand or cast to the same type -> x.
+Nodes left unused are removed by dead-code elimination.
+
+>>> import eager, tracer
+>>> g = tracer.trace(lambda x: -(-(x * 1.0)).T.T, eager.ones(2, 3))
+>>> [n.op.name for n in simplify(g).nodes if n.out in simplify(g).output_values()]
+[]
+"""
+from __future__ import annotations
+
+from jit.passes.dce import dce
+from jit.passes.rewrite import rebuild, resolve
+from tracer.graph import Graph, Node, Value
+
+_IDENTITY_RIGHT = {"mul": 1, "add": 0, "sub": 0, "div": 1, "pow": 1}
+_IDENTITY_LEFT = {"mul": 1, "add": 0}
+
+
+def _is(x, number) -> bool:
+    return not isinstance(x, Value) and not isinstance(x, bool) and x == number
+
+
+def _same_type(x, out: Value) -> bool:
+    return isinstance(x, Value) and x.shape == out.shape and x.dtype == out.dtype
+
+
+def _simplified(node: Node, producers: dict[int, Node]):
+    """A Value equal to node.out, or a cheaper Node computing it, or None."""
+    name, ins, out = node.op.name, node.inputs, node.out
+    if name in _IDENTITY_RIGHT and _is(ins[1], _IDENTITY_RIGHT[name]) and _same_type(ins[0], out):
+        return ins[0]
+    if name in _IDENTITY_LEFT and _is(ins[0], _IDENTITY_LEFT[name]) and _same_type(ins[1], out):
+        return ins[1]
+    if name in ("expand", "cast", "reshape") and _same_type(ins[0], out):
+        return ins[0]
+    inner = producers.get(ins[0].id) if ins and isinstance(ins[0], Value) else None
+    if name == "neg" and inner is not None and inner.op.name == "neg":
+        return inner.inputs[0]
+    if name == "permute":
+        axes = node.attrs["axes"]
+        if tuple(axes) == tuple(range(len(axes))):
+            return ins[0]
+        if inner is not None and inner.op.name == "permute":
+            first = inner.attrs["axes"]
+            composed = tuple(first[a] for a in axes)
+            if composed == tuple(range(len(composed))):
+                return inner.inputs[0]
+            return Node(node.op, (inner.inputs[0],), {"axes": composed}, out, node.where)
+    if name == "reshape" and inner is not None and inner.op.name == "reshape":
+        if _same_type(inner.inputs[0], out):
+            return inner.inputs[0]
+        return Node(node.op, (inner.inputs[0],), dict(node.attrs), out, node.where)
+    return None
+
+
+def simplify(graph: Graph) -> Graph:
+    """Apply the identities above until none applies, then drop dead nodes."""
+    replace: dict[int, Value] = {}
+    producers: dict[int, Node] = {}
+    kept = []
+    for node in graph.nodes:
+        node = Node(node.op, tuple(resolve(x, replace) for x in node.inputs), node.attrs,
+                    node.out, node.where)
+        while True:
+            result = _simplified(node, producers)
+            if isinstance(result, Node):
+                node = result
+                continue
+            break
+        if isinstance(result, Value):
+            replace[node.out.id] = result
+            continue
+        producers[node.out.id] = node
+        kept.append(node)
+    return dce(rebuild(graph, kept, replace))
