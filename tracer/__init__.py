@@ -12,9 +12,24 @@ from tracer.errors import GraphError, GraphvizNotFound, GuardFailure, SignatureE
 from tracer.graph import GradOf, Graph, Guard, Node, Value, WriteBack
 from tracer.trace import Tracer, trace
 
-__all__ = ["trace", "Tracer", "Graph", "Node", "Value", "Guard", "WriteBack", "GradOf",
-           "GraphError", "TraceError", "GuardFailure", "SignatureError", "GraphvizNotFound",
-           "Placeholder", "InputParameterPlaceholder", "Expr"]
+__all__ = [
+    "Expr",
+    "GradOf",
+    "Graph",
+    "GraphError",
+    "GraphvizNotFound",
+    "Guard",
+    "GuardFailure",
+    "InputParameterPlaceholder",
+    "Node",
+    "Placeholder",
+    "SignatureError",
+    "TraceError",
+    "Tracer",
+    "Value",
+    "WriteBack",
+    "trace",
+]
 
 
 def __getattr__(name):

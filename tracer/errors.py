@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from eager.autograd.picture import GraphvizNotFound
 
-__all__ = ["GraphError", "TraceError", "GuardFailure", "SignatureError", "GraphvizNotFound"]
+__all__ = ["GraphError", "GraphvizNotFound", "GuardFailure", "SignatureError", "TraceError"]
 
 
 class GraphError(ValueError):

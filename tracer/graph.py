@@ -43,8 +43,9 @@ graph(x: %0 f32[3]) {
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -74,7 +75,7 @@ def short_type(shape: tuple[int, ...] | None, dtype: np.dtype | None) -> str:
 class GradOf:
     """What a "ref" Value reads for a `.grad` slot: the gradient of input `owner`."""
 
-    owner: "Value"
+    owner: Value
 
 
 @dataclass(eq=False)
@@ -247,12 +248,14 @@ class Graph:
         return {node.out.id: node for node in self.nodes}
 
     def users(self) -> dict[int, list[Node]]:
-        """Map from Value id to the nodes that read it."""
+        """Map from Value id to the nodes that read it (each node once, in order)."""
         out: dict[int, list[Node]] = {}
         for node in self.nodes:
             for x in node.inputs:
                 if isinstance(x, Value):
-                    out.setdefault(x.id, []).append(node)
+                    readers = out.setdefault(x.id, [])
+                    if not readers or readers[-1] is not node:
+                        readers.append(node)
         return out
 
     # ---- text -----------------------------------------------------------------------
@@ -283,7 +286,7 @@ class Graph:
     __repr__ = __str__
 
     # ---- checking -------------------------------------------------------------------
-    def verify(self) -> "Graph":
+    def verify(self) -> Graph:
         """Check the graph is well formed; raise GraphError naming the first problem.
 
         Checks: unique ids, input kinds, SSA (each Value defined once, before use), known

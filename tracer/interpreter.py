@@ -13,6 +13,7 @@ effects. An `_Plan` (slots, kernels, literals) is built once per graph and cache
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,7 @@ def run(graph: Graph, args: tuple, kwargs: dict) -> Any:
                     _check_guard(guard, result)
     except (GuardFailure, EagerError):
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  (any backend error becomes a named one)
         raise plan.explain(env, exc) from None
     plan.write_back(env, leaves)
     return plan.outputs(env, leaves)
@@ -122,10 +123,11 @@ class _Plan:
             if guard.kind == "grad_defined":
                 owner = self._tensor_of(self._resolver(guard.value), leaves)
                 if (owner._grad is not None) != guard.expected:
-                    state = "holds a tensor" if owner._grad is not None else "is None"
+                    was = "held a tensor" if guard.expected else "was None"
+                    now = "holds a tensor" if owner._grad is not None else "is None"
                     raise GuardFailure(
-                        f"guard failed: {guard.value.label or repr(guard.value)}.grad {state} "
-                        f"now but did not while tracing ({guard.where}); retrace the function")
+                        f"guard failed: {guard.value.label or repr(guard.value)}.grad {was} "
+                        f"while tracing but {now} now ({guard.where}); run eagerly or retrace")
         for slot, tensor, shape, dtype in self.tensor_refs:
             data = tensor._data
             if data.shape != shape or data.dtype != dtype:
@@ -222,6 +224,10 @@ def _host(array) -> np.ndarray:
     return array if isinstance(array, _ndarray) else array.get()
 
 
+def _both_nan(a: Any, b: Any) -> bool:
+    return isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
+
+
 def _check_guard(guard: Guard, array) -> None:
     """Raise GuardFailure when the host read `guard` would now give another value."""
     kind, expected = guard.kind, guard.expected
@@ -239,10 +245,11 @@ def _check_guard(guard: Guard, array) -> None:
         actual = array.reshape(()).item()
         if kind == "bool":
             actual = bool(actual)
-        ok = actual == expected or (actual != actual and expected != expected)
+        ok = actual == expected or _both_nan(actual, expected)
     if not ok:
         shown = repr(actual.tolist() if isinstance(actual, _ndarray) else actual)
         shown = shown if len(shown) < 60 else shown[:57] + "..."
-        raise GuardFailure(f"guard failed: {guard}; the value is now {shown}. The Python code "
-                           f"read this value while tracing ({guard.where or 'unknown line'}) "
-                           "and may take another path: run eagerly or retrace")
+        was = str(guard).split("  # ")[0].replace("guard ", "", 1)
+        raise GuardFailure(f"guard failed: {was} while tracing, but it is {shown} now; the "
+                           f"Python code read this value ({guard.where or 'unknown line'}) and "
+                           "may take another path: run eagerly or retrace")

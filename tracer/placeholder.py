@@ -48,7 +48,7 @@ class Expr:
     number too. `expr.trace(*values)` gives the Graph that serves those input types.
     """
 
-    __slots__ = ("_method", "_operands", "_kwargs", "_where", "_graphs", "__weakref__")
+    __slots__ = ("__weakref__", "_graphs", "_kwargs", "_method", "_operands", "_where")
 
     def __init__(self, method: str, operands: tuple, kwargs: dict | None = None,
                  where: str | None = None) -> None:
@@ -60,7 +60,7 @@ class Expr:
 
     # ---- structure ----------------------------------------------------------------
     @property
-    def placeholders(self) -> list["Placeholder"]:
+    def placeholders(self) -> list[Placeholder]:
         """The placeholders this expression reads, in the order they were created."""
         found: dict[int, Placeholder] = {}
         stack: list = [self]
@@ -172,7 +172,7 @@ class Placeholder(Expr):
     [2.0, 4.0]
     """
 
-    __slots__ = ("name", "_order")
+    __slots__ = ("_order", "name")
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__("placeholder", ())

@@ -11,13 +11,14 @@ Traced functions take and return nested structures; the graph stores the structu
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class TreeDef:
     """The shape of a nested structure: its containers, dict keys and number of leaves."""
 
-    __slots__ = ("kind", "meta", "children", "num_leaves")
+    __slots__ = ("children", "kind", "meta", "num_leaves")
 
     def __init__(self, kind: str, meta: Any = None, children: tuple = ()) -> None:
         self.kind = kind

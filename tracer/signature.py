@@ -21,7 +21,11 @@ from tracer.pytree import LEAF, TreeDef, describe, flatten
 
 
 def _leaf_text(leaf: Any, with_ids: bool) -> str:
-    from tracer.graph import Value
+    from eager.tensor import Tensor
+    from tracer.graph import Value, short_type
+
+    if isinstance(leaf, Tensor):
+        return short_type(leaf.shape, leaf.dtype)
 
     if isinstance(leaf, Value):
         grad = " requires_grad" if leaf.requires_grad else ""
@@ -112,8 +116,15 @@ class ArgChecker:
             return f"got {len(args)} positional arguments, expected {len(want_args)}"
         if set(kwargs) != set(want_kwargs):
             return f"got keyword arguments {sorted(kwargs)}, expected {sorted(want_kwargs)}"
-        got = describe(flatten((args, kwargs))[1], ["*"] * len(flatten((args, kwargs))[0]))
-        return f"the nesting of the arguments differs: got {got}"
+        got = list(args) + [kwargs[k] for k in want_kwargs]
+        want = list(want_args) + list(want_kwargs.values())
+        names = list(self.arg_names[:len(args)]) + [f"argument {i}" for i in
+                                                    range(len(self.arg_names), len(args))]
+        names += list(want_kwargs)
+        for name, have, expected in zip(names, got, want):
+            if flatten(have)[1] != flatten(expected)[1]:
+                return f"{name} is {_render(have, False)}, expected {_render(expected, False)}"
+        return "the nesting of the arguments differs"
 
     def _tensor_problem(self, i: int, leaf, want: tuple) -> str:
         shape, dtype, device, requires_grad = want
@@ -130,7 +141,7 @@ class ArgChecker:
 def _same_static(a: Any, b: Any) -> bool:
     try:
         return type(a) is type(b) and bool(a == b)
-    except Exception:
+    except (TypeError, ValueError):
         return a is b
 
 

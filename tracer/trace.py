@@ -28,7 +28,8 @@ from __future__ import annotations
 import inspect
 import linecache
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -57,6 +58,7 @@ def trace(fn: Callable, *args: Any, **kwargs: Any) -> Graph:
         raise TraceError(f"trace({_name(fn)}): another tracer is already recording; "
                          "call the function directly to have the outer trace record it")
     tracer = Tracer(_name(fn))
+    tracer.names = names_in_scope(fn)
     tracer.bind_arguments(args, kwargs, _positional_names(fn, len(args)))
     previous = set_hook(tracer)
     try:
@@ -85,6 +87,57 @@ def _positional_names(fn: Callable, count: int) -> tuple:
     return tuple(names[:count])
 
 
+def names_in_scope(fn: Callable, limit: int = 2000) -> dict[int, str]:
+    """Readable names for the tensors and generators `fn` can reach through its closure,
+    the globals it mentions and `self` (`w`, `params[1]`, `self.fc.weight`), by object id.
+    Used only to label bound inputs; the search is shallow and capped at `limit` objects."""
+    names: dict[int, str] = {}
+    owner = getattr(fn, "__self__", None)
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        owner, code = fn, getattr(type(fn).__call__, "__code__", None)
+        fn = type(fn).__call__
+    if code is None:
+        return names
+    scope: list[tuple[str, Any]] = [("self", owner)] if owner is not None else []
+    for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
+        try:
+            scope.append((name, cell.cell_contents))
+        except ValueError:
+            continue
+    module_globals = getattr(fn, "__globals__", {})
+    scope += [(name, module_globals[name]) for name in code.co_names if name in module_globals]
+    budget = [limit]
+    for name, obj in scope:
+        _collect_names(name, obj, names, 3, budget)
+    return names
+
+
+def _collect_names(name: str, obj: Any, names: dict, depth: int, budget: list) -> None:
+    budget[0] -= 1
+    if budget[0] < 0 or isinstance(obj, (str, bytes, int, float, type)) or callable(obj) \
+            and not hasattr(obj, "named_parameters"):
+        return
+    if type(obj) is Tensor or isinstance(obj, Generator):
+        names.setdefault(id(obj), name)
+        return
+    if depth == 0:
+        return
+    if isinstance(obj, (list, tuple)):
+        for i, x in enumerate(obj[:100]):
+            _collect_names(f"{name}[{i}]", x, names, depth - 1, budget)
+    elif isinstance(obj, dict):
+        for k, x in list(obj.items())[:100]:
+            _collect_names(f"{name}[{k!r}]", x, names, depth - 1, budget)
+    elif hasattr(obj, "named_parameters"):
+        for pname, p in obj.named_parameters():
+            names.setdefault(id(p), f"{name}.{pname}")
+    if hasattr(obj, "__dict__") and not isinstance(obj, type(inspect)):
+        for attr, x in list(vars(obj).items())[:100]:
+            _collect_names(f"{name}.{attr}", x, names, depth - 1, budget)
+
+
 def source_where() -> str:
     """`file.py:12: source line` of the user's code running now, or ""."""
     frame = user_frame()
@@ -98,7 +151,7 @@ def source_where() -> str:
 class _GradSlot:
     """What the tracer knows about one tensor's `.grad` slot."""
 
-    __slots__ = ("owner", "owner_value", "defined_on_entry", "read_value", "written")
+    __slots__ = ("defined_on_entry", "owner", "owner_value", "read_value", "written")
 
     def __init__(self, owner: Tensor, owner_value: Value, defined_on_entry: bool) -> None:
         self.owner = owner
@@ -121,6 +174,7 @@ class Tracer(DispatchHook):
         self.tensor_inputs: dict[int, tuple[Tensor, Value]] = {}
         self.generators: dict[int, Value] = {}
         self.grad_slots: dict[int, _GradSlot] = {}
+        self.names: dict[int, str] = {}
 
     # ---- inputs ---------------------------------------------------------------------
     def bind_arguments(self, args: tuple, kwargs: dict, names: tuple) -> None:
@@ -151,7 +205,7 @@ class Tracer(DispatchHook):
 
     def _bind_ref(self, t: Tensor) -> Value:
         value = self.graph.add_input("ref", t.shape, t.dtype, t.device, ref=t,
-                                     label=f"bound tensor {len(self.tensor_inputs)}")
+                                     label=self.names.get(id(t), f"tensor{len(self.graph.inputs)}"))
         self._set(t, value, id(t))
         self.tensor_inputs[id(t)] = (t, value)
         return value
@@ -160,7 +214,7 @@ class Tracer(DispatchHook):
         value = self.generators.get(id(gen))
         if value is None:
             value = self.graph.add_input("ref", None, None, gen.device, ref=gen,
-                                         label=repr(gen))
+                                         label=self.names.get(id(gen), repr(gen)))
             self.generators[id(gen)] = value
         return value
 
@@ -273,17 +327,21 @@ class Tracer(DispatchHook):
 
     def grad_write(self, tensor: Tensor, grad: Tensor | None) -> None:
         # Called before the assignment: tensor._grad still holds the previous gradient.
+        # Clearing (`p.grad = None`) never depends on what was there, so it is not guarded;
+        # setting a tensor may (autograd sets `.grad` only when it was None).
         previous = tensor._grad
-        slot = self._grad_slot(tensor, defined_on_entry=previous is not None)
+        observed = None if grad is None else previous is not None
+        slot = self._grad_slot(tensor, defined_on_entry=observed)
         if slot is None:
             return
         slot.written = True
-        if previous is not None and slot.read_value is None:
+        if previous is not None and slot.read_value is None and observed:
             self._rebind_as_grad(previous, slot)
 
-    def _grad_slot(self, tensor: Tensor, defined_on_entry: bool) -> _GradSlot | None:
-        """The slot of `tensor.grad`, guarded on first touch; None for a tensor made inside
-        the traced function (its grad is plain traced data, no state to bind)."""
+    def _grad_slot(self, tensor: Tensor, defined_on_entry: bool | None) -> _GradSlot | None:
+        """The slot of `tensor.grad`, guarded on first touch unless `defined_on_entry` is
+        None (not observed); None for a tensor made inside the traced function (its grad
+        is plain traced data, no state to bind)."""
         slot = self.grad_slots.get(id(tensor))
         if slot is not None:
             return slot
@@ -292,8 +350,9 @@ class Tracer(DispatchHook):
             return None
         owner_value = self.lookup(tensor) if owner is None else owner[1]
         slot = self.grad_slots[id(tensor)] = _GradSlot(tensor, owner_value, defined_on_entry)
-        self.graph.guards.append(Guard(owner_value, "grad_defined", defined_on_entry,
-                                       source_where()))
+        if defined_on_entry is not None:
+            self.graph.guards.append(Guard(owner_value, "grad_defined", defined_on_entry,
+                                           source_where()))
         return slot
 
     def _rebind_as_grad(self, previous: Tensor, slot: _GradSlot) -> None:
@@ -331,7 +390,7 @@ class Tracer(DispatchHook):
                 continue
             grad = slot.owner._grad
             final = None if grad is None else self.lookup(grad)
-            if final is not slot.read_value or final is None and slot.defined_on_entry:
+            if final is not slot.read_value or final is None and slot.defined_on_entry is not False:
                 graph.writebacks.append(WriteBack(slot.owner_value, final, "grad"))
         order = {"arg": 0, "ref": 1, "const": 2}
         graph.inputs.sort(key=lambda v: (isinstance(v.ref, GradOf), order[v.kind]))

@@ -49,9 +49,9 @@ def quote(text: str) -> str:
 def to_dot(tensor) -> str:
     """Graphviz source of the autograd graph that produced `tensor` (data flows upward
     from leaves to the tensor). Nodes freed by `backward()` show as "(released)"."""
+    root_label = quote("tensor " + type_label(tensor.shape, tensor.dtype))
     lines = ["digraph autograd {", "  rankdir=BT;", '  node [fontname="Helvetica" fontsize=11];',
-             f"  out [label={quote('tensor ' + type_label(tensor.shape, tensor.dtype))} "
-             f"{STYLES['output']}];"]
+             f"  out [label={root_label} {STYLES['output']}];"]
     ids: dict[int, str] = {}
 
     def name_of(obj, label: str, style: str) -> str:
@@ -116,7 +116,7 @@ def render(dot_source: str, path: str) -> str:
                                "install graphviz / brew install graphviz); the DOT source from "
                                "to_dot() can also be pasted into any Graphviz viewer")
     done = subprocess.run([exe, f"-T{fmt}", "-o", path], input=dot_source.encode(),
-                          capture_output=True, timeout=60)
+                          capture_output=True, timeout=60, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"render: dot failed: {done.stderr.decode(errors='replace')}")
     return path
@@ -128,5 +128,5 @@ def svg_or_none(dot_source: str) -> str | None:
     if exe is None:
         return None
     done = subprocess.run([exe, "-Tsvg"], input=dot_source.encode(), capture_output=True,
-                          timeout=60)
+                          timeout=60, check=False)
     return done.stdout.decode() if done.returncode == 0 else None
