@@ -63,7 +63,9 @@ def slice_key(key: tuple) -> tuple:
 
 def _slice_impl(xp):
     def basic_slice(x, *, key):
-        return x[slice_key(key)]
+        # The trailing Ellipsis makes numpy return a 0-d view, not a scalar copy, when
+        # every dimension is indexed by an integer.
+        return x[slice_key(key) + (Ellipsis,)]
     return basic_slice
 
 

@@ -1,5 +1,6 @@
 """Define-by-run autograd: nodes recorded by dispatch, rules per op, the backward engine."""
 from eager.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from eager.autograd.gradcheck import gradcheck
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
            "backward", "gradcheck"]
@@ -12,10 +13,6 @@ def __getattr__(name):
         from eager.autograd import engine
 
         return getattr(engine, name)
-    if name == "gradcheck":
-        from eager.autograd.gradcheck import gradcheck
-
-        return gradcheck
     if name == "to_dot":
         from eager.autograd.picture import to_dot
 

@@ -23,7 +23,7 @@ def gradcheck(fn: Callable, inputs: Sequence, *, eps: float = 1e-6, atol: float 
     >>> eager.autograd.gradcheck(lambda t: (t * t).tanh(), [x])
     True
     """
-    from eager import no_grad, tensor
+    from eager import tensor
     from eager.autograd.engine import grad
 
     inputs = list(inputs)
@@ -47,15 +47,15 @@ def gradcheck(fn: Callable, inputs: Sequence, *, eps: float = 1e-6, atol: float 
         numeric = np.zeros(x.shape)
         data = x._data
         flat = data.reshape(-1)
-        with no_grad():
-            for j in range(flat.size):
-                original = flat[j].item()
-                flat[j] = original + eps
-                plus = scalar(_flat_outputs(fn(*inputs))).item()
-                flat[j] = original - eps
-                minus = scalar(_flat_outputs(fn(*inputs))).item()
-                flat[j] = original
-                numeric.reshape(-1)[j] = (plus - minus) / (2 * eps)
+        # Grad mode stays on: fn may itself differentiate (eager.grad inside fn).
+        for j in range(flat.size):
+            original = flat[j].item()
+            flat[j] = original + eps
+            plus = scalar(_flat_outputs(fn(*inputs))).item()
+            flat[j] = original - eps
+            minus = scalar(_flat_outputs(fn(*inputs))).item()
+            flat[j] = original
+            numeric.reshape(-1)[j] = (plus - minus) / (2 * eps)
         got = np.zeros(x.shape) if g is None else np.asarray(g._data.get() if
                                                              x.device != "cpu" else g._data)
         if not np.allclose(got, numeric, atol=atol, rtol=rtol):

@@ -7,6 +7,8 @@ differentiable gradients (higher-order derivatives) for free.
 """
 from __future__ import annotations
 
+import math
+
 from eager.autograd.node import OUT
 from eager.dispatch import apply
 from eager.ops import elementwise as E
@@ -85,10 +87,10 @@ def _matmul(node, g):
     a2 = reshape(a, (1, a.shape[0])) if a.ndim == 1 else a
     b2 = reshape(b, (b.shape[0], 1)) if b.ndim == 1 else b
     g2 = g
-    if a.ndim == 1:
-        g2 = g2.unsqueeze(-2)
     if b.ndim == 1:
         g2 = g2.unsqueeze(-1)
+    if a.ndim == 1:
+        g2 = g2.unsqueeze(-2)
     ga = unbroadcast(g2 @ b2.mT, a2) if node.edges[0] is not None else None
     gb = unbroadcast(a2.mT @ g2, b2) if node.edges[1] is not None else None
     return (None if ga is None else reshape(ga, a.shape),
@@ -162,7 +164,12 @@ def _pow(node, g):
     ga = unbroadcast(g * b * a ** (b - 1), a) if node.edges[0] is not None else None
     gb = None
     if node.edges[1] is not None:
-        gb = unbroadcast(g * node.out * E.log(E.where(a > 0, a, 1.0)), b)
+        # d(a**b)/db = a**b * log(a); where a <= 0 the derivative is taken as 0, as PyTorch does.
+        if type(a) is Tensor:
+            log_a = E.log(E.where(a > 0, a, 1.0))
+        else:
+            log_a = math.log(a) if a > 0 else 0.0
+        gb = unbroadcast(g * node.out * log_a, b)
     return ga, gb
 
 
