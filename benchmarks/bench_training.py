@@ -24,7 +24,7 @@ import time
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import numpy as np  # noqa: E402  (after the thread settings, which numpy reads on import)
+import numpy as np
 
 
 def make_data(batch: int, seed: int = 0):

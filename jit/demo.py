@@ -18,8 +18,8 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -118,7 +118,7 @@ def split_digits(seed: int, kind: str, test_fraction: float = 0.2):
     if kind == "cnn":
         images = images.reshape(-1, 1, 8, 8)
     order = np.random.default_rng(seed).permutation(len(labels))
-    n_test = int(round(len(labels) * test_fraction))
+    n_test = round(len(labels) * test_fraction)
     test, train = order[:n_test], order[n_test:]
     return images[train], labels[train], images[test], labels[test]
 
@@ -169,7 +169,7 @@ def find_jit():
         from jit import jit
     except ImportError:
         return None, "jit: not available yet (the jit package does not provide `jit`)"
-    except Exception as exc:  # a broken jit must not stop the eager half
+    except Exception as exc:  # noqa: BLE001  (a broken jit must not stop the eager half)
         return None, f"jit: failed to import ({type(exc).__name__}: {exc})"
     return jit, ""
 

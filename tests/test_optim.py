@@ -134,7 +134,7 @@ def test_constructor_errors():
 
 
 def test_state_dict_round_trip_restores_every_tensor_in_place():
-    got, opt = run(lambda ps: optim.Adam(ps, lr=0.01))
+    _, opt = run(lambda ps: optim.Adam(ps, lr=0.01))
     sd = opt.state_dict()
     q = eager.tensor(P0, dtype=eager.float64, requires_grad=True)
     fresh = optim.Adam([q], lr=0.5)

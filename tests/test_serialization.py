@@ -111,9 +111,8 @@ def test_manifest_and_arrays_must_agree(tmp_path):
         zf.writestr("manifest.json", json.dumps(manifest))
     with pytest.raises(eager.LoadError, match="missing tensors/0.npy"):
         eager.load(path)
-    with zipfile.ZipFile(path, "a") as zf:
-        with zf.open("tensors/0.npy", "w") as f:
-            np.save(f, np.zeros(4, np.float32))
+    with zipfile.ZipFile(path, "a") as zf, zf.open("tensors/0.npy", "w") as f:
+        np.save(f, np.zeros(4, np.float32))
     with pytest.raises(eager.LoadError, match=r"holds float32\[4\] but the manifest says "
                                               r"float32\[5\]"):
         eager.load(path)

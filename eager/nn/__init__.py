@@ -12,7 +12,14 @@
 """
 from eager.nn import functional, init
 from eager.nn.containers import (
-    Dropout, Flatten, Identity, MaxPool2d, ReLU, Sequential, Sigmoid, Tanh,
+    Dropout,
+    Flatten,
+    Identity,
+    MaxPool2d,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
 )
 from eager.nn.functional import TargetError
 from eager.nn.layers import Conv2d, Embedding, LayerNorm, Linear
@@ -20,7 +27,23 @@ from eager.nn.module import LoadResult, Module, StateDictError
 from eager.nn.parameter import Parameter
 
 __all__ = [
-    "Module", "Parameter", "Linear", "Conv2d", "Embedding", "LayerNorm", "Sequential",
-    "ReLU", "Tanh", "Sigmoid", "Identity", "Dropout", "MaxPool2d", "Flatten", "functional", "init",
-    "StateDictError", "TargetError", "LoadResult",
+    "Conv2d",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Identity",
+    "LayerNorm",
+    "Linear",
+    "LoadResult",
+    "MaxPool2d",
+    "Module",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "StateDictError",
+    "Tanh",
+    "TargetError",
+    "functional",
+    "init",
 ]

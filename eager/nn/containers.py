@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from eager.nn import functional as F
 from eager.nn.module import Module
@@ -125,7 +125,7 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def append(self, module: Module) -> "Sequential":
+    def append(self, module: Module) -> Sequential:
         """Add a module at the end."""
         self.add_module(str(len(self._modules)), module)
         return self

@@ -97,7 +97,7 @@ def _reduce(name: str, loss: Tensor, reduction: str) -> Tensor:
     raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of integer class targets under softmax(input).
 
     input has shape (N, C) of unnormalised scores (logits); target has shape (N,) of
@@ -132,7 +132,7 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
     return _reduce("cross_entropy", -reshape(picked, target.shape), reduction)
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error: mean((input - target) ** 2); shapes must match exactly.
 
     >>> import eager
@@ -276,5 +276,19 @@ def embedding(indices: Tensor, weight: Tensor) -> Tensor:
                           f"table of shape {weight.shape}{user_line_suffix()}") from None
 
 
-__all__ = ["relu", "tanh", "sigmoid", "softmax", "log_softmax", "cross_entropy", "mse_loss",
-           "linear", "conv2d", "max_pool2d", "dropout", "layer_norm", "embedding", "TargetError"]
+__all__ = [
+    "TargetError",
+    "conv2d",
+    "cross_entropy",
+    "dropout",
+    "embedding",
+    "layer_norm",
+    "linear",
+    "log_softmax",
+    "max_pool2d",
+    "mse_loss",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]

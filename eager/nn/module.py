@@ -17,7 +17,8 @@ Assigning a Parameter or a Module to an attribute registers it, so `parameters()
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, NamedTuple
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
 
 from eager.autograd import no_grad
 from eager.dispatch import user_line_suffix
@@ -117,7 +118,7 @@ class Module:
         else:
             self._persistent.discard(name)
 
-    def add_module(self, name: str, module: "Module | None") -> None:
+    def add_module(self, name: str, module: Module | None) -> None:
         """Register a submodule under `name` (a string; used by containers)."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got "
@@ -125,7 +126,7 @@ class Module:
         self._modules[name] = module
 
     # ---- traversal ----------------------------------------------------------------------
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module and every submodule, each once."""
         seen: set[int] = set()
         stack = [(prefix, self)]
@@ -139,18 +140,18 @@ class Module:
                         for n, m in module._modules.items() if m is not None]
             stack.extend(reversed(children))
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         """This module and every submodule, each once."""
         for _, module in self.named_modules():
             yield module
 
-    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) for the direct submodules."""
         for name, module in self._modules.items():
             if module is not None:
                 yield name, module
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         """The direct submodules."""
         for _, module in self.named_children():
             yield module
@@ -179,13 +180,13 @@ class Module:
                     yield (f"{mod_name}.{name}" if mod_name else name), buf
 
     # ---- modes and gradients ----------------------------------------------------------
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         """Set training mode (Dropout drops) on this module and its submodules."""
         for module in self.modules():
             object.__setattr__(module, "training", bool(mode))
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         """Set evaluation mode: `train(False)`."""
         return self.train(False)
 
@@ -200,13 +201,13 @@ class Module:
                 with no_grad():
                     param.grad.zero_()
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Turn gradient recording for every parameter on or off (freezing layers)."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
 
-    def to(self, device: str | None = None, dtype=None) -> "Module":
+    def to(self, device: str | None = None, dtype=None) -> Module:
         """Move/convert every parameter and buffer. Parameters are replaced by new ones,
         so build the optimizer after moving the model."""
         if device is not None and not isinstance(device, str):
@@ -221,13 +222,13 @@ class Module:
                     module._buffers[name] = _convert(buf, device, dtype)
         return self
 
-    def float(self) -> "Module":
+    def float(self) -> Module:
         """Convert floating parameters and buffers to float32."""
         from kernels import float32
 
         return self.to(dtype=float32)
 
-    def double(self) -> "Module":
+    def double(self) -> Module:
         """Convert floating parameters and buffers to float64."""
         from kernels import float64
 

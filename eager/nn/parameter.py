@@ -20,7 +20,7 @@ from kernels.errors import DTypeError
 
 # id -> tensor, held weakly; the identity check in __instancecheck__ guards against a
 # recycled id of a dead tensor.
-_registry: "weakref.WeakValueDictionary[int, Tensor]" = weakref.WeakValueDictionary()
+_registry: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
 
 
 class _ParameterMeta(type):

@@ -12,4 +12,4 @@ from eager.optim.adam import Adam, AdamW
 from eager.optim.optimizer import Optimizer, OptimizerStateError
 from eager.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "OptimizerStateError"]
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "OptimizerStateError"]

@@ -13,7 +13,8 @@ tensor ops each step and a jitted update stays correct on every replay.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from eager.creation import full, zeros_like
 from eager.optim.optimizer import Optimizer

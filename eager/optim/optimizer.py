@@ -7,7 +7,8 @@ traced or jitted `step()` therefore replays correctly: no Python number is baked
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from eager.autograd import no_grad
 from eager.creation import full

@@ -10,7 +10,8 @@
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from eager.creation import zeros_like
 from eager.optim.optimizer import Optimizer
