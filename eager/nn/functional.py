@@ -28,11 +28,12 @@ class TargetError(EagerError, IndexError):
     """A class index in a loss target is outside [0, number of classes)."""
 
 
-def _reraise_unless_index_failure(exc: EagerError) -> None:
-    # A kernel failure surfaces as a plain EagerError; named subclasses (a device mismatch,
-    # a bad dtype) already describe the user's mistake and pass through unchanged.
-    if type(exc) is not EagerError:
-        raise exc
+def _raise_if_out_of_range(op: str, indices: Tensor, size: int, described: str) -> None:
+    # Only called after the lookup already failed, so this host read costs nothing in
+    # the normal case; any other failure is re-raised by the caller unchanged.
+    if bool(((indices < 0) | (indices >= size)).any()):
+        raise TargetError(f"{op}: an index is outside [0, {size}) for {described}"
+                          f"{user_line_suffix()}") from None
 
 
 def relu(x: Tensor) -> Tensor:
@@ -124,11 +125,10 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
     logp = log_softmax(input, dim=1)
     try:
         picked = gather(logp, 1, unsqueeze(target, 1))
-    except EagerError as exc:
-        _reraise_unless_index_failure(exc)
-        raise TargetError(f"cross_entropy: a target class index is outside [0, "
-                          f"{input.shape[1]}) for input of shape {input.shape}"
-                          f"{user_line_suffix()}") from None
+    except EagerError:
+        _raise_if_out_of_range("cross_entropy", target, input.shape[1],
+                               f"target classes of input of shape {input.shape}")
+        raise
     return _reduce("cross_entropy", -reshape(picked, target.shape), reduction)
 
 
@@ -270,10 +270,10 @@ def embedding(indices: Tensor, weight: Tensor) -> Tensor:
                          f"{user_line_suffix()}")
     try:
         return weight[indices]
-    except EagerError as exc:
-        _reraise_unless_index_failure(exc)
-        raise TargetError(f"embedding: an index is outside [0, {weight.shape[0]}) for a "
-                          f"table of shape {weight.shape}{user_line_suffix()}") from None
+    except EagerError:
+        _raise_if_out_of_range("embedding", indices, weight.shape[0],
+                               f"a table of shape {weight.shape}")
+        raise
 
 
 __all__ = [
