@@ -100,6 +100,7 @@ class Variant:
     compile_seconds: float = 0.0
     checks_left: int = 0
     fn: Callable | None = None
+    writes_inputs: bool = False
 
 
 class JitCheckError(AssertionError):
@@ -113,6 +114,12 @@ def _positional_names(fn: Callable) -> tuple:
         return ()
     return tuple(p.name for p in params
                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+def _aliased(leaves) -> bool:
+    """Whether two tensor arguments share memory (the same tensor, or views of one base)."""
+    roots = [id(x) if x._base is None else id(x._base) for x in leaves if type(x) is Tensor]
+    return len(set(roots)) != len(roots)
 
 
 def _fast_tree(n: int):
@@ -168,6 +175,11 @@ class JitFunction:
                 if leaves is None:
                     leaves = args if not kwargs and key[1] is _fast_tree(len(args)) \
                         else flatten((args, kwargs))[0]
+                if variant.writes_inputs and _aliased(leaves):
+                    # In-place writes through one argument would change another: the
+                    # graph assumed separate buffers, so only eager gets this right.
+                    self._eager_calls += 1
+                    return self.fn(*args, **kwargs)
                 if variant.checks_left:
                     return self._checked_replay(variant, leaves, args, kwargs)
                 try:
@@ -247,6 +259,8 @@ class JitFunction:
                                         plan_memory="memory" not in self.disable)
         variant.compile_seconds = time.perf_counter() - start
         variant.checks_left = 3 if self.check else 0
+        variant.writes_inputs = any(wb.slot == "data" and wb.target.kind == "arg"
+                                    for wb in variant.graph.writebacks)
 
     def _checked_replay(self, variant: Variant, leaves: list, args: tuple, kwargs: dict):
         from jit.check import compare_with_reference
