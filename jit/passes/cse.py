@@ -7,7 +7,7 @@
 """
 from __future__ import annotations
 
-from jit.passes.rewrite import has_effect, rebuild, resolve
+from jit.passes.rewrite import has_effect, rebuild, resolve, returned_ids
 from tracer.graph import Graph, Value
 
 
@@ -18,9 +18,11 @@ def _operand_key(x):
 
 
 def cse(graph: Graph) -> Graph:
-    """Replace a node by an earlier identical one (never random draws)."""
+    """Replace a node by an earlier identical one (never random draws, never an output:
+    two returned tensors must not share memory)."""
     seen: dict[tuple, Value] = {}
     replace: dict[int, Value] = {}
+    outputs = returned_ids(graph)
     kept = []
     for node in graph.nodes:
         inputs = tuple(resolve(x, replace) for x in node.inputs)
@@ -30,9 +32,9 @@ def cse(graph: Graph) -> Graph:
         key = (node.op.name, tuple(_operand_key(x) for x in inputs),
                repr(sorted(node.attrs.items())), node.out.device)
         earlier = seen.get(key)
-        if earlier is not None:
+        if earlier is not None and node.out.id not in outputs:
             replace[node.out.id] = earlier
         else:
-            seen[key] = node.out
+            seen.setdefault(key, node.out)
             kept.append(node)
     return rebuild(graph, kept, replace)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jit.passes.rewrite import has_effect, rebuild, resolve
+from jit.passes.rewrite import has_effect, rebuild, resolve, returned_ids
 from kernels import array_namespace_for
 from tracer.graph import Graph, Value
 
@@ -26,11 +26,13 @@ def fold_constants(graph: Graph) -> Graph:
     data = {v.id: v.data for v in work.inputs if v.kind == "const"}
     replace: dict[int, Value] = {}
     new_consts: list[Value] = []
+    outputs = returned_ids(graph)  # returned tensors get fresh memory
     kept = []
     for node in work.nodes:
         inputs = [resolve(x, replace) for x in node.inputs]
         values = [x for x in inputs if isinstance(x, Value)]
         foldable = (not has_effect(node) and node.op.kind != "transfer"
+                    and node.out.id not in outputs
                     and all(v.id in data for v in values)
                     and node.out.is_tensor and np.prod(node.out.shape) <= MAX_FOLDED_ELEMENTS)
         if not foldable:

@@ -54,6 +54,17 @@ def live_value_ids(graph: Graph) -> set[int]:
     return ids
 
 
+def returned_ids(graph: Graph) -> set[int]:
+    """Ids of Values the caller receives as tensors: outputs and values stored as `.grad`.
+
+    Passes keep each of these a node of its own, so the caller never gets an input, a
+    constant, or another returned tensor's memory where eager code made a new tensor.
+    """
+    ids = {v.id for v in graph.output_values()}
+    return ids | {wb.value.id for wb in graph.writebacks
+                  if wb.slot == "grad" and wb.value is not None}
+
+
 def has_effect(node: Node) -> bool:
     """Nodes that must run even when their result is unused (random draws advance state)."""
     return node.op.kind == "random"
