@@ -346,3 +346,47 @@ def test_nested_trace_and_aliased_arguments_are_refused():
         tracer.trace(lambda a, b: a + b, x, x)
     with pytest.raises(TraceError, match="already recording"):
         tracer.trace(lambda a: tracer.trace(lambda b: b, a), x)
+
+
+# ---- graphs called inside a trace ------------------------------------------------------
+def test_graph_called_inside_a_trace_is_recorded_op_by_op():
+    def make(state):
+        w, gen = state
+
+        def inner(x):
+            w.add_(x * eager.rand(2, generator=gen))
+            if w.sum() > -100:
+                return w * 2
+            return w
+
+        inner_graph = tracer.trace(inner, eager.ones(2))
+
+        def outer(x):
+            return inner_graph(x).sum() + x.tolist()[0]
+        return outer
+
+    def build():
+        return [eager.tensor([1., 2.]), eager.Generator(seed=11)]
+
+    traced, eager_state = twice(build)
+    outer_fn = make(traced)
+    g = tracer.trace(outer_fn, eager.ones(2))
+    assert [gd.kind for gd in g.guards] == ["bool", "tolist"]
+    assert len(g.writebacks) == 1
+    eager_fn = make(eager_state)
+    eager_fn(eager.ones(2))
+    for _ in range(3):
+        assert_same(g(eager.ones(2)), eager_fn(eager.ones(2)))
+    assert_same(traced, eager_state)
+
+
+def test_kernel_failure_during_replay_names_the_node_and_its_line():
+    def f(x, idx):
+        return x[idx] * 2  # indexed here
+
+    g = tracer.trace(f, eager.ones(3), eager.tensor([0, 2]))
+    with pytest.raises(eager.EagerError, match=r"replay of f failed at `%2: f32\[2\] = index %0 %1 "
+                                               r".*` \(traced at test_tracer_trace.py:\d+: "
+                                               r"return x\[idx\] \* 2  # indexed here\): "
+                                               r"IndexError: index 5 is out of bounds"):
+        g(eager.ones(3), eager.tensor([0, 5]))

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from eager.dispatch import get_hook
 from eager.tensor import Tensor, wrap
 from kernels import array_namespace_for
 from kernels.errors import EagerError
@@ -35,13 +36,19 @@ def run(graph: Graph, args: tuple, kwargs: dict) -> Any:
     if plan is None:
         plan = graph._plan = _Plan(graph)
     leaves = plan.check_args(args, kwargs)
+    if get_hook() is not None:
+        from tracer.nested import run_through_dispatch
+
+        return run_through_dispatch(plan, leaves)
     env = plan.template.copy()
     for leaf_index, slot in plan.arg_slots:
         leaf = leaves[leaf_index]
         env[slot] = leaf._data if type(leaf) is Tensor else leaf
     plan.read_state(env, leaves)
+    step = None
     try:
-        for fn, slots, attrs, out, on_cpu, guards in plan.steps:
+        for step in plan.steps:
+            fn, slots, attrs, out, on_cpu, guards, frees = step
             result = fn(*[env[s] for s in slots], **attrs)
             if on_cpu and type(result) is not _ndarray:
                 result = np.asarray(result)
@@ -49,10 +56,12 @@ def run(graph: Graph, args: tuple, kwargs: dict) -> Any:
             if guards is not None:
                 for guard in guards:
                     _check_guard(guard, result)
+            for s in frees:
+                env[s] = None
     except (GuardFailure, EagerError):
         raise
     except Exception as exc:  # noqa: BLE001  (any backend error becomes a named one)
-        raise plan.explain(env, exc) from None
+        raise plan.explain(step, exc) from None
     plan.write_back(env, leaves)
     return plan.outputs(env, leaves)
 
@@ -83,6 +92,7 @@ class _Plan:
             i = producers.get(guard.value.id)
             (entry_guards if i is None else node_guards.setdefault(i, [])).append(guard)
         self.entry_guards = entry_guards
+        frees = self._frees(graph)
         self.steps = []
         for i, node in enumerate(graph.nodes):
             slots = []
@@ -96,10 +106,26 @@ class _Plan:
                            and x.is_tensor), node.out.device)
             fn = node.op.kernel(np if device == "cpu" else array_namespace_for(device))
             self.steps.append((fn, tuple(slots), node.attrs, node.out.id,
-                               node.out.device == "cpu", node_guards.get(i)))
+                               node.out.device == "cpu", node_guards.get(i), frees[i]))
         self.template = template
         self._plan_writebacks(graph, producers)
         self._plan_outputs(graph)
+
+    @staticmethod
+    def _frees(graph: Graph) -> list[tuple[int, ...]]:
+        """For each node, the intermediate values it is the last reader of: dropping them
+        right away lets the allocator reuse warm buffers, as eager code does."""
+        keep = {v.id for v in graph.output_values()}
+        keep |= {wb.value.id for wb in graph.writebacks if wb.value is not None}
+        last: dict[int, int] = {}
+        for i, node in enumerate(graph.nodes):
+            for x in node.inputs:
+                if isinstance(x, Value) and x.kind == "node" and x.id not in keep:
+                    last[x.id] = i
+        frees: list[list[int]] = [[] for _ in graph.nodes]
+        for vid, i in last.items():
+            frees[i].append(vid)
+        return [tuple(f) for f in frees]
 
     @staticmethod
     def _arg_slots(graph: Graph) -> list[tuple[int, int]]:
@@ -193,6 +219,16 @@ class _Plan:
     def outputs(self, env: list, leaves: list) -> Any:
         """The outputs as the traced function returned them, with Tensors for Values."""
         made: dict[int, Tensor] = {}
+
+        def tensor_for(vid: int, device: str) -> Tensor:
+            tensor = made.get(vid)
+            if tensor is None:
+                tensor = made[vid] = wrap(env[vid], device)
+            return tensor
+        return self.outputs_from(tensor_for, leaves)
+
+    def outputs_from(self, tensor_for, leaves: list) -> Any:
+        """Rebuild the output structure; `tensor_for(value_id, device)` gives a Tensor."""
         out = []
         for entry in self.out_plan:
             if entry[0] == "literal":
@@ -200,16 +236,12 @@ class _Plan:
             elif entry[0] == "input":
                 out.append(self._tensor_of(entry[1], leaves))
             else:
-                tensor = made.get(entry[1])
-                if tensor is None:
-                    tensor = made[entry[1]] = wrap(env[entry[1]], entry[2])
-                out.append(tensor)
+                out.append(tensor_for(entry[1], entry[2]))
         return unflatten(self.out_tree, out)
 
-    def explain(self, env: list, exc: Exception) -> Exception:
+    def explain(self, step: tuple, exc: Exception) -> Exception:
         """A kernel failed during replay: name the node and where it was traced."""
-        done = sum(1 for step in self.steps if env[step[3]] is not None)
-        node = self.graph.nodes[min(done, len(self.graph.nodes) - 1)]
+        node = self.graph.nodes[self.steps.index(step)]
         return EagerError(f"replay of {self.graph.name} failed at `{node}` (traced at "
                           f"{node.where or 'an unknown line'}): {type(exc).__name__}: {exc}")
 
