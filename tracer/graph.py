@@ -139,6 +139,8 @@ class WriteBack:
         dest = f"{self.target!r}" if self.slot == "data" else f"grad({self.target!r})"
         return f"{dest} <- {self.value!r}" if self.value is not None else f"{dest} <- None"
 
+    __repr__ = __str__
+
 
 @dataclass(eq=False)
 class Guard:
@@ -159,6 +161,8 @@ class Guard:
             text = text[:37] + "..."
         line = f"guard {self.kind}({self.value!r}) == {text}"
         return f"{line}  # {self.where}" if self.where else line
+
+    __repr__ = __str__
 
 
 def format_operand(x: Any) -> str:
