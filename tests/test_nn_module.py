@@ -60,9 +60,17 @@ def test_shared_parameter_is_listed_once():
 def test_reassigning_an_attribute_replaces_the_registration():
     block = Block()
     block.fc = None
-    assert "fc.weight" not in block.state_dict()
-    block.scale = eager.ones(4)   # a plain tensor is not a parameter
+    assert "fc.weight" not in block.state_dict() and block.fc is None
+    with pytest.raises(TypeError, match=r"Block.scale is a parameter; assign "
+                                        r"nn.Parameter\(tensor\) or None, not a Tensor"):
+        block.scale = block.scale * 2
+    block.scale = nn.Parameter(eager.zeros(4))
+    assert block.state_dict()["scale"].tolist() == [0.0] * 4
+    block.scale = None
     assert [n for n, _ in block.named_parameters()] == []
+    block.fc = nn.Linear(3, 4)
+    with pytest.raises(TypeError, match="Block.fc is a submodule"):
+        block.fc = "linear"
 
 
 def test_train_eval_propagate_and_change_dropout():

@@ -65,6 +65,14 @@ class Module:
                                 f"or None, got {type(value).__name__}")
             self._buffers[name] = value
             return
+        if value is not None and not isinstance(value, (Parameter, Module)):
+            if name in self._parameters:
+                raise TypeError(f"{type(self).__name__}.{name} is a parameter; assign "
+                                f"nn.Parameter(tensor) or None, not a {type(value).__name__} "
+                                f"(to change its values, use .copy_() under eager.no_grad())")
+            if name in self._modules:
+                raise TypeError(f"{type(self).__name__}.{name} is a submodule; assign a Module "
+                                f"or None, not a {type(value).__name__}")
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)
         if isinstance(value, Parameter):
