@@ -37,7 +37,9 @@ from eager.tensor import Tensor
 from kernels import (
     bool_ as bool, float16, float32, float64, int8, int16, int32, int64, uint8,
 )
-from kernels.errors import AutogradError, DeviceError, DTypeError, EagerError, ShapeError
+from kernels.errors import (
+    AutogradError, DeviceError, DTypeError, EagerError, ShapeError, ZeroDimError,
+)
 from eager import autograd  # noqa: E402
 from eager import nn, optim  # noqa: E402
 from eager.serialization import LoadError, SaveError, load, save  # noqa: E402

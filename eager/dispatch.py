@@ -12,8 +12,6 @@ execution, tracing and jit recording are interpreters of this one op stream; use
 """
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
 import numpy as np
@@ -21,7 +19,9 @@ import numpy as np
 from eager.autograd import grad_mode
 from eager.autograd.node import Node
 from kernels import OPS, OpDef, TensorSpec, array_namespace_for
-from kernels.errors import DeviceError, EagerError
+from kernels.errors import (  # noqa: F401  (user_frame, user_line_suffix: re-exported)
+    DeviceError, DTypeError, EagerError, ShapeError, user_frame, user_line_suffix,
+)
 
 _ndarray = np.ndarray
 _new_tensor = object.__new__
@@ -157,41 +157,18 @@ def explain_failure(op: OpDef, inputs: tuple, attrs: dict, exc: Exception) -> Ex
     try:
         op.infer(*(spec_of(x) for x in inputs), **attrs)
     except EagerError as named:
-        named.args = (str(named) + user_line_suffix(),)
         return named
     described = ", ".join(
         f"{x._data.dtype.name}{list(x._data.shape)}" if isinstance(x, Tensor) else repr(x)
         for x in inputs)
-    return EagerError(f"{op.name}({described}) failed: {type(exc).__name__}: {exc}"
-                      f"{user_line_suffix()}")
+    kind = _NAMED_FOR.get(type(exc), EagerError)
+    return kind(f"{op.name}({described}) failed: {type(exc).__name__}: {exc}")
 
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_PACKAGE_DIRS = tuple(os.path.join(_ROOT, pkg) + os.sep
-                      for pkg in ("eager", "kernels", "tracer", "jit"))
-
-
-def user_frame():
-    """The innermost stack frame outside eager-jit's own packages (the user's line)."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        filename = os.path.abspath(frame.f_code.co_filename)
-        if not filename.startswith(_PACKAGE_DIRS) and "importlib" not in filename:
-            return frame
-        frame = frame.f_back
-    return None
-
-
-def user_line_suffix() -> str:
-    """" (at file.py:12: source line)" for the user's line, or "" when none is found."""
-    frame = user_frame()
-    if frame is None:
-        return ""
-    import linecache
-
-    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
-    where = f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
-    return f" (at {where}: {line})" if line else f" (at {where})"
+# The rules cannot see values (an index past the end, say); the backend's complaint is then
+# reported under the named type that matches it.
+_NAMED_FOR = {IndexError: ShapeError, ValueError: ShapeError, TypeError: DTypeError,
+              OverflowError: DTypeError}
 
 
 from eager.tensor import Tensor  # noqa: E402  (Tensor's methods call apply)

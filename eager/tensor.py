@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from kernels.errors import AutogradError, DTypeError
+from kernels.errors import AutogradError, DTypeError, ShapeError, ZeroDimError
 
 DEFAULT_REPR_DTYPES = ("float32", "int64", "bool")
 
@@ -86,12 +86,13 @@ class Tensor:
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
+            raise ZeroDimError("len: a 0-d tensor has no length; use .item() for its value")
         return self._data.shape[0]
 
     def __iter__(self):
         if self._data.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
+            raise ZeroDimError("iter: cannot iterate over a 0-d tensor; use .item() for its "
+                               "value")
         for i in range(self._data.shape[0]):
             yield self[i]
 
@@ -205,13 +206,13 @@ class Tensor:
     def item(self) -> int | float | bool:
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
-            raise ValueError(f"item: only one-element tensors can be converted to Python "
+            raise ShapeError(f"item: only one-element tensors can be converted to Python "
                              f"scalars, got shape {self.shape}")
         return self._host_read("item", self._data.reshape(()).item())
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise ValueError(f"bool: the truth value of a tensor with {self._data.size} "
+            raise ShapeError(f"bool: the truth value of a tensor with {self._data.size} "
                              f"elements (shape {self.shape}) is ambiguous; use .any() or .all()")
         return self._host_read("bool", bool(self._data.reshape(()).item()))
 
@@ -223,8 +224,8 @@ class Tensor:
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iu" or self._data.size != 1:
-            raise TypeError(f"only integer tensors with one element can be converted to an "
-                            f"index, got {self._data.dtype.name}{list(self.shape)}")
+            raise DTypeError(f"index: only integer tensors with one element can be used as "
+                             f"an index, got {self._data.dtype.name}{list(self.shape)}")
         return int(self.item())
 
     def __hash__(self) -> int:

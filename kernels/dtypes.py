@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from kernels.errors import DTypeError
+
 bool_ = np.dtype("bool")
 int8 = np.dtype("int8")
 int16 = np.dtype("int16")
@@ -47,9 +49,10 @@ def to_dtype(dtype: Any) -> np.dtype:
     try:
         resolved = np.dtype(dtype)
     except TypeError as exc:
-        raise TypeError(f"unknown dtype {dtype!r}; use one of {sorted(DTYPES)}") from exc
+        raise DTypeError(f"dtype: unknown dtype {dtype!r}; use one of {sorted(DTYPES)}") from exc
     if resolved.name not in DTYPES:
-        raise TypeError(f"unsupported dtype {resolved.name}; use one of {sorted(DTYPES)}")
+        raise DTypeError(f"dtype: unsupported dtype {resolved.name}; use one of "
+                         f"{sorted(DTYPES)}")
     return resolved
 
 

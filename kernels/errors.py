@@ -1,15 +1,65 @@
 """Named error types shared by every layer (re-exported as `eager.ShapeError`, ...).
 
-Each subclasses the built-in exception a Python user would catch for the same mistake.
+Each subclasses the built-in exception a Python user would catch for the same mistake,
+and its message ends with the user's source line (the innermost frame outside
+eager-jit's own packages), so an error raised deep inside the library still says which
+line of the user's program caused it.
+
+>>> try:
+...     raise ShapeError("add: shapes (3, 4) and (5,) cannot be broadcast")
+... except ValueError as exc:
+...     str(exc).startswith("add: shapes (3, 4) and (5,) cannot be broadcast")
+True
 """
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGE_DIRS = tuple(os.path.join(_ROOT, pkg) + os.sep
+                      for pkg in ("eager", "kernels", "tracer", "jit"))
+
+
+def user_frame():
+    """The innermost stack frame outside eager-jit's own packages (the user's line)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if not filename.startswith(_PACKAGE_DIRS) and "importlib" not in filename:
+            return frame
+        frame = frame.f_back
+    return None
+
+
+def user_line_suffix() -> str:
+    """" (at file.py:12: source line)" for the user's line, or "" when none is found."""
+    frame = user_frame()
+    if frame is None:
+        return ""
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    where = f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+    return f" (at {where}: {line})" if line else f" (at {where})"
 
 
 class EagerError(Exception):
     """Base class of every error eager-jit raises on purpose."""
 
+    def __init__(self, *args) -> None:
+        if args and isinstance(args[0], str):
+            suffix = user_line_suffix()
+            if suffix and suffix not in args[0]:
+                args = (args[0] + suffix,) + args[1:]
+        super().__init__(*args)
+
 
 class ShapeError(EagerError, ValueError):
     """Shapes that do not fit the op (broadcasting, matmul, reshape, indexing)."""
+
+
+class ZeroDimError(ShapeError, TypeError):
+    """A 0-d tensor where dimensions are needed (len, iteration)."""
 
 
 class DTypeError(EagerError, TypeError):

@@ -1,10 +1,11 @@
 """Every op's values against numpy on generated shapes and dtypes: broadcasting, zero-size
 and 0-d tensors, weak Python scalars, reductions, shape ops, indexing, matmul, ordering."""
+import operator
 import warnings
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -90,23 +91,25 @@ def test_mixed_tensor_dtypes_promote_like_numpy(dtype_a, dtype_b):
     assert_same(out, a + b)
 
 
-@pytest.mark.parametrize("name,op", [("add", "+"), ("sub", "-"), ("mul", "*"), ("div", "/"),
-                                     ("floordiv", "//"), ("mod", "%"), ("pow", "**")])
+@pytest.mark.parametrize("name,op", [("add", operator.add), ("sub", operator.sub),
+                                     ("mul", operator.mul), ("div", operator.truediv),
+                                     ("floordiv", operator.floordiv), ("mod", operator.mod),
+                                     ("pow", operator.pow)])
 @given(data=st.data())
 def test_weak_python_scalars_keep_the_tensor_dtype(name, op, data):
     dtype = data.draw(st.sampled_from(SIGNED))
-    x = data.draw(arrays(dtype, (3,), elements=st.integers(1, 5)))
+    x = data.draw(arrays(dtype, (3,), elements=st.integers(1, 3)))
     scalar = data.draw(st.sampled_from([2, 3, 1.5, 0.5]))
     t = eager.tensor(x)
     for left, right in ((t, scalar), (scalar, t)):
-        out = eval(f"left {op} right")
+        out = op(left, right)
         expected_dtype = result_dtype(t.dtype, scalar)
         if name == "div" and expected_dtype.kind != "f":
             expected_dtype = np.dtype("float32")
         assert out.dtype == expected_dtype
         lv = x.astype(np.float64) if left is t else scalar
         rv = x.astype(np.float64) if right is t else scalar
-        expected = eval(f"lv {op} rv")
+        expected = op(lv, rv)
         tol = 2e-3 if out.dtype == np.float16 else 1e-5
         np.testing.assert_allclose(out.numpy().astype(np.float64), expected, rtol=tol)
 

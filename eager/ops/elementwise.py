@@ -35,8 +35,8 @@ def binary(name: str, a, b) -> Tensor:
         ka, kb = a._data.dtype.kind, b._data.dtype.kind
         if ka == kb == "f" or (name not in _FLOAT_ONLY and ka in "biu" and kb in "biu"):
             return apply(op, a, b)
-    a = as_operand(a, b if type(b) is Tensor else None)
-    b = as_operand(b, a if type(a) is Tensor else None)
+    a = as_operand(a, b if type(b) is Tensor else None, name)
+    b = as_operand(b, a if type(a) is Tensor else None, name)
     if type(a) is not Tensor and type(b) is not Tensor:
         from eager.creation import asarray
 
@@ -147,10 +147,12 @@ def where(condition, x1, x2) -> Tensor:
     [1.0, 6.0]
     """
     like = next((t for t in (condition, x1, x2) if type(t) is Tensor), None)
-    condition = as_operand(condition, like)
-    if type(condition) is not Tensor:
-        raise DTypeError("where: condition must be a bool Tensor")
-    x1, x2 = as_operand(x1, like), as_operand(x2, like)
+    condition = as_operand(condition, like, "where")
+    if type(condition) is not Tensor or condition.dtype != bool_:
+        got = condition.dtype.name if type(condition) is Tensor else type(condition).__name__
+        raise DTypeError(f"where: condition must be a bool tensor, got {got}; compare first, "
+                         "e.g. where(x > 0, ...)")
+    x1, x2 = as_operand(x1, like, "where"), as_operand(x2, like, "where")
     if type(x1) is not Tensor and type(x2) is not Tensor:
         from eager.creation import asarray
 

@@ -51,25 +51,36 @@ def normalize_key(x: Tensor, key) -> tuple[tuple, list[Tensor]]:
         raise ShapeError(f"index: too many indices for tensor of shape {x.shape}: "
                          f"{consumed} were indexed")
     entries, arrays = [], []
+    axis = 0
     for k in key:
         if k is Ellipsis:
             entries.extend([("s", None, None, None)] * (x.ndim - consumed))
+            axis += x.ndim - consumed
         elif k is None:
             entries.append(("n",))
         elif isinstance(k, slice):
             entries.append(("s", _int_or_none(k.start), _int_or_none(k.stop),
                             _int_or_none(k.step)))
+            axis += 1
         elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
             entries.append(("i", int(k)))
+            axis += 1
         else:
             t = _as_index_tensor(k, x)
             if t.dtype == np.bool_:
+                covered = x.shape[axis:axis + t.ndim]
+                if t.shape != covered:
+                    raise ShapeError(f"index: boolean mask of shape {t.shape} does not match "
+                                     f"the indexed dims {covered} of a tensor of shape "
+                                     f"{x.shape}")
                 for column in _mask_to_indices(t):
                     entries.append(("t", len(arrays)))
                     arrays.append(column)
+                axis += max(t.ndim, 1)
             else:
                 entries.append(("t", len(arrays)))
                 arrays.append(t)
+                axis += 1
     return tuple(entries), arrays
 
 

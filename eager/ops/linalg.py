@@ -10,15 +10,18 @@ from eager.dispatch import apply
 from eager.ops.operands import as_operand, promote
 from eager.ops.shape import permute, reshape
 from eager.tensor import Tensor
-from kernels import OPS
-from kernels.errors import ShapeError
+from kernels import OPS, bool_
+from kernels.errors import DTypeError, ShapeError
 
 
 def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
     """Matrix product with numpy's rules for 1-D operands and batch broadcasting."""
-    x1, x2 = as_operand(x1), as_operand(x2, x1)
+    x1, x2 = as_operand(x1, None, "matmul"), as_operand(x2, x1, "matmul")
     if type(x1) is not Tensor or type(x2) is not Tensor:
         raise ShapeError("matmul: both operands must be tensors, not scalars")
+    if x1.dtype == bool_ or x2.dtype == bool_:
+        raise DTypeError(f"matmul: bool tensors are not supported (got {x1.dtype.name} and "
+                         f"{x2.dtype.name})")
     if x1.dtype != x2.dtype:
         x1, x2 = promote(None, x1, x2)
     return apply(OPS["matmul"], x1, x2)

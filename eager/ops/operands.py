@@ -14,9 +14,9 @@ _cast = OPS["cast"]
 _SCALARS = (bool, int, float)
 
 
-def as_operand(x: Any, like: Tensor | None = None):
+def as_operand(x: Any, like: Tensor | None = None, op: str = "operand"):
     """A Tensor or a Python scalar; lists and numpy arrays become constant Tensors on the
-    device of `like`."""
+    device of `like`. `op` names the operation in the error for anything else."""
     if type(x) is Tensor or type(x) in _SCALARS:
         return x
     if isinstance(x, Tensor) or isinstance(x, _SCALARS):
@@ -27,8 +27,8 @@ def as_operand(x: Any, like: Tensor | None = None):
         from eager.creation import asarray
 
         return asarray(x, device=None if like is None else like._device)
-    raise DTypeError(f"unsupported operand of type {type(x).__name__}; expected a Tensor, a "
-                     "Python number, a list or a numpy array")
+    raise DTypeError(f"{op}: unsupported operand of type {type(x).__name__}; expected a "
+                     "Tensor, a Python number, a list or a numpy array")
 
 
 def cast(x: Tensor, dtype: np.dtype) -> Tensor:

@@ -11,6 +11,7 @@ from eager.ops.indexing import gather
 from eager.ops.shape import flatten
 from eager.tensor import Tensor
 from kernels import OPS
+from kernels.errors import ShapeError
 from kernels.shapes import normalize_axis
 
 
@@ -34,6 +35,9 @@ def sort(x: Tensor, /, axis: int = -1, *, descending: bool = False, stable: bool
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> tuple[Tensor, Tensor]:
     """The k largest (or smallest) values along dim and their indices."""
     dim = normalize_axis("topk", dim, x.ndim)
+    if not 0 <= k <= x.shape[dim]:
+        raise ShapeError(f"topk: k={k} is out of range for dim {dim} of size {x.shape[dim]} "
+                         f"(shape {x.shape})")
     order = argsort(x, axis=dim, descending=largest)
     key = (slice(None),) * dim + (slice(0, k),)
     indices = order[key]

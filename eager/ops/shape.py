@@ -185,6 +185,8 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0, *, axis=None) -> list
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
     """Split into `chunks` nearly equal pieces along dim."""
     n = x.shape[normalize_axis("chunk", dim, x.ndim)]
+    if chunks <= 0:
+        raise ShapeError(f"chunk: number of chunks must be positive, got {chunks}")
     return split(x, -(-n // chunks) if n else 1, dim)
 
 
@@ -197,4 +199,7 @@ def flip(x: Tensor, /, axis=None, *, dims=None) -> Tensor:
 def pad(x: Tensor, widths, value: float = 0.0) -> Tensor:
     """Constant padding; widths is ((before, after), ...) per dim, numpy style."""
     widths = tuple((int(lo), int(hi)) for lo, hi in widths)
+    if len(widths) != x.ndim:
+        raise ShapeError(f"pad: {len(widths)} (before, after) pairs for a tensor of shape "
+                         f"{x.shape}; give one pair per dimension")
     return apply(OPS["pad"], x, widths=widths, value=value)
