@@ -50,10 +50,17 @@ def view_step(t, kind):
     return t.flip(0)
 
 
-def inplace_step(t, other):
+def inplace_step(t, other, kind):
     z = t.clone()
     z += other
-    z[0] = z[0] * 2.0
+    if kind == 0 or z.requires_grad:  # eager refuses in-place writes to views under autograd
+        z[0] = z[0] * 2.0
+    elif kind == 1:  # through a slice view: must update z
+        z[..., :1].mul_(3.0)
+    else:  # through a transpose then a slice, read back through another view
+        alias = z.reshape(-1)
+        z.T[0] += 1.0
+        return alias.reshape(z.shape) * 1.0
     return z
 
 
@@ -74,7 +81,7 @@ def programs(draw):
         elif kind == "view":
             steps.append((kind, draw(st.integers(0, 2)), draw(pick)))
         else:
-            steps.append((kind, 0, draw(pick), draw(pick)))
+            steps.append((kind, draw(st.integers(0, 2)), draw(pick), draw(pick)))
     return shape, steps
 
 
@@ -93,7 +100,7 @@ def run_program(steps, x, y):
         else:
             target = pool[step[2]]
             full = target + pool[step[3]] * 0.0  # broadcast to a shape `other` fits into
-            pool.append(inplace_step(full, pool[step[3]]))
+            pool.append(inplace_step(full, pool[step[3]], which))
     return pool[-1] + x * 0.0
 
 
