@@ -191,11 +191,11 @@ class Tensor:
         if self._requires_grad:
             raise AutogradError("numpy: can't call numpy() on a tensor that requires grad; "
                                 "use tensor.detach().numpy()")
-        data = self._data if self._device == "cpu" else self._data.get()
+        data = host_array(self._data)
         return self._host_read("numpy", data)
 
     def __array__(self, dtype=None, copy=None):
-        data = self._data if self._device == "cpu" else self._data.get()
+        data = host_array(self._data)
         data = self._host_read("numpy", data)
         return data if dtype is None else data.astype(dtype)
 
@@ -243,6 +243,11 @@ class Tensor:
         raise TypeError("Tensor does not pickle; use eager.save(obj, path)")
 
 
+def host_array(data) -> np.ndarray:
+    """A numpy array with the data of a backend array (copied from the GPU for cupy)."""
+    return data if isinstance(data, np.ndarray) else data.get()
+
+
 def wrap(data, device: str) -> Tensor:
     """Wrap an array as a new leaf Tensor without copying (no hook, no autograd)."""
     out = Tensor.__new__(Tensor)
@@ -258,10 +263,14 @@ def wrap(data, device: str) -> Tensor:
 
 def format_tensor(t: Tensor) -> str:
     """PyTorch-style repr: values, then dtype/device/grad info when not the default."""
-    data = t._data if t._device == "cpu" else t._data.get()
+    data = host_array(t._data)
+    floatmode = "maxprec"
+    if data.dtype.kind == "f":
+        finite = data[np.isfinite(data)]
+        # PyTorch prints "1., 2." for whole numbers and four decimals otherwise.
+        floatmode = "maxprec" if np.all(finite == np.round(finite)) else "fixed"
     body = np.array2string(data, separator=", ", prefix="tensor(", threshold=1000,
-                           precision=4, floatmode="maxprec_equal" if data.dtype.kind == "f"
-                           else "maxprec")
+                           precision=4, floatmode=floatmode)
     extras = []
     if t._device != "cpu":
         extras.append(f"device='{t._device}'")

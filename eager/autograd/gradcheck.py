@@ -24,6 +24,7 @@ def gradcheck(fn: Callable, inputs: Sequence, *, eps: float = 1e-6, atol: float 
     True
     """
     from eager import tensor
+    from eager.tensor import host_array
     from eager.autograd.engine import grad
 
     inputs = list(inputs)
@@ -56,8 +57,7 @@ def gradcheck(fn: Callable, inputs: Sequence, *, eps: float = 1e-6, atol: float 
             minus = scalar(_flat_outputs(fn(*inputs))).item()
             flat[j] = original
             numeric.reshape(-1)[j] = (plus - minus) / (2 * eps)
-        got = np.zeros(x.shape) if g is None else np.asarray(g._data.get() if
-                                                             x.device != "cpu" else g._data)
+        got = np.zeros(x.shape) if g is None else host_array(g._data)
         if not np.allclose(got, numeric, atol=atol, rtol=rtol):
             if raise_exception:
                 worst = np.abs(got - numeric).max()
