@@ -100,7 +100,14 @@ class Module:
         object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Tensor | None) -> None:
-        """Register `param` (made a Parameter if it is a plain Tensor) under `name`."""
+        """Register `param` (made a Parameter if it is a plain Tensor) under `name`.
+
+        >>> import eager
+        >>> from eager import nn
+        >>> m = nn.Module(); m.register_parameter("scale", eager.ones(3))
+        >>> [n for n, _ in m.named_parameters()]
+        ['scale']
+        """
         if param is not None and not isinstance(param, Parameter):
             param = Parameter(param)
         if param is None:
@@ -113,6 +120,12 @@ class Module:
         """Register a tensor that is state but not trained (running statistics, masks).
 
         Persistent buffers are part of `state_dict()`.
+
+        >>> import eager
+        >>> from eager import nn
+        >>> m = nn.Module(); m.register_buffer("running_mean", eager.zeros(4))
+        >>> list(m.state_dict()), list(m.parameters())
+        (['running_mean'], [])
         """
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got "
@@ -166,7 +179,12 @@ class Module:
 
     def named_parameters(self, prefix: str = "", recurse: bool = True
                          ) -> Iterator[tuple[str, Tensor]]:
-        """(dotted name, parameter) pairs; a parameter shared by two modules appears once."""
+        """(dotted name, parameter) pairs; a parameter shared by two modules appears once.
+
+        >>> from eager import nn
+        >>> [n for n, _ in nn.Sequential(nn.Linear(2, 3), nn.ReLU()).named_parameters()]
+        ['0.weight', '0.bias']
+        """
         seen: set[int] = set()
         modules = self.named_modules(prefix) if recurse else [(prefix, self)]
         for mod_name, module in modules:
@@ -176,7 +194,12 @@ class Module:
                     yield (f"{mod_name}.{name}" if mod_name else name), param
 
     def parameters(self, recurse: bool = True) -> Iterator[Tensor]:
-        """Every parameter (what an optimizer trains)."""
+        """Every parameter (what an optimizer trains).
+
+        >>> from eager import nn
+        >>> sum(p.numel() for p in nn.Linear(64, 10).parameters())
+        650
+        """
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
@@ -189,7 +212,13 @@ class Module:
 
     # ---- modes and gradients ----------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
-        """Set training mode (Dropout drops) on this module and its submodules."""
+        """Set training mode (Dropout drops) on this module and its submodules.
+
+        >>> from eager import nn
+        >>> model = nn.Sequential(nn.Dropout(0.5)).eval()
+        >>> model[0].training, model.train()[0].training
+        (False, True)
+        """
         for module in self.modules():
             object.__setattr__(module, "training", bool(mode))
         return self
@@ -199,7 +228,15 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear the gradients of all parameters (to None, or to zeros in place)."""
+        """Clear the gradients of all parameters (to None, or to zeros in place).
+
+        >>> import eager
+        >>> from eager import nn
+        >>> layer = nn.Linear(2, 1)
+        >>> layer(eager.ones(1, 2)).sum().backward(); layer.zero_grad()
+        >>> layer.weight.grad is None
+        True
+        """
         for param in self.parameters():
             if param._grad is None:
                 continue
@@ -245,7 +282,12 @@ class Module:
     # ---- state ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Tensor]:
         """Parameters and persistent buffers by dotted name, as detached tensors that
-        share memory with the module's own (save them with `eager.save`)."""
+        share memory with the module's own (save them with `eager.save`).
+
+        >>> from eager import nn
+        >>> {k: v.shape for k, v in nn.Linear(3, 2).state_dict().items()}
+        {'weight': (2, 3), 'bias': (2,)}
+        """
         out: dict[str, Tensor] = {}
         for mod_name, module in self.named_modules():
             dot = f"{mod_name}." if mod_name else ""
@@ -263,6 +305,13 @@ class Module:
 
         strict=True raises StateDictError on missing or unexpected keys; a shape mismatch
         always raises ShapeError. Nothing is copied unless every check passes.
+
+        >>> from eager import nn
+        >>> a, b = nn.Linear(3, 2), nn.Linear(3, 2)
+        >>> b.load_state_dict(a.state_dict())
+        LoadResult(missing_keys=[], unexpected_keys=[])
+        >>> bool((a.weight == b.weight).all())
+        True
         """
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
