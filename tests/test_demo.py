@@ -66,3 +66,16 @@ def test_command_line_help_and_errors():
         demo.parse_args(["--epochs", "0"])
     with pytest.raises(SystemExit):
         demo.parse_args(["--model", "resnet"])
+
+
+def test_without_jit_the_demo_says_so_and_runs_the_eager_half(tmp_path, capsys, monkeypatch):
+    import jit as jit_package
+
+    if hasattr(jit_package, "jit"):
+        monkeypatch.delattr(jit_package, "jit")
+    assert demo.find_jit() == (None, "jit: not available yet (the jit package does not "
+                                     "provide `jit`)")
+    result = demo.main(["--epochs", "1", "--quiet", "--out", str(tmp_path)])
+    assert result["jit"] is None
+    out = capsys.readouterr().out
+    assert "jit: not available yet" in out and "\n jit " not in out
