@@ -258,11 +258,22 @@ def summary_table(results: list[PhaseResult]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> dict:
     """Run the demo; returns {"eager": PhaseResult, "jit": PhaseResult | None,
-    "plot": path | None, "checkpoint": path, "restored_accuracy": float}."""
+    "plot": path | None, "checkpoint": path, "restored_accuracy": float}.
+
+    --device becomes the default device while the demo runs and is restored after.
+    """
     args = parse_args(argv)
+    previous_device = eager.get_default_device()
     if args.device is not None:
         eager.set_default_device(args.device)
-    device = eager.get_default_device()
+    try:
+        return run_demo(args, eager.get_default_device())
+    finally:
+        eager.set_default_device(previous_device)
+
+
+def run_demo(args: argparse.Namespace, device: str) -> dict:
+    """Both phases, the checkpoint round trip, the plot and the table (see `main`)."""
     progress = None
     if not args.quiet:
         try:

@@ -79,3 +79,10 @@ def test_without_jit_the_demo_says_so_and_runs_the_eager_half(tmp_path, capsys, 
     assert result["jit"] is None
     out = capsys.readouterr().out
     assert "jit: not available yet" in out and "\n jit " not in out
+
+
+@pytest.mark.gpu
+def test_demo_trains_on_cuda(tmp_path):
+    result = demo.main(["--device", "cuda", "--epochs", "3", "--quiet", "--out", str(tmp_path)])
+    assert result["eager"].accuracy > 0.85
+    assert result["restored_accuracy"] == result["eager"].accuracy

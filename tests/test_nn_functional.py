@@ -238,3 +238,23 @@ def test_embedding_errors():
         F.embedding(eager.zeros(2), w)
     with pytest.raises(F.TargetError, match=r"embedding: an index is outside \[0, 4\)"):
         F.embedding(eager.tensor([4]), w)
+
+
+@pytest.mark.gpu
+def test_composites_on_cuda_match_cpu():
+    rng = np.random.default_rng(9)
+    x, w, b = rng.normal(size=(2, 3, 6, 6)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)
+    target = np.array([1, 3])
+    results = {}
+    for device in ("cpu", "cuda"):
+        xt = eager.tensor(x, dtype=f64, device=device, requires_grad=True)
+        wt = eager.tensor(w, dtype=f64, device=device, requires_grad=True)
+        bt = eager.tensor(b, dtype=f64, device=device)
+        h = F.max_pool2d(F.relu(F.conv2d(xt, wt, bt, stride=1, padding=1)), 2)
+        h = F.layer_norm(h.flatten(1), (36,))
+        loss = F.cross_entropy(h[:, :4], eager.tensor(target, device=device))
+        loss.backward()
+        results[device] = [loss.item(), xt.grad.to("cpu").numpy(), wt.grad.to("cpu").numpy()]
+    assert np.isclose(results["cpu"][0], results["cuda"][0])
+    assert np.allclose(results["cpu"][1], results["cuda"][1])
+    assert np.allclose(results["cpu"][2], results["cuda"][2])
