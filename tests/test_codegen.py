@@ -45,8 +45,9 @@ def float_programs(draw):
         in_shapes.append(s)
     in_shapes[0] = shape
     steps = []
-    for j in range(draw(st.integers(1, 8))):
-        refs = [("in", k) for k in range(n_in)] + [("step", i) for i in range(j)]
+    for _ in range(draw(st.integers(1, 8))):
+        refs = [("in", k) for k in range(n_in)] + [
+            ("step", i) for i, s in enumerate(steps) if s.dtype == dtype]
         pick = st.sampled_from(refs)
         kind = draw(st.sampled_from(["unary", "binary", "lit", "div", "where"]))
         if kind == "unary":

@@ -28,9 +28,13 @@ CTYPES = {
 }
 
 
-def ctype(dtype: np.dtype) -> str:
-    """The C type holding one element of `dtype`."""
-    return CTYPES[np.dtype(dtype).name]
+CUDA_TYPES = dict(CTYPES, int8="signed char", int16="short", int32="int", int64="long long",
+                  uint8="unsigned char")
+
+
+def ctype(dtype: np.dtype, types: dict[str, str] = CTYPES) -> str:
+    """The C type holding one element of `dtype` (`types`: CTYPES or CUDA_TYPES)."""
+    return types[np.dtype(dtype).name]
 
 
 def can_render(op_name: str, dtypes: list[np.dtype]) -> bool:
@@ -40,7 +44,7 @@ def can_render(op_name: str, dtypes: list[np.dtype]) -> bool:
             and op.c_expr is not None and all(np.dtype(d).name in CTYPES for d in dtypes))
 
 
-def literal(value, dtype: np.dtype) -> str:
+def literal(value, dtype: np.dtype, types: dict[str, str] = CTYPES) -> str:
     """A Python scalar as a C constant of `dtype`."""
     dtype = np.dtype(dtype)
     if dtype.kind == "f":
@@ -51,10 +55,10 @@ def literal(value, dtype: np.dtype) -> str:
             text = "INFINITY" if value > 0 else "(-INFINITY)"
         else:
             text = repr(value) + ("f" if dtype == float32 else "")
-        return f"(({ctype(dtype)}){text})"
+        return f"(({ctype(dtype, types)}){text})"
     if dtype.kind == "b":
         return "1" if value else "0"
-    return f"(({ctype(dtype)}){int(value)}LL)"
+    return f"(({ctype(dtype, types)}){int(value)}LL)"
 
 
 def _operand_dtype(ref, group: ElementwiseGroup):
@@ -66,8 +70,9 @@ def _operand_dtype(ref, group: ElementwiseGroup):
     return what  # a weak Python scalar
 
 
-def render_step(j: int, step: Step, group: ElementwiseGroup) -> str:
-    """`T tj = <c_expr with operands cast to the compute dtype>;`"""
+def render_step(j: int, step: Step, group: ElementwiseGroup,
+                types: dict[str, str] = CTYPES) -> str:
+    """`T tj = <c_expr with operands cast to the compute dtype>;` (C or CUDA types)."""
     operand_dtypes = [_operand_dtype(r, group) for r in step.args]
     cast_from = 1 if step.op == "where" else 0
     if step.op == "cast":
@@ -77,17 +82,17 @@ def render_step(j: int, step: Step, group: ElementwiseGroup) -> str:
     operands = []
     for i, (ref, dt) in enumerate(zip(step.args, operand_dtypes)):
         if ref[0] == "lit":
-            text = literal(ref[1], compute if i >= cast_from else np.dtype(bool))
+            text = literal(ref[1], compute if i >= cast_from else np.dtype(bool), types)
         else:
             text = f"x{ref[1]}" if ref[0] == "in" else f"t{ref[1]}"
             if i >= cast_from and step.op != "cast" and dt != compute:
-                text = f"(({ctype(compute)}){text})"
+                text = f"(({ctype(compute, types)}){text})"
         operands.append(text)
     expr = OPS[step.op].c_expr.format(*operands, f="f" if compute == float32 else "",
-                                      ctype=ctype(step.dtype))
+                                      ctype=ctype(step.dtype, types))
     if step.dtype.kind == "b":
         expr = f"(({expr}) != 0)"
-    return f"{ctype(step.dtype)} t{j} = {expr};"
+    return f"{ctype(step.dtype, types)} t{j} = {expr};"
 
 
 def _index(loop_vars: list[str], strides: tuple[int, ...]) -> str:
