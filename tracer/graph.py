@@ -296,84 +296,91 @@ class Graph:
         Checks: unique ids, input kinds, SSA (each Value defined once, before use), known
         ops and arities, every node's shape and dtype equal to its OpDef's `infer` rule,
         outputs, guards and write-backs referring to defined Values of matching types.
+        Messages are only formatted on failure, so verifying stays cheap.
         """
         defined: dict[int, Value] = {}
         for v in self.inputs:
-            _check(v.kind in INPUT_KINDS, f"input {v!r} has kind {v.kind!r}; expected one "
-                                          f"of {INPUT_KINDS}")
-            _check(v.id not in defined, f"input {v!r} is defined twice")
-            if v.kind == "const":
-                _check(v.data is not None and tuple(v.data.shape) == v.shape
-                       and v.data.dtype == v.dtype,
-                       f"const {v!r}: data does not match its type {v.type_str}")
+            if v.kind not in INPUT_KINDS:
+                _fail(f"input {v!r} has kind {v.kind!r}; expected one of {INPUT_KINDS}")
+            if v.id in defined:
+                _fail(f"input {v!r} is defined twice")
+            if v.kind == "const" and (v.data is None or tuple(v.data.shape) != v.shape
+                                      or v.data.dtype != v.dtype):
+                _fail(f"const {v!r}: data does not match its type {v.type_str}")
             if v.kind == "ref":
-                _check(v.ref is not None, f"ref {v!r} is bound to nothing")
-                if isinstance(v.ref, GradOf):
-                    _check(v.ref.owner.id in defined, f"ref {v!r} reads the grad of "
-                                                      f"{v.ref.owner!r}, not an earlier input")
+                if v.ref is None:
+                    _fail(f"ref {v!r} is bound to nothing")
+                if isinstance(v.ref, GradOf) and v.ref.owner.id not in defined:
+                    _fail(f"ref {v!r} reads the grad of {v.ref.owner!r}, not an earlier input")
             defined[v.id] = v
         for i, node in enumerate(self.nodes):
             self._verify_node(i, node, defined)
             defined[node.out.id] = node.out
         for v in self.output_values():
-            _check(defined.get(v.id) is v, f"output {v!r} is not defined by the graph")
+            if defined.get(v.id) is not v:
+                _fail(f"output {v!r} is not defined by the graph")
         for guard in self.guards:
-            _check(defined.get(guard.value.id) is guard.value,
-                   f"{guard}: guards an undefined value")
+            if defined.get(guard.value.id) is not guard.value:
+                _fail(f"{guard}: guards an undefined value")
         for wb in self.writebacks:
             self._verify_writeback(wb, defined)
         return self
 
     def _verify_node(self, i: int, node: Node, defined: dict) -> None:
-        where = f"node {i} ({node})"
-        _check(OPS.get(node.op.name) is node.op, f"{where}: op {node.op.name!r} is not the "
-                                                 "registered kernels.OPS entry")
-        _check(node.out.kind == "node", f"{where}: output has kind {node.out.kind!r}")
-        _check(node.out.id not in defined, f"{where}: {node.out!r} is assigned twice (not SSA)")
-        if node.op.arity >= 0:
-            _check(len(node.inputs) == node.op.arity,
-                   f"{where}: {node.op.name} takes {node.op.arity} inputs, got "
-                   f"{len(node.inputs)}")
-        specs, devices = [], set()
+        op, out = node.op, node.out
+        if OPS.get(op.name) is not op:
+            _fail(f"node {i} ({node}): op {op.name!r} is not the registered kernels.OPS entry")
+        if out.kind != "node":
+            _fail(f"node {i} ({node}): output has kind {out.kind!r}")
+        if out.id in defined:
+            _fail(f"node {i} ({node}): {out!r} is assigned twice (not SSA)")
+        if op.arity >= 0 and len(node.inputs) != op.arity:
+            _fail(f"node {i} ({node}): {op.name} takes {op.arity} inputs, got "
+                  f"{len(node.inputs)}")
+        specs = []
         for x in node.inputs:
             if isinstance(x, Value):
-                _check(defined.get(x.id) is x, f"{where}: input {x!r} is used before it is "
-                                               "defined")
-                specs.append(x.spec)
-                if x.is_tensor:
-                    devices.add(x.device)
-            else:
-                _check(isinstance(x, (bool, int, float, np.generic)),
-                       f"{where}: literal {x!r} is not a Python scalar")
+                if defined.get(x.id) is not x:
+                    _fail(f"node {i} ({node}): input {x!r} is used before it is defined")
+                if x.dtype is None:
+                    specs.append(None)
+                    continue
+                if x.device != out.device and op.kind != "transfer":
+                    _fail(f"node {i} ({node}): input {x!r} is on {x.device} but the output "
+                          f"is on {out.device}")
+                specs.append(TensorSpec(x.shape, x.dtype))
+            elif isinstance(x, (bool, int, float, np.generic)):
                 specs.append(x)
-        if node.op.kind != "transfer":
-            _check(devices <= {node.out.device},
-                   f"{where}: inputs on {sorted(devices)} but output on {node.out.device}")
-        if node.op.dynamic_shape:
+            else:
+                _fail(f"node {i} ({node}): literal {x!r} is not a Python scalar")
+        if op.dynamic_shape:
             return
         try:
-            spec = node.op.infer(*specs, **node.attrs)
+            spec = op.infer(*specs, **node.attrs)
         except (EagerError, TypeError, ValueError) as exc:
-            raise GraphError(f"{where}: the op's shape rule rejects its inputs: {exc}") from None
-        _check(tuple(spec.shape) == node.out.shape and np.dtype(spec.dtype) == node.out.dtype,
-               f"{where}: output is {node.out.type_str} but {node.op.name}'s rule gives "
-               f"{short_type(tuple(spec.shape), np.dtype(spec.dtype))}")
+            raise GraphError(f"node {i} ({node}): the op's shape rule rejects its inputs: "
+                             f"{exc}") from None
+        if tuple(spec.shape) != out.shape or spec.dtype != out.dtype:
+            _fail(f"node {i} ({node}): output is {out.type_str} but {op.name}'s rule gives "
+                  f"{short_type(tuple(spec.shape), np.dtype(spec.dtype))}")
 
     def _verify_writeback(self, wb: WriteBack, defined: dict) -> None:
-        target = wb.target
-        _check(wb.slot in ("data", "grad"), f"{wb}: slot must be 'data' or 'grad'")
-        _check(defined.get(target.id) is target and target.kind in ("arg", "ref")
-               and target.is_tensor and not isinstance(target.ref, GradOf),
-               f"{wb}: the target must be an argument or bound tensor input")
-        if wb.value is None:
-            _check(wb.slot == "grad", f"{wb}: only a grad slot can be cleared")
+        target, value = wb.target, wb.value
+        if wb.slot not in ("data", "grad"):
+            _fail(f"{wb}: slot must be 'data' or 'grad'")
+        if (defined.get(target.id) is not target or target.kind not in ("arg", "ref")
+                or not target.is_tensor or isinstance(target.ref, GradOf)):
+            _fail(f"{wb}: the target must be an argument or bound tensor input")
+        if value is None:
+            if wb.slot != "grad":
+                _fail(f"{wb}: only a grad slot can be cleared")
             return
-        _check(defined.get(wb.value.id) is wb.value, f"{wb}: writes an undefined value")
-        _check(wb.value.shape == target.shape,
-               f"{wb}: value {wb.value.type_str} does not fit target {target.type_str}")
-        if wb.slot == "data":
-            _check(wb.value.dtype == target.dtype,
-                   f"{wb}: value {wb.value.type_str} has another dtype than {target.type_str}")
+        if defined.get(value.id) is not value:
+            _fail(f"{wb}: writes an undefined value")
+        if value.shape != target.shape:
+            _fail(f"{wb}: value {value.type_str} does not fit target {target.type_str}")
+        if wb.slot == "data" and value.dtype != target.dtype:
+            _fail(f"{wb}: value {value.type_str} has another dtype than {target.type_str}")
 
     # ---- running and drawing ----------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -404,9 +411,8 @@ class Graph:
         return svg_or_none(self.to_dot())
 
 
-def _check(ok: bool, message: str) -> None:
-    if not ok:
-        raise GraphError(message)
+def _fail(message: str) -> None:
+    raise GraphError(message)
 
 
 def _const_preview(data) -> str:

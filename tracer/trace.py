@@ -28,12 +28,13 @@ from __future__ import annotations
 import inspect
 import linecache
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from eager.dispatch import DispatchHook, get_hook, set_hook, user_frame
+from eager.dispatch import DispatchHook, get_hook, set_hook
 from eager.random import Generator
 from eager.tensor import Tensor
 from kernels import OPS, TensorSpec
@@ -138,14 +139,37 @@ def _collect_names(name: str, obj: Any, names: dict, depth: int, budget: list) -
             _collect_names(f"{name}.{attr}", x, names, depth - 1, budget)
 
 
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGES = tuple(os.path.join(_ROOT, pkg) + os.sep for pkg in ("eager", "kernels", "tracer", "jit"))
+_internal_files: dict[str, bool] = {}
+_where_cache: dict[tuple, str] = {}
+
+
 def source_where() -> str:
-    """`file.py:12: source line` of the user's code running now, or ""."""
-    frame = user_frame()
+    """`file.py:12: source line` of the user's code running now, or "".
+
+    The same frame `eager.dispatch.user_frame` finds, with the per-file decision and the
+    text cached: the tracer asks once per recorded op."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        internal = _internal_files.get(filename)
+        if internal is None:
+            path = os.path.abspath(filename)
+            internal = _internal_files[filename] = (path.startswith(_PACKAGES)
+                                                    or "importlib" in path)
+        if not internal:
+            break
+        frame = frame.f_back
     if frame is None:
         return ""
-    code = frame.f_code
-    line = linecache.getline(code.co_filename, frame.f_lineno).strip()
-    return f"{os.path.basename(code.co_filename)}:{frame.f_lineno}: {line}"
+    key = (frame.f_code, frame.f_lineno)
+    where = _where_cache.get(key)
+    if where is None:
+        line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+        where = _where_cache[key] = f"{os.path.basename(frame.f_code.co_filename)}:" \
+                                    f"{frame.f_lineno}: {line}"
+    return where
 
 
 class _GradSlot:
