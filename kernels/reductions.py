@@ -1,6 +1,8 @@
 """Reductions over a tuple of axes (already normalised by the caller), with keepdims."""
 from __future__ import annotations
 
+import numpy as np
+
 from kernels.dtypes import default_int, int64
 from kernels.errors import ShapeError
 from kernels.opdef import OpDef, TensorSpec, register
@@ -24,9 +26,11 @@ def _reduce_rule(name, out_dtype, needs_elements):
     return infer
 
 
-def _reduce(name, fn_name, out_dtype, needs_elements, c_combine):
-    def impl(xp, f=fn_name, accumulate=out_dtype is _accumulating_dtype):
-        fn = getattr(xp, f)
+def _reduce(name, fn_name, ufunc_name, out_dtype, needs_elements, c_combine):
+    def impl(xp, accumulate=out_dtype is _accumulating_dtype):
+        # On numpy, ufunc.reduce skips np.sum's Python wrapper (a third of the time of a
+        # small reduction); it has the same results, NaN propagation included.
+        fn = getattr(np, ufunc_name).reduce if xp is np else getattr(xp, fn_name)
         if accumulate:
             def reduce(x, *, axis, keepdims=False):
                 return fn(x, axis=axis, keepdims=keepdims, dtype=_accumulating_dtype(x.dtype))
@@ -42,10 +46,10 @@ def _same(dtype):
 
 # c_expr of a reduction combines accumulator {0} with element {1}; it starts at
 # REDUCTION_IDENTITY.
-sum_ = _reduce("sum", "sum", _accumulating_dtype, False, "({0} + {1})")
-prod = _reduce("prod", "prod", _accumulating_dtype, False, "({0} * {1})")
-max_ = _reduce("max", "max", _same, True, "({1} > {0} || {1} != {1} ? {1} : {0})")
-min_ = _reduce("min", "min", _same, True, "({1} < {0} || {1} != {1} ? {1} : {0})")
+sum_ = _reduce("sum", "sum", "add", _accumulating_dtype, False, "({0} + {1})")
+prod = _reduce("prod", "prod", "multiply", _accumulating_dtype, False, "({0} * {1})")
+max_ = _reduce("max", "max", "maximum", _same, True, "({1} > {0} || {1} != {1} ? {1} : {0})")
+min_ = _reduce("min", "min", "minimum", _same, True, "({1} < {0} || {1} != {1} ? {1} : {0})")
 
 REDUCTION_IDENTITY = {"sum": "0", "prod": "1", "max": "-INFINITY", "min": "INFINITY"}
 
