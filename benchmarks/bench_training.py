@@ -1,14 +1,16 @@
-"""Per-step time of one training step of the digits MLP (64-128-10, ReLU, cross-entropy,
-Adam, batch 64): eager-jit eager mode, the same step under @jit (when the jit package
-provides it), a hand-written numpy version of the same math, and torch (if installed).
+"""Per-step time of one training step of the demo's digits models (cross-entropy, Adam,
+batch 64): eager-jit eager mode, the same step under @jit (when the jit package provides
+it), a hand-written numpy version of the same math (MLP only), and torch (if installed).
 
-    python benchmarks/bench_training.py                 # 300 timed steps, 5 repeats
+    python benchmarks/bench_training.py                 # MLP 64-128-10: 300 steps, 5 repeats
+    python benchmarks/bench_training.py --model cnn --steps 50
     python benchmarks/bench_training.py --steps 500 --batch 128
     OPENBLAS_NUM_THREADS=2 python benchmarks/bench_training.py    # let BLAS use 2 threads
 
 Every variant starts from the same weights and trains on the same fixed batch, so the
 loss after the timed steps is printed too: they should agree to float32 precision.
-The median over repeats of the mean time per step is reported, with the ratio to numpy.
+The median over repeats of the mean time per step is reported, with the ratio to the
+first row (numpy for the MLP, eager for the CNN).
 
 BLAS (and torch) run single-threaded unless the environment says otherwise: these
 matmuls are tiny, and on a small shared machine idle BLAS threads spinning between calls
@@ -27,16 +29,19 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np
 
 
-def make_data(batch: int, seed: int = 0):
-    """A fixed batch of digits-like inputs and labels, and the initial weights."""
+def make_data(model: str, batch: int, seed: int = 0):
+    """A fixed batch of digits-like inputs and labels, and the demo model's initial
+    weights (numpy arrays in parameter order)."""
+    import eager
+    from jit.demo import build_model
+
     rng = np.random.default_rng(seed)
     x = rng.random((batch, 64), dtype=np.float32)
+    if model == "cnn":
+        x = x.reshape(batch, 1, 8, 8)
     y = rng.integers(0, 10, size=batch)
-    b1, b2 = 1 / np.sqrt(64), 1 / np.sqrt(128)
-    weights = [rng.uniform(-b1, b1, (128, 64)).astype(np.float32),
-               rng.uniform(-b1, b1, 128).astype(np.float32),
-               rng.uniform(-b2, b2, (10, 128)).astype(np.float32),
-               rng.uniform(-b2, b2, 10).astype(np.float32)]
+    eager.manual_seed(seed)
+    weights = [p.detach().numpy().copy() for p in build_model(model).parameters()]
     return x, y, weights
 
 
@@ -77,15 +82,17 @@ class NumpyMLP:
         return float(loss)
 
 
-def eager_step(weights, wrap=None):
-    """The eager-jit training step (optionally wrapped, e.g. by jit) and a runner."""
+def eager_step(model_kind: str, weights, wrap=None):
+    """The eager-jit training step (optionally wrapped, e.g. by jit) and an input converter."""
     import eager
     import eager.nn.functional as F
-    from eager import nn, optim
+    from eager import optim
+    from jit.demo import build_model
 
-    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
-    names = ("0.weight", "0.bias", "2.weight", "2.bias")
-    model.load_state_dict({name: eager.tensor(w) for name, w in zip(names, weights)})
+    model = build_model(model_kind)
+    with eager.no_grad():
+        for p, w in zip(model.parameters(), weights):
+            p.copy_(eager.tensor(w))
     opt = optim.Adam(model.parameters(), lr=1e-3)
 
     def train_step(x, y):
@@ -99,14 +106,19 @@ def eager_step(weights, wrap=None):
     return lambda x, y: step(x, y).item(), (lambda x, y: (eager.tensor(x), eager.tensor(y)))
 
 
-def torch_step(weights):
+def torch_step(model_kind: str, weights):
     """The same step in torch, or None when torch is not installed."""
     try:
         import torch
     except ImportError:
         return None
-    model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(),
-                                torch.nn.Linear(128, 10))
+    nn = torch.nn
+    if model_kind == "mlp":
+        model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    else:
+        model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Flatten(), nn.Linear(128, 10))
     with torch.no_grad():
         for p, w in zip(model.parameters(), weights):
             p.copy_(torch.from_numpy(w))
@@ -135,21 +147,24 @@ def time_steps(step, x, y, steps: int, repeats: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", choices=("mlp", "cnn"), default="mlp")
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batch", type=int, default=64)
     args = parser.parse_args()
-    x, y, weights = make_data(args.batch)
+    x, y, weights = make_data(args.model, args.batch)
 
-    variants = [("numpy (hand-written)", NumpyMLP(weights).step, lambda a, b: (a, b))]
-    variants.append(("eager-jit eager", *eager_step(weights)))
+    variants = []
+    if args.model == "mlp":
+        variants.append(("numpy (hand-written)", NumpyMLP(weights).step, lambda a, b: (a, b)))
+    variants.append(("eager-jit eager", *eager_step(args.model, weights)))
     try:
         from jit import jit
     except ImportError:
         print("jit: not available yet")
     else:
-        variants.append(("eager-jit @jit", *eager_step(weights, jit)))
-    torch_variant = torch_step(weights)
+        variants.append(("eager-jit @jit", *eager_step(args.model, weights, jit)))
+    torch_variant = torch_step(args.model, weights)
     if torch_variant is None:
         print("torch: not installed (pip install torch for the comparison)")
     else:
@@ -158,14 +173,15 @@ def main() -> None:
         torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
         variants.append(("torch " + torch.__version__, *torch_variant))
 
-    print(f"MLP 64-128-10, Adam, batch {args.batch}: {args.steps} steps x {args.repeats} "
-          f"repeats, median time per step")
+    print(f"{args.model}, Adam, batch {args.batch}: {args.steps} steps x {args.repeats} "
+          f"repeats, median time per step, {os.environ['OPENBLAS_NUM_THREADS']} BLAS thread(s)")
     base = None
     for name, step, convert in variants:
         seconds, loss = time_steps(step, *convert(x, y), args.steps, args.repeats)
         base = base or seconds
-        print(f"  {name:<22} {seconds * 1e3:8.3f} ms/step  {seconds / base:6.2f}x numpy  "
-              f"loss after {1 + args.steps * args.repeats} steps {loss:.6f}")
+        print(f"  {name:<22} {seconds * 1e3:8.3f} ms/step  {seconds / base:6.2f}x "
+              f"{variants[0][0].split()[0]:<6} loss after {1 + args.steps * args.repeats} "
+              f"steps {loss:.6f}")
 
 
 if __name__ == "__main__":
