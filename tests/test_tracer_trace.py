@@ -390,3 +390,24 @@ def test_kernel_failure_during_replay_names_the_node_and_its_line():
                                                r"return x\[idx\] \* 2  # indexed here\): "
                                                r"IndexError: index 5 is out of bounds"):
         g(eager.ones(3), eager.tensor([0, 5]))
+
+
+def test_bound_inputs_are_labelled_with_the_names_the_code_uses():
+    nn = pytest.importorskip("eager.nn")
+    model = nn.Linear(2, 1)
+    scale = [eager.ones(1), eager.full((1,), 2.)]
+
+    def f(x):
+        return model(x) * scale[1]
+
+    g = tracer.trace(f, eager.ones(3, 2))
+    assert sorted(v.label for v in g.refs) == ["model.bias", "model.weight", "scale[1]"]
+
+    class Scaler:
+        def __init__(self):
+            self.w = eager.ones(2)
+
+        def __call__(self, x):
+            return x * self.w
+
+    assert tracer.trace(Scaler(), eager.ones(2)).refs[0].label == "self.w"

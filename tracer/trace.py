@@ -29,6 +29,7 @@ import inspect
 import linecache
 import os
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -111,14 +112,20 @@ def names_in_scope(fn: Callable, limit: int = 2000) -> dict[int, str]:
     scope += [(name, module_globals[name]) for name in code.co_names if name in module_globals]
     budget = [limit]
     for name, obj in scope:
-        _collect_names(name, obj, names, 3, budget)
+        try:
+            _collect_names(name, obj, names, 3, budget)
+        except Exception:  # noqa: BLE001, S112  (labels are cosmetic; user objects may raise)
+            continue
     return names
+
+
+_NOT_CONTAINERS = (str, bytes, int, float, type, types.ModuleType, types.FunctionType,
+                   types.BuiltinFunctionType, types.MethodType)
 
 
 def _collect_names(name: str, obj: Any, names: dict, depth: int, budget: list) -> None:
     budget[0] -= 1
-    if budget[0] < 0 or isinstance(obj, (str, bytes, int, float, type)) or callable(obj) \
-            and not hasattr(obj, "named_parameters"):
+    if budget[0] < 0 or isinstance(obj, _NOT_CONTAINERS):
         return
     if type(obj) is Tensor or isinstance(obj, Generator):
         names.setdefault(id(obj), name)
@@ -129,12 +136,13 @@ def _collect_names(name: str, obj: Any, names: dict, depth: int, budget: list) -
         for i, x in enumerate(obj[:100]):
             _collect_names(f"{name}[{i}]", x, names, depth - 1, budget)
     elif isinstance(obj, dict):
-        for k, x in list(obj.items())[:100]:
-            _collect_names(f"{name}[{k!r}]", x, names, depth - 1, budget)
+        for i, (k, x) in enumerate(list(obj.items())[:100]):
+            key = repr(k) if isinstance(k, (str, int, float, bool)) else f"#{i}"
+            _collect_names(f"{name}[{key}]", x, names, depth - 1, budget)
     elif hasattr(obj, "named_parameters"):
         for pname, p in obj.named_parameters():
             names.setdefault(id(p), f"{name}.{pname}")
-    if hasattr(obj, "__dict__") and not isinstance(obj, type(inspect)):
+    if hasattr(obj, "__dict__"):
         for attr, x in list(vars(obj).items())[:100]:
             _collect_names(f"{name}.{attr}", x, names, depth - 1, budget)
 
