@@ -19,8 +19,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import struct
 import tempfile
 import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
@@ -120,12 +122,10 @@ def load(path: str | os.PathLike, device: str | None = None) -> Any:
                     with zf.open(name) as member:
                         arrays[name] = np.lib.format.read_array(
                             io.BytesIO(member.read()), allow_pickle=False)
-    except LoadError:
+    except (LoadError, FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
-            KeyError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
+            KeyError, struct.error, zlib.error, NotImplementedError) as exc:
         raise LoadError(f"load: {path!r} is not a readable eager checkpoint "
                         f"({type(exc).__name__}: {exc}); it may be truncated or corrupt"
                         ) from None
