@@ -31,15 +31,24 @@ from tracer.interpreter import _check_guard, _Plan
 from tracer.pytree import flatten
 
 
-def group_of_nodes(nodes: list[Node], used_outside: set[int]) -> tuple[ElementwiseGroup, list,
-                                                                       list]:
-    """Turn fused graph nodes into a codegen group; returns (group, input Values, outputs)."""
+def group_of_nodes(nodes: list[Node], used_outside: set[int],
+                   producers: dict[int, Node] | None = None) -> tuple[ElementwiseGroup, list,
+                                                                      list]:
+    """Turn fused graph nodes into a codegen group; returns (group, input Values, outputs).
+
+    An input made by `expand` is replaced by the expand's own input: the kernel
+    broadcasts it with zero strides instead of reading a materialized copy.
+    """
+    producers = producers or {}
     inputs: list[Value] = []
     position: dict[int, tuple] = {}
     steps = []
     for j, node in enumerate(nodes):
         args = []
         for x in node.inputs:
+            while isinstance(x, Value) and x.id not in position and x.id in producers \
+                    and producers[x.id].op.name == "expand":
+                x = producers[x.id].inputs[0]
             if not isinstance(x, Value):
                 args.append(("lit", x))
             elif x.id in position:
@@ -106,7 +115,7 @@ class Executable:
                 members = {id(n) for n in groups[item]}
                 outside = {n.out.id for n in groups[item]
                            if n.out.id in observed or readers.get(n.out.id, set()) - members}
-                built.append(("group",) + group_of_nodes(groups[item], outside))
+                built.append(("group",) + group_of_nodes(groups[item], outside, producers))
             else:
                 built.append(("node", item))
         self.buffers = self._plan_buffers(graph, built, producers, plan_memory)
@@ -146,7 +155,10 @@ class Executable:
     def _generate(self, graph: Graph, built: list):
         """Source of `_call(leaves)`: load inputs, run every step, write back, return."""
         state = self.state
+        self._strided = {n.out.id for n in graph.nodes
+                         if n.op.is_view and n.op.name != "reshape" and n.out.device == "cpu"}
         names: dict[str, Any] = {"_asarray": np.asarray, "_empty": np.empty,
+                                 "_asc": np.ascontiguousarray,
                                  "_check": _check_guard, "_state": state,
                                  "_template": state.template, "_wrap": wrap,
                                  "_Tensor": Tensor, "_fb": None}
@@ -208,7 +220,9 @@ class Executable:
             name = f"_o{len(out_names)}"
             lines.append(f"    {name} = {empty}({v.shape!r}, {bind(v.dtype, 'd')})")
             out_names.append(name)
-        args = [f"env[{v.id}]" for v in ins]
+        # Views made by permute/expand/slice are not contiguous: copy them up front rather
+        # than let from_buffer refuse them on every call.
+        args = [f"_asc(env[{v.id}])" if v.id in self._strided else f"env[{v.id}]" for v in ins]
         fast = on_cpu and getattr(kernel, "compiled", False) and kernel.chunks is None
         if fast:
             # from_buffer refuses non-contiguous arrays; then run() copies them first.

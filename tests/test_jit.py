@@ -365,3 +365,24 @@ def test_missing_compiler_still_gives_correct_results(tmp_path, monkeypatch):
     close(f(x).numpy(), np.tanh(x.numpy() * 2), 1e-6)
     exe = f._variant_for((x,), {}).executable
     assert exe.fused_kernels == 1 and not exe.cpu_kernels[0].compiled
+
+
+def test_fused_kernels_read_expanded_inputs_with_broadcast_strides():
+    def f(x, y):
+        return (eager.broadcast_to(x, (6, 5)) * y).exp()
+
+    jitted = jit(f)
+    x, y = eager.tensor(np.arange(6.0).reshape(6, 1) / 6), eager.ones(6, 5)
+    jitted(x, y)
+    exe = jitted._variant_for((x, y), {}).executable
+    group = exe.cpu_kernels[0].group
+    assert sorted(spec.shape for spec in group.inputs) == [(6, 1), (6, 5)]
+    close(jitted(x, y).numpy(), f(x, y).numpy(), 1e-6)
+
+
+def test_transposed_inputs_to_fused_kernels_are_handled():
+    f = jit(lambda a, b: (a.T + b).tanh())
+    a, b = eager.tensor(np.arange(6.0).reshape(2, 3)), eager.ones(3, 2)
+    f(a, b)
+    close(f(a, b).numpy(), np.tanh(a.numpy().T + 1), 1e-12)
+    close(f(a.T.T, b).numpy(), np.tanh(a.numpy().T + 1), 1e-12)
