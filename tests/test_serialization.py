@@ -89,7 +89,7 @@ def test_corrupted_tensor_bytes_fail_the_checksum(checkpoint):
 _ORIGINAL = {"w": np.arange(50, dtype=np.float32).reshape(5, 10), "meta": {"step": 3}}
 
 
-def _saved_bytes(tmp_path_factory=None) -> bytes:
+def _saved_bytes() -> bytes:
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:
