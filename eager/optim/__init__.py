@@ -8,8 +8,9 @@
 >>> model.weight.grad is None
 True
 """
+from eager.optim import lr_scheduler
 from eager.optim.adam import Adam, AdamW
 from eager.optim.optimizer import Optimizer, OptimizerStateError
 from eager.optim.sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "OptimizerStateError"]
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "OptimizerStateError", "lr_scheduler"]

@@ -1,0 +1,105 @@
+"""Learning-rate schedules computed by tensor ops from a tensor epoch counter.
+
+`scheduler.step()` advances the counter and writes the new rate into each group's lr
+tensor in place, so it works the same called eagerly, traced, or inside a jitted step:
+no Python number that changes over time is baked into a graph.
+
+>>> import eager
+>>> from eager import optim
+>>> opt = optim.SGD([eager.zeros(1, requires_grad=True)], lr=1.0)
+>>> sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+>>> rates = []
+>>> for _ in range(5):
+...     rates.append(round(opt.param_groups[0]["lr"].item(), 4)); sched.step()
+>>> rates
+[1.0, 1.0, 0.5, 0.5, 0.25]
+"""
+from __future__ import annotations
+
+import math
+
+from eager.autograd import no_grad
+from eager.creation import full
+from eager.optim.optimizer import Optimizer
+from eager.tensor import Tensor
+
+
+class LRScheduler:
+    """Base class: `rate(epoch, base_lr)` gives the learning rate as a tensor expression
+    of the epoch counter (a 0-d tensor); `step()` advances it and applies the rate."""
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        self.optimizer = optimizer
+        self.base_lrs = [group["lr"].item() for group in optimizer.param_groups]
+        first = optimizer.param_groups[0]["lr"]
+        self.last_epoch = full((), 0.0, dtype=first.dtype, device=first.device)
+
+    def rate(self, epoch: Tensor, base_lr: float) -> Tensor:
+        """The learning rate at `epoch`; subclasses define it."""
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance one epoch (or step) and write the new rates into the optimizer."""
+        with no_grad():
+            self.last_epoch += 1
+            for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+                group["lr"].copy_(self.rate(self.last_epoch, base))
+
+    def get_last_lr(self) -> list[float]:
+        """The rates now in the optimizer's groups, as Python floats (a host read).
+
+        >>> import eager
+        >>> from eager import optim
+        >>> opt = optim.SGD([eager.zeros(1, requires_grad=True)], lr=0.1)
+        >>> [round(v, 4) for v in optim.lr_scheduler.ExponentialLR(opt, 0.5).get_last_lr()]
+        [0.1]
+        """
+        return [group["lr"].item() for group in self.optimizer.param_groups]
+
+    def state_dict(self) -> dict:
+        """The counter and base rates (save with `eager.save`)."""
+        return {"last_epoch": self.last_epoch.clone(), "base_lrs": list(self.base_lrs)}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore `state_dict()` output; the counter is copied in place."""
+        with no_grad():
+            self.last_epoch.copy_(state["last_epoch"])
+        self.base_lrs = list(state["base_lrs"])
+
+
+class StepLR(LRScheduler):
+    """lr = base_lr * gamma ** floor(epoch / step_size)."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        if step_size < 1:
+            raise ValueError(f"StepLR: step_size must be positive, got {step_size}")
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer)
+
+    def rate(self, epoch: Tensor, base_lr: float) -> Tensor:
+        return base_lr * self.gamma ** (epoch / self.step_size).floor()
+
+
+class ExponentialLR(LRScheduler):
+    """lr = base_lr * gamma ** epoch."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def rate(self, epoch: Tensor, base_lr: float) -> Tensor:
+        return base_lr * self.gamma ** epoch
+
+
+class CosineAnnealingLR(LRScheduler):
+    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * min(epoch, T_max) / T_max)) / 2."""
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
+        if T_max < 1:
+            raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max}")
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer)
+
+    def rate(self, epoch: Tensor, base_lr: float) -> Tensor:
+        phase = epoch.clamp(max=self.T_max) * (math.pi / self.T_max)
+        return self.eta_min + (base_lr - self.eta_min) * (1 + phase.cos()) / 2
