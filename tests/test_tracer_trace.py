@@ -411,3 +411,37 @@ def test_bound_inputs_are_labelled_with_the_names_the_code_uses():
             return x * self.w
 
     assert tracer.trace(Scaler(), eager.ones(2)).refs[0].label == "self.w"
+
+
+# ---- sharp edges, written down -----------------------------------------------------------
+def test_python_side_effects_happen_once_while_tracing():
+    log = []
+
+    def f(x):
+        log.append("called")
+        return x + 1
+
+    g = tracer.trace(f, eager.ones(2))
+    g(eager.ones(2))
+    g(eager.ones(2))
+    assert log == ["called"]
+
+
+def test_state_is_bound_by_object_not_by_attribute():
+    class Holder:
+        w = eager.ones(2)
+
+    g = tracer.trace(lambda x: x * Holder.w, eager.ones(2))
+    Holder.w.copy_(eager.full((2,), 3.))           # in place: seen by the replay
+    assert g(eager.ones(2)).tolist() == [3., 3.]
+    Holder.w = eager.full((2,), 5.)                 # rebinding: the graph keeps the old one
+    assert g(eager.ones(2)).tolist() == [3., 3.]
+
+
+def test_replay_outputs_carry_no_autograd_history():
+    w = eager.ones(2, requires_grad=True)
+    g = tracer.trace(lambda x: (x * w).sum(), eager.ones(2))
+    out = g(eager.ones(2))
+    assert not out.requires_grad
+    with pytest.raises(eager.AutogradError, match="does not require grad"):
+        out.backward()
