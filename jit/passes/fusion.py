@@ -28,8 +28,9 @@ _GROUPS_ATTR = "_fusion_groups"
 def fusible(node: Node) -> bool:
     """Whether codegen can compile this node into a fused kernel."""
     dtypes = [x.dtype for x in node.inputs if isinstance(x, Value)] + [node.out.dtype]
-    return (node.out.device == "cpu" or node.out.device == "cuda") and \
-        None not in dtypes and can_render(node.op.name, dtypes)
+    # `is None`, not `in`: numpy says np.dtype("float64") == None.
+    return node.out.device in ("cpu", "cuda") and \
+        all(d is not None for d in dtypes) and can_render(node.op.name, dtypes)
 
 
 def fuse(graph: Graph) -> Graph:
