@@ -297,6 +297,14 @@ class Graph:
         ops and arities, every node's shape and dtype equal to its OpDef's `infer` rule,
         outputs, guards and write-backs referring to defined Values of matching types.
         Messages are only formatted on failure, so verifying stays cheap.
+
+        >>> import eager, tracer
+        >>> g = tracer.trace(lambda x: x.exp(), eager.ones(2))
+        >>> g.nodes[0].out.shape = (3,)
+        >>> g.verify()
+        Traceback (most recent call last):
+        ...
+        tracer.errors.GraphError: node 0 (%1: f32[3] = exp %0): output is f32[3] but exp's rule gives f32[2]
         """
         defined: dict[int, Value] = {}
         for v in self.inputs:
@@ -388,19 +396,43 @@ class Graph:
 
         Checks the arguments against the traced signature, checks guards (raising
         `GuardFailure`), performs write-backs, and returns the outputs as Tensors.
+
+        >>> import eager, tracer
+        >>> g = tracer.trace(lambda x, y: {"sum": x + y}, eager.ones(2), eager.ones(2))
+        >>> g(eager.zeros(2), eager.full((2,), 3.))["sum"].tolist()
+        [3.0, 3.0]
         """
         from tracer.interpreter import run
 
         return run(self, args, kwargs)
 
     def to_dot(self) -> str:
-        """Graphviz source of the graph: inputs, params, consts and outputs styled apart."""
+        """Graphviz source of the graph: inputs, params, consts and outputs styled apart.
+
+        >>> import eager, tracer
+        >>> print(tracer.trace(lambda x: x.exp(), eager.ones(2)).to_dot())  # doctest: +ELLIPSIS
+        digraph "graph" {
+        ...
+          v1 [label="exp\\nf32[2]" shape=box style=rounded...
+          v0 -> v1;
+        ...
+        """
         from tracer.picture import graph_to_dot
 
         return graph_to_dot(self)
 
     def render(self, path: str) -> str:
-        """Write a picture (format from the suffix: .svg, .png, .pdf) with Graphviz `dot`."""
+        """Write a picture (format from the suffix: .svg, .png, .pdf) with Graphviz `dot`;
+        raises GraphvizNotFound when `dot` is not installed. Returns the path.
+
+        >>> import eager, tracer, tempfile, os
+        >>> g = tracer.trace(lambda x: x.exp(), eager.ones(2))
+        >>> path = os.path.join(tempfile.mkdtemp(), "exp.svg")
+        >>> try:
+        ...     _ = g.render(path)
+        ... except tracer.GraphvizNotFound:
+        ...     pass
+        """
         from tracer.picture import render
 
         return render(self.to_dot(), path)
