@@ -56,8 +56,7 @@ def trace(fn: Callable, *args: Any, **kwargs: Any) -> Graph:
     if get_hook() is not None:
         raise TraceError(f"trace({_name(fn)}): another tracer is already recording; "
                          "call the function directly to have the outer trace record it")
-    tracer = Tracer(_name(fn))
-    tracer.names = names_in_scope(fn)
+    tracer = Tracer(_name(fn), fn)
     tracer.bind_arguments(args, kwargs, _positional_names(fn, len(args)))
     previous = set_hook(tracer)
     try:
@@ -102,7 +101,8 @@ class _GradSlot:
 class Tracer(DispatchHook):
     """Records the op stream of one eager run into `self.graph` (see module doc)."""
 
-    def __init__(self, name: str = "graph") -> None:
+    def __init__(self, name: str = "graph", fn: Callable | None = None) -> None:
+        """`fn`, when given, is searched for names to label bound inputs with."""
         self.graph = Graph(name)
         # id(tensor) -> [tensor, Value, root id, root version when the Value was current]
         self.env: dict[int, list] = {}
@@ -112,7 +112,7 @@ class Tracer(DispatchHook):
         self.tensor_inputs: dict[int, tuple[Tensor, Value]] = {}
         self.generators: dict[int, Value] = {}
         self.grad_slots: dict[int, _GradSlot] = {}
-        self.names: dict[int, str] = {}
+        self.names: dict[int, str] = {} if fn is None else names_in_scope(fn)
 
     # ---- inputs ---------------------------------------------------------------------
     def bind_arguments(self, args: tuple, kwargs: dict, names: tuple) -> None:
