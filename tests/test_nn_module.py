@@ -61,7 +61,7 @@ def test_reassigning_an_attribute_replaces_the_registration():
     block = Block()
     block.fc = None
     assert "fc.weight" not in block.state_dict() and block.fc is None
-    with pytest.raises(TypeError, match=r"Block.scale is a parameter; assign "
+    with pytest.raises(nn.ModuleError, match=r"Block.scale is a parameter; assign "
                                         r"nn.Parameter\(tensor\) or None, not a Tensor"):
         block.scale = block.scale * 2
     block.scale = nn.Parameter(eager.zeros(4))
@@ -69,7 +69,7 @@ def test_reassigning_an_attribute_replaces_the_registration():
     block.scale = None
     assert [n for n, _ in block.named_parameters()] == []
     block.fc = nn.Linear(3, 4)
-    with pytest.raises(TypeError, match="Block.fc is a submodule"):
+    with pytest.raises(nn.ModuleError, match="Block.fc is a submodule"):
         block.fc = "linear"
 
 
@@ -163,7 +163,7 @@ def test_forgetting_super_init_is_explained():
         def __init__(self):
             self.fc = nn.Linear(2, 2)
 
-    with pytest.raises(AttributeError, match=r"call super\(\).__init__\(\)"):
+    with pytest.raises(nn.ModuleError, match=r"call super\(\).__init__\(\)"):
         Broken()
 
 

@@ -5,6 +5,7 @@ import pytest
 import eager
 import eager.nn.functional as F
 from eager import nn, optim
+from eager.nn import ArgumentError
 
 P0 = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.25]])
 GRADS = [np.array([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]]),
@@ -118,18 +119,18 @@ def test_param_groups_have_their_own_hyperparameters():
 
 
 def test_constructor_errors():
-    with pytest.raises(ValueError, match="SGD: got an empty parameter list"):
+    with pytest.raises(ArgumentError, match="SGD: got an empty parameter list"):
         optim.SGD([], lr=0.1)
     with pytest.raises(eager.DTypeError, match="parameter 0 has dtype int64"):
         optim.SGD([eager.arange(3)], lr=0.1)
     p = eager.ones(2, requires_grad=True)
-    with pytest.raises(ValueError, match="appears in more than one group"):
+    with pytest.raises(ArgumentError, match="appears in more than one group"):
         optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
-    with pytest.raises(ValueError, match="nesterov=True needs a momentum"):
+    with pytest.raises(ArgumentError, match="nesterov=True needs a momentum"):
         optim.SGD([p], lr=0.1, nesterov=True)
-    with pytest.raises(ValueError, match="learning rate must be non-negative"):
+    with pytest.raises(ArgumentError, match="learning rate must be non-negative"):
         optim.Adam([p], lr=-1.0)
-    with pytest.raises(ValueError, match="not a leaf"):
+    with pytest.raises(ArgumentError, match="not a leaf"):
         optim.Adam([p * 2], lr=0.1)
 
 

@@ -6,6 +6,7 @@ import pytest
 
 import eager
 from eager import optim
+from eager.nn import ArgumentError
 from eager.optim import lr_scheduler
 
 
@@ -63,9 +64,9 @@ def test_state_dict_round_trip(tmp_path):
 
 def test_invalid_arguments():
     opt = optim.SGD([eager.zeros(1, requires_grad=True)], lr=1.0)
-    with pytest.raises(ValueError, match="StepLR: step_size must be positive"):
+    with pytest.raises(ArgumentError, match="StepLR: step_size must be positive"):
         lr_scheduler.StepLR(opt, step_size=0)
-    with pytest.raises(ValueError, match="CosineAnnealingLR: T_max must be positive"):
+    with pytest.raises(ArgumentError, match="CosineAnnealingLR: T_max must be positive"):
         lr_scheduler.CosineAnnealingLR(opt, T_max=0)
 
 

@@ -21,12 +21,13 @@ from eager.nn.containers import (
     Sigmoid,
     Tanh,
 )
-from eager.nn.functional import TargetError
+from eager.nn.errors import ArgumentError, ModuleError, StateDictError, TargetError
 from eager.nn.layers import Conv2d, Embedding, LayerNorm, Linear
-from eager.nn.module import LoadResult, Module, StateDictError
+from eager.nn.module import LoadResult, Module
 from eager.nn.parameter import Parameter
 
 __all__ = [
+    "ArgumentError",
     "Conv2d",
     "Dropout",
     "Embedding",
@@ -37,6 +38,7 @@ __all__ = [
     "LoadResult",
     "MaxPool2d",
     "Module",
+    "ModuleError",
     "Parameter",
     "ReLU",
     "Sequential",

@@ -11,6 +11,7 @@ import functools
 import numpy as np
 
 from eager.dispatch import user_line_suffix
+from eager.nn.errors import ArgumentError
 from eager.ops.shape import pad, reshape
 from eager.tensor import Tensor
 from kernels.errors import ShapeError
@@ -41,7 +42,7 @@ def sliding_windows(op: str, x: Tensor, kernel: tuple[int, int], stride: tuple[i
     from eager.creation import asarray
 
     if min(stride) < 1 or min(padding) < 0 or min(kernel) < 1:
-        raise ValueError(f"{op}: kernel {kernel} and stride {stride} must be positive and "
+        raise ArgumentError(f"{op}: kernel {kernel} and stride {stride} must be positive and "
                          f"padding {padding} non-negative")
     n, c, h, w = x.shape
     h, w = h + 2 * padding[0], w + 2 * padding[1]

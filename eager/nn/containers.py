@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from eager.nn import functional as F
+from eager.nn.errors import ArgumentError
 from eager.nn.module import Module
 from eager.ops.shape import flatten
 from eager.tensor import Tensor
@@ -57,7 +58,7 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, generator=None) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: probability must be in [0, 1], got {p}")
+            raise ArgumentError(f"Dropout: probability must be in [0, 1], got {p}")
         self.p, self.generator = p, generator
 
     def forward(self, x: Tensor) -> Tensor:

@@ -13,6 +13,7 @@ import math
 
 from eager.dispatch import user_line_suffix
 from eager.nn._windows import sliding_windows
+from eager.nn.errors import ArgumentError, TargetError
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
 from eager.ops.indexing import gather
@@ -22,10 +23,6 @@ from eager.tensor import Tensor
 from kernels.errors import DTypeError, EagerError, ShapeError
 
 _REDUCTIONS = ("mean", "sum", "none")
-
-
-class TargetError(EagerError, IndexError):
-    """A class index in a loss target is outside [0, number of classes)."""
 
 
 def _raise_if_out_of_range(op: str, indices: Tensor, size: int, described: str) -> None:
@@ -95,7 +92,7 @@ def _reduce(name: str, loss: Tensor, reduction: str) -> Tensor:
         return R.sum(loss)
     if reduction == "none":
         return loss
-    raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    raise ArgumentError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
 def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -110,7 +107,7 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
     True
     """
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got "
+        raise ArgumentError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got "
                          f"{reduction!r}")
     if input.ndim != 2:
         raise ShapeError(f"cross_entropy: input must have shape (batch, classes), got "
@@ -164,7 +161,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def _pair(name: str, value) -> tuple[int, int]:
     pair = (value, value) if isinstance(value, int) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
-        raise ValueError(f"{name}: expected an int or a pair of ints, got {value!r}")
+        raise ArgumentError(f"{name}: expected an int or a pair of ints, got {value!r}")
     return pair
 
 
@@ -207,7 +204,7 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
         raise ShapeError(f"max_pool2d: expected input (N, C, H, W), got {x.shape}"
                          f"{user_line_suffix()}")
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
-        raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel "
+        raise ArgumentError(f"max_pool2d: padding {padding} must be at most half the kernel "
                          f"size {kernel}")
     cols, (oh, ow) = sliding_windows("max_pool2d", x, kernel, stride, padding, -math.inf)
     return reshape(R.max(cols, axis=2), x.shape[:2] + (oh, ow))
@@ -222,7 +219,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None) ->
     [1.0, 1.0, 1.0]
     """
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: probability must be in [0, 1], got {p}")
+        raise ArgumentError(f"dropout: probability must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
     if p == 1.0:

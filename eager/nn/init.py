@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 from eager.autograd import no_grad
+from eager.nn.errors import ArgumentError
 from eager.tensor import Tensor
 from kernels.errors import ShapeError
 
@@ -102,7 +103,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
         return math.sqrt(2.0 / (1 + slope ** 2))
-    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
+    raise ArgumentError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, nonlinearity: str = "leaky_relu",

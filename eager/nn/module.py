@@ -22,16 +22,10 @@ from typing import Any, NamedTuple
 
 from eager.autograd import no_grad
 from eager.dispatch import user_line_suffix
+from eager.nn.errors import ModuleError, StateDictError
 from eager.nn.parameter import Parameter
 from eager.tensor import Tensor
-from kernels.errors import EagerError, ShapeError
-
-
-class StateDictError(EagerError, KeyError):
-    """`load_state_dict` got missing or unexpected keys."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
+from kernels.errors import ShapeError
 
 
 class LoadResult(NamedTuple):
@@ -57,21 +51,21 @@ class Module:
     # ---- registration -----------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
-            raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
+            raise ModuleError(f"{type(self).__name__}: call super().__init__() before "
                                  f"assigning attribute {name!r}")
         if name in self._buffers and not isinstance(value, (Module, Parameter)):
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"{type(self).__name__}.{name} is a buffer; assign a Tensor "
+                raise ModuleError(f"{type(self).__name__}.{name} is a buffer; assign a Tensor "
                                 f"or None, got {type(value).__name__}")
             self._buffers[name] = value
             return
         if value is not None and not isinstance(value, (Parameter, Module)):
             if name in self._parameters:
-                raise TypeError(f"{type(self).__name__}.{name} is a parameter; assign "
+                raise ModuleError(f"{type(self).__name__}.{name} is a parameter; assign "
                                 f"nn.Parameter(tensor) or None, not a {type(value).__name__} "
                                 f"(to change its values, use .copy_() under eager.no_grad())")
             if name in self._modules:
-                raise TypeError(f"{type(self).__name__}.{name} is a submodule; assign a Module "
+                raise ModuleError(f"{type(self).__name__}.{name} is a submodule; assign a Module "
                                 f"or None, not a {type(value).__name__}")
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)
@@ -128,7 +122,7 @@ class Module:
         (['running_mean'], [])
         """
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got "
+            raise ModuleError(f"register_buffer: {name!r} must be a Tensor or None, got "
                             f"{type(tensor).__name__}")
         for table in (self._parameters, self._modules):
             table.pop(name, None)
@@ -142,7 +136,7 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         """Register a submodule under `name` (a string; used by containers)."""
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module: {name!r} must be a Module, got "
+            raise ModuleError(f"add_module: {name!r} must be a Module, got "
                             f"{type(module).__name__}")
         self._modules[name] = module
 
@@ -330,7 +324,7 @@ class Module:
                 continue
             value = state_dict[key]
             if not isinstance(value, Tensor):
-                raise TypeError(f"load_state_dict: value for {key!r} must be a Tensor, got "
+                raise ModuleError(f"load_state_dict: value for {key!r} must be a Tensor, got "
                                 f"{type(value).__name__}")
             if value.shape != target.shape:
                 raise ShapeError(f"load_state_dict: {key!r} has shape {value.shape} in the "

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from eager.creation import full, zeros_like
+from eager.nn.errors import ArgumentError
 from eager.optim.optimizer import Optimizer
 from eager.tensor import Tensor
 
@@ -34,9 +35,9 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
-            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
+            raise ArgumentError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
         if eps < 0 or weight_decay < 0:
-            raise ValueError(f"{type(self).__name__}: eps ({eps}) and weight_decay "
+            raise ArgumentError(f"{type(self).__name__}: eps ({eps}) and weight_decay "
                              f"({weight_decay}) must be non-negative")
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
                                   "weight_decay": weight_decay})

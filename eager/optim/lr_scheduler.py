@@ -20,6 +20,7 @@ import math
 
 from eager.autograd import no_grad
 from eager.creation import full
+from eager.nn.errors import ArgumentError
 from eager.optim.optimizer import Optimizer
 from eager.tensor import Tensor
 
@@ -72,7 +73,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         if step_size < 1:
-            raise ValueError(f"StepLR: step_size must be positive, got {step_size}")
+            raise ArgumentError(f"StepLR: step_size must be positive, got {step_size}")
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer)
 
@@ -96,7 +97,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         if T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max}")
+            raise ArgumentError(f"CosineAnnealingLR: T_max must be positive, got {T_max}")
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer)
 

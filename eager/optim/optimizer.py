@@ -13,6 +13,7 @@ from typing import Any
 from eager.autograd import no_grad
 from eager.creation import full
 from eager.dispatch import user_line_suffix
+from eager.nn.errors import ArgumentError
 from eager.tensor import Tensor
 from kernels.errors import DTypeError, EagerError, ShapeError
 
@@ -28,7 +29,7 @@ class Optimizer:
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
         params = list(params)
         if not params:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+            raise ArgumentError(f"{type(self).__name__}: got an empty parameter list")
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[Tensor, dict[str, Tensor]] = {}
@@ -52,21 +53,21 @@ class Optimizer:
         name = type(self).__name__
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
-                raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor")
+                raise ArgumentError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor")
             if p.dtype.kind != "f":
                 raise DTypeError(f"{name}: parameter {i} has dtype {p.dtype.name}; only "
                                  "floating tensors can be optimized")
             if not p.is_leaf:
-                raise ValueError(f"{name}: parameter {i} of shape {p.shape} is not a leaf "
+                raise ArgumentError(f"{name}: parameter {i} of shape {p.shape} is not a leaf "
                                  "tensor; optimize the tensors you created, not results")
             if p in self.state:
-                raise ValueError(f"{name}: parameter {i} of shape {p.shape} appears in more "
+                raise ArgumentError(f"{name}: parameter {i} of shape {p.shape} appears in more "
                                  "than one group")
         group = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
         lr = group["lr"]
         lr_value = lr.item() if isinstance(lr, Tensor) else float(lr)
         if lr_value < 0:
-            raise ValueError(f"{name}: learning rate must be non-negative, got {lr_value}")
+            raise ArgumentError(f"{name}: learning rate must be non-negative, got {lr_value}")
         group["lr"] = full((), lr_value, dtype=params[0].dtype, device=params[0].device)
         group["params"] = params
         self.param_groups.append(group)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from eager.creation import zeros_like
+from eager.nn.errors import ArgumentError
 from eager.optim.optimizer import Optimizer
 from eager.tensor import Tensor
 
@@ -25,10 +26,10 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False) -> None:
         if momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: momentum ({momentum}) and weight_decay ({weight_decay}) "
+            raise ArgumentError(f"SGD: momentum ({momentum}) and weight_decay ({weight_decay}) "
                              "must be non-negative")
         if nesterov and momentum == 0:
-            raise ValueError("SGD: nesterov=True needs a momentum > 0")
+            raise ArgumentError("SGD: nesterov=True needs a momentum > 0")
         super().__init__(params, {"lr": lr, "momentum": momentum,
                                   "weight_decay": weight_decay, "nesterov": nesterov})
 

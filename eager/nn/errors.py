@@ -1,0 +1,32 @@
+"""Named errors of eager.nn and eager.optim (each subclasses the matching builtin).
+
+>>> import eager
+>>> from eager import nn
+>>> try:
+...     nn.Dropout(1.5)
+... except ValueError as exc:
+...     type(exc).__name__
+'ArgumentError'
+"""
+from kernels.errors import EagerError
+
+
+class ArgumentError(EagerError, ValueError):
+    """A layer, function or optimizer got an argument value it cannot use (a probability
+    outside [0, 1], a negative learning rate, an unknown reduction, ...)."""
+
+
+class ModuleError(EagerError, TypeError):
+    """A Module was given the wrong kind of object (a Tensor where a Parameter belongs,
+    an attribute before `super().__init__()`, ...)."""
+
+
+class StateDictError(EagerError, KeyError):
+    """`load_state_dict` got missing or unexpected keys."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class TargetError(EagerError, IndexError):
+    """A class index in a loss target (or an embedding index) is out of range."""
