@@ -143,3 +143,21 @@ def test_backward_replay_equals_eager(program, seed):
         identical(r, e)
     for r, e in zip(replay_args, eager_args):  # the .grad side effect on the arguments
         identical(r.grad, e.grad)
+
+
+@given(programs(), st.integers(0, 2**31 - 1))
+def test_differentiable_replay_equals_eager(program, seed):
+    """Outputs that required grad while tracing come back differentiable: backward through
+    a replay gives eager's gradients."""
+    shape, steps = program
+    graph = tracer.trace(lambda x, y: run_program(steps, x, y),
+                         *make_inputs(shape, seed, requires_grad=True))
+    replay_args = make_inputs(shape, seed + 1, requires_grad=True)
+    eager_args = make_inputs(shape, seed + 1, requires_grad=True)
+    replayed = graph(*replay_args)
+    expected = run_program(steps, *eager_args)
+    identical(replayed, expected)
+    (replayed * replayed).sum().backward()
+    (expected * expected).sum().backward()
+    for r, e in zip(replay_args, eager_args):
+        identical(r.grad, e.grad)

@@ -12,7 +12,8 @@ A `Graph` is a straight-line program in SSA form over the primitive ops of `kern
     * "const" — a tensor made from host data while tracing (`data` holds a private copy).
 - `nodes`: `Node(op, inputs, attrs, out, where)`; `inputs` are Values defined earlier or
   Python scalar literals, `attrs` are the op's keyword attributes, `out` is a new Value
-  ("node" kind) with its shape, dtype and device. `where` is the user's source line.
+  ("node" kind) with its shape, dtype and device, and `requires_grad` telling whether
+  eager autograd recorded it. `where` is the user's source line.
 - `outputs`: the function's result as a nested structure (tuple/list/dict) whose leaves
   are Values or Python literals.
 - `writebacks`: `WriteBack(target, value, slot)` side effects done after the nodes run:
@@ -395,7 +396,9 @@ class Graph:
         """Run the graph on new arguments with the same kernels eager uses.
 
         Checks the arguments against the traced signature, checks guards (raising
-        `GuardFailure`), performs write-backs, and returns the outputs as Tensors.
+        `GuardFailure`), performs write-backs, and returns the outputs as Tensors. Runs
+        through eager dispatch instead when outputs must carry autograd history or a
+        tracer is listening (see `tracer.nested`).
 
         >>> import eager, tracer
         >>> g = tracer.trace(lambda x, y: {"sum": x + y}, eager.ones(2), eager.ones(2))

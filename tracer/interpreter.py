@@ -5,6 +5,8 @@ bound state (tensors, generators, `.grad` slots) as it is now, runs each node's
 `op.kernel(xp)` on raw arrays, checks every guard right after the value it reads is
 computed, and only then performs the write-backs, so a failed guard leaves no side
 effects. An `_Plan` (slots, kernels, literals) is built once per graph and cached.
+When eager would return outputs with autograd history, or a tracer is listening, the
+replay goes through eager dispatch instead (`tracer.nested`).
 
 >>> import eager, tracer
 >>> g = tracer.trace(lambda x: x.tanh() * 2, eager.zeros(2))
@@ -18,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from eager.autograd import grad_mode
 from eager.dispatch import get_hook
 from eager.tensor import Tensor, wrap
 from kernels import array_namespace_for
@@ -36,10 +39,11 @@ def run(graph: Graph, args: tuple, kwargs: dict) -> Any:
     if plan is None:
         plan = graph._plan = _Plan(graph)
     leaves = plan.check_args(args, kwargs)
-    if get_hook() is not None:
+    differentiable = plan.differentiable and grad_mode._enabled
+    if differentiable or get_hook() is not None:
         from tracer.nested import run_through_dispatch
 
-        return run_through_dispatch(plan, leaves)
+        return run_through_dispatch(plan, leaves, differentiable)
     env = plan.template.copy()
     for leaf_index, slot in plan.arg_slots:
         leaf = leaves[leaf_index]
@@ -110,6 +114,9 @@ class _Plan:
         self.template = template
         self._plan_writebacks(graph, producers)
         self._plan_outputs(graph)
+        # Eager would hand back outputs with autograd history: replay through dispatch.
+        self.differentiable = any(v.kind == "node" and v.requires_grad
+                                  for v in graph.output_values())
 
     @staticmethod
     def _frees(graph: Graph) -> list[tuple[int, ...]]:

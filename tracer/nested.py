@@ -1,24 +1,36 @@
-"""Replaying a Graph while a tracer is listening: every node goes through eager dispatch.
+"""Replaying a Graph through eager dispatch, for when someone must see every op.
 
-The fast interpreter runs kernels on raw arrays, which no hook sees. When a graph is
-called inside a function that is itself being traced (or jit-recorded), the outer
-tracer must see each op, each host read and each write-back, or its own graph would
-silently treat the results as constants. So under a hook the replay runs node by node
-through `eager.dispatch.apply` (gradients off: the graph already contains any backward
-pass it recorded), writes back with the eager in-place path, and performs guard checks
-through the Tensor methods that report host reads.
+The fast interpreter runs kernels on raw arrays, which neither a hook nor autograd sees.
+Two callers need more:
+
+- a graph called inside a function that is itself being traced (or jit-recorded): the
+  outer tracer must see each op, each host read and each write-back, or its own graph
+  would silently treat the results as constants;
+- a graph whose outputs eager autograd would have recorded (gradients on, and a
+  returned value required grad while tracing): the caller may call `backward()` on it.
+
+So these replays run node by node through `eager.dispatch.apply`, with gradients on
+exactly for the nodes whose outputs required grad while tracing (the graph already holds
+any backward pass it recorded; optimizer updates ran under no_grad), write back with the
+eager in-place path under no_grad, and check guards through the Tensor methods that
+report host reads.
 
 >>> import eager, tracer
 >>> inner = tracer.trace(lambda x: x.exp(), eager.zeros(2))
 >>> outer = tracer.trace(lambda x: inner(x) + 1, eager.zeros(2))
 >>> [n.op.name for n in outer.nodes]
 ['exp', 'add']
+>>> w = eager.tensor([1., 2.], requires_grad=True)
+>>> loss = tracer.trace(lambda x: (x * w).sum(), eager.ones(2))
+>>> out = loss(eager.tensor([3., 4.]))
+>>> out.backward(); w.grad.tolist()
+[3.0, 4.0]
 """
 from __future__ import annotations
 
 from typing import Any
 
-from eager.autograd.grad_mode import no_grad
+from eager.autograd.grad_mode import enable_grad, no_grad
 from eager.creation import from_array
 from eager.dispatch import apply, get_hook
 from eager.ops.inplace import inplace_update
@@ -27,8 +39,10 @@ from tracer.errors import GuardFailure
 from tracer.graph import GradOf, Guard, Value
 
 
-def run_through_dispatch(plan, leaves: list) -> Any:
-    """Run `plan.graph` with eager ops on the argument leaves; return its outputs."""
+def run_through_dispatch(plan, leaves: list, differentiable: bool) -> Any:
+    """Run `plan.graph` with eager ops on the argument leaves; return its outputs. With
+    `differentiable`, nodes that recorded autograd history while tracing record it again.
+    """
     graph = plan.graph
     env: dict[int, Any] = {}
     for leaf_index, slot in plan.arg_slots:
@@ -57,7 +71,12 @@ def run_through_dispatch(plan, leaves: list) -> Any:
             attrs = node.attrs
             if not any(type(x) is Tensor for x in inputs):
                 attrs = {**attrs, "device": node.out.device}
-            out = env[node.out.id] = apply(node.op, *inputs, **attrs)
+            if differentiable and node.out.requires_grad:
+                with enable_grad():
+                    out = apply(node.op, *inputs, **attrs)
+            else:
+                out = apply(node.op, *inputs, **attrs)
+            env[node.out.id] = out
             for guard in guards_after.get(node.out.id, ()):
                 _read_like_the_trace(guard, out)
         for wb in graph.writebacks:

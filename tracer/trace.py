@@ -201,6 +201,7 @@ class Tracer(DispatchHook):
         operands = tuple(self._operand(op.name, x) for x in inputs)
         value = self.graph.add_node(op, operands, attrs, out.shape, out.dtype, out.device,
                                     source_where())
+        value.requires_grad = out._requires_grad
         if op.is_view:
             self.views[id(out)] = (inputs[0], op.name, dict(attrs))
             self._set(out, value, self.env[id(inputs[0])][2])
