@@ -91,9 +91,8 @@ class Expr:
         values = _bind(self, params, args, kwargs)
         all_numbers = not any(isinstance(v, Tensor) for v in values)
         tensors = [_as_tensor(v) for v in values]
-        if get_hook() is not None or any(t.requires_grad for t in tensors):
-            # Under an outer trace, or when gradients must flow: run eagerly, so the outer
-            # tracer or autograd sees every op.
+        if get_hook() is not None:
+            # Inside an outer trace: run eagerly so that trace records every op.
             result = self._evaluate(dict(zip(map(id, params), tensors)), {})
         else:
             result = self.trace(*tensors)(*tensors)
