@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from eager.autograd import grad_mode
-from eager.autograd.node import Node
+from eager.autograd.node import record as record_node
 from kernels import OPS, OpDef, TensorSpec, array_namespace_for
+from kernels.dtypes import FLOATING
 from kernels.errors import (  # noqa: F401  (user_frame, user_line_suffix: re-exported)
     DeviceError, DTypeError, EagerError, ShapeError, user_frame, user_line_suffix,
 )
@@ -113,9 +114,9 @@ def apply(op: OpDef, *inputs: Any, **attrs: Any):
         out._base = base if base._base is None else base._base
     else:
         out._base = None
-    if needs_grad and grad_mode._enabled and op.differentiable and result.dtype.kind == "f":
+    if needs_grad and grad_mode._enabled and op.differentiable and result.dtype in FLOATING:
         out._requires_grad = True
-        out._node = Node(op, inputs, attrs, out)
+        out._node = record_node(op, inputs, attrs, out)
     else:
         out._requires_grad = False
         out._node = None

@@ -24,6 +24,9 @@ float64 = np.dtype("float64")
 DTYPES = {d.name: d for d in (bool_, int8, int16, int32, int64, uint8, float16, float32, float64)}
 DTYPES["bool"] = bool_
 
+FLOATING = frozenset({float16, float32, float64})
+"""The floating dtypes; `dtype in FLOATING` is the cheapest test on the dispatch path."""
+
 default_float = float32
 default_int = int64
 

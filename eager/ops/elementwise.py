@@ -10,6 +10,7 @@ from eager.dispatch import apply
 from eager.ops.operands import as_operand, cast, promote
 from eager.tensor import Tensor
 from kernels import OPS, bool_
+from kernels.dtypes import FLOATING
 from kernels.errors import DTypeError
 
 _FLOAT_ONLY = {"exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt", "div"}
@@ -45,21 +46,22 @@ def binary(name: str, a, b) -> Tensor:
     return apply(op, a, b)
 
 
-_WEAK_NUMBERS = (float, int)
-
-
 def _binary_fn(name, public):
     op = OPS[name]
+    float_only = name in _FLOAT_ONLY
 
     def fn(x1, x2):
-        # Fast paths for the common cases where numpy's own promotion is already the
-        # answer: float tensor with float tensor, float tensor with a Python number.
-        if type(x1) is Tensor:
-            if x1._data.dtype.kind == "f":
-                t2 = type(x2)
-                if (t2 is Tensor and x2._data.dtype.kind == "f") or t2 in _WEAK_NUMBERS:
+        # Fast paths where `binary`'s promotion would change nothing, so numpy's own rules
+        # give the answer: two tensors (two float tensors for float-only math such as div),
+        # or a float tensor with a Python number. This is most of a small op's cost.
+        t1, t2 = type(x1), type(x2)
+        if t1 is Tensor:
+            if t2 is Tensor:
+                if not float_only or (x1._data.dtype in FLOATING and x2._data.dtype in FLOATING):
                     return apply(op, x1, x2)
-        elif type(x2) is Tensor and type(x1) in _WEAK_NUMBERS and x2._data.dtype.kind == "f":
+            elif (t2 is float or t2 is int) and x1._data.dtype in FLOATING:
+                return apply(op, x1, x2)
+        elif t2 is Tensor and (t1 is float or t1 is int) and x2._data.dtype in FLOATING:
             return apply(op, x1, x2)
         return binary(name, x1, x2)
     fn.__name__ = public
@@ -68,7 +70,12 @@ def _binary_fn(name, public):
 
 
 def _unary_fn(name):
+    op = OPS[name]
+    float_only = name in _FLOAT_ONLY
+
     def fn(x):
+        if type(x) is Tensor and (not float_only or x._data.dtype in FLOATING):
+            return apply(op, x)
         return unary(name, x)
     fn.__name__ = name
     fn.__doc__ = f"Elementwise {name} (see the Array API standard)."

@@ -18,7 +18,7 @@ from eager.ops.inplace import inplace_update
 from eager.ops.operands import as_operand, cast
 from eager.tensor import Tensor
 from kernels import OPS
-from kernels.errors import ShapeError
+from kernels.errors import DTypeError, ShapeError
 from kernels.shapes import normalize_axis
 
 
@@ -42,29 +42,37 @@ def _dims_consumed(entry) -> int:
 
 def normalize_key(x: Tensor, key) -> tuple[tuple, list[Tensor]]:
     """Split a user's key into the normalised key (see kernels.indexing) and index tensors."""
-    if not isinstance(key, tuple):
+    if type(key) is not tuple:
         key = (key,)
-    if sum(1 for k in key if k is Ellipsis) > 1:
+    consumed = ellipses = 0
+    for k in key:
+        kind = type(k)
+        if kind is int or kind is slice:
+            consumed += 1
+        elif k is Ellipsis:
+            ellipses += 1
+        elif k is not None:
+            consumed += _dims_consumed(k)
+    if ellipses > 1:
         raise ShapeError("index: an index can only have a single ellipsis ('...')")
-    consumed = sum(_dims_consumed(k) for k in key)
     if consumed > x.ndim:
         raise ShapeError(f"index: too many indices for tensor of shape {x.shape}: "
                          f"{consumed} were indexed")
     entries, arrays = [], []
     axis = 0
     for k in key:
-        if k is Ellipsis:
-            entries.extend([("s", None, None, None)] * (x.ndim - consumed))
-            axis += x.ndim - consumed
-        elif k is None:
-            entries.append(("n",))
-        elif isinstance(k, slice):
-            entries.append(("s", _int_or_none(k.start), _int_or_none(k.stop),
-                            _int_or_none(k.step)))
+        kind = type(k)
+        if kind is slice:
+            entries.append(_slice_entry(k))
             axis += 1
-        elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
+        elif kind is int or (isinstance(k, (int, np.integer)) and kind is not bool):
             entries.append(("i", int(k)))
             axis += 1
+        elif k is None:
+            entries.append(("n",))
+        elif k is Ellipsis:
+            entries.extend([("s", None, None, None)] * (x.ndim - consumed))
+            axis += x.ndim - consumed
         else:
             t = _as_index_tensor(k, x)
             if t.dtype == np.bool_:
@@ -84,12 +92,23 @@ def normalize_key(x: Tensor, key) -> tuple[tuple, list[Tensor]]:
     return tuple(entries), arrays
 
 
-def _int_or_none(v):
-    if v is None:
-        return None
-    if getattr(v, "step", None) is not None:
-        raise ShapeError("index: slice bounds must be integers")
-    return int(v.__index__())
+def _slice_entry(k: slice) -> tuple:
+    start, stop, step = k.start, k.stop, k.step
+    if start is not None and type(start) is not int:
+        start = _as_int(start)
+    if stop is not None and type(stop) is not int:
+        stop = _as_int(stop)
+    if step is not None and type(step) is not int:
+        step = _as_int(step)
+    return ("s", start, stop, step)
+
+
+def _as_int(v) -> int:
+    try:
+        return int(v.__index__())
+    except (AttributeError, TypeError):
+        raise DTypeError(f"index: slice bounds must be integers, got {type(v).__name__}") \
+            from None
 
 
 def _mask_to_indices(mask: Tensor) -> list[Tensor]:
