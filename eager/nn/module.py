@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from eager.autograd import no_grad
 from eager.dispatch import user_line_suffix
 from eager.nn.errors import ModuleError, StateDictError
-from eager.nn.parameter import Parameter
+from eager.nn.parameter import Parameter, clear_grad
 from eager.tensor import Tensor
 from kernels.errors import ShapeError
 
@@ -232,13 +232,7 @@ class Module:
         True
         """
         for param in self.parameters():
-            if param._grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                with no_grad():
-                    param.grad.zero_()
+            clear_grad(param, set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Turn gradient recording for every parameter on or off (freezing layers)."""

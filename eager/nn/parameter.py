@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import weakref
 
+from eager.autograd import no_grad
 from eager.tensor import Tensor
 from kernels.errors import DTypeError
 
@@ -45,3 +46,22 @@ class Parameter(metaclass=_ParameterMeta):
         param.requires_grad_(requires_grad)
         _registry[id(param)] = param
         return param
+
+
+def clear_grad(p: Tensor, set_to_none: bool = True) -> None:
+    """Set p.grad to None, or fill it with zeros in place (what zero_grad does per tensor).
+
+    .grad is read and written through the property, so a tracer sees (and guards on) it.
+
+    >>> import eager
+    >>> w = eager.ones(2, requires_grad=True)
+    >>> (w * 3).sum().backward(); clear_grad(w, set_to_none=False); w.grad.tolist()
+    [0.0, 0.0]
+    """
+    if set_to_none:
+        p.grad = None
+        return
+    grad = p.grad
+    if grad is not None:
+        with no_grad():
+            grad.zero_()

@@ -14,6 +14,7 @@ from eager.autograd import no_grad
 from eager.creation import full
 from eager.dispatch import user_line_suffix
 from eager.nn.errors import ArgumentError
+from eager.nn.parameter import clear_grad
 from eager.tensor import Tensor
 from kernels.errors import DTypeError, EagerError, ShapeError
 
@@ -109,11 +110,7 @@ class Optimizer:
         """Clear gradients: set them to None (default), or fill them with zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
-                if set_to_none:
-                    p.grad = None
-                elif p._grad is not None:
-                    with no_grad():
-                        p.grad.zero_()
+                clear_grad(p, set_to_none)
 
     # ---- checkpoints ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
