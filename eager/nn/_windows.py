@@ -43,7 +43,7 @@ def sliding_windows(op: str, x: Tensor, kernel: tuple[int, int], stride: tuple[i
 
     if min(stride) < 1 or min(padding) < 0 or min(kernel) < 1:
         raise ArgumentError(f"{op}: kernel {kernel} and stride {stride} must be positive and "
-                         f"padding {padding} non-negative")
+                            f"padding {padding} non-negative")
     n, c, h, w = x.shape
     h, w = h + 2 * padding[0], w + 2 * padding[1]
     if kernel[0] > h or kernel[1] > w:

@@ -108,7 +108,7 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
     """
     if reduction not in _REDUCTIONS:
         raise ArgumentError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got "
-                         f"{reduction!r}")
+                            f"{reduction!r}")
     if input.ndim != 2:
         raise ShapeError(f"cross_entropy: input must have shape (batch, classes), got "
                          f"{input.shape}{user_line_suffix()}")
@@ -205,7 +205,7 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
                          f"{user_line_suffix()}")
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
         raise ArgumentError(f"max_pool2d: padding {padding} must be at most half the kernel "
-                         f"size {kernel}")
+                            f"size {kernel}")
     cols, (oh, ow) = sliding_windows("max_pool2d", x, kernel, stride, padding, -math.inf)
     return reshape(R.max(cols, axis=2), x.shape[:2] + (oh, ow))
 

@@ -52,21 +52,21 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise ModuleError(f"{type(self).__name__}: call super().__init__() before "
-                                 f"assigning attribute {name!r}")
+                              f"assigning attribute {name!r}")
         if name in self._buffers and not isinstance(value, (Module, Parameter)):
             if value is not None and not isinstance(value, Tensor):
                 raise ModuleError(f"{type(self).__name__}.{name} is a buffer; assign a Tensor "
-                                f"or None, got {type(value).__name__}")
+                                  f"or None, got {type(value).__name__}")
             self._buffers[name] = value
             return
         if value is not None and not isinstance(value, (Parameter, Module)):
             if name in self._parameters:
                 raise ModuleError(f"{type(self).__name__}.{name} is a parameter; assign "
-                                f"nn.Parameter(tensor) or None, not a {type(value).__name__} "
-                                f"(to change its values, use .copy_() under eager.no_grad())")
+                                  f"nn.Parameter(tensor) or None, not a {type(value).__name__} "
+                                  f"(to change its values, use .copy_() under eager.no_grad())")
             if name in self._modules:
                 raise ModuleError(f"{type(self).__name__}.{name} is a submodule; assign a Module "
-                                f"or None, not a {type(value).__name__}")
+                                  f"or None, not a {type(value).__name__}")
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)
         if isinstance(value, Parameter):
@@ -123,7 +123,7 @@ class Module:
         """
         if tensor is not None and not isinstance(tensor, Tensor):
             raise ModuleError(f"register_buffer: {name!r} must be a Tensor or None, got "
-                            f"{type(tensor).__name__}")
+                              f"{type(tensor).__name__}")
         for table in (self._parameters, self._modules):
             table.pop(name, None)
         self.__dict__.pop(name, None)
@@ -137,7 +137,7 @@ class Module:
         """Register a submodule under `name` (a string; used by containers)."""
         if module is not None and not isinstance(module, Module):
             raise ModuleError(f"add_module: {name!r} must be a Module, got "
-                            f"{type(module).__name__}")
+                              f"{type(module).__name__}")
         self._modules[name] = module
 
     # ---- traversal ----------------------------------------------------------------------
@@ -319,7 +319,7 @@ class Module:
             value = state_dict[key]
             if not isinstance(value, Tensor):
                 raise ModuleError(f"load_state_dict: value for {key!r} must be a Tensor, got "
-                                f"{type(value).__name__}")
+                                  f"{type(value).__name__}")
             if value.shape != target.shape:
                 raise ShapeError(f"load_state_dict: {key!r} has shape {value.shape} in the "
                                  f"state dict but {target.shape} in the model"

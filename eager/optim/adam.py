@@ -33,12 +33,13 @@ class Adam(Optimizer):
     decoupled_weight_decay = False
 
     def __init__(self, params: Iterable, lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
         if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
             raise ArgumentError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
         if eps < 0 or weight_decay < 0:
             raise ArgumentError(f"{type(self).__name__}: eps ({eps}) and weight_decay "
-                             f"({weight_decay}) must be non-negative")
+                                f"({weight_decay}) must be non-negative")
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
                                   "weight_decay": weight_decay})
 
@@ -79,5 +80,6 @@ class AdamW(Adam):
     decoupled_weight_decay = True
 
     def __init__(self, params: Iterable, lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
