@@ -300,9 +300,10 @@ def run_demo(args: argparse.Namespace, device: str) -> dict:
         jit_result, _, _ = run_phase("jit", jit, args, device, data, progress)
         results.append(jit_result)
         gap = max(abs(a - b) for a, b in zip(eager_result.losses, jit_result.losses))
+        speedup = eager_result.per_step / jit_result.per_step
         print(f"jit: {jit_result.per_step * 1e3:.3f} ms/step (first step, with tracing and "
               f"compiling, {jit_result.first_step:.2f} s), test accuracy "
-              f"{jit_result.accuracy:.2%}, speed-up {eager_result.per_step / jit_result.per_step:.2f}x, "
+              f"{jit_result.accuracy:.2%}, speed-up {speedup:.2f}x, "
               f"largest loss difference from eager {gap:.2e}")
 
     plot_path = plot(results, os.path.join(args.out, f"loss_curves_{args.model}.png"),
