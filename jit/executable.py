@@ -24,7 +24,7 @@ from eager.tensor import Tensor, wrap
 from jit.passes.fusion import fusion_groups
 from jit.passes.memory import BufferPlan, plan_buffers
 from kernels import array_namespace_for
-from kernels.codegen import ElementwiseGroup, Step, compile_groups
+from kernels.codegen import ElementwiseGroup, ReduceGroup, Step, compile_groups
 from kernels.opdef import TensorSpec
 from tracer.graph import Graph, Node, Value
 from tracer.interpreter import _check_guard, _Plan
@@ -40,6 +40,12 @@ def group_of_nodes(nodes: list[Node], used_outside: set[int],
     broadcasts it with zero strides instead of reading a materialized copy.
     """
     producers = producers or {}
+    if nodes[-1].op.kind == "reduce":
+        reduce = nodes[-1]
+        prologue, ins, _ = group_of_nodes(nodes[:-1], {reduce.inputs[0].id}, producers)
+        group = ReduceGroup(prologue, reduce.op.name, tuple(reduce.attrs["axis"]),
+                            bool(reduce.attrs.get("keepdims", False)), reduce.out.dtype)
+        return group, ins, [reduce.out]
     inputs: list[Value] = []
     position: dict[int, tuple] = {}
     steps = []
@@ -133,17 +139,18 @@ class Executable:
                 x for x in step[1].inputs if isinstance(x, Value)]
             for v in values:
                 last_use[v.id] = i
-        for i, step in enumerate(built):  # a view keeps its base alive
-            if step[0] == "node" and step[1].op.is_view and isinstance(step[1].inputs[0], Value):
-                base = step[1].inputs[0].id
-                last_use[base] = max(last_use.get(base, i), last_use.get(step[1].out.id, i))
         for v in graph.output_values():
             last_use[v.id] = end
         for wb in graph.writebacks:
             if wb.value is not None:
                 last_use[wb.value.id] = end
         for guard in graph.guards:
-            last_use[guard.value.id] = max(last_use.get(guard.value.id, 0), end)
+            last_use[guard.value.id] = end
+        # A view keeps its base alive; walking backwards carries that along view chains.
+        for i, step in reversed(list(enumerate(built))):
+            if step[0] == "node" and step[1].op.is_view and isinstance(step[1].inputs[0], Value):
+                base = step[1].inputs[0].id
+                last_use[base] = max(last_use.get(base, i), last_use.get(step[1].out.id, i))
         outputs = [(i, [(v.id, int(np.prod(v.shape)) * v.dtype.itemsize) for v in step[3]
                         if v.device == "cpu"] if step[0] == "group" else [])
                    for i, step in enumerate(built)]

@@ -10,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kernels import TensorSpec, bool_, float32, float64, int32
-from kernels.codegen import ElementwiseGroup, Step, compile_groups, evaluate, layout
+from kernels.codegen import (
+    ElementwiseGroup, ReduceGroup, Step, compile_groups, evaluate, layout,
+)
 from kernels.codegen import compiler
 from kernels.codegen.cpu import CpuKernel, NumpyKernel
 from kernels.opdef import OPS
@@ -23,7 +25,10 @@ def _private_cache(tmp_path_factory, monkeypatch):
 
 def run(group, arrays):
     (kernel,) = compile_groups([group])
-    outs = [np.empty(group.shape, group.steps[j].dtype) for j in group.outputs]
+    if isinstance(group, ReduceGroup):
+        outs = [np.empty(group.shape, group.dtype)]
+    else:
+        outs = [np.empty(group.shape, group.steps[j].dtype) for j in group.outputs]
     kernel.run(arrays, outs)
     return kernel, outs
 
@@ -85,6 +90,26 @@ def test_compiled_float_programs_match_numpy(program):
     for got, want in zip(outs, evaluate(group, arrays, np)):
         assert got.dtype == want.dtype
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+@given(float_programs(), st.sampled_from(["sum", "max", "min", "prod"]), st.booleans(),
+       st.data())
+def test_reductions_with_fused_prologue_match_numpy(program, op, keepdims, data):
+    group, arrays = program
+    last = len(group.steps) - 1
+    axes = data.draw(st.sets(st.integers(0, max(len(group.shape) - 1, 0))))
+    axis = tuple(sorted(a for a in axes if a < len(group.shape)))
+    prologue = ElementwiseGroup(group.inputs, group.steps, (last,), group.shape)
+    dtype = group.steps[last].dtype
+    reduce = ReduceGroup(prologue, op, axis, keepdims, dtype)
+    if op == "prod":
+        arrays = [np.clip(a, -1.5, 1.5) for a in arrays]
+    kernel, (got,) = run(reduce, arrays)
+    assert isinstance(kernel, CpuKernel)
+    (want,) = evaluate(reduce, arrays, np)
+    assert got.shape == want.shape == reduce.shape
+    tol = 1e-4 if dtype == float32 else 1e-10
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
 
 
 @given(st.lists(st.integers(-50, 50), min_size=1, max_size=12), st.integers(-5, 5))

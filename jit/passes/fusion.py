@@ -3,7 +3,9 @@
 A group is a run of elementwise nodes (ops with a C expression, dtypes codegen handles,
 one device) that all produce the same shape; each becomes one generated kernel that
 keeps intermediates in registers, so only the group's inputs are read from memory and
-only values used outside the group are written.
+only values used outside the group are written. On cpu, a reduction (sum, prod, max,
+min) whose input is a group's value that nothing else reads joins that group as its
+epilogue: the reduced value is never written to memory at full size.
 
 The pass orders the nodes so each group's members are adjacent and returns the new graph
 with `fusion_groups(graph)` describing them. Groups are built greedily in program
@@ -18,8 +20,9 @@ both before and after another node (no cycles).
 """
 from __future__ import annotations
 
-from jit.passes.rewrite import rebuild
+from jit.passes.rewrite import live_value_ids, rebuild
 from kernels.codegen.c_render import can_render
+from kernels.reductions import REDUCTION_IDENTITY
 from tracer.graph import Graph, Node, Value
 
 _GROUPS_ATTR = "_fusion_groups"
@@ -33,8 +36,25 @@ def fusible(node: Node) -> bool:
         all(d is not None for d in dtypes) and can_render(node.op.name, dtypes)
 
 
+def _reduces_only(node: Node, group: list[Node], readers: dict, observed: set) -> bool:
+    """Whether `node` is a reduction that can end `group`: it is the only reader outside
+    the group of any group value, and no group value is observed (output, guard, ...)."""
+    if node.op.name not in REDUCTION_IDENTITY or node.out.device != "cpu" or \
+            not can_render("add", [node.out.dtype]) or \
+            (node.op.name in ("max", "min") and node.out.dtype.kind != "f"):
+        return False
+    x = node.inputs[0]
+    if not isinstance(x, Value) or x.shape != group[0].out.shape:
+        return False
+    members = {id(n) for n in group} | {id(node)}
+    return all(m.out.id not in observed and
+               all(id(r) in members for r in readers.get(m.out.id, ())) for m in group)
+
+
 def fuse(graph: Graph) -> Graph:
     """Reorder nodes so fused groups are contiguous; see `fusion_groups` for the groups."""
+    readers = graph.users()
+    observed = live_value_ids(graph)
     group_of: dict[int, int] = {}     # value id -> group index (for node outputs)
     groups: list[list[Node]] = []
     is_open: list[bool] = []
@@ -42,6 +62,14 @@ def fuse(graph: Graph) -> Graph:
     for node in graph.nodes:
         sources = {group_of[x.id] for x in node.inputs
                    if isinstance(x, Value) and x.id in group_of}
+        if len(sources) == 1:
+            (g,) = sources
+            if is_open[g] and _reduces_only(node, groups[g], readers, observed):
+                groups[g].append(node)
+                group_of[node.out.id] = g
+                is_open[g] = False
+                order.append(("group", g))
+                continue
         target = None
         if fusible(node):
             for g in sorted(sources):
@@ -79,7 +107,8 @@ def fuse(graph: Graph) -> Graph:
 
 
 def fusion_groups(graph: Graph) -> list[list[Node]]:
-    """The fused groups of a graph returned by `fuse` (each a list of its nodes)."""
+    """The fused groups of a graph returned by `fuse` (each a list of its nodes; a group
+    may end with a reduction)."""
     spans = getattr(graph, _GROUPS_ATTR, None)
     if spans is None:
         return []

@@ -4,7 +4,7 @@
 """
 from kernels.codegen.compiler import CompileError, CompilerUnavailable, cache_dir
 from kernels.codegen.cpu import CpuKernel, NumpyKernel, compile_groups
-from kernels.codegen.group import ElementwiseGroup, Step, evaluate, layout
+from kernels.codegen.group import ElementwiseGroup, ReduceGroup, Step, evaluate, layout
 
-__all__ = ["ElementwiseGroup", "Step", "evaluate", "layout", "compile_groups", "CpuKernel",
+__all__ = ["ElementwiseGroup", "ReduceGroup", "Step", "evaluate", "layout", "compile_groups", "CpuKernel",
            "NumpyKernel", "CompileError", "CompilerUnavailable", "cache_dir"]

@@ -18,9 +18,12 @@ import math
 
 import numpy as np
 
-from kernels.codegen.group import ElementwiseGroup, Step, compute_dtype, layout
+from kernels.codegen.group import (
+    ElementwiseGroup, ReduceGroup, Step, compute_dtype, layout, reduce_layout,
+)
 from kernels.dtypes import float32
 from kernels.opdef import OPS
+from kernels.reductions import REDUCTION_IDENTITY
 
 CTYPES = {
     "bool": "unsigned char", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t",
@@ -134,12 +137,72 @@ def render_group(group: ElementwiseGroup, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def prototype(group: ElementwiseGroup, name: str) -> str:
+def render_reduce_group(group: ReduceGroup, name: str) -> str:
+    """The C function computing a reduction of its elementwise prologue, named `name`.
+
+    Kept dims are the outer loops (split across threads by start/stop), reduced dims the
+    inner ones; float sums and products accumulate in double.
+    """
+    pro = group.prologue
+    outer, inner = reduce_layout([spec.shape for spec in pro.inputs], pro.shape, group.axis)
+    n_in = len(pro.inputs)
+    acc_t = "double" if group.dtype.kind == "f" and group.op in ("sum", "prod") \
+        else ctype(group.dtype)
+    params = [f"const void *in{k}_" for k in range(n_in)]
+    params += ["void *out0_", "int64_t start", "int64_t stop"]
+    lines = [f"void {name}({', '.join(params)}) {{"]
+    for k, spec in enumerate(pro.inputs):
+        t = ctype(spec.dtype)
+        lines.append(f"    const {t} *in{k} = (const {t} *)in{k}_;")
+    out_t = ctype(group.dtype)
+    lines.append(f"    {out_t} *out0 = ({out_t} *)out0_;")
+    outer_vars = [f"o{d}" for d in range(len(outer.dims))]
+    inner_vars = [f"r{d}" for d in range(len(inner.dims))]
+    indent = "    "
+    for d, size in enumerate(outer.dims):
+        lo, hi = ("start", "stop") if d == 0 else ("0", f"{size}LL")
+        lines.append(f"{indent}for (int64_t o{d} = {lo}; o{d} < {hi}; o{d}++) {{")
+        indent += "    "
+    lines.append(f"{indent}{acc_t} acc = {REDUCTION_IDENTITY[group.op]};")
+    for d, size in enumerate(inner.dims):
+        lines.append(f"{indent}for (int64_t r{d} = 0; r{d} < {size}LL; r{d}++) {{")
+        indent += "    "
+    for k, spec in enumerate(pro.inputs):
+        index = " + ".join(x for x in (_index(outer_vars, outer.strides[k]),
+                                       _index(inner_vars, inner.strides[k])) if x != "0")
+        lines.append(f"{indent}const {ctype(spec.dtype)} x{k} = in{k}[{index or '0'}];")
+    for j, step in enumerate(pro.steps):
+        lines.append(indent + render_step(j, step, pro))
+    element = f"(({acc_t})t{pro.outputs[0]})"
+    lines.append(f"{indent}acc = {OPS[group.op].c_expr.format('acc', element)};")
+    for _ in inner.dims:
+        indent = indent[:-4]
+        lines.append(indent + "}")
+    lines.append(f"{indent}out0[{_index(outer_vars, outer.strides[-1])}] = ({out_t})acc;")
+    for _ in outer.dims:
+        indent = indent[:-4]
+        lines.append(indent + "}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render(group: ElementwiseGroup | ReduceGroup, name: str) -> str:
+    """C source of either kind of group."""
+    if isinstance(group, ReduceGroup):
+        return render_reduce_group(group, name)
+    return render_group(group, name)
+
+
+def prototype(group: ElementwiseGroup | ReduceGroup, name: str) -> str:
     """The ABI-level declaration cffi needs (all buffers as void *)."""
-    n = len(group.inputs) + len(group.outputs)
+    n_out = 1 if isinstance(group, ReduceGroup) else len(group.outputs)
+    n = len(group.inputs) + n_out
     return f"void {name}({', '.join(['void *'] * n + ['int64_t', 'int64_t'])});"
 
 
-def outer_extent(group: ElementwiseGroup) -> int:
+def outer_extent(group: ElementwiseGroup | ReduceGroup) -> int:
     """Trip count of the outermost loop: the range `start`/`stop` split across threads."""
+    if isinstance(group, ReduceGroup):
+        pro = group.prologue
+        return reduce_layout([s.shape for s in pro.inputs], pro.shape, group.axis)[0].dims[0]
     return layout([spec.shape for spec in group.inputs], group.shape).dims[0]

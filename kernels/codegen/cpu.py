@@ -30,7 +30,7 @@ from kernels.codegen.compiler import (
     CompilerUnavailable, load_library, warn_no_compiler,
 )
 from kernels.codegen.fastmath import preamble
-from kernels.codegen.group import ElementwiseGroup, evaluate
+from kernels.codegen.group import ElementwiseGroup, ReduceGroup, evaluate
 from kernels.shapes import size_of
 
 PARALLEL_MIN_ELEMENTS = 1 << 18
@@ -54,11 +54,12 @@ class CpuKernel:
 
     compiled = True
 
-    def __init__(self, group: ElementwiseGroup, fn) -> None:
+    def __init__(self, group: ElementwiseGroup | ReduceGroup, fn) -> None:
         self.group = group
         self.fn = fn  # the C function: fn(*input_ptrs, *output_ptrs, start, stop)
         self.extent = c_render.outer_extent(group)
-        numel = size_of(group.shape)
+        full = group.prologue.shape if isinstance(group, ReduceGroup) else group.shape
+        numel = size_of(full)
         threads = _threads()
         self.chunks = None  # [(start, stop)] per thread, for groups worth splitting
         if numel >= PARALLEL_MIN_ELEMENTS and threads > 1 and self.extent >= threads:
@@ -89,7 +90,7 @@ class NumpyKernel:
 
     compiled = False
 
-    def __init__(self, group: ElementwiseGroup) -> None:
+    def __init__(self, group: ElementwiseGroup | ReduceGroup) -> None:
         self.group = group
 
     def run(self, inputs: list, outputs: list) -> None:
@@ -98,14 +99,15 @@ class NumpyKernel:
             np.copyto(out, value)
 
 
-def source_for(groups: list[ElementwiseGroup]) -> tuple[str, str]:
+def source_for(groups: list[ElementwiseGroup | ReduceGroup]) -> tuple[str, str]:
     """The C file for `groups` (functions k0, k1, ...) and its cffi declarations."""
-    bodies = [c_render.render_group(g, f"k{i}") for i, g in enumerate(groups)]
+    bodies = [c_render.render(g, f"k{i}") for i, g in enumerate(groups)]
     decls = [c_render.prototype(g, f"k{i}") for i, g in enumerate(groups)]
     return preamble() + "\n" + "\n".join(bodies), "\n".join(decls)
 
 
-def compile_groups(groups: list[ElementwiseGroup]) -> list[CpuKernel | NumpyKernel]:
+def compile_groups(groups: list[ElementwiseGroup | ReduceGroup]
+                   ) -> list[CpuKernel | NumpyKernel]:
     """One kernel per group, all compiled in one C file (numpy fallback without a compiler)."""
     global _from_buffer
     if not groups:

@@ -1,10 +1,11 @@
-"""What codegen compiles: a fused group of elementwise ops over broadcasting inputs.
+"""What codegen compiles: a fused group of elementwise ops over broadcasting inputs,
+optionally ending in a reduction.
 
 A group is a small straight-line program over the group's inputs. Every step is one
 elementwise op from `kernels.OPS`; its arguments are references: ("in", k) is the k-th
 group input (broadcast to the group shape), ("step", j) an earlier step, ("lit", v) a
 Python scalar. All steps produce the group's shape; the group writes the steps listed in
-`outputs`.
+`outputs`. A `ReduceGroup` reduces its prologue's single output instead of writing it.
 
 `evaluate` runs a group with the ops' own array kernels: the reference the compiled code
 is tested against, and the fallback when no C compiler is present.
@@ -52,6 +53,30 @@ class ElementwiseGroup:
     shape: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class ReduceGroup:
+    """`op` (sum, prod, max, min) over `axis` of the value `prologue` computes."""
+
+    prologue: ElementwiseGroup
+    op: str
+    axis: tuple[int, ...]
+    keepdims: bool
+    dtype: np.dtype
+
+    @property
+    def inputs(self) -> tuple[TensorSpec, ...]:
+        """The prologue's inputs."""
+        return self.prologue.inputs
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The reduced shape."""
+        p = self.prologue.shape
+        if self.keepdims:
+            return tuple(1 if i in self.axis else d for i, d in enumerate(p))
+        return tuple(d for i, d in enumerate(p) if i not in self.axis)
+
+
 def compute_dtype(step: Step, operand_dtypes: list[Any]) -> np.dtype:
     """The dtype the step's C expression computes in: its operands promoted (weak scalars).
 
@@ -62,8 +87,12 @@ def compute_dtype(step: Step, operand_dtypes: list[Any]) -> np.dtype:
     return result_dtype(*operand_dtypes)
 
 
-def evaluate(group: ElementwiseGroup, arrays: list, xp) -> list:
+def evaluate(group: ElementwiseGroup | ReduceGroup, arrays: list, xp) -> list:
     """Run a group with each op's array kernel (numpy or cupy); returns the output arrays."""
+    if isinstance(group, ReduceGroup):
+        (value,) = evaluate(group.prologue, arrays, xp)
+        out = OPS[group.op].kernel(xp)(value, axis=group.axis, keepdims=group.keepdims)
+        return [xp.asarray(out, dtype=group.dtype)]
     values: list = []
     for step in group.steps:
         operands = [arrays[r[1]] if r[0] == "in" else values[r[1]] if r[0] == "step" else r[1]
@@ -99,10 +128,30 @@ def layout(in_shapes: list[tuple[int, ...]], out_shape: tuple[int, ...]) -> Layo
     """Collapse `out_shape` into the fewest loops that still index every input correctly."""
     arrays = [broadcast_strides(s, out_shape) for s in in_shapes]
     arrays.append(broadcast_strides(out_shape, out_shape))
-    dims = list(out_shape) or [1]
-    strides = [list(s) or [0] for s in arrays]
-    if not out_shape:
-        strides[-1] = [1]
+    return _collapse(list(out_shape), [list(s) for s in arrays])
+
+
+def reduce_layout(in_shapes: list[tuple[int, ...]], shape: tuple[int, ...],
+                  axis: tuple[int, ...]) -> tuple[Layout, Layout]:
+    """Loops for reducing `shape` over `axis`: (kept dims, reduced dims).
+
+    Strides are per input and, last, for the output (contiguous over the kept dims; zero
+    over the reduced ones).
+    """
+    kept = [d for d in range(len(shape)) if d not in axis]
+    out_shape = tuple(shape[d] for d in kept)
+    arrays = [broadcast_strides(s, shape) for s in in_shapes]
+    out_strides = dict(zip(kept, broadcast_strides(out_shape, out_shape)))
+    arrays.append(tuple(out_strides.get(d, 0) for d in range(len(shape))))
+    outer = _collapse([shape[d] for d in kept], [[s[d] for d in kept] for s in arrays])
+    inner = _collapse([shape[d] for d in axis], [[s[d] for d in axis] for s in arrays])
+    return outer, inner
+
+
+def _collapse(dims: list[int], strides: list[list[int]]) -> Layout:
+    """Merge adjacent dims that every array walks contiguously; at least one dim remains."""
+    if not dims:
+        dims, strides = [1], [[0] for _ in strides]
     i = len(dims) - 1
     while i > 0:
         if all(s[i - 1] == s[i] * dims[i] for s in strides):
