@@ -16,7 +16,7 @@ both before and after another node (no cycles).
 >>> import eager, tracer
 >>> g = fuse(tracer.trace(lambda x: (x * 2.0 + 1.0).tanh().sum(), eager.ones(8)))
 >>> [[n.op.name for n in grp] for grp in fusion_groups(g)]
-[['mul', 'add', 'tanh']]
+[['mul', 'add', 'tanh', 'sum']]
 """
 from __future__ import annotations
 
