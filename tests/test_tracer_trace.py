@@ -452,3 +452,18 @@ def test_replay_outputs_are_differentiable_like_eager():
     assert_same(traced[0].grad, eagerly[0].grad)
     with eager.no_grad():  # nothing to record: the fast kernel-only replay
         assert not g(x).requires_grad
+
+
+def test_inplace_write_to_a_view_made_outside_the_function_is_refused():
+    base = eager.zeros(2, 3)
+    row = base[0]
+
+    def f(x):
+        row.add_(x)
+        return base.sum()
+
+    with pytest.raises(TraceError, match=r"the inputs row, base share memory through a view "
+                                         r"made outside the function"):
+        tracer.trace(f, eager.ones(3))
+    g = tracer.trace(lambda x: row * x + base[1], eager.ones(3))  # reading both is fine
+    assert g(eager.ones(3)).tolist() == [1., 1., 1.]

@@ -306,6 +306,23 @@ class Tracer(DispatchHook):
         value.label = f"{slot.owner_value.label}.grad"
         slot.read_value = value
 
+    def _check_outside_aliases(self, graph: Graph) -> None:
+        """Refuse a write to an input that shares memory with another input through a view
+        made before tracing: the tracer cannot see how the two overlap, so the graph could
+        read stale values. (Views made inside the function are followed exactly.)"""
+        written = {id(wb.target) for wb in graph.writebacks}
+        by_memory: dict[int, list] = {}
+        for tensor, value in self.tensor_inputs.values():
+            base = tensor if tensor._base is None else tensor._base
+            by_memory.setdefault(id(base), []).append(value)
+        for values in by_memory.values():
+            if len(values) > 1 and any(id(v) in written for v in values):
+                labels = ", ".join(v.label or repr(v) for v in values)
+                raise TraceError(f"trace({graph.name}): the inputs {labels} share memory "
+                                 "through a view made outside the function, and one is "
+                                 "updated in place; pass or use only the base tensor, or "
+                                 "clone() the view")
+
     # ---- result ---------------------------------------------------------------------
     def finish(self, result: Any) -> Graph:
         """Bind the outputs, derive the write-backs, order the inputs and verify."""
@@ -324,6 +341,7 @@ class Tracer(DispatchHook):
             final = self.lookup(tensor)
             if final is not value:
                 graph.writebacks.append(WriteBack(value, final, "data"))
+        self._check_outside_aliases(graph)
         for slot in self.grad_slots.values():
             if not slot.written:
                 continue
