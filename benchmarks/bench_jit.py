@@ -25,10 +25,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import eager  # noqa: E402
-from eager import nn  # noqa: E402
-from eager.nn import functional as F  # noqa: E402
-from jit import jit  # noqa: E402
+import eager
+from eager import nn
+from eager.nn import functional as F
+from jit import jit
 
 REPEAT = {"fast": 2000, "slow": 30}
 
@@ -258,11 +258,12 @@ def main(argv=None) -> None:
              (wn, xn, bn), 4 * n * 4),
             ("W2 GELU", gelu, gelu_numpy, (x,), (xn,), 2 * n * 4)):
         jitted = jit(fn)
-        t = {"eager": median_time(lambda: fn(*args), slow),
-             "jit": median_time(lambda: jitted(*args), slow),
-             "numpy": median_time(lambda: np_fn(*np_args), slow)}
-        print(row(name + " 4M", with_torch(t, name, slow)) + f", jit/floor {t['jit'] / (nbytes / bandwidth):.2f}x "
-              f"(floor {nbytes / bandwidth * 1e3:.2f} ms at {bandwidth / 1e9:.1f} GB/s)")
+        t = {"eager": median_time(lambda fn=fn, args=args: fn(*args), slow),
+             "jit": median_time(lambda f=jitted, args=args: f(*args), slow),
+             "numpy": median_time(lambda f=np_fn, args=np_args: f(*args), slow)}
+        floor = nbytes / bandwidth
+        print(row(name + " 4M", with_torch(t, name, slow)) + f", jit/floor "
+              f"{t['jit'] / floor:.2f}x (floor {floor * 1e3:.2f} ms at {bandwidth / 1e9:.1f} GB/s)")
 
     eager_step, jit_step, np_step = make_mlp(), jit(make_mlp()), make_mlp_numpy()
     t = {"eager": median_time(lambda: eager_step(xs, ys), fast // 10),

@@ -17,5 +17,5 @@ from jit.signature_key import UnhashableArgument
 jit.jit = jit
 jit.disabled = disabled
 
-__all__ = ["jit", "disabled", "jit_enabled", "JitFunction", "CacheInfo", "JitCheckError",
-           "UnhashableArgument"]
+__all__ = ["CacheInfo", "JitCheckError", "JitFunction", "UnhashableArgument", "disabled",
+           "jit", "jit_enabled"]

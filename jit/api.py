@@ -23,6 +23,7 @@ another variant. After `max_variants` variants the function stays eager and warn
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import logging
@@ -30,8 +31,9 @@ import os
 import time
 import warnings
 import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 from eager.dispatch import get_hook, set_hook
 from eager.tensor import Tensor
@@ -49,7 +51,8 @@ MAX_VARIANTS = 8
 _disabled_depth = 0
 
 
-class disabled:
+@contextlib.contextmanager
+def disabled() -> Iterator[None]:
     """`with jit.disabled():` runs jitted functions eagerly (as does `JIT=0` in the
     environment).
 
@@ -61,14 +64,11 @@ class disabled:
     >>> f.cache_info().misses
     0
     """
-
-    def __enter__(self) -> "disabled":
-        global _disabled_depth
-        _disabled_depth += 1
-        return self
-
-    def __exit__(self, *exc) -> None:
-        global _disabled_depth
+    global _disabled_depth
+    _disabled_depth += 1
+    try:
+        yield
+    finally:
         _disabled_depth -= 1
 
 
@@ -147,7 +147,7 @@ class JitFunction:
         self._hits = self._misses = self._eager_calls = 0
         self._reasons: list[str] = []
         self._warned: set[str] = set()
-        self._per_instance: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+        self._per_instance: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def _check_static_names(self) -> None:
         try:

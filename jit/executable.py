@@ -209,7 +209,8 @@ class Executable:
             from cffi import FFI
 
             names["_fb"] = FFI().from_buffer
-        exec(compile(source, f"<jit replay of {graph.name}>", "exec"), names)
+        # The source is generated here from the graph; nothing in it comes from user text.
+        exec(compile(source, f"<jit replay of {graph.name}>", "exec"), names)  # noqa: S102
         return names["_call"]
 
     def _emit_group(self, step, lines, bind, slots, cpu_kernels) -> list[Value]:
@@ -235,10 +236,9 @@ class Executable:
             # from_buffer refuses non-contiguous arrays; then run() copies them first.
             call = ", ".join([f"_fb({a})" for a in args] + [f"_fb({o})" for o in out_names]
                              + ["0", str(kernel.extent)])
+            fallback = f"{bind(kernel.run, 'r')}([{', '.join(args)}], [{', '.join(out_names)}])"
             lines += ["    try:", f"        {bind(kernel.fn, 'k')}({call})",
-                      "    except ValueError:",
-                      f"        {bind(kernel.run, 'r')}([{', '.join(args)}], "
-                      f"[{', '.join(out_names)}])"]
+                      "    except ValueError:", f"        {fallback}"]
         else:
             lines.append(f"    {bind(kernel.run, 'r')}([{', '.join(args)}], "
                          f"[{', '.join(out_names)}])")

@@ -11,9 +11,14 @@ from hypothesis import strategies as st
 
 from kernels import TensorSpec, bool_, float32, float64, int32
 from kernels.codegen import (
-    ElementwiseGroup, ReduceGroup, Step, compile_groups, evaluate, layout,
+    ElementwiseGroup,
+    ReduceGroup,
+    Step,
+    compile_groups,
+    compiler,
+    evaluate,
+    layout,
 )
-from kernels.codegen import compiler
 from kernels.codegen.cpu import CpuKernel, NumpyKernel
 from kernels.opdef import OPS
 

@@ -49,7 +49,7 @@ def test_python_constants_in_closures_are_frozen_but_tensors_are_read_live():
     jitted = jit(f)
     x = eager.ones(2)
     jitted(x)
-    scale = 10.0              # noqa: F841  (a Python float is baked into the graph)
+    scale = 10.0
     with eager.no_grad():
         bias.add_(1.0)        # an in-place change to a closure tensor is seen
     assert jitted(x).tolist() == [3.0, 3.0]

@@ -14,8 +14,8 @@ teaching and debugging, e.g. `jit(fn, disable=("fuse",))`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from jit.passes.cse import cse
 from jit.passes.dce import dce
@@ -71,5 +71,15 @@ def optimize(graph: Graph, disable=()) -> tuple[Graph, list[list[Node]], list[Pa
     return graph, fusion_groups(graph), report
 
 
-__all__ = ["optimize", "PASSES", "ALL_PASSES", "PassReport", "simplify", "fold_constants",
-           "cse", "dce", "fuse", "fusion_groups"]
+__all__ = [
+    "ALL_PASSES",
+    "PASSES",
+    "PassReport",
+    "cse",
+    "dce",
+    "fold_constants",
+    "fuse",
+    "fusion_groups",
+    "optimize",
+    "simplify",
+]

@@ -6,5 +6,16 @@ from kernels.codegen.compiler import CompileError, CompilerUnavailable, cache_di
 from kernels.codegen.cpu import CpuKernel, NumpyKernel, compile_groups
 from kernels.codegen.group import ElementwiseGroup, ReduceGroup, Step, evaluate, layout
 
-__all__ = ["ElementwiseGroup", "ReduceGroup", "Step", "evaluate", "layout", "compile_groups", "CpuKernel",
-           "NumpyKernel", "CompileError", "CompilerUnavailable", "cache_dir"]
+__all__ = [
+           "CompileError",
+           "CompilerUnavailable",
+           "CpuKernel",
+           "ElementwiseGroup",
+           "NumpyKernel",
+           "ReduceGroup",
+           "Step",
+           "cache_dir",
+           "compile_groups",
+           "evaluate",
+           "layout",
+]

@@ -19,7 +19,12 @@ import math
 import numpy as np
 
 from kernels.codegen.group import (
-    ElementwiseGroup, ReduceGroup, Step, compute_dtype, layout, reduce_layout,
+    ElementwiseGroup,
+    ReduceGroup,
+    Step,
+    compute_dtype,
+    layout,
+    reduce_layout,
 )
 from kernels.dtypes import float32
 from kernels.opdef import OPS

@@ -51,7 +51,7 @@ def compiler_command() -> list[str]:
 def _compiler_version(command: tuple[str, ...]) -> str:
     try:
         done = subprocess.run([*command, "--version"], capture_output=True, text=True,
-                              timeout=30)
+                              timeout=30, check=False)
     except (OSError, subprocess.SubprocessError) as exc:
         raise CompilerUnavailable(f"C compiler {' '.join(command)!r} cannot run: {exc}") from None
     if done.returncode != 0:
@@ -97,7 +97,7 @@ def build(source: str) -> str:
         with os.fdopen(fd, "w") as f:
             f.write(source)
         done = subprocess.run([*compiler_command(), *FLAGS, c_file, "-o", tmp_so, "-lm"],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise CompileError(f"generated C failed to compile:\n{done.stderr}\n--- source ---\n"
                                f"{source}")

@@ -20,6 +20,7 @@ per process), so results stay correct.
 """
 from __future__ import annotations
 
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,7 +28,9 @@ import numpy as np
 
 from kernels.codegen import c_render
 from kernels.codegen.compiler import (
-    CompilerUnavailable, load_library, warn_no_compiler,
+    CompilerUnavailable,
+    load_library,
+    warn_no_compiler,
 )
 from kernels.codegen.fastmath import preamble
 from kernels.codegen.group import ElementwiseGroup, ReduceGroup, evaluate
@@ -64,7 +67,7 @@ class CpuKernel:
         self.chunks = None  # [(start, stop)] per thread, for groups worth splitting
         if numel >= PARALLEL_MIN_ELEMENTS and threads > 1 and self.extent >= threads:
             bounds = [self.extent * t // threads for t in range(threads + 1)]
-            self.chunks = list(zip(bounds[:-1], bounds[1:]))
+            self.chunks = list(itertools.pairwise(bounds))
         self._empty = numel == 0
 
     def run(self, inputs: list, outputs: list) -> None:
