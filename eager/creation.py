@@ -53,6 +53,12 @@ def tensor(data: Any, *, dtype=None, device=None, requires_grad: bool = False) -
     """A new tensor holding a copy of data (nested lists, numbers, numpy arrays, Tensors).
 
     Floats default to float32 and integers to int64, as in PyTorch.
+
+    >>> import eager
+    >>> eager.tensor([[1, 2], [3, 4]]).dtype
+    dtype('int64')
+    >>> eager.tensor([1.5], dtype=eager.float64)
+    tensor([1.5000], dtype=eager.float64)
     """
     if isinstance(data, Tensor):
         data = data.detach()
@@ -72,7 +78,12 @@ def tensor(data: Any, *, dtype=None, device=None, requires_grad: bool = False) -
 
 def asarray(obj: Any, /, *, dtype=None, device=None, copy: bool | None = None) -> Tensor:
     """Array API `asarray`: Tensors pass through (converted if needed), other data is
-    copied into a new tensor; numpy arrays keep their dtype."""
+    copied into a new tensor; numpy arrays keep their dtype.
+
+    >>> import eager
+    >>> eager.asarray([1.0, 2.0]).tolist()
+    [1.0, 2.0]
+    """
     if isinstance(obj, Tensor):
         out = obj if device is None else obj.to(device)
         if dtype is not None:
@@ -94,7 +105,12 @@ def _shape(shape) -> tuple[int, ...]:
 
 
 def full(shape, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of the given shape filled with fill_value."""
+    """A tensor of the given shape filled with fill_value.
+
+    >>> import eager
+    >>> eager.full((2,), 7)
+    tensor([7, 7])
+    """
     if dtype is None:
         dtype = (np.dtype(bool) if isinstance(fill_value, bool) else default_int
                  if isinstance(fill_value, int) else default_float)
@@ -105,44 +121,86 @@ def full(shape, fill_value, *, dtype=None, device=None, requires_grad: bool = Fa
 
 
 def zeros(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros: `zeros(2, 3)` or `zeros((2, 3))`."""
+    """A tensor of zeros: `zeros(2, 3)` or `zeros((2, 3))`.
+
+    >>> import eager
+    >>> eager.zeros(2, 3).shape
+    (2, 3)
+    """
     return full(_shape(shape), 0, dtype=dtype or default_float, device=device,
                 requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones."""
+    """A tensor of ones.
+
+    >>> import eager
+    >>> eager.ones(2, dtype=eager.int8)
+    tensor([1, 1], dtype=eager.int8)
+    """
     return full(_shape(shape), 1, dtype=dtype or default_float, device=device,
                 requires_grad=requires_grad)
 
 
 def empty(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor whose contents are unspecified (here: zeros)."""
+    """A tensor whose contents are unspecified (here: zeros).
+
+    >>> import eager
+    >>> eager.empty(2).shape
+    (2,)
+    """
     return zeros(*shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full_like(x: Tensor, /, fill_value, *, dtype=None, device=None) -> Tensor:
-    """Like full, with x's shape, dtype and device by default."""
+    """Like full, with x's shape, dtype and device by default.
+
+    >>> import eager
+    >>> eager.full_like(eager.zeros(2, dtype=eager.int32), 5)
+    tensor([5, 5], dtype=eager.int32)
+    """
     return full(x.shape, fill_value, dtype=dtype or x.dtype, device=device or x.device)
 
 
 def zeros_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:
-    """Zeros with x's shape, dtype and device."""
+    """Zeros with x's shape, dtype and device.
+
+    >>> import eager
+    >>> eager.zeros_like(eager.ones(2))
+    tensor([0., 0.])
+    """
     return full_like(x, 0, dtype=dtype, device=device)
 
 
 def ones_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:
-    """Ones with x's shape, dtype and device."""
+    """Ones with x's shape, dtype and device.
+
+    >>> import eager
+    >>> eager.ones_like(eager.zeros(2))
+    tensor([1., 1.])
+    """
     return full_like(x, 1, dtype=dtype, device=device)
 
 
 def empty_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:
-    """A tensor like x with unspecified contents (here: zeros)."""
+    """A tensor like x with unspecified contents (here: zeros).
+
+    >>> import eager
+    >>> eager.empty_like(eager.ones(1, 3)).shape
+    (1, 3)
+    """
     return full_like(x, 0, dtype=dtype, device=device)
 
 
 def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:
-    """Evenly spaced values in [start, stop): `arange(5)`, `arange(1, 2, 0.25)`."""
+    """Evenly spaced values in [start, stop): `arange(5)`, `arange(1, 2, 0.25)`.
+
+    >>> import eager
+    >>> eager.arange(4)
+    tensor([0, 1, 2, 3])
+    >>> eager.arange(0.0, 1.0, 0.5)
+    tensor([0.0000, 0.5000])
+    """
     if stop is None:
         start, stop = 0, start
     if dtype is None:
@@ -153,7 +211,12 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:
 
 
 def linspace(start, stop, /, num: int, *, dtype=None, device=None, endpoint: bool = True):
-    """num evenly spaced values from start to stop (inclusive when endpoint)."""
+    """num evenly spaced values from start to stop (inclusive when endpoint).
+
+    >>> import eager
+    >>> eager.linspace(0, 1, 3)
+    tensor([0.0000, 0.5000, 1.0000])
+    """
     dtype = to_dtype(dtype) if dtype else default_float
     divisions = (num - 1) if endpoint else num
     step = (stop - start) / divisions if divisions > 0 else 0.0
@@ -165,7 +228,13 @@ def linspace(start, stop, /, num: int, *, dtype=None, device=None, endpoint: boo
 
 def eye(n_rows: int, n_cols: int | None = None, /, *, k: int = 0, dtype=None,
         device=None) -> Tensor:
-    """Identity-like matrix with ones on diagonal k."""
+    """Identity-like matrix with ones on diagonal k.
+
+    >>> import eager
+    >>> eager.eye(2)
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
     n_cols = n_rows if n_cols is None else n_cols
     rows = arange(n_rows, device=device).reshape(n_rows, 1)
     cols = arange(n_cols, device=device).reshape(1, n_cols)
@@ -173,7 +242,13 @@ def eye(n_rows: int, n_cols: int | None = None, /, *, k: int = 0, dtype=None,
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A cpu tensor sharing memory with a numpy array."""
+    """A cpu tensor sharing memory with a numpy array.
+
+    >>> import eager
+    >>> import numpy as np
+    >>> eager.from_numpy(np.arange(3)).tolist()
+    [0, 1, 2]
+    """
     return from_array(array, device_of_array(array))
 
 

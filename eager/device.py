@@ -10,7 +10,12 @@ _default: str | None = None
 
 
 def get_default_device() -> str:
-    """The device new tensors go to when none is given."""
+    """The device new tensors go to when none is given.
+
+    >>> import eager
+    >>> eager.get_default_device() in ("cpu", "cuda")
+    True
+    """
     global _default
     if _default is None:
         _default = check_device(_detected_default())
@@ -18,7 +23,14 @@ def get_default_device() -> str:
 
 
 def set_default_device(device: str) -> None:
-    """Make `device` ("cpu" or "cuda") the default for new tensors."""
+    """Make `device` ("cpu" or "cuda") the default for new tensors.
+
+    >>> import eager
+    >>> previous = eager.get_default_device()
+    >>> eager.set_default_device("cpu"); eager.zeros(1).device
+    'cpu'
+    >>> eager.set_default_device(previous)
+    """
     global _default
     _default = check_device(device)
 

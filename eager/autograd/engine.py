@@ -128,7 +128,14 @@ def accumulate_leaf(leaf, g, handed_out: set, create_graph: bool) -> None:
 
 def backward(outputs, grad_outputs=None, *, retain_graph: bool = False,
              create_graph: bool = False) -> None:
-    """Accumulate gradients of `outputs` into the `.grad` of every leaf that requires grad."""
+    """Accumulate gradients of `outputs` into the `.grad` of every leaf that requires grad.
+
+    >>> import eager
+    >>> from eager.autograd.engine import backward
+    >>> x = eager.tensor([1.0, 2.0], requires_grad=True)
+    >>> backward([(x * x).sum()]); x.grad
+    tensor([2., 4.])
+    """
     run(outputs, grad_outputs, retain_graph=retain_graph or create_graph,
         create_graph=create_graph)
 

@@ -7,7 +7,13 @@ _enabled = True
 
 
 def is_grad_enabled() -> bool:
-    """True when new operations record history for backward."""
+    """True when new operations record history for backward.
+
+    >>> import eager
+    >>> with eager.no_grad():
+    ...     print(is_grad_enabled())
+    False
+    """
     return _enabled
 
 
@@ -55,7 +61,16 @@ class no_grad(set_grad_enabled):
 
 
 class enable_grad(set_grad_enabled):
-    """Re-enable gradient recording inside a `no_grad` block."""
+    """Re-enable gradient recording inside a `no_grad` block.
+
+    >>> import eager
+    >>> x = eager.tensor([1.0], requires_grad=True)
+    >>> with eager.no_grad():
+    ...     with eager.enable_grad():
+    ...         y = x * 2
+    >>> y.requires_grad
+    True
+    """
 
     def __init__(self) -> None:
         super().__init__(True)

@@ -22,7 +22,12 @@ def _is_tensor(x) -> bool:
 
 
 def unbroadcast(g: Tensor, x) -> Tensor | None:
-    """Sum g over the dims that broadcasting added or stretched, giving x's shape."""
+    """Sum g over the dims that broadcasting added or stretched, giving x's shape.
+
+    >>> import eager
+    >>> unbroadcast(eager.ones(2, 3), eager.zeros(3)).tolist()
+    [2.0, 2.0, 2.0]
+    """
     if not _is_tensor(x):
         return None
     shape = x.shape

@@ -17,7 +17,13 @@ _FLOAT_ONLY = {"exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt", "div"}
 
 
 def unary(name: str, x) -> Tensor:
-    """Apply a unary primitive, casting integer inputs of float-only math to float32."""
+    """Apply a unary primitive, casting integer inputs of float-only math to float32.
+
+    >>> import eager
+    >>> from eager.ops.elementwise import unary
+    >>> unary("exp", eager.tensor([0, 1])).dtype
+    dtype('float32')
+    """
     op = OPS[name]
     x = as_operand(x)
     if type(x) is not Tensor:
@@ -30,7 +36,13 @@ def unary(name: str, x) -> Tensor:
 
 
 def binary(name: str, a, b) -> Tensor:
-    """Apply a binary primitive with broadcasting and weak-scalar promotion."""
+    """Apply a binary primitive with broadcasting and weak-scalar promotion.
+
+    >>> import eager
+    >>> from eager.ops.elementwise import binary
+    >>> binary("add", eager.tensor([1], dtype=eager.int8), 2).dtype
+    dtype('int8')
+    """
     op = OPS[name]
     if type(a) is Tensor and type(b) is Tensor:
         ka, kb = a._data.dtype.kind, b._data.dtype.kind
@@ -127,22 +139,42 @@ logical_xor = _logical("logical_xor")
 
 
 def logical_not(x) -> Tensor:
-    """Elementwise not of truth values."""
+    """Elementwise not of truth values.
+
+    >>> import eager
+    >>> eager.logical_not(eager.tensor([True, False]))
+    tensor([False,  True])
+    """
     return apply(OPS["logical_not"], as_operand(x))
 
 
 def floor(x) -> Tensor:
-    """Largest integer not greater than x (integers are returned unchanged)."""
+    """Largest integer not greater than x (integers are returned unchanged).
+
+    >>> import eager
+    >>> eager.floor(eager.tensor([1.5, -1.5]))
+    tensor([ 1., -2.])
+    """
     return x if x.dtype.kind in "biu" else apply(OPS["floor"], x)
 
 
 def ceil(x) -> Tensor:
-    """Smallest integer not less than x (integers are returned unchanged)."""
+    """Smallest integer not less than x (integers are returned unchanged).
+
+    >>> import eager
+    >>> eager.ceil(eager.tensor([1.5, -1.5]))
+    tensor([ 2., -1.])
+    """
     return x if x.dtype.kind in "biu" else apply(OPS["ceil"], x)
 
 
 def square(x) -> Tensor:
-    """x * x."""
+    """x * x.
+
+    >>> import eager
+    >>> eager.square(eager.tensor([3, -2]))
+    tensor([9, 4])
+    """
     return binary("mul", x, x)
 
 
@@ -169,7 +201,12 @@ def where(condition, x1, x2) -> Tensor:
 
 
 def clip(x, min=None, max=None) -> Tensor:  # noqa: A002  (Array API keywords)
-    """Limit values to [min, max]; either bound may be None, a number or a Tensor."""
+    """Limit values to [min, max]; either bound may be None, a number or a Tensor.
+
+    >>> import eager
+    >>> eager.clip(eager.tensor([-2., 0.5, 3.]), 0.0, 1.0)
+    tensor([0.0000, 0.5000, 1.0000])
+    """
     if min is not None:
         x = maximum(x, min)
     if max is not None:
@@ -178,7 +215,12 @@ def clip(x, min=None, max=None) -> Tensor:  # noqa: A002  (Array API keywords)
 
 
 def astype(x: Tensor, dtype, /, *, copy: bool = True) -> Tensor:
-    """x converted to dtype (Array API `astype`)."""
+    """x converted to dtype (Array API `astype`).
+
+    >>> import eager
+    >>> eager.astype(eager.tensor([1.7, -1.7]), eager.int32)
+    tensor([ 1, -1], dtype=eager.int32)
+    """
     from kernels import to_dtype
 
     dtype = to_dtype(dtype)

@@ -118,7 +118,13 @@ def _mask_to_indices(mask: Tensor) -> list[Tensor]:
 
 
 def nonzero(x: Tensor) -> Tensor:
-    """Indices of non-zero elements, shape (count, ndim). The count is a host read."""
+    """Indices of non-zero elements, shape (count, ndim). The count is a host read.
+
+    >>> import eager
+    >>> eager.nonzero(eager.tensor([[0, 1], [2, 0]]))
+    tensor([[0, 1],
+            [1, 0]])
+    """
     out = apply(OPS["nonzero"], x)
     hook = get_hook()
     if hook is not None:
@@ -127,7 +133,14 @@ def nonzero(x: Tensor) -> Tensor:
 
 
 def getitem(x: Tensor, key) -> Tensor:
-    """x[key] with numpy semantics."""
+    """x[key] with numpy semantics.
+
+    >>> import eager
+    >>> x = eager.arange(6).reshape(2, 3)
+    >>> x[1, ::2], x[:, [2, 0]], x[x > 3]
+    (tensor([3, 5]), tensor([[2, 0],
+            [5, 3]]), tensor([4, 5]))
+    """
     entries, arrays = normalize_key(x, key)
     if not arrays:
         return apply(OPS["slice"], x, key=entries)
@@ -135,7 +148,14 @@ def getitem(x: Tensor, key) -> Tensor:
 
 
 def setitem(x: Tensor, key, value) -> None:
-    """x[key] = value, written into x's memory."""
+    """x[key] = value, written into x's memory.
+
+    >>> import eager
+    >>> x = eager.zeros(3)
+    >>> x[1:] = 2.0; x[eager.tensor([0])] = -1.0
+    >>> x
+    tensor([-1.,  2.,  2.])
+    """
     entries, arrays = normalize_key(x, key)
     value = as_operand(value, x)
     if type(value) is Tensor:
@@ -145,29 +165,56 @@ def setitem(x: Tensor, key, value) -> None:
 
 
 def index_add(x: Tensor, key, value) -> Tensor:
-    """A copy of x with value added at x[key]; repeated indices add up (np.add.at)."""
+    """A copy of x with value added at x[key]; repeated indices add up (np.add.at).
+
+    >>> import eager
+    >>> from eager.ops.indexing import index_add
+    >>> index_add(eager.zeros(3), ([0, 0, 2],), 1.0)
+    tensor([2., 0., 1.])
+    """
     entries, arrays = normalize_key(x, key)
     return apply(OPS["index_add"], x, as_operand(value, x), *arrays, key=entries)
 
 
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
-    """out[i][j] = x[i][index[i][j]] along dim (PyTorch's gather, numpy's take_along_axis)."""
+    """out[i][j] = x[i][index[i][j]] along dim (PyTorch's gather, numpy's take_along_axis).
+
+    >>> import eager
+    >>> eager.tensor([[1, 2], [3, 4]]).gather(1, eager.tensor([[1], [0]]))
+    tensor([[2],
+            [3]])
+    """
     return apply(OPS["gather"], x, index, axis=normalize_axis("gather", dim, x.ndim))
 
 
 def take_along_axis(x: Tensor, indices: Tensor, /, *, axis: int = -1) -> Tensor:
-    """Array API spelling of gather."""
+    """Array API spelling of gather.
+
+    >>> import eager
+    >>> eager.take_along_axis(eager.tensor([[5, 6, 7]]), eager.tensor([[2, 0]]), axis=1)
+    tensor([[7, 5]])
+    """
     return gather(x, axis, indices)
 
 
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    """A copy of x with src added at index along dim (repeated indices add up)."""
+    """A copy of x with src added at index along dim (repeated indices add up).
+
+    >>> import eager
+    >>> eager.zeros(3).scatter_add(0, eager.tensor([0, 0, 2]), eager.ones(3))
+    tensor([2., 0., 1.])
+    """
     return apply(OPS["scatter_add"], x, index, src,
                  axis=normalize_axis("scatter_add", dim, x.ndim))
 
 
 def take(x: Tensor, indices, /, *, axis: int | None = None) -> Tensor:
-    """Elements at integer indices along axis (None: of the flattened tensor)."""
+    """Elements at integer indices along axis (None: of the flattened tensor).
+
+    >>> import eager
+    >>> eager.take(eager.tensor([[1, 2], [3, 4]]), eager.tensor([3, 0]))
+    tensor([4, 1])
+    """
     if axis is None:
         x, axis = x.reshape(-1), 0
     axis = normalize_axis("take", axis, x.ndim)

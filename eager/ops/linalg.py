@@ -15,7 +15,12 @@ from kernels.errors import DTypeError, ShapeError
 
 
 def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
-    """Matrix product with numpy's rules for 1-D operands and batch broadcasting."""
+    """Matrix product with numpy's rules for 1-D operands and batch broadcasting.
+
+    >>> import eager
+    >>> (eager.ones(5, 2, 3) @ eager.ones(3, 4)).shape
+    (5, 2, 4)
+    """
     x1, x2 = as_operand(x1, None, "matmul"), as_operand(x2, x1, "matmul")
     if type(x1) is not Tensor or type(x2) is not Tensor:
         raise ShapeError("matmul: both operands must be tensors, not scalars")
@@ -28,7 +33,12 @@ def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
 
 
 def matrix_transpose(x: Tensor, /) -> Tensor:
-    """Swap the last two dimensions."""
+    """Swap the last two dimensions.
+
+    >>> import eager
+    >>> eager.matrix_transpose(eager.zeros(5, 2, 3)).shape
+    (5, 3, 2)
+    """
     if x.ndim < 2:
         raise ShapeError(f"matrix_transpose: needs at least 2 dims, got shape {x.shape}")
     axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
@@ -36,17 +46,33 @@ def matrix_transpose(x: Tensor, /) -> Tensor:
 
 
 def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
-    """Outer product of two vectors."""
+    """Outer product of two vectors.
+
+    >>> import eager
+    >>> eager.outer(eager.tensor([1, 2]), eager.tensor([1, 10]))
+    tensor([[ 1, 10],
+            [ 2, 20]])
+    """
     return reshape(x1, (-1, 1)) * reshape(x2, (1, -1))
 
 
 def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
-    """Dot product along axis, broadcasting the other dims."""
+    """Dot product along axis, broadcasting the other dims.
+
+    >>> import eager
+    >>> eager.vecdot(eager.tensor([1., 2.]), eager.tensor([3., 4.]))
+    tensor(11.)
+    """
     return (x1 * x2).sum(axis=axis)
 
 
 def tensordot(x1: Tensor, x2: Tensor, /, *, axes=2) -> Tensor:
-    """Sum products over the last `axes` dims of x1 and the first of x2 (or given pairs)."""
+    """Sum products over the last `axes` dims of x1 and the first of x2 (or given pairs).
+
+    >>> import eager
+    >>> eager.tensordot(eager.ones(2, 3), eager.ones(3, 4), axes=1).shape
+    (2, 4)
+    """
     if isinstance(axes, int):
         a_axes = list(range(x1.ndim - axes, x1.ndim))
         b_axes = list(range(axes))

@@ -17,7 +17,12 @@ from kernels.shapes import normalize_axis
 
 def argsort(x: Tensor, /, axis: int = -1, *, descending: bool = False, stable: bool = True,
             dim=None) -> Tensor:
-    """Indices that sort x along axis (stable)."""
+    """Indices that sort x along axis (stable).
+
+    >>> import eager
+    >>> eager.argsort(eager.tensor([3., 1., 2.]), descending=True)
+    tensor([0, 2, 1])
+    """
     axis = normalize_axis("argsort", dim if dim is not None else axis, max(x.ndim, 1))
     if x.ndim == 0:
         x = x.reshape(1)
@@ -26,14 +31,25 @@ def argsort(x: Tensor, /, axis: int = -1, *, descending: bool = False, stable: b
 
 def sort(x: Tensor, /, axis: int = -1, *, descending: bool = False, stable: bool = True,
          dim=None) -> Tensor:
-    """x sorted along axis; differentiable (the gradient follows the permutation)."""
+    """x sorted along axis; differentiable (the gradient follows the permutation).
+
+    >>> import eager
+    >>> eager.tensor([[3, 1], [0, 2]]).sort(dim=1)
+    tensor([[1, 3],
+            [0, 2]])
+    """
     axis = dim if dim is not None else axis
     order = argsort(x, axis=axis, descending=descending)
     return gather(x if x.ndim else x.reshape(1), axis, order)
 
 
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> tuple[Tensor, Tensor]:
-    """The k largest (or smallest) values along dim and their indices."""
+    """The k largest (or smallest) values along dim and their indices.
+
+    >>> import eager
+    >>> eager.tensor([1., 5., 3.]).topk(2)
+    (tensor([5., 3.]), tensor([1, 2]))
+    """
     dim = normalize_axis("topk", dim, x.ndim)
     if not 0 <= k <= x.shape[dim]:
         raise ShapeError(f"topk: k={k} is out of range for dim {dim} of size {x.shape[dim]} "
@@ -45,7 +61,12 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> tuple[Tensor
 
 
 def cumsum(x: Tensor, /, axis: int | None = None, *, dim=None, dtype=None) -> Tensor:
-    """Cumulative sum along axis (None: over the flattened tensor)."""
+    """Cumulative sum along axis (None: over the flattened tensor).
+
+    >>> import eager
+    >>> eager.cumsum(eager.tensor([1, 2, 3]), axis=0)
+    tensor([1, 3, 6])
+    """
     axis = dim if dim is not None else axis
     if axis is None:
         x, axis = flatten(x), 0

@@ -26,24 +26,45 @@ def _reduce(name, x, axis, keepdims, dim, keepdim):
 
 
 def sum(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepdim=False):  # noqa: A001
-    """Sum over axis (None: all); bool and int tensors sum to int64."""
+    """Sum over axis (None: all); bool and int tensors sum to int64.
+
+    >>> import eager
+    >>> x = eager.tensor([[1., 2.], [3., 4.]])
+    >>> eager.sum(x, axis=0), x.sum(dim=1, keepdim=True).shape
+    (tensor([4., 6.]), (2, 1))
+    """
     out = _reduce("sum", x, axis, keepdims, dim, keepdim)
     return out if dtype is None else cast(out, dtype)
 
 
 def prod(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepdim=False):
-    """Product over axis (None: all)."""
+    """Product over axis (None: all).
+
+    >>> import eager
+    >>> eager.prod(eager.tensor([2, 3, 4]))
+    tensor(24)
+    """
     out = _reduce("prod", x, axis, keepdims, dim, keepdim)
     return out if dtype is None else cast(out, dtype)
 
 
 def max(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):  # noqa: A001
-    """Largest element over axis (NaN propagates)."""
+    """Largest element over axis (NaN propagates).
+
+    >>> import eager
+    >>> eager.max(eager.tensor([[1., 5.], [3., 2.]]), axis=1)
+    tensor([5., 3.])
+    """
     return _reduce("max", x, axis, keepdims, dim, keepdim)
 
 
 def min(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):  # noqa: A001
-    """Smallest element over axis (NaN propagates)."""
+    """Smallest element over axis (NaN propagates).
+
+    >>> import eager
+    >>> eager.tensor([[1., 5.], [3., 2.]]).min()
+    tensor(1.)
+    """
     return _reduce("min", x, axis, keepdims, dim, keepdim)
 
 
@@ -56,7 +77,12 @@ def _as_float(x):
 
 
 def mean(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
-    """Arithmetic mean over axis; integer inputs give float32."""
+    """Arithmetic mean over axis; integer inputs give float32.
+
+    >>> import eager
+    >>> eager.mean(eager.tensor([1, 2, 3, 4]))
+    tensor(2.5000)
+    """
     x = _as_float(x)
     axes = _axes("mean", x, axis, dim)
     total = apply(OPS["sum"], x, axis=axes, keepdims=bool(keepdims or keepdim))
@@ -66,7 +92,14 @@ def mean(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
 def var(x: Tensor, /, axis=None, *, correction=0.0, keepdims=False, dim=None, keepdim=False,
         unbiased=None):
     """Variance over axis with `correction` (Array API); PyTorch's unbiased=True is
-    correction=1."""
+    correction=1.
+
+    >>> import eager
+    >>> eager.var(eager.tensor([1., 2., 3., 4.]))
+    tensor(1.2500)
+    >>> eager.tensor([1., 2., 3., 4.]).var(unbiased=True)
+    tensor(1.6667)
+    """
     if unbiased is not None:
         correction = 1.0 if unbiased else 0.0
     x = _as_float(x)
@@ -79,13 +112,23 @@ def var(x: Tensor, /, axis=None, *, correction=0.0, keepdims=False, dim=None, ke
 
 def std(x: Tensor, /, axis=None, *, correction=0.0, keepdims=False, dim=None, keepdim=False,
         unbiased=None):
-    """Standard deviation: sqrt(var)."""
+    """Standard deviation: sqrt(var).
+
+    >>> import eager
+    >>> eager.std(eager.tensor([1., 3.]))
+    tensor(1.)
+    """
     return var(x, axis=axis, correction=correction, keepdims=keepdims, dim=dim,
                keepdim=keepdim, unbiased=unbiased).sqrt()
 
 
 def logsumexp(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
-    """log(sum(exp(x))) computed without overflow (shifted by the max)."""
+    """log(sum(exp(x))) computed without overflow (shifted by the max).
+
+    >>> import eager
+    >>> eager.logsumexp(eager.tensor([1000., 1000.])).item()
+    1000.6931762695312
+    """
     x = _as_float(x)
     axes = _axes("logsumexp", x, axis, dim)
     shift = apply(OPS["max"], x.detach(), axis=axes, keepdims=True)
@@ -105,23 +148,43 @@ def _arg(name, x, axis, keepdims, dim, keepdim):
 
 
 def argmax(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
-    """Index of the largest element (first on ties); flat index when axis is None."""
+    """Index of the largest element (first on ties); flat index when axis is None.
+
+    >>> import eager
+    >>> eager.argmax(eager.tensor([[1, 9], [7, 2]]), axis=1)
+    tensor([1, 0])
+    """
     return _arg("argmax", x, axis, keepdims, dim, keepdim)
 
 
 def argmin(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
-    """Index of the smallest element (first on ties); flat index when axis is None."""
+    """Index of the smallest element (first on ties); flat index when axis is None.
+
+    >>> import eager
+    >>> eager.tensor([3., 1., 2.]).argmin()
+    tensor(1)
+    """
     return _arg("argmin", x, axis, keepdims, dim, keepdim)
 
 
 def all(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):  # noqa: A001
-    """True where every element over axis is true."""
+    """True where every element over axis is true.
+
+    >>> import eager
+    >>> eager.all(eager.tensor([True, False]))
+    tensor(False)
+    """
     return _reduce("min", cast(x, bool_), axis, keepdims, dim, keepdim) if x.size else \
         _empty_truth(x, True, axis, keepdims, dim, keepdim)
 
 
 def any(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):  # noqa: A001
-    """True where some element over axis is true."""
+    """True where some element over axis is true.
+
+    >>> import eager
+    >>> eager.any(eager.tensor([[True], [False]]), axis=1)
+    tensor([ True, False])
+    """
     return _reduce("max", cast(x, bool_), axis, keepdims, dim, keepdim) if x.size else \
         _empty_truth(x, False, axis, keepdims, dim, keepdim)
 

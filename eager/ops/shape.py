@@ -26,7 +26,13 @@ def _shape_arg(shape) -> tuple[int, ...]:
 
 
 def reshape(x: Tensor, /, *shape, copy=None) -> Tensor:
-    """x with a new shape of the same number of elements; one dimension may be -1."""
+    """x with a new shape of the same number of elements; one dimension may be -1.
+
+    >>> import eager
+    >>> eager.arange(6).reshape(2, -1)
+    tensor([[0, 1, 2],
+            [3, 4, 5]])
+    """
     shape = _shape_arg(shape)
     if shape.count(-1) > 1:
         raise ShapeError(f"reshape: only one dimension can be -1, got {shape}")
@@ -42,18 +48,33 @@ def reshape(x: Tensor, /, *shape, copy=None) -> Tensor:
 
 
 def permute(x: Tensor, /, *axes) -> Tensor:
-    """Reorder dimensions: out.shape[i] == x.shape[axes[i]]."""
+    """Reorder dimensions: out.shape[i] == x.shape[axes[i]].
+
+    >>> import eager
+    >>> eager.zeros(2, 3, 4).permute(2, 0, 1).shape
+    (4, 2, 3)
+    """
     axes = tuple(normalize_axis("permute", a, x.ndim) for a in _shape_arg(axes))
     return apply(OPS["permute"], x, axes=axes)
 
 
 def permute_dims(x: Tensor, /, axes) -> Tensor:
-    """Array API spelling of permute."""
+    """Array API spelling of permute.
+
+    >>> import eager
+    >>> eager.permute_dims(eager.zeros(2, 3), (1, 0)).shape
+    (3, 2)
+    """
     return permute(x, tuple(axes))
 
 
 def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
-    """Swap two dimensions (PyTorch's transpose)."""
+    """Swap two dimensions (PyTorch's transpose).
+
+    >>> import eager
+    >>> eager.zeros(2, 3, 4).transpose(0, 2).shape
+    (4, 3, 2)
+    """
     if x.ndim < 2:
         return x
     axes = list(range(x.ndim))
@@ -63,7 +84,12 @@ def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
 
 
 def moveaxis(x: Tensor, source: int, destination: int, /) -> Tensor:
-    """Move one axis to a new position, keeping the others in order."""
+    """Move one axis to a new position, keeping the others in order.
+
+    >>> import eager
+    >>> eager.moveaxis(eager.zeros(2, 3, 4), 0, -1).shape
+    (3, 4, 2)
+    """
     src = normalize_axis("moveaxis", source, x.ndim)
     dst = normalize_axis("moveaxis", destination, x.ndim)
     axes = [a for a in range(x.ndim) if a != src]
@@ -72,7 +98,13 @@ def moveaxis(x: Tensor, source: int, destination: int, /) -> Tensor:
 
 
 def expand(x: Tensor, /, *shape) -> Tensor:
-    """Broadcast x to shape (a read-only view); -1 keeps a dimension."""
+    """Broadcast x to shape (a read-only view); -1 keeps a dimension.
+
+    >>> import eager
+    >>> eager.tensor([[1], [2]]).expand(2, 3)
+    tensor([[1, 1, 1],
+            [2, 2, 2]])
+    """
     shape = _shape_arg(shape)
     offset = len(shape) - x.ndim
     shape = tuple(x.shape[i - offset] if d == -1 and i >= offset else d
@@ -83,12 +115,23 @@ def expand(x: Tensor, /, *shape) -> Tensor:
 
 
 def broadcast_to(x: Tensor, /, shape) -> Tensor:
-    """Array API spelling of expand."""
+    """Array API spelling of expand.
+
+    >>> import eager
+    >>> eager.broadcast_to(eager.tensor([1, 2]), (2, 2))
+    tensor([[1, 2],
+            [1, 2]])
+    """
     return expand(x, tuple(shape))
 
 
 def broadcast_arrays(*arrays: Tensor) -> list[Tensor]:
-    """Broadcast tensors against each other."""
+    """Broadcast tensors against each other.
+
+    >>> import eager
+    >>> [t.shape for t in eager.broadcast_arrays(eager.zeros(3, 1), eager.zeros(4))]
+    [(3, 4), (3, 4)]
+    """
     from kernels.shapes import broadcast_shapes
 
     shape = broadcast_shapes("broadcast_arrays", *(a.shape for a in arrays))
@@ -96,7 +139,12 @@ def broadcast_arrays(*arrays: Tensor) -> list[Tensor]:
 
 
 def squeeze(x: Tensor, /, axis=None, *, dim=None) -> Tensor:
-    """Remove dimensions of size 1 (all of them, or those in axis)."""
+    """Remove dimensions of size 1 (all of them, or those in axis).
+
+    >>> import eager
+    >>> eager.zeros(1, 3, 1).squeeze().shape, eager.zeros(1, 3, 1).squeeze(0).shape
+    ((3,), (3, 1))
+    """
     axis = dim if axis is None else axis
     if axis is None:
         axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
@@ -110,18 +158,33 @@ def squeeze(x: Tensor, /, axis=None, *, dim=None) -> Tensor:
 
 
 def unsqueeze(x: Tensor, /, dim: int) -> Tensor:
-    """Insert a dimension of size 1 at position dim."""
+    """Insert a dimension of size 1 at position dim.
+
+    >>> import eager
+    >>> eager.zeros(3).unsqueeze(0).shape
+    (1, 3)
+    """
     dim = normalize_axis("unsqueeze", dim, x.ndim + 1)
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
 def expand_dims(x: Tensor, /, *, axis: int = 0) -> Tensor:
-    """Array API spelling of unsqueeze."""
+    """Array API spelling of unsqueeze.
+
+    >>> import eager
+    >>> eager.expand_dims(eager.zeros(3), axis=-1).shape
+    (3, 1)
+    """
     return unsqueeze(x, axis)
 
 
 def flatten(x: Tensor, /, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge dimensions start_dim..end_dim into one."""
+    """Merge dimensions start_dim..end_dim into one.
+
+    >>> import eager
+    >>> eager.zeros(2, 3, 4).flatten(1).shape
+    (2, 12)
+    """
     if x.ndim == 0:
         return reshape(x, (1,))
     s = normalize_axis("flatten", start_dim, x.ndim)
@@ -130,7 +193,12 @@ def flatten(x: Tensor, /, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def concat(arrays: Sequence[Tensor], /, *, axis: int | None = 0, dim=None) -> Tensor:
-    """Join tensors along an existing axis (None: flatten first)."""
+    """Join tensors along an existing axis (None: flatten first).
+
+    >>> import eager
+    >>> eager.concat([eager.tensor([1, 2]), eager.tensor([3])])
+    tensor([1, 2, 3])
+    """
     arrays = list(arrays)
     if not arrays:
         raise ShapeError("concat: expected a non-empty sequence of tensors")
@@ -146,7 +214,13 @@ def concat(arrays: Sequence[Tensor], /, *, axis: int | None = 0, dim=None) -> Te
 
 
 def stack(arrays: Sequence[Tensor], /, *, axis: int = 0, dim=None) -> Tensor:
-    """Join tensors of one shape along a new axis."""
+    """Join tensors of one shape along a new axis.
+
+    >>> import eager
+    >>> eager.stack([eager.tensor([1, 2]), eager.tensor([3, 4])], axis=1)
+    tensor([[1, 3],
+            [2, 4]])
+    """
     arrays = list(arrays)
     if not arrays:
         raise ShapeError("stack: expected a non-empty sequence of tensors")
@@ -159,7 +233,12 @@ def stack(arrays: Sequence[Tensor], /, *, axis: int = 0, dim=None) -> Tensor:
 
 def split(x: Tensor, split_size_or_sections, dim: int = 0, *, axis=None) -> list[Tensor]:
     """Split into pieces along dim: an int gives chunks of that size (PyTorch), a list of
-    ints gives those sizes."""
+    ints gives those sizes.
+
+    >>> import eager
+    >>> [t.tolist() for t in eager.arange(5).split(2)]
+    [[0, 1], [2, 3], [4]]
+    """
     axis = normalize_axis("split", dim if axis is None else axis, x.ndim)
     n = x.shape[axis]
     if isinstance(split_size_or_sections, int):
@@ -183,7 +262,12 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0, *, axis=None) -> list
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
-    """Split into `chunks` nearly equal pieces along dim."""
+    """Split into `chunks` nearly equal pieces along dim.
+
+    >>> import eager
+    >>> [t.tolist() for t in eager.arange(5).chunk(2)]
+    [[0, 1, 2], [3, 4]]
+    """
     n = x.shape[normalize_axis("chunk", dim, x.ndim)]
     if chunks <= 0:
         raise ShapeError(f"chunk: number of chunks must be positive, got {chunks}")
@@ -191,13 +275,23 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
 
 
 def flip(x: Tensor, /, axis=None, *, dims=None) -> Tensor:
-    """Reverse the order of elements along axis (None: all)."""
+    """Reverse the order of elements along axis (None: all).
+
+    >>> import eager
+    >>> eager.flip(eager.tensor([1, 2, 3]))
+    tensor([3, 2, 1])
+    """
     axes = normalize_axes("flip", dims if dims is not None else axis, x.ndim)
     return apply(OPS["flip"], x, axes=axes)
 
 
 def pad(x: Tensor, widths, value: float = 0.0) -> Tensor:
-    """Constant padding; widths is ((before, after), ...) per dim, numpy style."""
+    """Constant padding; widths is ((before, after), ...) per dim, numpy style.
+
+    >>> import eager
+    >>> eager.pad(eager.tensor([1, 2]), ((1, 2),))
+    tensor([0, 1, 2, 0, 0])
+    """
     widths = tuple((int(lo), int(hi)) for lo, hi in widths)
     if len(widths) != x.ndim:
         raise ShapeError(f"pad: {len(widths)} (before, after) pairs for a tensor of shape "
