@@ -141,10 +141,18 @@ def getitem(x: Tensor, key) -> Tensor:
     (tensor([3, 5]), tensor([[2, 0],
             [5, 3]]), tensor([4, 5]))
     """
+    kind = type(key)
+    if kind is slice:
+        return apply(_slice_op, x, key=(_slice_entry(key),))
+    if kind is int:
+        return apply(_slice_op, x, key=(("i", key),))
     entries, arrays = normalize_key(x, key)
     if not arrays:
-        return apply(OPS["slice"], x, key=entries)
+        return apply(_slice_op, x, key=entries)
     return apply(OPS["index"], x, *arrays, key=entries)
+
+
+_slice_op = OPS["slice"]
 
 
 def setitem(x: Tensor, key, value) -> None:
