@@ -198,13 +198,6 @@ def render(group: ElementwiseGroup | ReduceGroup, name: str) -> str:
     return render_group(group, name)
 
 
-def prototype(group: ElementwiseGroup | ReduceGroup, name: str) -> str:
-    """The ABI-level declaration cffi needs (all buffers as void *)."""
-    n_out = 1 if isinstance(group, ReduceGroup) else len(group.outputs)
-    n = len(group.inputs) + n_out
-    return f"void {name}({', '.join(['void *'] * n + ['int64_t', 'int64_t'])});"
-
-
 def outer_extent(group: ElementwiseGroup | ReduceGroup) -> int:
     """Trip count of the outermost loop: the range `start`/`stop` split across threads."""
     if isinstance(group, ReduceGroup):

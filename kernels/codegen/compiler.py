@@ -113,15 +113,17 @@ def build(source: str) -> str:
 _loaded: dict[str, object] = {}
 
 
-def load_library(source: str, declarations: str):
+def load_library(source: str, declarations: str, ffi=None):
     """Build (or find in the cache) and load `source`; `declarations` are its prototypes.
 
-    Raises CompilerUnavailable when no compiler works and the library is not cached.
+    Pass an `ffi` whose cdef already declares them to skip parsing (cffi's C parser costs
+    about a millisecond per declaration). Raises CompilerUnavailable when no compiler
+    works and the library is not cached.
     """
     lib = _loaded.get(library_path(source))
     if lib is None:
         path = build(source)
-        lib = _loaded[path] = _ffi(declarations).dlopen(path)
+        lib = _loaded[path] = (ffi or _ffi(declarations)).dlopen(path)
     return lib
 
 

@@ -102,11 +102,20 @@ class NumpyKernel:
             np.copyto(out, value)
 
 
+TABLE_DECLARATION = "void *ej_table(int);"
+
+
 def source_for(groups: list[ElementwiseGroup | ReduceGroup]) -> tuple[str, str]:
-    """The C file for `groups` (functions k0, k1, ...) and its cffi declarations."""
+    """The C file for `groups` (functions k0, k1, ...) and its cffi declarations.
+
+    Besides the kernels the file exports `ej_table(i)`, the address of kernel i, so every
+    library is loaded through one declaration parsed once per process.
+    """
     bodies = [c_render.render(g, f"k{i}") for i, g in enumerate(groups)]
-    decls = [c_render.prototype(g, f"k{i}") for i, g in enumerate(groups)]
-    return preamble() + "\n" + "\n".join(bodies), "\n".join(decls)
+    table = ", ".join(f"(void *)k{i}" for i in range(len(groups)))
+    bodies.append(f"void *ej_table(int i) {{\n    static void *const t[] = {{{table}}};\n"
+                  "    return t[i];\n}\n")
+    return preamble() + "\n" + "\n".join(bodies), TABLE_DECLARATION
 
 
 def compile_groups(groups: list[ElementwiseGroup | ReduceGroup]
@@ -116,13 +125,35 @@ def compile_groups(groups: list[ElementwiseGroup | ReduceGroup]
     if not groups:
         return []
     source, decls = source_for(groups)
+    ffi = _shared_ffi()
     try:
-        lib = load_library(source, decls)
+        lib = load_library(source, decls, ffi)
     except CompilerUnavailable as exc:
         warn_no_compiler(exc)
         return [NumpyKernel(g) for g in groups]
-    if _from_buffer is None:
+    _from_buffer = ffi.from_buffer
+    return [CpuKernel(g, ffi.cast(_function_type(ffi, g), lib.ej_table(i)))
+            for i, g in enumerate(groups)]
+
+
+_ffi_instance = None
+_declared_arities: set[int] = set()
+
+
+def _shared_ffi():
+    global _ffi_instance
+    if _ffi_instance is None:
         from cffi import FFI
 
-        _from_buffer = FFI().from_buffer
-    return [CpuKernel(g, getattr(lib, f"k{i}")) for i, g in enumerate(groups)]
+        _ffi_instance = FFI()
+        _ffi_instance.cdef(TABLE_DECLARATION)
+    return _ffi_instance
+
+
+def _function_type(ffi, group) -> str:
+    """`ej_fnN`: pointer to void(void * x N, int64_t, int64_t), declared on first use."""
+    n = len(group.inputs) + (1 if isinstance(group, ReduceGroup) else len(group.outputs))
+    if n not in _declared_arities:
+        ffi.cdef(f"typedef void (*ej_fn{n})({'void *, ' * n}int64_t, int64_t);")
+        _declared_arities.add(n)
+    return f"ej_fn{n}"
