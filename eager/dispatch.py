@@ -57,14 +57,29 @@ _hook: DispatchHook | None = None
 
 
 def set_hook(hook: DispatchHook | None) -> DispatchHook | None:
-    """Install a hook (or None); return the one it replaces."""
+    """Install a hook (or None); return the one it replaces.
+
+    >>> import eager
+    >>> class Counter(DispatchHook):
+    ...     def __init__(self): self.ops = []
+    ...     def record(self, op, inputs, attrs, out): self.ops.append(op.name)
+    >>> counter = Counter(); previous = set_hook(counter)
+    >>> _ = (eager.ones(2) * 2).sum(); _ = set_hook(previous)
+    >>> counter.ops
+    ['full', 'mul', 'sum']
+    """
     global _hook
     previous, _hook = _hook, hook
     return previous
 
 
 def get_hook() -> DispatchHook | None:
-    """The installed hook, or None."""
+    """The installed hook, or None.
+
+    >>> import eager
+    >>> get_hook() is None
+    True
+    """
     return _hook
 
 
@@ -147,7 +162,12 @@ def _raise_device_mismatch(op: OpDef, inputs: tuple) -> None:
 
 
 def spec_of(x: Any):
-    """TensorSpec of a Tensor; other inputs (scalars, generators) pass through."""
+    """TensorSpec of a Tensor; other inputs (scalars, generators) pass through.
+
+    >>> import eager
+    >>> spec_of(eager.zeros(2, 3)), spec_of(1.5)
+    (TensorSpec(shape=(2, 3), dtype=dtype('float32')), 1.5)
+    """
     if isinstance(x, Tensor):
         return TensorSpec(tuple(x._data.shape), x._data.dtype)
     return x

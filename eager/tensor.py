@@ -244,12 +244,26 @@ class Tensor:
 
 
 def host_array(data) -> np.ndarray:
-    """A numpy array with the data of a backend array (copied from the GPU for cupy)."""
+    """A numpy array with the data of a backend array (copied from the GPU for cupy).
+
+    >>> import eager
+    >>> import numpy as np
+    >>> from eager.tensor import host_array
+    >>> type(host_array(eager.ones(2)._data)).__name__
+    'ndarray'
+    """
     return data if isinstance(data, np.ndarray) else data.get()
 
 
 def wrap(data, device: str) -> Tensor:
-    """Wrap an array as a new leaf Tensor without copying (no hook, no autograd)."""
+    """Wrap an array as a new leaf Tensor without copying (no hook, no autograd).
+
+    >>> import eager
+    >>> import numpy as np
+    >>> from eager.tensor import wrap
+    >>> wrap(np.arange(3), "cpu")
+    tensor([0, 1, 2])
+    """
     out = Tensor.__new__(Tensor)
     out._data = data
     out._device = device
@@ -262,7 +276,13 @@ def wrap(data, device: str) -> Tensor:
 
 
 def format_tensor(t: Tensor) -> str:
-    """PyTorch-style repr: values, then dtype/device/grad info when not the default."""
+    """PyTorch-style repr: values, then dtype/device/grad info when not the default.
+
+    >>> import eager
+    >>> from eager.tensor import format_tensor
+    >>> format_tensor(eager.tensor([0.5], dtype=eager.float16))
+    'tensor([0.5000], dtype=eager.float16)'
+    """
     data = host_array(t._data)
     floatmode = "maxprec"
     if data.dtype.kind == "f":

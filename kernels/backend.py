@@ -10,7 +10,12 @@ import numpy as np
 
 @functools.cache
 def cupy_available() -> bool:
-    """True when cupy imports and at least one CUDA device is visible."""
+    """True when cupy imports and at least one CUDA device is visible.
+
+    >>> from kernels.backend import cupy_available
+    >>> cupy_available() in (True, False)
+    True
+    """
     try:
         import cupy
 
@@ -20,7 +25,12 @@ def cupy_available() -> bool:
 
 
 def default_device() -> str:
-    """`EAGER_DEVICE` if set, else "cuda" when a GPU is usable, else "cpu"."""
+    """`EAGER_DEVICE` if set, else "cuda" when a GPU is usable, else "cpu".
+
+    >>> from kernels.backend import default_device
+    >>> default_device() in ("cpu", "cuda")
+    True
+    """
     env = os.environ.get("EAGER_DEVICE")
     if env:
         return env
@@ -28,7 +38,12 @@ def default_device() -> str:
 
 
 def array_namespace_for(device: str) -> ModuleType:
-    """The array module (numpy or cupy) that holds a device's buffers."""
+    """The array module (numpy or cupy) that holds a device's buffers.
+
+    >>> from kernels.backend import array_namespace_for
+    >>> array_namespace_for("cpu").__name__
+    'numpy'
+    """
     if device == "cpu":
         return np
     if device == "cuda":
@@ -41,5 +56,11 @@ def array_namespace_for(device: str) -> ModuleType:
 
 
 def device_of_array(array) -> str:
-    """"cpu" for numpy arrays and scalars, "cuda" for cupy arrays."""
+    """"cpu" for numpy arrays and scalars, "cuda" for cupy arrays.
+
+    >>> import numpy as np
+    >>> from kernels.backend import device_of_array
+    >>> device_of_array(np.zeros(2))
+    'cpu'
+    """
     return "cpu" if isinstance(array, (np.ndarray, np.generic)) else "cuda"

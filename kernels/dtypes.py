@@ -32,17 +32,32 @@ default_int = int64
 
 
 def is_floating(dtype: np.dtype) -> bool:
-    """True for float16/32/64."""
+    """True for float16/32/64.
+
+    >>> from kernels.dtypes import is_floating, float16, int8
+    >>> is_floating(float16), is_floating(int8)
+    (True, False)
+    """
     return dtype.kind == "f"
 
 
 def is_integer(dtype: np.dtype) -> bool:
-    """True for signed and unsigned integer dtypes (not bool)."""
+    """True for signed and unsigned integer dtypes (not bool).
+
+    >>> from kernels.dtypes import is_integer, uint8, bool_
+    >>> is_integer(uint8), is_integer(bool_)
+    (True, False)
+    """
     return dtype.kind in "iu"
 
 
 def to_dtype(dtype: Any) -> np.dtype:
-    """Normalise a user's dtype spelling ("float32", np.float32, eager.float32, float)."""
+    """Normalise a user's dtype spelling ("float32", np.float32, eager.float32, float).
+
+    >>> from kernels.dtypes import to_dtype
+    >>> to_dtype(float), to_dtype("int8")
+    (dtype('float32'), dtype('int8'))
+    """
     if dtype is float:
         return default_float
     if dtype is int:
@@ -60,7 +75,12 @@ def to_dtype(dtype: Any) -> np.dtype:
 
 
 def scalar_kind(value: Any) -> str:
-    """'b', 'i', 'f' for Python bool/int/float (the weak scalar kinds)."""
+    """'b', 'i', 'f' for Python bool/int/float (the weak scalar kinds).
+
+    >>> from kernels.dtypes import scalar_kind
+    >>> scalar_kind(True), scalar_kind(3), scalar_kind(0.5)
+    ('b', 'i', 'f')
+    """
     if isinstance(value, bool):
         return "b"
     if isinstance(value, int):

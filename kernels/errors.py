@@ -34,7 +34,12 @@ def user_frame():
 
 
 def user_line_suffix() -> str:
-    """" (at file.py:12: source line)" for the user's line, or "" when none is found."""
+    """" (at file.py:12: source line)" for the user's line, or "" when none is found.
+
+    >>> from kernels.errors import user_line_suffix
+    >>> user_line_suffix().startswith(" (at ")
+    True
+    """
     frame = user_frame()
     if frame is None:
         return ""

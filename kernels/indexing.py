@@ -14,7 +14,12 @@ from kernels.opdef import OpDef, TensorSpec, register
 
 
 def full_key(key: tuple, index_arrays) -> tuple:
-    """Build the numpy/cupy key from a normalised key and the index arrays."""
+    """Build the numpy/cupy key from a normalised key and the index arrays.
+
+    >>> from kernels.indexing import full_key
+    >>> full_key((("s", None, None, None), ("t", 0)), [[2, 0]])
+    (slice(None, None, None), [2, 0])
+    """
     out = []
     for entry in key:
         if entry[0] == "t":

@@ -46,7 +46,12 @@ expand = register(OpDef("expand", "movement", 1, lambda xp: xp.broadcast_to, _ex
 
 
 def slice_key(key: tuple) -> tuple:
-    """Turn a normalised key (("s", start, stop, step), ("i", k), ("n",)) into a numpy key."""
+    """Turn a normalised key (("s", start, stop, step), ("i", k), ("n",)) into a numpy key.
+
+    >>> from kernels.movement import slice_key
+    >>> slice_key((("s", 1, None, 2), ("i", 0), ("n",)))
+    (slice(1, None, 2), 0, None)
+    """
     out = []
     for entry in key:
         tag = entry[0]

@@ -5,7 +5,12 @@ from kernels.errors import ShapeError
 
 
 def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
-    """numpy broadcasting of shapes; ShapeError names the op and every shape."""
+    """numpy broadcasting of shapes; ShapeError names the op and every shape.
+
+    >>> from kernels.shapes import broadcast_shapes
+    >>> broadcast_shapes("add", (3, 1), (4,))
+    (3, 4)
+    """
     ndim = max((len(s) for s in shapes), default=0)
     out = []
     for axis in range(-ndim, 0):
@@ -23,14 +28,24 @@ def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def normalize_axis(op: str, axis: int, ndim: int) -> int:
-    """Turn a possibly negative axis into 0..ndim-1, or raise ShapeError."""
+    """Turn a possibly negative axis into 0..ndim-1, or raise ShapeError.
+
+    >>> from kernels.shapes import normalize_axis
+    >>> normalize_axis("sum", -1, 3)
+    2
+    """
     if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
         raise ShapeError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dims")
     return axis % ndim if ndim else 0
 
 
 def normalize_axes(op: str, axis, ndim: int) -> tuple[int, ...]:
-    """None -> all axes; int or sequence -> sorted tuple of non-negative axes."""
+    """None -> all axes; int or sequence -> sorted tuple of non-negative axes.
+
+    >>> from kernels.shapes import normalize_axes
+    >>> normalize_axes("sum", None, 2), normalize_axes("sum", (-1, 0), 3)
+    ((0, 1), (0, 2))
+    """
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, int):
@@ -42,7 +57,12 @@ def normalize_axes(op: str, axis, ndim: int) -> tuple[int, ...]:
 
 
 def size_of(shape: tuple[int, ...]) -> int:
-    """Number of elements of a shape."""
+    """Number of elements of a shape.
+
+    >>> from kernels.shapes import size_of
+    >>> size_of((2, 3, 4)), size_of(())
+    (24, 1)
+    """
     n = 1
     for d in shape:
         n *= d
