@@ -136,6 +136,25 @@ def test_cast_backward_returns_gradient_in_the_input_dtype():
     assert not x.to(eager.int64).requires_grad
 
 
+def test_gradients_have_the_dtype_of_their_tensor():
+    x = eager.tensor([1.0], requires_grad=True)
+    (x * eager.tensor([2.0], dtype=eager.float64)).sum().backward()
+    assert x.grad.dtype == eager.float32 and x.grad.item() == 2.0
+
+
+def test_backward_needs_outputs_the_caller_no_longer_holds():
+    x = eager.tensor([0.5], dtype=eager.float64, requires_grad=True)
+    y = x
+    for _ in range(50):
+        y = y.tanh()        # each tanh's gradient reads its own (dropped) output
+    y.backward()
+    value, expected = 0.5, 1.0
+    for _ in range(50):
+        value = np.tanh(value)
+        expected *= 1 - value * value
+    assert x.grad.item() == pytest.approx(expected, rel=1e-12)
+
+
 def test_repeated_index_gradient_counts_each_use():
     x = eager.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x[[0, 0, 2, 0]].sum().backward()

@@ -9,6 +9,7 @@ from typing import Sequence
 from eager.autograd import grad_mode
 from eager.autograd.node import Node
 from eager.autograd.rules import RULES, SAVED
+from eager.ops.elementwise import astype
 from kernels.errors import AutogradError
 
 
@@ -104,8 +105,12 @@ def run(outputs: Sequence, grad_outputs, *, retain_graph: bool, create_graph: bo
             name = node.op.name
             node.check_versions(SAVED.get(name))
             input_grads = RULES[name](node, g)
-            for edge, gx in zip(node.edges, input_grads):
+            for x, edge, gx in zip(node.inputs, node.edges, input_grads):
                 if gx is not None and edge is not None:
+                    if gx._data.dtype != x._data.dtype:
+                        # A gradient has the dtype of its tensor (x * float64 gives
+                        # float64 grads, but a float32 x gets a float32 one).
+                        gx = astype(gx, x._data.dtype, copy=False)
                     deliver(edge, gx)
             if not retain_graph:
                 node.release()
