@@ -35,7 +35,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from eager.dispatch import get_hook, set_hook
+from eager import dispatch as _dispatch
+from eager.dispatch import set_hook
 from eager.tensor import Tensor
 from jit.executable import Executable
 from jit.passes import PassReport, check_pass_names, optimize
@@ -72,9 +73,13 @@ def disabled() -> Iterator[None]:
         _disabled_depth -= 1
 
 
+# Read once: os.environ lookups cost microseconds, a sizeable part of a small replay.
+_ENV_ENABLED = os.environ.get("JIT", "1") != "0"
+
+
 def jit_enabled() -> bool:
-    """False inside `jit.disabled()` or when the environment sets `JIT=0`."""
-    return _disabled_depth == 0 and os.environ.get("JIT", "1") != "0"
+    """False inside `jit.disabled()` or when the process started with `JIT=0`."""
+    return _disabled_depth == 0 and _ENV_ENABLED
 
 
 class CacheInfo(NamedTuple):
@@ -101,6 +106,8 @@ class Variant:
     checks_left: int = 0
     fn: Callable | None = None
     writes_inputs: bool = False
+    plain: bool = False        # compiled, nothing to check per call: the fast path
+    run: Callable | None = None
 
 
 class JitCheckError(AssertionError):
@@ -161,23 +168,26 @@ class JitFunction:
 
     # ---- calling --------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if get_hook() is not None or not jit_enabled():
-            return self.fn(*args, **kwargs)  # nested in an outer trace: inline
+        if _dispatch._hook is not None or _disabled_depth or not _ENV_ENABLED:
+            return self.fn(*args, **kwargs)  # eager; inside an outer trace this inlines
         key = make_key(args, kwargs, self.names)
         variants = self._variants.get(key)
         failure = None
         if variants is not None:
-            leaves = None
+            leaves = args if not kwargs and key[1] is _fast_tree(len(args)) \
+                else flatten((args, kwargs))[0]
             for variant in variants:
-                if variant.executable is None:
-                    self._eager_calls += 1
-                    return self.fn(*args, **kwargs)
-                if leaves is None:
-                    leaves = args if not kwargs and key[1] is _fast_tree(len(args)) \
-                        else flatten((args, kwargs))[0]
-                if variant.writes_inputs and _aliased(leaves):
-                    # In-place writes through one argument would change another: the
-                    # graph assumed separate buffers, so only eager gets this right.
+                if variant.plain:
+                    try:
+                        out = variant.run(leaves)
+                    except GuardFailure as exc:
+                        failure = exc
+                        continue
+                    self._hits += 1
+                    return out
+                if variant.executable is None or (variant.writes_inputs and _aliased(leaves)):
+                    # No compiled form, or in-place writes through one argument would
+                    # change another (the graph assumed separate buffers): run eagerly.
                     self._eager_calls += 1
                     return self.fn(*args, **kwargs)
                 if variant.checks_left:
@@ -261,11 +271,14 @@ class JitFunction:
         variant.checks_left = 3 if self.check else 0
         variant.writes_inputs = any(wb.slot == "data" and wb.target.kind == "arg"
                                     for wb in variant.graph.writebacks)
+        variant.run = variant.executable._run
+        variant.plain = not variant.writes_inputs and not variant.checks_left
 
     def _checked_replay(self, variant: Variant, leaves: list, args: tuple, kwargs: dict):
         from jit.check import compare_with_reference
 
         variant.checks_left -= 1
+        variant.plain = not variant.writes_inputs and not variant.checks_left
         self._hits += 1
         try:
             return compare_with_reference(variant, leaves, args, kwargs)

@@ -23,7 +23,6 @@ from tests.jit_programs import make_inputs, programs, run_program
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
-    monkeypatch.delenv("JIT", raising=False)
 
 
 def close(a, b, tol=1e-9):
@@ -210,16 +209,24 @@ def test_explain_and_graph_for_describe_the_compiled_variant():
     assert [n.op.name for n in g.nodes] == ["exp"]
 
 
-def test_disabled_context_and_env_variable_run_eagerly(monkeypatch):
+def test_disabled_context_runs_eagerly():
     f = jit(lambda x: x + 1)
     with jit_package.disabled():
         assert f(eager.ones(2)).tolist() == [2.0, 2.0]
-    monkeypatch.setenv("JIT", "0")
-    f(eager.ones(2))
     assert f.cache_info().misses == 0
-    monkeypatch.setenv("JIT", "1")
     f(eager.ones(2))
     assert f.cache_info().misses == 1
+
+
+def test_jit_0_in_the_environment_runs_eagerly():
+    script = ("import eager\nfrom jit import jit\nf = jit(lambda x: x + 1)\n"
+              "f(eager.ones(2)); f(eager.ones(2))\nprint(f.cache_info().misses)\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for value, misses in (("0", "0"), ("1", "1")):
+        env = dict(os.environ, JIT=value)
+        out = subprocess.run([sys.executable, "-c", script], env=env, cwd=root,
+                             capture_output=True, text=True, check=True).stdout.split()
+        assert out == [misses]
 
 
 def test_decorator_carries_package_names():
