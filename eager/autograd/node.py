@@ -104,7 +104,7 @@ def record(op, inputs: tuple, attrs: dict, out) -> Node:
     node.op = op
     node.inputs = inputs
     node.attrs = attrs
-    if len(inputs) == 2 and type(inputs[0]) is Tensor and type(inputs[1]) is Tensor:
+    if len(inputs) == 2 and type(inputs[0]) is Tensor is type(inputs[1]):
         # Two tensors, unrolled: the most common node by far.
         a, b = inputs
         node.edges = (a._node or (a if a._requires_grad else None),
