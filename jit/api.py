@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 from eager import dispatch as _dispatch
 from eager.dispatch import set_hook
 from eager.tensor import Tensor
-from jit.executable import Executable
+from jit.executable import Executable, ExecutableBusy
 from jit.passes import PassReport, check_pass_names, optimize
 from jit.signature_key import _positional_trees, describe_change, make_key
 from tracer.errors import GuardFailure, TraceError
@@ -183,6 +183,9 @@ class JitFunction:
                     except GuardFailure as exc:
                         failure = exc
                         continue
+                    except ExecutableBusy:
+                        self._eager_calls += 1
+                        return self.fn(*args, **kwargs)
                     self._hits += 1
                     return out
                 if variant.executable is None or (variant.writes_inputs and _aliased(leaves)):
@@ -197,6 +200,9 @@ class JitFunction:
                 except GuardFailure as exc:
                     failure = exc
                     continue
+                except ExecutableBusy:
+                    self._eager_calls += 1
+                    return self.fn(*args, **kwargs)
                 self._hits += 1
                 return out
         self._check_static_args(args, kwargs)

@@ -16,6 +16,7 @@ reference interpreter's plan (`tracer.interpreter`), so both execute the same se
 """
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,10 @@ from kernels.opdef import TensorSpec
 from tracer.graph import Graph, Node, Value
 from tracer.interpreter import _check_guard, _Plan
 from tracer.pytree import flatten
+
+
+class ExecutableBusy(RuntimeError):
+    """Another thread is running this compiled graph (its buffers are in use)."""
 
 
 def group_of_nodes(nodes: list[Node], used_outside: set[int],
@@ -71,6 +76,24 @@ def group_of_nodes(nodes: list[Node], used_outside: set[int],
     group = ElementwiseGroup(tuple(TensorSpec(v.shape, v.dtype) for v in inputs), tuple(steps),
                              tuple(outputs), nodes[0].out.shape)
     return group, inputs, out_values
+
+
+def _drop_unread_views(built: list, observed: set[int]) -> list:
+    """Remove view nodes nothing reads any more (an `expand` whose only readers were
+    fused kernels now broadcasting its source themselves)."""
+    needed = set(observed)
+    kept = []
+    for step in reversed(built):
+        if step[0] == "group":
+            needed.update(v.id for v in step[2])
+        else:
+            node = step[1]
+            if node.op.is_view and node.out.id not in needed:
+                continue
+            needed.update(x.id for x in node.inputs if isinstance(x, Value))
+        kept.append(step)
+    kept.reverse()
+    return kept
 
 
 def _escaping(graph: Graph, producers: dict[int, Node]) -> set[int]:
@@ -124,6 +147,7 @@ class Executable:
                 built.append(("group",) + group_of_nodes(groups[item], outside, producers))
             else:
                 built.append(("node", item))
+        built = _drop_unread_views(built, observed)
         self.buffers = self._plan_buffers(graph, built, producers, plan_memory)
         self.cpu_kernels = compile_groups([b[1] for b in built if b[0] == "group"
                                            and b[3][0].device == "cpu"])
@@ -168,7 +192,8 @@ class Executable:
                                  "_asc": np.ascontiguousarray,
                                  "_check": _check_guard, "_state": state,
                                  "_template": state.template, "_wrap": wrap,
-                                 "_Tensor": Tensor, "_fb": None}
+                                 "_Tensor": Tensor, "_fb": None,
+                                 "_lock": threading.Lock(), "_Busy": ExecutableBusy}
         guards_of: dict[int, list] = {}
         for guard in graph.guards:
             guards_of.setdefault(guard.value.id, []).append(guard)
@@ -180,7 +205,12 @@ class Executable:
             names[name] = obj
             return name
 
-        lines = ["def _call(leaves):", "    env = _template.copy()"]
+        # Pooled buffers make a replay non-reentrant: a second thread calling in while one
+        # runs gets ExecutableBusy (the jit then runs that call eagerly).
+        lines = ["def _call(leaves):", "    if not _lock.acquire(False):",
+                 "        raise _Busy()", "    try:", "        return _body(leaves)",
+                 "    finally:", "        _lock.release()", "",
+                 "def _body(leaves):", "    env = _template.copy()"]
         for leaf_index, slot in state.arg_slots:
             if graph.inputs and any(v.id == slot and v.is_tensor for v in graph.inputs):
                 lines.append(f"    env[{slot}] = leaves[{leaf_index}]._data")

@@ -191,3 +191,14 @@ def test_requires_grad_output_is_not_silently_detached():
         loss = f(eager.ones(2))
     loss.backward()
     assert w.grad.tolist() == [1.0, 1.0]
+
+
+def test_a_call_while_another_thread_replays_runs_eagerly():
+    f = jit(lambda x: (x * 3.0).exp())
+    x = eager.zeros(4)
+    f(x)
+    lock = f._variant_for((x,), {}).executable._run.__globals__["_lock"]
+    with lock:                       # as if another thread were inside the replay
+        assert f(x).tolist() == [1.0] * 4
+    assert f.cache_info().eager_calls == 1
+    assert f(x).tolist() == [1.0] * 4 and f.cache_info().hits == 1
