@@ -18,6 +18,7 @@ from eager.device import check_device, get_default_device
 from eager.dispatch import apply
 from eager.tensor import Tensor
 from kernels import OPS, array_namespace_for, default_float, default_int, to_dtype
+from kernels.errors import DeviceError
 
 
 class Generator:
@@ -110,7 +111,12 @@ def _shape(shape) -> tuple[int, ...]:
 
 
 def _gen(generator, device) -> Generator:
-    return generator if generator is not None else default_generator(device)
+    if generator is None:
+        return default_generator(device)
+    if device is not None and str(device).split(":")[0] != generator.device:
+        raise DeviceError(f"random: generator is on {generator.device} but device={device!r} "
+                          "was asked for; pass a generator of that device")
+    return generator
 
 
 def uniform(low=0.0, high=1.0, size=(), *, dtype=None, device=None, generator=None):
@@ -123,7 +129,7 @@ def uniform(low=0.0, high=1.0, size=(), *, dtype=None, device=None, generator=No
     """
     gen = _gen(generator, device)
     return apply(OPS["uniform"], gen, shape=tuple(size), dtype=to_dtype(dtype or default_float),
-                 low=float(low), high=float(high))
+                 low=float(low), high=float(high), device=gen.device)
 
 
 def normal(mean=0.0, std=1.0, size=(), *, dtype=None, device=None, generator=None):
@@ -135,7 +141,7 @@ def normal(mean=0.0, std=1.0, size=(), *, dtype=None, device=None, generator=Non
     """
     gen = _gen(generator, device)
     return apply(OPS["normal"], gen, shape=tuple(size), dtype=to_dtype(dtype or default_float),
-                 mean=float(mean), std=float(std))
+                 mean=float(mean), std=float(std), device=gen.device)
 
 
 def rand(*shape, dtype=None, device=None, generator=None, requires_grad=False) -> Tensor:

@@ -56,10 +56,22 @@ def _index_rule(x, *index_specs, key):
 index = register(OpDef("index", "index", -1, _index_impl, _index_rule))
 
 
+def _add_at(xp):
+    """numpy's `add.at` (repeated indices add up), or cupyx.scatter_add where cupy's ufuncs
+    have no `at`."""
+    if hasattr(xp.add, "at"):
+        return xp.add.at
+    import cupyx
+
+    return cupyx.scatter_add
+
+
 def _index_add_impl(xp):
+    add_at = _add_at(xp)
+
     def index_add(base, src, *index_arrays, key):
         out = base.copy()
-        xp.add.at(out, full_key(key, index_arrays), src)
+        add_at(out, full_key(key, index_arrays), src)
         return out
     return index_add
 
@@ -107,11 +119,16 @@ gather = register(OpDef("gather", "index", 2, _gather_impl, _gather_rule))
 
 
 def _scatter_add_impl(xp):
+    add_at = _add_at(xp)
+
     def scatter_add(base, idx, src, *, axis):
         out = base.copy()
-        grids = list(xp.indices(idx.shape, sparse=True))
+        ndim = idx.ndim
+        # Open grids (numpy's indices(sparse=True), spelled so that cupy has it too).
+        grids = [xp.arange(n).reshape((1,) * i + (n,) + (1,) * (ndim - i - 1))
+                 for i, n in enumerate(idx.shape)]
         grids[axis] = idx
-        xp.add.at(out, tuple(grids), src)
+        add_at(out, tuple(grids), src)
         return out
     return scatter_add
 

@@ -1,18 +1,24 @@
 """Order-dependent ops: argsort and cumulative sum along one axis."""
 from __future__ import annotations
 
+import numpy as np
+
 from kernels.dtypes import default_int, int64
 from kernels.opdef import OpDef, TensorSpec, register
 
 
 def _argsort_impl(xp):
+    # cupy's argsort is always stable and takes no `kind`.
+    stable_argsort = ((lambda a, axis: np.argsort(a, axis=axis, kind="stable")) if xp is np
+                      else xp.argsort)
+
     def argsort(x, *, axis, descending=False):
         if descending:
             # Negating keeps equal elements in their original order (stable), unlike
             # reversing an ascending sort.
             key = -x if x.dtype.kind in "if" else ~x if x.dtype.kind == "b" else -x.astype(int64)
-            return xp.argsort(key, axis=axis, kind="stable").astype(int64, copy=False)
-        return xp.argsort(x, axis=axis, kind="stable").astype(int64, copy=False)
+            return stable_argsort(key, axis=axis).astype(int64, copy=False)
+        return stable_argsort(x, axis=axis).astype(int64, copy=False)
     return argsort
 
 

@@ -121,6 +121,9 @@ def test_device_errors_name_the_devices():
     if not _gpu():
         with raises(eager.DeviceError, r"device 'cuda' requested but cupy"):
             eager.zeros(2, device="cuda")
+    if not _gpu():
+        with raises(eager.DeviceError, r"random: generator is on cpu but device='cuda'"):
+            eager.rand(2, device="cuda", generator=eager.Generator(device="cpu"))
     # A tensor claiming to live on another device (the data stays numpy here, so no GPU is
     # needed): dispatch refuses before running any kernel.
     elsewhere = wrap(np.ones(5, np.float32), "cuda")
