@@ -139,6 +139,25 @@ def test_integer_and_bool_programs_are_exact(values, k):
         np.testing.assert_array_equal(got, want)
 
 
+def test_casts_to_bool_and_sign_of_nan_follow_numpy():
+    x = np.array([0.5, 0.0, -0.0, np.nan, -2.0, np.inf], np.float32)
+    g = ElementwiseGroup((TensorSpec((6,), float32),),
+                         (Step("cast", (("in", 0),), bool_, (("dtype", bool_),)),
+                          Step("sign", (("in", 0),), float32)), (0, 1), (6,))
+    _, (as_bool, sign) = run(g, [x])
+    np.testing.assert_array_equal(as_bool, x.astype(bool))
+    np.testing.assert_array_equal(sign, np.sign(x))
+
+
+def test_integer_results_never_go_through_double_math():
+    from kernels.codegen.c_render import can_render
+
+    assert not can_render("pow", [int32, int32, int32])
+    assert not can_render("abs", [np.dtype("int64"), np.dtype("int64")])
+    assert can_render("pow", [float32, float32, float32])
+    assert can_render("abs", [int32, int32]) is False and can_render("neg", [int32, int32])
+
+
 def test_nan_and_inf_follow_numpy():
     x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0], np.float32)
     y = np.array([1.0, np.nan, 2.0, -0.0, 0.0, np.nan], np.float32)

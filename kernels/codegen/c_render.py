@@ -46,10 +46,17 @@ def ctype(dtype: np.dtype, types: dict[str, str] = CTYPES) -> str:
 
 
 def can_render(op_name: str, dtypes: list[np.dtype]) -> bool:
-    """True when an op has a scalar expression and every dtype involved has a C type."""
+    """True when an op has a scalar expression and every dtype involved has a C type.
+
+    Expressions over C's floating-point library (`{f}` in the template: pow, fabs, ...)
+    are used for float results only: an integer result through double would lose exactness.
+    """
     op = OPS.get(op_name)
-    return (op is not None and op.kind in ("unary", "binary", "ternary")
-            and op.c_expr is not None and all(np.dtype(d).name in CTYPES for d in dtypes))
+    if op is None or op.kind not in ("unary", "binary", "ternary") or op.c_expr is None:
+        return False
+    if "{f}" in op.c_expr and np.dtype(dtypes[-1]).kind != "f":
+        return False
+    return all(np.dtype(d).name in CTYPES for d in dtypes)
 
 
 def literal(value, dtype: np.dtype, types: dict[str, str] = CTYPES) -> str:
@@ -96,8 +103,11 @@ def render_step(j: int, step: Step, group: ElementwiseGroup,
             if i >= cast_from and step.op != "cast" and dt != compute:
                 text = f"(({ctype(compute, types)}){text})"
         operands.append(text)
-    expr = OPS[step.op].c_expr.format(*operands, f="f" if compute == float32 else "",
-                                      ctype=ctype(step.dtype, types))
+    if step.op == "cast" and step.dtype.kind == "b":
+        expr = f"({operands[0]} != 0)"  # C's (unsigned char)0.5 is 0; numpy's bool(0.5) True
+    else:
+        expr = OPS[step.op].c_expr.format(*operands, f="f" if compute == float32 else "",
+                                          ctype=ctype(step.dtype, types))
     if step.dtype.kind == "b":
         expr = f"(({expr}) != 0)"
     return f"{ctype(step.dtype, types)} t{j} = {expr};"
