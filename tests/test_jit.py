@@ -65,6 +65,17 @@ def test_generated_programs_match_eager_values_gradients_and_side_effects(prog, 
     assert jitted.cache_info().hits == 2
 
 
+@settings(max_examples=10)
+@given(programs(max_len=10))
+def test_generated_float32_programs_match_eager(prog):
+    shapes, program = prog
+    jitted = jit(lambda *xs: run_program(program, xs))
+    for seed in range(3):
+        xs = make_inputs(shapes, seed, dtype=np.float32)
+        close(jitted(*xs).numpy(), run_program(program, xs).numpy(), 2e-5)
+    assert jitted.cache_info().hits == 2
+
+
 def test_first_call_is_eager_and_later_calls_replay():
     calls = []
 
