@@ -65,7 +65,10 @@ def tensor(data: Any, *, dtype=None, device=None, requires_grad: bool = False) -
         out = data.to(device or data.device).astype(to_dtype(dtype) if dtype else data.dtype,
                                                     copy=True)
         return out.requires_grad_() if requires_grad else out
-    device = _device(device)
+    on_gpu = hasattr(data, "__cuda_array_interface__")
+    device = _device("cuda" if device is None and on_gpu else device)
+    if on_gpu and device == "cpu":
+        data = data.get()
     xp = array_namespace_for(device)
     dt = _infer_dtype(data, dtype)
     array = xp.array(data, dtype=dt)
