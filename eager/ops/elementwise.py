@@ -30,7 +30,7 @@ def unary(name: str, x) -> Tensor:
         from eager.creation import asarray
 
         x = asarray(x)
-    if name in _FLOAT_ONLY and x._data.dtype.kind != "f":
+    if name in _FLOAT_ONLY and x._data.dtype not in FLOATING:
         (x,) = promote("f", x)
     return apply(op, x)
 
@@ -44,10 +44,6 @@ def binary(name: str, a, b) -> Tensor:
     dtype('int8')
     """
     op = OPS[name]
-    if type(a) is Tensor and type(b) is Tensor:
-        ka, kb = a._data.dtype.kind, b._data.dtype.kind
-        if ka == kb == "f" or (name not in _FLOAT_ONLY and ka in "biu" and kb in "biu"):
-            return apply(op, a, b)
     a = as_operand(a, b if type(b) is Tensor else None, name)
     b = as_operand(b, a if type(a) is Tensor else None, name)
     if type(a) is not Tensor and type(b) is not Tensor:
