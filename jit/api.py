@@ -270,9 +270,15 @@ class JitFunction:
                             "eager.no_grad().")
             return
         start = time.perf_counter()
-        variant.graph, groups, variant.report = optimize(graph, self.disable)
-        variant.executable = Executable(variant.graph, groups,
-                                        plan_memory="memory" not in self.disable)
+        try:
+            variant.graph, groups, variant.report = optimize(graph, self.disable)
+            variant.executable = Executable(variant.graph, groups,
+                                            plan_memory="memory" not in self.disable)
+        except Exception as exc:  # noqa: BLE001  (the caller already has the eager result)
+            variant.eager_reason = f"compiling failed ({type(exc).__name__}: {exc})"
+            self._warn_once("compile", f"jit({self.__name__}): {variant.eager_reason}; this "
+                            "signature runs eagerly. Please report this as a bug.")
+            return
         variant.compile_seconds = time.perf_counter() - start
         variant.checks_left = 3 if self.check else 0
         variant.writes_inputs = any(wb.slot == "data" and wb.target.kind == "arg"

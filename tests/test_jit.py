@@ -413,3 +413,17 @@ def test_transposed_inputs_to_fused_kernels_are_handled():
     f(a, b)
     close(f(a, b).numpy(), np.tanh(a.numpy().T + 1), 1e-12)
     close(f(a.T.T, b).numpy(), np.tanh(a.numpy().T + 1), 1e-12)
+
+
+def test_a_compiler_bug_leaves_the_call_eager_with_a_warning(monkeypatch):
+    from jit import api as jit_api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("codegen exploded")
+
+    monkeypatch.setattr(jit_api, "Executable", broken)
+    f = jit(lambda x: x * 2)
+    with pytest.warns(RuntimeWarning, match="codegen exploded"):
+        assert f(eager.ones(2)).tolist() == [2.0, 2.0]
+    assert f(eager.ones(2)).tolist() == [2.0, 2.0]
+    assert f.cache_info().variants == 0 and f.cache_info().eager_calls == 1
