@@ -16,9 +16,11 @@ from eager.creation import (
     ones_like, tensor, zeros, zeros_like,
 )
 from eager.device import get_default_device, set_default_device
+from eager.dtypes import can_cast, finfo, iinfo, isdtype, result_type
 from eager.ops.elementwise import (
     abs, add, astype, ceil, clip, cos, divide, equal, exp, floor, floor_divide, greater,
-    greater_equal, less, less_equal, log, logical_and, logical_not, logical_or, logical_xor,
+    greater_equal, isfinite, isinf, isnan, less, less_equal, log, logical_and, logical_not,
+    logical_or, logical_xor,
     maximum, minimum, multiply, negative, not_equal, pow, remainder, sigmoid, sign, sin, sqrt,
     square, subtract, tanh, where,
 )

@@ -7,7 +7,8 @@ import pytest
 MODULES = [
     "kernels", "kernels.dtypes", "kernels.errors", "kernels.opdef", "kernels.shapes",
     "kernels.backend", "kernels.movement", "kernels.indexing", "eager", "eager.dispatch",
-    "eager.tensor", "eager.creation", "eager.device", "eager.random", "eager.ops.elementwise",
+    "eager.tensor",
+    "eager.dtypes", "eager.creation", "eager.device", "eager.random", "eager.ops.elementwise",
     "eager.ops.reductions", "eager.ops.shape", "eager.ops.indexing", "eager.ops.ordering",
     "eager.ops.linalg", "eager.autograd.grad_mode", "eager.autograd.engine",
     "eager.autograd.gradcheck", "eager.autograd.node", "eager.autograd.rules",

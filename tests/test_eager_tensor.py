@@ -83,6 +83,23 @@ def test_array_namespace_runs_array_api_code():
     np.testing.assert_allclose(out.numpy(), (data - data.mean(0)) / data.std(0), rtol=1e-5)
 
 
+def test_array_api_dtype_and_float_class_functions():
+    x = eager.tensor([1.0, float("nan"), float("inf"), -float("inf")])
+    assert eager.isnan(x).tolist() == [False, True, False, False]
+    assert eager.isinf(x).tolist() == [False, False, True, True]
+    assert eager.isfinite(x).tolist() == [True, False, False, False]
+    assert eager.isfinite(eager.tensor([1, 2])).tolist() == [True, True]
+    assert eager.finfo(eager.float16).max == np.finfo(np.float16).max
+    assert eager.iinfo("uint8").max == 255
+    assert eager.result_type(eager.tensor([1], dtype=eager.int8), eager.int16) == eager.int16
+    assert eager.result_type(eager.tensor([True]), 2) == eager.int64
+    assert eager.can_cast(eager.int8, eager.int64) and not eager.can_cast(eager.int64, eager.int8)
+    assert eager.isdtype(eager.uint8, ("bool", "integral"))
+    assert eager.isdtype(eager.float32, eager.float32)
+    with pytest.raises(eager.DTypeError, match="isdtype: unknown kind 'complex floating'"):
+        eager.isdtype(eager.float32, "complex floating")
+
+
 def test_views_share_memory_with_their_base():
     base = eager.arange(6, dtype=eager.float32)
     for view in (base[1:4], base.reshape(2, 3), base.view(3, 2).T, base.expand(2, 6),

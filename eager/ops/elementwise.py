@@ -223,3 +223,35 @@ def astype(x: Tensor, dtype, /, *, copy: bool = True) -> Tensor:
     if x.dtype == dtype:
         return apply(OPS["copy"], x) if copy else x
     return apply(OPS["cast"], x, dtype=dtype)
+
+
+def isnan(x) -> Tensor:
+    """True where x is NaN (never for integer and bool tensors).
+
+    >>> import eager
+    >>> eager.isnan(eager.tensor([1.0, float("nan")]))
+    tensor([False,  True])
+    """
+    return not_equal(x, x)
+
+
+def isinf(x) -> Tensor:
+    """True where x is +inf or -inf (never for integer and bool tensors).
+
+    >>> import eager
+    >>> eager.isinf(eager.tensor([1.0, -float("inf")]))
+    tensor([False,  True])
+    """
+    if x.dtype not in FLOATING:
+        return not_equal(x, x)
+    return equal(abs(x), float("inf"))
+
+
+def isfinite(x) -> Tensor:
+    """True where x is neither NaN nor infinite.
+
+    >>> import eager
+    >>> eager.isfinite(eager.tensor([1.0, float("nan"), float("inf")]))
+    tensor([ True, False, False])
+    """
+    return logical_not(logical_or(isnan(x), isinf(x)))

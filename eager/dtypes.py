@@ -1,0 +1,79 @@
+"""Array API dtype functions: finfo, iinfo, result_type, can_cast, isdtype.
+
+>>> import eager
+>>> eager.result_type(eager.ones(2, dtype=eager.int8), eager.float16)
+dtype('float16')
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from kernels.dtypes import DTYPES, result_dtype, to_dtype
+from kernels.errors import DTypeError
+
+_KINDS = {"bool": "b", "signed integer": "i", "unsigned integer": "u", "integral": "iu",
+          "real floating": "f", "numeric": "iuf"}
+
+
+def finfo(dtype) -> np.finfo:
+    """Limits of a floating dtype (eps, max, min, tiny, ...).
+
+    >>> import eager
+    >>> float(eager.finfo(eager.float32).eps)
+    1.1920928955078125e-07
+    """
+    return np.finfo(to_dtype(dtype))
+
+
+def iinfo(dtype) -> np.iinfo:
+    """Limits of an integer dtype (min, max, bits).
+
+    >>> import eager
+    >>> eager.iinfo(eager.int8).max
+    127
+    """
+    return np.iinfo(to_dtype(dtype))
+
+
+def result_type(*arrays_and_dtypes) -> np.dtype:
+    """The dtype an op on these tensors, dtypes and Python numbers gives.
+
+    >>> import eager
+    >>> eager.result_type(eager.int64, 1.5)
+    dtype('float32')
+    """
+    operands = []
+    for x in arrays_and_dtypes:
+        if isinstance(x, (bool, int, float)):
+            operands.append(x)
+        else:
+            operands.append(to_dtype(getattr(x, "dtype", x)))
+    return result_dtype(*operands)
+
+
+def can_cast(from_, to, /) -> bool:
+    """Whether values of one dtype (or tensor) convert to another without loss.
+
+    >>> import eager
+    >>> eager.can_cast(eager.int8, eager.float32), eager.can_cast(eager.float32, eager.int8)
+    (True, False)
+    """
+    return bool(np.can_cast(to_dtype(getattr(from_, "dtype", from_)), to_dtype(to), "safe"))
+
+
+def isdtype(dtype, kind) -> bool:
+    """Array API `isdtype`: is dtype one of kind ("bool", "integral", "real floating",
+    "numeric", ...), a dtype, or a tuple of those?
+
+    >>> import eager
+    >>> eager.isdtype(eager.float16, "real floating"), eager.isdtype(eager.int8, "bool")
+    (True, False)
+    """
+    dtype = to_dtype(dtype)
+    if isinstance(kind, tuple):
+        return any(isdtype(dtype, k) for k in kind)
+    if isinstance(kind, str) and kind in _KINDS:
+        return dtype.kind in _KINDS[kind]
+    if isinstance(kind, str) and kind not in DTYPES:
+        raise DTypeError(f"isdtype: unknown kind {kind!r}; use one of {sorted(_KINDS)}")
+    return dtype == to_dtype(kind)
