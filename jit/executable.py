@@ -47,7 +47,14 @@ def group_of_nodes(nodes: list[Node], used_outside: set[int],
     producers = producers or {}
     if nodes[-1].op.kind == "reduce":
         reduce = nodes[-1]
-        prologue, ins, _ = group_of_nodes(nodes[:-1], {reduce.inputs[0].id}, producers)
+        x = reduce.inputs[0]
+        if len(nodes) == 1:  # a reduction alone: its prologue just reads the input
+            prologue = ElementwiseGroup((TensorSpec(x.shape, x.dtype),),
+                                        (Step("copy", (("in", 0),), x.dtype),), (0,), x.shape)
+            group = ReduceGroup(prologue, reduce.op.name, tuple(reduce.attrs["axis"]),
+                                bool(reduce.attrs.get("keepdims", False)), reduce.out.dtype)
+            return group, [x], [reduce.out]
+        prologue, ins, _ = group_of_nodes(nodes[:-1], {x.id}, producers)
         group = ReduceGroup(prologue, reduce.op.name, tuple(reduce.attrs["axis"]),
                             bool(reduce.attrs.get("keepdims", False)), reduce.out.dtype)
         return group, ins, [reduce.out]

@@ -427,3 +427,15 @@ def test_a_compiler_bug_leaves_the_call_eager_with_a_warning(monkeypatch):
         assert f(eager.ones(2)).tolist() == [2.0, 2.0]
     assert f(eager.ones(2)).tolist() == [2.0, 2.0]
     assert f.cache_info().variants == 0 and f.cache_info().eager_calls == 1
+
+
+def test_small_reductions_alone_are_compiled_large_ones_use_numpy():
+    small = jit(lambda x: (x @ x).sum(axis=0))
+    x = eager.tensor(np.linspace(-1, 1, 64, dtype=np.float32).reshape(8, 8))
+    small(x)
+    assert small._variant_for((x,), {}).executable.fused_kernels == 1
+    close(small(x).numpy(), (x.numpy() @ x.numpy()).sum(axis=0), 1e-5)
+    large = jit(lambda x: (x @ x).max(axis=1))
+    y = eager.ones(300, 300)
+    large(y)
+    assert large._variant_for((y,), {}).executable.fused_kernels == 0

@@ -26,6 +26,15 @@ from kernels.reductions import REDUCTION_IDENTITY
 from tracer.graph import Graph, Node, Value
 
 _GROUPS_ATTR = "_fusion_groups"
+# Above this many input elements numpy's vectorized pairwise sum beats our scalar loop.
+SMALL_REDUCTION = 1 << 16
+
+
+def _numel(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 def fusible(node: Node) -> bool:
@@ -36,12 +45,18 @@ def fusible(node: Node) -> bool:
         all(d is not None for d in dtypes) and can_render(node.op.name, dtypes)
 
 
+def compilable_reduction(node: Node) -> bool:
+    """A cpu sum/prod (any dtype codegen handles) or float max/min."""
+    return (node.op.name in REDUCTION_IDENTITY and node.out.device == "cpu"
+            and isinstance(node.inputs[0], Value)
+            and can_render("add", [node.inputs[0].dtype, node.out.dtype])
+            and (node.op.name not in ("max", "min") or node.out.dtype.kind == "f"))
+
+
 def _reduces_only(node: Node, group: list[Node], readers: dict, observed: set) -> bool:
     """Whether `node` is a reduction that can end `group`: it is the only reader outside
     the group of any group value, and no group value is observed (output, guard, ...)."""
-    if node.op.name not in REDUCTION_IDENTITY or node.out.device != "cpu" or \
-            not can_render("add", [node.out.dtype]) or \
-            (node.op.name in ("max", "min") and node.out.dtype.kind != "f"):
+    if not compilable_reduction(node):
         return False
     x = node.inputs[0]
     if not isinstance(x, Value) or x.shape != group[0].out.shape:
@@ -71,6 +86,14 @@ def fuse(graph: Graph) -> Graph:
                 order.append(("group", g))
                 continue
         target = None
+        if not sources and compilable_reduction(node) and \
+                _numel(node.inputs[0].shape) <= SMALL_REDUCTION:
+            # Alone, a small reduction is still cheaper as C than through numpy's wrappers.
+            group_of[node.out.id] = len(groups)
+            groups.append([node])
+            is_open.append(False)
+            order.append(("group", len(groups) - 1))
+            continue
         if fusible(node):
             for g in sorted(sources):
                 if is_open[g] and groups[g][0].out.shape == node.out.shape \
