@@ -5,7 +5,8 @@ one device) that all produce the same shape; each becomes one generated kernel t
 keeps intermediates in registers, so only the group's inputs are read from memory and
 only values used outside the group are written. On cpu, a reduction (sum, prod, max,
 min) whose input is a group's value that nothing else reads joins that group as its
-epilogue: the reduced value is never written to memory at full size.
+epilogue: the reduced value is never written to memory at full size. A small reduction
+no group absorbs becomes a group of its own (one C call beats numpy's wrappers there).
 
 The pass orders the nodes so each group's members are adjacent and returns the new graph
 with `fusion_groups(graph)` describing them. Groups are built greedily in program
