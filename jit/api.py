@@ -186,6 +186,8 @@ class JitFunction:
                     except ExecutableBusy:
                         self._eager_calls += 1
                         return self.fn(*args, **kwargs)
+                    except Exception as exc:  # noqa: BLE001
+                        return self._replay_failed(exc, args, kwargs)
                     self._hits += 1
                     return out
                 if variant.executable is None or (variant.writes_inputs and _aliased(leaves)):
@@ -203,6 +205,8 @@ class JitFunction:
                 except ExecutableBusy:
                     self._eager_calls += 1
                     return self.fn(*args, **kwargs)
+                except Exception as exc:  # noqa: BLE001
+                    return self._replay_failed(exc, args, kwargs)
                 self._hits += 1
                 return out
         self._check_static_args(args, kwargs)
@@ -214,6 +218,17 @@ class JitFunction:
             reason = describe_change(self._last, key, args, kwargs, self.names)
         self._last = key
         return self._trace(key, args, kwargs, reason)
+
+    def _replay_failed(self, exc: Exception, args: tuple, kwargs: dict) -> Any:
+        """A kernel raised during replay (say, an index out of range): nothing has been
+        written back yet, so run the call eagerly; its error names the op and the user's
+        line. If eager succeeds, the replay was wrong: warn, and return the eager result."""
+        self._eager_calls += 1
+        result = self.fn(*args, **kwargs)
+        self._warn_once("replay", f"jit({self.__name__}): a replay failed with "
+                        f"{type(exc).__name__}: {exc}, but eager execution succeeded; "
+                        "returning the eager result. Please report this as a bug.")
+        return result
 
     def _check_static_args(self, args: tuple, kwargs: dict) -> None:
         if not self.static_argnames:

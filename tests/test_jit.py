@@ -439,3 +439,18 @@ def test_small_reductions_alone_are_compiled_large_ones_use_numpy():
     y = eager.ones(300, 300)
     large(y)
     assert large._variant_for((y,), {}).executable.fused_kernels == 0
+
+
+def test_a_replay_that_fails_where_eager_succeeds_warns_and_returns_eager():
+    f = jit(lambda x: x + 1)
+    x = eager.ones(2)
+    f(x)
+    variant = f._variant_for((x,), {})
+
+    def broken(leaves):
+        raise RuntimeError("bad replay")
+
+    variant.run = broken
+    with pytest.warns(RuntimeWarning, match="bad replay"):
+        assert f(x).tolist() == [2.0, 2.0]
+    assert f.cache_info().eager_calls == 1

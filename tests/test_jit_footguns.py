@@ -202,3 +202,12 @@ def test_a_call_while_another_thread_replays_runs_eagerly():
         assert f(x).tolist() == [1.0] * 4
     assert f.cache_info().eager_calls == 1
     assert f(x).tolist() == [1.0] * 4 and f.cache_info().hits == 1
+
+
+def test_a_bad_index_on_replay_raises_the_same_named_error_as_eager():
+    f = jit(lambda x, i: x[i] * 2)
+    x = eager.ones(3)
+    f(x, eager.tensor([1]))
+    with pytest.raises(eager.ShapeError, match=r"out of bounds.*test_jit_footguns.py"):
+        f(x, eager.tensor([5]))
+    assert f(x, eager.tensor([2])).tolist() == [2.0]
