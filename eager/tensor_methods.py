@@ -72,7 +72,9 @@ def _copy_(self, src):
         from eager.creation import full_like
 
         src = full_like(self, src)
-    src = E.astype(src.to(self.device), self.dtype, copy=False).expand(self.shape)
+    # copy=True: the value written must be a fresh result (its autograd node then
+    # describes `self` alone), never the caller's own tensor.
+    src = E.astype(src.to(self.device), self.dtype, copy=True).expand(self.shape)
     return inplace_update(self, src, "copy_")
 
 

@@ -16,8 +16,9 @@ from kernels.errors import AutogradError
 def _topological_order(roots, outputs_alive: dict):
     """Nodes reachable from `roots`, each after every node that consumes its output.
 
-    Fills outputs_alive with a strong reference to each node's output: releasing a
-    consumer drops its inputs, and the producer's rule may still need its output.
+    Fills outputs_alive with each node's output tensor, found among the inputs of the
+    nodes that consume it: the rule may need it (nodes do not reference their outputs),
+    and releasing a consumer drops its inputs.
     """
     order, visited = [], set()
     stack = [(node, False) for node in roots if node is not None]
@@ -95,16 +96,20 @@ def run(outputs: Sequence, grad_outputs, *, retain_graph: bool, create_graph: bo
     with grad_mode.set_grad_enabled(create_graph):
         for out, g in zip(outputs, root_grads):
             deliver(_edge_of(out), g)
-        outputs_alive: dict = {}
-        for node in _topological_order([out._node for out in outputs], outputs_alive):
+        outputs_alive = {out._node: out for out in outputs if out._node is not None}
+        for node in _topological_order(list(outputs_alive), outputs_alive):
             g = node_grads.pop(node, None)
             if g is None:
                 if not retain_graph:
                     node.release()
                 continue
             name = node.op.name
-            node.check_versions(SAVED.get(name))
-            input_grads = RULES[name](node, g)
+            node.lend_output(outputs_alive.get(node))
+            try:
+                node.check_versions(SAVED.get(name))
+                input_grads = RULES[name](node, g)
+            finally:
+                node.lend_output(None)
             for x, edge, gx in zip(node.inputs, node.edges, input_grads):
                 if gx is not None and edge is not None:
                     if gx._data.dtype != x._data.dtype:

@@ -1,8 +1,6 @@
 """`Node`: one recorded op in the define-by-run graph, with what backward needs."""
 from __future__ import annotations
 
-import weakref
-
 from kernels.errors import AutogradError
 
 OUT = -1
@@ -10,25 +8,29 @@ OUT = -1
 
 
 class Node:
-    """The op, its inputs and attributes, a weak reference to its output, where each
-    input's gradient goes, and the version of every tensor input at record time.
+    """The op, its inputs and attributes, where each input's gradient goes, and the
+    version of every tensor input at record time.
 
     `edges[i]` is fixed when the op runs: the node that produced input i, the input itself
     when it is a leaf that requires grad, or None. Backward follows these edges, not the
     inputs' current `_node`, so an in-place op on an input later (which gives that tensor
     a new node) does not reroute gradients of earlier uses.
 
-    The output is held weakly so that output -> node -> output is not a reference cycle;
-    whenever backward reaches a node, a later node (or the caller) still holds its output.
+    A node does not reference its output tensor (output -> node -> output would be a
+    reference cycle, and even a weak reference costs a fifth of a small op). Backward
+    finds the output where it is used, among the inputs of later nodes or the tensors
+    `backward` started from, and lends it to the rule as `node.out`. `out_data` keeps
+    the output's array (no cycle: an array does not know its tensor), for pictures.
 
     >>> import eager
     >>> x = eager.tensor([1.0, 2.0], requires_grad=True)
     >>> node = (x * 3.0).grad_fn
-    >>> node.name, node.edges[0] is x, node.edges[1]
-    ('MulBackward', True, None)
+    >>> node.name, node.edges[0] is x, node.edges[1], node.out_data.shape
+    ('MulBackward', True, None, (2,))
     """
 
-    __slots__ = ("op", "inputs", "attrs", "edges", "versions", "_out", "out_version")
+    __slots__ = ("op", "inputs", "attrs", "edges", "versions", "out_data", "out_version",
+                 "_lent_out")
 
     def __init__(self, op, inputs: tuple, attrs: dict, out) -> None:
         raise TypeError("nodes are recorded by eager.autograd.node.record(op, inputs, attrs, "
@@ -36,7 +38,7 @@ class Node:
 
     def set_output(self, out) -> None:
         """Make `out` (at its current version) the tensor this node produced."""
-        self._out = weakref.ref(out)
+        self.out_data = out._data
         base = out._base
         self.out_version = out._version if base is None else base._version
 
@@ -47,11 +49,16 @@ class Node:
 
     @property
     def out(self):
-        """The tensor this node produced."""
-        out = self._out()
+        """The tensor this node produced; backward lends it to the node's rule."""
+        out = self._lent_out
         if out is None:
-            raise AutogradError(f"{self.name}: the output of this op was freed before backward")
+            raise AutogradError(f"{self.name}: the output tensor is only available to the "
+                                "backward rule while backward runs")
         return out
+
+    def lend_output(self, out) -> None:
+        """Give the rule access to the output tensor (None takes it back)."""
+        self._lent_out = out
 
     def check_versions(self, reads: tuple | None = None) -> None:
         """Raise if a value the backward rule is about to read was modified in place after
@@ -69,7 +76,7 @@ class Node:
                      if edge is not None and i < len(reads) for p in reads[i]}
         for position in saved:
             if position == OUT:
-                x, recorded = self._out(), self.out_version
+                x, recorded = self._lent_out, self.out_version
             elif position < len(self.inputs):
                 x, recorded = self.inputs[position], self.versions[position]
             else:
@@ -99,6 +106,13 @@ def record(op, inputs: tuple, attrs: dict, out) -> Node:
 
     A plain function filling a bare Node: it runs once per op with grad on, and skipping
     the class call machinery is a measurable part of that cost.
+
+    >>> import eager
+    >>> from kernels import OPS
+    >>> x = eager.tensor([1.0], requires_grad=True)
+    >>> out = x * 2
+    >>> record(OPS["mul"], (x, 2), {}, out).edges
+    [tensor([1.], requires_grad=True), None]
     """
     node = _new_node(Node)
     node.op = op
@@ -123,14 +137,13 @@ def record(op, inputs: tuple, attrs: dict, out) -> Node:
                 versions.append(None)
         node.edges = edges
         node.versions = versions
-    node._out = _weak(out)
+    node.out_data = out._data
     base = out._base
     node.out_version = 0 if base is None else base._version
+    node._lent_out = None
     return node
 
 
 _new_node = object.__new__
-_weak = weakref.ref
-
 
 from eager.tensor import Tensor  # noqa: E402  (tensor -> dispatch -> node)

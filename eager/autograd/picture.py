@@ -99,7 +99,7 @@ def _edges(node) -> list:
 
 
 def _node_label(node) -> str:
-    out = node._out()
+    out = node.out_data
     kind = "(released)" if node.inputs is None else ""
     shape = "" if out is None else type_label(out.shape, out.dtype)
     return "\n".join(part for part in (node.name, shape, kind) if part)
