@@ -41,16 +41,13 @@ def check_device(device, op: str = "device") -> str:
     >>> check_device("cpu")
     'cpu'
     """
-    from eager.dispatch import user_line_suffix
-
     device = str(device)
     if device.startswith("cuda:"):
         device = "cuda"
     if device not in ("cpu", "cuda"):
-        raise DeviceError(f"{op}: unknown device {device!r}; expected 'cpu' or 'cuda'"
-                          f"{user_line_suffix()}")
+        raise DeviceError(f"{op}: unknown device {device!r}; expected 'cpu' or 'cuda'")
     try:
         array_namespace_for(device)
-    except RuntimeError as exc:
-        raise DeviceError(f"{op}: {exc}{user_line_suffix()}") from None
+    except DeviceError as exc:
+        raise DeviceError(f"{op}: {exc}") from None
     return device

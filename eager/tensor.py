@@ -141,7 +141,8 @@ class Tensor:
     def grad(self, value: "Tensor | None") -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"grad: expected a Tensor or None, got {type(value).__name__}")
+                raise DTypeError(f"grad: expected a Tensor or None, got "
+                                 f"{type(value).__name__}")
             if value.shape != self.shape:
                 raise AutogradError(f"grad: assigned gradient has shape {value.shape} but the "
                                     f"tensor has shape {self.shape}")

@@ -7,6 +7,8 @@ from types import ModuleType
 
 import numpy as np
 
+from kernels.errors import DeviceError
+
 
 @functools.cache
 def cupy_available() -> bool:
@@ -48,17 +50,19 @@ def array_namespace_for(device: str) -> ModuleType:
         return np
     if device == "cuda":
         if not cupy_available():
-            raise RuntimeError("device 'cuda' requested but cupy is not installed or sees no GPU")
+            raise DeviceError("device 'cuda' requested but cupy is not installed or sees no GPU")
         import cupy
 
         return cupy
-    raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
+    raise DeviceError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
 
 
 def device_of_array(array) -> str:
     """"cpu" for numpy arrays and scalars, "cuda" for cupy arrays.
 
     >>> import numpy as np
+
+from kernels.errors import DeviceError
     >>> from kernels.backend import device_of_array
     >>> device_of_array(np.zeros(2))
     'cpu'
