@@ -103,6 +103,50 @@ def _drop_unread_views(built: list, observed: set[int]) -> list:
     return kept
 
 
+def _in_place_updates(graph: Graph, built: list, escaping: set[int]) -> dict[int, int]:
+    """Fused-kernel outputs that can be written straight into the bound tensor they update.
+
+    Value V (computed by fused step i) -> input T when a write-back stores V into T, T is a
+    tensor bound by reference that is not a view, and neither T nor any view of it is read
+    after step i (within step i the kernel reads T only at the index it writes).
+    """
+    from eager.tensor import Tensor
+
+    derived: dict[int, int] = {}   # value id -> the input it is a view of
+    for node in graph.nodes:
+        x = node.inputs[0] if node.inputs else None
+        if node.op.is_view and isinstance(x, Value):
+            root = derived.get(x.id, x.id if x.kind in ("arg", "ref") else None)
+            if root is not None:
+                derived[node.out.id] = root
+    last_read: dict[int, int] = {}  # input id -> last step reading it or a view of it
+    end = len(built)
+    reads = [(i, step[2] if step[0] == "group" else
+              [x for x in step[1].inputs if isinstance(x, Value)]) for i, step in enumerate(built)]
+    reads.append((end, graph.output_values() + [g.value for g in graph.guards]
+                  + [wb.value for wb in graph.writebacks if wb.value is not None]))
+    for i, values in reads:
+        for v in values:
+            root = derived.get(v.id, v.id)
+            last_read[root] = i
+    producer_step = {v.id: i for i, step in enumerate(built) if step[0] == "group"
+                     and step[3][0].device == "cpu" for v in step[3]}
+    bases = [v.ref._base for v in graph.inputs if isinstance(v.ref, Tensor)]
+    plan = {}
+    for wb in graph.writebacks:
+        t, v = wb.target, wb.value
+        if wb.slot != "data" or v is None or v.id in escaping or t.kind != "ref" \
+                or not isinstance(t.ref, Tensor) or t.ref._base is not None \
+                or any(b is t.ref for b in bases) or v.id not in producer_step \
+                or (v.shape, v.dtype) != (t.shape, t.dtype):
+            continue
+        i = producer_step[v.id]
+        views_read_here = any(derived.get(x.id) == t.id for x in built[i][2])
+        if last_read.get(t.id, -1) <= i and not views_read_here:
+            plan[v.id] = t.id
+    return plan
+
+
 def _escaping(graph: Graph, producers: dict[int, Node]) -> set[int]:
     """Values whose memory the caller can see: outputs, `.grad`s, and bases of their views."""
     ids = {v.id for v in graph.output_values()}
@@ -156,6 +200,8 @@ class Executable:
                 built.append(("node", item))
         built = _drop_unread_views(built, observed)
         self.buffers = self._plan_buffers(graph, built, producers, plan_memory)
+        self.in_place = _in_place_updates(graph, built, _escaping(graph, producers)) \
+            if plan_memory else {}
         self.cpu_kernels = compile_groups([b[1] for b in built if b[0] == "group"
                                            and b[3][0].device == "cpu"])
         self.kernel_launches = len(built)
@@ -259,11 +305,20 @@ class Executable:
             slot = self.buffers.slot_of.get(v.id)
             if slot is not None:
                 view = slots[slot][:int(np.prod(v.shape)) * v.dtype.itemsize]
-                out_names.append(bind(view.view(v.dtype).reshape(v.shape), "b"))
+                buffer = bind(view.view(v.dtype).reshape(v.shape), "b")
+            else:
+                empty = "_empty" if on_cpu else bind(array_namespace_for(v.device).empty, "e")
+                buffer = f"{empty}({v.shape!r}, {bind(v.dtype, 'd')})"
+            target = self.in_place.get(v.id)
+            if target is not None:
+                # Write the update straight into the tensor it is written back to (then
+                # the write-back copies an array onto itself, which numpy skips).
+                buffer = f"env[{target}] if env[{target}].flags.c_contiguous else {buffer}"
+            if slot is not None and target is None:
+                out_names.append(buffer)
                 continue
-            empty = "_empty" if on_cpu else bind(array_namespace_for(v.device).empty, "e")
             name = f"_o{len(out_names)}"
-            lines.append(f"    {name} = {empty}({v.shape!r}, {bind(v.dtype, 'd')})")
+            lines.append(f"    {name} = {buffer}")
             out_names.append(name)
         # Views made by permute/expand/slice are not contiguous: copy them up front rather
         # than let from_buffer refuse them on every call.

@@ -454,3 +454,52 @@ def test_a_replay_that_fails_where_eager_succeeds_warns_and_returns_eager():
     with pytest.warns(RuntimeWarning, match="bad replay"):
         assert f(x).tolist() == [2.0, 2.0]
     assert f.cache_info().eager_calls == 1
+
+
+def test_updates_are_written_straight_into_bound_tensors_when_safe():
+    w = eager.ones(4)
+
+    def sgd(g):
+        with eager.no_grad():
+            w.sub_(g * 0.5)
+        return w.sum()
+
+    f = jit(sgd)
+    data = w._data
+    for _ in range(3):
+        f(eager.ones(4))
+    assert w.tolist() == [-0.5] * 4 and w._data is data
+    exe = f._variant_for((eager.ones(4),), {}).executable
+    assert list(exe.in_place.values()) == [exe.graph.refs[0].id]
+
+
+def test_no_in_place_update_when_the_old_value_is_read_afterwards():
+    w = eager.ones(4)
+
+    def f(g):
+        with eager.no_grad():
+            new = w - g               # the update is computed first ...
+            total = w.sum()           # ... the old value is read after it ...
+            w.copy_(new)              # ... and only then written back
+        return total
+
+    jitted = jit(f)
+    totals = [jitted(eager.ones(4)).item() for _ in range(3)]
+    assert totals == [4.0, 0.0, -4.0] and w.tolist() == [-2.0] * 4
+
+
+def test_in_place_update_is_refused_when_a_later_step_reads_the_old_value():
+    from jit.executable import _in_place_updates
+    from tracer.graph import Graph, WriteBack
+
+    w = eager.ones(4)
+    g = Graph("update")
+    t = g.add_input("ref", (4,), eager.float32, "cpu", ref=w)
+    new = g.add_node("neg", (t,), {}, (4,), eager.float32, "cpu")
+    total = g.add_node("sum", (t,), {"axis": (0,), "keepdims": False}, (), eager.float32, "cpu")
+    g.outputs = total
+    g.writebacks.append(WriteBack(t, new))
+    g.verify()
+    update, read = ("group", None, [t], [new]), ("node", g.nodes[1])
+    assert _in_place_updates(g, [update, read], set()) == {}
+    assert _in_place_updates(g, [read, update], set()) == {new.id: t.id}
