@@ -490,3 +490,40 @@ def test_iteration_and_len():
     t = eager.tensor([[1, 2], [3, 4]])
     assert [row.tolist() for row in t] == [[1, 2], [3, 4]]
     assert len(t) == 2
+
+
+@given(data=st.data(), shapes=two_broadcastable())
+def test_pow_of_two_tensors_matches_numpy(data, shapes):
+    dtype = data.draw(st.sampled_from(["float32", "float64"]))
+    base = data.draw(arrays(dtype, shapes.input_shapes[0], elements=st.floats(0.1, 4)))
+    exponent = data.draw(arrays(dtype, shapes.input_shapes[1], elements=st.floats(-2, 2)))
+    assert_same(eager.tensor(base) ** eager.tensor(exponent), np.power(base, exponent))
+    ints = data.draw(arrays("int64", shapes.input_shapes[0], elements=st.integers(0, 5)))
+    small = data.draw(arrays("int64", shapes.input_shapes[1], elements=st.integers(0, 3)))
+    assert_same(eager.tensor(ints) ** eager.tensor(small), np.power(ints, small))
+
+
+@given(x=arrays("float64", hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=3)),
+       data=st.data())
+def test_pad_matches_numpy(x, data):
+    widths = tuple((data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2)))
+                   for _ in range(x.ndim))
+    value = data.draw(st.floats(-3, 3))
+    assert_same(eager.pad(eager.tensor(x), widths, value),
+                np.pad(x, widths, constant_values=value))
+
+
+@given(data=st.data())
+def test_tensordot_outer_vecdot_match_numpy(data):
+    m, k, n = (data.draw(st.integers(1, 4)) for _ in range(3))
+    a = data.draw(arrays("float64", (m, k)))
+    b = data.draw(arrays("float64", (k, n)))
+    v = data.draw(arrays("float64", (k,)))
+    w = data.draw(arrays("float64", (m, k)))
+    ta, tb = eager.tensor(a), eager.tensor(b)
+    np.testing.assert_allclose(eager.tensordot(ta, tb, axes=1).numpy(),
+                               np.tensordot(a, b, axes=1), atol=1e-12)
+    np.testing.assert_allclose(eager.tensordot(ta, eager.tensor(w), axes=([0, 1], [0, 1])).numpy(),
+                               np.tensordot(a, w, axes=([0, 1], [0, 1])), atol=1e-12)
+    assert_same(eager.outer(eager.tensor(v), eager.tensor(v)), np.outer(v, v))
+    np.testing.assert_allclose(eager.vecdot(ta, eager.tensor(v)).numpy(), a @ v, atol=1e-12)
