@@ -372,6 +372,7 @@ class JitFunction:
                      f"{sum(1 for k in exe.cpu_kernels if k.compiled)} compiled to C)")
         lines.append(f"  intermediate buffers: {plan.bytes_before} bytes without reuse -> "
                      f"{plan.bytes_after} bytes with reuse ({len(plan.slot_bytes)} buffers)")
+        lines.append(f"  updates written in place into bound tensors: {len(exe.in_place)}")
         lines.append(f"  compile time: {variant.compile_seconds * 1e3:.1f} ms")
         return "\n".join(lines)
 
