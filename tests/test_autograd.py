@@ -155,6 +155,12 @@ def test_backward_needs_outputs_the_caller_no_longer_holds():
     assert x.grad.item() == pytest.approx(expected, rel=1e-12)
 
 
+def test_gradcheck_scatter_add_with_repeated_indices():
+    index = eager.tensor([[0, 0], [2, 0], [1, 1]])
+    assert gradcheck(lambda base, src: base.scatter_add(1, index, src * src),
+                     [t64((3, 3), seed=13), t64((3, 2), seed=14)])
+
+
 def test_repeated_index_gradient_counts_each_use():
     x = eager.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x[[0, 0, 2, 0]].sum().backward()
