@@ -58,7 +58,9 @@ def group_of_nodes(nodes: list[Node], used_outside: set[int],
         group = ReduceGroup(prologue, reduce.op.name, tuple(reduce.attrs["axis"]),
                             bool(reduce.attrs.get("keepdims", False)), reduce.out.dtype)
         return group, ins, [reduce.out]
-    inputs: list[Value] = []
+    inputs: list[Value] = []        # what the kernel is passed
+    specs: list[TensorSpec] = []    # how it reads each one
+    axes: list[tuple[int, ...] | None] = []
     position: dict[int, tuple] = {}
     steps = []
     for j, node in enumerate(nodes):
@@ -69,19 +71,25 @@ def group_of_nodes(nodes: list[Node], used_outside: set[int],
                 x = producers[x.id].inputs[0]
             if not isinstance(x, Value):
                 args.append(("lit", x))
-            elif x.id in position:
-                args.append(position[x.id])
-            else:
+                continue
+            if x.id not in position:
                 position[x.id] = ("in", len(inputs))
-                inputs.append(x)
-                args.append(position[x.id])
+                specs.append(TensorSpec(x.shape, x.dtype))
+                made_by = producers.get(x.id)
+                if made_by is not None and made_by.op.name == "permute" and x.device == "cpu":
+                    inputs.append(made_by.inputs[0])   # read the transpose with strides
+                    axes.append(tuple(made_by.attrs["axes"]))
+                else:
+                    inputs.append(x)
+                    axes.append(None)
+            args.append(position[x.id])
         steps.append(Step(node.op.name, tuple(args), node.out.dtype,
                           tuple(sorted(node.attrs.items()))))
         position[node.out.id] = ("step", j)
     outputs = [j for j, node in enumerate(nodes) if node.out.id in used_outside]
     out_values = [nodes[j].out for j in outputs]
-    group = ElementwiseGroup(tuple(TensorSpec(v.shape, v.dtype) for v in inputs), tuple(steps),
-                             tuple(outputs), nodes[0].out.shape)
+    group = ElementwiseGroup(tuple(specs), tuple(steps), tuple(outputs), nodes[0].out.shape,
+                             tuple(axes) if any(a is not None for a in axes) else ())
     return group, inputs, out_values
 
 
@@ -141,10 +149,18 @@ def _in_place_updates(graph: Graph, built: list, escaping: set[int]) -> dict[int
                 or (v.shape, v.dtype) != (t.shape, t.dtype):
             continue
         i = producer_step[v.id]
-        views_read_here = any(derived.get(x.id) == t.id for x in built[i][2])
-        if last_read.get(t.id, -1) <= i and not views_read_here:
+        group, ins = built[i][1], built[i][2]
+        read_elsewhere = any(derived.get(x.id) == t.id or (x.id == t.id and group_axes(group, k))
+                             for k, x in enumerate(ins))   # another element than written
+        if last_read.get(t.id, -1) <= i and not read_elsewhere:
             plan[v.id] = t.id
     return plan
+
+
+def group_axes(group, k: int):
+    """The transpose a group applies to input k (None when read as is)."""
+    prologue = group.prologue if isinstance(group, ReduceGroup) else group
+    return prologue.axes_of(k)
 
 
 def _escaping(graph: Graph, producers: dict[int, Node]) -> set[int]:

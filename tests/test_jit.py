@@ -488,8 +488,35 @@ def test_no_in_place_update_when_the_old_value_is_read_afterwards():
     assert totals == [4.0, 0.0, -4.0] and w.tolist() == [-2.0] * 4
 
 
+def test_an_update_reading_its_target_transposed_is_not_done_in_place():
+    w = eager.tensor(np.arange(9.0, dtype=np.float32).reshape(3, 3))
+    w_eager = w.clone()
+
+    def make(t):
+        def f(g):
+            with eager.no_grad():
+                t.copy_(t.T + g)
+            return t.sum()
+        return f
+
+    jitted, reference = jit(make(w)), make(w_eager)
+    for _ in range(3):
+        close(jitted(eager.ones(3, 3)).item(), reference(eager.ones(3, 3)).item())
+        close(w.numpy(), w_eager.numpy())
+    assert jitted._variant_for((eager.ones(3, 3),), {}).executable.in_place == {}
+
+
+def test_transposed_inputs_are_read_with_strides_not_copied():
+    f = jit(lambda a, b: (a @ b).T.exp() + 1.0)
+    a, b = eager.tensor(np.linspace(0, 1, 6, dtype=np.float32).reshape(2, 3)), eager.ones(3, 4)
+    f(a, b)
+    exe = f._variant_for((a, b), {}).executable
+    assert exe.cpu_kernels[0].group.input_axes == ((1, 0),)
+    close(f(a, b).numpy(), np.exp((a.numpy() @ b.numpy()).T) + 1.0, 1e-6)
+
+
 def test_in_place_update_is_refused_when_a_later_step_reads_the_old_value():
-    from jit.executable import _in_place_updates
+    from jit.executable import _in_place_updates, group_of_nodes
     from tracer.graph import Graph, WriteBack
 
     w = eager.ones(4)
@@ -500,6 +527,6 @@ def test_in_place_update_is_refused_when_a_later_step_reads_the_old_value():
     g.outputs = total
     g.writebacks.append(WriteBack(t, new))
     g.verify()
-    update, read = ("group", None, [t], [new]), ("node", g.nodes[1])
+    update, read = ("group", *group_of_nodes([g.nodes[0]], {new.id})), ("node", g.nodes[1])
     assert _in_place_updates(g, [update, read], set()) == {}
     assert _in_place_updates(g, [read, update], set()) == {new.id: t.id}

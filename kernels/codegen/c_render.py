@@ -120,7 +120,7 @@ def _index(loop_vars: list[str], strides: tuple[int, ...]) -> str:
 
 def render_group(group: ElementwiseGroup, name: str) -> str:
     """The C function computing `group`, named `name`."""
-    lay = layout([spec.shape for spec in group.inputs], group.shape)
+    lay = layout([spec.shape for spec in group.inputs], group.shape, group.input_axes)
     n_in, n_out = len(group.inputs), len(group.outputs)
     params = [f"const void *in{k}_" for k in range(n_in)]
     params += [f"void *out{k}_" for k in range(n_out)] + ["int64_t start", "int64_t stop"]
@@ -159,7 +159,8 @@ def render_reduce_group(group: ReduceGroup, name: str) -> str:
     inner ones; float sums and products accumulate in double.
     """
     pro = group.prologue
-    outer, inner = reduce_layout([spec.shape for spec in pro.inputs], pro.shape, group.axis)
+    outer, inner = reduce_layout([spec.shape for spec in pro.inputs], pro.shape, group.axis,
+                                 pro.input_axes)
     n_in = len(pro.inputs)
     acc_t = "double" if group.dtype.kind == "f" and group.op in ("sum", "prod") \
         else ctype(group.dtype)
@@ -212,5 +213,7 @@ def outer_extent(group: ElementwiseGroup | ReduceGroup) -> int:
     """Trip count of the outermost loop: the range `start`/`stop` split across threads."""
     if isinstance(group, ReduceGroup):
         pro = group.prologue
-        return reduce_layout([s.shape for s in pro.inputs], pro.shape, group.axis)[0].dims[0]
-    return layout([spec.shape for spec in group.inputs], group.shape).dims[0]
+        return reduce_layout([s.shape for s in pro.inputs], pro.shape, group.axis,
+                             pro.input_axes)[0].dims[0]
+    return layout([spec.shape for spec in group.inputs], group.shape,
+                  group.input_axes).dims[0]

@@ -58,7 +58,10 @@ class CudaKernel:
 
     def run(self, inputs: list, outputs: list) -> None:
         """Launch the kernel writing into `outputs` (cupy arrays of the group's shape)."""
-        self.kernel(*inputs, *outputs)
+        group = self.group
+        views = [a if group.axes_of(k) is None else a.transpose(group.axes_of(k))
+                 for k, a in enumerate(inputs)]
+        self.kernel(*views, *outputs)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -45,12 +45,22 @@ class Step:
 
 @dataclass(frozen=True)
 class ElementwiseGroup:
-    """Fused elementwise steps over broadcasting inputs; writes `outputs` at `shape`."""
+    """Fused elementwise steps over broadcasting inputs; writes `outputs` at `shape`.
+
+    `input_axes[k]`, when given and not None, says input k is the transpose (numpy
+    `transpose(a, axes)`) of the C-contiguous array actually passed; the kernel reads it
+    with permuted strides instead of needing a copy. `inputs[k]` has the transposed shape.
+    """
 
     inputs: tuple[TensorSpec, ...]
     steps: tuple[Step, ...]
     outputs: tuple[int, ...]
     shape: tuple[int, ...]
+    input_axes: tuple[tuple[int, ...] | None, ...] = ()
+
+    def axes_of(self, k: int) -> tuple[int, ...] | None:
+        """The transpose applied to input k, or None."""
+        return self.input_axes[k] if k < len(self.input_axes) else None
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,8 @@ def evaluate(group: ElementwiseGroup | ReduceGroup, arrays: list, xp) -> list:
         (value,) = evaluate(group.prologue, arrays, xp)
         out = OPS[group.op].kernel(xp)(value, axis=group.axis, keepdims=group.keepdims)
         return [xp.asarray(out, dtype=group.dtype)]
+    arrays = [a if group.axes_of(k) is None else xp.transpose(a, group.axes_of(k))
+              for k, a in enumerate(arrays)]
     values: list = []
     for step in group.steps:
         operands = [arrays[r[1]] if r[0] == "in" else values[r[1]] if r[0] == "step" else r[1]
@@ -114,25 +126,42 @@ class Layout:
     strides: tuple[tuple[int, ...], ...]  # inputs first, then the output
 
 
-def broadcast_strides(shape: tuple[int, ...], out_shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Element strides of a C-contiguous `shape` array read at `out_shape` (0 = broadcast)."""
-    padded = (1,) * (len(out_shape) - len(shape)) + tuple(shape)
+def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Element strides of a C-contiguous array of `shape`."""
     strides, step = [], 1
-    for d in reversed(padded):
-        strides.append(0 if d == 1 else step)
+    for d in reversed(shape):
+        strides.append(step)
         step *= d
     return tuple(reversed(strides))
 
 
-def layout(in_shapes: list[tuple[int, ...]], out_shape: tuple[int, ...]) -> Layout:
+def broadcast_strides(shape: tuple[int, ...], out_shape: tuple[int, ...],
+                      axes: tuple[int, ...] | None = None) -> tuple[int, ...]:
+    """Element strides of a `shape` array read at `out_shape` (0 = broadcast): C-contiguous,
+    or, with `axes`, the transpose by `axes` of a C-contiguous array."""
+    if axes is None:
+        strides = contiguous_strides(shape)
+    else:
+        source = [0] * len(shape)
+        for i, a in enumerate(axes):
+            source[a] = shape[i]
+        base = contiguous_strides(tuple(source))
+        strides = tuple(base[a] for a in axes)
+    pad = len(out_shape) - len(shape)
+    return (0,) * pad + tuple(0 if d == 1 else st for d, st in zip(shape, strides))
+
+
+def layout(in_shapes: list[tuple[int, ...]], out_shape: tuple[int, ...],
+           in_axes: list | tuple = ()) -> Layout:
     """Collapse `out_shape` into the fewest loops that still index every input correctly."""
-    arrays = [broadcast_strides(s, out_shape) for s in in_shapes]
+    arrays = [broadcast_strides(s, out_shape, in_axes[k] if k < len(in_axes) else None)
+              for k, s in enumerate(in_shapes)]
     arrays.append(broadcast_strides(out_shape, out_shape))
     return _collapse(list(out_shape), [list(s) for s in arrays])
 
 
 def reduce_layout(in_shapes: list[tuple[int, ...]], shape: tuple[int, ...],
-                  axis: tuple[int, ...]) -> tuple[Layout, Layout]:
+                  axis: tuple[int, ...], in_axes: list | tuple = ()) -> tuple[Layout, Layout]:
     """Loops for reducing `shape` over `axis`: (kept dims, reduced dims).
 
     Strides are per input and, last, for the output (contiguous over the kept dims; zero
@@ -140,7 +169,8 @@ def reduce_layout(in_shapes: list[tuple[int, ...]], shape: tuple[int, ...],
     """
     kept = [d for d in range(len(shape)) if d not in axis]
     out_shape = tuple(shape[d] for d in kept)
-    arrays = [broadcast_strides(s, shape) for s in in_shapes]
+    arrays = [broadcast_strides(s, shape, in_axes[k] if k < len(in_axes) else None)
+              for k, s in enumerate(in_shapes)]
     out_strides = dict(zip(kept, broadcast_strides(out_shape, out_shape)))
     arrays.append(tuple(out_strides.get(d, 0) for d in range(len(shape))))
     outer = _collapse([shape[d] for d in kept], [[s[d] for d in kept] for s in arrays])
