@@ -132,7 +132,7 @@ _METHODS = {
     "view_as": lambda self, other: shape.reshape(self, other.shape),
     # indexing, ordering, linalg
     "gather": indexing.gather, "scatter_add": indexing.scatter_add, "nonzero": indexing.nonzero,
-    "sort": ordering.sort, "argsort": ordering.argsort, "topk": ordering.topk,
+    "sort": ordering.sort_with_indices, "argsort": ordering.argsort, "topk": ordering.topk,
     "cumsum": ordering.cumsum, "matmul": linalg.matmul,
     # conversions and copies
     "to": _to, "cpu": lambda self: _to(self, "cpu"), "cuda": lambda self: _to(self, "cuda"),

@@ -230,7 +230,12 @@ def test_reductions_match_numpy(name, data):
     expected = getattr(np, name)(x, axis=axis, keepdims=keepdims, **kwargs)
     assert_same(getattr(eager, name)(t, axis=axis, keepdims=keepdims), expected)
     if isinstance(axis, int):
-        assert_same(getattr(t, name)(dim=axis, keepdim=keepdims), expected)
+        torch_style = getattr(t, name)(dim=axis, keepdim=keepdims)
+        if name in ("max", "min"):
+            arg = getattr(np, "arg" + name)(x, axis=axis, keepdims=keepdims)
+            assert_same(torch_style.indices, arg)
+            torch_style = torch_style.values
+        assert_same(torch_style, expected)
 
 
 @pytest.mark.parametrize("name", ["mean", "var", "std"])
@@ -285,6 +290,9 @@ def test_cumsum_sort_argsort_match_numpy(data):
     assert_same(eager.argsort(t, axis=axis), np.argsort(x, axis=axis, kind="stable"))
     descending = eager.sort(t, axis=axis, descending=True).numpy()
     np.testing.assert_array_equal(descending, np.flip(np.sort(x, axis=axis), axis=axis))
+    values, indices = t.sort(dim=axis)
+    assert_same(values, np.sort(x, axis=axis, kind="stable"))
+    assert_same(indices, np.argsort(x, axis=axis, kind="stable"))
 
 
 def test_topk_and_stable_descending_argsort():

@@ -61,6 +61,7 @@ SHAPE_ERRORS = [
     (lambda: A.unsqueeze(5), r"unsqueeze: axis 5 is out of range"),
     (lambda: A.transpose(0, 4), r"transpose: axis 4 is out of range"),
     (lambda: A.cumsum(dim=3), r"cumsum: axis 3 is out of range"),
+    (lambda: A.max(dim=(0, 1)), r"max: dim must be one int \(for several axes use axis=\)"),
     (lambda: A.item(), r"item: only one-element tensors .* got shape \(3, 4\)"),
     (lambda: bool(A), r"bool: the truth value of a tensor with 12 elements \(shape \(3, 4\)\) "
                       r"is ambiguous"),

@@ -10,12 +10,12 @@ pytestmark = pytest.mark.gpu
 OPS = {
     "arith": lambda x, y: (x * y + 2.0) / (y.abs() + 1) - x ** 2,
     "unary": lambda x, y: x.exp().tanh() + y.sigmoid().sqrt() + x.sin().cos(),
-    "reduce": lambda x, y: x.sum(dim=1) + y.max(dim=1) + x.var(dim=1) + y.logsumexp(dim=1),
+    "reduce": lambda x, y: x.sum(dim=1) + y.max(axis=1) + x.var(dim=1) + y.logsumexp(dim=1),
     "matmul": lambda x, y: x @ y.T,
     "shape": lambda x, y: eager.cat([x.T.reshape(-1), y[:, ::2].flatten()]),
     "index": lambda x, y: x[[0, 2, 2]] + y[x > 0].sum(),
     "where_clip": lambda x, y: eager.where(x > y, x, y).clip(-0.5, 0.5),
-    "order": lambda x, y: x.sort(dim=1) + x.argsort(dim=1).astype(eager.float64)
+    "order": lambda x, y: x.sort(dim=1).values + x.argsort(dim=1).astype(eager.float64)
     + x.cumsum(dim=1),
 }
 

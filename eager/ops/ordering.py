@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from eager.dispatch import apply
 from eager.ops.indexing import gather
+from eager.ops.reductions import ValuesIndices
 from eager.ops.shape import flatten
 from eager.tensor import Tensor
 from kernels import OPS
@@ -31,24 +32,36 @@ def argsort(x: Tensor, /, axis: int = -1, *, descending: bool = False, stable: b
 
 def sort(x: Tensor, /, axis: int = -1, *, descending: bool = False, stable: bool = True,
          dim=None) -> Tensor:
-    """x sorted along axis; differentiable (the gradient follows the permutation).
+    """x sorted along axis (Array API); differentiable (the gradient follows the
+    permutation).
 
     >>> import eager
-    >>> eager.tensor([[3, 1], [0, 2]]).sort(dim=1)
+    >>> eager.sort(eager.tensor([[3, 1], [0, 2]]), axis=1)
     tensor([[1, 3],
             [0, 2]])
     """
-    axis = dim if dim is not None else axis
-    order = argsort(x, axis=axis, descending=descending)
-    return gather(x if x.ndim else x.reshape(1), axis, order)
+    return sort_with_indices(x, dim if dim is not None else axis, descending).values
 
 
-def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> tuple[Tensor, Tensor]:
+def sort_with_indices(x: Tensor, dim: int = -1, descending: bool = False,
+                      stable: bool = True) -> ValuesIndices:
+    """PyTorch's `x.sort(dim, descending)`: the sorted values and the indices they came
+    from.
+
+    >>> import eager
+    >>> eager.tensor([3., 1., 2.]).sort(descending=True)
+    ValuesIndices(values=tensor([3., 2., 1.]), indices=tensor([0, 2, 1]))
+    """
+    order = argsort(x, axis=dim, descending=descending)
+    return ValuesIndices(gather(x if x.ndim else x.reshape(1), dim, order), order)
+
+
+def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> ValuesIndices:
     """The k largest (or smallest) values along dim and their indices.
 
     >>> import eager
     >>> eager.tensor([1., 5., 3.]).topk(2)
-    (tensor([5., 3.]), tensor([1, 2]))
+    ValuesIndices(values=tensor([5., 3.]), indices=tensor([1, 2]))
     """
     dim = normalize_axis("topk", dim, x.ndim)
     if not 0 <= k <= x.shape[dim]:
@@ -57,7 +70,7 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> tuple[Tensor
     order = argsort(x, axis=dim, descending=largest)
     key = (slice(None),) * dim + (slice(0, k),)
     indices = order[key]
-    return gather(x, dim, indices), indices
+    return ValuesIndices(gather(x, dim, indices), indices)
 
 
 def cumsum(x: Tensor, /, axis: int | None = None, *, dim=None, dtype=None) -> Tensor:

@@ -9,10 +9,13 @@ Both spellings work: `eager.sum(x, axis=1, keepdims=True)` (Array API) and
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from eager.dispatch import apply
 from eager.ops.operands import cast
 from eager.tensor import Tensor
 from kernels import OPS, bool_, default_float
+from kernels.errors import ShapeError
 from kernels.shapes import normalize_axes, normalize_axis, size_of
 
 
@@ -48,24 +51,46 @@ def prod(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepd
     return out if dtype is None else cast(out, dtype)
 
 
-def max(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):  # noqa: A001
-    """Largest element over axis (NaN propagates).
+class ValuesIndices(NamedTuple):
+    """What PyTorch's `max(dim)`, `min(dim)` and `sort` return: values and their indices."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def max(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):  # noqa: A001
+    """Largest element over `axis` (Array API: the values; NaN propagates). With `dim`
+    (PyTorch: `x.max(1)`, `x.max(dim=1)`) it returns `(values, indices)`, as PyTorch does.
 
     >>> import eager
-    >>> eager.max(eager.tensor([[1., 5.], [3., 2.]]), axis=1)
+    >>> x = eager.tensor([[1., 5.], [3., 2.]])
+    >>> eager.max(x, axis=1)
     tensor([5., 3.])
+    >>> x.max(dim=1)
+    ValuesIndices(values=tensor([5., 3.]), indices=tensor([1, 0]))
     """
-    return _reduce("max", x, axis, keepdims, dim, keepdim)
+    return _extreme("max", "argmax", x, dim, axis, keepdims, keepdim)
 
 
-def min(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):  # noqa: A001
-    """Smallest element over axis (NaN propagates).
+def min(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):  # noqa: A001
+    """Smallest element over `axis` (NaN propagates); with `dim`, `(values, indices)`.
 
     >>> import eager
     >>> eager.tensor([[1., 5.], [3., 2.]]).min()
     tensor(1.)
+    >>> eager.tensor([[1., 5.], [3., 2.]]).min(0).indices
+    tensor([0, 1])
     """
-    return _reduce("min", x, axis, keepdims, dim, keepdim)
+    return _extreme("min", "argmin", x, dim, axis, keepdims, keepdim)
+
+
+def _extreme(name, arg_name, x, dim, axis, keepdims, keepdim):
+    if dim is None:
+        return _reduce(name, x, axis, keepdims, None, keepdim)
+    if not isinstance(dim, int):
+        raise ShapeError(f"{name}: dim must be one int (for several axes use axis=), got {dim!r}")
+    values = _reduce(name, x, dim, keepdims, None, keepdim)
+    return ValuesIndices(values, _arg(arg_name, x, dim, keepdims, None, keepdim))
 
 
 def _count(x, axes):
