@@ -175,7 +175,7 @@ def test_to_and_devices_on_cpu():
     assert eager.get_default_device() in ("cpu", "cuda")
 
 
-def test_default_device_can_be_changed(monkeypatch):
+def test_default_device_can_be_changed():
     previous = eager.get_default_device()
     eager.set_default_device("cpu")
     try:
