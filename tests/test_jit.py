@@ -516,7 +516,8 @@ def test_transposed_inputs_are_read_with_strides_not_copied():
 
 
 def test_in_place_update_is_refused_when_a_later_step_reads_the_old_value():
-    from jit.executable import _in_place_updates, group_of_nodes
+    from jit.lowering import group_of_nodes
+    from jit.passes.memory import in_place_updates
     from tracer.graph import Graph, WriteBack
 
     w = eager.ones(4)
@@ -528,5 +529,5 @@ def test_in_place_update_is_refused_when_a_later_step_reads_the_old_value():
     g.writebacks.append(WriteBack(t, new))
     g.verify()
     update, read = ("group", *group_of_nodes([g.nodes[0]], {new.id})), ("node", g.nodes[1])
-    assert _in_place_updates(g, [update, read], set()) == {}
-    assert _in_place_updates(g, [read, update], set()) == {new.id: t.id}
+    assert in_place_updates(g, [update, read], set()) == {}
+    assert in_place_updates(g, [read, update], set()) == {new.id: t.id}

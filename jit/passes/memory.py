@@ -1,4 +1,5 @@
-"""Memory planning: give fused kernels' outputs reusable buffers, chosen by liveness.
+"""Memory planning: give fused kernels' outputs reusable buffers, chosen by liveness,
+and write updates of bound tensors (parameters, optimizer state) in place.
 
 A value computed by a fused kernel that never leaves the graph (not an output, not a
 `.grad`, not the base of a view that leaves) is written into a buffer allocated once per
@@ -14,6 +15,11 @@ so a result never changes under the caller when the function runs again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import numpy as np
+
+from eager.tensor import Tensor
+from tracer.graph import Graph, Value
 
 
 @dataclass
@@ -55,4 +61,95 @@ def plan_buffers(steps: list[tuple[int, list[tuple[int, int]]]], last_use: dict[
             plan.slot_of[vid] = slot
             releases.setdefault(max(last_use.get(vid, index), index), []).append(slot)
         free.extend(releases.pop(index, []))
+    return plan
+
+
+def buffer_plan(graph: Graph, built: list, enabled: bool = True) -> BufferPlan:
+    """Buffers for the fused kernels' outputs of lowered steps `built` (see plan_buffers);
+    with `enabled` False every output gets fresh memory (the "memory" pass off)."""
+    last_use: dict[int, int] = {}
+    end = len(built)
+    for i, step in enumerate(built):
+        values = step[2] if step[0] == "group" else [
+            x for x in step[1].inputs if isinstance(x, Value)]
+        for v in values:
+            last_use[v.id] = i
+    for v in graph.output_values():
+        last_use[v.id] = end
+    for wb in graph.writebacks:
+        if wb.value is not None:
+            last_use[wb.value.id] = end
+    for guard in graph.guards:
+        last_use[guard.value.id] = end
+    # A view keeps its base alive; walking backwards carries that along view chains.
+    for i, step in reversed(list(enumerate(built))):
+        if step[0] == "node" and step[1].op.is_view and isinstance(step[1].inputs[0], Value):
+            base = step[1].inputs[0].id
+            last_use[base] = max(last_use.get(base, i), last_use.get(step[1].out.id, i))
+    outputs = [(i, [(v.id, int(np.prod(v.shape)) * v.dtype.itemsize) for v in step[3]
+                    if v.device == "cpu"] if step[0] == "group" else [])
+               for i, step in enumerate(built)]
+    escaping = escaping_values(graph)
+    if not enabled:
+        escaping = escaping | {vid for _, outs in outputs for vid, _ in outs}
+    return plan_buffers(outputs, last_use, escaping)
+
+
+def escaping_values(graph: Graph) -> set[int]:
+    """Values whose memory the caller can see: outputs, `.grad`s, and bases of their views."""
+    producers = {n.out.id: n for n in graph.nodes}
+    ids = {v.id for v in graph.output_values()}
+    ids |= {wb.value.id for wb in graph.writebacks if wb.slot == "grad" and wb.value is not None}
+    todo = list(ids)
+    while todo:
+        node = producers.get(todo.pop())
+        if node is not None and node.op.is_view and isinstance(node.inputs[0], Value):
+            base = node.inputs[0].id
+            if base not in ids:
+                ids.add(base)
+                todo.append(base)
+    return ids
+
+
+def in_place_updates(graph: Graph, built: list, escaping: set[int]) -> dict[int, int]:
+    """Fused-kernel outputs that can be written straight into the bound tensor they update.
+
+    Value V (computed by fused step i) -> input T when a write-back stores V into T, T is a
+    tensor bound by reference that is not a view, and neither T nor any view of it is read
+    after step i (within step i the kernel reads T only at the index it writes).
+    """
+    derived: dict[int, int] = {}   # value id -> the input it is a view of
+    for node in graph.nodes:
+        x = node.inputs[0] if node.inputs else None
+        if node.op.is_view and isinstance(x, Value):
+            root = derived.get(x.id, x.id if x.kind in ("arg", "ref") else None)
+            if root is not None:
+                derived[node.out.id] = root
+    last_read: dict[int, int] = {}  # input id -> last step reading it or a view of it
+    end = len(built)
+    reads = [(i, step[2] if step[0] == "group" else
+              [x for x in step[1].inputs if isinstance(x, Value)]) for i, step in enumerate(built)]
+    reads.append((end, graph.output_values() + [g.value for g in graph.guards]
+                  + [wb.value for wb in graph.writebacks if wb.value is not None]))
+    for i, values in reads:
+        for v in values:
+            root = derived.get(v.id, v.id)
+            last_read[root] = i
+    producer_step = {v.id: i for i, step in enumerate(built) if step[0] == "group"
+                     and step[3][0].device == "cpu" for v in step[3]}
+    bases = [v.ref._base for v in graph.inputs if isinstance(v.ref, Tensor)]
+    plan = {}
+    for wb in graph.writebacks:
+        t, v = wb.target, wb.value
+        if wb.slot != "data" or v is None or v.id in escaping or t.kind != "ref" \
+                or not isinstance(t.ref, Tensor) or t.ref._base is not None \
+                or any(b is t.ref for b in bases) or v.id not in producer_step \
+                or (v.shape, v.dtype) != (t.shape, t.dtype):
+            continue
+        i = producer_step[v.id]
+        group, ins = built[i][1], built[i][2]
+        read_elsewhere = any(derived.get(x.id) == t.id or (x.id == t.id and group.axes_of(k))
+                             for k, x in enumerate(ins))   # another element than written
+        if last_read.get(t.id, -1) <= i and not read_elsewhere:
+            plan[v.id] = t.id
     return plan

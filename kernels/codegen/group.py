@@ -78,6 +78,10 @@ class ReduceGroup:
         """The prologue's inputs."""
         return self.prologue.inputs
 
+    def axes_of(self, k: int) -> tuple[int, ...] | None:
+        """The transpose the prologue applies to input k, or None."""
+        return self.prologue.axes_of(k)
+
     @property
     def shape(self) -> tuple[int, ...]:
         """The reduced shape."""
