@@ -515,6 +515,24 @@ def test_transposed_inputs_are_read_with_strides_not_copied():
     close(f(a, b).numpy(), np.exp((a.numpy() @ b.numpy()).T) + 1.0, 1e-6)
 
 
+def test_no_in_place_update_before_a_guard_so_a_fallback_sees_untouched_state():
+    def make(w):
+        def f(g):
+            with eager.no_grad():
+                w.sub_(g)
+            if g.sum() > 0:          # a guard checked after the update was computed
+                return w * 2
+            return w * 3
+        return f
+
+    w, w_eager = eager.ones(4), eager.ones(4)
+    jitted, reference = jit(make(w)), make(w_eager)
+    for g in (1.0, 1.0, -1.0, -1.0, 1.0):
+        close(jitted(eager.full((4,), g)).numpy(), reference(eager.full((4,), g)).numpy())
+        close(w.numpy(), w_eager.numpy())
+    assert jitted.cache_info().variants == 2
+
+
 def test_in_place_update_is_refused_when_a_later_step_reads_the_old_value():
     from jit.lowering import group_of_nodes
     from jit.passes.memory import in_place_updates

@@ -115,8 +115,9 @@ def in_place_updates(graph: Graph, built: list, escaping: set[int]) -> dict[int,
     """Fused-kernel outputs that can be written straight into the bound tensor they update.
 
     Value V (computed by fused step i) -> input T when a write-back stores V into T, T is a
-    tensor bound by reference that is not a view, and neither T nor any view of it is read
-    after step i (within step i the kernel reads T only at the index it writes).
+    tensor bound by reference that is not a view, neither T nor any view of it is read
+    after step i (within step i the kernel reads T only at the index it writes), and no
+    step after i can fail (guards, indexing).
     """
     derived: dict[int, int] = {}   # value id -> the input it is a view of
     for node in graph.nodes:
@@ -138,6 +139,13 @@ def in_place_updates(graph: Graph, built: list, escaping: set[int]) -> dict[int,
     producer_step = {v.id: i for i, step in enumerate(built) if step[0] == "group"
                      and step[3][0].device == "cpu" for v in step[3]}
     bases = [v.ref._base for v in graph.inputs if isinstance(v.ref, Tensor)]
+    # A failed guard or kernel error makes the jit rerun the call eagerly, which must find
+    # the bound tensors untouched: write in place only after the last step that can fail.
+    guarded = {g.value.id for g in graph.guards}
+    last_risky = max((i for i, step in enumerate(built)
+                      if any(v.id in guarded for v in _produced(step)) or
+                      (step[0] == "node" and (step[1].op.kind == "index"
+                                              or step[1].op.dynamic_shape))), default=-1)
     plan = {}
     for wb in graph.writebacks:
         t, v = wb.target, wb.value
@@ -150,6 +158,10 @@ def in_place_updates(graph: Graph, built: list, escaping: set[int]) -> dict[int,
         group, ins = built[i][1], built[i][2]
         read_elsewhere = any(derived.get(x.id) == t.id or (x.id == t.id and group.axes_of(k))
                              for k, x in enumerate(ins))   # another element than written
-        if last_read.get(t.id, -1) <= i and not read_elsewhere:
+        if last_read.get(t.id, -1) <= i and not read_elsewhere and i > last_risky:
             plan[v.id] = t.id
     return plan
+
+
+def _produced(step: tuple) -> list[Value]:
+    return step[3] if step[0] == "group" else [step[1].out]
