@@ -108,6 +108,14 @@ class Variant:
     writes_inputs: bool = False
     plain: bool = False        # compiled, nothing to check per call: the fast path
     run: Callable | None = None
+    random_inputs: list = field(default_factory=list)  # generator resolvers, when they matter
+
+    def generators(self, leaves) -> list:
+        """The cpu generators this replay draws from, when a later failure could waste
+        draws (the graph draws random numbers and has guards or fallible steps)."""
+        state = self.executable.state
+        gens = [state._tensor_of(r, leaves) for r in self.random_inputs]
+        return [g for g in gens if g.device == "cpu"]
 
 
 class JitCheckError(AssertionError):
@@ -121,6 +129,11 @@ def _positional_names(fn: Callable) -> tuple:
         return ()
     return tuple(p.name for p in params
                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+def _restore(saved: list) -> None:
+    for generator, state in saved:
+        generator.set_state(state)
 
 
 def _aliased(leaves) -> bool:
@@ -197,15 +210,20 @@ class JitFunction:
                     return self.fn(*args, **kwargs)
                 if variant.checks_left:
                     return self._checked_replay(variant, leaves, args, kwargs)
+                # Random draws made before a failed guard must not count: the fallback
+                # (or next variant) draws them again from the same state, as eager would.
+                saved = [(g, g.get_state()) for g in variant.generators(leaves)]
                 try:
                     out = variant.executable(leaves)
                 except GuardFailure as exc:
                     failure = exc
+                    _restore(saved)
                     continue
                 except ExecutableBusy:
                     self._eager_calls += 1
                     return self.fn(*args, **kwargs)
                 except Exception as exc:  # noqa: BLE001
+                    _restore(saved)
                     return self._replay_failed(exc, args, kwargs)
                 self._hits += 1
                 return out
@@ -299,13 +317,21 @@ class JitFunction:
         variant.writes_inputs = any(wb.slot == "data" and wb.target.kind == "arg"
                                     for wb in variant.graph.writebacks)
         variant.run = variant.executable._run
-        variant.plain = not variant.writes_inputs and not variant.checks_left
+        nodes = variant.graph.nodes
+        if any(n.op.kind == "random" for n in nodes) and (variant.graph.guards or any(
+                n.op.kind == "index" or n.op.dynamic_shape for n in nodes)):
+            state = variant.executable.state
+            variant.random_inputs = [state._resolver(v) for v in variant.graph.inputs
+                                     if not v.is_tensor]
+        variant.plain = not (variant.writes_inputs or variant.checks_left
+                             or variant.random_inputs)
 
     def _checked_replay(self, variant: Variant, leaves: list, args: tuple, kwargs: dict):
         from jit.check import compare_with_reference
 
         variant.checks_left -= 1
-        variant.plain = not variant.writes_inputs and not variant.checks_left
+        variant.plain = not (variant.writes_inputs or variant.checks_left
+                             or variant.random_inputs)
         self._hits += 1
         try:
             return compare_with_reference(variant, leaves, args, kwargs)

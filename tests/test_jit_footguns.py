@@ -211,3 +211,21 @@ def test_a_bad_index_on_replay_raises_the_same_named_error_as_eager():
     with pytest.raises(eager.ShapeError, match=r"out of bounds.*test_jit_footguns.py"):
         f(x, eager.tensor([5]))
     assert f(x, eager.tensor([2])).tolist() == [2.0]
+
+
+def test_random_draws_before_a_failed_guard_are_not_lost():
+    def make(gen):
+        def f(x):
+            r = eager.rand(3, generator=gen)
+            if r.sum() > 1.5:            # the branch depends on the draw
+                return x + r
+            return x - r
+        return f
+
+    gen, gen_eager = eager.Generator(seed=3), eager.Generator(seed=3)
+    jitted, reference = jit(make(gen)), make(gen_eager)
+    x = eager.zeros(3)
+    for _ in range(12):
+        np.testing.assert_allclose(jitted(x).numpy(), reference(x).numpy(), rtol=1e-6)
+    assert jitted.cache_info().variants == 2
+    assert eager.rand(2, generator=gen).tolist() == eager.rand(2, generator=gen_eager).tolist()
