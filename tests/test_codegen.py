@@ -251,3 +251,13 @@ def test_compile_error_shows_the_generated_source(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     with pytest.raises(compiler.CompileError, match="--- source ---"):
         compiler.load_library("this is not C", "void f(void);")
+
+
+def test_unwritable_cache_directory_falls_back_to_numpy(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    monkeypatch.setattr(compiler, "_warned", False)
+    with pytest.warns(RuntimeWarning, match="writable"):
+        (kernel,) = compile_groups([_neg_group(11)])
+    assert isinstance(kernel, NumpyKernel)

@@ -143,6 +143,7 @@ def warn_no_compiler(reason: Exception) -> None:
     global _warned
     if not _warned:
         _warned = True
-        warnings.warn(f"eager-jit: no working C compiler ({reason}); jitted code runs the numpy "
-                      "kernels instead (correct, but slower). Install gcc or set CC.",
+        warnings.warn(f"eager-jit: cannot build compiled kernels ({reason}); jitted code runs "
+                      "the numpy kernels instead (correct, but slower). Install gcc or set CC, "
+                      "and make sure $XDG_CACHE_HOME or ~/.cache is writable.",
                       RuntimeWarning, stacklevel=3)

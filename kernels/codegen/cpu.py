@@ -128,7 +128,7 @@ def compile_groups(groups: list[ElementwiseGroup | ReduceGroup]
     ffi = _shared_ffi()
     try:
         lib = load_library(source, decls, ffi)
-    except CompilerUnavailable as exc:
+    except (CompilerUnavailable, OSError) as exc:  # no compiler, or no writable cache dir
         warn_no_compiler(exc)
         return [NumpyKernel(g) for g in groups]
     _from_buffer = ffi.from_buffer
