@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from eager.tensor import Tensor, wrap
+from eager.tensor import wrap
 from jit.lowering import lower
 from jit.passes.fusion import fusion_groups
 from jit.passes.memory import buffer_plan, escaping_values, in_place_updates
@@ -60,8 +60,7 @@ class Executable:
         names: dict[str, Any] = {"_asarray": np.asarray, "_empty": np.empty,
                                  "_asc": np.ascontiguousarray,
                                  "_check": _check_guard, "_state": state,
-                                 "_template": state.template, "_wrap": wrap,
-                                 "_Tensor": Tensor, "_fb": None,
+                                 "_template": state.template, "_wrap": wrap, "_fb": None,
                                  "_lock": threading.Lock(), "_Busy": ExecutableBusy}
         guards_of: dict[int, list] = {}
         for guard in graph.guards:
