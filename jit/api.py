@@ -28,19 +28,18 @@ import functools
 import inspect
 import logging
 import os
-import time
 import warnings
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from eager import dispatch as _dispatch
 from eager.dispatch import set_hook
 from eager.tensor import Tensor
-from jit.executable import Executable, ExecutableBusy
-from jit.passes import PassReport, check_pass_names, optimize
+from jit.executable import ExecutableBusy
+from jit.passes import check_pass_names
 from jit.signature_key import _positional_trees, describe_change, make_key
+from jit.variant import Variant, aliased, restore
 from tracer.errors import GuardFailure, TraceError
 from tracer.graph import Graph
 from tracer.pytree import flatten
@@ -93,31 +92,6 @@ class CacheInfo(NamedTuple):
     reasons: tuple[str, ...]
 
 
-@dataclass
-class Variant:
-    """One traced signature (and guard outcome): its graphs, report and executable."""
-
-    traced: Graph
-    graph: Graph | None = None
-    executable: Executable | None = None
-    report: list[PassReport] = field(default_factory=list)
-    eager_reason: str = ""
-    compile_seconds: float = 0.0
-    checks_left: int = 0
-    fn: Callable | None = None
-    writes_inputs: bool = False
-    plain: bool = False        # compiled, nothing to check per call: the fast path
-    run: Callable | None = None
-    random_inputs: list = field(default_factory=list)  # generator resolvers, when they matter
-
-    def generators(self, leaves) -> list:
-        """The cpu generators this replay draws from, when a later failure could waste
-        draws (the graph draws random numbers and has guards or fallible steps)."""
-        state = self.executable.state
-        gens = [state._tensor_of(r, leaves) for r in self.random_inputs]
-        return [g for g in gens if g.device == "cpu"]
-
-
 class JitCheckError(AssertionError):
     """`jit(check=True)`: the compiled replay disagreed with eager execution."""
 
@@ -129,17 +103,6 @@ def _positional_names(fn: Callable) -> tuple:
         return ()
     return tuple(p.name for p in params
                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
-
-
-def _restore(saved: list) -> None:
-    for generator, state in saved:
-        generator.set_state(state)
-
-
-def _aliased(leaves) -> bool:
-    """Whether two tensor arguments share memory (the same tensor, or views of one base)."""
-    roots = [id(x) if x._base is None else id(x._base) for x in leaves if type(x) is Tensor]
-    return len(set(roots)) != len(roots)
 
 
 def _fast_tree(n: int):
@@ -203,7 +166,7 @@ class JitFunction:
                         return self._replay_failed(exc, args, kwargs)
                     self._hits += 1
                     return out
-                if variant.executable is None or (variant.writes_inputs and _aliased(leaves)):
+                if variant.executable is None or (variant.writes_inputs and aliased(leaves)):
                     # No compiled form, or in-place writes through one argument would
                     # change another (the graph assumed separate buffers): run eagerly.
                     self._eager_calls += 1
@@ -217,13 +180,13 @@ class JitFunction:
                     out = variant.executable(leaves)
                 except GuardFailure as exc:
                     failure = exc
-                    _restore(saved)
+                    restore(saved)
                     continue
                 except ExecutableBusy:
                     self._eager_calls += 1
                     return self.fn(*args, **kwargs)
                 except Exception as exc:  # noqa: BLE001
-                    _restore(saved)
+                    restore(saved)
                     return self._replay_failed(exc, args, kwargs)
                 self._hits += 1
                 return out
@@ -302,36 +265,18 @@ class JitFunction:
                             "function (a whole training step) or call it under "
                             "eager.no_grad().")
             return
-        start = time.perf_counter()
         try:
-            variant.graph, groups, variant.report = optimize(graph, self.disable)
-            variant.executable = Executable(variant.graph, groups,
-                                            plan_memory="memory" not in self.disable)
+            variant.compile(self.disable, self.check)
         except Exception as exc:  # noqa: BLE001  (the caller already has the eager result)
             variant.eager_reason = f"compiling failed ({type(exc).__name__}: {exc})"
             self._warn_once("compile", f"jit({self.__name__}): {variant.eager_reason}; this "
                             "signature runs eagerly. Please report this as a bug.")
-            return
-        variant.compile_seconds = time.perf_counter() - start
-        variant.checks_left = 3 if self.check else 0
-        variant.writes_inputs = any(wb.slot == "data" and wb.target.kind == "arg"
-                                    for wb in variant.graph.writebacks)
-        variant.run = variant.executable._run
-        nodes = variant.graph.nodes
-        if any(n.op.kind == "random" for n in nodes) and (variant.graph.guards or any(
-                n.op.kind == "index" or n.op.dynamic_shape for n in nodes)):
-            state = variant.executable.state
-            variant.random_inputs = [state._resolver(v) for v in variant.graph.inputs
-                                     if not v.is_tensor]
-        variant.plain = not (variant.writes_inputs or variant.checks_left
-                             or variant.random_inputs)
 
     def _checked_replay(self, variant: Variant, leaves: list, args: tuple, kwargs: dict):
         from jit.check import compare_with_reference
 
         variant.checks_left -= 1
-        variant.plain = not (variant.writes_inputs or variant.checks_left
-                             or variant.random_inputs)
+        variant.update_plain()
         self._hits += 1
         try:
             return compare_with_reference(variant, leaves, args, kwargs)

@@ -416,12 +416,12 @@ def test_transposed_inputs_to_fused_kernels_are_handled():
 
 
 def test_a_compiler_bug_leaves_the_call_eager_with_a_warning(monkeypatch):
-    from jit import api as jit_api
+    from jit import variant as jit_variant
 
     def broken(*args, **kwargs):
         raise RuntimeError("codegen exploded")
 
-    monkeypatch.setattr(jit_api, "Executable", broken)
+    monkeypatch.setattr(jit_variant, "Executable", broken)
     f = jit(lambda x: x * 2)
     with pytest.warns(RuntimeWarning, match="codegen exploded"):
         assert f(eager.ones(2)).tolist() == [2.0, 2.0]
