@@ -6,9 +6,9 @@ atomic (build to a temporary name, then rename), so concurrent processes never s
 file. Loaded libraries are kept for the life of the process: unloading code that may
 have started threads is unsafe, and reloading costs time.
 
-Flags: `-O3 -march=native -fno-math-errno -fno-trapping-math` let gcc vectorize the loops
-and math; never `-ffast-math`, which would turn on flush-to-zero for the whole process
-(numpy's results would change) and break NaN handling.
+Flags: `-O2 -ftree-vectorize -march=native -fno-math-errno -fno-trapping-math` let gcc
+vectorize the loops and math; never `-ffast-math`, which would turn on flush-to-zero for
+the whole process (numpy's results would change) and break NaN handling.
 
 >>> lib = load_library("int ej_add1(int x) { return x + 1; }", "int ej_add1(int);")
 >>> lib.ej_add1(41)
@@ -25,7 +25,10 @@ import subprocess
 import tempfile
 import warnings
 
-FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fPIC", "-shared")
+# -O2 with gcc's full vectorizer gives the kernels the same speed as -O3 (measured on W2
+# and an Adam update) at a third of the compile time on graphs with many kernels.
+FLAGS = ("-O2", "-ftree-vectorize", "-fvect-cost-model=dynamic", "-march=native",
+         "-fno-math-errno", "-fno-trapping-math", "-fPIC", "-shared")
 
 
 class CompilerUnavailable(RuntimeError):

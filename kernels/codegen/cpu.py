@@ -108,13 +108,23 @@ TABLE_DECLARATION = "void *ej_table(int);"
 def source_for(groups: list[ElementwiseGroup | ReduceGroup]) -> tuple[str, str]:
     """The C file for `groups` (functions k0, k1, ...) and its cffi declarations.
 
-    Besides the kernels the file exports `ej_table(i)`, the address of kernel i, so every
-    library is loaded through one declaration parsed once per process.
+    Besides the kernels the file exports `ej_table(i)`, the address of group i's kernel,
+    so every library is loaded through one declaration parsed once per process. Groups
+    whose code is identical share one function: a flat loop does not depend on its length
+    (the caller passes it), so e.g. the same optimizer update on every parameter is
+    compiled once.
     """
-    bodies = [c_render.render(g, f"k{i}") for i, g in enumerate(groups)]
-    table = ", ".join(f"(void *)k{i}" for i in range(len(groups)))
-    bodies.append(f"void *ej_table(int i) {{\n    static void *const t[] = {{{table}}};\n"
-                  "    return t[i];\n}\n")
+    bodies: list[str] = []
+    index_of: dict[str, int] = {}
+    table = []
+    for g in groups:
+        body = c_render.render(g, "KERNEL_NAME")
+        if body not in index_of:
+            index_of[body] = len(bodies)
+            bodies.append(body.replace("KERNEL_NAME", f"k{len(bodies)}", 1))
+        table.append(f"(void *)k{index_of[body]}")
+    bodies.append(f"void *ej_table(int i) {{\n    static void *const t[] = {{{', '.join(table)}}};"
+                  "\n    return t[i];\n}\n")
     return preamble() + "\n" + "\n".join(bodies), TABLE_DECLARATION
 
 
