@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 
 from eager import dispatch as _dispatch
 from eager.dispatch import set_hook
+from eager.nn import Module
 from eager.tensor import Tensor
 from jit.executable import ExecutableBusy
 from jit.passes import check_pass_names
@@ -131,6 +132,13 @@ class JitFunction:
         self._reasons: list[str] = []
         self._warned: set[str] = set()
         self._per_instance: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        owner = fn if isinstance(fn, Module) else getattr(fn, "__self__", None)
+        self._module = owner if isinstance(owner, Module) else None
+
+    def _with_module_mode(self, key: tuple) -> tuple:
+        """For `jit(module)` and module methods: train()/eval() changes what forward does
+        (dropout), so the modules' training flags are part of the key."""
+        return key + (tuple(m.training for m in self._module.modules()),)
 
     def _check_static_names(self) -> None:
         try:
@@ -147,6 +155,8 @@ class JitFunction:
         if _dispatch._hook is not None or _disabled_depth or not _ENV_ENABLED:
             return self.fn(*args, **kwargs)  # eager; inside an outer trace this inlines
         key = make_key(args, kwargs, self.names)
+        if self._module is not None:
+            key = self._with_module_mode(key)
         variants = self._variants.get(key)
         failure = None
         if variants is not None:
@@ -314,6 +324,8 @@ class JitFunction:
 
     def _variant_for(self, args: tuple, kwargs: dict) -> Variant:
         key = make_key(args, kwargs, self.names)
+        if self._module is not None:
+            key = self._with_module_mode(key)
         if key not in self._variants:
             self(*args, **kwargs)
         if key not in self._variants:

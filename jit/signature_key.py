@@ -103,6 +103,9 @@ def describe_change(old: tuple, new: tuple, args: tuple = (), kwargs: dict | Non
                     return f"{path}.shape[{d}]: {a[0][d]} -> {b[0][d]}"
                 shown = (lambda v: v.name) if field == "dtype" else repr
                 return f"{path}.{field}: {shown(a[i])} -> {shown(b[i])}"
+    if old[3:] != new[3:]:
+        modes = {True: "train", False: "eval"}
+        return f"module mode: {modes[old[3][0]]} -> {modes[new[3][0]]} (train()/eval())"
     return "nothing in the key (a guard failed)"
 
 

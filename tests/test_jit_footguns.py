@@ -229,3 +229,33 @@ def test_random_draws_before_a_failed_guard_are_not_lost():
         np.testing.assert_allclose(jitted(x).numpy(), reference(x).numpy(), rtol=1e-6)
     assert jitted.cache_info().variants == 2
     assert eager.rand(2, generator=gen).tolist() == eager.rand(2, generator=gen_eager).tolist()
+
+
+def test_train_and_eval_of_a_jitted_module_are_separate_variants():
+    from eager import nn
+
+    model = nn.Sequential(nn.Dropout(0.5))
+    fast = jit(model)
+    x = eager.ones(1000)
+    with eager.no_grad():
+        trained = fast(x)
+        model.eval()
+        evaluated = fast(x)
+        again = fast(x)
+    assert 0 < (trained.numpy() == 0).sum() < 1000       # dropout active
+    assert evaluated.tolist() == again.tolist() == [1.0] * 1000
+    assert fast.cache_info().reasons[-1] == "module mode: train -> eval (train()/eval())"
+
+
+def test_train_and_eval_of_a_module_captured_in_a_closure_are_frozen():
+    from eager import nn
+
+    model = nn.Sequential(nn.Dropout(0.5))
+    f = jit(lambda x: model(x))        # the module is not an argument: its mode is baked in
+    x = eager.ones(100)
+    with eager.no_grad():
+        f(x)
+        model.eval()
+        assert (f(x).numpy() == 0).sum() > 0     # still the traced train-mode graph
+        g = jit(lambda x, m: m(x))               # pass it as an argument instead
+        assert g(x, model).tolist() == [1.0] * 100
