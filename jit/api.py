@@ -106,10 +106,6 @@ def _positional_names(fn: Callable) -> tuple:
                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
-def _fast_tree(n: int):
-    return _positional_trees.get(n)
-
-
 class JitFunction:
     """A jitted callable (see module doc). Built by `jit(fn, ...)`."""
 
@@ -160,7 +156,7 @@ class JitFunction:
         variants = self._variants.get(key)
         failure = None
         if variants is not None:
-            leaves = args if not kwargs and key[1] is _fast_tree(len(args)) \
+            leaves = args if not kwargs and key[1] is _positional_trees.get(len(args)) \
                 else flatten((args, kwargs))[0]
             for variant in variants:
                 if variant.plain:

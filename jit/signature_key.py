@@ -46,21 +46,25 @@ def leaf_key(leaf: Any) -> Any:
     return ("static", type(leaf), leaf) if state is None else state
 
 
-_positional_trees: dict[int, Any] = {}
+_positional_trees: dict[int, str] = {}
 
 
 def make_key(args: tuple, kwargs: dict, names: tuple = ()) -> tuple:
-    """The cache key of a call; raises UnhashableArgument naming the argument."""
+    """The cache key of a call; raises UnhashableArgument naming the argument.
+
+    The nesting is held as its text (`((*, *), {})`): a string caches its hash, where a
+    tree of objects would be hashed again on every lookup.
+    """
     if not kwargs and all(type(a) is Tensor for a in args):
         # The common call f(x, y, ...): same key as the general path, built faster.
         tree = _positional_trees.get(len(args))
         if tree is None:
-            tree = _positional_trees[len(args)] = flatten((args, {}))[1]
+            tree = _positional_trees[len(args)] = repr(flatten((args, {}))[1])
         return (grad_mode._enabled, tree,
-                tuple((a._data.shape, a._data.dtype, a._device, a._requires_grad)
-                      for a in args))
+                tuple([(a._data.shape, a._data.dtype, a._device, a._requires_grad)
+                       for a in args]))
     leaves, tree = flatten((args, kwargs))
-    key = (grad_mode._enabled, tree, tuple(leaf_key(x) for x in leaves))
+    key = (grad_mode._enabled, repr(tree), tuple(leaf_key(x) for x in leaves))
     try:
         hash(key)
     except TypeError:
@@ -84,7 +88,7 @@ def describe_change(old: tuple, new: tuple, args: tuple = (), kwargs: dict | Non
         return f"grad mode: {'enabled' if old[0] else 'disabled'} -> " \
                f"{'enabled' if new[0] else 'disabled'}"
     if old[1] != new[1]:
-        return f"argument structure: {old[1]!r} -> {new[1]!r}"
+        return f"argument structure: {old[1]} -> {new[1]}"
     paths = _leaf_paths((args, kwargs or {}), names) if args or kwargs else [
         f"argument {i}" for i in range(len(new[2]))]
     if len(paths) != len(new[2]):
