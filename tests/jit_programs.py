@@ -52,6 +52,19 @@ def run_program(program, inputs):
             values.append(pick[0].T.T * 1.0)
         elif kind == "where":
             values.append(eager.where(pick[0] > pick[1], pick[0], pick[1] * 0.5))
+        elif kind == "matmul":
+            x = pick[0]
+            values.append(((x @ x.T) @ x).tanh() if x.ndim == 2 else (x @ x) * x)
+        elif kind == "slice":
+            x = pick[0]
+            values.append(x[..., :1] * 2.0 + x)
+        elif kind == "softmax":
+            x = pick[0]
+            e = (x - x.max(axis=-1, keepdims=True)).exp()
+            values.append(e / e.sum(axis=-1, keepdims=True))
+        elif kind == "reshape":
+            x = pick[0]
+            values.append(x.reshape(-1).reshape(x.shape).exp().reshape(-1).reshape(x.shape))
     return values[-1]
 
 
@@ -66,7 +79,8 @@ def programs(draw, max_len: int = 8):
     for _ in range(draw(st.integers(1, max_len))):
         refs = tuple(draw(st.integers(0, 50)) for _ in range(2))
         kind = draw(st.sampled_from(["unary", "binary", "scalar", "sum", "max", "transpose",
-                                     "where", "unary", "binary"]))
+                                     "where", "unary", "binary", "matmul", "slice", "softmax",
+                                     "reshape"]))
         if kind == "unary":
             program.append((kind, refs[:1], draw(st.sampled_from(UNARY))))
         elif kind == "binary":
