@@ -62,6 +62,11 @@ def run_program(program, inputs):
             x = pick[0]
             e = (x - x.max(axis=-1, keepdims=True)).exp()
             values.append(e / e.sum(axis=-1, keepdims=True))
+        elif kind == "inplace":
+            y = pick[0] * 1.5
+            y.mul_(0.5)
+            y.add_(pick[0])
+            values.append(y)
         elif kind == "reshape":
             x = pick[0]
             values.append(x.reshape(-1).reshape(x.shape).exp().reshape(-1).reshape(x.shape))
@@ -80,7 +85,7 @@ def programs(draw, max_len: int = 8):
         refs = tuple(draw(st.integers(0, 50)) for _ in range(2))
         kind = draw(st.sampled_from(["unary", "binary", "scalar", "sum", "max", "transpose",
                                      "where", "unary", "binary", "matmul", "slice", "softmax",
-                                     "reshape"]))
+                                     "reshape", "inplace"]))
         if kind == "unary":
             program.append((kind, refs[:1], draw(st.sampled_from(UNARY))))
         elif kind == "binary":
