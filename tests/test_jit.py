@@ -65,6 +65,36 @@ def test_generated_programs_match_eager_values_gradients_and_side_effects(prog, 
     assert jitted.cache_info().hits == 2
 
 
+def _sgd_program_step(program, params):
+    def step(*xs):
+        y = run_program(program, params + list(xs))
+        loss = (y * y).mean() + sum((p * p).mean() for p in params)   # every p gets a grad
+        loss.backward()
+        with eager.no_grad():
+            for p in params:
+                if p.grad is not None:
+                    p.sub_(0.1 * p.grad)
+                    p.grad = None
+        return loss.detach()
+    return step
+
+
+@settings(max_examples=10)
+@given(programs(max_len=6))
+def test_generated_training_steps_update_parameters_like_eager(prog):
+    shapes, program = prog
+    params_jit = make_inputs(shapes, 7, requires_grad=True)
+    params_eager = make_inputs(shapes, 7, requires_grad=True)
+    jitted = jit(_sgd_program_step(program, params_jit))
+    reference = _sgd_program_step(program, params_eager)
+    for seed in range(4):
+        close(jitted(*make_inputs(shapes, seed)).item(),
+              reference(*make_inputs(shapes, seed)).item())
+        for a, b in zip(params_jit, params_eager):
+            close(a.detach().numpy(), b.detach().numpy())
+            assert a.grad is None and b.grad is None
+
+
 @settings(max_examples=10)
 @given(programs(max_len=10))
 def test_generated_float32_programs_match_eager(prog):
