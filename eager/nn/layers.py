@@ -25,6 +25,16 @@ def _new(shape, dtype, device) -> Tensor:
     return empty(*shape, dtype=dtype, device=device)
 
 
+def _reset_weight_and_bias(weight: Tensor, bias: Tensor | None, generator) -> None:
+    """PyTorch's default for Linear and Conv2d: kaiming-uniform weight (a=sqrt(5)) and a bias
+    drawn from U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+    if bias is not None:
+        fan_in, _ = init.fan_in_and_fan_out(weight)
+        bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
+        init.uniform_(bias, -bound, bound, generator)
+
+
 class Linear(Module):
     """y = x @ weight.T + bias with weight (out_features, in_features).
 
@@ -44,10 +54,7 @@ class Linear(Module):
 
     def reset_parameters(self, generator=None) -> None:
         """Re-draw the weights (kaiming-uniform) and bias (U(-1/sqrt(fan_in), ...))."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
-        if self.bias is not None:
-            bound = 1.0 / math.sqrt(self.in_features) if self.in_features else 0.0
-            init.uniform_(self.bias, -bound, bound, generator)
+        _reset_weight_and_bias(self.weight, self.bias, generator)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.linear(x, self.weight, self.bias)
@@ -81,11 +88,7 @@ class Conv2d(Module):
 
     def reset_parameters(self, generator=None) -> None:
         """Re-draw weight and bias as PyTorch's Conv2d does."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
-        if self.bias is not None:
-            fan_in, _ = init.fan_in_and_fan_out(self.weight)
-            bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
-            init.uniform_(self.bias, -bound, bound, generator)
+        _reset_weight_and_bias(self.weight, self.bias, generator)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)

@@ -118,25 +118,38 @@ def _index(loop_vars: list[str], strides: tuple[int, ...]) -> str:
     return " + ".join(terms) or "0"
 
 
+def _signature(name: str, inputs, output_dtypes) -> list[str]:
+    """The function header and typed pointers for inputs in{k} and outputs out{k}; every
+    kernel also takes the [start, stop) range of its outermost loop (for threads)."""
+    params = [f"const void *in{k}_" for k in range(len(inputs))]
+    params += [f"void *out{k}_" for k in range(len(output_dtypes))]
+    lines = [f"void {name}({', '.join(params + ['int64_t start', 'int64_t stop'])}) {{"]
+    for k, spec in enumerate(inputs):
+        t = ctype(spec.dtype)
+        lines.append(f"    const {t} *in{k} = (const {t} *)in{k}_;")
+    for k, dtype in enumerate(output_dtypes):
+        t = ctype(dtype)
+        lines.append(f"    {t} *out{k} = ({t} *)out{k}_;")
+    return lines
+
+
+def _open_outer_loops(lines: list[str], var: str, dims) -> str:
+    """Append nested for-loops over dims (the first from start to stop); return the indent
+    of the loop body."""
+    indent = "    "
+    for d, size in enumerate(dims):
+        lo, hi = ("start", "stop") if d == 0 else ("0", f"{size}LL")
+        lines.append(f"{indent}for (int64_t {var}{d} = {lo}; {var}{d} < {hi}; {var}{d}++) {{")
+        indent += "    "
+    return indent
+
+
 def render_group(group: ElementwiseGroup, name: str) -> str:
     """The C function computing `group`, named `name`."""
     lay = layout([spec.shape for spec in group.inputs], group.shape, group.input_axes)
-    n_in, n_out = len(group.inputs), len(group.outputs)
-    params = [f"const void *in{k}_" for k in range(n_in)]
-    params += [f"void *out{k}_" for k in range(n_out)] + ["int64_t start", "int64_t stop"]
-    lines = [f"void {name}({', '.join(params)}) {{"]
-    for k, spec in enumerate(group.inputs):
-        t = ctype(spec.dtype)
-        lines.append(f"    const {t} *in{k} = (const {t} *)in{k}_;")
-    for k, j in enumerate(group.outputs):
-        t = ctype(group.steps[j].dtype)
-        lines.append(f"    {t} *out{k} = ({t} *)out{k}_;")
+    lines = _signature(name, group.inputs, [group.steps[j].dtype for j in group.outputs])
     loop_vars = [f"i{d}" for d in range(len(lay.dims))]
-    indent = "    "
-    for d, size in enumerate(lay.dims):
-        lo, hi = ("start", "stop") if d == 0 else ("0", f"{size}LL")
-        lines.append(f"{indent}for (int64_t i{d} = {lo}; i{d} < {hi}; i{d}++) {{")
-        indent += "    "
+    indent = _open_outer_loops(lines, "i", lay.dims)
     for k, spec in enumerate(group.inputs):
         lines.append(f"{indent}const {ctype(spec.dtype)} x{k} = "
                      f"in{k}[{_index(loop_vars, lay.strides[k])}];")
@@ -161,24 +174,13 @@ def render_reduce_group(group: ReduceGroup, name: str) -> str:
     pro = group.prologue
     outer, inner = reduce_layout([spec.shape for spec in pro.inputs], pro.shape, group.axis,
                                  pro.input_axes)
-    n_in = len(pro.inputs)
     acc_t = "double" if group.dtype.kind == "f" and group.op in ("sum", "prod") \
         else ctype(group.dtype)
-    params = [f"const void *in{k}_" for k in range(n_in)]
-    params += ["void *out0_", "int64_t start", "int64_t stop"]
-    lines = [f"void {name}({', '.join(params)}) {{"]
-    for k, spec in enumerate(pro.inputs):
-        t = ctype(spec.dtype)
-        lines.append(f"    const {t} *in{k} = (const {t} *)in{k}_;")
     out_t = ctype(group.dtype)
-    lines.append(f"    {out_t} *out0 = ({out_t} *)out0_;")
+    lines = _signature(name, pro.inputs, [group.dtype])
     outer_vars = [f"o{d}" for d in range(len(outer.dims))]
     inner_vars = [f"r{d}" for d in range(len(inner.dims))]
-    indent = "    "
-    for d, size in enumerate(outer.dims):
-        lo, hi = ("start", "stop") if d == 0 else ("0", f"{size}LL")
-        lines.append(f"{indent}for (int64_t o{d} = {lo}; o{d} < {hi}; o{d}++) {{")
-        indent += "    "
+    indent = _open_outer_loops(lines, "o", outer.dims)
     lines.append(f"{indent}{acc_t} acc = {REDUCTION_IDENTITY[group.op]};")
     for d, size in enumerate(inner.dims):
         lines.append(f"{indent}for (int64_t r{d} = 0; r{d} < {size}LL; r{d}++) {{")
