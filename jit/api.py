@@ -330,7 +330,9 @@ class JitFunction:
         return self._variants[key][-1]
 
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
-        """The optimized Graph serving these arguments (traces, running fn once, if new)."""
+        """The optimized Graph serving these arguments' signature (traces, running fn once,
+        if new). When guards split one signature into several variants, this is the newest;
+        `explain` lists why each was traced."""
         variant = self._variant_for(args, kwargs)
         return variant.graph if variant.graph is not None else variant.traced
 
