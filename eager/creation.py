@@ -255,5 +255,19 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return from_array(array, device_of_array(array))
 
 
-__all__ = ["tensor", "asarray", "full", "zeros", "ones", "empty", "full_like", "zeros_like",
-           "ones_like", "empty_like", "arange", "linspace", "eye", "from_numpy"]
+__all__ = [
+    "arange",
+    "asarray",
+    "empty",
+    "empty_like",
+    "eye",
+    "from_numpy",
+    "full",
+    "full_like",
+    "linspace",
+    "ones",
+    "ones_like",
+    "tensor",
+    "zeros",
+    "zeros_like",
+]

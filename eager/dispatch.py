@@ -20,8 +20,13 @@ from eager.autograd import grad_mode
 from eager.autograd.node import record as record_node
 from kernels import OPS, OpDef, TensorSpec, array_namespace_for
 from kernels.dtypes import FLOATING
-from kernels.errors import (  # noqa: F401  (user_frame, user_line_suffix: re-exported)
-    DeviceError, DTypeError, EagerError, ShapeError, user_frame, user_line_suffix,
+from kernels.errors import (
+    DeviceError,
+    DTypeError,
+    EagerError,
+    ShapeError,
+    user_frame,
+    user_line_suffix,
 )
 
 _ndarray = np.ndarray
@@ -115,7 +120,7 @@ def apply(op: OpDef, *inputs: Any, **attrs: Any):
         result = fn(*arrays, **attrs) if attrs else fn(*arrays)
     except EagerError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  (any backend failure becomes a named error)
         raise explain_failure(op, inputs, attrs, exc) from None
     if type(result) is not _ndarray or device != "cpu":
         result, device = _fix_up(op, result, device, attrs)
@@ -192,7 +197,16 @@ _NAMED_FOR = {IndexError: ShapeError, ValueError: ShapeError, TypeError: DTypeEr
               OverflowError: DTypeError}
 
 
-from eager.tensor import Tensor  # noqa: E402  (Tensor's methods call apply)
+from eager.tensor import Tensor
 
-__all__ = ["apply", "DispatchHook", "set_hook", "get_hook", "explain_failure", "user_frame",
-           "user_line_suffix", "spec_of", "OPS"]
+__all__ = [
+    "OPS",
+    "DispatchHook",
+    "apply",
+    "explain_failure",
+    "get_hook",
+    "set_hook",
+    "spec_of",
+    "user_frame",
+    "user_line_suffix",
+]

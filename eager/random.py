@@ -41,7 +41,7 @@ class Generator:
             return np.random.Generator(np.random.PCG64(seed))
         return array_namespace_for(self.device).random.default_rng(seed)
 
-    def manual_seed(self, seed: int) -> "Generator":
+    def manual_seed(self, seed: int) -> Generator:
         """Restart the stream from `seed` (the Generator object stays the same)."""
         self._seed = int(seed)
         self._rng = self._new_backend_rng(self._seed)

@@ -43,8 +43,16 @@ class Tensor:
     Create tensors with `eager.tensor`, `eager.zeros`, ... rather than calling Tensor().
     """
 
-    __slots__ = ("_data", "_device", "_requires_grad", "_node", "_grad", "_version", "_base",
-                 "__weakref__")
+    __slots__ = (
+        "__weakref__",
+        "_base",
+        "_data",
+        "_device",
+        "_grad",
+        "_node",
+        "_requires_grad",
+        "_version",
+    )
     __array_priority__ = 1000
 
     def __init__(self, *args, **kwargs) -> None:
@@ -106,7 +114,7 @@ class Tensor:
     def requires_grad(self, flag: bool) -> None:
         self.requires_grad_(flag)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set requires_grad in place (leaf tensors only) and return self."""
         if not requires_grad and self._node is not None:
             raise AutogradError("requires_grad_: cannot turn off gradients of a non-leaf "
@@ -128,7 +136,7 @@ class Tensor:
         return self._node
 
     @property
-    def grad(self) -> "Tensor | None":
+    def grad(self) -> Tensor | None:
         """Gradient accumulated by backward(), or None."""
         grad = self._grad
         if grad is not None:
@@ -138,7 +146,7 @@ class Tensor:
         return grad
 
     @grad.setter
-    def grad(self, value: "Tensor | None") -> None:
+    def grad(self, value: Tensor | None) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise DTypeError(f"grad: expected a Tensor or None, got "
@@ -151,7 +159,7 @@ class Tensor:
             hook.grad_write(self, value)
         self._grad = value
 
-    def backward(self, gradient: "Tensor | None" = None, retain_graph: bool = False,
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool = False,
                  create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into `leaf.grad` for every leaf that requires grad.
 
@@ -165,7 +173,7 @@ class Tensor:
         backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
                  create_graph=create_graph)
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """A tensor sharing this one's data, cut off from the autograd graph."""
         out = wrap(self._data, self._device)
         out._base = self if self._base is None else self._base
@@ -174,7 +182,7 @@ class Tensor:
             hook.alias(out, self)
         return out
 
-    def detach_(self) -> "Tensor":
+    def detach_(self) -> Tensor:
         """Cut this tensor off from the autograd graph, in place."""
         self._node = None
         self._requires_grad = False
@@ -304,4 +312,4 @@ def format_tensor(t: Tensor) -> str:
     return "tensor(" + ", ".join([body] + extras) + ")"
 
 
-from eager import dispatch as _dispatch  # noqa: E402
+from eager import dispatch as _dispatch

@@ -7,8 +7,8 @@ from eager.ops import indexing, linalg, ordering, reductions, shape
 from eager.ops.inplace import inplace_update
 from eager.ops.operands import as_operand
 from eager.tensor import Tensor
-from kernels.errors import DTypeError
 from kernels import OPS, bool_, float16, float32, float64, int32, int64, to_dtype
+from kernels.errors import DTypeError
 
 
 def _swap(fn):
@@ -34,7 +34,7 @@ def _logical_operator(fn, symbol):
     return method
 
 
-def _clip_(self, min=None, max=None):  # noqa: A002  (PyTorch keywords)
+def _clip_(self, min=None, max=None):
     return inplace_update(self, E.clip(self, min, max), "clip_")
 
 

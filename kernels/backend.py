@@ -22,7 +22,7 @@ def cupy_available() -> bool:
         import cupy
 
         return cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:
+    except Exception:  # noqa: BLE001  (a missing driver or runtime raises many types)
         return False
 
 

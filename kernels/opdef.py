@@ -8,8 +8,9 @@ TensorSpec(shape=(2, 3), dtype=dtype('float32'))
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 

@@ -29,7 +29,7 @@ def _arange_impl(xp):
 def _arange_rule(*, start, stop, step, dtype):
     if step == 0:
         raise ShapeError("arange: step must not be zero")
-    return TensorSpec((len(range(0, int(-(-(stop - start) // step)))) if (stop - start) * step > 0
+    return TensorSpec((len(range(int(-(-(stop - start) // step)))) if (stop - start) * step > 0
                        else 0,), dtype)
 
 

@@ -73,8 +73,8 @@ def test_without_jit_the_demo_says_so_and_runs_the_eager_half(tmp_path, capsys, 
 
     if hasattr(jit_package, "jit"):
         monkeypatch.delattr(jit_package, "jit")
-    assert demo.find_jit() == (None, "jit: not available yet (the jit package does not "
-                                     "provide `jit`)")
+    assert demo.find_jit() == (None, ("jit: not available yet (the jit package does not "
+                                     "provide `jit`)"))
     result = demo.main(["--epochs", "1", "--quiet", "--out", str(tmp_path)])
     assert result["jit"] is None
     out = capsys.readouterr().out

@@ -471,7 +471,7 @@ def test_setitem_casts_value_and_writes_through_views():
 @pytest.mark.parametrize("dtype", ALL_DTYPES)
 def test_zero_size_and_0d_tensors(dtype):
     empty = eager.zeros(0, 3, dtype=dtype)
-    assert (empty == empty).shape == (0, 3)
+    assert (empty == empty).shape == (0, 3)  # noqa: PLR0124  (elementwise ==)
     assert eager.sum(empty, axis=0).shape == (3,)
     assert eager.concat([empty, empty]).shape == (0, 3)
     scalar = eager.ones((), dtype=dtype)

@@ -15,7 +15,7 @@ HERE = r"\(at test_errors\.py:\d+: "
 
 def raises(kind, pattern):
     """pytest.raises for `kind` whose message matches pattern and names this file's line."""
-    return pytest.raises(kind, match=re.compile(pattern + ".*" + HERE, re.S))
+    return pytest.raises(kind, match=re.compile(pattern + ".*" + HERE, re.DOTALL))
 
 
 SHAPE_ERRORS = [
@@ -24,8 +24,8 @@ SHAPE_ERRORS = [
     (lambda: A @ A, r"matmul: shapes \(3, 4\) and \(3, 4\) are not aligned \(4 != 3\)"),
     (lambda: A @ eager.tensor(1.0), r"matmul: both operands need at least 1 dim"),
     (lambda: A @ 2, r"matmul: both operands must be tensors"),
-    (lambda: A.reshape(5, 2), r"reshape: cannot reshape tensor of shape \(3, 4\) \(12 elements\)"
-                              r" into shape \(5, 2\)"),
+    (lambda: A.reshape(5, 2), (r"reshape: cannot reshape tensor of shape \(3, 4\) \(12 elements\)"
+                              r" into shape \(5, 2\)")),
     (lambda: A.reshape(-1, 5), r"reshape: cannot reshape tensor of shape \(3, 4\)"),
     (lambda: A.reshape(-1, -1), r"reshape: only one dimension can be -1"),
     (lambda: A.permute(0, 0), r"permute: axes \(0, 0\) are not a permutation"),
@@ -44,14 +44,14 @@ SHAPE_ERRORS = [
     (lambda: A[3], r"slice: index 3 is out of bounds for axis 0 with size 3"),
     (lambda: A[0, 0, 0], r"index: too many indices for tensor of shape \(3, 4\)"),
     (lambda: A[[0, 7]], r"index\(float32\[3, 4\], int64\[2\]\) failed: IndexError: index 7"),
-    (lambda: A[eager.ones(2, dtype=eager.bool)], r"index: boolean mask of shape \(2,\) does "
-                                                 r"not match the indexed dims \(3,\)"),
+    (lambda: A[eager.ones(2, dtype=eager.bool)], (r"index: boolean mask of shape \(2,\) does "
+                                                 r"not match the indexed dims \(3,\)")),
     (lambda: A[..., ...], r"index: an index can only have a single ellipsis"),
-    (lambda: A.__setitem__(0, eager.ones(5)), r"index_set: value of shape \(5,\) cannot be "
-                                              r"broadcast to the indexed shape \(4,\)"),
+    (lambda: A.__setitem__(0, eager.ones(5)), (r"index_set: value of shape \(5,\) cannot be "
+                                              r"broadcast to the indexed shape \(4,\)")),
     (lambda: A.gather(1, eager.tensor([0])), r"gather: index of shape \(1,\) must have as many"),
-    (lambda: eager.ones(3).__iadd__(eager.ones(2, 3)), r"add_: result of shape \(2, 3\) cannot "
-                                                       r"be written in place"),
+    (lambda: eager.ones(3).__iadd__(eager.ones(2, 3)), (r"add_: result of shape \(2, 3\) cannot "
+                                                       r"be written in place")),
     (lambda: eager.ones(1).expand(3).__iadd__(1), r"add_: cannot write into this tensor"),
     (lambda: eager.arange(0, 1, 0), r"arange: step must not be zero"),
     (lambda: eager.zeros(-1), r"full: negative dimension in shape \(-1,\)"),
@@ -63,8 +63,8 @@ SHAPE_ERRORS = [
     (lambda: A.cumsum(dim=3), r"cumsum: axis 3 is out of range"),
     (lambda: A.max(dim=(0, 1)), r"max: dim must be one int \(for several axes use axis=\)"),
     (lambda: A.item(), r"item: only one-element tensors .* got shape \(3, 4\)"),
-    (lambda: bool(A), r"bool: the truth value of a tensor with 12 elements \(shape \(3, 4\)\) "
-                      r"is ambiguous"),
+    (lambda: bool(A), (r"bool: the truth value of a tensor with 12 elements \(shape \(3, 4\)\) "
+                      r"is ambiguous")),
 ]
 
 
@@ -80,8 +80,8 @@ DTYPE_ERRORS = [
     (lambda: eager.ones(2, 2, dtype=eager.bool) @ eager.ones(2, 2, dtype=eager.bool),
      r"matmul: bool tensors are not supported"),
     (lambda: eager.tensor([True]) - eager.tensor([True]), r"sub: dtype bool is not supported"),
-    (lambda: eager.tensor([1], requires_grad=True), r"requires_grad_: only floating tensors "
-                                                    r"can require gradients, got int64"),
+    (lambda: eager.tensor([1], requires_grad=True), (r"requires_grad_: only floating tensors "
+                                                    r"can require gradients, got int64")),
     (lambda: eager.zeros(2, dtype="complex64"), r"dtype: unsupported dtype complex64"),
     (lambda: eager.zeros(2, dtype="floaty"), r"dtype: unknown dtype 'floaty'"),
     (lambda: eager.tensor(["a"]), r"tensor: cannot make a tensor from data of type <U1"),
@@ -89,14 +89,14 @@ DTYPE_ERRORS = [
     (lambda: A * None, r"mul: unsupported operand of type NoneType"),
     (lambda: A[1.5], r"index: index arrays must be integer, got float64"),
     (lambda: A.gather(1, eager.ones(3, 1)), r"gather: index must be integer, got float32"),
-    (lambda: eager.ones(3, dtype=eager.int64).__iadd__(1.5), r"add_: result type float32 "
+    (lambda: eager.ones(3, dtype=eager.int64).__iadd__(1.5), (r"add_: result type float32 "
                                                              r"cannot be written in place into "
-                                                             r"a int64 tensor"),
+                                                             r"a int64 tensor")),
     (lambda: eager.randn(2, dtype=eager.int64), r"normal: dtype must be floating, got int64"),
-    (lambda: eager.tensor([1]) | eager.tensor([2]), r"\|: only bool tensors are supported, "
-                                                    r"got int64"),
-    (lambda: eager.ones(2, dtype=eager.uint8) + 300, r"add: Python integer 300 is out of range "
-                                                     r"for a uint8 tensor"),
+    (lambda: eager.tensor([1]) | eager.tensor([2]), (r"\|: only bool tensors are supported, "
+                                                    r"got int64")),
+    (lambda: eager.ones(2, dtype=eager.uint8) + 300, (r"add: Python integer 300 is out of range "
+                                                     r"for a uint8 tensor")),
     (lambda: eager.tensor([2, 3]) ** -1, r"pow: integers to negative integer powers"),
     (lambda: [0, 1][eager.tensor(1.5)], r"index: only integer tensors with one element"),
 ]
@@ -140,21 +140,21 @@ def _gpu():
 AUTOGRAD_ERRORS = [
     (lambda: eager.ones(3, 4, requires_grad=True).sum(0).backward(),
      r"backward: grad can be implicitly created only for scalar outputs, got shape \(4,\)"),
-    (lambda: eager.ones(2).sum().backward(), r"backward: element 0 of the outputs does not "
-                                             r"require grad"),
-    (lambda: eager.ones(2, requires_grad=True).numpy(), r"numpy: can't call numpy\(\) on a "
-                                                        r"tensor that requires grad"),
+    (lambda: eager.ones(2).sum().backward(), (r"backward: element 0 of the outputs does not "
+                                             r"require grad")),
+    (lambda: eager.ones(2, requires_grad=True).numpy(), (r"numpy: can't call numpy\(\) on a "
+                                                        r"tensor that requires grad")),
     (lambda: setattr(eager.ones(2, requires_grad=True), "grad", eager.ones(3)),
      r"grad: assigned gradient has shape \(3,\) but the tensor has shape \(2,\)"),
     (lambda: eager.grad(eager.ones(2, requires_grad=True).sum(), eager.ones(2)),
      r"grad: input 0 of shape \(2,\) does not require grad"),
     (lambda: (eager.ones(2, requires_grad=True) * 2).requires_grad_(False),
      r"requires_grad_: cannot turn off gradients of a non-leaf tensor"),
-    (lambda: eager.ones(2, requires_grad=True).__iadd__(1), r"add_: a leaf tensor of shape "
-                                                            r"\(2,\) that requires grad"),
-    (lambda: (eager.ones(2, requires_grad=True) * 1)[0].__imul__(2), r"mul_: in-place update "
+    (lambda: eager.ones(2, requires_grad=True).__iadd__(1), (r"add_: a leaf tensor of shape "
+                                                            r"\(2,\) that requires grad")),
+    (lambda: (eager.ones(2, requires_grad=True) * 1)[0].__imul__(2), (r"mul_: in-place update "
                                                                      r"of a view while "
-                                                                     r"recording gradients"),
+                                                                     r"recording gradients")),
 ]
 
 

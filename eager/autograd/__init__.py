@@ -2,8 +2,15 @@
 from eager.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from eager.autograd.gradcheck import gradcheck
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
-           "backward", "gradcheck"]
+__all__ = [
+    "backward",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
+]
 
 
 def __getattr__(name):

@@ -4,7 +4,7 @@ The walk is iterative (no recursion), so a chain of 10,000 ops backpropagates fi
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from eager.autograd import grad_mode
 from eager.autograd.node import Node

@@ -1,7 +1,7 @@
 """Compare autograd gradients with central finite differences (use float64 inputs)."""
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -24,8 +24,8 @@ def gradcheck(fn: Callable, inputs: Sequence, *, eps: float = 1e-6, atol: float 
     True
     """
     from eager import tensor
-    from eager.tensor import host_array
     from eager.autograd.engine import grad
+    from eager.tensor import host_array
 
     inputs = list(inputs)
     diff_inputs = [x for x in inputs if getattr(x, "requires_grad", False)]

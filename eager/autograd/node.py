@@ -29,8 +29,16 @@ class Node:
     ('MulBackward', True, None, (2,))
     """
 
-    __slots__ = ("op", "inputs", "attrs", "edges", "versions", "out_data", "out_version",
-                 "_lent_out")
+    __slots__ = (
+        "_lent_out",
+        "attrs",
+        "edges",
+        "inputs",
+        "op",
+        "out_data",
+        "out_version",
+        "versions",
+    )
 
     def __init__(self, op, inputs: tuple, attrs: dict, out) -> None:
         raise TypeError("nodes are recorded by eager.autograd.node.record(op, inputs, attrs, "
@@ -146,4 +154,4 @@ def record(op, inputs: tuple, attrs: dict, out) -> Node:
 
 _new_node = object.__new__
 
-from eager.tensor import Tensor  # noqa: E402  (tensor -> dispatch -> node)
+from eager.tensor import Tensor

@@ -114,13 +114,13 @@ def _index(node, g):
 
 
 def _index_add(node, g):
-    base, src, *index_arrays = node.inputs
+    _base, src, *index_arrays = node.inputs
     g_src = apply(OPS["index"], g, *index_arrays, key=node.attrs["key"])
     return (g, unbroadcast(g_src, src)) + (None,) * len(index_arrays)
 
 
 def _index_set(node, g):
-    base, src, *index_arrays = node.inputs
+    _base, src, *index_arrays = node.inputs
     key = node.attrs["key"]
     g_base = apply(OPS["index_set"], g, 0, *index_arrays, key=key)
     g_src = apply(OPS["index"], g, *index_arrays, key=key) if index_arrays else \

@@ -98,14 +98,14 @@ cos = _unary_fn("cos")
 tanh = _unary_fn("tanh")
 sigmoid = _unary_fn("sigmoid")
 sqrt = _unary_fn("sqrt")
-abs = _unary_fn("abs")  # noqa: A001  (Array API name)
+abs = _unary_fn("abs")
 sign = _unary_fn("sign")
 
 add = _binary_fn("add", "add")
 subtract = _binary_fn("sub", "subtract")
 multiply = _binary_fn("mul", "multiply")
 divide = _binary_fn("div", "divide")
-pow = _binary_fn("pow", "pow")  # noqa: A001
+pow = _binary_fn("pow", "pow")
 maximum = _binary_fn("maximum", "maximum")
 minimum = _binary_fn("minimum", "minimum")
 floor_divide = _binary_fn("floor_divide", "floor_divide")
@@ -196,7 +196,7 @@ def where(condition, x1, x2) -> Tensor:
     return apply(OPS["where"], condition, x1, x2)
 
 
-def clip(x, min=None, max=None) -> Tensor:  # noqa: A002  (Array API keywords)
+def clip(x, min=None, max=None) -> Tensor:
     """Limit values to [min, max]; either bound may be None, a number or a Tensor.
 
     >>> import eager

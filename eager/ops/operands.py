@@ -19,7 +19,7 @@ def as_operand(x: Any, like: Tensor | None = None, op: str = "operand"):
     device of `like`. `op` names the operation in the error for anything else."""
     if type(x) is Tensor or type(x) in _SCALARS:
         return x
-    if isinstance(x, Tensor) or isinstance(x, _SCALARS):
+    if isinstance(x, (Tensor, _SCALARS)):
         return x
     if isinstance(x, np.generic):
         return x.item()

@@ -28,7 +28,7 @@ def _reduce(name, x, axis, keepdims, dim, keepdim):
     return apply(OPS[name], x, axis=axes, keepdims=bool(keepdims or keepdim))
 
 
-def sum(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepdim=False):  # noqa: A001
+def sum(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepdim=False):
     """Sum over axis (None: all); bool and int tensors sum to int64.
 
     >>> import eager
@@ -58,7 +58,7 @@ class ValuesIndices(NamedTuple):
     indices: Tensor
 
 
-def max(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):  # noqa: A001
+def max(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):
     """Largest element over `axis` (Array API: the values; NaN propagates). With `dim`
     (PyTorch: `x.max(1)`, `x.max(dim=1)`) it returns `(values, indices)`, as PyTorch does.
 
@@ -72,7 +72,7 @@ def max(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):  #
     return _extreme("max", "argmax", x, dim, axis, keepdims, keepdim)
 
 
-def min(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):  # noqa: A001
+def min(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):
     """Smallest element over `axis` (NaN propagates); with `dim`, `(values, indices)`.
 
     >>> import eager
@@ -192,7 +192,7 @@ def argmin(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
     return _arg("argmin", x, axis, keepdims, dim, keepdim)
 
 
-def all(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):  # noqa: A001
+def all(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
     """True where every element over axis is true.
 
     >>> import eager
@@ -203,7 +203,7 @@ def all(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):  #
         _empty_truth(x, True, axis, keepdims, dim, keepdim)
 
 
-def any(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):  # noqa: A001
+def any(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
     """True where some element over axis is true.
 
     >>> import eager

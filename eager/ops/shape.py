@@ -9,7 +9,7 @@ reshape, permute/transpose, expand and slicing return views sharing memory.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from eager.dispatch import apply
 from eager.ops.operands import cast
