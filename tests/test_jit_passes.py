@@ -90,13 +90,39 @@ def test_simplify_keeps_x_times_one_when_it_broadcasts_or_changes_dtype():
 def test_fusion_groups_are_maximal_and_stop_at_other_shapes_and_readers():
     def f(x, b):
         y = (x * 2.0 + 1.0).tanh()      # group 1 (shape 4x3)
-        s = y.sum(axis=1, keepdims=True)
-        z = (y - s).exp() * b           # group 2 (y is read by the sum, so group 1 closed)
+        s = y.sum(axis=1, keepdims=True)  # a small reduction: a group of its own
+        z = (y - s).exp() * b           # group 3 (y is read by the sum, so group 1 closed)
         return z
 
     g = fuse(tracer.trace(f, eager.ones(4, 3), eager.ones(3)))
     groups = [[n.op.name for n in grp] for grp in fusion_groups(g)]
-    assert groups == [["mul", "add", "tanh"], ["sub", "exp", "mul"]]
+    assert groups == [["mul", "add", "tanh"], ["sum"], ["sub", "exp", "mul"]]
+
+
+def test_fusion_joins_independent_chains_of_one_shape():
+    # GELU's two halves (0.5 * x and the tanh of a polynomial in x) only meet at the last
+    # mul; each starts from the input, yet all of it is one kernel.
+    def gelu(x):
+        return 0.5 * x * (1.0 + (0.79788456 * (x + 0.044715 * x * x * x)).tanh())
+
+    g = fuse(tracer.trace(gelu, eager.ones(5)))
+    assert [len(grp) for grp in fusion_groups(g)] == [len(g.nodes)]
+    x = eager.tensor(np.linspace(-4, 4, 5, dtype=np.float32))
+    np.testing.assert_allclose(g(x).numpy(), gelu(x).numpy(), rtol=1e-6)
+
+
+def test_fusion_keeps_order_when_a_joined_group_is_read_in_between():
+    def f(x, y):
+        a = x.exp()                      # group 1
+        s = (y * 2.0).sum()              # y * 2.0 joins group 1; the sum closes it
+        return a + s, (x.sin() - s)      # group 3, after the sum it reads
+
+    x, y = eager.tensor([0.5, -1.0, 2.0]), eager.tensor([1.0, 2.0, 3.0])
+    g = fuse(tracer.trace(f, x, y))
+    groups = [[n.op.name for n in grp] for grp in fusion_groups(g)]
+    assert groups == [["exp", "mul"], ["sum"], ["add", "sin", "sub"]]
+    for got, want in zip(g(x, y), f(x, y)):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
 
 
 def test_fusion_never_groups_across_a_node_that_reads_the_group():

@@ -21,6 +21,8 @@ both before and after another node (no cycles).
 """
 from __future__ import annotations
 
+import itertools
+
 from jit.passes.rewrite import live_value_ids, rebuild
 from kernels.codegen.c_render import can_render
 from kernels.reductions import REDUCTION_IDENTITY
@@ -87,16 +89,21 @@ def fuse(graph: Graph) -> Graph:
                 order.append(("group", g))
                 continue
         target = None
-        if not sources and compilable_reduction(node) and \
-                _numel(node.inputs[0].shape) <= SMALL_REDUCTION:
+        if compilable_reduction(node) and _numel(node.inputs[0].shape) <= SMALL_REDUCTION:
             # Alone, a small reduction is still cheaper as C than through numpy's wrappers.
+            for g in sources:
+                is_open[g] = False
             group_of[node.out.id] = len(groups)
             groups.append([node])
             is_open.append(False)
             order.append(("group", len(groups) - 1))
             continue
         if fusible(node):
-            for g in sorted(sources):
+            # Prefer a group the node reads; else the latest open group of its shape: the
+            # node's inputs all exist already and that group runs later, so joining it is
+            # safe and saves a kernel (and the memory traffic between two kernels).
+            candidates = itertools.chain(sorted(sources), reversed(range(len(groups))))
+            for g in candidates:
                 if is_open[g] and groups[g][0].out.shape == node.out.shape \
                         and groups[g][0].out.device == node.out.device:
                     target = g
