@@ -114,9 +114,42 @@ def _gather_rule(x: TensorSpec, idx: TensorSpec, *, axis: int):
     return TensorSpec(idx.shape, x.dtype)
 
 
+def _open_grids(xp, shape: tuple[int, ...]) -> list:
+    """Open index grids over `shape` (numpy's indices(sparse=True), spelled so that cupy
+    has it too), cached per shape: building them costs more than a small gather."""
+    key = (xp, shape)
+    grids = _GRIDS.get(key)
+    if grids is None:
+        ndim = len(shape)
+        grids = [xp.arange(n).reshape((1,) * i + (n,) + (1,) * (ndim - i - 1))
+                 for i, n in enumerate(shape)]
+        for g in grids:
+            if hasattr(g.flags, "writeable"):
+                g.flags.writeable = False   # shared between calls: nobody may write them
+        if len(_GRIDS) >= 256:
+            _GRIDS.clear()
+        _GRIDS[key] = grids
+    return grids
+
+
+_GRIDS: dict[tuple, list] = {}
+
+
+def _along_axis_key(xp, idx, axis: int) -> tuple:
+    """The fancy-index key picking idx[..., j, ...] along `axis` of an array whose other
+    dims equal idx's (what take_along_axis builds, without its per-call checks)."""
+    grids = list(_open_grids(xp, idx.shape))
+    grids[axis] = idx
+    return tuple(grids)
+
+
 def _gather_impl(xp):
     def gather(x, idx, *, axis):
-        return xp.take_along_axis(x, idx, axis=axis)
+        axis %= x.ndim
+        xs, ids = x.shape, idx.shape
+        if xs[:axis] == ids[:axis] and xs[axis + 1:] == ids[axis + 1:]:
+            return x[_along_axis_key(xp, idx, axis)]
+        return xp.take_along_axis(x, idx, axis=axis)   # broadcasts the other dims
     return gather
 
 
@@ -128,12 +161,7 @@ def _scatter_add_impl(xp):
 
     def scatter_add(base, idx, src, *, axis):
         out = base.copy()
-        ndim = idx.ndim
-        # Open grids (numpy's indices(sparse=True), spelled so that cupy has it too).
-        grids = [xp.arange(n).reshape((1,) * i + (n,) + (1,) * (ndim - i - 1))
-                 for i, n in enumerate(idx.shape)]
-        grids[axis] = idx
-        add_at(out, tuple(grids), src)
+        add_at(out, _along_axis_key(xp, idx, axis % idx.ndim), src)
         return out
     return scatter_add
 
