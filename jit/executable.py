@@ -73,6 +73,18 @@ class Executable:
             names[name] = obj
             return name
 
+        if self.cpu_kernels:
+            from cffi import FFI
+
+            names["_fb"] = FFI().from_buffer
+        # cffi pointers made once for arrays that are the same on every call (pooled
+        # buffers, constants): a compiled kernel's call then wraps only the others.
+        self._pointer_of: dict[int, str] = {}
+        if names["_fb"] is not None:
+            for v in graph.inputs:
+                data = state.template[v.id]
+                if v.kind == "const" and type(data) is np.ndarray and data.flags.c_contiguous:
+                    self._pointer_of[v.id] = bind(names["_fb"](data), "p")
         # Pooled buffers make a replay non-reentrant: a second thread calling in while one
         # runs gets ExecutableBusy (the jit then runs that call eagerly).
         lines = ["def _call(leaves):", "    if not _lock.acquire(False):",
@@ -88,7 +100,7 @@ class Executable:
             lines.append("    _state.read_state(env, leaves)")
         for step in built:
             if step[0] == "group":
-                produced = self._emit_group(step, lines, bind, slots, cpu_kernels)
+                produced = self._emit_group(step, lines, bind, slots, cpu_kernels, names["_fb"])
             else:
                 produced = self._emit_node(step[1], lines, bind)
             for v in produced:
@@ -103,24 +115,25 @@ class Executable:
             lines.append("    return _state.outputs(env, leaves)")
         source = "\n".join(lines) + "\n"
         self.source = source
-        if self.cpu_kernels:
-            from cffi import FFI
-
-            names["_fb"] = FFI().from_buffer
         # The source is generated here from the graph; nothing in it comes from user text.
         exec(compile(source, f"<jit replay of {graph.name}>", "exec"), names)  # noqa: S102
         return names["_call"]
 
-    def _emit_group(self, step, lines, bind, slots, cpu_kernels) -> list[Value]:
+    def _emit_group(self, step, lines, bind, slots, cpu_kernels, fb) -> list[Value]:
         _, group, ins, outs = step
         on_cpu = outs[0].device == "cpu"
         kernel = next(cpu_kernels) if on_cpu else _cuda_kernel(group)
         out_names = []
+        out_pointers = []
         for v in outs:
             slot = self.buffers.slot_of.get(v.id)
+            pointer = None
             if slot is not None:
                 view = slots[slot][:int(np.prod(v.shape)) * v.dtype.itemsize]
-                buffer = bind(view.view(v.dtype).reshape(v.shape), "b")
+                array = view.view(v.dtype).reshape(v.shape)
+                buffer = bind(array, "b")
+                if on_cpu and fb is not None and v.id not in self.in_place:
+                    pointer = self._pointer_of[v.id] = bind(fb(array), "p")
             else:
                 empty = "_empty" if on_cpu else bind(array_namespace_for(v.device).empty, "e")
                 buffer = f"{empty}({v.shape!r}, {bind(v.dtype, 'd')})"
@@ -131,18 +144,20 @@ class Executable:
                 buffer = f"env[{target}] if env[{target}].flags.c_contiguous else {buffer}"
             if slot is not None and target is None:
                 out_names.append(buffer)
+                out_pointers.append(pointer or f"_fb({buffer})")
                 continue
             name = f"_o{len(out_names)}"
             lines.append(f"    {name} = {buffer}")
             out_names.append(name)
+            out_pointers.append(f"_fb({name})")
         # Views made by permute/expand/slice are not contiguous: copy them up front rather
         # than let from_buffer refuse them on every call.
         args = [f"_asc(env[{v.id}])" if v.id in self._strided else f"env[{v.id}]" for v in ins]
         fast = on_cpu and getattr(kernel, "compiled", False) and kernel.chunks is None
         if fast:
             # from_buffer refuses non-contiguous arrays; then run() copies them first.
-            call = ", ".join([f"_fb({a})" for a in args] + [f"_fb({o})" for o in out_names]
-                             + ["0", str(kernel.extent)])
+            in_pointers = [self._pointer_of.get(v.id) or f"_fb({a})" for v, a in zip(ins, args)]
+            call = ", ".join(in_pointers + out_pointers + ["0", str(kernel.extent)])
             fallback = f"{bind(kernel.run, 'r')}([{', '.join(args)}], [{', '.join(out_names)}])"
             lines += ["    try:", f"        {bind(kernel.fn, 'k')}({call})",
                       "    except ValueError:", f"        {fallback}"]
