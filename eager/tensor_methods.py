@@ -124,12 +124,12 @@ _METHODS = {
     "logsumexp": reductions.logsumexp, "argmax": reductions.argmax, "argmin": reductions.argmin,
     "all": reductions.all, "any": reductions.any,
     # shape
-    "reshape": shape.reshape, "view": shape.reshape, "permute": shape.permute,
+    "reshape": shape.reshape, "view": shape.view, "permute": shape.permute,
     "transpose": shape.transpose, "expand": shape.expand, "squeeze": shape.squeeze,
     "unsqueeze": shape.unsqueeze, "flatten": shape.flatten, "flip": shape.flip,
     "split": shape.split, "chunk": shape.chunk,
     "expand_as": lambda self, other: shape.expand(self, other.shape),
-    "view_as": lambda self, other: shape.reshape(self, other.shape),
+    "view_as": lambda self, other: shape.view(self, other.shape),
     # indexing, ordering, linalg
     "gather": indexing.gather, "scatter_add": indexing.scatter_add, "nonzero": indexing.nonzero,
     "sort": ordering.sort_with_indices, "argsort": ordering.argsort, "topk": ordering.topk,

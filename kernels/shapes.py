@@ -67,3 +67,37 @@ def size_of(shape: tuple[int, ...]) -> int:
     for d in shape:
         n *= d
     return n
+
+
+def reshape_is_view(shape: tuple[int, ...], strides: tuple[int, ...],
+                    new_shape: tuple[int, ...]) -> bool:
+    """Whether an array of `shape` and `strides` can take `new_shape` (same size) in C
+    order without copying, i.e. as a view sharing its memory.
+
+    Each run of old dims merged or split into new dims must be contiguous within
+    itself; size-1 dims never matter. This is the rule numpy and cupy apply.
+
+    >>> from kernels.shapes import reshape_is_view
+    >>> reshape_is_view((2, 3), (12, 4), (6,)), reshape_is_view((2, 3), (4, 8), (6,))
+    (True, False)
+    """
+    if 0 in shape:
+        return True
+    old = [(d, s) for d, s in zip(shape, strides) if d != 1]
+    new = [d for d in new_shape if d != 1]
+    i = j = 0
+    while i < len(old) and j < len(new):
+        first = i
+        old_size, new_size = old[i][0], new[j]
+        while old_size != new_size:
+            if old_size < new_size:
+                i += 1
+                old_size *= old[i][0]
+            else:
+                j += 1
+                new_size *= new[j]
+        if any(old[k][1] != old[k + 1][0] * old[k + 1][1] for k in range(first, i)):
+            return False
+        i += 1
+        j += 1
+    return True

@@ -16,7 +16,7 @@ from eager.ops.operands import cast
 from eager.tensor import Tensor
 from kernels import OPS, result_dtype
 from kernels.errors import ShapeError
-from kernels.shapes import normalize_axes, normalize_axis, size_of
+from kernels.shapes import normalize_axes, normalize_axis, reshape_is_view, size_of
 
 
 def _shape_arg(shape) -> tuple[int, ...]:
@@ -28,12 +28,44 @@ def _shape_arg(shape) -> tuple[int, ...]:
 def reshape(x: Tensor, /, *shape, copy=None) -> Tensor:
     """x with a new shape of the same number of elements; one dimension may be -1.
 
+    A view of x where its strides allow (as in numpy and PyTorch), else a view of a
+    copy, so an in-place change to the result reaches x exactly when memory is shared.
+    copy=True always copies; copy=False raises ShapeError where a copy is needed.
+
     >>> import eager
     >>> eager.arange(6).reshape(2, -1)
     tensor([[0, 1, 2],
             [3, 4, 5]])
     """
-    shape = _shape_arg(shape)
+    shape = _resolve_shape(x, _shape_arg(shape))
+    if shape == x.shape and not copy:
+        return x
+    if copy or not reshape_is_view(x.shape, x._data.strides, shape):
+        if copy is False:
+            raise ShapeError(f"reshape: shape {x.shape} cannot become {shape} without a "
+                             f"copy (the tensor is not contiguous); "
+                             f"pass copy=None or call .clone() first")
+        x = apply(OPS["copy"], x)
+    return apply(OPS["reshape"], x, shape=shape)
+
+
+def view(x: Tensor, /, *shape) -> Tensor:
+    """PyTorch's view: reshape that always shares memory with x, or raises ShapeError
+    when x's strides do not allow it (use reshape or clone() then).
+
+    >>> import eager
+    >>> eager.arange(6).view(3, 2).tolist()
+    [[0, 1], [2, 3], [4, 5]]
+    """
+    shape = _resolve_shape(x, _shape_arg(shape))
+    if not reshape_is_view(x.shape, x._data.strides, shape):
+        raise ShapeError(f"view: a tensor of shape {x.shape} whose memory is not contiguous "
+                         f"cannot be viewed as {shape}; use reshape() "
+                         f"(which copies) or call .clone() first")
+    return reshape(x, shape)
+
+
+def _resolve_shape(x: Tensor, shape: tuple[int, ...]) -> tuple[int, ...]:
     if shape.count(-1) > 1:
         raise ShapeError(f"reshape: only one dimension can be -1, got {shape}")
     if -1 in shape:
@@ -42,9 +74,10 @@ def reshape(x: Tensor, /, *shape, copy=None) -> Tensor:
             raise ShapeError(f"reshape: cannot reshape tensor of shape {x.shape} "
                              f"({x.size} elements) into shape {shape}")
         shape = tuple(x.size // known if d == -1 else d for d in shape)
-    if shape == x.shape:
-        return x
-    return apply(OPS["reshape"], x, shape=shape)
+    if size_of(shape) != x.size:
+        raise ShapeError(f"reshape: cannot reshape tensor of shape {x.shape} "
+                         f"({x.size} elements) into shape {shape}")
+    return shape
 
 
 def permute(x: Tensor, /, *axes) -> Tensor:

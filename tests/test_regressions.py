@@ -1,0 +1,118 @@
+"""Regression tests for bugs found by using eager-jit as a PyTorch/NumPy user would.
+
+Each test names the bug it pins down; it failed before the fix."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import eager
+from jit import jit
+from kernels.shapes import reshape_is_view
+
+
+@st.composite
+def _strided_array_and_new_shape(draw):
+    """A numpy array with arbitrary (sliced, permuted, reversed) strides, and a new shape
+    of the same size."""
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=4)))
+    steps = [draw(st.sampled_from([1, 2])) for _ in shape]
+    big = np.zeros(tuple(d * s for d, s in zip(shape, steps)))
+    a = big[tuple(slice(0, d * s, s) for d, s in zip(shape, steps))]
+    a = a.transpose(draw(st.permutations(range(a.ndim))))
+    a = a[tuple(slice(None, None, draw(st.sampled_from([1, -1]))) for _ in range(a.ndim))]
+    new, rest = [], a.size
+    while rest > 1:
+        d = draw(st.sampled_from([d for d in range(2, rest + 1) if rest % d == 0]))
+        new += [d] + ([1] if draw(st.booleans()) else [])
+        rest //= d
+    return a, tuple(new) or (1,)
+
+
+@given(_strided_array_and_new_shape())
+def test_reshape_is_view_agrees_with_numpy(case):
+    a, new_shape = case
+    assert reshape_is_view(a.shape, a.strides, new_shape) == np.shares_memory(
+        a.reshape(new_shape), a)
+
+
+def test_reshape_of_a_non_contiguous_tensor_is_a_copy_not_a_view():
+    # Bug: reshape was always recorded as a view of its input (its _base, the traced
+    # alias), though numpy copies when the strides do not allow a view. A jitted
+    # function that reshaped a transposed input and updated the result in place wrote
+    # the update back into the input on replay, where eager left it untouched.
+    x = eager.arange(6.0).reshape(2, 3)
+    flat = x.T.reshape(6)
+    flat += 1
+    assert x.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert flat.tolist() == [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
+    assert flat._base is not x
+
+    def f(t):
+        v = t.T.reshape(6)
+        v.add_(1)
+        return v * 2
+
+    jf = jit(f)
+    for _ in range(3):
+        a, b = eager.arange(6.0).reshape(2, 3), eager.arange(6.0).reshape(2, 3)
+        assert jf(a).tolist() == f(b).tolist() == [2.0, 8.0, 4.0, 10.0, 6.0, 12.0]
+        assert a.tolist() == b.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert jf.cache_info().hits == 2
+
+
+def test_reshape_of_a_strided_slice_updated_in_place_matches_eager_under_jit():
+    def g(t):
+        t[::2].reshape(4).mul_(10)
+        return t.sum()
+
+    jg = jit(g)
+    for _ in range(3):
+        a, b = eager.arange(8.0).reshape(4, 2), eager.arange(8.0).reshape(4, 2)
+        assert jg(a).item() == g(b).item() == 28.0
+        assert a.tolist() == b.tolist() == eager.arange(8.0).reshape(4, 2).tolist()
+
+
+def test_reshape_that_can_view_still_shares_memory_and_writes_through():
+    x = eager.zeros(4, 3)
+    x[1:3].reshape(6)[0] = 5.0
+    x.T.reshape(3, 2, 2)[0, 1, 0] = 7.0
+    assert x[1, 0].item() == 5.0 and x[2, 0].item() == 7.0
+
+
+def test_reshape_copy_argument_follows_the_array_api():
+    x = eager.arange(6.0).reshape(2, 3)
+    copied = x.reshape(3, 2, copy=True)
+    copied[0, 0] = 9.0
+    assert x[0, 0].item() == 0.0
+    assert not np.shares_memory(x.reshape(2, 3, copy=True).numpy(), x.numpy())
+    assert np.shares_memory(x.reshape(6, copy=False).numpy(), x.numpy())
+    with pytest.raises(eager.ShapeError, match=r"reshape: shape \(3, 2\) cannot become "
+                                                r"\(6,\) without a copy.*test_regressions"):
+        x.T.reshape(6, copy=False)
+
+
+def test_view_of_a_non_contiguous_tensor_raises_instead_of_copying():
+    # PyTorch's view never copies; here it silently returned a copy, so writes through
+    # the "view" were lost.
+    x = eager.zeros(2, 3)
+    with pytest.raises(eager.ShapeError, match=r"view: a tensor of shape \(3, 2\) whose "
+                                                r"memory is not contiguous cannot be viewed "
+                                                r"as \(6,\).*test_regressions"):
+        x.T.view(6)
+    with pytest.raises(eager.ShapeError, match="view: .* cannot be viewed as"):
+        x.T.view_as(eager.zeros(6))
+    x.T.view(3, 1, 2)[2, 0, 1] = 1.0
+    assert x[1, 2].item() == 1.0
+    with pytest.raises(eager.ShapeError, match=r"cannot reshape tensor of shape \(2, 3\) "
+                                                r"\(6 elements\) into shape \(4,\)"):
+        x.view(4)
+
+
+def test_reshape_copy_keeps_gradients():
+    w = eager.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=eager.float64, requires_grad=True)
+    y = w.T.reshape(4) * eager.tensor([1.0, 2.0, 3.0, 4.0], dtype=eager.float64)
+    y.sum().backward()
+    assert w.grad.tolist() == [[1.0, 3.0], [2.0, 4.0]]
+    assert eager.autograd.gradcheck(lambda t: (t.T.reshape(4) ** 2).sum(),
+                                    (eager.tensor(np.ones((2, 2)), requires_grad=True),))
