@@ -136,3 +136,26 @@ def test_fusion_never_groups_across_a_node_that_reads_the_group():
     assert order.index("max") < order.index("sin")
     x = eager.tensor([[0.1, 0.2], [0.3, 0.4]])
     np.testing.assert_allclose(g(x).numpy(), f(x).numpy())
+
+
+def test_simplify_writes_a_transposed_product_as_the_product_of_transposes():
+    x, dy = eager.tensor(np.arange(6.0).reshape(3, 2)), eager.tensor(np.arange(12.0).reshape(3, 4))
+    g = simplify(tracer.trace(lambda x, dy: (x.T @ dy).T * 2.0, x, dy))
+    # (x.T @ dy).T == dy.T @ x: the x.T.T cancels, and the product comes out [4, 2] as is
+    assert names(g) == ["permute", "matmul", "mul"]
+    matmul = g.nodes[1]
+    assert matmul.inputs[1] is g.inputs[0] and matmul.out.shape == (4, 2)
+    np.testing.assert_array_equal(g(x, dy).numpy(), (x.numpy().T @ dy.numpy()).T * 2.0)
+
+
+def test_simplify_keeps_a_product_that_is_also_read_untransposed():
+    def f(a, b):
+        p = a @ b
+        return p.T, p + 1.0
+
+    a, b = eager.tensor(np.arange(6.0).reshape(2, 3)), eager.tensor(np.arange(12.0).reshape(3, 4))
+    g = simplify(tracer.trace(f, a, b))
+    assert names(g) == ["matmul", "permute", "add"]
+    got = g(a, b)
+    np.testing.assert_array_equal(got[0].numpy(), (a.numpy() @ b.numpy()).T)
+    np.testing.assert_array_equal(got[1].numpy(), a.numpy() @ b.numpy() + 1.0)

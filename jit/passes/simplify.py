@@ -2,7 +2,10 @@
 
 x*1, 1*x, x+0, 0+x, x-0, x/1, x**1 -> x (when that keeps the shape and dtype); --x -> x;
 permute of permute -> one permute (none if it is the identity); reshape of reshape -> one
-reshape (none if the shape is unchanged); expand or cast to the same type -> x.
+reshape (none if the shape is unchanged); expand or cast to the same type -> x;
+(a @ b).T -> b.T @ a.T for 2-d operands when nothing else reads a @ b (the product is
+then written in the layout its readers want: a backward pass's weight gradient is
+`(x.T @ dy).T`, and fused kernels reading it no longer walk memory with a stride).
 Nodes left unused are removed by dead-code elimination.
 
 >>> import eager, tracer
@@ -12,8 +15,10 @@ Nodes left unused are removed by dead-code elimination.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from jit.passes.dce import dce
-from jit.passes.rewrite import rebuild, resolve, returned_ids
+from jit.passes.rewrite import live_value_ids, rebuild, resolve, returned_ids
 from tracer.graph import Graph, Node, Value
 
 _IDENTITY_RIGHT = {"mul": 1, "add": 0, "sub": 0, "div": 1, "pow": 1}
@@ -57,15 +62,47 @@ def _simplified(node: Node, producers: dict[int, Node]):
     return None
 
 
+def _transposed_product(node: Node, producers: dict[int, Node], sole_reader: set[int],
+                        fresh: Callable[[Value], Value]) -> list[Node] | None:
+    """For node = permute(a @ b, (1, 0)) with 2-d a and b, the nodes of b.T @ a.T."""
+    if node.op.name != "permute" or tuple(node.attrs["axes"]) != (1, 0):
+        return None
+    inner = producers.get(node.inputs[0].id)
+    if inner is None or inner.op.name != "matmul" or inner.out.id not in sole_reader:
+        return None
+    a, b = inner.inputs
+    if not (isinstance(a, Value) and isinstance(b, Value) and len(a.shape) == len(b.shape) == 2):
+        return None
+    bt = Node(node.op, (b,), {"axes": (1, 0)}, fresh(b), node.where)
+    at = Node(node.op, (a,), {"axes": (1, 0)}, fresh(a), node.where)
+    return [bt, at, Node(inner.op, (bt.out, at.out), dict(inner.attrs), node.out, node.where)]
+
+
 def simplify(graph: Graph) -> Graph:
     """Apply the identities above until none applies, then drop dead nodes."""
     replace: dict[int, Value] = {}
     producers: dict[int, Node] = {}
     outputs = returned_ids(graph)
+    observed = live_value_ids(graph)
+    sole_reader = {i for i, readers in graph.users().items()
+                   if len(readers) == 1 and i not in observed}
+    next_id = graph._next_id
+
+    def fresh(x: Value) -> Value:
+        nonlocal next_id
+        next_id += 1
+        return Value(next_id - 1, x.shape[::-1], x.dtype, x.device)
+
     kept = []
-    for node in graph.nodes:
+    pending = list(reversed(graph.nodes))
+    while pending:
+        node = pending.pop()
         node = Node(node.op, tuple(resolve(x, replace) for x in node.inputs), node.attrs,
                     node.out, node.where)
+        rewritten = _transposed_product(node, producers, sole_reader, fresh)
+        if rewritten is not None:
+            pending.extend(reversed(rewritten))
+            continue
         while True:
             result = _simplified(node, producers)
             if isinstance(result, Node):
@@ -79,4 +116,6 @@ def simplify(graph: Graph) -> Graph:
             continue
         producers[node.out.id] = node
         kept.append(node)
-    return dce(rebuild(graph, kept, replace))
+    simplified = rebuild(graph, kept, replace)
+    simplified._next_id = next_id
+    return dce(simplified)
