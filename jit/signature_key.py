@@ -1,8 +1,9 @@
 """Cache keys for jitted calls: what must match for a compiled variant to be reused.
 
-The key holds each tensor argument's shape, dtype, device and requires_grad, the nesting
-of the arguments, grad mode, and the values of non-tensor arguments (which must be
-hashable). `describe_change` says in one line what differs between two keys, e.g.
+The key holds each tensor argument's shape, dtype, device, requires_grad and strides
+(whether a reshape is a view of the argument or a copy depends on them, and with it
+whether an in-place update reaches the argument), the nesting of the arguments, grad
+mode, and the values of non-tensor arguments (which must be hashable). `describe_change` says in one line what differs between two keys, e.g.
 `x.shape[0]: 3 -> 4`.
 
 >>> import eager
@@ -39,7 +40,7 @@ def leaf_key(leaf: Any) -> Any:
     """One argument leaf's part of the key."""
     if type(leaf) is Tensor:
         data = leaf._data
-        return (data.shape, data.dtype, leaf._device, leaf._requires_grad)
+        return (data.shape, data.dtype, leaf._device, leaf._requires_grad, data.strides)
     if isinstance(leaf, Generator):
         return ("generator", leaf.device)
     state = _module_state(leaf)
@@ -61,8 +62,8 @@ def make_key(args: tuple, kwargs: dict, names: tuple = ()) -> tuple:
         if tree is None:
             tree = _positional_trees[len(args)] = repr(flatten((args, {}))[1])
         return (grad_mode._enabled, tree,
-                tuple([(a._data.shape, a._data.dtype, a._device, a._requires_grad)
-                       for a in args]))
+                tuple([(a._data.shape, a._data.dtype, a._device, a._requires_grad,
+                        a._data.strides) for a in args]))
     leaves, tree = flatten((args, kwargs))
     key = (grad_mode._enabled, repr(tree), tuple(leaf_key(x) for x in leaves))
     try:
@@ -100,7 +101,8 @@ def describe_change(old: tuple, new: tuple, args: tuple = (), kwargs: dict | Non
             if a[0] == "module" and b[0] == "module" and a[1] is b[1]:
                 return f"{path}.training: {a[2]} -> {b[2]}"
             return f"{path}: {_static(a)} -> {_static(b)}"
-        for field, i in (("shape", 0), ("dtype", 1), ("device", 2), ("requires_grad", 3)):
+        for field, i in (("shape", 0), ("dtype", 1), ("device", 2), ("requires_grad", 3),
+                         ("strides", 4)):
             if a[i] != b[i]:
                 if field == "shape" and len(a[0]) == len(b[0]):
                     d = next(j for j in range(len(a[0])) if a[0][j] != b[0][j])
@@ -118,4 +120,4 @@ def _static(part) -> str:
         return repr(part[2])
     if part[0] == "module":
         return f"{type(part[1]).__name__} module"
-    return "a tensor" if len(part) == 4 else "a generator"
+    return "a tensor" if len(part) == 5 else "a generator"

@@ -116,3 +116,22 @@ def test_reshape_copy_keeps_gradients():
     assert w.grad.tolist() == [[1.0, 3.0], [2.0, 4.0]]
     assert eager.autograd.gradcheck(lambda t: (t.T.reshape(4) ** 2).sum(),
                                     (eager.tensor(np.ones((2, 2)), requires_grad=True),))
+
+
+def test_jit_retraces_when_an_argument_s_strides_change_what_reshape_aliases():
+    # Bug: the cache key ignored strides, so a variant traced with a contiguous x (where
+    # x.reshape is a view and the in-place add reaches x) was replayed for a transposed
+    # x of the same shape, writing into it where eager (reshape copies) did not.
+    def f(x):
+        v = x.reshape(6)
+        v.add_(1)
+        return v * 2
+
+    jf = jit(f)
+    first = eager.zeros(2, 3)
+    jf(first)
+    assert first.tolist() == [[1.0] * 3] * 2
+    a, b = eager.zeros(3, 2).T, eager.zeros(3, 2).T
+    assert jf(a).tolist() == f(b).tolist() == [2.0] * 6
+    assert a.tolist() == b.tolist() == [[0.0] * 3] * 2
+    assert jf.cache_info().reasons == ("first call", "x.strides: (12, 4) -> (4, 8)")
