@@ -20,6 +20,7 @@ from eager.creation import full, zeros_like
 from eager.nn.errors import ArgumentError
 from eager.optim.optimizer import Optimizer
 from eager.tensor import Tensor
+from kernels.dtypes import float64
 
 
 class Adam(Optimizer):
@@ -59,9 +60,12 @@ class Adam(Optimizer):
             grad = grad + decay * p
         m.mul_(beta1).add_((1 - beta1) * grad)
         v.mul_(beta2).add_((1 - beta2) * grad * grad)
-        bias_correction1 = 1 - beta1 ** step
-        bias_correction2 = 1 - beta2 ** step
-        denom = v.sqrt() / bias_correction2.sqrt() + group["eps"]
+        # 1 - beta ** step cancels badly in float32 (1 - 0.999 loses 4 digits, as PyTorch,
+        # which does this in Python floats, does not): compute it in float64.
+        step64 = step.astype(float64)
+        bias_correction1 = (1 - beta1 ** step64).astype(p.dtype)
+        bias_correction2 = (1 - beta2 ** step64).sqrt().astype(p.dtype)
+        denom = v.sqrt() / bias_correction2 + group["eps"]
         p -= (lr / bias_correction1) * m / denom
 
 
