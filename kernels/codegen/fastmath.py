@@ -12,7 +12,8 @@ float64 numpy): expf within 2 ulp, tanhf within 4 ulp, both exact at 0, +-inf an
   Taylor series to degree 7 (truncation error < 0.1 ulp there); 2**n is built from the
   exponent bits in two halves so results that are subnormal come out right.
 - tanh(x) = 1 - 2 / (exp(2|x|) + 1) with the sign of x where |x| >= 0.55 (no cancellation
-  there since tanh >= 0.5); below, x + x**3 * P(x**2) with P a degree-4 least-squares fit
+  there since tanh >= 0.5; |x| is clamped to 10, where tanh rounds to 1, so the exp needs
+  no range handling and 2**n goes straight into the exponent bits); below, x + x**3 * P(x**2) with P a degree-4 least-squares fit
   of (tanh(x) - x) / x**3 weighted for relative error, computed here from numpy's float64
   tanh so the coefficients are derived, not copied.
 
@@ -82,10 +83,20 @@ static inline float ej_expf(float x) {{
 static inline float ej_tanhf(float x) {{
     float a = fabsf(x);
     float a2 = a * a;
-    float small = copysignf(a + a * a2 * {tanh_poly}, x);
-    float e = ej_expf(2.0f * (a > 10.0f ? 10.0f : a));
-    float big = copysignf(1.0f - 2.0f / (e + 1.0f), x);
-    return a < {TANH_SPLIT!r}f ? small : (x != x ? x : big);
+    float small = a + a * a2 * {tanh_poly};
+    /* exp(y) for y = 2|x| in [0, 20]: the scale 2**n (n <= 29) is added to p's exponent
+       bits directly, with none of ej_expf's range handling. NaN takes the other branch. */
+    float y = 2.0f * (a < 10.0f ? a : 10.0f);
+    float n = floorf(y * 1.44269504088896341f + 0.5f);
+    float r = y - n * 0.693145751953125f;
+    r = r - n * 1.42860682030941723e-06f;
+    float p = {_horner("r", taylor)};
+    int32_t bits;
+    memcpy(&bits, &p, sizeof bits);
+    bits += (int32_t)n << 23;
+    memcpy(&p, &bits, sizeof p);
+    float big = 1.0f - 2.0f / (p + 1.0f);
+    return x != x ? x : copysignf(a < {TANH_SPLIT!r}f ? small : big, x);
 }}
 
 #define expf(x) ej_expf(x)
