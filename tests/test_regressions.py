@@ -162,3 +162,26 @@ def test_adam_bias_correction_is_accurate_for_float32_parameters():
     expected = _adam_reference(w0, grads, 0.1, (0.9, 0.999), 1e-8)
     assert np.abs(w.detach().numpy() - expected).max() < 2e-6
     assert w.dtype == eager.float32
+
+
+def test_remainder_has_a_gradient():
+    # Bug: remainder was marked non-differentiable, so `(x % c).sum().backward()` raised
+    # "does not require grad" though x % y = x - floor(x / y) * y is differentiable
+    # almost everywhere (d/dx = 1, d/dy = -floor(x / y)).
+    x = eager.tensor([0.3, -1.2, 2.7, -3.2], dtype=eager.float64, requires_grad=True)
+    y = eager.tensor([0.7, -1.1, 2.3, 1.5], dtype=eager.float64, requires_grad=True)
+    (x % y * eager.tensor([1.0, 2.0, 3.0, 4.0], dtype=eager.float64)).sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert y.grad.tolist() == [-1.0 * 0, -2.0 * 1, -3.0 * 1, -4.0 * -3]
+    assert eager.autograd.gradcheck(lambda a, b: (a % b).sum(), (
+        eager.tensor(np.array([[0.3, -1.2], [2.7, 5.1]]), requires_grad=True),
+        eager.tensor(np.array([0.7, -1.3]), requires_grad=True)))
+
+    @jit
+    def step(a):
+        loss = (a % 0.75).sum()
+        loss.backward()
+        return a.grad * 1
+
+    w = eager.tensor([0.3, 1.9, -2.2], requires_grad=True)
+    assert step(w).tolist() == [1.0, 1.0, 1.0]

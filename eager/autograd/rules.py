@@ -227,6 +227,9 @@ RULES = {
     "mul": _mul,
     "div": _div,
     "pow": _pow,
+    # x % y == x - floor(x / y) * y, and floor is flat almost everywhere.
+    "remainder": lambda n, g: (unbroadcast(g, n.inputs[0]), unbroadcast(
+        -g * E.floor_divide(n.inputs[0], n.inputs[1]), n.inputs[1])),
     "maximum": _minmax_binary(lambda a, b: a > b),
     "minimum": _minmax_binary(lambda a, b: a < b),
     "where": _where,
@@ -264,7 +267,7 @@ SAVED = {
     "tanh": ((OUT,),), "sigmoid": ((OUT,),), "sqrt": ((OUT,),), "abs": ((0,),),
     "copy": _NOTHING, "cast": _NOTHING, "to_device": _NOTHING,
     "add": _NOTHING, "sub": _NOTHING, "mul": ((1,), (0,)), "div": ((1,), (1, OUT)),
-    "pow": ((0, 1), (0, OUT)), "maximum": ((0, 1), (0, 1)), "minimum": ((0, 1), (0, 1)),
+    "pow": ((0, 1), (0, OUT)), "remainder": ((), (0, 1)), "maximum": ((0, 1), (0, 1)), "minimum": ((0, 1), (0, 1)),
     "where": ((), (0,), (0,)), "sum": _NOTHING, "prod": ((0,),), "max": ((0, OUT),),
     "min": ((0, OUT),), "reshape": _NOTHING, "permute": _NOTHING, "expand": _NOTHING,
     "slice": _NOTHING, "flip": _NOTHING, "pad": _NOTHING, "concat": _NOTHING,
