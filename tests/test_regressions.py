@@ -185,3 +185,23 @@ def test_remainder_has_a_gradient():
 
     w = eager.tensor([0.3, 1.9, -2.2], requires_grad=True)
     assert step(w).tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("dtype", [eager.int8, eager.uint8, eager.int32])
+@pytest.mark.parametrize("value", [1000, -1000, 2**40, 2**70])
+def test_comparing_an_integer_tensor_with_an_out_of_range_python_int_matches_under_jit(
+        dtype, value):
+    # Bug: eager compared int8 tensors with 1000 exactly (numpy does), but the jit's
+    # graph check rejected the same op ("Python integer 1000 is out of range"), so a
+    # jitted `x > 1000` raised GraphError where eager returned all False.
+    x = eager.tensor([0, 1, 100, 127] if dtype != eager.uint8 else [0, 1, 200, 255],
+                     dtype=dtype)
+    data = x.numpy().astype(object)
+    fns = {"gt": lambda t: t > value, "le": lambda t: value <= t, "eq": lambda t: t == value,
+           "ne": lambda t: t != value, "fused": lambda t: (t * 1 >= value) | (t < value)}
+    expected = {"gt": data > value, "le": value <= data, "eq": data == value,
+                "ne": data != value, "fused": np.ones(4, bool)}
+    for name, fn in fns.items():
+        jf = jit(fn)
+        for _ in range(2):
+            assert jf(x).tolist() == fn(x).tolist() == expected[name].tolist(), name

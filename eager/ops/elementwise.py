@@ -6,11 +6,13 @@
 """
 from __future__ import annotations
 
+import numpy as np
+
 from eager.dispatch import apply
 from eager.ops.operands import as_operand, cast, promote
 from eager.tensor import Tensor
 from kernels import OPS, bool_
-from kernels.dtypes import FLOATING
+from kernels.dtypes import FLOATING, float64, int64
 from kernels.errors import DTypeError
 
 _FLOAT_ONLY = {"exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt", "div"}
@@ -50,8 +52,26 @@ def binary(name: str, a, b) -> Tensor:
         from eager.creation import asarray
 
         a = asarray(a)
+    if name in _COMPARISONS:
+        a, b = _widen_for_int_scalar(a, b), _widen_for_int_scalar(b, a)
     a, b = promote("f" if name in _FLOAT_ONLY else None, a, b)
     return apply(op, a, b)
+
+
+_COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
+
+
+def _widen_for_int_scalar(x, other):
+    """x, widened to int64 (or float64) when it is an integer tensor compared with a
+    Python int its dtype cannot hold (int8 < 1000), so the comparison is exact here and
+    in a replayed graph, which would otherwise cast the scalar to int8."""
+    if type(x) is not Tensor or type(other) is not int or x._data.dtype.kind not in "iu":
+        return x
+    info = np.iinfo(x._data.dtype)
+    if info.min <= other <= info.max:
+        return x
+    wide = int64 if np.iinfo(int64).min <= other <= np.iinfo(int64).max else float64
+    return cast(x, wide)
 
 
 def _binary_fn(name, public):
