@@ -261,3 +261,34 @@ def test_unwritable_cache_directory_falls_back_to_numpy(tmp_path, monkeypatch):
     with pytest.warns(RuntimeWarning, match="writable"):
         (kernel,) = compile_groups([_neg_group(11)])
     assert isinstance(kernel, NumpyKernel)
+
+
+@pytest.mark.parametrize("op", ["sum", "max", "min", "prod"])
+@pytest.mark.parametrize("shape,axis,by_columns", [
+    ((64, 128), (0,), True), ((3, 5, 7), (0, 1), True), ((9, 2), (0,), True),
+    ((6, 1, 4), (0,), False),  # two kept dims: the usual loop order
+])
+def test_column_reductions_loop_kept_dims_innermost_and_match_numpy(op, shape, axis,
+                                                                    by_columns):
+    rng = np.random.default_rng(len(shape))
+    x = rng.uniform(0.5, 1.5, shape).astype(np.float32)
+    x.flat[7] = np.nan if op in ("max", "min") else x.flat[7]   # NaN wins, as in numpy
+    b = rng.uniform(-1, 1, shape[-1:]).astype(np.float32)
+    prologue = ElementwiseGroup((TensorSpec(shape, float32), TensorSpec(shape[-1:], float32)),
+                                (Step("mul", (("in", 0), ("in", 1)), float32),), (0,), shape)
+    group = ReduceGroup(prologue, op, axis, False, float32)
+    assert ("acc[o0 - start]" in compiler_source(group)) == by_columns
+    _, (got,) = run(group, [x, b])
+    want = getattr(np, op)(x * b, axis=axis)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    split = CpuKernel(group, compile_groups([group])[0].fn)
+    split.chunks = [(0, 1), (1, split.extent)]       # two threads' ranges
+    out = np.empty(group.shape, np.float32)
+    split.run([x, b], [out])
+    np.testing.assert_allclose(out, want, rtol=1e-5)
+
+
+def compiler_source(group):
+    from kernels.codegen.c_render import render
+
+    return render(group, "k")

@@ -178,6 +178,8 @@ def render_reduce_group(group: ReduceGroup, name: str) -> str:
         else ctype(group.dtype)
     out_t = ctype(group.dtype)
     lines = _signature(name, pro.inputs, [group.dtype])
+    if _reduces_leading_dims(outer, inner):
+        return _render_column_reduce(group, outer, inner, lines, acc_t, out_t)
     outer_vars = [f"o{d}" for d in range(len(outer.dims))]
     inner_vars = [f"r{d}" for d in range(len(inner.dims))]
     indent = _open_outer_loops(lines, "o", outer.dims)
@@ -201,6 +203,46 @@ def render_reduce_group(group: ReduceGroup, name: str) -> str:
         indent = indent[:-4]
         lines.append(indent + "}")
     lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# Per-call accumulators live on the stack: at most this many kept elements (8 KiB).
+COLUMN_ACCUMULATORS = 1024
+
+
+def _reduces_leading_dims(outer, inner) -> bool:
+    """True for a reduction over leading dims (a column sum): one kept dim that every input
+    walks contiguously (or broadcasts), one reduced dim. Looping kept-innermost then reads
+    memory in order and vectorizes, where the usual order strides through it."""
+    return (len(outer.dims) == 1 and len(inner.dims) == 1
+            and 1 < outer.dims[0] <= COLUMN_ACCUMULATORS
+            and all(s[0] in (0, 1) for s in outer.strides[:-1])
+            and any(s[0] == 1 for s in outer.strides[:-1]))
+
+
+def _render_column_reduce(group: ReduceGroup, outer, inner, lines: list[str], acc_t: str,
+                          out_t: str) -> str:
+    """The reduction as: acc[o] = identity; for r: for o: acc[o] = acc[o] (op) x[r, o]."""
+    pro = group.prologue
+    combine = OPS[group.op].c_expr.format("acc[o0 - start]", f"(({acc_t})t{pro.outputs[0]})")
+    lines += [f"    {acc_t} acc[{outer.dims[0]}];",
+              "    for (int64_t o0 = start; o0 < stop; o0++) {",
+              f"        acc[o0 - start] = {REDUCTION_IDENTITY[group.op]};",
+              "    }",
+              f"    for (int64_t r0 = 0; r0 < {inner.dims[0]}LL; r0++) {{",
+              "        for (int64_t o0 = start; o0 < stop; o0++) {"]
+    for k, spec in enumerate(pro.inputs):
+        index = " + ".join(x for x in (_index(["o0"], outer.strides[k]),
+                                       _index(["r0"], inner.strides[k])) if x != "0")
+        lines.append(f"            const {ctype(spec.dtype)} x{k} = in{k}[{index or '0'}];")
+    lines += ["            " + render_step(j, step, pro) for j, step in enumerate(pro.steps)]
+    lines += [f"            acc[o0 - start] = {combine};",
+              "        }",
+              "    }",
+              "    for (int64_t o0 = start; o0 < stop; o0++) {",
+              f"        out0[o0] = ({out_t})acc[o0 - start];",
+              "    }",
+              "}"]
     return "\n".join(lines) + "\n"
 
 
