@@ -205,3 +205,20 @@ def test_comparing_an_integer_tensor_with_an_out_of_range_python_int_matches_und
         jf = jit(fn)
         for _ in range(2):
             assert jf(x).tolist() == fn(x).tolist() == expected[name].tolist(), name
+
+
+def test_log_softmax_and_layer_norm_of_integer_input_use_the_default_float():
+    # Bug: an int64 input minus its float32 logsumexp / mean promoted (numpy rules) to
+    # float64, unlike softmax, exp or mean of the same input (float32).
+    x = eager.tensor([[1, 2, 4]])
+    F = eager.nn.functional
+    out = F.log_softmax(x, dim=1)
+    assert out.dtype == eager.float32
+    ref = np.array([1.0, 2.0, 4.0]) - np.log(np.exp([1.0, 2.0, 4.0]).sum())
+    np.testing.assert_allclose(out.numpy()[0], ref, rtol=1e-6)
+    assert F.cross_entropy(x, eager.tensor([2])).dtype == eager.float32
+    normed = F.layer_norm(x, (3,))
+    assert normed.dtype == eager.float32
+    np.testing.assert_allclose(normed.numpy()[0], (np.array([1.0, 2.0, 4.0]) - 7 / 3)
+                               / np.sqrt(np.var([1.0, 2.0, 4.0]) + 1e-5), rtol=1e-5)
+    assert F.log_softmax(x.astype(eager.float64), dim=1).dtype == eager.float64

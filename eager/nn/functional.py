@@ -18,6 +18,7 @@ from eager.ops import elementwise as E
 from eager.ops import reductions as R
 from eager.ops.indexing import gather
 from eager.ops.linalg import matmul
+from eager.ops.operands import promote
 from eager.ops.shape import reshape, unsqueeze
 from eager.tensor import Tensor
 from kernels.errors import DTypeError, EagerError, ShapeError
@@ -82,6 +83,7 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     >>> [round(v, 4) for v in log_softmax(eager.tensor([0.0, 1000.0])).tolist()]
     [-1000.0, 0.0]
     """
+    (x,) = promote("f", x)  # an int64 x minus a float32 logsumexp would be float64
     return x - R.logsumexp(x, axis=dim, keepdims=True)
 
 
@@ -245,6 +247,7 @@ def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None,
         raise ShapeError(f"layer_norm: normalized_shape {shape} does not match the trailing "
                          f"dims of input {x.shape}{user_line_suffix()}")
     axes = tuple(range(x.ndim - len(shape), x.ndim))
+    (x,) = promote("f", x)
     centered = x - R.mean(x, axis=axes, keepdims=True)
     var = R.mean(centered * centered, axis=axes, keepdims=True)
     out = centered / E.sqrt(var + eps)
