@@ -248,6 +248,13 @@ class Tensor:
     def __repr__(self) -> str:
         return format_tensor(self)
 
+    def __format__(self, spec: str) -> str:
+        """f"{loss:.4f}" formats a 0-d tensor's value, as in PyTorch; other tensors take
+        only an empty spec (their repr)."""
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
     def __reduce__(self):
         raise TypeError("Tensor does not pickle; use eager.save(obj, path)")
 

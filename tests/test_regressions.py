@@ -222,3 +222,13 @@ def test_log_softmax_and_layer_norm_of_integer_input_use_the_default_float():
     np.testing.assert_allclose(normed.numpy()[0], (np.array([1.0, 2.0, 4.0]) - 7 / 3)
                                / np.sqrt(np.var([1.0, 2.0, 4.0]) + 1e-5), rtol=1e-5)
     assert F.log_softmax(x.astype(eager.float64), dim=1).dtype == eager.float64
+
+
+def test_format_spec_on_a_0d_tensor_formats_its_value():
+    # Bug: f"{loss:.4f}", the usual PyTorch training-loop print, raised TypeError.
+    loss = eager.tensor([0.5, 0.25]).sum()
+    assert f"loss {loss:.4f}" == "loss 0.7500"
+    assert f"{eager.tensor(7):>3d}|{eager.tensor(True)}" == "  7|True"
+    assert f"{eager.tensor([1.0, 2.0])}" == repr(eager.tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match="unsupported format string"):
+        f"{eager.tensor([1.0, 2.0]):.2f}"
