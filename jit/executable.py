@@ -102,7 +102,7 @@ class Executable:
             if step[0] == "group":
                 produced = self._emit_group(step, lines, bind, slots, cpu_kernels, names["_fb"])
             else:
-                produced = self._emit_node(step[1], lines, bind)
+                produced = self._emit_node(step[1], lines, bind, slots, names["_fb"])
             for v in produced:
                 for guard in guards_of.get(v.id, []):
                     lines.append(f"    _check({bind(guard, 'g')}, env[{v.id}])")
@@ -129,8 +129,7 @@ class Executable:
             slot = self.buffers.slot_of.get(v.id)
             pointer = None
             if slot is not None:
-                view = slots[slot][:int(np.prod(v.shape)) * v.dtype.itemsize]
-                array = view.view(v.dtype).reshape(v.shape)
+                array = _slot_array(slots[slot], v)
                 buffer = bind(array, "b")
                 if on_cpu and fb is not None and v.id not in self.in_place:
                     pointer = self._pointer_of[v.id] = bind(fb(array), "p")
@@ -168,13 +167,20 @@ class Executable:
             lines.append(f"    env[{v.id}] = {name}")
         return outs
 
-    def _emit_node(self, node: Node, lines, bind) -> list[Value]:
+    def _emit_node(self, node: Node, lines, bind, slots, fb) -> list[Value]:
         device = next((x.device for x in node.inputs if isinstance(x, Value) and x.is_tensor),
                       node.out.device)
         xp = np if device == "cpu" else array_namespace_for(device)
         fn = bind(node.op.kernel(xp), "f")
         args = [f"env[{x.id}]" if isinstance(x, Value) else bind(x, "c") for x in node.inputs]
         args += [f"{k}={bind(v, 'a')}" for k, v in node.attrs.items()]
+        slot = self.buffers.slot_of.get(node.out.id)
+        if slot is not None:   # a matmul given a pooled buffer (memory.pooled_outputs)
+            v = node.out
+            array = _slot_array(slots[slot], v)
+            args.append(f"out={bind(array, 'b')}")
+            if fb is not None:
+                self._pointer_of[v.id] = bind(fb(array), "p")
         call = f"{fn}({', '.join(args)})"
         if node.out.device == "cpu" and (node.out.shape == () or node.op.kind == "reduce"):
             call = f"_asarray({call})"
@@ -183,6 +189,11 @@ class Executable:
 
     def __call__(self, leaves: list) -> Any:
         return self._run(leaves)
+
+
+def _slot_array(slot: np.ndarray, v: Value) -> np.ndarray:
+    """The start of a pooled byte buffer viewed as value v's array."""
+    return slot[:int(np.prod(v.shape)) * v.dtype.itemsize].view(v.dtype).reshape(v.shape)
 
 
 def _cuda_kernel(group: ElementwiseGroup):

@@ -159,3 +159,28 @@ def test_simplify_keeps_a_product_that_is_also_read_untransposed():
     got = g(a, b)
     np.testing.assert_array_equal(got[0].numpy(), (a.numpy() @ b.numpy()).T)
     np.testing.assert_array_equal(got[1].numpy(), a.numpy() @ b.numpy() + 1.0)
+
+
+def test_internal_matmul_results_live_in_pooled_buffers_and_returned_ones_do_not():
+    from jit import jit
+
+    def f(a, b):
+        h = (a @ b).tanh()            # internal: written into a pooled buffer with out=
+        return h @ b.T, (a @ b) * 2.0  # the second product feeds a returned value
+
+    rng = np.random.default_rng(0)
+    a, b = (eager.tensor(rng.standard_normal(s).astype(np.float32)) for s in ((4, 3), (3, 5)))
+    jf = jit(f)
+    jf(a, b)                          # traces
+    second = jf(a, b)                 # replays
+    exe = jf._variant_for((a, b), {}).executable
+    assert exe.source.count("out=") == 1
+    kept = [t.numpy().copy() for t in second]
+    for got, want in zip(second, f(a, b)):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)
+    a2 = eager.tensor(rng.standard_normal((4, 3)).astype(np.float32))
+    third = jf(a2, b)
+    for got, want in zip(third, f(a2, b)):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)
+    for got, was in zip(second, kept):
+        np.testing.assert_array_equal(got.numpy(), was)   # a later call changed no result

@@ -1,5 +1,5 @@
-"""Memory planning: give fused kernels' outputs reusable buffers, chosen by liveness,
-and write updates of bound tensors (parameters, optimizer state) in place.
+"""Memory planning: give fused kernels' and matmuls' outputs reusable buffers, chosen by
+liveness, and write updates of bound tensors (parameters, optimizer state) in place.
 
 A value computed by a fused kernel that never leaves the graph (not an output, not a
 `.grad`, not the base of a view that leaves) is written into a buffer allocated once per
@@ -86,13 +86,23 @@ def buffer_plan(graph: Graph, built: list, enabled: bool = True) -> BufferPlan:
         if step[0] == "node" and step[1].op.is_view and isinstance(step[1].inputs[0], Value):
             base = step[1].inputs[0].id
             last_use[base] = max(last_use.get(base, i), last_use.get(step[1].out.id, i))
-    outputs = [(i, [(v.id, int(np.prod(v.shape)) * v.dtype.itemsize) for v in step[3]
-                    if v.device == "cpu"] if step[0] == "group" else [])
-               for i, step in enumerate(built)]
+    outputs = [(i, [(v.id, int(np.prod(v.shape)) * v.dtype.itemsize)
+                    for v in pooled_outputs(step)]) for i, step in enumerate(built)]
     escaping = escaping_values(graph)
     if not enabled:
         escaping = escaping | {vid for _, outs in outputs for vid, _ in outs}
     return plan_buffers(outputs, last_use, escaping)
+
+
+def pooled_outputs(step: tuple) -> list[Value]:
+    """The outputs of a lowered step that can live in pooled buffers: a cpu fused kernel's,
+    and a cpu matmul's of 2 or more dims (numpy writes it with `out=`)."""
+    if step[0] == "group":
+        return [v for v in step[3] if v.device == "cpu"]
+    out = step[1].out
+    if step[1].op.name == "matmul" and out.device == "cpu" and len(out.shape) >= 2:
+        return [out]
+    return []
 
 
 def escaping_values(graph: Graph) -> set[int]:
