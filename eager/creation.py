@@ -17,7 +17,7 @@ from eager.dispatch import apply, get_hook
 from eager.tensor import Tensor, wrap
 from kernels import OPS, array_namespace_for, default_float, default_int, to_dtype
 from kernels.backend import device_of_array
-from kernels.errors import DTypeError
+from kernels.errors import DTypeError, EagerError, ShapeError
 
 
 def _device(device) -> str:
@@ -70,8 +70,14 @@ def tensor(data: Any, *, dtype=None, device=None, requires_grad: bool = False) -
     if on_gpu and device == "cpu":
         data = data.get()
     xp = array_namespace_for(device)
-    dt = _infer_dtype(data, dtype)
-    array = xp.array(data, dtype=dt)
+    try:
+        dt = _infer_dtype(data, dtype)
+        array = xp.array(data, dtype=dt)
+    except EagerError:
+        raise
+    except ValueError as exc:  # ragged nested lists, strings that are not numbers
+        raise ShapeError(f"tensor: cannot make a tensor from this {type(data).__name__} "
+                         f"({exc})") from None
     if array.dtype.name not in ("bool", "int8", "int16", "int32", "int64", "uint8", "float16",
                                 "float32", "float64"):
         raise DTypeError(f"tensor: unsupported dtype {array.dtype}")

@@ -232,3 +232,15 @@ def test_format_spec_on_a_0d_tensor_formats_its_value():
     assert f"{eager.tensor([1.0, 2.0])}" == repr(eager.tensor([1.0, 2.0]))
     with pytest.raises(TypeError, match="unsupported format string"):
         f"{eager.tensor([1.0, 2.0]):.2f}"
+
+
+def test_ragged_nested_lists_raise_a_named_error():
+    # Bug: eager.tensor([[1, 2], [3]]) leaked numpy's bare ValueError.
+    with pytest.raises(eager.ShapeError, match=r"tensor: cannot make a tensor from this list "
+                                                r"\(.*inhomogeneous.*test_regressions"):
+        eager.tensor([[1, 2], [3]])
+    with pytest.raises(eager.ShapeError, match="could not convert string to float"):
+        eager.tensor(["x"], dtype=eager.float32)
+    with pytest.raises(eager.ShapeError, match="inhomogeneous"):
+        eager.asarray([[1.0], 2.0])
+    assert eager.tensor([[1, 2], [3, 4]]).shape == (2, 2)
