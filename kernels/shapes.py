@@ -75,12 +75,15 @@ def reshape_is_view(shape: tuple[int, ...], strides: tuple[int, ...],
     order without copying, i.e. as a view sharing its memory.
 
     Each run of old dims merged or split into new dims must be contiguous within
-    itself; size-1 dims never matter. This is the rule numpy and cupy apply.
+    itself; size-1 dims never matter. This is the rule numpy and cupy apply. Shapes of
+    different sizes give False (the reshape itself then reports the mismatch).
 
     >>> from kernels.shapes import reshape_is_view
     >>> reshape_is_view((2, 3), (12, 4), (6,)), reshape_is_view((2, 3), (4, 8), (6,))
     (True, False)
     """
+    if size_of(shape) != size_of(new_shape):
+        return False
     if 0 in shape:
         return True
     old = [(d, s) for d, s in zip(shape, strides) if d != 1]

@@ -104,9 +104,13 @@ def test_view_of_a_non_contiguous_tensor_raises_instead_of_copying():
         x.T.view_as(eager.zeros(6))
     x.T.view(3, 1, 2)[2, 0, 1] = 1.0
     assert x[1, 2].item() == 1.0
-    with pytest.raises(eager.ShapeError, match=r"cannot reshape tensor of shape \(2, 3\) "
-                                                r"\(6 elements\) into shape \(4,\)"):
+    with pytest.raises(eager.ShapeError, match=r"view: cannot view tensor of shape \(2, 3\) "
+                                                r"\(6 elements\) as shape \(4,\)"):
         x.view(4)
+    with pytest.raises(eager.ShapeError, match=r"reshape: cannot reshape tensor of shape "
+                                                r"\(3, 2\) \(6 elements\) into shape \(4,\)"):
+        x.T.reshape(4)
+    assert not reshape_is_view((2, 3), (12, 4), (4,))
 
 
 def test_reshape_copy_keeps_gradients():

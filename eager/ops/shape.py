@@ -40,7 +40,7 @@ def reshape(x: Tensor, /, *shape, copy=None) -> Tensor:
     shape = _resolve_shape(x, _shape_arg(shape))
     if shape == x.shape and not copy:
         return x
-    if copy or not reshape_is_view(x.shape, x._data.strides, shape):
+    if copy or not _shares_on_reshape(x, shape):
         if copy is False:
             raise ShapeError(f"reshape: shape {x.shape} cannot become {shape} without a "
                              f"copy (the tensor is not contiguous); "
@@ -58,11 +58,18 @@ def view(x: Tensor, /, *shape) -> Tensor:
     [[0, 1], [2, 3], [4, 5]]
     """
     shape = _resolve_shape(x, _shape_arg(shape))
-    if not reshape_is_view(x.shape, x._data.strides, shape):
+    if size_of(shape) != x.size:
+        raise ShapeError(f"view: cannot view tensor of shape {x.shape} "
+                         f"({x.size} elements) as shape {shape}")
+    if not _shares_on_reshape(x, shape):
         raise ShapeError(f"view: a tensor of shape {x.shape} whose memory is not contiguous "
                          f"cannot be viewed as {shape}; use reshape() "
                          f"(which copies) or call .clone() first")
     return reshape(x, shape)
+
+
+def _shares_on_reshape(x: Tensor, shape: tuple[int, ...]) -> bool:
+    return x._data.flags.c_contiguous or reshape_is_view(x.shape, x._data.strides, shape)
 
 
 def _resolve_shape(x: Tensor, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -74,9 +81,6 @@ def _resolve_shape(x: Tensor, shape: tuple[int, ...]) -> tuple[int, ...]:
             raise ShapeError(f"reshape: cannot reshape tensor of shape {x.shape} "
                              f"({x.size} elements) into shape {shape}")
         shape = tuple(x.size // known if d == -1 else d for d in shape)
-    if size_of(shape) != x.size:
-        raise ShapeError(f"reshape: cannot reshape tensor of shape {x.shape} "
-                         f"({x.size} elements) into shape {shape}")
     return shape
 
 
