@@ -137,7 +137,7 @@ _METHODS = {
     # conversions and copies
     "to": _to, "cpu": lambda self: _to(self, "cpu"), "cuda": lambda self: _to(self, "cuda"),
     "clone": lambda self: apply(OPS["copy"], self),
-    "contiguous": lambda self: self if self._base is None else apply(OPS["copy"], self),
+    "contiguous": lambda self: self if self._data.flags.c_contiguous else apply(OPS["copy"], self),
     "float": lambda self: E.astype(self, float32, copy=False),
     "double": lambda self: E.astype(self, float64, copy=False),
     "half": lambda self: E.astype(self, float16, copy=False),

@@ -59,7 +59,18 @@ sqrt = _unary("sqrt", "sqrt", "sqrt{f}({0})")
 abs_ = _unary("abs", "abs", "fabs{f}({0})", kinds="iuf")
 sign = _unary("sign", "sign", "({0} != {0} ? {0} : ({0} > 0) - ({0} < 0))", kinds="iuf",
                differentiable=False)
-copy = _unary("copy", "copy", "{0}", kinds=None)
+
+
+def _copy_impl(xp):
+    def copy(x):
+        # C order, as compiled kernels write it: a clone of a transposed tensor is
+        # contiguous, so .contiguous().view(...) works as in PyTorch.
+        return xp.copy(x, order="C")
+    return copy
+
+
+copy = register(OpDef("copy", "unary", 1, _copy_impl, _same_dtype_rule("copy", None),
+                      c_expr="{0}"))
 floor = _unary("floor", "floor", "floor{f}({0})", differentiable=False)
 ceil = _unary("ceil", "ceil", "ceil{f}({0})", differentiable=False)
 

@@ -248,3 +248,19 @@ def test_ragged_nested_lists_raise_a_named_error():
     with pytest.raises(eager.ShapeError, match="inhomogeneous"):
         eager.asarray([[1.0], 2.0])
     assert eager.tensor([[1, 2], [3, 4]]).shape == (2, 2)
+
+
+def test_contiguous_and_clone_give_c_contiguous_memory_so_view_works():
+    # Bug: clone()/contiguous() of a transposed tensor kept its transposed layout (numpy's
+    # copy keeps the order), so the PyTorch idiom x.T.contiguous().view(-1) could not work;
+    # and contiguous() copied views that were already contiguous.
+    x = eager.arange(12.0).reshape(3, 4)
+    for made in (x.T.contiguous(), x.T.clone(), (x.T * 2).contiguous()):
+        assert made._data.flags.c_contiguous
+    assert x.T.contiguous().view(-1).tolist() == np.arange(12.0).reshape(3, 4).T.ravel().tolist()
+    row = x[1]
+    assert row.contiguous() is row
+    y = x.T * 2
+    assert not y._data.flags.c_contiguous and y.contiguous() is not y
+    with pytest.raises(eager.ShapeError, match=r"call \.contiguous\(\) first"):
+        y.view(-1)

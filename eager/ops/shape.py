@@ -64,7 +64,7 @@ def view(x: Tensor, /, *shape) -> Tensor:
     if not _shares_on_reshape(x, shape):
         raise ShapeError(f"view: a tensor of shape {x.shape} whose memory is not contiguous "
                          f"cannot be viewed as {shape}; use reshape() "
-                         f"(which copies) or call .clone() first")
+                         f"(which copies) or call .contiguous() first")
     return reshape(x, shape)
 
 
