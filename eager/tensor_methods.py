@@ -1,6 +1,8 @@
 """Operators and methods of `Tensor`, each delegating to the one function in `eager.ops`."""
 from __future__ import annotations
 
+import numpy as np
+
 from eager.dispatch import apply, user_line_suffix
 from eager.ops import elementwise as E
 from eager.ops import indexing, linalg, ordering, reductions, shape
@@ -9,6 +11,8 @@ from eager.ops.operands import as_operand
 from eager.tensor import Tensor
 from kernels import OPS, bool_, float16, float32, float64, int32, int64, to_dtype
 from kernels.errors import DTypeError
+
+_OPERANDS = (Tensor, bool, int, float, np.generic, np.ndarray, list, tuple)
 
 
 def _swap(fn):
@@ -19,6 +23,16 @@ def _inplace(fn, name):
     def method(self, other):
         return inplace_update(self, fn(self, other), name)
     method.__name__ = name
+    return method
+
+
+def _equality(fn):
+    # `x == None`, `x != "auto"`, `x in (None, "a")`: not an array operand, so Python
+    # falls back to identity (False for ==), as PyTorch and numpy do; never an error.
+    def method(self, other):
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
+        return fn(self, other)
     return method
 
 
@@ -96,7 +110,7 @@ _METHODS = {
     "__ror__": _swap(_logical_operator(E.logical_or, "|")),
     "__xor__": _logical_operator(E.logical_xor, "^"),
     "__rxor__": _swap(_logical_operator(E.logical_xor, "^")),
-    "__eq__": E.equal, "__ne__": E.not_equal, "__lt__": E.less, "__le__": E.less_equal,
+    "__eq__": _equality(E.equal), "__ne__": _equality(E.not_equal), "__lt__": E.less, "__le__": E.less_equal,
     "__gt__": E.greater, "__ge__": E.greater_equal,
     "__iadd__": _inplace(E.add, "add_"), "__isub__": _inplace(E.subtract, "sub_"),
     "__imul__": _inplace(E.multiply, "mul_"), "__itruediv__": _inplace(E.divide, "div_"),

@@ -264,3 +264,17 @@ def test_contiguous_and_clone_give_c_contiguous_memory_so_view_works():
     assert not y._data.flags.c_contiguous and y.contiguous() is not y
     with pytest.raises(eager.ShapeError, match=r"call \.contiguous\(\) first"):
         y.view(-1)
+
+
+def test_equality_with_non_array_objects_is_identity_not_an_error():
+    # Bug: `x == None`, `x != "auto"` and `x in (None, "a")` raised DTypeError; Python,
+    # PyTorch and numpy code expects the identity fallback (False for ==, True for !=).
+    x = eager.tensor([1.0, 2.0])
+    assert (x == None) is False
+    assert (x != "auto") is True
+    assert x not in (None, "a")
+    assert [None, "a", x].index(x) == 2
+    assert (x == [1.0, 5.0]).tolist() == [True, False]
+    assert (x != np.float32(2.0)).tolist() == [True, False]
+    with pytest.raises(eager.DTypeError, match="add: unsupported operand of type str"):
+        x + "a"
