@@ -60,3 +60,12 @@ def test_fast_math_does_not_leak_flush_to_zero_into_numpy():
     compiled("tanh", np.ones(4, np.float32))
     tiny = np.float32(1e-38) / np.float32(1e4)
     assert tiny > 0
+
+
+def test_tanh_stays_within_minus_one_and_one_and_is_odd():
+    x = np.linspace(0, 12, 200_001, dtype=np.float32)     # dense around the switch to 1
+    got = compiled("tanh", np.concatenate([x, -x]))
+    pos, neg = got[:x.size], got[x.size:]
+    assert np.abs(got).max() == 1.0
+    np.testing.assert_array_equal(neg, -pos)
+    assert pos[-1] == 1.0 and pos[x >= 9.02].min() == 1.0

@@ -177,10 +177,10 @@ def test_internal_matmul_results_live_in_pooled_buffers_and_returned_ones_do_not
     assert exe.source.count("out=") == 1
     kept = [t.numpy().copy() for t in second]
     for got, want in zip(second, f(a, b)):
-        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
     a2 = eager.tensor(rng.standard_normal((4, 3)).astype(np.float32))
     third = jf(a2, b)
     for got, want in zip(third, f(a2, b)):
-        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
     for got, was in zip(second, kept):
         np.testing.assert_array_equal(got.numpy(), was)   # a later call changed no result
