@@ -278,3 +278,17 @@ def test_equality_with_non_array_objects_is_identity_not_an_error():
     assert (x != np.float32(2.0)).tolist() == [True, False]
     with pytest.raises(eager.DTypeError, match="add: unsupported operand of type str"):
         x + "a"
+
+
+def test_floor_divide_remainder_pow_of_bools_raise_like_the_op_rule():
+    # Bug: eager let numpy compute bool // bool, bool % bool and bool ** bool (as int8),
+    # while the op rule (and so every jitted graph) rejects bool: jit raised GraphError
+    # on code that ran eagerly.
+    t = eager.tensor([True, False])
+    for fn, name in ((lambda a: a // a, "floor_divide"), (lambda a: a % True, "remainder"),
+                     (lambda a: a ** a, "pow")):
+        with pytest.raises(eager.DTypeError, match=f"{name}: dtype bool is not supported"):
+            fn(t)
+        with pytest.raises(eager.DTypeError, match=f"{name}: dtype bool is not supported"):
+            jit(fn)(t)
+    assert (t // 2).tolist() == [0, 0] and (t ** 2).dtype == eager.int64

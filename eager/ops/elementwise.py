@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from eager.dispatch import apply
+from eager.dispatch import apply, spec_of
 from eager.ops.operands import as_operand, cast, promote
 from eager.tensor import Tensor
 from kernels import OPS, bool_
@@ -55,10 +55,14 @@ def binary(name: str, a, b) -> Tensor:
     if name in _COMPARISONS:
         a, b = _widen_for_int_scalar(a, b), _widen_for_int_scalar(b, a)
     a, b = promote("f" if name in _FLOAT_ONLY else None, a, b)
+    if name in _NO_BOOL:
+        # numpy computes bool // bool (as int8); the op set does not, nor does a graph.
+        op.infer(spec_of(a), spec_of(b))
     return apply(op, a, b)
 
 
 _COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
+_NO_BOOL = ("floor_divide", "remainder", "pow")
 
 
 def _widen_for_int_scalar(x, other):
@@ -77,6 +81,7 @@ def _widen_for_int_scalar(x, other):
 def _binary_fn(name, public):
     op = OPS[name]
     float_only = name in _FLOAT_ONLY
+    no_bool = name in _NO_BOOL
 
     def fn(x1, x2):
         # Fast paths where `binary`'s promotion would change nothing, so numpy's own rules
@@ -85,7 +90,10 @@ def _binary_fn(name, public):
         t1, t2 = type(x1), type(x2)
         if t1 is Tensor:
             if t2 is Tensor:
-                if not float_only or (x1._data.dtype in FLOATING and x2._data.dtype in FLOATING):
+                if float_only:
+                    if x1._data.dtype in FLOATING and x2._data.dtype in FLOATING:
+                        return apply(op, x1, x2)
+                elif not no_bool or (x1._data.dtype != bool_ and x2._data.dtype != bool_):
                     return apply(op, x1, x2)
             elif (t2 is float or t2 is int) and x1._data.dtype in FLOATING:
                 return apply(op, x1, x2)
