@@ -280,7 +280,7 @@ def test_equality_with_non_array_objects_is_identity_not_an_error():
         x + "a"
 
 
-def test_floor_divide_remainder_pow_of_bools_raise_like_the_op_rule():
+def test_floor_divide_remainder_pow_abs_of_bools_raise_like_the_op_rule():
     # Bug: eager let numpy compute bool // bool, bool % bool and bool ** bool (as int8),
     # while the op rule (and so every jitted graph) rejects bool: jit raised GraphError
     # on code that ran eagerly.
@@ -292,3 +292,8 @@ def test_floor_divide_remainder_pow_of_bools_raise_like_the_op_rule():
         with pytest.raises(eager.DTypeError, match=f"{name}: dtype bool is not supported"):
             jit(fn)(t)
     assert (t // 2).tolist() == [0, 0] and (t ** 2).dtype == eager.int64
+    with pytest.raises(eager.DTypeError, match="abs: dtype bool is not supported"):
+        abs(t)
+    with pytest.raises(eager.DTypeError, match="abs: dtype bool is not supported"):
+        jit(lambda a: a.abs())(t)
+    assert eager.tensor([-2]).abs().tolist() == [2]

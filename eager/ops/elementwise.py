@@ -34,6 +34,8 @@ def unary(name: str, x) -> Tensor:
         x = asarray(x)
     if name in _FLOAT_ONLY and x._data.dtype not in FLOATING:
         (x,) = promote("f", x)
+    if name in _NO_BOOL:
+        op.infer(spec_of(x))  # numpy takes abs of a bool; the op set does not
     return apply(op, x)
 
 
@@ -62,7 +64,7 @@ def binary(name: str, a, b) -> Tensor:
 
 
 _COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
-_NO_BOOL = ("floor_divide", "remainder", "pow")
+_NO_BOOL = ("floor_divide", "remainder", "pow", "abs")
 
 
 def _widen_for_int_scalar(x, other):
@@ -109,8 +111,11 @@ def _unary_fn(name):
     op = OPS[name]
     float_only = name in _FLOAT_ONLY
 
+    no_bool = name in _NO_BOOL
+
     def fn(x):
-        if type(x) is Tensor and (not float_only or x._data.dtype in FLOATING):
+        if type(x) is Tensor and (x._data.dtype in FLOATING or not float_only and not (
+                no_bool and x._data.dtype == bool_)):
             return apply(op, x)
         return unary(name, x)
     fn.__name__ = name
