@@ -34,7 +34,7 @@ def normalize_axis(op: str, axis: int, ndim: int) -> int:
     >>> normalize_axis("sum", -1, 3)
     2
     """
-    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+    if not -max(ndim, 1) <= axis < max(ndim, 1):  # a 0-d tensor takes axis 0 or -1
         raise ShapeError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dims")
     return axis % ndim if ndim else 0
 
@@ -53,7 +53,7 @@ def normalize_axes(op: str, axis, ndim: int) -> tuple[int, ...]:
     axes = tuple(sorted(normalize_axis(op, a, ndim) for a in axis))
     if len(set(axes)) != len(axes):
         raise ShapeError(f"{op}: repeated axis in {tuple(axis)}")
-    return axes
+    return axes if ndim else ()  # a 0-d tensor's axis 0 / -1 names no actual dim
 
 
 def size_of(shape: tuple[int, ...]) -> int:

@@ -297,3 +297,30 @@ def test_floor_divide_remainder_pow_abs_of_bools_raise_like_the_op_rule():
     with pytest.raises(eager.DTypeError, match="abs: dtype bool is not supported"):
         jit(lambda a: a.abs())(t)
     assert eager.tensor([-2]).abs().tolist() == [2]
+
+
+@pytest.mark.parametrize("name, fn, expected", [
+    ("sum(-1)", lambda a: a.sum(dim=-1, keepdim=True), 3.0),
+    ("mean(0)", lambda a: a.mean(0), 3.0),
+    ("max(dim=0)", lambda a: a.max(dim=0).values, 3.0),
+    ("cumsum(0)", lambda a: a.cumsum(0), 3.0),
+    ("sort", lambda a: a.sort(dim=0).values, 3.0),
+    ("argsort", lambda a: a.argsort(), 0),
+    ("topk", lambda a: a.topk(1).values, 3.0),
+    ("flip(0)", lambda a: a.flip(0), 3.0),
+    ("squeeze(0)", lambda a: a.squeeze(0), 3.0),
+    ("log_softmax(0)", lambda a: eager.nn.functional.log_softmax(a, dim=0), 0.0),
+])
+def test_dim_0_and_minus_1_of_a_0d_tensor_give_a_0d_result(name, fn, expected):
+    # Bug: PyTorch accepts dim 0 / -1 on a 0-d tensor; here sum(-1) raised, mean(0) and
+    # flip(0) leaked numpy AxisErrors, squeeze(0)/topk raised IndexError, and cumsum/sort
+    # returned shape (1,) eagerly while the jit raised GraphError.
+    out = fn(eager.tensor(3.0))
+    assert out.shape == () and out.item() == expected, name
+    assert jit(fn)(eager.tensor(3.0)).shape == ()
+    x = eager.tensor(2.0, dtype=eager.float64, requires_grad=True)
+    if out.dtype.kind == "f":
+        (fn(x) * 3).backward()
+        assert x.grad.item() == (0.0 if "softmax" in name else 3.0)
+    with pytest.raises(eager.ShapeError, match="axis 1 is out of range for a tensor with 0 dims"):
+        eager.tensor(3.0).sum(1)

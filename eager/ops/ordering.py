@@ -24,9 +24,9 @@ def argsort(x: Tensor, /, axis: int = -1, *, descending: bool = False, stable: b
     >>> eager.argsort(eager.tensor([3., 1., 2.]), descending=True)
     tensor([0, 2, 1])
     """
-    axis = normalize_axis("argsort", dim if dim is not None else axis, max(x.ndim, 1))
+    axis = normalize_axis("argsort", dim if dim is not None else axis, x.ndim)
     if x.ndim == 0:
-        x = x.reshape(1)
+        return argsort(x.reshape(1), descending=descending).reshape(())
     return apply(OPS["argsort"], x, axis=axis, descending=bool(descending))
 
 
@@ -52,8 +52,12 @@ def sort_with_indices(x: Tensor, dim: int = -1, descending: bool = False,
     >>> eager.tensor([3., 1., 2.]).sort(descending=True)
     ValuesIndices(values=tensor([3., 2., 1.]), indices=tensor([0, 2, 1]))
     """
+    if x.ndim == 0:
+        normalize_axis("sort", dim, 0)
+        values, indices = sort_with_indices(x.reshape(1), 0, descending)
+        return ValuesIndices(values.reshape(()), indices.reshape(()))
     order = argsort(x, axis=dim, descending=descending)
-    return ValuesIndices(gather(x if x.ndim else x.reshape(1), dim, order), order)
+    return ValuesIndices(gather(x, dim, order), order)
 
 
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> ValuesIndices:
@@ -64,6 +68,9 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> ValuesIndice
     ValuesIndices(values=tensor([5., 3.]), indices=tensor([1, 2]))
     """
     dim = normalize_axis("topk", dim, x.ndim)
+    if x.ndim == 0:
+        values, indices = topk(x.reshape(1), k, 0, largest)
+        return ValuesIndices(values.reshape(()), indices.reshape(()))
     if not 0 <= k <= x.shape[dim]:
         raise ShapeError(f"topk: k={k} is out of range for dim {dim} of size {x.shape[dim]} "
                          f"(shape {x.shape})")
@@ -83,5 +90,8 @@ def cumsum(x: Tensor, /, axis: int | None = None, *, dim=None, dtype=None) -> Te
     axis = dim if dim is not None else axis
     if axis is None:
         x, axis = flatten(x), 0
+    elif x.ndim == 0:  # as in PyTorch: a 0-d result, the value itself
+        normalize_axis("cumsum", axis, 0)
+        return cumsum(x.reshape(1), 0, dtype=dtype).reshape(())
     out = apply(OPS["cumsum"], x, axis=normalize_axis("cumsum", axis, x.ndim))
     return out if dtype is None else out.astype(dtype, copy=False)
