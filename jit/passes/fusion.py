@@ -77,6 +77,7 @@ def fuse(graph: Graph) -> Graph:
     groups: list[list[Node]] = []
     is_open: list[bool] = []
     order: list[tuple[str, object]] = []  # ("node", Node) | ("group", index) per member
+    group_reads: dict[int, list[int]] = {}  # value id -> groups with a member reading it
     for node in graph.nodes:
         sources = {group_of[x.id] for x in node.inputs
                    if isinstance(x, Value) and x.id in group_of}
@@ -99,11 +100,14 @@ def fuse(graph: Graph) -> Graph:
             order.append(("group", len(groups) - 1))
             continue
         if fusible(node):
-            # Prefer a group the node reads; else the latest open group of its shape: the
-            # node's inputs all exist already and that group runs later, so joining it is
-            # safe and saves a kernel (and the memory traffic between two kernels).
-            candidates = itertools.chain(sorted(sources), reversed(range(len(groups))))
-            for g in candidates:
+            # Prefer a group the node reads; else the latest open group of its shape that
+            # reads one of the node's inputs (GELU's two halves both start from x): the
+            # node's inputs exist already and that group runs later, so joining is safe, and
+            # the shared input is read once. Unrelated chains stay apart, so a reduction
+            # ending one of them can still fuse into it.
+            shared = (g for x in node.inputs if isinstance(x, Value)
+                      for g in reversed(group_reads.get(x.id, [])))
+            for g in itertools.chain(sorted(sources), shared):
                 if is_open[g] and groups[g][0].out.shape == node.out.shape \
                         and groups[g][0].out.device == node.out.device:
                     target = g
@@ -120,6 +124,9 @@ def fuse(graph: Graph) -> Graph:
             continue
         groups[target].append(node)
         group_of[node.out.id] = target
+        for x in node.inputs:
+            if isinstance(x, Value):
+                group_reads.setdefault(x.id, []).append(target)
         order.append(("group", target))
     # A group runs where its last member was: every input of every member exists by then,
     # and no node before that point reads the group (reading it would have closed it).
