@@ -324,3 +324,18 @@ def test_dim_0_and_minus_1_of_a_0d_tensor_give_a_0d_result(name, fn, expected):
         assert x.grad.item() == (0.0 if "softmax" in name else 3.0)
     with pytest.raises(eager.ShapeError, match="axis 1 is out of range for a tensor with 0 dims"):
         eager.tensor(3.0).sum(1)
+
+
+def test_gradient_of_x_to_the_zero_is_zero_at_x_zero():
+    # Bug: d(x**0)/dx was computed as 0 * 0**-1 = nan at x == 0 (polynomial features
+    # x**0, x**1, ... gave NaN gradients); PyTorch and the math say 0.
+    x = eager.tensor([0.0, 2.0, -1.5], dtype=eager.float64, requires_grad=True)
+    (x ** 0).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 0.0]
+    x.grad = None
+    powers = eager.tensor([0.0, 2.0, 0.0], dtype=eager.float64)
+    (x ** powers).sum().backward()
+    assert x.grad.tolist() == [0.0, 4.0, 0.0]
+    assert eager.autograd.gradcheck(lambda u, v: (u ** v).sum(), (
+        eager.tensor(np.array([0.5, 2.0]), requires_grad=True),
+        eager.tensor(np.array([0.0, 1.5]), requires_grad=True)))

@@ -166,7 +166,13 @@ def _div(node, g):
 
 def _pow(node, g):
     a, b = node.inputs
-    ga = unbroadcast(g * b * a ** (b - 1), a) if node.edges[0] is not None else None
+    ga = None
+    if node.edges[0] is not None:
+        # d(a**b)/da is 0 where b == 0 (a**0 is constant), not 0 * 0**-1 = nan at a == 0.
+        if type(b) is Tensor:
+            ga = unbroadcast(g * E.where(b == 0, 0.0, b * a ** (b - 1)), a)
+        else:
+            ga = _zeros_like(a) if b == 0 else unbroadcast(g * b * a ** (b - 1), a)
     gb = None
     if node.edges[1] is not None:
         # d(a**b)/db = a**b * log(a); where a <= 0 the derivative is taken as 0, as PyTorch does.
