@@ -10,9 +10,10 @@ no group absorbs becomes a group of its own (one C call beats numpy's wrappers t
 
 The pass orders the nodes so each group's members are adjacent and returns the new graph
 with `fusion_groups(graph)` describing them. Groups are built greedily in program
-order: a node joins the open group of one of its inputs when the shapes match; a group
-closes as soon as a node outside it reads one of its values, so a group never has to run
-both before and after another node (no cycles).
+order: a node joins the open group of one of its inputs when the shapes match, else an
+open group of its shape that reads one of the same inputs (two chains starting from x are
+one kernel reading x once); a group closes as soon as a node outside it reads one of its
+values, so a group never has to run both before and after another node (no cycles).
 
 >>> import eager, tracer
 >>> g = fuse(tracer.trace(lambda x: (x * 2.0 + 1.0).tanh().sum(), eager.ones(8)))
