@@ -341,3 +341,20 @@ def test_gradient_of_x_to_the_zero_is_zero_at_x_zero():
     assert eager.autograd.gradcheck(lambda u, v: (u ** v).sum(), (
         eager.tensor(np.array([0.5, 2.0]), requires_grad=True),
         eager.tensor(np.array([0.0, 1.5]), requires_grad=True)))
+
+
+def test_clip_passes_the_full_gradient_to_values_on_a_bound():
+    # Bug: clip was maximum/minimum, whose tie rule split the gradient 0.5 / 0.5, so a
+    # value exactly on a bound got gradient 0.5; PyTorch's clamp gives 1 on [min, max].
+    x = eager.tensor([1.0, 2.0, 3.0, 5.0, 6.0], dtype=eager.float64, requires_grad=True)
+    y = x.clamp(2.0, 5.0)
+    assert y.tolist() == [2.0, 2.0, 3.0, 5.0, 5.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 1.0, 1.0, 0.0]
+    low = eager.tensor([2.0] * 5, dtype=eager.float64, requires_grad=True)
+    x.grad = None
+    x.clip(min=low).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 1.0, 1.0, 1.0] and low.grad.tolist() == [1.0] + [0.0] * 4
+    assert np.isnan(eager.tensor([float("nan"), 9.0]).clip(0.0, 1.0).tolist()[0])
+    assert eager.tensor([3, 9], dtype=eager.int8).clip(4, 6).tolist() == [4, 6]
+    assert jit(lambda t: t.clip(2.0, 5.0))(eager.tensor([1.0, 2.0, 7.0])).tolist() == [2.0, 2.0, 5.0]

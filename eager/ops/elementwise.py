@@ -236,10 +236,12 @@ def clip(x, min=None, max=None) -> Tensor:
     >>> eager.clip(eager.tensor([-2., 0.5, 3.]), 0.0, 1.0)
     tensor([0.0000, 0.5000, 1.0000])
     """
+    # where, not maximum/minimum: a value on a bound keeps gradient 1, as in PyTorch
+    # (maximum splits a tie 0.5 / 0.5); NaN stays NaN since both comparisons are false.
     if min is not None:
-        x = maximum(x, min)
+        x = where(less(x, min), min, x)
     if max is not None:
-        x = minimum(x, max)
+        x = where(greater(x, max), max, x)
     return x
 
 
