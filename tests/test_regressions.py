@@ -358,3 +358,17 @@ def test_clip_passes_the_full_gradient_to_values_on_a_bound():
     assert np.isnan(eager.tensor([float("nan"), 9.0]).clip(0.0, 1.0).tolist()[0])
     assert eager.tensor([3, 9], dtype=eager.int8).clip(4, 6).tolist() == [4, 6]
     assert jit(lambda t: t.clip(2.0, 5.0))(eager.tensor([1.0, 2.0, 7.0])).tolist() == [2.0, 2.0, 5.0]
+
+
+def test_concat_of_one_tensor_is_a_new_tensor_and_0d_inputs_raise():
+    # Bug: eager.cat([x]) returned x itself, so an in-place update of the "result" changed
+    # x (PyTorch returns a new tensor); cat of 0-d tensors leaked a bare IndexError.
+    x = eager.tensor([1.0, 2.0])
+    y = eager.cat([x])
+    y.add_(1)
+    assert x.tolist() == [1.0, 2.0] and y.tolist() == [2.0, 3.0]
+    with pytest.raises(eager.ShapeError, match=r"concat: 0-d tensors cannot be concatenated"):
+        eager.cat([eager.tensor(1.0), eager.tensor(2.0)])
+    w = eager.tensor([1.0, 2.0], requires_grad=True)
+    (eager.cat([w]) * 3).sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0]

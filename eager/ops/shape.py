@@ -242,11 +242,14 @@ def concat(arrays: Sequence[Tensor], /, *, axis: int | None = 0, dim=None) -> Te
     axis = dim if dim is not None else axis
     if axis is None:
         arrays, axis = [reshape(a, (-1,)) for a in arrays], 0
+    if any(a.ndim == 0 for a in arrays):
+        raise ShapeError(f"concat: 0-d tensors cannot be concatenated (shapes "
+                         f"{[a.shape for a in arrays]}); use stack")
     axis = normalize_axis("concat", axis, arrays[0].ndim)
     dtype = result_dtype(*(a.dtype for a in arrays))
     arrays = [cast(a, dtype) for a in arrays]
     if len(arrays) == 1:
-        return arrays[0]
+        return apply(OPS["copy"], arrays[0])  # a new tensor, never the input itself
     return apply(OPS["concat"], *arrays, axis=axis)
 
 
