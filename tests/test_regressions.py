@@ -372,3 +372,15 @@ def test_concat_of_one_tensor_is_a_new_tensor_and_0d_inputs_raise():
     w = eager.tensor([1.0, 2.0], requires_grad=True)
     (eager.cat([w]) * 3).sum().backward()
     assert w.grad.tolist() == [3.0, 3.0]
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # log(0) = -inf
+def test_logsumexp_and_softmax_over_an_empty_axis():
+    # Bug: both shifted by the max over the axis, which raised "max: cannot reduce over
+    # an empty axis"; PyTorch gives -inf (the log of an empty sum) and an empty softmax.
+    x = eager.zeros(3, 0)
+    assert x.logsumexp(1).tolist() == [-np.inf] * 3
+    assert x.logsumexp(dim=(0, 1), keepdim=True).shape == (1, 1)
+    assert eager.nn.functional.softmax(x, dim=1).shape == (3, 0)
+    assert jit(lambda t: t.logsumexp(-1))(x).tolist() == [-np.inf] * 3
+    assert eager.zeros(0, 2).logsumexp(1).shape == (0,)

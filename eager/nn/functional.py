@@ -71,6 +71,8 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
     >>> softmax(eager.tensor([1000.0, 1000.0])).tolist()
     [0.5, 0.5]
     """
+    if x.ndim and x.shape[dim] == 0:  # an empty axis has no max to shift by
+        return x.exp()
     shifted = x - R.max(x.detach(), axis=dim, keepdims=True)
     e = shifted.exp()
     return e / R.sum(e, axis=dim, keepdims=True)

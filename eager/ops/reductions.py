@@ -156,8 +156,13 @@ def logsumexp(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=Fals
     """
     x = _as_float(x)
     axes = _axes("logsumexp", x, axis, dim)
-    shift = apply(OPS["max"], x.detach(), axis=axes, keepdims=True)
-    shift = apply(OPS["where"], shift.abs() < float("inf"), shift, 0.0)
+    if 0 in [x.shape[a] for a in axes]:  # nothing to sum: log(0) = -inf, as PyTorch
+        shift = apply(OPS["full"], shape=tuple(1 if i in axes else d for i, d in
+                                               enumerate(x.shape)),
+                      value=0.0, dtype=x.dtype, device=x.device)
+    else:
+        shift = apply(OPS["max"], x.detach(), axis=axes, keepdims=True)
+        shift = apply(OPS["where"], shift.abs() < float("inf"), shift, 0.0)
     total = apply(OPS["sum"], (x - shift).exp(), axis=axes, keepdims=True)
     out = total.log() + shift
     if not (keepdims or keepdim):
