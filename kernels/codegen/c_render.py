@@ -144,6 +144,14 @@ def _open_outer_loops(lines: list[str], var: str, dims) -> str:
     return indent
 
 
+def _close_loops(lines: list[str], indent: str, count: int) -> str:
+    """Append `count` closing braces, dedenting; return the indent after them."""
+    for _ in range(count):
+        indent = indent[:-4]
+        lines.append(indent + "}")
+    return indent
+
+
 def render_group(group: ElementwiseGroup, name: str) -> str:
     """The C function computing `group`, named `name`."""
     lay = layout([spec.shape for spec in group.inputs], group.shape, group.input_axes)
@@ -158,9 +166,7 @@ def render_group(group: ElementwiseGroup, name: str) -> str:
     out_index = _index(loop_vars, lay.strides[-1])
     for k, j in enumerate(group.outputs):
         lines.append(f"{indent}out{k}[{out_index}] = t{j};")
-    for _ in lay.dims:
-        indent = indent[:-4]
-        lines.append(indent + "}")
+    indent = _close_loops(lines, indent, len(lay.dims))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -195,13 +201,9 @@ def render_reduce_group(group: ReduceGroup, name: str) -> str:
         lines.append(indent + render_step(j, step, pro))
     element = f"(({acc_t})t{pro.outputs[0]})"
     lines.append(f"{indent}acc = {OPS[group.op].c_expr.format('acc', element)};")
-    for _ in inner.dims:
-        indent = indent[:-4]
-        lines.append(indent + "}")
+    indent = _close_loops(lines, indent, len(inner.dims))
     lines.append(f"{indent}out0[{_index(outer_vars, outer.strides[-1])}] = ({out_t})acc;")
-    for _ in outer.dims:
-        indent = indent[:-4]
-        lines.append(indent + "}")
+    indent = _close_loops(lines, indent, len(outer.dims))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
