@@ -46,7 +46,7 @@ def _same_dtype_rule(name: str, kinds: str | None):
 def _unary(name, fn_name, c_expr, kinds="f", **kw):
     return register(OpDef(
         name, "unary", 1, lambda xp, f=fn_name: getattr(xp, f),
-        _same_dtype_rule(name, kinds), c_expr=c_expr, **kw))
+        _same_dtype_rule(name, kinds), c_expr=c_expr, input_kinds=kinds, **kw))
 
 
 neg = _unary("neg", "negative", "(-{0})", kinds="iuf")
@@ -84,7 +84,7 @@ def _sigmoid_impl(xp):
 
 sigmoid = register(OpDef(
     "sigmoid", "unary", 1, _sigmoid_impl, _same_dtype_rule("sigmoid", "f"),
-    c_expr="(tanh{f}({0} * 0.5{f}) * 0.5{f} + 0.5{f})"))
+    c_expr="(tanh{f}({0} * 0.5{f}) * 0.5{f} + 0.5{f})", input_kinds="f"))
 
 logical_not = register(OpDef(
     "logical_not", "unary", 1, lambda xp: xp.logical_not,
@@ -129,7 +129,7 @@ def _binary_rule(name: str, out_dtype=None, kinds: str | None = None):
 def _binary(name, fn_name, c_expr, out_dtype=None, kinds=None, **kw):
     return register(OpDef(
         name, "binary", 2, lambda xp, f=fn_name: getattr(xp, f),
-        _binary_rule(name, out_dtype, kinds), c_expr=c_expr, **kw))
+        _binary_rule(name, out_dtype, kinds), c_expr=c_expr, input_kinds=kinds, **kw))
 
 
 add = _binary("add", "add", "({0} + {1})", kinds="biuf")

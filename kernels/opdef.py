@@ -37,7 +37,9 @@ class OpDef:
     spec is a TensorSpec or a Python scalar. c_expr is a format template over the inputs
     ({0}, {1}, {2}) with {f} standing for the C float suffix ("f" or ""), so the same
     string serves C and CUDA. dynamic_shape marks ops whose output shape depends on input
-    values (nonzero): a trace must guard on the shape they produced.
+    values (nonzero): a trace must guard on the shape they produced. input_kinds, for
+    elementwise math, lists the dtype kinds its rule accepts ("f": floats only; None: any),
+    so eager knows which inputs to promote or refuse before dispatch.
     """
 
     name: str
@@ -49,6 +51,7 @@ class OpDef:
     is_view: bool = False
     differentiable: bool = True
     dynamic_shape: bool = False
+    input_kinds: str | None = None
     _bound: dict = field(default_factory=dict, repr=False)
     cpu_kernel: Callable[..., Any] = field(init=False, repr=False)
 

@@ -15,7 +15,11 @@ from kernels import OPS, bool_
 from kernels.dtypes import FLOATING, float64, int64
 from kernels.errors import DTypeError
 
-_FLOAT_ONLY = {"exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt", "div"}
+# Read off the ops' own dtype rules: float-only math casts integer inputs to float32
+# first; ops whose rule refuses bool are checked before numpy, which would accept it.
+_FLOAT_ONLY = frozenset(name for name, op in OPS.items() if op.input_kinds == "f")
+_NO_BOOL = frozenset(name for name, op in OPS.items()
+                     if op.input_kinds is not None and "b" not in op.input_kinds)
 
 
 def unary(name: str, x) -> Tensor:
@@ -64,7 +68,6 @@ def binary(name: str, a, b) -> Tensor:
 
 
 _COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
-_NO_BOOL = ("floor_divide", "remainder", "pow", "abs")
 
 
 def _widen_for_int_scalar(x, other):
