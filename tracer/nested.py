@@ -45,11 +45,9 @@ def run_through_dispatch(plan, leaves: list, differentiable: bool) -> Any:
     """
     graph = plan.graph
     env: dict[int, Any] = {}
-    for leaf_index, slot in plan.arg_slots:
-        env[slot] = leaves[leaf_index]
     arrays: list = [None] * graph._next_id
     for leaf_index, slot in plan.arg_slots:
-        leaf = leaves[leaf_index]
+        leaf = env[slot] = leaves[leaf_index]
         arrays[slot] = leaf._data if type(leaf) is Tensor else leaf
     plan.read_state(arrays, leaves)  # the same entry checks as a replay
     for v in graph.inputs:
@@ -62,11 +60,8 @@ def run_through_dispatch(plan, leaves: list, differentiable: bool) -> Any:
     for guard in plan.entry_guards:
         if guard.kind != "grad_defined":
             _read_like_the_trace(guard, env[guard.value.id])
-    guards_after: dict[int, list[Guard]] = {}
-    for guard in graph.guards:
-        guards_after.setdefault(guard.value.id, []).append(guard)
     with no_grad():
-        for node in graph.nodes:
+        for node, step in zip(graph.nodes, plan.steps):
             inputs = [env[x.id] if isinstance(x, Value) else x for x in node.inputs]
             attrs = node.attrs
             if not any(type(x) is Tensor for x in inputs):
@@ -77,7 +72,7 @@ def run_through_dispatch(plan, leaves: list, differentiable: bool) -> Any:
             else:
                 out = apply(node.op, *inputs, **attrs)
             env[node.out.id] = out
-            for guard in guards_after.get(node.out.id, ()):
+            for guard in step[5] or ():  # the guards the plan checks after this node
                 _read_like_the_trace(guard, out)
         for wb in graph.writebacks:
             target = plan._tensor_of(plan._resolver(wb.target), leaves)
