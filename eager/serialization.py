@@ -22,7 +22,6 @@ import io
 import json
 import os
 import struct
-import tempfile
 import zipfile
 import zlib
 from typing import Any
@@ -57,7 +56,10 @@ class LoadError(EagerError, ValueError):
 
 
 def save(obj: Any, path: str | os.PathLike) -> None:
-    """Write `obj` to `path` atomically (temp file in the same directory, then rename).
+    """Write `obj` to `path` atomically: `path` ends up holding the old checkpoint or the
+    new one, whole, even if the process is killed, and no temporary file is left behind.
+    A symlink is written through to its target; an existing file keeps its mode. Raises
+    SaveError for an object that cannot be stored or a file that cannot be written.
 
     >>> import eager, os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "model.eager")
