@@ -114,13 +114,23 @@ def _run(command: tuple[str, ...], args: list[str], cwd: str | None = None
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
+        _kill_group(proc)
         _hung[command] = CompilerUnavailable(
             f"C compiler {command[0]!r} did not finish within {timeout:g} s and was "
             f"stopped; set {TIMEOUT_VARIABLE} to allow it longer")
         raise _hung[command] from None
+    except BaseException:
+        _kill_group(proc)  # its own session does not see the Ctrl-C that stopped us
+        raise
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()
 
 
 @functools.cache
