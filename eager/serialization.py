@@ -82,8 +82,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     try:
         write_atomically(path, write)
     except OSError as exc:
-        target = os.path.realpath(path)
-        via = f" (the symlink's target {target!r})" if target != os.path.abspath(path) else ""
+        via = f" (the symlink's target {os.path.realpath(path)!r})" if os.path.islink(path) else ""
         raise SaveError(f"save: cannot write {os.fspath(path)!r}{via}: "
                         f"{exc.strerror or exc}; the old file, if any, is unchanged") from exc
 

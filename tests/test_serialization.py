@@ -477,6 +477,22 @@ def test_fuzzed_manifests_load_or_raise_load_error(tmp_path_factory, manifest):
 _SCALAR_TYPES = (bool, int, float, str, type(None))
 
 
+def test_an_npy_header_declaring_a_huge_shape_is_refused_before_allocating(tmp_path):
+    path = _with_manifest(tmp_path, _root(GOOD_TENSOR))
+    with zipfile.ZipFile(path) as zf:
+        member = zf.read("tensors/0.npy")
+    header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000,), }"
+    header += b" " * (len(member) - 10 - 16 - len(header) - 1) + b"\n"
+    crafted = member[:8] + len(header).to_bytes(2, "little") + header + member[-16:]
+    assert len(crafted) == len(member)
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("manifest.json", json.dumps(_root(GOOD_TENSOR)))
+        zf.writestr("tensors/0.npy", crafted)
+    with pytest.raises(eager.LoadError, match=r"holds float32\[1000000000000\] but the "
+                                              r"manifest says float32\[4\]"):
+        eager.load(path)
+
+
 def test_a_tensor_referenced_twice_loads_as_two_tensors(tmp_path):
     back = eager.load(_with_manifest(tmp_path, _root({"list": [GOOD_TENSOR, GOOD_TENSOR]})))
     assert [t.tolist() for t in back] == [[0.0, 1.0, 2.0, 3.0]] * 2
