@@ -3,10 +3,12 @@
 
 Layout: `manifest.json` describes the object tree, with each tensor replaced by a
 reference to `tensors/<n>.npy` (plain `.npy` arrays, read with allow_pickle=False).
-Writes are atomic: a temporary file in the same directory is renamed over the target,
-so a crash never leaves a half-written checkpoint. Loading checks the format marker, each
-member's CRC and every tensor's dtype and shape against the manifest, and returns nothing
-unless everything checks out.
+Writes are atomic (`eager.atomic_write`): a killed save leaves the old file intact and no
+temporary behind, a symlink is written through, and an overwritten file keeps its mode.
+Loading checks the format marker, the shape of every manifest entry, each member's CRC,
+and every tensor's dtype, shape and byte count against the manifest before reading it,
+and returns nothing unless everything checks out: a crafted or damaged file raises
+LoadError, never another error or an allocation the file's bytes do not back.
 
 >>> import eager, os, tempfile
 >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.eager")
@@ -20,13 +22,13 @@ import io
 import json
 import os
 import struct
-import tempfile
 import zipfile
 import zlib
 from typing import Any
 
 import numpy as np
 
+from eager.atomic_write import write_atomically
 from eager.tensor import Tensor
 from kernels.errors import EagerError
 
@@ -35,11 +37,17 @@ VERSION = 1
 _MANIFEST = "manifest.json"
 _DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64")
 _SCALARS = (bool, int, float, str, type(None))
+_DEVICES = ("cpu", "cuda")
+MAX_DEPTH = 100  # containers inside containers; deeper (or cyclic) objects are refused
+_MAX_MANIFEST_BYTES = 1 << 28
+_MAX_NPY_HEADER = (1 << 16) + 12
+_TENSOR_KEYS = {"tensor", "dtype", "shape", "device"}
 
 
-class SaveError(EagerError, TypeError):
-    """`eager.save` was given something it cannot store (an object that is not a tensor,
-    a number, a string, None, or a dict/list/tuple of those)."""
+class SaveError(EagerError, TypeError, OSError):
+    """`eager.save` could not write the checkpoint: it was given something it cannot store
+    (not a tensor, number, string, None, or a dict/list/tuple of those; a TypeError), or
+    the file system refused (a missing or read-only folder, a full disk; an OSError)."""
 
 
 class LoadError(EagerError, ValueError):
@@ -48,7 +56,10 @@ class LoadError(EagerError, ValueError):
 
 
 def save(obj: Any, path: str | os.PathLike) -> None:
-    """Write `obj` to `path` atomically (temp file in the same directory, then rename).
+    """Write `obj` to `path` atomically: `path` ends up holding the old checkpoint or the
+    new one, whole, even if the process is killed, and no temporary file is left behind.
+    A symlink is written through to its target; an existing file keeps its mode. Raises
+    SaveError for an object that cannot be stored or a file that cannot be written.
 
     >>> import eager, os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "model.eager")
@@ -57,28 +68,29 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     ['bias', 'weight']
     """
     arrays: list[np.ndarray] = []
-    manifest = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj")}
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".eager", dir=directory)
+    manifest = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj", 0)}
+    text = json.dumps(manifest, allow_nan=True)
+
+    def write(f) -> None:
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
+            zf.writestr(_MANIFEST, text)
+            for i, array in enumerate(arrays):
+                buffer = io.BytesIO()
+                np.lib.format.write_array(buffer, array, allow_pickle=False)
+                zf.writestr(f"tensors/{i}.npy", buffer.getvalue())
+
     try:
-        with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
-                zf.writestr(_MANIFEST, json.dumps(manifest, allow_nan=True))
-                for i, array in enumerate(arrays):
-                    buffer = io.BytesIO()
-                    np.lib.format.write_array(buffer, array, allow_pickle=False)
-                    zf.writestr(f"tensors/{i}.npy", buffer.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        write_atomically(path, write)
+    except OSError as exc:
+        via = f" (the symlink's target {os.path.realpath(path)!r})" if os.path.islink(path) else ""
+        raise SaveError(f"save: cannot write {os.fspath(path)!r}{via}: "
+                        f"{exc.strerror or exc}; the old file, if any, is unchanged") from exc
 
 
-def _encode(obj: Any, arrays: list, where: str) -> Any:
+def _encode(obj: Any, arrays: list, where: str, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise SaveError(f"save: {where} is nested more than {MAX_DEPTH} containers deep "
+                        "(or contains itself); a checkpoint holds at most that depth")
     if isinstance(obj, Tensor):
         data = obj._data if obj.device == "cpu" else obj._data.get()
         arrays.append(data)
@@ -87,7 +99,7 @@ def _encode(obj: Any, arrays: list, where: str) -> Any:
     if type(obj) in _SCALARS:
         return obj
     if isinstance(obj, (list, tuple)):
-        items = [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]
+        items = [_encode(v, arrays, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)]
         return {"tuple" if isinstance(obj, tuple) else "list": items}
     if isinstance(obj, dict):
         pairs = []
@@ -96,7 +108,7 @@ def _encode(obj: Any, arrays: list, where: str) -> Any:
                 raise SaveError(f"save: dict key {key!r} at {where} is a "
                                 f"{type(key).__name__}; keys must be str, int, float, bool "
                                 "or None")
-            pairs.append([key, _encode(value, arrays, f"{where}[{key!r}]")])
+            pairs.append([key, _encode(value, arrays, f"{where}[{key!r}]", depth + 1)])
         return {"dict": pairs}
     raise SaveError(f"save: cannot store a {type(obj).__name__} at {where}; a checkpoint "
                     "holds tensors, numbers, strings, None and dicts/lists/tuples of them")
@@ -116,12 +128,7 @@ def load(path: str | os.PathLike, device: str | None = None) -> Any:
     try:
         with zipfile.ZipFile(path) as zf:
             manifest = _read_manifest(zf, path)
-            arrays = {}
-            for name in zf.namelist():
-                if name.startswith("tensors/"):
-                    with zf.open(name) as member:
-                        arrays[name] = np.lib.format.read_array(
-                            io.BytesIO(member.read()), allow_pickle=False)
+            return _decode(manifest["root"], _Reader(zf, path), device, 0)
     except (LoadError, FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
@@ -129,52 +136,140 @@ def load(path: str | os.PathLike, device: str | None = None) -> Any:
         raise LoadError(f"load: {path!r} is not a readable eager checkpoint "
                         f"({type(exc).__name__}: {exc}); it may be truncated or corrupt"
                         ) from None
-    return _decode(manifest["root"], arrays, device, path)
 
 
 def _read_manifest(zf: zipfile.ZipFile, path: str) -> dict:
     if _MANIFEST not in zf.namelist():
         raise LoadError(f"load: {path!r} is a zip file but not an eager checkpoint (no "
                         f"{_MANIFEST}); write checkpoints with eager.save")
+    if zf.getinfo(_MANIFEST).file_size > _MAX_MANIFEST_BYTES:
+        raise LoadError(f"load: the manifest of {path!r} declares "
+                        f"{zf.getinfo(_MANIFEST).file_size} bytes, more than any checkpoint's")
     try:
         manifest = json.loads(zf.read(_MANIFEST).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:
         raise LoadError(f"load: the manifest of {path!r} is corrupt ({exc})") from None
+    except RecursionError:
+        raise LoadError(f"load: the manifest of {path!r} is nested too deeply to be one "
+                        "eager.save wrote") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise LoadError(f"load: {path!r} is not an eager checkpoint (format marker "
                         f"{manifest.get('format') if isinstance(manifest, dict) else None!r})")
-    if manifest.get("version") != VERSION:
-        raise LoadError(f"load: {path!r} has checkpoint version {manifest.get('version')!r}; "
+    version = manifest.get("version")
+    if type(version) is not int or version != VERSION:
+        raise LoadError(f"load: {path!r} has checkpoint version {version!r}; "
                         f"this eager-jit reads version {VERSION}")
+    if "root" not in manifest:
+        raise LoadError(f"load: the manifest of {path!r} has no 'root' entry")
     return manifest
 
 
-def _decode(node: Any, arrays: dict, device: str | None, path: str) -> Any:
+def _short(node: Any) -> str:
+    text = repr(node)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class _Reader:
+    """Reads the tensors a manifest refers to, each once, after checking that the member's
+    size matches the dtype and shape the manifest declares."""
+
+    def __init__(self, zf: zipfile.ZipFile, path: str) -> None:
+        self.zf, self.path = zf, path
+        self.arrays: dict[int, np.ndarray] = {}
+
+    def bad(self, message: str) -> LoadError:
+        return LoadError(f"load: the manifest of {self.path!r} {message}")
+
+    def array(self, index: int, dtype: str, shape: list[int]) -> np.ndarray:
+        if index in self.arrays:
+            array = self.arrays[index]
+        else:
+            array = self.arrays[index] = self._read(f"tensors/{index}.npy", dtype, shape)
+        if array.dtype.name != dtype or list(array.shape) != shape:
+            raise LoadError(f"load: tensors/{index}.npy in {self.path!r} holds "
+                            f"{array.dtype.name}{list(array.shape)} but the manifest says "
+                            f"{dtype}{shape}")
+        return array
+
+    def _read(self, name: str, dtype: str, shape: list[int]) -> np.ndarray:
+        try:
+            info = self.zf.getinfo(name)
+        except KeyError:
+            raise LoadError(f"load: {self.path!r} is missing {name}; the file is incomplete"
+                            ) from None
+        nbytes = np.dtype(dtype).itemsize * _product(shape)
+        if not nbytes <= info.file_size <= nbytes + _MAX_NPY_HEADER:
+            raise LoadError(f"load: {name} in {self.path!r} has {info.file_size} bytes but "
+                            f"the manifest says {dtype}{shape} ({nbytes} bytes of data)")
+        data = self.zf.read(name)
+        header = io.BytesIO(data)
+        major, _ = np.lib.format.read_magic(header)
+        read_header = {1: np.lib.format.read_array_header_1_0,
+                       2: np.lib.format.read_array_header_2_0}.get(major)
+        if read_header is None:
+            raise LoadError(f"load: {name} in {self.path!r} is .npy version {major}; "
+                            "eager.save writes version 1")
+        found_shape, _, found_dtype = read_header(header)
+        if found_dtype.name != dtype or list(found_shape) != shape \
+                or len(data) - header.tell() != nbytes:
+            raise LoadError(f"load: {name} in {self.path!r} holds "
+                            f"{found_dtype.name}{list(found_shape)} but the manifest says "
+                            f"{dtype}{shape}")
+        return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+
+
+def _product(shape: list[int]) -> int:
+    total = 1
+    for n in shape:
+        total *= n
+    return total
+
+
+def _decode(node: Any, reader: _Reader, device: str | None, depth: int) -> Any:
     if type(node) in _SCALARS:
         return node
-    if not isinstance(node, dict) or len(node) == 0:
-        raise LoadError(f"load: the manifest of {path!r} holds an unknown entry {node!r}")
+    if depth > MAX_DEPTH:
+        raise reader.bad(f"nests entries more than {MAX_DEPTH} deep; eager.save never does")
+    if not isinstance(node, dict) or not node:
+        raise reader.bad(f"holds an unknown entry {_short(node)}")
     if "tensor" in node:
-        return _decode_tensor(node, arrays, device, path)
-    if "list" in node:
-        return [_decode(v, arrays, device, path) for v in node["list"]]
-    if "tuple" in node:
-        return tuple(_decode(v, arrays, device, path) for v in node["tuple"])
-    if "dict" in node:
-        return {key: _decode(value, arrays, device, path) for key, value in node["dict"]}
-    raise LoadError(f"load: the manifest of {path!r} holds an unknown entry {node!r}")
+        return _decode_tensor(node, reader, device)
+    if len(node) != 1:
+        raise reader.bad(f"holds an unknown entry {_short(node)}")
+    ((kind, items),) = node.items()
+    if kind not in ("list", "tuple", "dict") or not isinstance(items, list):
+        raise reader.bad(f"holds an unknown entry {_short(node)}")
+    if kind == "dict":
+        out = {}
+        for pair in items:
+            if not isinstance(pair, list) or len(pair) != 2 or type(pair[0]) not in _SCALARS:
+                raise reader.bad(f"holds a dict item {_short(pair)} that is not a "
+                                 "[key, value] pair with a plain key")
+            out[pair[0]] = _decode(pair[1], reader, device, depth + 1)
+        return out
+    values = [_decode(v, reader, device, depth + 1) for v in items]
+    return values if kind == "list" else tuple(values)
 
 
-def _decode_tensor(node: dict, arrays: dict, device: str | None, path: str) -> Tensor:
+def _decode_tensor(node: dict, reader: _Reader, device: str | None) -> Tensor:
     from eager.creation import asarray
 
-    name = f"tensors/{node['tensor']}.npy"
-    array = arrays.get(name)
-    if array is None:
-        raise LoadError(f"load: {path!r} is missing {name}; the file is incomplete")
-    if node["dtype"] not in _DTYPES or array.dtype.name != node["dtype"] or \
-            list(array.shape) != list(node["shape"]):
-        raise LoadError(f"load: {name} in {path!r} holds {array.dtype.name}{list(array.shape)} "
-                        f"but the manifest says {node['dtype']}{node['shape']}")
-    out = asarray(array, device=device or node["device"])
+    keys = set(node)
+    if not _TENSOR_KEYS <= keys <= _TENSOR_KEYS | {"requires_grad"}:
+        raise reader.bad(f"holds a tensor entry with keys {sorted(keys)}; expected "
+                         f"{sorted(_TENSOR_KEYS)} and optionally 'requires_grad'")
+    index, dtype, shape = node["tensor"], node["dtype"], node["shape"]
+    if type(index) is not int or index < 0:
+        raise reader.bad(f"refers to tensor {_short(index)}, not a tensor number")
+    if dtype not in _DTYPES:
+        raise reader.bad(f"gives tensor {index} the dtype {_short(dtype)}; a checkpoint "
+                         f"holds {', '.join(_DTYPES)}")
+    if not isinstance(shape, list) or len(shape) > 64 or \
+            any(type(n) is not int or n < 0 for n in shape):
+        raise reader.bad(f"gives tensor {index} the shape {_short(shape)}, not a list of "
+                         "sizes")
+    if node["device"] not in _DEVICES or type(node.get("requires_grad", False)) is not bool:
+        raise reader.bad(f"gives tensor {index} the device {_short(node['device'])} and "
+                         f"requires_grad {_short(node.get('requires_grad'))}")
+    out = asarray(reader.array(index, dtype, shape), device=device or node["device"])
     return out.requires_grad_() if node.get("requires_grad") else out

@@ -209,8 +209,8 @@ def test_compiled_library_is_cached_on_disk(tmp_path, monkeypatch):
     builds = compiler.stats["builds"]
     compile_groups([_neg_group(7)])
     assert compiler.stats["builds"] == builds + 1
-    files = os.listdir(tmp_path / "eager-jit")
-    assert len(files) == 1 and files[0].endswith(".so")
+    files = sorted(os.listdir(tmp_path / "eager-jit"))   # one library and its manifest
+    assert len(files) == 2 and files[0].endswith(".so") and files[1].endswith(".json")
     compile_groups([_neg_group(7)])
     assert compiler.stats["builds"] == builds + 1
 

@@ -1,10 +1,18 @@
 """Compile a C source file to a shared library once, cache it on disk, load it with cffi.
 
-The library file is named by a hash of the source, the compiler's version line, the flags
-and the CPU, so a changed compiler or machine never loads a stale build. Writes are
-atomic (build to a temporary name, then rename), so concurrent processes never see half a
-file. Loaded libraries are kept for the life of the process: unloading code that may
-have started threads is unsafe, and reloading costs time.
+Entries are found by a hash of the source, the compiler command, the flags and the CPU,
+and checked against their manifest before they are loaded (`disk_cache`): a damaged entry
+(truncated, bit-flipped, another kernel's library, zero length) is rebuilt with one
+warning per process, and a verified entry is used even when no compiler is installed.
+When a compiler is there and its version line differs from the one that built the entry,
+the entry is rebuilt, so a changed compiler or machine never serves a stale build.
+
+The compiler runs in a temporary folder of the cache with a time limit
+(`EAGER_JIT_COMPILE_TIMEOUT` seconds, default 120); its output must be a complete shared
+library that loads before it is renamed into the cache, so a hanging or broken compiler
+leaves nothing behind and callers fall back to the numpy kernels. Loaded libraries are
+kept for the life of the process: unloading code that may have started threads is
+unsafe, and reloading costs time.
 
 Flags: `-O2 -ftree-vectorize -march=native -fno-math-errno -fno-trapping-math` let gcc
 vectorize the loops and math; never `-ffast-math`, which would turn on flush-to-zero for
@@ -21,14 +29,24 @@ import hashlib
 import os
 import platform
 import shlex
+import shutil
+import signal
 import subprocess
-import tempfile
 import warnings
+
+from kernels.codegen import disk_cache, libcheck
+from kernels.codegen.disk_cache import cache_dir
+
+__all__ = ["FLAGS", "TIMEOUT_VARIABLE", "CompileError", "CompilerUnavailable", "cache_dir",
+           "compile_timeout", "compiler_command", "load_library", "stats",
+           "warn_no_compiler"]
 
 # -O2 with gcc's full vectorizer gives the kernels the same speed as -O3 (measured on W2
 # and an Adam update) at a third of the compile time on graphs with many kernels.
 FLAGS = ("-O2", "-ftree-vectorize", "-fvect-cost-model=dynamic", "-march=native",
          "-fno-math-errno", "-fno-trapping-math", "-fPIC", "-shared")
+TIMEOUT_VARIABLE = "EAGER_JIT_COMPILE_TIMEOUT"
+DEFAULT_TIMEOUT_S = 120.0
 
 
 class CompilerUnavailable(RuntimeError):
@@ -39,26 +57,87 @@ class CompileError(RuntimeError):
     """The compiler rejected generated code (a bug in codegen, reported with the source)."""
 
 
-def cache_dir() -> str:
-    """`$XDG_CACHE_HOME/eager-jit`, else `~/.cache/eager-jit`."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "eager-jit")
-
-
 def compiler_command() -> list[str]:
-    """The C compiler to run: `$CC` if set, else `cc`."""
+    """The C compiler to run: `$CC` if set, else `cc`.
+
+    >>> isinstance(compiler_command(), list)
+    True
+    """
     return shlex.split(os.environ.get("CC") or "cc")
+
+
+def compile_timeout() -> float:
+    """Seconds one compiler run may take: `$EAGER_JIT_COMPILE_TIMEOUT`, default 120.
+
+    >>> compile_timeout() > 0
+    True
+    """
+    text = os.environ.get(TIMEOUT_VARIABLE)
+    if not text:
+        return DEFAULT_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        warnings.warn(f"eager-jit: {TIMEOUT_VARIABLE}={text!r} is not a positive number of "
+                      f"seconds; using {DEFAULT_TIMEOUT_S:g}", RuntimeWarning, stacklevel=2)
+        return DEFAULT_TIMEOUT_S
+    return value
+
+
+# Compilers that timed out in this process: every later kernel would wait as long again.
+_hung: dict[tuple[str, ...], CompilerUnavailable] = {}
+
+
+def _resolved() -> tuple[str, ...]:
+    command = compiler_command()
+    found = shutil.which(command[0]) if command else None
+    if found is None:
+        raise CompilerUnavailable(f"C compiler {' '.join(command)!r} not found on PATH")
+    resolved = (found, *command[1:])
+    if resolved in _hung:
+        raise _hung[resolved]
+    return resolved
+
+
+def _run(command: tuple[str, ...], args: list[str], cwd: str | None = None
+         ) -> subprocess.CompletedProcess:
+    """Run the compiler with the time limit; on timeout kill its whole process group
+    (cc1, as, ld keep the pipes open otherwise) and remember it as hung."""
+    timeout = compile_timeout()
+    try:
+        proc = subprocess.Popen([*command, *args], cwd=cwd, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+    except OSError as exc:
+        raise CompilerUnavailable(f"C compiler {command[0]!r} cannot run: {exc}") from None
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        _hung[command] = CompilerUnavailable(
+            f"C compiler {command[0]!r} did not finish within {timeout:g} s and was "
+            f"stopped; set {TIMEOUT_VARIABLE} to allow it longer")
+        raise _hung[command] from None
+    except BaseException:
+        _kill_group(proc)  # its own session does not see the Ctrl-C that stopped us
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()
 
 
 @functools.cache
 def _compiler_version(command: tuple[str, ...]) -> str:
-    try:
-        done = subprocess.run([*command, "--version"], capture_output=True, text=True,
-                              timeout=30, check=False)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise CompilerUnavailable(f"C compiler {' '.join(command)!r} cannot run: {exc}") from None
+    done = _run(command, ["--version"])
     if done.returncode != 0:
-        raise CompilerUnavailable(f"C compiler {' '.join(command)!r} failed: {done.stderr.strip()}")
+        raise CompilerUnavailable(f"C compiler {command[0]!r} failed: {done.stderr.strip()}")
     return done.stdout.splitlines()[0] if done.stdout else ""
 
 
@@ -72,62 +151,84 @@ def _cpu_identity() -> str:
     return platform.machine() + platform.processor() + "".join(lines)
 
 
-def library_path(source: str) -> str:
-    """Where the library built from `source` lives in the cache (may not exist yet)."""
-    command = tuple(compiler_command())
-    key = "\n".join([source, _compiler_version(command), " ".join(FLAGS), _cpu_identity()])
-    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    return os.path.join(cache_dir(), f"ej_{digest}.so")
+def _entry_key(source: str) -> str:
+    key = "\n".join([source, " ".join(compiler_command()), " ".join(FLAGS), _cpu_identity()])
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-stats = {"builds": 0, "disk_hits": 0}
-
-
-def build(source: str) -> str:
-    """Compile `source` into the cache unless it is already there; return the .so path.
-
-    `stats` counts compiler runs ("builds") and libraries found on disk ("disk_hits").
-    """
-    path = library_path(source)
-    if os.path.exists(path):
-        stats["disk_hits"] += 1
-        return path
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, c_file = tempfile.mkstemp(suffix=".c", dir=directory)
-    tmp_so = c_file[:-2] + ".so.tmp"
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(source)
-        done = subprocess.run([*compiler_command(), *FLAGS, c_file, "-o", tmp_so, "-lm"],
-                              capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise CompileError(f"generated C failed to compile:\n{done.stderr}\n--- source ---\n"
-                               f"{source}")
-        os.replace(tmp_so, path)
-        stats["builds"] += 1
-    finally:
-        for leftover in (c_file, tmp_so):
-            if os.path.exists(leftover):
-                os.remove(leftover)
-    return path
-
-
-_loaded: dict[str, object] = {}
+stats = {"builds": 0, "disk_hits": 0, "damaged": 0}
+_loaded: dict[tuple[str, str], object] = {}  # (cache folder, entry key) -> library
 
 
 def load_library(source: str, declarations: str, ffi=None):
-    """Build (or find in the cache) and load `source`; `declarations` are its prototypes.
+    """Load `source` from the cache (verified) or build it; `declarations` are its prototypes.
 
     Pass an `ffi` whose cdef already declares them to skip parsing (cffi's C parser costs
     about a millisecond per declaration). Raises CompilerUnavailable when no compiler
-    works and the library is not cached.
+    works (missing, hung past the time limit, writing no usable library) and no verified
+    library is cached, CompileError when the compiler rejects the source, OSError when
+    the cache folder is not writable. `stats` counts compiler runs ("builds"), verified
+    libraries found on disk ("disk_hits") and damaged entries found ("damaged").
     """
-    lib = _loaded.get(library_path(source))
+    directory, key = cache_dir(), _entry_key(source)
+    lib = _loaded.get((directory, key))
     if lib is None:
-        path = build(source)
-        lib = _loaded[path] = (ffi or _ffi(declarations)).dlopen(path)
+        lib = _load_or_build(directory, key, source, ffi or _ffi(declarations))
+        _loaded[directory, key] = lib
     return lib
+
+
+def _load_or_build(directory: str, key: str, source: str, ffi):
+    source_sha = disk_cache.source_hash(source)
+    try:
+        command = _resolved()
+        version, unavailable = _compiler_version(command), None
+    except CompilerUnavailable as exc:
+        command, version, unavailable = None, None, exc
+    try:
+        entry = disk_cache.lookup(directory, key, source_sha)
+    except disk_cache.DamagedEntry as exc:
+        stats["damaged"] += 1
+        _warn_damaged(exc)
+        disk_cache.discard(directory, key)
+        entry = None
+    if entry is not None and (version is None or entry.compiler == version):
+        lib = ffi.dlopen(entry.library)
+        stats["disk_hits"] += 1
+        return lib
+    if unavailable is not None:
+        raise unavailable
+    return _build(directory, key, source, source_sha, command, version, ffi)
+
+
+def _build(directory: str, key: str, source: str, source_sha: str,
+           command: tuple[str, ...], version: str, ffi):
+    build_dir = disk_cache.new_build_dir(directory)
+    try:
+        with open(os.path.join(build_dir, "kernel.c"), "w") as f:
+            f.write(source)
+        done = _run(command, [*FLAGS, "kernel.c", "-o", "kernel.so", "-lm"], cwd=build_dir)
+        if done.returncode != 0:
+            raise CompileError(f"generated C failed to compile:\n{done.stderr}\n--- source ---\n"
+                               f"{source}")
+        built = os.path.join(build_dir, "kernel.so")
+        if not os.path.exists(built):
+            raise CompilerUnavailable(f"C compiler {command[0]!r} reported success but wrote "
+                                      "no library")
+        wrong = libcheck.problem(built)
+        if wrong is not None:
+            raise CompilerUnavailable(f"C compiler {command[0]!r} wrote {wrong}; nothing was "
+                                      "cached")
+        try:
+            lib = ffi.dlopen(built)
+        except OSError as exc:
+            raise CompilerUnavailable(f"C compiler {command[0]!r} wrote a library that does "
+                                      f"not load ({exc}); nothing was cached") from None
+        disk_cache.commit(directory, key, source_sha, built, version)
+        stats["builds"] += 1
+        return lib
+    finally:
+        shutil.rmtree(build_dir, ignore_errors=True)
 
 
 def _ffi(declarations: str):
@@ -139,6 +240,7 @@ def _ffi(declarations: str):
 
 
 _warned = False
+_warned_damaged = False
 
 
 def warn_no_compiler(reason: Exception) -> None:
@@ -150,3 +252,12 @@ def warn_no_compiler(reason: Exception) -> None:
                       "the numpy kernels instead (correct, but slower). Install gcc or set CC, "
                       "and make sure $XDG_CACHE_HOME or ~/.cache is writable.",
                       RuntimeWarning, stacklevel=3)
+
+
+def _warn_damaged(exc: disk_cache.DamagedEntry) -> None:
+    global _warned_damaged
+    if not _warned_damaged:
+        _warned_damaged = True
+        warnings.warn(f"eager-jit: a cached kernel library failed verification ({exc}); it "
+                      "is rebuilt, and so is any other damaged entry, without another "
+                      "warning.", RuntimeWarning, stacklevel=5)

@@ -6,8 +6,9 @@ kernel writes into output buffers the caller provides, so replay can reuse buffe
 groups are split across threads (cffi releases the GIL during the call); small ones run
 in the calling thread, where a thread hand-off would cost more than the work.
 
-Without a working compiler every kernel runs the ops' numpy kernels instead (one warning
-per process), so results stay correct.
+Libraries come from the verified disk cache (`compiler`), which also serves them when no
+compiler is installed. Without a working compiler and a cached library, every kernel runs
+the ops' numpy kernels instead (one warning per process), so results stay correct.
 
 >>> import numpy as np
 >>> from kernels import TensorSpec, float32

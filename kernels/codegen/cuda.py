@@ -2,8 +2,9 @@
 C expressions (`c_render.render_step`) the CPU path compiles.
 
 cupy broadcasts the inputs, compiles the kernel on first launch and caches it on disk
-itself; launches are asynchronous, so a replay never synchronizes the device unless the
-caller reads a value.
+itself (each cached binary is stored with its md5 and recompiled when the two disagree,
+so a damaged entry is rebuilt rather than loaded); launches are asynchronous, so a replay
+never synchronizes the device unless the caller reads a value.
 
 >>> from kernels import TensorSpec, float32
 >>> from kernels.codegen.group import ElementwiseGroup, Step
