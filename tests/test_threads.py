@@ -89,7 +89,7 @@ def test_a_trace_records_only_its_own_threads_ops():
         w, v = eager.zeros(3), eager.zeros(3)
         x = eager.tensor([0.1, 0.2, 0.3])
         (graph, eager_result), states = run_in_threads(
-            lambda: tracer.trace(traced_step(w), x), lambda: eager_work(v))
+            lambda w=w, x=x: tracer.trace(traced_step(w), x), lambda v=v: eager_work(v))
         assert states == [CLEAN, CLEAN]
         assert [n.op.name for n in graph.nodes] == expected_ops
         np.testing.assert_allclose(eager_result, expected_eager, rtol=1e-6)
@@ -98,8 +98,7 @@ def test_a_trace_records_only_its_own_threads_ops():
         out = graph(x)
         # The replay repeats the traced thread's side effect, never the other thread's.
         assert v.tolist() == v_after
-        eager_w = w_before.copy()
-        expected = traced_step(eager.tensor(eager_w))(x)
+        expected = traced_step(eager.tensor(w_before))(x)
         np.testing.assert_allclose(w.numpy(), 2 * w_before, rtol=1e-6)
         np.testing.assert_allclose(out.item(), expected.item(), rtol=1e-6)
     assert leftover_state() == CLEAN
@@ -185,7 +184,7 @@ def test_racing_first_calls_of_one_jitted_function():
         f = jit(fn)
         inputs = [eager.tensor(np.random.default_rng(trial * 4 + i).uniform(0, 1, 3)
                                .astype(np.float32)) for i in range(4)]
-        results, states = run_in_threads(*[lambda x=x: f(x).numpy() for x in inputs])
+        results, states = run_in_threads(*[lambda x=x, f=f: f(x).numpy() for x in inputs])
         assert states == [CLEAN] * 4
         for x, got in zip(inputs, results):
             np.testing.assert_allclose(got, reference(x), rtol=1e-6)
