@@ -153,10 +153,10 @@ def interpreting(interpreter: DispatchHook) -> Iterator[DispatchHook]:
 def replace_stack(hook: DispatchHook | None) -> DispatchHook | None:
     """Make `hook` (or nothing) this context's whole stack; return the hook it replaces.
 
-    >>> previous = replace_stack(DispatchHook()); replace_stack(previous) is not None
-    True
-    >>> current().hook is None
-    True
+    >>> hook = DispatchHook()
+    >>> previous = replace_stack(hook)
+    >>> current().hook is hook, replace_stack(previous) is hook, current().hook is previous
+    (True, True, True)
     """
     s = current()
     _state.set(make_state(() if hook is None else (hook,), s.grad_enabled, s.jit_disabled))
