@@ -34,6 +34,8 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from eager.interpreters import current as _interpreters
 from eager.interpreters import interpreting, swap_jit_disabled
 from eager.nn import Module
@@ -253,17 +255,15 @@ class JitFunction:
         if reason != "first call":
             log.info("jit(%s): retracing because %s", self.__name__, reason)
         self._reasons.append(reason)
-        seen = len(self._variants.get(key, ()))
         with interpreting(tracer):
             result = self.fn(*args, **kwargs)
         variant = Variant(tracer.finish(result), fn=self.fn)
         self._compile(variant, result)
         with self._cache_lock:
+            # Racing first calls trace at once, each in its own thread: keep one variant
+            # per outcome of the guards, so the cache does not fill with copies.
             variants = self._variants.setdefault(key, [])
-            # Racing first calls each trace in their own thread; keep one variant, so
-            # the cache does not fill with copies (a copy with other guard values is
-            # traced again when a call needs it).
-            if len(variants) == seen:
+            if not any(_same_guards(v.traced, variant.traced) for v in variants):
                 variants.append(variant)
         return result
 
@@ -364,6 +364,14 @@ class JitFunction:
         lines.append(f"  updates written in place into bound tensors: {len(exe.in_place)}")
         lines.append(f"  compile time: {variant.compile_seconds * 1e3:.1f} ms")
         return "\n".join(lines)
+
+
+def _same_guards(a: Graph, b: Graph) -> bool:
+    """Whether two traces of one signature read the same host values at the same points
+    (then they serve exactly the same calls)."""
+    return len(a.guards) == len(b.guards) and all(
+        x.value.id == y.value.id and x.kind == y.kind and x.where == y.where
+        and np.array_equal(x.expected, y.expected) for x, y in zip(a.guards, b.guards))
 
 
 def jit(fn: Callable | None = None, *, static_argnames=(), disable=(), check: bool = False,
