@@ -19,6 +19,7 @@ import numpy as np
 from eager.autograd.node import record as record_node
 from eager.interpreters import DispatchHook, replace_stack
 from eager.interpreters import current as _current
+from eager.interpreters import grad_enabled as _grad_enabled
 from kernels import OPS, OpDef, TensorSpec, array_namespace_for
 from kernels.dtypes import FLOATING
 from kernels.errors import (
@@ -106,15 +107,15 @@ def apply(op: OpDef, *inputs: Any, **attrs: Any):
         out._base = base if base._base is None else base._base
     else:
         out._base = None
-    state = _current()
-    if needs_grad and state.grad_enabled and op.differentiable and result.dtype in FLOATING:
+    if needs_grad and _grad_enabled() and op.differentiable and result.dtype in FLOATING:
         out._requires_grad = True
         out._node = record_node(op, inputs, attrs, out)
     else:
         out._requires_grad = False
         out._node = None
-    if state.hook is not None:
-        state.hook.record(op, inputs, attrs, out)
+    hook = _current().hook
+    if hook is not None:
+        hook.record(op, inputs, attrs, out)
     return out
 
 

@@ -6,9 +6,11 @@ the stack, innermost first, so a trace inside a trace is seen by both. This is t
 of JAX's autodidax stack, where staging happens by running eagerly under a listener.
 
 Each thread, and each asyncio task, has its own stack, grad mode and jit-disabled depth:
-they live in one context variable, so a trace in one thread records only that thread's
-ops and never changes what another thread computes. The value is an immutable `State`;
-every change sets a new one, so no two contexts can share a mutable object.
+they live in context variables, so a trace in one thread records only that thread's ops
+and never changes what another thread computes. The values are immutable (a `State`
+tuple, a bool); every change sets a new one, so no two contexts share a mutable object.
+Grad mode has a variable of its own because `no_grad` blocks flip it far more often
+than interpreters are pushed.
 
 >>> class Names(DispatchHook):
 ...     def __init__(self): self.ops = []
@@ -21,6 +23,8 @@ every change sets a new one, so no two contexts can share a mutable object.
 ...         b = a * 2
 >>> outer.ops, inner.ops, current().hook is None
 (['full', 'add', 'mul'], ['mul'], True)
+>>> grad_enabled(), swap_grad_enabled(False), grad_enabled(), swap_grad_enabled(True)
+(True, True, False, False)
 """
 from __future__ import annotations
 
@@ -93,20 +97,19 @@ class _FanOut(DispatchHook):
 
 
 class State(NamedTuple):
-    """One context's interpreter state. Build it with `make_state`, which keeps `hook`
-    and `replays` consistent with the other fields."""
+    """One context's interpreters. Build it with `make_state`, which keeps `hook` and
+    `replays` consistent with the other fields."""
 
     stack: tuple           # interpreters above eager, outermost first
     hook: Any              # what dispatch tells: None (eager only), the top, or a fan-out
-    grad_enabled: bool     # new ops record autograd history
     jit_disabled: int      # depth of `jit.disabled()` blocks
     replays: bool          # jitted functions may replay: no listener and jit not disabled
 
 
-def make_state(stack: tuple, grad_enabled: bool, jit_disabled: int) -> State:
+def make_state(stack: tuple, jit_disabled: int) -> State:
     """A `State` whose derived fields match `stack` and `jit_disabled`.
 
-    >>> make_state((), True, 0).replays, make_state((), True, 1).replays
+    >>> make_state((), 0).replays, make_state((), 1).replays
     (True, False)
     """
     if not stack:
@@ -115,16 +118,19 @@ def make_state(stack: tuple, grad_enabled: bool, jit_disabled: int) -> State:
         hook = stack[0]
     else:
         hook = _FanOut(stack[::-1])
-    return State(stack, hook, grad_enabled, jit_disabled, hook is None and not jit_disabled)
+    return State(stack, hook, jit_disabled, hook is None and not jit_disabled)
 
 
 # Shared by every context that has not changed its state: safe, since a State is a tuple
 # of immutable values and changes always set a new one.
-_EAGER_ONLY = make_state((), True, 0)
+_EAGER_ONLY = make_state((), 0)
 _state: ContextVar[State] = ContextVar("eager_interpreters", default=_EAGER_ONLY)
+_grad: ContextVar[bool] = ContextVar("eager_grad_enabled", default=True)
 
-# This context's `State`: the bound method itself, as dispatch reads it on every op.
+# The bound methods themselves: dispatch reads the state on every op, and grad mode on
+# every op whose inputs require grad.
 current = _state.get
+grad_enabled = _grad.get
 
 
 @contextlib.contextmanager
@@ -139,15 +145,15 @@ def interpreting(interpreter: DispatchHook) -> Iterator[DispatchHook]:
     ()
     """
     s = current()
-    _state.set(make_state(s.stack + (interpreter,), s.grad_enabled, s.jit_disabled))
+    _state.set(make_state(s.stack + (interpreter,), s.jit_disabled))
     try:
         yield interpreter
     finally:
-        # Remove this interpreter only: the other fields may have been changed (and will
-        # be restored) by blocks that are not nested inside this one.
+        # Remove this interpreter only: the jit depth may have been changed (and will be
+        # restored) by a block that is not nested inside this one.
         s = current()
-        stack = tuple(x for x in s.stack if x is not interpreter)
-        _state.set(make_state(stack, s.grad_enabled, s.jit_disabled))
+        _state.set(make_state(tuple(x for x in s.stack if x is not interpreter),
+                              s.jit_disabled))
 
 
 def replace_stack(hook: DispatchHook | None) -> DispatchHook | None:
@@ -159,7 +165,7 @@ def replace_stack(hook: DispatchHook | None) -> DispatchHook | None:
     (True, True, True)
     """
     s = current()
-    _state.set(make_state(() if hook is None else (hook,), s.grad_enabled, s.jit_disabled))
+    _state.set(make_state(() if hook is None else (hook,), s.jit_disabled))
     return s.hook
 
 
@@ -169,9 +175,9 @@ def swap_grad_enabled(mode: bool) -> bool:
     >>> swap_grad_enabled(False), swap_grad_enabled(True)
     (True, False)
     """
-    s = current()
-    _state.set(State(s.stack, s.hook, mode, s.jit_disabled, s.replays))
-    return s.grad_enabled
+    previous = _grad.get()
+    _grad.set(mode)
+    return previous
 
 
 def swap_jit_disabled(depth: int) -> int:
@@ -181,9 +187,9 @@ def swap_jit_disabled(depth: int) -> int:
     (0, False, 1)
     """
     s = current()
-    _state.set(make_state(s.stack, s.grad_enabled, depth))
+    _state.set(make_state(s.stack, depth))
     return s.jit_disabled
 
 
-__all__ = ["DispatchHook", "State", "current", "interpreting", "make_state", "replace_stack",
-           "swap_grad_enabled", "swap_jit_disabled"]
+__all__ = ["DispatchHook", "State", "current", "grad_enabled", "interpreting", "make_state",
+           "replace_stack", "swap_grad_enabled", "swap_jit_disabled"]

@@ -1,13 +1,13 @@
 """Whether operations record autograd history: `no_grad`, `enable_grad`, `set_grad_enabled`.
 
-The mode is per thread (and per asyncio task): it lives in the interpreter state of
+The mode is per thread (and per asyncio task): it lives in a context variable of
 `eager.interpreters`, so `no_grad()` in one thread never changes what another records.
 """
 from __future__ import annotations
 
 import functools
 
-from eager.interpreters import current, swap_grad_enabled
+from eager.interpreters import grad_enabled, swap_grad_enabled
 
 
 def is_grad_enabled() -> bool:
@@ -18,7 +18,7 @@ def is_grad_enabled() -> bool:
     ...     print(is_grad_enabled())
     False
     """
-    return current().grad_enabled
+    return grad_enabled()
 
 
 class set_grad_enabled:
