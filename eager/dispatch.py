@@ -18,8 +18,8 @@ import numpy as np
 
 from eager.autograd.node import record as record_node
 from eager.interpreters import DispatchHook, replace_stack
-from eager.interpreters import current as _current
 from eager.interpreters import grad_enabled as _grad_enabled
+from eager.interpreters import listener as _listener
 from kernels import OPS, OpDef, TensorSpec, array_namespace_for
 from kernels.dtypes import FLOATING
 from kernels.errors import (
@@ -58,7 +58,7 @@ def get_hook() -> DispatchHook | None:
     >>> get_hook() is None
     True
     """
-    return _current().hook
+    return _listener()
 
 
 def apply(op: OpDef, *inputs: Any, **attrs: Any):
@@ -113,7 +113,7 @@ def apply(op: OpDef, *inputs: Any, **attrs: Any):
     else:
         out._requires_grad = False
         out._node = None
-    hook = _current().hook
+    hook = _listener()
     if hook is not None:
         hook.record(op, inputs, attrs, out)
     return out

@@ -2,15 +2,15 @@
 
 Eager evaluation is the bottom of the stack and always runs the op. Interpreters pushed
 above it (a tracer, a jit recording) are told about every op that runs while they are on
-the stack, innermost first, so a trace inside a trace is seen by both. This is the shape
-of JAX's autodidax stack, where staging happens by running eagerly under a listener.
+the stack, innermost first, so a trace inside a trace is seen by both. The pattern is
+JAX's autodidax interpreter stack; here staging works by running eagerly under a
+listener, so every interpreter above eager listens rather than evaluates.
 
 Each thread, and each asyncio task, has its own stack, grad mode and jit-disabled depth:
 they live in context variables, so a trace in one thread records only that thread's ops
-and never changes what another thread computes. The values are immutable (a `State`
-tuple, a bool); every change sets a new one, so no two contexts share a mutable object.
-Grad mode has a variable of its own because `no_grad` blocks flip it far more often
-than interpreters are pushed.
+and never changes what another thread computes. The values are tuples, bools, ints and
+interpreters the context pushed itself; every change sets a new value, so no two
+contexts share a mutable object.
 
 >>> class Names(DispatchHook):
 ...     def __init__(self): self.ops = []
@@ -21,7 +21,7 @@ than interpreters are pushed.
 ...     a = eager.ones(2) + 1
 ...     with interpreting(inner):
 ...         b = a * 2
->>> outer.ops, inner.ops, current().hook is None
+>>> outer.ops, inner.ops, listener() is None
 (['full', 'add', 'mul'], ['mul'], True)
 >>> grad_enabled(), swap_grad_enabled(False), grad_enabled(), swap_grad_enabled(True)
 (True, True, False, False)
@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Any, NamedTuple
+from typing import Any
 
 
 class DispatchHook:
@@ -96,41 +96,30 @@ class _FanOut(DispatchHook):
             h.grad_write(tensor, grad)
 
 
-class State(NamedTuple):
-    """One context's interpreters. Build it with `make_state`, which keeps `hook` and
-    `replays` consistent with the other fields."""
-
-    stack: tuple           # interpreters above eager, outermost first
-    hook: Any              # what dispatch tells: None (eager only), the top, or a fan-out
-    jit_disabled: int      # depth of `jit.disabled()` blocks
-    replays: bool          # jitted functions may replay: no listener and jit not disabled
-
-
-def make_state(stack: tuple, jit_disabled: int) -> State:
-    """A `State` whose derived fields match `stack` and `jit_disabled`.
-
-    >>> make_state((), 0).replays, make_state((), 1).replays
-    (True, False)
-    """
-    if not stack:
-        hook = None
-    elif len(stack) == 1:
-        hook = stack[0]
-    else:
-        hook = _FanOut(stack[::-1])
-    return State(stack, hook, jit_disabled, hook is None and not jit_disabled)
-
-
-# Shared by every context that has not changed its state: safe, since a State is a tuple
-# of immutable values and changes always set a new one.
-_EAGER_ONLY = make_state((), 0)
-_state: ContextVar[State] = ContextVar("eager_interpreters", default=_EAGER_ONLY)
+_stack: ContextVar[tuple] = ContextVar("eager_interpreter_stack", default=())
+# What dispatch tells about each op, derived from the stack whenever it changes: None
+# (eager only), the top interpreter, or a fan-out to all of them. Dispatch reads it on
+# every op, so it has a variable of its own.
+_listener: ContextVar[DispatchHook | None] = ContextVar("eager_listener", default=None)
+# Grad mode flips on every `no_grad` block and is read on every op that needs grad.
 _grad: ContextVar[bool] = ContextVar("eager_grad_enabled", default=True)
+_jit_disabled: ContextVar[int] = ContextVar("eager_jit_disabled", default=0)
 
-# The bound methods themselves: dispatch reads the state on every op, and grad mode on
-# every op whose inputs require grad.
-current = _state.get
+# The bound `get` methods themselves: these are read on hot paths.
+listener = _listener.get
+stack = _stack.get
 grad_enabled = _grad.get
+jit_disabled_depth = _jit_disabled.get
+
+
+def _set_stack(interpreters: tuple) -> None:
+    _stack.set(interpreters)
+    if not interpreters:
+        _listener.set(None)
+    elif len(interpreters) == 1:
+        _listener.set(interpreters[0])
+    else:
+        _listener.set(_FanOut(interpreters[::-1]))
 
 
 @contextlib.contextmanager
@@ -139,21 +128,18 @@ def interpreting(interpreter: DispatchHook) -> Iterator[DispatchHook]:
     inside it, along with any interpreters already on the stack.
 
     >>> with interpreting(DispatchHook()) as hook:
-    ...     current().hook is hook
-    True
-    >>> current().stack
-    ()
+    ...     listener() is hook, stack() == (hook,)
+    (True, True)
+    >>> listener(), stack()
+    (None, ())
     """
-    s = current()
-    _state.set(make_state(s.stack + (interpreter,), s.jit_disabled))
+    _set_stack(_stack.get() + (interpreter,))
     try:
         yield interpreter
     finally:
-        # Remove this interpreter only: the jit depth may have been changed (and will be
-        # restored) by a block that is not nested inside this one.
-        s = current()
-        _state.set(make_state(tuple(x for x in s.stack if x is not interpreter),
-                              s.jit_disabled))
+        # Remove this interpreter only, wherever it is: a block that was not nested
+        # inside this one must not pop someone else's.
+        _set_stack(tuple(x for x in _stack.get() if x is not interpreter))
 
 
 def replace_stack(hook: DispatchHook | None) -> DispatchHook | None:
@@ -161,12 +147,12 @@ def replace_stack(hook: DispatchHook | None) -> DispatchHook | None:
 
     >>> hook = DispatchHook()
     >>> previous = replace_stack(hook)
-    >>> current().hook is hook, replace_stack(previous) is hook, current().hook is previous
+    >>> listener() is hook, replace_stack(previous) is hook, listener() is previous
     (True, True, True)
     """
-    s = current()
-    _state.set(make_state(() if hook is None else (hook,), s.jit_disabled))
-    return s.hook
+    previous = _listener.get()
+    _set_stack(() if hook is None else (hook,))
+    return previous
 
 
 def swap_grad_enabled(mode: bool) -> bool:
@@ -183,13 +169,13 @@ def swap_grad_enabled(mode: bool) -> bool:
 def swap_jit_disabled(depth: int) -> int:
     """Set this context's `jit.disabled()` depth; return the previous depth.
 
-    >>> swap_jit_disabled(1), current().replays, swap_jit_disabled(0)
-    (0, False, 1)
+    >>> swap_jit_disabled(1), jit_disabled_depth(), swap_jit_disabled(0)
+    (0, 1, 1)
     """
-    s = current()
-    _state.set(make_state(s.stack, depth))
-    return s.jit_disabled
+    previous = _jit_disabled.get()
+    _jit_disabled.set(depth)
+    return previous
 
 
-__all__ = ["DispatchHook", "State", "current", "grad_enabled", "interpreting", "make_state",
-           "replace_stack", "swap_grad_enabled", "swap_jit_disabled"]
+__all__ = ["DispatchHook", "grad_enabled", "interpreting", "jit_disabled_depth", "listener",
+           "replace_stack", "stack", "swap_grad_enabled", "swap_jit_disabled"]

@@ -36,8 +36,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from eager.interpreters import current as _interpreters
-from eager.interpreters import interpreting, swap_jit_disabled
+from eager.interpreters import interpreting, jit_disabled_depth, listener, swap_jit_disabled
 from eager.nn import Module
 from eager.tensor import Tensor
 from jit.executable import ExecutableBusy
@@ -65,7 +64,7 @@ def disabled() -> Iterator[None]:
     >>> f.cache_info().misses
     0
     """
-    previous = swap_jit_disabled(_interpreters().jit_disabled + 1)
+    previous = swap_jit_disabled(jit_disabled_depth() + 1)
     try:
         yield
     finally:
@@ -84,7 +83,7 @@ def jit_enabled() -> bool:
     ...     print(jit_enabled())
     False
     """
-    return _interpreters().jit_disabled == 0 and _ENV_ENABLED
+    return jit_disabled_depth() == 0 and _ENV_ENABLED
 
 
 class CacheInfo(NamedTuple):
@@ -154,7 +153,7 @@ class JitFunction:
 
     # ---- calling --------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not (_interpreters().replays and _ENV_ENABLED):
+        if listener() is not None or jit_disabled_depth() or not _ENV_ENABLED:
             return self.fn(*args, **kwargs)  # eager; inside an outer trace this inlines
         key = make_key(args, kwargs, self.names)
         if self._module is not None:
