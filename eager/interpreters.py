@@ -62,8 +62,6 @@ class DispatchHook:
 class _FanOut(DispatchHook):
     """Tells every interpreter of a nested stack, innermost first."""
 
-    __slots__ = ("hooks",)
-
     def __init__(self, hooks: tuple) -> None:
         self.hooks = hooks
 
