@@ -120,9 +120,9 @@ LIMIT = 1000
 
 # Kinds valid for each dtype family; every instruction's result keeps the program's dtype.
 _COMMON = ["where", "logical", "not", "max", "min", "sum", "cast", "slice", "reshape",
-           "transpose", "setitem"]
+           "transpose", "setitem", "argmax", "prod", "cumsum", "sort"]
 TYPED_KINDS = {
-    "int": _COMMON + ["binary", "binary", "unary", "scalar", "divmod", "inplace"],
+    "int": _COMMON + ["binary", "binary", "unary", "scalar", "divmod", "inplace", "matmul"],
     "bool": _COMMON + ["logical", "where"],
     "float16": _COMMON + ["binary", "binary", "unary", "scalar", "inplace"],
 }
@@ -182,6 +182,20 @@ def run_typed_program(program, inputs):
             out = total > 1 if is_bool else _as(_clamp(total), dtype)
         elif kind == "cast":
             out = _as(_as(a, instr[2]), dtype)
+        elif kind == "argmax":
+            index = a.argmax(axis=-1, keepdims=True) if a.ndim else a.argmax()
+            out = index > 0 if is_bool else _as(index, dtype)
+        elif kind == "prod":
+            product = _clamp(eager.clip(a, -3, 3).prod(axis=0, keepdims=True)) if a.ndim else a
+            out = _as(product, dtype)
+        elif kind == "cumsum":
+            running = eager.cumsum(a, axis=-1) if a.ndim else a
+            out = running > 1 if is_bool else _as(_clamp(running), dtype)
+        elif kind == "sort":
+            out = eager.sort(a, axis=-1) if a.ndim else a
+        elif kind == "matmul":
+            x = eager.clip(a, -10, 10)
+            out = _clamp(_clamp(x @ x.T) @ x) if x.ndim == 2 else _clamp((x @ x) * x)
         elif kind == "slice":
             head = a[..., :1]
             out = eager.logical_or(head, a) if is_bool else _clamp(head * 2 + a)
