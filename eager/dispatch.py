@@ -3,7 +3,8 @@
 `apply` checks devices, runs the op's kernel, wraps the result, records the autograd node
 when a gradient is needed, and tells the active hook (the tracer) what happened. Eager
 execution, tracing and jit recording are interpreters of this one op stream; user code,
-`nn` and autograd never know which one is listening.
+`nn` and autograd never know which one is listening. Which one is, and the grad mode, are
+this thread's own (`eager.interpreters`).
 
 >>> import eager
 >>> from kernels import OPS
