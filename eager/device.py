@@ -13,7 +13,7 @@ def get_default_device() -> str:
     """The device new tensors go to when none is given.
 
     >>> import eager
-    >>> eager.get_default_device() in ("cpu", "cuda")
+    >>> eager.zeros(1).device == eager.get_default_device()
     True
     """
     global _default

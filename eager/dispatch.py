@@ -3,7 +3,8 @@
 `apply` checks devices, runs the op's kernel, wraps the result, records the autograd node
 when a gradient is needed, and tells the active hook (the tracer) what happened. Eager
 execution, tracing and jit recording are interpreters of this one op stream; user code,
-`nn` and autograd never know which one is listening.
+`nn` and autograd never know which one is listening. Which one is, and the grad mode, are
+this thread's own (`eager.interpreters`).
 
 >>> import eager
 >>> from kernels import OPS
@@ -16,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from eager.autograd import grad_mode
 from eager.autograd.node import record as record_node
+from eager.interpreters import DispatchHook, replace_stack
+from eager.interpreters import grad_enabled as _grad_enabled
+from eager.interpreters import listener as _listener
 from kernels import OPS, OpDef, TensorSpec, array_namespace_for
 from kernels.dtypes import FLOATING
 from kernels.errors import (
@@ -33,36 +36,9 @@ _ndarray = np.ndarray
 _new_tensor = object.__new__
 
 
-class DispatchHook:
-    """What a listener on the op stream (the tracer) is told. Methods default to no-ops."""
-
-    def record(self, op: OpDef, inputs: tuple, attrs: dict, out) -> None:
-        """An op ran: `out = op(*inputs, **attrs)`."""
-
-    def inplace(self, target, value) -> None:
-        """`target`'s contents were replaced by `value` (an in-place op or setitem)."""
-
-    def host_read(self, tensor, kind: str, value: Any) -> None:
-        """Python read a tensor's value (`bool`, `item`, `numpy`, ...): a guard."""
-
-    def constant(self, tensor) -> None:
-        """A tensor was made from host data (eager.tensor, asarray, from numpy)."""
-
-    def alias(self, out, source) -> None:
-        """`out` holds the same value as `source` (detach, requires_grad_)."""
-
-    def grad_read(self, tensor, grad) -> None:
-        """Code read `tensor.grad` and got `grad` (a Tensor)."""
-
-    def grad_write(self, tensor, grad) -> None:
-        """Code or autograd set `tensor.grad = grad` (a Tensor or None)."""
-
-
-_hook: DispatchHook | None = None
-
-
 def set_hook(hook: DispatchHook | None) -> DispatchHook | None:
-    """Install a hook (or None); return the one it replaces.
+    """Make `hook` (or None) this thread's only listener; return the one it replaces.
+    `eager.interpreters.interpreting(hook)` pushes one for a block instead.
 
     >>> import eager
     >>> class Counter(DispatchHook):
@@ -73,19 +49,17 @@ def set_hook(hook: DispatchHook | None) -> DispatchHook | None:
     >>> counter.ops
     ['full', 'mul', 'sum']
     """
-    global _hook
-    previous, _hook = _hook, hook
-    return previous
+    return replace_stack(hook)
 
 
 def get_hook() -> DispatchHook | None:
-    """The installed hook, or None.
+    """What this thread's ops are told about (the tracer on top of the stack), or None.
 
     >>> import eager
     >>> get_hook() is None
     True
     """
-    return _hook
+    return _listener()
 
 
 def apply(op: OpDef, *inputs: Any, **attrs: Any):
@@ -134,14 +108,15 @@ def apply(op: OpDef, *inputs: Any, **attrs: Any):
         out._base = base if base._base is None else base._base
     else:
         out._base = None
-    if needs_grad and grad_mode._enabled and op.differentiable and result.dtype in FLOATING:
+    if needs_grad and _grad_enabled() and op.differentiable and result.dtype in FLOATING:
         out._requires_grad = True
         out._node = record_node(op, inputs, attrs, out)
     else:
         out._requires_grad = False
         out._node = None
-    if _hook is not None:
-        _hook.record(op, inputs, attrs, out)
+    hook = _listener()
+    if hook is not None:
+        hook.record(op, inputs, attrs, out)
     return out
 
 

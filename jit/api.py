@@ -28,13 +28,15 @@ import functools
 import inspect
 import logging
 import os
+import threading
 import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from eager import dispatch as _dispatch
-from eager.dispatch import set_hook
+import numpy as np
+
+from eager.interpreters import interpreting, jit_disabled_depth, listener, swap_jit_disabled
 from eager.nn import Module
 from eager.tensor import Tensor
 from jit.executable import ExecutableBusy
@@ -49,13 +51,10 @@ from tracer.trace import Tracer
 log = logging.getLogger("jit")
 MAX_VARIANTS = 8
 
-_disabled_depth = 0
-
-
 @contextlib.contextmanager
 def disabled() -> Iterator[None]:
-    """`with jit.disabled():` runs jitted functions eagerly (as does `JIT=0` in the
-    environment).
+    """`with jit.disabled():` runs jitted functions eagerly in this thread (as does `JIT=0`
+    in the environment, for every thread).
 
     >>> import eager
     >>> from jit import jit
@@ -65,12 +64,11 @@ def disabled() -> Iterator[None]:
     >>> f.cache_info().misses
     0
     """
-    global _disabled_depth
-    _disabled_depth += 1
+    previous = swap_jit_disabled(jit_disabled_depth() + 1)
     try:
         yield
     finally:
-        _disabled_depth -= 1
+        swap_jit_disabled(previous)
 
 
 # Read once: os.environ lookups cost microseconds, a sizeable part of a small replay.
@@ -78,8 +76,14 @@ _ENV_ENABLED = os.environ.get("JIT", "1") != "0"
 
 
 def jit_enabled() -> bool:
-    """False inside `jit.disabled()` or when the process started with `JIT=0`."""
-    return _disabled_depth == 0 and _ENV_ENABLED
+    """False inside `jit.disabled()` (in this thread) or when the process started with
+    `JIT=0`.
+
+    >>> with disabled():
+    ...     print(jit_enabled())
+    False
+    """
+    return jit_disabled_depth() == 0 and _ENV_ENABLED
 
 
 class CacheInfo(NamedTuple):
@@ -123,6 +127,7 @@ class JitFunction:
         self.__wrapped__ = fn
         self._check_static_names()
         self._variants: dict[tuple, list[Variant]] = {}
+        self._cache_lock = threading.Lock()
         self._last: tuple | None = None
         self._hits = self._misses = self._eager_calls = 0
         self._reasons: list[str] = []
@@ -148,7 +153,7 @@ class JitFunction:
 
     # ---- calling --------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _dispatch._hook is not None or _disabled_depth or not _ENV_ENABLED:
+        if listener() is not None or jit_disabled_depth() or not _ENV_ENABLED:
             return self.fn(*args, **kwargs)  # eager; inside an outer trace this inlines
         key = make_key(args, kwargs, self.names)
         if self._module is not None:
@@ -249,14 +254,16 @@ class JitFunction:
         if reason != "first call":
             log.info("jit(%s): retracing because %s", self.__name__, reason)
         self._reasons.append(reason)
-        previous = set_hook(tracer)
-        try:
+        with interpreting(tracer):
             result = self.fn(*args, **kwargs)
-        finally:
-            set_hook(previous)
         variant = Variant(tracer.finish(result), fn=self.fn)
         self._compile(variant, result)
-        self._variants.setdefault(key, []).append(variant)
+        with self._cache_lock:
+            # Racing first calls trace at once, each in its own thread: keep one variant
+            # per outcome of the guards, so the cache does not fill with copies.
+            variants = self._variants.setdefault(key, [])
+            if not any(_same_guards(v.traced, variant.traced) for v in variants):
+                variants.append(variant)
         return result
 
     def _compile(self, variant: Variant, result: Any) -> None:
@@ -356,6 +363,14 @@ class JitFunction:
         lines.append(f"  updates written in place into bound tensors: {len(exe.in_place)}")
         lines.append(f"  compile time: {variant.compile_seconds * 1e3:.1f} ms")
         return "\n".join(lines)
+
+
+def _same_guards(a: Graph, b: Graph) -> bool:
+    """Whether two traces of one signature read the same host values at the same points
+    (then they serve exactly the same calls)."""
+    return len(a.guards) == len(b.guards) and all(
+        x.value.id == y.value.id and x.kind == y.kind and x.where == y.where
+        and np.array_equal(x.expected, y.expected) for x, y in zip(a.guards, b.guards))
 
 
 def jit(fn: Callable | None = None, *, static_argnames=(), disable=(), check: bool = False,

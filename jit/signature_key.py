@@ -61,11 +61,11 @@ def make_key(args: tuple, kwargs: dict, names: tuple = ()) -> tuple:
         tree = _positional_trees.get(len(args))
         if tree is None:
             tree = _positional_trees[len(args)] = repr(flatten((args, {}))[1])
-        return (grad_mode._enabled, tree,
+        return (grad_mode.is_grad_enabled(), tree,
                 tuple([(a._data.shape, a._data.dtype, a._device, a._requires_grad,
                         a._data.strides) for a in args]))
     leaves, tree = flatten((args, kwargs))
-    key = (grad_mode._enabled, repr(tree), tuple(leaf_key(x) for x in leaves))
+    key = (grad_mode.is_grad_enabled(), repr(tree), tuple(leaf_key(x) for x in leaves))
     try:
         hash(key)
     except TypeError:

@@ -14,8 +14,16 @@ from kernels.errors import DeviceError
 def cupy_available() -> bool:
     """True when cupy imports and at least one CUDA device is visible.
 
+    It agrees with whether cupy can really put an array on a GPU and bring it back:
+
     >>> from kernels.backend import cupy_available
-    >>> cupy_available() in (True, False)
+    >>> def gpu_round_trip():
+    ...     try:
+    ...         import cupy
+    ...         return cupy.asnumpy(cupy.arange(3) * 2).tolist() == [0, 2, 4]
+    ...     except Exception:
+    ...         return False
+    >>> cupy_available() == gpu_round_trip()
     True
     """
     try:
@@ -29,9 +37,14 @@ def cupy_available() -> bool:
 def default_device() -> str:
     """`EAGER_DEVICE` if set, else "cuda" when a GPU is usable, else "cpu".
 
+    >>> import os
     >>> from kernels.backend import default_device
-    >>> default_device() in ("cpu", "cuda")
+    >>> saved = os.environ.pop("EAGER_DEVICE", None)
+    >>> default_device() == ("cuda" if cupy_available() else "cpu")
     True
+    >>> os.environ["EAGER_DEVICE"] = "cpu"; default_device()
+    'cpu'
+    >>> _ = os.environ.pop("EAGER_DEVICE") if saved is None else os.environ.update(EAGER_DEVICE=saved)
     """
     env = os.environ.get("EAGER_DEVICE")
     if env:

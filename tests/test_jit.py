@@ -17,7 +17,14 @@ from eager import nn
 from eager.nn import functional as F
 from jit import jit
 from jit.passes import ALL_PASSES
-from tests.jit_programs import make_inputs, programs, run_program
+from tests.jit_programs import (
+    make_inputs,
+    make_typed_inputs,
+    programs,
+    run_program,
+    run_typed_program,
+    typed_programs,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -104,6 +111,24 @@ def test_generated_float32_programs_match_eager(prog):
         xs = make_inputs(shapes, seed, dtype=np.float32)
         close(jitted(*xs).numpy(), run_program(program, xs).numpy(), 2e-5)
     assert jitted.cache_info().hits == 2
+
+
+@settings(max_examples=20)
+@given(typed_programs(max_len=10), st.sampled_from((None,) + ALL_PASSES))
+def test_generated_int_bool_float16_programs_match_eager(prog, off):
+    """Exact: integer and bool arithmetic does not round, and float16 graphs run the ops'
+    own kernels (the fuser leaves float16 alone; fused code with wider intermediates would
+    have to round each one as eager does to keep passing)."""
+    dtype, shapes, program = prog
+    jitted = jit(lambda *xs: run_typed_program(program, xs),
+                 disable=() if off is None else (off,))
+    for seed in range(3):
+        xs = make_typed_inputs(dtype, shapes, seed)
+        got, want = jitted(*xs).numpy(), run_typed_program(program, xs).numpy()
+        assert got.dtype == want.dtype == dtype
+        np.testing.assert_array_equal(got, want)
+    info = jitted.cache_info()
+    assert (info.hits, info.variants, info.eager_calls) == (2, 1, 0)
 
 
 def test_first_call_is_eager_and_later_calls_replay():

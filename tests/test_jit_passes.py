@@ -7,7 +7,14 @@ from hypothesis import given, settings
 import eager
 import tracer
 from jit.passes import PASSES, cse, dce, fold_constants, fuse, fusion_groups, simplify
-from tests.jit_programs import make_inputs, programs, run_program
+from tests.jit_programs import (
+    make_inputs,
+    make_typed_inputs,
+    programs,
+    run_program,
+    run_typed_program,
+    typed_programs,
+)
 
 
 @settings(max_examples=15)
@@ -21,6 +28,20 @@ def test_every_pass_alone_preserves_the_interpreted_result(prog):
         new = run(graph).verify()
         np.testing.assert_allclose(new(*inputs).numpy(), want, rtol=1e-12, err_msg=name)
         assert len(new.nodes) <= len(graph.nodes), name
+
+
+@settings(max_examples=15)
+@given(typed_programs())
+def test_every_pass_alone_preserves_int_bool_float16_programs(prog):
+    dtype, shapes, program = prog
+    graph = tracer.trace(lambda *xs: run_typed_program(program, xs),
+                         *make_typed_inputs(dtype, shapes, 0))
+    inputs = make_typed_inputs(dtype, shapes, 1)
+    want = graph(*inputs).numpy()
+    for name, run in PASSES.items():
+        got = run(graph).verify()(*inputs).numpy()
+        assert got.dtype == want.dtype == dtype, name
+        np.testing.assert_array_equal(got, want, err_msg=name)
 
 
 def names(graph):

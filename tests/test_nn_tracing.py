@@ -1,13 +1,11 @@
 """nn layers are composites of eager ops: a traced training step of a model using every
 layer (conv, pool, layer norm, dropout) replays exactly what eager mode computes."""
 import numpy as np
-import pytest
 
 import eager
 import eager.nn.functional as F
+import tracer
 from eager import nn, optim
-
-tracer = pytest.importorskip("tracer")
 
 
 def build():

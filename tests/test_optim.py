@@ -181,7 +181,7 @@ def _model_and_step(opt_cls, **kw):
                                         (optim.AdamW, {"lr": 0.05})])
 def test_traced_training_step_replays_the_same_updates_as_eager(opt_cls, kw):
     """All per-step state is in tensors, so replaying one trace stays exact."""
-    tracer = pytest.importorskip("tracer")
+    import tracer
     eager.manual_seed(42)
     batches = [(eager.randn(5, 4), eager.randint(0, 3, (5,))) for _ in range(4)]
     eager_model, eager_step = _model_and_step(opt_cls, **kw)

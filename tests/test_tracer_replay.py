@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import eager
 import tracer
+from tests.jit_programs import make_typed_inputs, run_typed_program, typed_programs
 
 UNARY = [
     ("tanh", lambda t: t.tanh()),
@@ -161,3 +162,15 @@ def test_differentiable_replay_equals_eager(program, seed):
     (expected * expected).sum().backward()
     for r, e in zip(replay_args, eager_args):
         identical(r.grad, e.grad)
+
+
+@given(typed_programs(), st.integers(0, 2**31 - 1))
+def test_int_bool_float16_replay_equals_eager(program, seed):
+    """Generated int32/int64/bool/float16 programs replay exactly, in their own dtype."""
+    dtype, shapes, steps = program
+    graph = tracer.trace(lambda *xs: run_typed_program(steps, xs),
+                         *make_typed_inputs(dtype, shapes, seed))
+    fresh = make_typed_inputs(dtype, shapes, seed + 1)
+    replayed, expected = graph(*fresh), run_typed_program(steps, fresh)
+    assert replayed.dtype == expected.dtype == dtype
+    identical(replayed, expected)

@@ -39,7 +39,7 @@ def run(graph: Graph, args: tuple, kwargs: dict) -> Any:
     if plan is None:
         plan = graph._plan = _Plan(graph)
     leaves = plan.check_args(args, kwargs)
-    differentiable = plan.differentiable and grad_mode._enabled
+    differentiable = plan.differentiable and grad_mode.is_grad_enabled()
     if differentiable or get_hook() is not None:
         from tracer.nested import run_through_dispatch
 

@@ -31,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from eager.dispatch import DispatchHook, get_hook, set_hook
+from eager.dispatch import DispatchHook
+from eager.interpreters import interpreting
 from eager.random import Generator
 from eager.tensor import Tensor
 from kernels import OPS, TensorSpec
@@ -46,23 +47,19 @@ def trace(fn: Callable, *args: Any, **kwargs: Any) -> Graph:
 
     Tensors (and Generators) among the nested arguments become "arg" inputs; other
     argument values are static and baked in. The function's side effects happen once,
-    as in eager mode; replaying the graph repeats them.
+    as in eager mode; replaying the graph repeats them. The tracer is pushed on this
+    thread's interpreter stack: other threads' ops are not recorded, and a trace inside
+    a trace is recorded by both (the inner one returns its own Graph).
 
     >>> import eager
     >>> g = trace(lambda x: {"y": x.exp()}, eager.zeros(2))
     >>> g(eager.zeros(2))["y"].tolist()
     [1.0, 1.0]
     """
-    if get_hook() is not None:
-        raise TraceError(f"trace({_name(fn)}): another tracer is already recording; "
-                         "call the function directly to have the outer trace record it")
     tracer = Tracer(_name(fn), fn)
     tracer.bind_arguments(args, kwargs, _positional_names(fn, len(args)))
-    previous = set_hook(tracer)
-    try:
+    with interpreting(tracer):
         result = fn(*args, **kwargs)
-    finally:
-        set_hook(previous)
     return tracer.finish(result)
 
 

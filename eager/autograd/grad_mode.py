@@ -1,9 +1,13 @@
-"""Whether operations record autograd history: `no_grad`, `enable_grad`, `set_grad_enabled`."""
+"""Whether operations record autograd history: `no_grad`, `enable_grad`, `set_grad_enabled`.
+
+The mode is per thread (and per asyncio task): it lives in a context variable of
+`eager.interpreters`, so `no_grad()` in one thread never changes what another records.
+"""
 from __future__ import annotations
 
 import functools
 
-_enabled = True
+from eager.interpreters import grad_enabled, swap_grad_enabled
 
 
 def is_grad_enabled() -> bool:
@@ -14,11 +18,13 @@ def is_grad_enabled() -> bool:
     ...     print(is_grad_enabled())
     False
     """
-    return _enabled
+    return grad_enabled()
 
 
 class set_grad_enabled:
-    """Context manager (and decorator) that sets grad mode, restoring it on exit.
+    """Context manager (and decorator) that sets this thread's grad mode, restoring it on
+    exit. One instance serves one thread's (possibly nested) `with` blocks; the decorator
+    makes a fresh one per call.
 
     >>> with set_grad_enabled(False):
     ...     is_grad_enabled()
@@ -30,13 +36,10 @@ class set_grad_enabled:
         self.previous: list[bool] = []
 
     def __enter__(self) -> None:
-        global _enabled
-        self.previous.append(_enabled)
-        _enabled = self.mode
+        self.previous.append(swap_grad_enabled(self.mode))
 
     def __exit__(self, *exc) -> None:
-        global _enabled
-        _enabled = self.previous.pop()
+        swap_grad_enabled(self.previous.pop())
 
     def __call__(self, fn):
         @functools.wraps(fn)

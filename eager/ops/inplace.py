@@ -18,7 +18,7 @@ def inplace_update(target: Tensor, value: Tensor, op_name: str) -> Tensor:
     if value.dtype != target.dtype and not np.can_cast(value.dtype, target.dtype, "same_kind"):
         raise DTypeError(f"{op_name}: result type {value.dtype.name} cannot be written in "
                          f"place into a {target.dtype.name} tensor{user_line_suffix()}")
-    recording = grad_mode._enabled and (value._requires_grad or target._requires_grad)
+    recording = grad_mode.is_grad_enabled() and (value._requires_grad or target._requires_grad)
     if recording:
         if target._node is None and target._requires_grad:
             raise AutogradError(
