@@ -17,8 +17,7 @@ def _full_rule(*, shape, value, dtype):
     return TensorSpec(tuple(shape), dtype)
 
 
-full = register(OpDef("full", OpKind.SOURCE, 0, _full_impl, _full_rule, differentiable=False,
-                      functions=("full",)))
+full = register(OpDef("full", OpKind.SOURCE, 0, _full_impl, _full_rule, differentiable=False))
 
 
 def _arange_impl(xp):
@@ -35,4 +34,4 @@ def _arange_rule(*, start, stop, step, dtype):
 
 
 arange = register(OpDef("arange", OpKind.SOURCE, 0, _arange_impl, _arange_rule,
-                        differentiable=False, functions=("arange",)))
+                        differentiable=False))
