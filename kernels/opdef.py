@@ -181,14 +181,36 @@ class OpDef:
         return f"<op {self.name} ({self.kind.value}/{self.arity})>"
 
 
-class OpRegistry(dict):
-    """name -> OpDef; ops are also attributes (`OPS.mul` is `OPS["mul"]`)."""
+class OpRegistry(Mapping):
+    """name -> OpDef, read-only; ops are also attributes (`OPS.mul` is `OPS["mul"]`).
+
+    A Mapping rather than a dict, so that no dict method (`copy`) hides an op's name.
+    """
+
+    def __init__(self) -> None:
+        self._ops: dict[str, OpDef] = {}
+
+    def __getitem__(self, name: str) -> OpDef:
+        return self._ops[name]
+
+    def __iter__(self):
+        return iter(self._ops)
+
+    def __len__(self) -> int:
+        return len(self._ops)
 
     def __getattr__(self, name: str) -> OpDef:
         try:
-            return self[name]
+            return self.__dict__["_ops"][name]
         except KeyError:
             raise AttributeError(f"no op named {name!r}") from None
+
+    def _add(self, op: OpDef) -> OpDef:
+        """Register `op`; names are unique."""
+        if op.name in self._ops:
+            raise KeyError(f"op {op.name!r} registered twice")
+        self._ops[op.name] = op
+        return op
 
 
 OPS: OpRegistry = OpRegistry()
@@ -196,7 +218,4 @@ OPS: OpRegistry = OpRegistry()
 
 def register(op: OpDef) -> OpDef:
     """Add an op to the registry; names are unique."""
-    if op.name in OPS:
-        raise KeyError(f"op {op.name!r} registered twice")
-    OPS[op.name] = op
-    return op
+    return OPS._add(op)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from kernels.errors import AutogradError
+from kernels.opdef import Rest
 
 OUT = -1
 """Position that stands for a node's output in a rule's list of saved values."""
@@ -71,7 +72,8 @@ class Node:
     def check_versions(self, reads: tuple | None = None) -> None:
         """Raise if a value the backward rule is about to read was modified in place after
         this op recorded it. `reads[i]` lists what the gradient of input i needs (input
-        positions, OUT for the output); None means everything."""
+        positions, OUT for the output, Rest(k) for every input from k on); None means
+        everything."""
         if self.inputs is None:
             raise AutogradError(
                 f"{self.name}: trying to backward through the graph a second time (or directly "
@@ -80,8 +82,14 @@ class Node:
         if reads is None:
             saved = set(range(len(self.inputs))) | {OUT}
         else:
-            saved = {p for i, edge in enumerate(self.edges)
-                     if edge is not None and i < len(reads) for p in reads[i]}
+            saved = set()
+            for i, edge in enumerate(self.edges):
+                if edge is not None and i < len(reads):
+                    for p in reads[i]:
+                        if type(p) is Rest:
+                            saved.update(range(p.start, len(self.inputs)))
+                        else:
+                            saved.add(p)
         for position in saved:
             if position == OUT:
                 x, recorded = self._lent_out, self.out_version
