@@ -120,6 +120,8 @@ flip = register(OpDef("flip", OpKind.MOVEMENT, 1,
 
 def _pad_impl(xp):
     def pad(x, *, widths, value=0):
+        if not widths:   # a 0-d tensor: numpy's pad refuses an empty width list
+            return x.copy()
         return xp.pad(x, widths, mode="constant", constant_values=value)
     return pad
 

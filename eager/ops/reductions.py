@@ -148,8 +148,12 @@ def std(x: Tensor, /, axis=None, *, correction=0.0, keepdims=False, dim=None, ke
     >>> eager.std(eager.tensor([1., 3.]))
     tensor(1.)
     """
-    return var(x, axis=axis, correction=correction, keepdims=keepdims, dim=dim,
-               keepdim=keepdim, unbiased=unbiased).sqrt()
+    v = var(x, axis=axis, correction=correction, keepdims=keepdims, dim=dim, keepdim=keepdim,
+            unbiased=unbiased)
+    # sqrt'(0) is infinite, and inf * 0 would make the gradient of a constant input NaN;
+    # PyTorch takes it as 0. `where` masks the gradient where v == 0 (NaN stays NaN).
+    positive = apply(OPS.ne, v, 0.0)
+    return apply(OPS.where, positive, apply(OPS.sqrt, apply(OPS.where, positive, v, 1.0)), 0.0)
 
 
 def logsumexp(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
