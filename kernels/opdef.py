@@ -53,8 +53,6 @@ class GroupOp:
     """
 
     ELEMENTWISE = frozenset({OpKind.UNARY, OpKind.BINARY, OpKind.TERNARY})
-    SHAPE_RULED = ELEMENTWISE | {OpKind.REDUCE, OpKind.MOVEMENT}
-    EFFECTFUL = frozenset({OpKind.RANDOM})
 
 
 class TensorSpec(NamedTuple):
