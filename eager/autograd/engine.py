@@ -110,7 +110,7 @@ def run(outputs: Sequence, grad_outputs, *, retain_graph: bool, create_graph: bo
             node.lend_output(outputs_alive.get(node))
             try:
                 node.check_versions(op.saves)
-                input_grads = op.backward(node, g, tuple(e is not None for e in node.edges))
+                input_grads = op.backward(node, g, [e is not None for e in node.edges])
             finally:
                 node.lend_output(None)
             for x, edge, gx in zip(node.inputs, node.edges, input_grads):
