@@ -289,9 +289,12 @@ def test_gradient_through_relu_is_masked_where_x_is_not_positive(fn):
 
 # ---- ~ ----------------------------------------------------------------------------------
 def test_invert_on_floats_raises_naming_the_op_and_dtype():
-    with pytest.raises(eager.DTypeError, match=r"bitwise_invert: dtype float32 is not "
-                                               r"supported; expected integer tensors"):
+    with pytest.raises(eager.DTypeError, match=r"bitwise_invert \(~\): dtype float32 is not "
+                                               r"supported; it takes integer or bool tensors "
+                                               r"\(at test_op_registry.py:\d+: "):
         ~eager.tensor([1.5])
+    with pytest.raises(eager.DTypeError, match="bitwise_invert: dtype float16 is not supported"):
+        OPS.bitwise_invert.infer(TensorSpec((2,), np.dtype("float16")))
     with pytest.raises(eager.DTypeError, match="float64"):
         eager.bitwise_invert(eager.tensor([1.5], dtype=eager.float64))
 

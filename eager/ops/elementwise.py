@@ -1,5 +1,10 @@
 """Elementwise math on Tensors: unary, binary (with broadcasting) and where/clip.
 
+The plain function of each elementwise op (eager.multiply, eager.exp, ...) is generated
+from the names the op declares (`_generate` below); functions whose meaning goes beyond
+running the op (floor of an integer is itself, logical_and converts to bool) are written
+out and registered under the op's names with `implements`.
+
 >>> import eager
 >>> (eager.tensor([1, 2]) / 2).tolist()
 [0.5, 1.0]
@@ -8,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from eager.dispatch import apply, spec_of
+from eager.dispatch import apply, spec_of, user_line_suffix
 from eager.ops.operands import as_operand, cast, promote
 from eager.ops.public import METHODS, NAMESPACE, implements
 from eager.tensor import Tensor
@@ -163,8 +168,13 @@ def bitwise_invert(x) -> Tensor:
     (tensor([-1,  2]), tensor([False,  True]))
     """
     x = as_operand(x)
-    if type(x) is Tensor and x._data.dtype == bool_:
-        return apply(OPS.logical_not, x)
+    if type(x) is Tensor:
+        if x._data.dtype == bool_:
+            return apply(OPS.logical_not, x)
+        if x._data.dtype in FLOATING:
+            raise DTypeError(f"bitwise_invert (~): dtype {x._data.dtype.name} is not "
+                             f"supported; it takes integer or bool tensors{user_line_suffix()}; "
+                             "for floats write -x - 1, or compare first: ~(x > 0)")
     return unary("bitwise_invert", x)
 
 
