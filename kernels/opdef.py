@@ -195,16 +195,15 @@ class OpRegistry(Mapping):
         return len(self._ops)
 
     def __getattr__(self, name: str) -> OpDef:
-        try:
-            return self.__dict__["_ops"][name]
-        except KeyError:
-            raise AttributeError(f"no op named {name!r}") from None
+        raise AttributeError(f"no op named {name!r}")
 
     def _add(self, op: OpDef) -> OpDef:
-        """Register `op`; names are unique."""
-        if op.name in self._ops:
-            raise KeyError(f"op {op.name!r} registered twice")
+        """Register `op`; names are unique and must not shadow a Mapping method."""
+        if op.name in self._ops or hasattr(type(self), op.name):
+            raise KeyError(f"op {op.name!r} registered twice or shadows OPS.{op.name}")
         self._ops[op.name] = op
+        # A plain instance attribute: `OPS.mul` then costs what `OPS["mul"]` does.
+        self.__dict__[op.name] = op
         return op
 
 
