@@ -176,33 +176,22 @@ class OpDef:
         return f"<op {self.name} ({self.kind.value}/{self.arity})>"
 
 
-class OpRegistry(Mapping):
-    """name -> OpDef, read-only; ops are also attributes (`OPS.mul` is `OPS["mul"]`).
+class OpRegistry(dict):
+    """name -> OpDef; ops are also attributes (`OPS.mul` is `OPS["mul"]`).
 
-    A Mapping rather than a dict, so that no dict method (`copy`) hides an op's name.
+    A dict, so that `OPS[name]` on the dispatch path costs a C lookup. Each op is also an
+    instance attribute, which takes precedence over a dict method of the same name:
+    `OPS.copy` is the copy op (use dict(OPS) for a copy of the registry).
     """
-
-    def __init__(self) -> None:
-        self._ops: dict[str, OpDef] = {}
-
-    def __getitem__(self, name: str) -> OpDef:
-        return self._ops[name]
-
-    def __iter__(self):
-        return iter(self._ops)
-
-    def __len__(self) -> int:
-        return len(self._ops)
 
     def __getattr__(self, name: str) -> OpDef:
         raise AttributeError(f"no op named {name!r}")
 
     def _add(self, op: OpDef) -> OpDef:
-        """Register `op`; names are unique and must not shadow a Mapping method."""
-        if op.name in self._ops or hasattr(type(self), op.name):
-            raise KeyError(f"op {op.name!r} registered twice or shadows OPS.{op.name}")
-        self._ops[op.name] = op
-        # A plain instance attribute: `OPS.mul` then costs what `OPS["mul"]` does.
+        """Register `op`; names are unique."""
+        if op.name in self:
+            raise KeyError(f"op {op.name!r} registered twice")
+        self[op.name] = op
         self.__dict__[op.name] = op
         return op
 
