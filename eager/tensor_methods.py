@@ -42,7 +42,7 @@ def _equality(fn):
 
 
 def _logical_operator(fn, symbol):
-    # `&`, `|`, `^` are logical on bool tensors; there are no bitwise integer ops.
+    # `&`, `|`, `^` are logical on bool tensors; there is no bitwise and/or/xor on integers.
     def method(self, other):
         for x in (self, other):
             if type(x) is Tensor and x.dtype != bool_:
