@@ -1,4 +1,8 @@
-"""Operators and methods of `Tensor`, each delegating to the one function in `eager.ops`."""
+"""Operators and methods of `Tensor`, each delegating to the one function in `eager.ops`.
+
+The spellings of primitive ops (`x.mul`, `x * y`, `x += y`, `~x`) are read off the ops'
+declarations (`functions`, `methods`, `symbol` on each OpDef); the rest are composites.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -8,6 +12,7 @@ from eager.ops import elementwise as E
 from eager.ops import indexing, linalg, ordering, reductions, shape
 from eager.ops.inplace import inplace_update
 from eager.ops.operands import as_operand
+from eager.ops.public import METHODS, NAMESPACE, implements
 from eager.tensor import Tensor
 from kernels import OPS, bool_, float16, float32, float64, int32, int64, to_dtype
 from kernels.errors import DTypeError
@@ -37,7 +42,7 @@ def _equality(fn):
 
 
 def _logical_operator(fn, symbol):
-    # `&`, `|`, `^` are logical on bool tensors; there are no bitwise integer ops.
+    # `&`, `|`, `^` are logical on bool tensors; there is no bitwise and/or/xor on integers.
     def method(self, other):
         for x in (self, other):
             if type(x) is Tensor and x.dtype != bool_:
@@ -73,6 +78,12 @@ def _to(self, *args, dtype=None, device=None, copy: bool = False):
     return out
 
 
+@implements(OPS.to_device)
+def _to_device(self, device, /, *, stream=None):
+    """Array API spelling of `to(device)`."""
+    return _to(self, device=device)
+
+
 def _fill_(self, value):
     from eager.creation import full_like
 
@@ -92,66 +103,54 @@ def _copy_(self, src):
     return inplace_update(self, src, "copy_")
 
 
+def _operator(op, fn, role, inplace_name):
+    """The dunder method of `op` for one role of its Python operator."""
+    if op.input_kinds == "b":
+        fn = _logical_operator(fn, op.symbol)
+    elif op.symbol in ("==", "!="):
+        fn = _equality(fn)
+    if role == "reflected":
+        return _swap(fn)
+    if role == "inplace":
+        return _inplace(fn, inplace_name)
+    return fn
+
+
+def _op_methods() -> dict:
+    """Every method and operator the ops declare, read off the OpDefs: plain methods from
+    `methods` (a trailing "_" is the in-place form of the plain one), dunders from
+    `symbol`."""
+    methods = {}
+    for op in OPS.values():
+        for name in op.methods:
+            if name.endswith("_"):
+                methods[name] = _inplace(METHODS[name[:-1]], name)
+            else:
+                methods[name] = METHODS[name]
+        for dunder, role in op.operators().items():
+            methods[dunder] = _operator(op, NAMESPACE[op.functions[0]], role,
+                                        (op.methods or op.functions)[0] + "_")
+    return methods
+
+
 _METHODS = {
-    # arithmetic operators
-    "__add__": E.add, "__radd__": _swap(E.add),
-    "__sub__": E.subtract, "__rsub__": _swap(E.subtract),
-    "__mul__": E.multiply, "__rmul__": _swap(E.multiply),
-    "__truediv__": E.divide, "__rtruediv__": _swap(E.divide),
-    "__floordiv__": E.floor_divide, "__rfloordiv__": _swap(E.floor_divide),
-    "__mod__": E.remainder, "__rmod__": _swap(E.remainder),
-    "__pow__": E.pow, "__rpow__": _swap(E.pow),
-    "__matmul__": linalg.matmul, "__rmatmul__": _swap(linalg.matmul),
-    "__neg__": E.negative, "__pos__": lambda self: self, "__abs__": E.abs,
-    "__invert__": lambda self: E.logical_not(self) if self.dtype == bool_ else -self - 1,
-    "__and__": _logical_operator(E.logical_and, "&"),
-    "__rand__": _swap(_logical_operator(E.logical_and, "&")),
-    "__or__": _logical_operator(E.logical_or, "|"),
-    "__ror__": _swap(_logical_operator(E.logical_or, "|")),
-    "__xor__": _logical_operator(E.logical_xor, "^"),
-    "__rxor__": _swap(_logical_operator(E.logical_xor, "^")),
-    "__eq__": _equality(E.equal), "__ne__": _equality(E.not_equal), "__lt__": E.less, "__le__": E.less_equal,
-    "__gt__": E.greater, "__ge__": E.greater_equal,
-    "__iadd__": _inplace(E.add, "add_"), "__isub__": _inplace(E.subtract, "sub_"),
-    "__imul__": _inplace(E.multiply, "mul_"), "__itruediv__": _inplace(E.divide, "div_"),
-    "__ifloordiv__": _inplace(E.floor_divide, "floor_divide_"),
-    "__imod__": _inplace(E.remainder, "remainder_"), "__ipow__": _inplace(E.pow, "pow_"),
-    "__imatmul__": _inplace(linalg.matmul, "matmul_"),
-    "__iand__": _inplace(_logical_operator(E.logical_and, "&"), "logical_and_"),
-    "__ior__": _inplace(_logical_operator(E.logical_or, "|"), "logical_or_"),
-    "__ixor__": _inplace(_logical_operator(E.logical_xor, "^"), "logical_xor_"),
-    "add_": _inplace(E.add, "add_"), "sub_": _inplace(E.subtract, "sub_"),
-    "mul_": _inplace(E.multiply, "mul_"), "div_": _inplace(E.divide, "div_"),
-    "pow_": _inplace(E.pow, "pow_"), "clip_": _clip_, "clamp_": _clip_,
+    **_op_methods(),
+    "__pos__": lambda self: self,
+    "clip_": _clip_, "clamp_": _clip_,
     "__getitem__": indexing.getitem, "__setitem__": indexing.setitem,
-    # math
-    "add": E.add, "sub": E.subtract, "mul": E.multiply, "div": E.divide, "pow": E.pow,
-    "exp": E.exp, "log": E.log, "sin": E.sin, "cos": E.cos, "tanh": E.tanh,
-    "sigmoid": E.sigmoid, "sqrt": E.sqrt, "abs": E.abs, "sign": E.sign, "neg": E.negative,
-    "floor": E.floor, "ceil": E.ceil, "square": E.square,
-    "relu": lambda self: E.maximum(self, 0), "clip": E.clip, "clamp": E.clip,
-    "maximum": E.maximum, "minimum": E.minimum, "where": lambda self, c, y: E.where(c, self, y),
-    "logical_not": E.logical_not, "astype": E.astype,
-    # reductions
-    "sum": reductions.sum, "mean": reductions.mean, "prod": reductions.prod,
-    "max": reductions.max, "min": reductions.min, "var": reductions.var, "std": reductions.std,
-    "logsumexp": reductions.logsumexp, "argmax": reductions.argmax, "argmin": reductions.argmin,
-    "all": reductions.all, "any": reductions.any,
-    # shape
-    "reshape": shape.reshape, "view": shape.view, "permute": shape.permute,
-    "transpose": shape.transpose, "expand": shape.expand, "squeeze": shape.squeeze,
-    "unsqueeze": shape.unsqueeze, "flatten": shape.flatten, "flip": shape.flip,
+    # composites
+    "square": E.square, "relu": E.relu, "clip": E.clip, "clamp": E.clip,
+    "where": lambda self, c, y: E.where(c, self, y),
+    "mean": reductions.mean, "var": reductions.var, "std": reductions.std,
+    "logsumexp": reductions.logsumexp, "all": reductions.all, "any": reductions.any,
+    "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze, "flatten": shape.flatten,
     "split": shape.split, "chunk": shape.chunk,
     "expand_as": lambda self, other: shape.expand(self, other.shape),
     "view_as": lambda self, other: shape.view(self, other.shape),
-    # indexing, ordering, linalg
-    "gather": indexing.gather, "scatter_add": indexing.scatter_add, "nonzero": indexing.nonzero,
-    "sort": ordering.sort_with_indices, "argsort": ordering.argsort, "topk": ordering.topk,
-    "cumsum": ordering.cumsum, "matmul": linalg.matmul,
+    "sort": ordering.sort_with_indices, "topk": ordering.topk,
     # conversions and copies
     "to": _to, "cpu": lambda self: _to(self, "cpu"), "cuda": lambda self: _to(self, "cuda"),
-    "clone": lambda self: apply(OPS["copy"], self),
-    "contiguous": lambda self: self if self._data.flags.c_contiguous else apply(OPS["copy"], self),
+    "contiguous": lambda self: self if self._data.flags.c_contiguous else apply(OPS.copy, self),
     "float": lambda self: E.astype(self, float32, copy=False),
     "double": lambda self: E.astype(self, float64, copy=False),
     "half": lambda self: E.astype(self, float16, copy=False),
@@ -160,7 +159,6 @@ _METHODS = {
     "bool": lambda self: E.astype(self, bool_, copy=False),
     "type": lambda self, dtype: E.astype(self, to_dtype(dtype), copy=False),
     "fill_": _fill_, "zero_": lambda self: _fill_(self, 0), "copy_": _copy_,
-    "to_device": lambda self, device, /, *, stream=None: _to(self, device=device),
 }
 
 

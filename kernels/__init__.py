@@ -1,8 +1,8 @@
 """The primitive op set: each op defined once, run by eager, graph replay and codegen.
 
 >>> from kernels import OPS
->>> OPS["add"].kind
-'binary'
+>>> OPS.add.kind
+<OpKind.BINARY: 'binary'>
 """
 from kernels import (  # noqa: F401  (importing registers the ops)
     elementwise,
@@ -34,7 +34,7 @@ from kernels.dtypes import (
     uint8,
 )
 from kernels.errors import AutogradError, DeviceError, DTypeError, EagerError, ShapeError
-from kernels.opdef import OPS, KernelError, OpDef, TensorSpec
+from kernels.opdef import OPS, GroupOp, KernelError, OpDef, OpKind, Rest, TensorSpec
 
 __all__ = [
     "DTYPES",
@@ -43,8 +43,11 @@ __all__ = [
     "DTypeError",
     "DeviceError",
     "EagerError",
+    "GroupOp",
     "KernelError",
     "OpDef",
+    "OpKind",
+    "Rest",
     "ShapeError",
     "TensorSpec",
     "array_namespace_for",

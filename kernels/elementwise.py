@@ -13,7 +13,7 @@ import numpy as np
 
 from kernels.dtypes import bool_, result_dtype
 from kernels.errors import DTypeError
-from kernels.opdef import OpDef, TensorSpec, register
+from kernels.opdef import OpDef, OpKind, TensorSpec, register
 from kernels.shapes import broadcast_shapes
 
 
@@ -43,22 +43,28 @@ def _same_dtype_rule(name: str, kinds: str | None):
     return infer
 
 
-def _unary(name, fn_name, c_expr, kinds="f", **kw):
+def _unary(name, fn_name, c_expr, kinds="f", functions=None, methods=None, **kw):
+    functions = (name,) if functions is None else functions
     return register(OpDef(
-        name, "unary", 1, lambda xp, f=fn_name: getattr(xp, f),
-        _same_dtype_rule(name, kinds), c_expr=c_expr, input_kinds=kinds, **kw))
+        name, OpKind.UNARY, 1, lambda xp, f=fn_name: getattr(xp, f),
+        _same_dtype_rule(name, kinds), c_expr=c_expr, input_kinds=kinds,
+        functions=functions, methods=functions if methods is None else methods, **kw))
 
 
-neg = _unary("neg", "negative", "(-{0})", kinds="iuf")
+neg = _unary("neg", "negative", "(-{0})", kinds="iuf", functions=("negative", "neg"),
+             methods=("neg", "negative"), symbol="-")
 exp = _unary("exp", "exp", "exp{f}({0})")
 log = _unary("log", "log", "log{f}({0})")
 sin = _unary("sin", "sin", "sin{f}({0})")
 cos = _unary("cos", "cos", "cos{f}({0})")
 tanh = _unary("tanh", "tanh", "tanh{f}({0})")
 sqrt = _unary("sqrt", "sqrt", "sqrt{f}({0})")
-abs_ = _unary("abs", "abs", "fabs{f}({0})", kinds="iuf")
+abs_ = _unary("abs", "abs", "fabs{f}({0})", kinds="iuf", symbol="abs")
 sign = _unary("sign", "sign", "({0} != {0} ? {0} : ({0} > 0) - ({0} < 0))", kinds="iuf",
-               differentiable=False)
+              differentiable=False)
+# Integers only: `~` on a bool tensor is logical_not, and on a float one an error.
+bitwise_invert = _unary("bitwise_invert", "invert", "(~{0})", kinds="iu", differentiable=False,
+                        methods=("bitwise_not",), symbol="~")
 
 
 def _copy_impl(xp):
@@ -69,8 +75,8 @@ def _copy_impl(xp):
     return copy
 
 
-copy = register(OpDef("copy", "unary", 1, _copy_impl, _same_dtype_rule("copy", None),
-                      c_expr="{0}"))
+copy = register(OpDef("copy", OpKind.UNARY, 1, _copy_impl, _same_dtype_rule("copy", None),
+                      c_expr="{0}", methods=("clone",)))
 floor = _unary("floor", "floor", "floor{f}({0})", differentiable=False)
 ceil = _unary("ceil", "ceil", "ceil{f}({0})", differentiable=False)
 
@@ -83,12 +89,14 @@ def _sigmoid_impl(xp):
 
 
 sigmoid = register(OpDef(
-    "sigmoid", "unary", 1, _sigmoid_impl, _same_dtype_rule("sigmoid", "f"),
-    c_expr="(tanh{f}({0} * 0.5{f}) * 0.5{f} + 0.5{f})", input_kinds="f"))
+    "sigmoid", OpKind.UNARY, 1, _sigmoid_impl, _same_dtype_rule("sigmoid", "f"),
+    c_expr="(tanh{f}({0} * 0.5{f}) * 0.5{f} + 0.5{f})", input_kinds="f",
+    functions=("sigmoid",), methods=("sigmoid",)))
 
 logical_not = register(OpDef(
-    "logical_not", "unary", 1, lambda xp: xp.logical_not,
-    lambda x, **_: TensorSpec(x.shape, bool_), c_expr="(!{0})", differentiable=False))
+    "logical_not", OpKind.UNARY, 1, lambda xp: xp.logical_not,
+    lambda x, **_: TensorSpec(x.shape, bool_), c_expr="(!{0})", differentiable=False,
+    functions=("logical_not",), methods=("logical_not",)))
 
 
 def _cast_impl(xp):
@@ -98,8 +106,8 @@ def _cast_impl(xp):
 
 
 cast = register(OpDef(
-    "cast", "unary", 1, _cast_impl, lambda x, *, dtype: TensorSpec(x.shape, dtype),
-    c_expr="(({ctype}){0})"))
+    "cast", OpKind.UNARY, 1, _cast_impl, lambda x, *, dtype: TensorSpec(x.shape, dtype),
+    c_expr="(({ctype}){0})", functions=("astype",), methods=("astype",)))
 
 
 def _check_int_scalars(name: str, dtype, operands) -> None:
@@ -113,46 +121,70 @@ def _check_int_scalars(name: str, dtype, operands) -> None:
                              f"tensor ([{info.min}, {info.max}]); cast the tensor first")
 
 
-def _binary_rule(name: str, out_dtype=None, kinds: str | None = None):
+def _no_negative_int_power(dtype, a, b) -> None:
+    if dtype.kind in "iu" and type(b) is int and b < 0:
+        raise DTypeError(f"pow: integers to negative integer powers ({b}) are not "
+                         "allowed; use a floating tensor")
+
+
+def _binary_rule(name: str, out_dtype=None, kinds: str | None = None, check=None):
     def infer(a, b, **_):
         shape = broadcast_shapes(name, _spec_shape(a), _spec_shape(b))
         dtype = result_dtype(_spec_dtype(a), _spec_dtype(b))
         check_kind(name, dtype, kinds)
         _check_int_scalars(name, dtype, (a, b))
-        if name == "pow" and dtype.kind in "iu" and type(b) is int and b < 0:
-            raise DTypeError(f"pow: integers to negative integer powers ({b}) are not "
-                             "allowed; use a floating tensor")
+        if check is not None:
+            check(dtype, a, b)
         return TensorSpec(shape, out_dtype or dtype)
     return infer
 
 
-def _binary(name, fn_name, c_expr, out_dtype=None, kinds=None, **kw):
+def _binary(name, fn_name, c_expr, out_dtype=None, kinds=None, check=None, functions=None,
+            methods=None, **kw):
+    """Register a broadcasting binary op. `check(dtype, a, b)` is the op's own extra
+    refusal (pow's negative integer exponent), run by its rule after promotion."""
+    functions = (name,) if functions is None else functions
     return register(OpDef(
-        name, "binary", 2, lambda xp, f=fn_name: getattr(xp, f),
-        _binary_rule(name, out_dtype, kinds), c_expr=c_expr, input_kinds=kinds, **kw))
+        name, OpKind.BINARY, 2, lambda xp, f=fn_name: getattr(xp, f),
+        _binary_rule(name, out_dtype, kinds, check), c_expr=c_expr, input_kinds=kinds,
+        functions=functions, methods=functions if methods is None else methods, **kw))
 
 
-add = _binary("add", "add", "({0} + {1})", kinds="biuf")
-sub = _binary("sub", "subtract", "({0} - {1})", kinds="iuf")
-mul = _binary("mul", "multiply", "({0} * {1})")
-div = _binary("div", "true_divide", "({0} / {1})", kinds="f")
-pow_ = _binary("pow", "power", "pow{f}({0}, {1})", kinds="iuf")
+def _comparison(name, fn_name, c_op, symbol):
+    return _binary(name, fn_name, f"({{0}} {c_op} {{1}})", out_dtype=bool_,
+                   differentiable=False, functions=(fn_name,), methods=(name,), symbol=symbol)
+
+
+add = _binary("add", "add", "({0} + {1})", kinds="biuf", identities={0: -0.0, 1: -0.0},
+              methods=("add", "add_"), symbol="+")
+sub = _binary("sub", "subtract", "({0} - {1})", kinds="iuf", identities={1: 0.0},
+              functions=("subtract", "sub"), methods=("sub", "subtract", "sub_"), symbol="-")
+mul = _binary("mul", "multiply", "({0} * {1})", identities={0: 1, 1: 1},
+              functions=("multiply", "mul"), methods=("mul", "multiply", "mul_"), symbol="*")
+div = _binary("div", "true_divide", "({0} / {1})", kinds="f", identities={1: 1},
+              functions=("divide", "div"), methods=("div", "divide", "div_"), symbol="/")
+pow_ = _binary("pow", "power", "pow{f}({0}, {1})", kinds="iuf", check=_no_negative_int_power,
+               identities={1: 1}, methods=("pow", "pow_"), symbol="**")
 maximum = _binary("maximum", "maximum", "({0} > {1} || {0} != {0} ? {0} : {1})")
 minimum = _binary("minimum", "minimum", "({0} < {1} || {0} != {0} ? {0} : {1})")
-floor_divide = _binary("floor_divide", "floor_divide", None, kinds="iuf", differentiable=False)
-remainder = _binary("remainder", "remainder", None, kinds="iuf")
-eq = _binary("eq", "equal", "({0} == {1})", out_dtype=bool_, differentiable=False)
-ne = _binary("ne", "not_equal", "({0} != {1})", out_dtype=bool_, differentiable=False)
-lt = _binary("lt", "less", "({0} < {1})", out_dtype=bool_, differentiable=False)
-le = _binary("le", "less_equal", "({0} <= {1})", out_dtype=bool_, differentiable=False)
-gt = _binary("gt", "greater", "({0} > {1})", out_dtype=bool_, differentiable=False)
-ge = _binary("ge", "greater_equal", "({0} >= {1})", out_dtype=bool_, differentiable=False)
+floor_divide = _binary("floor_divide", "floor_divide", None, kinds="iuf", differentiable=False,
+                       fusable=False, methods=(), symbol="//")
+remainder = _binary("remainder", "remainder", None, kinds="iuf", fusable=False, methods=(),
+                    symbol="%")
+eq = _comparison("eq", "equal", "==", "==")
+ne = _comparison("ne", "not_equal", "!=", "!=")
+lt = _comparison("lt", "less", "<", "<")
+le = _comparison("le", "less_equal", "<=", "<=")
+gt = _comparison("gt", "greater", ">", ">")
+ge = _comparison("ge", "greater_equal", ">=", ">=")
+# input_kinds "b": the operators `&`, `|`, `^` take bool tensors only; the namespace
+# functions convert their operands to bool first.
 logical_and = _binary("logical_and", "logical_and", "({0} && {1})", out_dtype=bool_,
-                      differentiable=False)
+                      kinds="b", differentiable=False, methods=(), symbol="&")
 logical_or = _binary("logical_or", "logical_or", "({0} || {1})", out_dtype=bool_,
-                     differentiable=False)
+                     kinds="b", differentiable=False, methods=(), symbol="|")
 logical_xor = _binary("logical_xor", "logical_xor", "(!{0} != !{1})", out_dtype=bool_,
-                      differentiable=False)
+                      kinds="b", differentiable=False, methods=(), symbol="^")
 
 
 def _where_rule(cond, a, b, **_):
@@ -162,5 +194,5 @@ def _where_rule(cond, a, b, **_):
     return TensorSpec(shape, result_dtype(_spec_dtype(a), _spec_dtype(b)))
 
 
-where = register(OpDef("where", "ternary", 3, lambda xp: xp.where, _where_rule,
-                       c_expr="({0} ? {1} : {2})"))
+where = register(OpDef("where", OpKind.TERNARY, 3, lambda xp: xp.where, _where_rule,
+                       c_expr="({0} ? {1} : {2})", functions=("where",)))

@@ -10,7 +10,7 @@ import numpy as np
 
 from kernels.errors import DTypeError, ShapeError
 from kernels.movement import slice_key
-from kernels.opdef import OpDef, TensorSpec, register
+from kernels.opdef import OpDef, OpKind, TensorSpec, register
 
 
 def full_key(key: tuple, index_arrays) -> tuple:
@@ -53,7 +53,7 @@ def _index_rule(x, *index_specs, key):
     return TensorSpec(_indexed_shape("index", x, key, index_specs), x.dtype)
 
 
-index = register(OpDef("index", "index", -1, _index_impl, _index_rule))
+index = register(OpDef("index", OpKind.INDEX, -1, _index_impl, _index_rule))
 
 
 def _add_at(xp):
@@ -101,8 +101,8 @@ def _scatter_rule(op):
     return infer
 
 
-index_add = register(OpDef("index_add", "index", -1, _index_add_impl, _scatter_rule("index_add")))
-index_set = register(OpDef("index_set", "index", -1, _index_set_impl, _scatter_rule("index_set")))
+index_add = register(OpDef("index_add", OpKind.INDEX, -1, _index_add_impl, _scatter_rule("index_add")))
+index_set = register(OpDef("index_set", OpKind.INDEX, -1, _index_set_impl, _scatter_rule("index_set")))
 
 
 def _gather_rule(x: TensorSpec, idx: TensorSpec, *, axis: int):
@@ -153,7 +153,8 @@ def _gather_impl(xp):
     return gather
 
 
-gather = register(OpDef("gather", "index", 2, _gather_impl, _gather_rule))
+gather = register(OpDef("gather", OpKind.INDEX, 2, _gather_impl, _gather_rule,
+                        functions=("gather", "take_along_axis"), methods=("gather",)))
 
 
 def _scatter_add_impl(xp):
@@ -173,7 +174,9 @@ def _scatter_add_rule(base: TensorSpec, idx: TensorSpec, src: TensorSpec, *, axi
     return TensorSpec(base.shape, base.dtype)
 
 
-scatter_add = register(OpDef("scatter_add", "index", 3, _scatter_add_impl, _scatter_add_rule))
+scatter_add = register(OpDef("scatter_add", OpKind.INDEX, 3, _scatter_add_impl,
+                             _scatter_add_rule, functions=("scatter_add",),
+                             methods=("scatter_add",)))
 
 
 def _nonzero_impl(xp):
@@ -186,5 +189,6 @@ def _nonzero_rule(x: TensorSpec, **_):
     raise ShapeError("nonzero: the output shape depends on the values; run the op to know it")
 
 
-nonzero = register(OpDef("nonzero", "index", 1, _nonzero_impl, _nonzero_rule,
-                         differentiable=False, dynamic_shape=True))
+nonzero = register(OpDef("nonzero", OpKind.INDEX, 1, _nonzero_impl, _nonzero_rule,
+                         differentiable=False, dynamic_shape=True, functions=("nonzero",),
+                         methods=("nonzero",)))

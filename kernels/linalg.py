@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from kernels.dtypes import result_dtype
 from kernels.errors import DTypeError, ShapeError
-from kernels.opdef import OpDef, TensorSpec, register
+from kernels.opdef import OpDef, OpKind, TensorSpec, register
 from kernels.shapes import broadcast_shapes
 
 
@@ -28,4 +28,5 @@ def _matmul_rule(a: TensorSpec, b: TensorSpec):
     return TensorSpec(shape, dtype)
 
 
-matmul = register(OpDef("matmul", "matmul", 2, lambda xp: xp.matmul, _matmul_rule))
+matmul = register(OpDef("matmul", OpKind.MATMUL, 2, lambda xp: xp.matmul, _matmul_rule,
+                        functions=("matmul",), methods=("matmul",), symbol="@"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from kernels.dtypes import result_dtype
 from kernels.errors import ShapeError
-from kernels.opdef import OpDef, TensorSpec, register
+from kernels.opdef import OpDef, OpKind, TensorSpec, register
 from kernels.shapes import size_of
 
 
@@ -22,8 +22,8 @@ def _reshape(x, *, shape):
     return x.reshape(shape)   # the method: a fraction of np.reshape's call overhead
 
 
-reshape = register(OpDef("reshape", "movement", 1, lambda xp: _reshape, _reshape_rule,
-                         is_view=True))
+reshape = register(OpDef("reshape", OpKind.MOVEMENT, 1, lambda xp: _reshape, _reshape_rule,
+                         is_view=True, functions=("reshape",), methods=("reshape", "view")))
 
 
 def _permute_rule(x: TensorSpec, *, axes: tuple[int, ...]):
@@ -37,8 +37,10 @@ def _permute(x, *, axes):
     return x.transpose(axes)
 
 
-permute = register(OpDef("permute", "movement", 1, lambda xp: _permute, _permute_rule,
-                         is_view=True))
+permute = register(OpDef("permute", OpKind.MOVEMENT, 1, lambda xp: _permute, _permute_rule,
+                         is_view=True, functions=("permute", "permute_dims", "transpose",
+                                                  "moveaxis"),
+                         methods=("permute", "transpose")))
 
 
 def _expand_rule(x: TensorSpec, *, shape: tuple[int, ...]):
@@ -49,8 +51,9 @@ def _expand_rule(x: TensorSpec, *, shape: tuple[int, ...]):
     return TensorSpec(tuple(shape), x.dtype)
 
 
-expand = register(OpDef("expand", "movement", 1, lambda xp: xp.broadcast_to, _expand_rule,
-                        is_view=True))
+expand = register(OpDef("expand", OpKind.MOVEMENT, 1, lambda xp: xp.broadcast_to,
+                        _expand_rule, is_view=True, functions=("broadcast_to",),
+                        methods=("expand",)))
 
 
 def slice_key(key: tuple) -> tuple:
@@ -103,19 +106,22 @@ def _slice_rule(x: TensorSpec, *, key: tuple):
     return TensorSpec(tuple(shape), x.dtype)
 
 
-slice_ = register(OpDef("slice", "movement", 1, _slice_impl, _slice_rule, is_view=True))
+slice_ = register(OpDef("slice", OpKind.MOVEMENT, 1, _slice_impl, _slice_rule, is_view=True))
 
 
 def _flip_rule(x: TensorSpec, *, axes: tuple[int, ...]):
     return TensorSpec(x.shape, x.dtype)
 
 
-flip = register(OpDef("flip", "movement", 1, lambda xp: lambda x, *, axes: xp.flip(x, axes),
-                      _flip_rule))
+flip = register(OpDef("flip", OpKind.MOVEMENT, 1,
+                      lambda xp: lambda x, *, axes: xp.flip(x, axes), _flip_rule,
+                      functions=("flip",), methods=("flip",)))
 
 
 def _pad_impl(xp):
     def pad(x, *, widths, value=0):
+        if not widths:   # a 0-d tensor: numpy's pad refuses an empty width list
+            return x.copy()
         return xp.pad(x, widths, mode="constant", constant_values=value)
     return pad
 
@@ -127,7 +133,7 @@ def _pad_rule(x: TensorSpec, *, widths, value=0):
     return TensorSpec(tuple(d + lo + hi for d, (lo, hi) in zip(x.shape, widths)), x.dtype)
 
 
-pad = register(OpDef("pad", "movement", 1, _pad_impl, _pad_rule))
+pad = register(OpDef("pad", OpKind.MOVEMENT, 1, _pad_impl, _pad_rule, functions=("pad",)))
 
 
 def _concat_impl(xp):
@@ -151,8 +157,8 @@ def _concat_rule(*xs: TensorSpec, axis: int):
     return TensorSpec(tuple(shape), dtype)
 
 
-concat = register(OpDef("concat", "movement", -1, _concat_impl, _concat_rule))
-
+concat = register(OpDef("concat", OpKind.MOVEMENT, -1, _concat_impl, _concat_rule,
+                        functions=("concat", "cat")))
 
 
 def _to_device_impl(xp):
@@ -165,5 +171,6 @@ def _to_device_impl(xp):
     return to_device
 
 
-to_device = register(OpDef("to_device", "transfer", 1, _to_device_impl,
-                           lambda x, *, device: TensorSpec(x.shape, x.dtype)))
+to_device = register(OpDef("to_device", OpKind.TRANSFER, 1, _to_device_impl,
+                           lambda x, *, device: TensorSpec(x.shape, x.dtype),
+                           methods=("to_device",)))

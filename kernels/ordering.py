@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from kernels.dtypes import default_int, int64
-from kernels.opdef import OpDef, TensorSpec, register
+from kernels.opdef import OpDef, OpKind, TensorSpec, register
 
 
 def _argsort_impl(xp):
@@ -23,8 +23,9 @@ def _argsort_impl(xp):
 
 
 argsort = register(OpDef(
-    "argsort", "other", 1, _argsort_impl,
-    lambda x, *, axis, descending=False: TensorSpec(x.shape, int64), differentiable=False))
+    "argsort", OpKind.OTHER, 1, _argsort_impl,
+    lambda x, *, axis, descending=False: TensorSpec(x.shape, int64), differentiable=False,
+    functions=("argsort",), methods=("argsort",)))
 
 
 def _cumsum_impl(xp):
@@ -35,5 +36,6 @@ def _cumsum_impl(xp):
 
 
 cumsum = register(OpDef(
-    "cumsum", "other", 1, _cumsum_impl,
-    lambda x, *, axis: TensorSpec(x.shape, default_int if x.dtype.kind in "biu" else x.dtype)))
+    "cumsum", OpKind.OTHER, 1, _cumsum_impl,
+    lambda x, *, axis: TensorSpec(x.shape, default_int if x.dtype.kind in "biu" else x.dtype),
+    functions=("cumsum",), methods=("cumsum",)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from kernels.errors import DTypeError
-from kernels.opdef import OpDef, TensorSpec, register
+from kernels.opdef import OpDef, OpKind, TensorSpec, register
 
 
 def _float_rule(name):
@@ -41,7 +41,7 @@ def _normal_impl(xp):
     return normal
 
 
-uniform = register(OpDef("uniform", "random", 1, _uniform_impl, _float_rule("uniform"),
+uniform = register(OpDef("uniform", OpKind.RANDOM, 1, _uniform_impl, _float_rule("uniform"),
                          differentiable=False))
-normal = register(OpDef("normal", "random", 1, _normal_impl, _float_rule("normal"),
+normal = register(OpDef("normal", OpKind.RANDOM, 1, _normal_impl, _float_rule("normal"),
                         differentiable=False))

@@ -1,11 +1,13 @@
 """Reductions over a tuple of axes (already normalised by the caller), with keepdims."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from kernels.dtypes import default_int, int64
 from kernels.errors import ShapeError
-from kernels.opdef import OpDef, TensorSpec, register
+from kernels.opdef import OPS, OpDef, OpKind, TensorSpec, register
 
 
 def _reduced_shape(shape, axis, keepdims):
@@ -26,7 +28,7 @@ def _reduce_rule(name, out_dtype, needs_elements):
     return infer
 
 
-def _reduce(name, fn_name, ufunc_name, out_dtype, needs_elements, c_combine):
+def _reduce(name, fn_name, ufunc_name, out_dtype, needs_elements, c_combine, identity):
     def impl(xp, accumulate=out_dtype is _accumulating_dtype):
         # On numpy, ufunc.reduce skips np.sum's Python wrapper (a third of the time of a
         # small reduction); it has the same results, NaN propagation included.
@@ -36,22 +38,39 @@ def _reduce(name, fn_name, ufunc_name, out_dtype, needs_elements, c_combine):
                 return fn(x, axis=axis, keepdims=keepdims, dtype=_accumulating_dtype(x.dtype))
             return reduce
         return fn
-    return register(OpDef(name, "reduce", 1, impl, _reduce_rule(name, out_dtype, needs_elements),
-                          c_expr=c_combine))
+    return register(OpDef(name, OpKind.REDUCE, 1, impl,
+                          _reduce_rule(name, out_dtype, needs_elements), c_expr=c_combine,
+                          identity=identity, functions=(name,), methods=(name,)))
 
 
 def _same(dtype):
     return dtype
 
 
-# c_expr of a reduction combines accumulator {0} with element {1}; it starts at
-# REDUCTION_IDENTITY.
-sum_ = _reduce("sum", "sum", "add", _accumulating_dtype, False, "({0} + {1})")
-prod = _reduce("prod", "prod", "multiply", _accumulating_dtype, False, "({0} * {1})")
-max_ = _reduce("max", "max", "maximum", _same, True, "({1} > {0} || {1} != {1} ? {1} : {0})")
-min_ = _reduce("min", "min", "minimum", _same, True, "({1} < {0} || {1} != {1} ? {1} : {0})")
+# c_expr of a reduction combines accumulator {0} with element {1}; it starts at the op's
+# identity.
+sum_ = _reduce("sum", "sum", "add", _accumulating_dtype, False, "({0} + {1})", 0)
+prod = _reduce("prod", "prod", "multiply", _accumulating_dtype, False, "({0} * {1})", 1)
+max_ = _reduce("max", "max", "maximum", _same, True, "({1} > {0} || {1} != {1} ? {1} : {0})",
+               -math.inf)
+min_ = _reduce("min", "min", "minimum", _same, True, "({1} < {0} || {1} != {1} ? {1} : {0})",
+               math.inf)
 
-REDUCTION_IDENTITY = {"sum": "0", "prod": "1", "max": "-INFINITY", "min": "INFINITY"}
+
+def c_identity(value: float) -> str:
+    """A reduction identity as C source.
+
+    >>> c_identity(-math.inf), c_identity(1)
+    ('(-INFINITY)', '1')
+    """
+    if math.isinf(value):
+        return "INFINITY" if value > 0 else "(-INFINITY)"
+    return repr(value)
+
+
+REDUCTION_IDENTITY = {op.name: c_identity(op.identity) for op in OPS.values()
+                      if op.identity is not None}
+"""C starting value of each fusable reduction, read off the ops' `identity`."""
 
 
 def _arg_impl(fn_name):
@@ -76,7 +95,7 @@ def _arg_rule(name):
     return infer
 
 
-argmax = register(OpDef("argmax", "reduce", 1, _arg_impl("argmax"), _arg_rule("argmax"),
-                        differentiable=False))
-argmin = register(OpDef("argmin", "reduce", 1, _arg_impl("argmin"), _arg_rule("argmin"),
-                        differentiable=False))
+argmax = register(OpDef("argmax", OpKind.REDUCE, 1, _arg_impl("argmax"), _arg_rule("argmax"),
+                        differentiable=False, functions=("argmax",), methods=("argmax",)))
+argmin = register(OpDef("argmin", OpKind.REDUCE, 1, _arg_impl("argmin"), _arg_rule("argmin"),
+                        differentiable=False, functions=("argmin",), methods=("argmin",)))

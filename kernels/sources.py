@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from kernels.errors import ShapeError
-from kernels.opdef import OpDef, TensorSpec, register
+from kernels.opdef import OpDef, OpKind, TensorSpec, register
 
 
 def _full_impl(xp):
@@ -17,7 +17,7 @@ def _full_rule(*, shape, value, dtype):
     return TensorSpec(tuple(shape), dtype)
 
 
-full = register(OpDef("full", "source", 0, _full_impl, _full_rule, differentiable=False))
+full = register(OpDef("full", OpKind.SOURCE, 0, _full_impl, _full_rule, differentiable=False))
 
 
 def _arange_impl(xp):
@@ -33,4 +33,5 @@ def _arange_rule(*, start, stop, step, dtype):
                        else 0,), dtype)
 
 
-arange = register(OpDef("arange", "source", 0, _arange_impl, _arange_rule, differentiable=False))
+arange = register(OpDef("arange", OpKind.SOURCE, 0, _arange_impl, _arange_rule,
+                        differentiable=False))

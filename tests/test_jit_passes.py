@@ -84,7 +84,11 @@ def test_fold_precomputes_constants_but_never_tensors_bound_by_reference():
 
 @pytest.mark.parametrize("fn,expected", [
     (lambda x: (x * 1.0).exp(), ["exp"]),
-    (lambda x: (1.0 * x + 0.0).exp(), ["exp"]),
+    (lambda x: (1.0 * x + -0.0).exp(), ["exp"]),
+    (lambda x: (-0.0 + x * 1).exp(), ["exp"]),
+    # x + 0.0 is not x: -0.0 + 0.0 is +0.0, so only -0.0 is the additive identity.
+    (lambda x: (x + 0.0).exp(), ["add", "exp"]),
+    (lambda x: (x + eager.tensor(0.0)).exp(), ["add", "exp"]),
     (lambda x: (x - 0.0).exp() / 1.0, ["exp", "div"]),
     (lambda x: eager.negative(eager.negative(x)).exp(), ["exp"]),
     (lambda x: x.T.T.exp(), ["exp"]),
@@ -98,6 +102,22 @@ def test_simplify_identities(fn, expected):
     g = simplify(tracer.trace(fn, x))
     assert names(g) == expected
     np.testing.assert_allclose(g(x).numpy(), fn(x).numpy())
+
+
+def test_simplify_keeps_the_sign_of_negative_zero():
+    x = eager.tensor([-0.0, 1.0])
+    g = simplify(tracer.trace(lambda x: -((x + 0.0) * 1.0), x))
+    assert names(g) == ["add", "neg"]
+    assert np.signbit(g(x).numpy()[0])        # -(-0.0 + 0.0) is -0.0; -(-0.0) would be +0.0
+    g = simplify(tracer.trace(lambda x: -((x - 0.0) + -0.0), x))
+    assert names(g) == ["neg"] and not np.signbit(g(x).numpy()[0])
+
+
+def test_simplify_uses_integer_zero_on_integer_tensors():
+    g = simplify(tracer.trace(lambda x: x + 0, eager.tensor([1, 2])))
+    assert names(g) == ["add"]   # the returned value keeps a node of its own
+    g = simplify(tracer.trace(lambda x: (x + 0) * 2, eager.tensor([1, 2])))
+    assert names(g) == ["mul"]
 
 
 def test_simplify_keeps_x_times_one_when_it_broadcasts_or_changes_dtype():

@@ -25,19 +25,23 @@ from typing import Any
 
 from eager.dispatch import get_hook
 from eager.tensor import Tensor
+from kernels import OPS
 from kernels.errors import EagerError
 from tracer.graph import Graph
 from tracer.trace import source_where, trace
 
 _counter = itertools.count()
 
-_BINARY = {"__add__": "+", "__sub__": "-", "__mul__": "*", "__truediv__": "/",
-           "__floordiv__": "//", "__mod__": "%", "__pow__": "**", "__matmul__": "@",
-           "__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">=", "__eq__": "==",
-           "__ne__": "!=", "__and__": "&", "__or__": "|", "__xor__": "^"}
-_REFLECTED = {"__radd__": "+", "__rsub__": "-", "__rmul__": "*", "__rtruediv__": "/",
-              "__rfloordiv__": "//", "__rmod__": "%", "__rpow__": "**", "__rmatmul__": "@"}
-_UNARY = {"__neg__": "-", "__pos__": "+", "__invert__": "~", "__abs__": "abs"}
+
+def _operators(role: str, arity: int) -> dict[str, str]:
+    """Dunder -> Python symbol for the ops' operators (declared on each OpDef)."""
+    return {dunder: op.symbol for op in OPS.values() if op.arity == arity
+            for dunder, r in op.operators().items() if r == role}
+
+
+_BINARY = _operators("forward", 2)
+_REFLECTED = _operators("reflected", 2)
+_UNARY = {**_operators("forward", 1), "__pos__": "+"}
 
 
 class Expr:

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from eager.autograd import grad_mode
+from eager.autograd import rules as _rules  # noqa: F401  (registers the backward rules)
 from eager.autograd.node import Node
-from eager.autograd.rules import RULES, SAVED
+from eager.autograd.sum_to import sum_to
 from eager.ops.elementwise import astype
 from kernels.errors import AutogradError
 
@@ -103,15 +104,20 @@ def run(outputs: Sequence, grad_outputs, *, retain_graph: bool, create_graph: bo
                 if not retain_graph:
                     node.release()
                 continue
-            name = node.op.name
+            op = node.op
+            if op.backward is None:
+                raise AutogradError(f"{node.name}: op {op.name} has no backward rule")
             node.lend_output(outputs_alive.get(node))
             try:
-                node.check_versions(SAVED.get(name))
-                input_grads = RULES[name](node, g)
+                node.check_versions(op.saves)
+                input_grads = op.backward(node, g, [e is not None for e in node.edges])
             finally:
                 node.lend_output(None)
             for x, edge, gx in zip(node.inputs, node.edges, input_grads):
                 if gx is not None and edge is not None:
+                    if gx._data.shape != x._data.shape:
+                        # Rules give gradients in the broadcast shape; one place sums them.
+                        gx = sum_to(gx, x._data.shape)
                     if gx._data.dtype != x._data.dtype:
                         # A gradient has the dtype of its tensor (x * float64 gives
                         # float64 grads, but a float32 x gets a float32 one).

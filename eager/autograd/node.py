@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from kernels.errors import AutogradError
+from kernels.opdef import Rest
 
 OUT = -1
 """Position that stands for a node's output in a rule's list of saved values."""
@@ -68,20 +69,32 @@ class Node:
         """Give the rule access to the output tensor (None takes it back)."""
         self._lent_out = out
 
+    def saved_positions(self, reads: tuple | None) -> set:
+        """The values (input positions, OUT) the backward rule reads for the inputs that
+        want a gradient. `reads[i]` lists what the gradient of input i needs (input
+        positions, OUT for the output, Rest(k) for every input from k on); None means
+        everything."""
+        if reads is None:
+            return set(range(len(self.inputs))) | {OUT}
+        saved = set()
+        for i, edge in enumerate(self.edges):
+            if edge is not None and i < len(reads):
+                for p in reads[i]:
+                    if type(p) is Rest:
+                        saved.update(range(p.start, len(self.inputs)))
+                    else:
+                        saved.add(p)
+        return saved
+
     def check_versions(self, reads: tuple | None = None) -> None:
-        """Raise if a value the backward rule is about to read was modified in place after
-        this op recorded it. `reads[i]` lists what the gradient of input i needs (input
-        positions, OUT for the output); None means everything."""
+        """Raise if a value the backward rule is about to read (see saved_positions) was
+        modified in place after this op recorded it."""
         if self.inputs is None:
             raise AutogradError(
                 f"{self.name}: trying to backward through the graph a second time (or directly "
                 "access saved tensors after they have already been freed); pass "
                 "retain_graph=True to the first backward() if you need to")
-        if reads is None:
-            saved = set(range(len(self.inputs))) | {OUT}
-        else:
-            saved = {p for i, edge in enumerate(self.edges)
-                     if edge is not None and i < len(reads) for p in reads[i]}
+        saved = self.saved_positions(reads)
         for position in saved:
             if position == OUT:
                 x, recorded = self._lent_out, self.out_version
@@ -98,6 +111,14 @@ class Node:
                     f"{self.name}: {what} (shape {tuple(x.shape)}), needed for the gradient, "
                     f"was modified by an in-place operation (version {recorded} -> {now}); "
                     "use an out-of-place op or .clone() it first")
+
+    def replace_input(self, position: int, x) -> None:
+        """Make `x` (at its current version) the saved value of input `position`; the
+        gradient still flows along the edge recorded when the op ran."""
+        inputs, versions = list(self.inputs), list(self.versions)
+        inputs[position] = x
+        versions[position] = x._version if x._base is None else x._base._version
+        self.inputs, self.versions = tuple(inputs), versions
 
     def release(self) -> None:
         """Free saved inputs after backward (retain_graph=False)."""

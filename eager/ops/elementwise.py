@@ -1,5 +1,10 @@
 """Elementwise math on Tensors: unary, binary (with broadcasting) and where/clip.
 
+The plain function of each elementwise op (eager.multiply, eager.exp, ...) is generated
+from the names the op declares (`_generate` below); functions whose meaning goes beyond
+running the op (floor of an integer is itself, logical_and converts to bool) are written
+out and registered under the op's names with `implements`.
+
 >>> import eager
 >>> (eager.tensor([1, 2]) / 2).tolist()
 [0.5, 1.0]
@@ -8,10 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from eager.dispatch import apply, spec_of
+from eager.dispatch import apply, spec_of, user_line_suffix
 from eager.ops.operands import as_operand, cast, promote
+from eager.ops.public import METHODS, NAMESPACE, implements
 from eager.tensor import Tensor
-from kernels import OPS, bool_
+from kernels import OPS, OpDef, OpKind, bool_
 from kernels.dtypes import FLOATING, float64, int64
 from kernels.errors import DTypeError
 
@@ -83,8 +89,8 @@ def _widen_for_int_scalar(x, other):
     return cast(x, wide)
 
 
-def _binary_fn(name, public):
-    op = OPS[name]
+def _binary_fn(op: OpDef):
+    name = op.name
     float_only = name in _FLOAT_ONLY
     no_bool = name in _NO_BOOL
 
@@ -105,15 +111,14 @@ def _binary_fn(name, public):
         elif t2 is Tensor and (t1 is float or t1 is int) and x2._data.dtype in FLOATING:
             return apply(op, x1, x2)
         return binary(name, x1, x2)
-    fn.__name__ = public
-    fn.__doc__ = f"Elementwise {public} with broadcasting."
+    fn.__name__ = fn.__qualname__ = op.functions[0] if op.functions else op.methods[0]
+    fn.__doc__ = f"Elementwise {fn.__name__} with broadcasting (the {name} op)."
     return fn
 
 
-def _unary_fn(name):
-    op = OPS[name]
+def _unary_fn(op: OpDef):
+    name = op.name
     float_only = name in _FLOAT_ONLY
-
     no_bool = name in _NO_BOOL
 
     def fn(x):
@@ -121,55 +126,28 @@ def _unary_fn(name):
                 no_bool and x._data.dtype == bool_)):
             return apply(op, x)
         return unary(name, x)
-    fn.__name__ = name
-    fn.__doc__ = f"Elementwise {name} (see the Array API standard)."
+    fn.__name__ = fn.__qualname__ = op.functions[0] if op.functions else op.methods[0]
+    fn.__doc__ = f"Elementwise {fn.__name__} (the {name} op; see the Array API standard)."
     return fn
 
 
-negative = _unary_fn("neg")
-exp = _unary_fn("exp")
-log = _unary_fn("log")
-sin = _unary_fn("sin")
-cos = _unary_fn("cos")
-tanh = _unary_fn("tanh")
-sigmoid = _unary_fn("sigmoid")
-sqrt = _unary_fn("sqrt")
-abs = _unary_fn("abs")
-sign = _unary_fn("sign")
-
-add = _binary_fn("add", "add")
-subtract = _binary_fn("sub", "subtract")
-multiply = _binary_fn("mul", "multiply")
-divide = _binary_fn("div", "divide")
-pow = _binary_fn("pow", "pow")
-maximum = _binary_fn("maximum", "maximum")
-minimum = _binary_fn("minimum", "minimum")
-floor_divide = _binary_fn("floor_divide", "floor_divide")
-remainder = _binary_fn("remainder", "remainder")
-equal = _binary_fn("eq", "equal")
-not_equal = _binary_fn("ne", "not_equal")
-less = _binary_fn("lt", "less")
-less_equal = _binary_fn("le", "less_equal")
-greater = _binary_fn("gt", "greater")
-greater_equal = _binary_fn("ge", "greater_equal")
-
-
-def _logical(name):
+def _logical(op: OpDef):
     def fn(x1, x2):
         x1, x2 = as_operand(x1), as_operand(x2)
         x1 = cast(x1, bool_) if type(x1) is Tensor else bool(x1)
         x2 = cast(x2, bool_) if type(x2) is Tensor else bool(x2)
-        return apply(OPS[name], x1, x2)
-    fn.__name__ = name
-    fn.__doc__ = f"Elementwise {name} of truth values."
-    return fn
+        return apply(op, x1, x2)
+    fn.__name__ = op.name
+    fn.__doc__ = f"Elementwise {op.name} of truth values (operands are converted to bool)."
+    return implements(op)(fn)
 
 
-logical_and = _logical("logical_and")
-logical_or = _logical("logical_or")
-logical_xor = _logical("logical_xor")
+logical_and = _logical(OPS.logical_and)
+logical_or = _logical(OPS.logical_or)
+logical_xor = _logical(OPS.logical_xor)
 
 
+@implements(OPS.logical_not)
 def logical_not(x) -> Tensor:
     """Elementwise not of truth values.
 
@@ -177,9 +155,30 @@ def logical_not(x) -> Tensor:
     >>> eager.logical_not(eager.tensor([True, False]))
     tensor([False,  True])
     """
-    return apply(OPS["logical_not"], as_operand(x))
+    return apply(OPS.logical_not, as_operand(x))
 
 
+@implements(OPS.bitwise_invert)
+def bitwise_invert(x) -> Tensor:
+    """`~x`: bitwise not of an integer tensor, logical not of a bool one; floating tensors
+    raise DTypeError.
+
+    >>> import eager
+    >>> eager.bitwise_invert(eager.tensor([0, -3])), ~eager.tensor([True, False])
+    (tensor([-1,  2]), tensor([False,  True]))
+    """
+    x = as_operand(x)
+    if type(x) is Tensor:
+        if x._data.dtype == bool_:
+            return apply(OPS.logical_not, x)
+        if x._data.dtype in FLOATING:
+            raise DTypeError(f"bitwise_invert (~): dtype {x._data.dtype.name} is not "
+                             f"supported; it takes integer or bool tensors{user_line_suffix()}; "
+                             "for floats write -x - 1, or compare first: ~(x > 0)")
+    return unary("bitwise_invert", x)
+
+
+@implements(OPS.floor)
 def floor(x) -> Tensor:
     """Largest integer not greater than x (integers are returned unchanged).
 
@@ -187,9 +186,10 @@ def floor(x) -> Tensor:
     >>> eager.floor(eager.tensor([1.5, -1.5]))
     tensor([ 1., -2.])
     """
-    return x if x.dtype.kind in "biu" else apply(OPS["floor"], x)
+    return x if x.dtype.kind in "biu" else apply(OPS.floor, x)
 
 
+@implements(OPS.ceil)
 def ceil(x) -> Tensor:
     """Smallest integer not less than x (integers are returned unchanged).
 
@@ -197,7 +197,7 @@ def ceil(x) -> Tensor:
     >>> eager.ceil(eager.tensor([1.5, -1.5]))
     tensor([ 2., -1.])
     """
-    return x if x.dtype.kind in "biu" else apply(OPS["ceil"], x)
+    return x if x.dtype.kind in "biu" else apply(OPS.ceil, x)
 
 
 def square(x) -> Tensor:
@@ -210,6 +210,21 @@ def square(x) -> Tensor:
     return binary("mul", x, x)
 
 
+def relu(x) -> Tensor:
+    """max(x, 0), the one definition behind Tensor.relu, F.relu and nn.ReLU. Its gradient
+    is 0 at 0 and where x < 0 it is masked, never multiplied, so sqrt(relu(x)) has
+    gradient 0 there (all as in PyTorch); NaN stays NaN.
+
+    >>> import eager
+    >>> x = eager.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    >>> relu(x).sum().backward(); x.grad
+    tensor([0., 0., 1.])
+    """
+    x = as_operand(x)
+    return where(binary("le", x, 0), 0, x)
+
+
+@implements(OPS.where)
 def where(condition, x1, x2) -> Tensor:
     """Elements of x1 where condition is true, else of x2 (broadcast together).
 
@@ -229,7 +244,7 @@ def where(condition, x1, x2) -> Tensor:
 
         x1 = asarray(x1, device=condition.device)
     x1, x2 = promote(None, x1, x2)
-    return apply(OPS["where"], condition, x1, x2)
+    return apply(OPS.where, condition, x1, x2)
 
 
 def clip(x, min=None, max=None) -> Tensor:
@@ -242,12 +257,13 @@ def clip(x, min=None, max=None) -> Tensor:
     # where, not maximum/minimum: a value on a bound keeps gradient 1, as in PyTorch
     # (maximum splits a tie 0.5 / 0.5); NaN stays NaN since both comparisons are false.
     if min is not None:
-        x = where(less(x, min), min, x)
+        x = where(binary("lt", x, min), min, x)
     if max is not None:
-        x = where(greater(x, max), max, x)
+        x = where(binary("gt", x, max), max, x)
     return x
 
 
+@implements(OPS.cast)
 def astype(x: Tensor, dtype, /, *, copy: bool = True) -> Tensor:
     """x converted to dtype (Array API `astype`).
 
@@ -270,7 +286,7 @@ def isnan(x) -> Tensor:
     >>> eager.isnan(eager.tensor([1.0, float("nan")]))
     tensor([False,  True])
     """
-    return not_equal(x, x)
+    return binary("ne", x, x)
 
 
 def isinf(x) -> Tensor:
@@ -281,8 +297,8 @@ def isinf(x) -> Tensor:
     tensor([False,  True])
     """
     if x.dtype not in FLOATING:
-        return not_equal(x, x)
-    return equal(abs(x), float("inf"))
+        return binary("ne", x, x)
+    return binary("eq", unary("abs", x), float("inf"))
 
 
 def isfinite(x) -> Tensor:
@@ -293,3 +309,19 @@ def isfinite(x) -> Tensor:
     tensor([ True, False, False])
     """
     return logical_not(logical_or(isnan(x), isinf(x)))
+
+
+def _generate() -> None:
+    """Define the plain elementwise functions, one per op spelling that no hand-written
+    function above took, from the names each op declares."""
+    for op in OPS.values():
+        if op.kind not in (OpKind.UNARY, OpKind.BINARY) or not (op.functions or op.methods):
+            continue
+        if any(n in NAMESPACE for n in op.functions) or any(n in METHODS for n in op.methods):
+            continue
+        fn = implements(op)((_unary_fn if op.arity == 1 else _binary_fn)(op))
+        for name in op.functions:
+            globals()[name] = fn
+
+
+_generate()

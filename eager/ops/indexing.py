@@ -16,6 +16,7 @@ import numpy as np
 from eager.dispatch import apply, get_hook
 from eager.ops.inplace import inplace_update
 from eager.ops.operands import as_operand, cast
+from eager.ops.public import implements
 from eager.tensor import Tensor
 from kernels import OPS
 from kernels.errors import DTypeError, ShapeError
@@ -117,6 +118,7 @@ def _mask_to_indices(mask: Tensor) -> list[Tensor]:
             for d in range(mask.ndim)]
 
 
+@implements(OPS.nonzero)
 def nonzero(x: Tensor) -> Tensor:
     """Indices of non-zero elements, shape (count, ndim). The count is a host read.
 
@@ -184,6 +186,7 @@ def index_add(x: Tensor, key, value) -> Tensor:
     return apply(OPS["index_add"], x, as_operand(value, x), *arrays, key=entries)
 
 
+@implements(OPS.gather, "gather")
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """out[i][j] = x[i][index[i][j]] along dim (PyTorch's gather, numpy's take_along_axis).
 
@@ -195,6 +198,7 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     return apply(OPS["gather"], x, index, axis=normalize_axis("gather", dim, x.ndim))
 
 
+@implements(OPS.gather, "take_along_axis")
 def take_along_axis(x: Tensor, indices: Tensor, /, *, axis: int = -1) -> Tensor:
     """Array API spelling of gather.
 
@@ -205,6 +209,7 @@ def take_along_axis(x: Tensor, indices: Tensor, /, *, axis: int = -1) -> Tensor:
     return gather(x, axis, indices)
 
 
+@implements(OPS.scatter_add)
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of x with src added at index along dim (repeated indices add up).
 

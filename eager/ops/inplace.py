@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from eager.autograd import grad_mode
-from eager.dispatch import get_hook, user_line_suffix
+from eager.dispatch import apply, get_hook, user_line_suffix
 from eager.tensor import Tensor
+from kernels import OPS
 from kernels.errors import AutogradError, DTypeError, ShapeError
 
 
@@ -29,6 +30,8 @@ def inplace_update(target: Tensor, value: Tensor, op_name: str) -> Tensor:
             raise AutogradError(
                 f"{op_name}: in-place update of a view while recording gradients is not "
                 f"supported{user_line_suffix()}; clone() the view or use an out-of-place op")
+    if recording and value._node is not None:
+        _keep_overwritten_input(target, value._node)
     try:
         target._data[...] = value._data
     except ValueError as exc:
@@ -47,3 +50,17 @@ def inplace_update(target: Tensor, value: Tensor, op_name: str) -> Tensor:
     if hook is not None:
         hook.inplace(target, value)
     return target
+
+
+def _keep_overwritten_input(target: Tensor, node) -> None:
+    """Before `target` is overwritten by the result of `node` (y.mul_(z) computes y * z
+    and writes it into y), give the node a copy of target's old value wherever its
+    backward reads it, so the gradient uses the value the op saw, as in PyTorch."""
+    positions = [i for i, x in enumerate(node.inputs) if x is target]
+    if not positions or not set(positions) & node.saved_positions(node.op.saves):
+        return
+    with grad_mode.set_grad_enabled(False):
+        old = apply(OPS.copy, target)   # through dispatch, so a trace records it too
+    old._node, old._requires_grad = target._node, target._requires_grad
+    for i in positions:
+        node.replace_input(i, old)

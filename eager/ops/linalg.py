@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from eager.dispatch import apply
 from eager.ops.operands import as_operand, promote
+from eager.ops.public import implements
 from eager.ops.shape import permute, reshape
 from eager.tensor import Tensor
 from kernels import OPS, bool_
 from kernels.errors import DTypeError, ShapeError
 
 
+@implements(OPS.matmul)
 def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
     """Matrix product with numpy's rules for 1-D operands and batch broadcasting.
 

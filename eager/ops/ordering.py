@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from eager.dispatch import apply
 from eager.ops.indexing import gather
+from eager.ops.public import implements
 from eager.ops.reductions import ValuesIndices
 from eager.ops.shape import flatten
 from eager.tensor import Tensor
@@ -16,6 +17,7 @@ from kernels.errors import ShapeError
 from kernels.shapes import normalize_axis
 
 
+@implements(OPS.argsort)
 def argsort(x: Tensor, /, axis: int = -1, *, descending: bool = False, stable: bool = True,
             dim=None) -> Tensor:
     """Indices that sort x along axis (stable).
@@ -80,6 +82,7 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> ValuesIndice
     return ValuesIndices(gather(x, dim, indices), indices)
 
 
+@implements(OPS.cumsum)
 def cumsum(x: Tensor, /, axis: int | None = None, *, dim=None, dtype=None) -> Tensor:
     """Cumulative sum along axis (None: over the flattened tensor).
 

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from eager.dispatch import apply
 from eager.ops.operands import cast
+from eager.ops.public import implements
 from eager.tensor import Tensor
 from kernels import OPS, bool_, default_float
 from kernels.errors import ShapeError
@@ -28,6 +29,7 @@ def _reduce(name, x, axis, keepdims, dim, keepdim):
     return apply(OPS[name], x, axis=axes, keepdims=bool(keepdims or keepdim))
 
 
+@implements(OPS.sum)
 def sum(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepdim=False):
     """Sum over axis (None: all); bool and int tensors sum to int64.
 
@@ -40,6 +42,7 @@ def sum(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepdi
     return out if dtype is None else cast(out, dtype)
 
 
+@implements(OPS.prod)
 def prod(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepdim=False):
     """Product over axis (None: all).
 
@@ -58,6 +61,7 @@ class ValuesIndices(NamedTuple):
     indices: Tensor
 
 
+@implements(OPS.max)
 def max(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):
     """Largest element over `axis` (Array API: the values; NaN propagates). With `dim`
     (PyTorch: `x.max(1)`, `x.max(dim=1)`) it returns `(values, indices)`, as PyTorch does.
@@ -72,6 +76,7 @@ def max(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):
     return _extreme("max", "argmax", x, dim, axis, keepdims, keepdim)
 
 
+@implements(OPS.min)
 def min(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):
     """Smallest element over `axis` (NaN propagates); with `dim`, `(values, indices)`.
 
@@ -143,8 +148,12 @@ def std(x: Tensor, /, axis=None, *, correction=0.0, keepdims=False, dim=None, ke
     >>> eager.std(eager.tensor([1., 3.]))
     tensor(1.)
     """
-    return var(x, axis=axis, correction=correction, keepdims=keepdims, dim=dim,
-               keepdim=keepdim, unbiased=unbiased).sqrt()
+    v = var(x, axis=axis, correction=correction, keepdims=keepdims, dim=dim, keepdim=keepdim,
+            unbiased=unbiased)
+    # sqrt'(0) is infinite, and inf * 0 would make the gradient of a constant input NaN;
+    # PyTorch takes it as 0. `where` masks the gradient where v == 0 (NaN stays NaN).
+    positive = apply(OPS.ne, v, 0.0)
+    return apply(OPS.where, positive, apply(OPS.sqrt, apply(OPS.where, positive, v, 1.0)), 0.0)
 
 
 def logsumexp(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
@@ -177,6 +186,7 @@ def _arg(name, x, axis, keepdims, dim, keepdim):
     return apply(OPS[name], x, axis=axis, keepdims=bool(keepdims or keepdim))
 
 
+@implements(OPS.argmax)
 def argmax(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
     """Index of the largest element (first on ties); flat index when axis is None.
 
@@ -187,6 +197,7 @@ def argmax(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
     return _arg("argmax", x, axis, keepdims, dim, keepdim)
 
 
+@implements(OPS.argmin)
 def argmin(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
     """Index of the smallest element (first on ties); flat index when axis is None.
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from eager.dispatch import apply
 from eager.ops.operands import cast
+from eager.ops.public import implements
 from eager.tensor import Tensor
 from kernels import OPS, result_dtype
 from kernels.errors import ShapeError
@@ -25,6 +26,7 @@ def _shape_arg(shape) -> tuple[int, ...]:
     return tuple(int(d) for d in shape)
 
 
+@implements(OPS.reshape, "reshape")
 def reshape(x: Tensor, /, *shape, copy=None) -> Tensor:
     """x with a new shape of the same number of elements; one dimension may be -1.
 
@@ -49,6 +51,7 @@ def reshape(x: Tensor, /, *shape, copy=None) -> Tensor:
     return apply(OPS["reshape"], x, shape=shape)
 
 
+@implements(OPS.reshape, "view")
 def view(x: Tensor, /, *shape) -> Tensor:
     """PyTorch's view: reshape that always shares memory with x, or raises ShapeError
     when x's strides do not allow it (use reshape or clone() then).
@@ -84,6 +87,7 @@ def _resolve_shape(x: Tensor, shape: tuple[int, ...]) -> tuple[int, ...]:
     return shape
 
 
+@implements(OPS.permute, "permute")
 def permute(x: Tensor, /, *axes) -> Tensor:
     """Reorder dimensions: out.shape[i] == x.shape[axes[i]].
 
@@ -95,6 +99,7 @@ def permute(x: Tensor, /, *axes) -> Tensor:
     return apply(OPS["permute"], x, axes=axes)
 
 
+@implements(OPS.permute, "permute_dims")
 def permute_dims(x: Tensor, /, axes) -> Tensor:
     """Array API spelling of permute.
 
@@ -105,6 +110,7 @@ def permute_dims(x: Tensor, /, axes) -> Tensor:
     return permute(x, tuple(axes))
 
 
+@implements(OPS.permute, "transpose")
 def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
     """Swap two dimensions (PyTorch's transpose).
 
@@ -120,6 +126,7 @@ def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
     return apply(OPS["permute"], x, axes=tuple(axes))
 
 
+@implements(OPS.permute, "moveaxis")
 def moveaxis(x: Tensor, source: int, destination: int, /) -> Tensor:
     """Move one axis to a new position, keeping the others in order.
 
@@ -134,6 +141,7 @@ def moveaxis(x: Tensor, source: int, destination: int, /) -> Tensor:
     return apply(OPS["permute"], x, axes=tuple(axes))
 
 
+@implements(OPS.expand, "expand")
 def expand(x: Tensor, /, *shape) -> Tensor:
     """Broadcast x to shape (a read-only view); -1 keeps a dimension.
 
@@ -151,6 +159,7 @@ def expand(x: Tensor, /, *shape) -> Tensor:
     return apply(OPS["expand"], x, shape=shape)
 
 
+@implements(OPS.expand, "broadcast_to")
 def broadcast_to(x: Tensor, /, shape) -> Tensor:
     """Array API spelling of expand.
 
@@ -229,6 +238,7 @@ def flatten(x: Tensor, /, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(x, x.shape[:s] + (size_of(x.shape[s:e + 1]),) + x.shape[e + 1:])
 
 
+@implements(OPS.concat)
 def concat(arrays: Sequence[Tensor], /, *, axis: int | None = 0, dim=None) -> Tensor:
     """Join tensors along an existing axis (None: flatten first).
 
@@ -314,6 +324,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
     return split(x, -(-n // chunks) if n else 1, dim)
 
 
+@implements(OPS.flip)
 def flip(x: Tensor, /, axis=None, *, dims=None) -> Tensor:
     """Reverse the order of elements along axis (None: all).
 
@@ -325,6 +336,7 @@ def flip(x: Tensor, /, axis=None, *, dims=None) -> Tensor:
     return apply(OPS["flip"], x, axes=axes)
 
 
+@implements(OPS.pad)
 def pad(x: Tensor, widths, value: float = 0.0) -> Tensor:
     """Constant padding; widths is ((before, after), ...) per dim, numpy style.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from jit.passes.rewrite import has_effect, rebuild, resolve, returned_ids
-from kernels import array_namespace_for
+from kernels import OpKind, array_namespace_for
 from tracer.graph import Graph, Value
 
 MAX_FOLDED_ELEMENTS = 1 << 22
@@ -31,7 +31,7 @@ def fold_constants(graph: Graph) -> Graph:
     for node in work.nodes:
         inputs = [resolve(x, replace) for x in node.inputs]
         values = [x for x in inputs if isinstance(x, Value)]
-        foldable = (not has_effect(node) and node.op.kind != "transfer"
+        foldable = (not has_effect(node) and node.op.kind is not OpKind.TRANSFER
                     and node.out.id not in outputs
                     and all(v.id in data for v in values)
                     and node.out.is_tensor and np.prod(node.out.shape) <= MAX_FOLDED_ELEMENTS)

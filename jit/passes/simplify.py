@@ -1,6 +1,7 @@
 """Algebraic simplification: identities that remove or merge nodes without changing values.
 
-x*1, 1*x, x+0, 0+x, x-0, x/1, x**1 -> x (when that keeps the shape and dtype); --x -> x;
+x*1, 1*x, x+(-0.0), (-0.0)+x, x-0.0, x/1, x**1 -> x (the identities each op declares, only
+where exact: x+0.0 is not x for x = -0.0; and when that keeps the shape and dtype); --x -> x;
 permute of permute -> one permute (none if it is the identity); reshape of reshape -> one
 reshape (none if the shape is unchanged); expand or cast to the same type -> x;
 (a @ b).T -> b.T @ a.T for 2-d operands when nothing else reads a @ b (the product is
@@ -21,25 +22,31 @@ from jit.passes.dce import dce
 from jit.passes.rewrite import live_value_ids, rebuild, resolve, returned_ids
 from tracer.graph import Graph, Node, Value
 
-_IDENTITY_RIGHT = {"mul": 1, "add": 0, "sub": 0, "div": 1, "pow": 1}
-_IDENTITY_LEFT = {"mul": 1, "add": 0}
-
-
-def _is(x, number) -> bool:
-    return not isinstance(x, Value) and not isinstance(x, bool) and x == number
-
 
 def _same_type(x, out: Value) -> bool:
     return isinstance(x, Value) and x.shape == out.shape and x.dtype == out.dtype
 
 
+def _identity_operand(node: Node):
+    """The operand of a binary node whose other operand is the op's exact identity there
+    (OpDef.identities: x * 1, x + -0.0, x - 0.0, x / 1, x ** 1), or None."""
+    op, out = node.op, node.out
+    if not op.identities or len(node.inputs) != 2:
+        return None
+    for position, kept in ((1, 0), (0, 1)):
+        scalar, x = node.inputs[position], node.inputs[kept]
+        if not isinstance(scalar, Value) and _same_type(x, out) and op.is_identity(
+                position, scalar, out.dtype):
+            return x
+    return None
+
+
 def _simplified(node: Node, producers: dict[int, Node]):
     """A Value equal to node.out, or a cheaper Node computing it, or None."""
     name, ins, out = node.op.name, node.inputs, node.out
-    if name in _IDENTITY_RIGHT and _is(ins[1], _IDENTITY_RIGHT[name]) and _same_type(ins[0], out):
-        return ins[0]
-    if name in _IDENTITY_LEFT and _is(ins[0], _IDENTITY_LEFT[name]) and _same_type(ins[1], out):
-        return ins[1]
+    kept = _identity_operand(node)
+    if kept is not None:
+        return kept
     if name in ("expand", "cast", "reshape") and _same_type(ins[0], out):
         return ins[0]
     inner = producers.get(ins[0].id) if ins and isinstance(ins[0], Value) else None

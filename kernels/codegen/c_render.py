@@ -27,7 +27,7 @@ from kernels.codegen.group import (
     reduce_layout,
 )
 from kernels.dtypes import float32
-from kernels.opdef import OPS
+from kernels.opdef import OPS, GroupOp
 from kernels.reductions import REDUCTION_IDENTITY
 
 CTYPES = {
@@ -52,7 +52,7 @@ def can_render(op_name: str, dtypes: list[np.dtype]) -> bool:
     are used for float results only: an integer result through double would lose exactness.
     """
     op = OPS.get(op_name)
-    if op is None or op.kind not in ("unary", "binary", "ternary") or op.c_expr is None:
+    if op is None or op.kind not in GroupOp.ELEMENTWISE or op.c_expr is None:
         return False
     if "{f}" in op.c_expr and np.dtype(dtypes[-1]).kind != "f":
         return False
