@@ -122,10 +122,132 @@ class Node:
     out: Value
     where: str = ""
 
+    @property
+    def outs(self) -> tuple[Value, ...]:
+        """The Values this node defines (one for a primitive op)."""
+        return (self.out,)
+
+    @property
+    def subgraphs(self) -> tuple[Graph, ...]:
+        """Graphs this node runs (none for a primitive op; see `Kernel`)."""
+        return ()
+
+    def with_inputs(self, inputs: tuple) -> Node:
+        """The same node reading `inputs` instead (what passes use to rewrite uses)."""
+        return Node(self.op, tuple(inputs), self.attrs, self.out, self.where)
+
     def __str__(self) -> str:
         parts = [self.op.name] + [format_operand(x) for x in self.inputs]
         parts += [f"{k}={format_attr(v)}" for k, v in self.attrs.items()]
         return f"{self.out!r}: {self.out.type_str} = {' '.join(parts)}"
+
+
+@dataclass(frozen=True)
+class CallOp:
+    """The op of a node that runs a subgraph. It has the fields generic code reads off an
+    `OpDef` (name, kind "call", arity, is_view, dynamic_shape) but no kernel of its own:
+    interpreters run the subgraph. It is not in `kernels.OPS`."""
+
+    name: str
+    kind: str = "call"
+    arity: int = -1
+    is_view: bool = False
+    dynamic_shape: bool = False
+
+
+KERNEL = CallOp("kernel")
+
+
+@dataclass(eq=False)
+class Kernel:
+    """A fused call node: `outs = kernel(*inputs)` runs `body`, a Graph of its own.
+
+    `inputs` are the Values the kernel reads from the enclosing graph (explicit reads); the
+    body's "arg" inputs are its parameters, bound to `inputs` in order; the body's outputs, a
+    tuple of Values defined by its nodes, are what the kernel writes (`outs`): the only body
+    Values the enclosing graph may read. Every id comes from the enclosing graph's counter,
+    so one environment serves both. The fusion pass makes these (one per fused group) and
+    lowering compiles each into one generated kernel; the reference interpreter just runs
+    the body. Control flow (`If`/`While` for `jit.script`) will be further nodes with
+    `subgraphs`; verify, print, walk and the interpreter handle such nodes generically.
+
+    >>> import eager, tracer
+    >>> g = tracer.trace(lambda x: (x * 2.0).exp() + 1.0, eager.ones(2))
+    >>> k = Kernel.of(g, g.nodes, [g.nodes[-1].out])
+    >>> g.nodes = [k]
+    >>> print(g.verify())
+    graph(x: %0 f32[2]) {
+      %3: f32[2] = kernel(%4 = %0) {
+        %1: f32[2] = mul %4 2.0
+        %2: f32[2] = exp %1
+        %3: f32[2] = add %2 1.0
+      }
+      return %3
+    }
+    >>> g(eager.zeros(2)).tolist()
+    [2.0, 2.0]
+    """
+
+    inputs: tuple
+    body: Graph
+    where: str = ""
+    op = KERNEL
+
+    @classmethod
+    def of(cls, graph: Graph, members: list[Node], writes: list[Value]) -> Kernel:
+        """Wrap `members` (nodes of `graph`, in order) into one Kernel node; `writes` are
+        the member outputs read outside the group. Parameters get fresh ids of `graph`."""
+        made = {n.out.id for n in members}
+        reads: dict[int, Value] = {}
+        for node in members:
+            for x in node.inputs:
+                if isinstance(x, Value) and x.id not in made and x.id not in reads:
+                    reads[x.id] = x
+        params = {vid: graph.new_value(x.shape, x.dtype, x.device, "arg", label=x.label)
+                  for vid, x in reads.items()}
+        nodes = [n.with_inputs(tuple(params.get(x.id, x) if isinstance(x, Value) else x
+                                     for x in n.inputs)) for n in members]
+        body = Graph("kernel", list(params.values()), nodes, tuple(writes),
+                     in_tree=(tuple(params.values()), {}), _next_id=graph._next_id)
+        return cls(tuple(reads.values()), body, members[0].where)
+
+    @property
+    def attrs(self) -> dict:
+        """No attributes: what the kernel does is its body."""
+        return {}
+
+    @property
+    def outs(self) -> tuple[Value, ...]:
+        """The body Values the kernel writes for the enclosing graph."""
+        return tuple(self.body.outputs)
+
+    @property
+    def subgraphs(self) -> tuple[Graph, ...]:
+        """The body."""
+        return (self.body,)
+
+    def with_inputs(self, inputs: tuple) -> Kernel:
+        """The same kernel reading `inputs` (each bound to the same parameter)."""
+        return Kernel(tuple(inputs), self.body, self.where)
+
+    def __str__(self) -> str:
+        outs = ", ".join(f"{v!r}: {v.type_str}" for v in self.outs)
+        binds = ", ".join(f"{p!r} = {x!r}" for p, x in zip(self.body.inputs, self.inputs))
+        return f"{outs} = kernel({binds})"
+
+
+def walk(graph: Graph) -> Iterator[Node | Kernel]:
+    """Every node of `graph` in program order, each node before the nodes of its subgraphs.
+
+    >>> import eager, tracer
+    >>> g = tracer.trace(lambda x: x.exp() * 2.0, eager.ones(2))
+    >>> [n.op.name for n in walk(g)]
+    ['exp', 'mul']
+    """
+    for node in graph.nodes:
+        yield node
+        for sub in node.subgraphs:
+            yield from walk(sub)
 
 
 @dataclass(eq=False)
@@ -222,6 +344,14 @@ class Graph:
         """Forget the cached execution plan after editing the graph in place."""
         self._plan = None
 
+    def execution_plan(self):
+        """The graph's `tracer.plan.ExecutionPlan` (verifies; built once, then cached)."""
+        if self._plan is None:
+            from tracer.plan import ExecutionPlan
+
+            self._plan = ExecutionPlan(self)
+        return self._plan
+
     # ---- views ----------------------------------------------------------------------
     @property
     def args(self) -> list[Value]:
@@ -243,14 +373,14 @@ class Graph:
         return [x for x in flatten(self.outputs)[0] if isinstance(x, Value)]
 
     def values(self) -> Iterator[Value]:
-        """Every Value defined by the graph: inputs, then node outputs."""
+        """Every Value the graph defines at its top level: inputs, then node outputs."""
         yield from self.inputs
         for node in self.nodes:
-            yield node.out
+            yield from node.outs
 
     def producers(self) -> dict[int, Node]:
-        """Map from Value id to the node that defines it."""
-        return {node.out.id: node for node in self.nodes}
+        """Map from Value id to the (top-level) node that defines it."""
+        return {v.id: node for node in self.nodes for v in node.outs}
 
     def users(self) -> dict[int, list[Node]]:
         """Map from Value id to the nodes that read it (each node once, in order)."""
@@ -281,8 +411,15 @@ class Graph:
                 lines.append(f"  ref {v!r}: {v.type_str}{what}{label}")
             elif v.kind == "const":
                 lines.append(f"  const {v!r}: {v.type_str}{_const_preview(v.data)}")
-        lines += [f"  {node}" for node in self.nodes]
-        lines += [f"  {guard}" for guard in self.guards]
+        # Each guard prints where a replay checks it: entry guards after the inputs, the
+        # others right after the node producing the value they read.
+        guards_of: dict[int, list[Guard]] = {}
+        for guard in self.guards:
+            guards_of.setdefault(guard.value.id, []).append(guard)
+        lines += [f"  {guard}" for v in self.inputs for guard in guards_of.get(v.id, ())]
+        for node in self.nodes:
+            _node_lines(node, "  ", lines)
+            lines += [f"  {guard}" for v in node.outs for guard in guards_of.get(v.id, ())]
         lines += [f"  {wb}" for wb in self.writebacks]
         lines.append(f"  return {_format_outputs(self.outputs)}")
         lines.append("}")
@@ -323,8 +460,12 @@ class Graph:
                     _fail(f"ref {v!r} reads the grad of {v.ref.owner!r}, not an earlier input")
             defined[v.id] = v
         for i, node in enumerate(self.nodes):
-            self._verify_node(i, node, defined)
-            defined[node.out.id] = node.out
+            if node.subgraphs:
+                self._verify_call(i, node, defined)
+            else:
+                self._verify_node(i, node, defined)
+            for out in node.outs:
+                defined[out.id] = out
         for v in self.output_values():
             if defined.get(v.id) is not v:
                 _fail(f"output {v!r} is not defined by the graph")
@@ -372,6 +513,35 @@ class Graph:
         if tuple(spec.shape) != out.shape or spec.dtype != out.dtype:
             _fail(f"node {i} ({node}): output is {out.type_str} but {op.name}'s rule gives "
                   f"{short_type(tuple(spec.shape), np.dtype(spec.dtype))}")
+
+    def _verify_call(self, i: int, node: Kernel, defined: dict) -> None:
+        """A node with subgraphs: its reads are defined here, each subgraph is well formed
+        on its own, binds one parameter per read (same type), defines no id of the
+        enclosing graph, has no guards or write-backs, and its outputs are the node's."""
+        for x in node.inputs:
+            if not isinstance(x, Value) or defined.get(x.id) is not x:
+                _fail(f"node {i} ({node}): input {x!r} is used before it is defined")
+        for sub in node.subgraphs:
+            if len(sub.inputs) != len(node.inputs):
+                _fail(f"node {i} ({node}): its subgraph takes {len(sub.inputs)} parameters "
+                      f"but the node passes {len(node.inputs)}")
+            for p, x in zip(sub.inputs, node.inputs):
+                if (p.kind, p.shape, p.dtype, p.device) != ("arg", x.shape, x.dtype, x.device):
+                    _fail(f"node {i} ({node}): parameter {p!r} ({p.kind} {p.type_str}) does not "
+                          f"bind {x!r} ({x.type_str})")
+            if sub.guards or sub.writebacks:
+                _fail(f"node {i} ({node}): a subgraph cannot hold guards or write-backs")
+            try:
+                sub.verify()
+            except GraphError as exc:
+                raise GraphError(f"node {i} ({node}): in its subgraph: {exc}") from None
+            clash = next((v for v in sub.values() if v.id in defined), None)
+            if clash is not None:
+                _fail(f"node {i} ({node}): subgraph value {clash!r} reuses an id of the "
+                      "enclosing graph")
+            if not isinstance(sub.outputs, tuple) or not all(
+                    isinstance(v, Value) and v.kind == "node" for v in sub.outputs):
+                _fail(f"node {i} ({node}): subgraph outputs must be a tuple of its node Values")
 
     def _verify_writeback(self, wb: WriteBack, defined: dict) -> None:
         target, value = wb.target, wb.value
@@ -448,6 +618,17 @@ class Graph:
 
 def _fail(message: str) -> None:
     raise GraphError(message)
+
+
+def _node_lines(node: Node | Kernel, indent: str, lines: list[str]) -> None:
+    if not node.subgraphs:
+        lines.append(f"{indent}{node}")
+        return
+    lines.append(f"{indent}{node} {{")
+    for sub in node.subgraphs:
+        for inner in sub.nodes:
+            _node_lines(inner, indent + "  ", lines)
+    lines.append(f"{indent}}}")
 
 
 def _const_preview(data) -> str:
