@@ -37,7 +37,7 @@ from eager import dispatch as _dispatch
 from eager.dispatch import set_hook
 from eager.nn import Module
 from eager.tensor import Tensor
-from jit.executable import GuardFailed, Hit, ReplayError
+from jit.executable import GuardFailed, Miss, ReplayError
 from jit.passes import check_pass_names
 from jit.signature_key import _positional_trees, describe_change, make_key
 from jit.variant import Variant
@@ -161,10 +161,10 @@ class JitFunction:
             for variant in variants:
                 outcome = variant.run(leaves) if variant.plain \
                     else variant.replay(leaves, args, kwargs, self.__name__)
+                if not isinstance(outcome, Miss):   # a hit: the outcome is the result
+                    self._hits += 1
+                    return outcome
                 match outcome:
-                    case Hit(result=result):
-                        self._hits += 1
-                        return result
                     case GuardFailed(failure=failure):
                         continue
                     case ReplayError(error=error):

@@ -1,9 +1,9 @@
 """One compiled variant of a jitted function: the traced graph, the optimized graph, the
 executable, and the flags that decide how a call replays it.
 
-`Variant.replay` gives the call's `Outcome` as a value (a hit with its result, a failed
-guard with the `GuardFailure`, busy, a replay error, or `RUN_EAGERLY`), so the caller
-matches on it instead of catching exceptions.
+`Variant.replay` gives the call's `Outcome` as a value (on a hit the result, else a
+`Miss`: a failed guard with its `GuardFailure`, busy, a replay error, or `RUN_EAGERLY`),
+so the caller matches on it instead of catching exceptions.
 """
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from eager.tensor import Tensor
-from jit.executable import Busy, Executable, Hit, Outcome
+from jit.executable import Busy, Executable, Miss, Outcome
 from jit.passes import PassReport, optimize
 from tracer.graph import Graph
 from tracer.plan import tensor_at
 
 
 @dataclass(slots=True)
-class RunEagerly:
+class RunEagerly(Miss):
     """This call must run eagerly: no compiled form, or in-place writes through one
     argument would change another (the graph assumed separate buffers)."""
 
@@ -84,7 +84,7 @@ class Variant:
         # next variant) draws them again from the same state, as eager would.
         saved = [(g, g.get_state()) for g in self.generators(leaves)]
         outcome = self.run(leaves)
-        if type(outcome) is not Hit and type(outcome) is not Busy:
+        if isinstance(outcome, Miss) and type(outcome) is not Busy:
             for generator, state in saved:
                 generator.set_state(state)
         return outcome

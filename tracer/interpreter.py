@@ -40,7 +40,7 @@ from eager.dispatch import get_hook
 from kernels.errors import EagerError
 from tracer.errors import GuardFailure
 from tracer.graph import Graph, Guard
-from tracer.plan import ExecutionPlan, NodeStep, check_guard
+from tracer.plan import NodeStep, check_guard
 
 _ndarray = np.ndarray
 
