@@ -518,6 +518,11 @@ class Graph:
         """A node with subgraphs: its reads are defined here, each subgraph is well formed
         on its own, binds one parameter per read (same type), defines no id of the
         enclosing graph, has no guards or write-backs, and its outputs are the node's."""
+        for sub in node.subgraphs:  # checked first: the node's text lists its outputs
+            if not isinstance(sub.outputs, tuple) or not all(
+                    isinstance(v, Value) and v.kind == "node" for v in sub.outputs):
+                _fail(f"node {i} ({node.op.name}): its subgraph's outputs must be a tuple of "
+                      "its node Values")
         for x in node.inputs:
             if not isinstance(x, Value) or defined.get(x.id) is not x:
                 _fail(f"node {i} ({node}): input {x!r} is used before it is defined")
@@ -539,9 +544,6 @@ class Graph:
             if clash is not None:
                 _fail(f"node {i} ({node}): subgraph value {clash!r} reuses an id of the "
                       "enclosing graph")
-            if not isinstance(sub.outputs, tuple) or not all(
-                    isinstance(v, Value) and v.kind == "node" for v in sub.outputs):
-                _fail(f"node {i} ({node}): subgraph outputs must be a tuple of its node Values")
 
     def _verify_writeback(self, wb: WriteBack, defined: dict) -> None:
         target, value = wb.target, wb.value
