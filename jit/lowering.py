@@ -22,7 +22,7 @@ from kernels.opdef import TensorSpec
 from tracer.graph import Graph, Kernel, Node, Value
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FusedStep:
     """One generated kernel: `group` reads `reads` and writes `writes` (Values of the
     graph); `kernel` is the graph node it comes from."""
@@ -38,7 +38,7 @@ class FusedStep:
         return self.writes[0].device
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OpStep:
     """One primitive node run with its own array kernel."""
 

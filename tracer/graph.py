@@ -515,8 +515,8 @@ class Graph:
                   f"{short_type(tuple(spec.shape), np.dtype(spec.dtype))}")
 
     def _verify_call(self, i: int, node: Kernel, defined: dict) -> None:
-        """A node with subgraphs: its reads are defined here, each subgraph is well formed
-        on its own, binds one parameter per read (same type), defines no id of the
+        """A node with subgraphs: its reads are defined here; each subgraph binds one
+        parameter per read (same type), is well formed on its own, defines no id of the
         enclosing graph, has no guards or write-backs, and its outputs are the node's."""
         for sub in node.subgraphs:  # checked first: the node's text lists its outputs
             if not isinstance(sub.outputs, tuple) or not all(
@@ -537,13 +537,26 @@ class Graph:
             if sub.guards or sub.writebacks:
                 _fail(f"node {i} ({node}): a subgraph cannot hold guards or write-backs")
             try:
-                sub.verify()
+                sub._verify_body(defined)
             except GraphError as exc:
                 raise GraphError(f"node {i} ({node}): in its subgraph: {exc}") from None
-            clash = next((v for v in sub.values() if v.id in defined), None)
-            if clash is not None:
-                _fail(f"node {i} ({node}): subgraph value {clash!r} reuses an id of the "
-                      "enclosing graph")
+
+    def _verify_body(self, enclosing: dict) -> None:
+        """The nodes and outputs of a subgraph, whose ids must be new to `enclosing`."""
+        inner = {p.id: p for p in self.inputs}
+        for j, node in enumerate(self.nodes):
+            if node.subgraphs:
+                self._verify_call(j, node, inner)
+            else:
+                self._verify_node(j, node, inner)
+            for out in node.outs:
+                inner[out.id] = out
+        for v in inner.values():
+            if v.id in enclosing:
+                _fail(f"value {v!r} reuses an id of the enclosing graph")
+        for v in self.outputs:
+            if inner.get(v.id) is not v:
+                _fail(f"output {v!r} is not defined by the graph")
 
     def _verify_writeback(self, wb: WriteBack, defined: dict) -> None:
         target, value = wb.target, wb.value

@@ -82,7 +82,7 @@ class Interpreter:
     def bind_inputs(self, leaves: list) -> list:
         """A fresh environment with arguments, bound state and literals; entry guards."""
         plan = self.plan
-        env = plan.template.copy()
+        env = plan.node_template.copy()
         for arg in plan.args:
             leaf = leaves[arg.leaf]
             env[arg.slot] = leaf._data if arg.tensor else leaf

@@ -6,16 +6,17 @@ checking guards, writing back and building outputs are written once, here:
 
 - input bindings: `args` (leaf index -> env slot), `refs` (bound tensors read afresh, each
   with the "type" guard that their shape and dtype still match), `grads` (`.grad` slots,
-  with a "grad_type" guard), and `template` (constants, generators and literals
-  preset in the environment);
+  with a "grad_type" guard), and `template` (constants and generators preset in the
+  environment, one slot per Value id);
 - `entry_guards`: guards on values the graph reads from outside, checked on entry;
 - `steps`: one `NodeStep` per node, each holding the guards checked right after it ran
   (a node with subgraphs holds its body's steps in `body`);
 - `writebacks` and `out_entries`/`out_tree`: the side effects and the result.
 
-The environment is a flat list indexed by Value id (`len(template)` slots and more for
-literals). A backend fills it and calls `read_state`, runs the steps, then calls
-`write_back` and `outputs`.
+The environment is a flat list indexed by Value id; an interpreter's also holds the nodes'
+literals after those (`node_template`). A backend fills it and calls `read_state`, runs
+the steps, then calls `write_back` and `outputs`. The steps are built on first use: the
+generated replay, which emits its own code per node, never needs them.
 
 >>> import eager, tracer
 >>> g = tracer.trace(lambda x: x.exp() if x.sum() > 0 else -x, eager.ones(2))
@@ -45,7 +46,7 @@ Source = Any
 the object itself for state bound by reference."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ArgBinding:
     """Argument leaf `leaf` goes into env slot `slot` (its array, or a Generator as is)."""
 
@@ -54,7 +55,7 @@ class ArgBinding:
     tensor: bool
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RefBinding:
     """A tensor bound by reference: its current array goes into `slot` after `guard`."""
 
@@ -63,7 +64,7 @@ class RefBinding:
     guard: Guard
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class GradBinding:
     """The `.grad` of input `owner` goes into `slot` after `guard` (its traced type)."""
 
@@ -72,7 +73,7 @@ class GradBinding:
     guard: Guard
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class NodeStep:
     """One node: `fn(*env[slots], **attrs)` into env `out`, then `guards` are checked and
     the `frees` slots (values last read here) dropped. A node with subgraphs has `fn` None,
@@ -90,7 +91,7 @@ class NodeStep:
     params: tuple[tuple[int, int], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class WriteBackStep:
     """Store env `value` into the data (`slot` "data") or `.grad` of the tensor at
     `target`; `copy` when the value may alias another write-back's target."""
@@ -102,7 +103,7 @@ class WriteBackStep:
     device: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OutputEntry:
     """One output leaf: a `literal`, an input's tensor (`source`), or env `value`."""
 
@@ -148,9 +149,9 @@ class ExecutionPlan:
         for guard in graph.guards:
             self.guards_of[guard.value.id] = self.guards_of.get(guard.value.id, ()) + (guard,)
         self.entry_guards = tuple(g for g in graph.guards if g.value.id in inputs)
-        self._frees = _last_reads(graph)
-        self.steps = tuple(self._step(node, template) for node in graph.nodes)
         self.template = template
+        self._steps: tuple[NodeStep, ...] | None = None
+        self._node_template: list = []
         self.writebacks = self._plan_writebacks(graph)
         self.written = {wb.value.id: self.source_of(wb.target) for wb in graph.writebacks
                         if wb.slot == "data"}
@@ -160,11 +161,31 @@ class ExecutionPlan:
                                   for v in graph.output_values())
         self.has_state_in = bool(self.entry_guards or self.refs or self.grads)
 
-    def _step(self, node: Node | Kernel, template: list) -> NodeStep:
-        frees = tuple(self._frees.get(id(node), ()))
+    @property
+    def steps(self) -> tuple[NodeStep, ...]:
+        """One `NodeStep` per node of the graph, in order."""
+        if self._steps is None:
+            self._build_steps()
+        return self._steps
+
+    @property
+    def node_template(self) -> list:
+        """`template` followed by the nodes' literals (what `NodeStep.slots` index)."""
+        if self._steps is None:
+            self._build_steps()
+        return self._node_template
+
+    def _build_steps(self) -> None:
+        template = self.template.copy()
+        last_reads = _last_reads(self.graph)
+        self._steps = tuple(self._step(node, template, last_reads) for node in self.graph.nodes)
+        self._node_template = template
+
+    def _step(self, node: Node | Kernel, template: list, last_reads: dict) -> NodeStep:
+        frees = tuple(last_reads.get(id(node), ()))
         if node.subgraphs:  # its body's steps check the guards on what they compute
             (body,) = node.subgraphs
-            steps = tuple(self._step(inner, template) for inner in body.nodes)
+            steps = tuple(self._step(inner, template, last_reads) for inner in body.nodes)
             params = tuple((p.id, x.id) for p, x in zip(body.inputs, node.inputs))
             return NodeStep(node, None, (), {}, -1, False, (), frees, steps, params)
         slots = []

@@ -142,20 +142,20 @@ def fuse(graph: Graph) -> Graph:
             spans.append((len(nodes), len(nodes) + len(groups[item])))
             nodes.extend(groups[item])
     fused = rebuild(graph, nodes, {})
-    return _as_kernels(fused, spans, observed)
+    return _as_kernels(fused, spans, readers, observed)
 
 
-def _as_kernels(graph: Graph, spans: list[tuple[int, int]], observed: set[int]) -> Graph:
+def _as_kernels(graph: Graph, spans: list[tuple[int, int]], readers: dict,
+                observed: set[int]) -> Graph:
     """Replace each span of group members by one `Kernel` node writing the members'
-    values that the rest of the graph reads or observes."""
+    values that the rest of the graph reads (`readers`: value id -> nodes) or observes."""
     nodes, start = [], 0
     for a, b in spans:
         nodes += graph.nodes[start:a]
         members = graph.nodes[a:b]
-        inside = {id(n) for n in members}
-        read_outside = {x.id for n in graph.nodes if id(n) not in inside
-                        for x in n.inputs if isinstance(x, Value)}
-        writes = [m.out for m in members if m.out.id in observed or m.out.id in read_outside]
+        inside = {m.out.id for m in members}
+        writes = [m.out for m in members if m.out.id in observed
+                  or any(r.out.id not in inside for r in readers.get(m.out.id, ()))]
         nodes.append(Kernel.of(graph, members, writes))
         start = b
     graph.nodes = nodes + graph.nodes[start:]
