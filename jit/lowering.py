@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from kernels.codegen import ElementwiseGroup, ReduceGroup, Step
 from kernels.opdef import TensorSpec
-from tracer.graph import Graph, Kernel, Node, Value
+from tracer.graph import Graph, Node, Value
+from tracer.subgraph import Kernel
 
 
 @dataclass(slots=True)

@@ -568,7 +568,8 @@ def test_no_in_place_update_before_a_guard_so_a_fallback_sees_untouched_state():
 def test_in_place_update_is_refused_when_a_later_step_reads_the_old_value():
     from jit.lowering import FusedStep, OpStep, group_of_nodes
     from jit.passes.memory import in_place_updates
-    from tracer.graph import Graph, Kernel, WriteBack
+    from tracer.graph import Graph, WriteBack
+    from tracer.subgraph import Kernel
 
     w = eager.ones(4)
     g = Graph("update")

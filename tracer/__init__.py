@@ -9,9 +9,10 @@ draw; or build an expression from `Placeholder`s that computes nothing until cal
 (True, 5.0)
 """
 from tracer.errors import GraphError, GraphvizNotFound, GuardFailure, SignatureError, TraceError
-from tracer.graph import GradOf, Graph, Guard, Kernel, Node, Value, WriteBack, walk
+from tracer.graph import GradOf, Graph, Guard, Node, Value, WriteBack, walk
 from tracer.interpreter import Interpreter
 from tracer.plan import ExecutionPlan
+from tracer.subgraph import Kernel
 from tracer.trace import Tracer, trace
 
 __all__ = [

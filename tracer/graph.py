@@ -13,7 +13,10 @@ A `Graph` is a straight-line program in SSA form over the primitive ops of `kern
 - `nodes`: `Node(op, inputs, attrs, out, where)`; `inputs` are Values defined earlier or
   Python scalar literals, `attrs` are the op's keyword attributes, `out` is a new Value
   ("node" kind) with its shape, dtype and device, and `requires_grad` telling whether
-  eager autograd recorded it. `where` is the user's source line.
+  eager autograd recorded it. `where` is the user's source line. A node may also run
+  subgraphs (`node.subgraphs`, reading `node.inputs` and defining `node.outs`): a fused
+  `tracer.subgraph.Kernel` today, control flow for `jit.script` next; `walk(graph)`
+  visits nodes inside them too.
 - `outputs`: the function's result as a nested structure (tuple/list/dict) whose leaves
   are Values or Python literals.
 - `writebacks`: `WriteBack(target, value, slot)` side effects done after the nodes run:
@@ -28,9 +31,10 @@ A `Graph` is a straight-line program in SSA form over the primitive ops of `kern
   "arg" Value; other leaves are static Python values a replay must match.
 
 Every Value has a unique integer `id`, dense from 0, printed as `%id`. `print(graph)`
-gives one line per node, jaxpr style; `graph.verify()` checks well-formedness (SSA,
-definitions before uses, each node's shape/dtype equal to its OpDef's `infer` rule) and
-is what every pass should call. `graph(*args)` interprets the program with the same
+gives one line per node, jaxpr style, each guard right after the node whose value it
+reads; `graph.verify()` (`tracer.verify`) checks well-formedness (SSA, definitions
+before uses, each node's shape/dtype equal to its OpDef's `infer` rule, subgraphs) and is
+what every pass should call. `graph(*args)` interprets the program with the same
 kernels eager uses (see `tracer.interpreter`); `graph.to_dot()` draws it.
 
 >>> import eager, tracer
@@ -51,8 +55,6 @@ from typing import Any
 import numpy as np
 
 from kernels import OPS, OpDef, TensorSpec
-from kernels.errors import EagerError
-from tracer.errors import GraphError
 from tracer.pytree import flatten
 
 _SHORT_DTYPES = {"float16": "f16", "float32": "f32", "float64": "f64", "int8": "i8",
@@ -129,7 +131,7 @@ class Node:
 
     @property
     def subgraphs(self) -> tuple[Graph, ...]:
-        """Graphs this node runs (none for a primitive op; see `Kernel`)."""
+        """Graphs this node runs (none for a primitive op; see `tracer.subgraph`)."""
         return ()
 
     def with_inputs(self, inputs: tuple) -> Node:
@@ -142,101 +144,7 @@ class Node:
         return f"{self.out!r}: {self.out.type_str} = {' '.join(parts)}"
 
 
-@dataclass(frozen=True)
-class CallOp:
-    """The op of a node that runs a subgraph. It has the fields generic code reads off an
-    `OpDef` (name, kind "call", arity, is_view, dynamic_shape) but no kernel of its own:
-    interpreters run the subgraph. It is not in `kernels.OPS`."""
-
-    name: str
-    kind: str = "call"
-    arity: int = -1
-    is_view: bool = False
-    dynamic_shape: bool = False
-
-
-KERNEL = CallOp("kernel")
-
-
-@dataclass(eq=False)
-class Kernel:
-    """A fused call node: `outs = kernel(*inputs)` runs `body`, a Graph of its own.
-
-    `inputs` are the Values the kernel reads from the enclosing graph (explicit reads); the
-    body's "arg" inputs are its parameters, bound to `inputs` in order; the body's outputs, a
-    tuple of Values defined by its nodes, are what the kernel writes (`outs`): the only body
-    Values the enclosing graph may read. Every id comes from the enclosing graph's counter,
-    so one environment serves both. The fusion pass makes these (one per fused group) and
-    lowering compiles each into one generated kernel; the reference interpreter just runs
-    the body. Control flow (`If`/`While` for `jit.script`) will be further nodes with
-    `subgraphs`; verify, print, walk and the interpreter handle such nodes generically.
-
-    >>> import eager, tracer
-    >>> g = tracer.trace(lambda x: (x * 2.0).exp() + 1.0, eager.ones(2))
-    >>> k = Kernel.of(g, g.nodes, [g.nodes[-1].out])
-    >>> g.nodes = [k]
-    >>> print(g.verify())
-    graph(x: %0 f32[2]) {
-      %3: f32[2] = kernel(%4 = %0) {
-        %1: f32[2] = mul %4 2.0
-        %2: f32[2] = exp %1
-        %3: f32[2] = add %2 1.0
-      }
-      return %3
-    }
-    >>> g(eager.zeros(2)).tolist()
-    [2.0, 2.0]
-    """
-
-    inputs: tuple
-    body: Graph
-    where: str = ""
-    op = KERNEL
-
-    @classmethod
-    def of(cls, graph: Graph, members: list[Node], writes: list[Value]) -> Kernel:
-        """Wrap `members` (nodes of `graph`, in order) into one Kernel node; `writes` are
-        the member outputs read outside the group. Parameters get fresh ids of `graph`."""
-        made = {n.out.id for n in members}
-        reads: dict[int, Value] = {}
-        for node in members:
-            for x in node.inputs:
-                if isinstance(x, Value) and x.id not in made and x.id not in reads:
-                    reads[x.id] = x
-        params = {vid: graph.new_value(x.shape, x.dtype, x.device, "arg", label=x.label)
-                  for vid, x in reads.items()}
-        nodes = [n.with_inputs(tuple(params.get(x.id, x) if isinstance(x, Value) else x
-                                     for x in n.inputs)) for n in members]
-        body = Graph("kernel", list(params.values()), nodes, tuple(writes),
-                     in_tree=(tuple(params.values()), {}), _next_id=graph._next_id)
-        return cls(tuple(reads.values()), body, members[0].where)
-
-    @property
-    def attrs(self) -> dict:
-        """No attributes: what the kernel does is its body."""
-        return {}
-
-    @property
-    def outs(self) -> tuple[Value, ...]:
-        """The body Values the kernel writes for the enclosing graph."""
-        return tuple(self.body.outputs)
-
-    @property
-    def subgraphs(self) -> tuple[Graph, ...]:
-        """The body."""
-        return (self.body,)
-
-    def with_inputs(self, inputs: tuple) -> Kernel:
-        """The same kernel reading `inputs` (each bound to the same parameter)."""
-        return Kernel(tuple(inputs), self.body, self.where)
-
-    def __str__(self) -> str:
-        outs = ", ".join(f"{v!r}: {v.type_str}" for v in self.outs)
-        binds = ", ".join(f"{p!r} = {x!r}" for p, x in zip(self.body.inputs, self.inputs))
-        return f"{outs} = kernel({binds})"
-
-
-def walk(graph: Graph) -> Iterator[Node | Kernel]:
+def walk(graph: Graph) -> Iterator[Node]:
     """Every node of `graph` in program order, each node before the nodes of its subgraphs.
 
     >>> import eager, tracer
@@ -444,137 +352,10 @@ class Graph:
         ...
         tracer.errors.GraphError: node 0 (%1: f32[3] = exp %0): output is f32[3] but exp's rule gives f32[2]
         """
-        defined: dict[int, Value] = {}
-        for v in self.inputs:
-            if v.kind not in INPUT_KINDS:
-                _fail(f"input {v!r} has kind {v.kind!r}; expected one of {INPUT_KINDS}")
-            if v.id in defined:
-                _fail(f"input {v!r} is defined twice")
-            if v.kind == "const" and (v.data is None or tuple(v.data.shape) != v.shape
-                                      or v.data.dtype != v.dtype):
-                _fail(f"const {v!r}: data does not match its type {v.type_str}")
-            if v.kind == "ref":
-                if v.ref is None:
-                    _fail(f"ref {v!r} is bound to nothing")
-                if isinstance(v.ref, GradOf) and v.ref.owner.id not in defined:
-                    _fail(f"ref {v!r} reads the grad of {v.ref.owner!r}, not an earlier input")
-            defined[v.id] = v
-        for i, node in enumerate(self.nodes):
-            if node.subgraphs:
-                self._verify_call(i, node, defined)
-            else:
-                self._verify_node(i, node, defined)
-            for out in node.outs:
-                defined[out.id] = out
-        for v in self.output_values():
-            if defined.get(v.id) is not v:
-                _fail(f"output {v!r} is not defined by the graph")
-        for guard in self.guards:
-            if defined.get(guard.value.id) is not guard.value:
-                _fail(f"{guard}: guards an undefined value")
-        for wb in self.writebacks:
-            self._verify_writeback(wb, defined)
+        from tracer.verify import verify_graph
+
+        verify_graph(self)
         return self
-
-    def _verify_node(self, i: int, node: Node, defined: dict) -> None:
-        op, out = node.op, node.out
-        if OPS.get(op.name) is not op:
-            _fail(f"node {i} ({node}): op {op.name!r} is not the registered kernels.OPS entry")
-        if out.kind != "node":
-            _fail(f"node {i} ({node}): output has kind {out.kind!r}")
-        if out.id in defined:
-            _fail(f"node {i} ({node}): {out!r} is assigned twice (not SSA)")
-        if op.arity >= 0 and len(node.inputs) != op.arity:
-            _fail(f"node {i} ({node}): {op.name} takes {op.arity} inputs, got "
-                  f"{len(node.inputs)}")
-        specs = []
-        for x in node.inputs:
-            if isinstance(x, Value):
-                if defined.get(x.id) is not x:
-                    _fail(f"node {i} ({node}): input {x!r} is used before it is defined")
-                if x.dtype is None:
-                    specs.append(None)
-                    continue
-                if x.device != out.device and op.kind != "transfer":
-                    _fail(f"node {i} ({node}): input {x!r} is on {x.device} but the output "
-                          f"is on {out.device}")
-                specs.append(TensorSpec(x.shape, x.dtype))
-            elif isinstance(x, (bool, int, float, np.generic)):
-                specs.append(x)
-            else:
-                _fail(f"node {i} ({node}): literal {x!r} is not a Python scalar")
-        if op.dynamic_shape:
-            return
-        try:
-            spec = op.infer(*specs, **node.attrs)
-        except (EagerError, TypeError, ValueError) as exc:
-            raise GraphError(f"node {i} ({node}): the op's shape rule rejects its inputs: "
-                             f"{exc}") from None
-        if tuple(spec.shape) != out.shape or spec.dtype != out.dtype:
-            _fail(f"node {i} ({node}): output is {out.type_str} but {op.name}'s rule gives "
-                  f"{short_type(tuple(spec.shape), np.dtype(spec.dtype))}")
-
-    def _verify_call(self, i: int, node: Kernel, defined: dict) -> None:
-        """A node with subgraphs: its reads are defined here; each subgraph binds one
-        parameter per read (same type), is well formed on its own, defines no id of the
-        enclosing graph, has no guards or write-backs, and its outputs are the node's."""
-        for sub in node.subgraphs:  # checked first: the node's text lists its outputs
-            if not isinstance(sub.outputs, tuple) or not all(
-                    isinstance(v, Value) and v.kind == "node" for v in sub.outputs):
-                _fail(f"node {i} ({node.op.name}): its subgraph's outputs must be a tuple of "
-                      "its node Values")
-        for x in node.inputs:
-            if not isinstance(x, Value) or defined.get(x.id) is not x:
-                _fail(f"node {i} ({node}): input {x!r} is used before it is defined")
-        for sub in node.subgraphs:
-            if len(sub.inputs) != len(node.inputs):
-                _fail(f"node {i} ({node}): its subgraph takes {len(sub.inputs)} parameters "
-                      f"but the node passes {len(node.inputs)}")
-            for p, x in zip(sub.inputs, node.inputs):
-                if (p.kind, p.shape, p.dtype, p.device) != ("arg", x.shape, x.dtype, x.device):
-                    _fail(f"node {i} ({node}): parameter {p!r} ({p.kind} {p.type_str}) does not "
-                          f"bind {x!r} ({x.type_str})")
-            if sub.guards or sub.writebacks:
-                _fail(f"node {i} ({node}): a subgraph cannot hold guards or write-backs")
-            try:
-                sub._verify_body(defined)
-            except GraphError as exc:
-                raise GraphError(f"node {i} ({node}): in its subgraph: {exc}") from None
-
-    def _verify_body(self, enclosing: dict) -> None:
-        """The nodes and outputs of a subgraph, whose ids must be new to `enclosing`."""
-        inner = {p.id: p for p in self.inputs}
-        for j, node in enumerate(self.nodes):
-            if node.subgraphs:
-                self._verify_call(j, node, inner)
-            else:
-                self._verify_node(j, node, inner)
-            for out in node.outs:
-                inner[out.id] = out
-        for v in inner.values():
-            if v.id in enclosing:
-                _fail(f"value {v!r} reuses an id of the enclosing graph")
-        for v in self.outputs:
-            if inner.get(v.id) is not v:
-                _fail(f"output {v!r} is not defined by the graph")
-
-    def _verify_writeback(self, wb: WriteBack, defined: dict) -> None:
-        target, value = wb.target, wb.value
-        if wb.slot not in ("data", "grad"):
-            _fail(f"{wb}: slot must be 'data' or 'grad'")
-        if (defined.get(target.id) is not target or target.kind not in ("arg", "ref")
-                or not target.is_tensor or isinstance(target.ref, GradOf)):
-            _fail(f"{wb}: the target must be an argument or bound tensor input")
-        if value is None:
-            if wb.slot != "grad":
-                _fail(f"{wb}: only a grad slot can be cleared")
-            return
-        if defined.get(value.id) is not value:
-            _fail(f"{wb}: writes an undefined value")
-        if value.shape != target.shape:
-            _fail(f"{wb}: value {value.type_str} does not fit target {target.type_str}")
-        if wb.slot == "data" and value.dtype != target.dtype:
-            _fail(f"{wb}: value {value.type_str} has another dtype than {target.type_str}")
 
     # ---- running and drawing ----------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -631,11 +412,7 @@ class Graph:
         return svg_or_none(self.to_dot())
 
 
-def _fail(message: str) -> None:
-    raise GraphError(message)
-
-
-def _node_lines(node: Node | Kernel, indent: str, lines: list[str]) -> None:
+def _node_lines(node: Node, indent: str, lines: list[str]) -> None:
     if not node.subgraphs:
         lines.append(f"{indent}{node}")
         return

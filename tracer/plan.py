@@ -36,9 +36,10 @@ from eager.tensor import Tensor, wrap
 from kernels import array_namespace_for
 from kernels.errors import EagerError
 from tracer.errors import GuardFailure
-from tracer.graph import GradOf, Graph, Guard, Kernel, Node, Value
+from tracer.graph import GradOf, Graph, Guard, Node, Value
 from tracer.pytree import flatten, unflatten
 from tracer.signature import ArgChecker
+from tracer.subgraph import Kernel
 
 _ndarray = np.ndarray
 Source = Any

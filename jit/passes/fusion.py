@@ -28,7 +28,8 @@ import itertools
 from jit.passes.rewrite import live_value_ids, rebuild
 from kernels.codegen.c_render import can_render
 from kernels.reductions import REDUCTION_IDENTITY
-from tracer.graph import Graph, Kernel, Node, Value
+from tracer.graph import Graph, Node, Value
+from tracer.subgraph import Kernel
 
 # Above this many input elements numpy's vectorized pairwise sum beats our scalar loop.
 SMALL_REDUCTION = 1 << 16
