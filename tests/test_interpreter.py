@@ -63,7 +63,8 @@ def test_backends_of_one_plan_agree_bit_for_bit(prog):
     pooled = observe(Executable(fused), leaves, acc)
     same_bits(observe(Executable(fused, plan_memory=False), leaves, acc), pooled, "memory")
     for got, ref in zip(pooled, want):
-        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+        tol = {8: 1e-12, 4: 1e-5, 2: 1e-2}[got.dtype.itemsize] if got.dtype.kind == "f" else 0
+        np.testing.assert_allclose(got, ref, rtol=tol, atol=tol)
 
 
 @settings(max_examples=10, deadline=None)

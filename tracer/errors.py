@@ -74,8 +74,9 @@ class GuardFailure(RuntimeError):
             return (f"guard failed: {guard.value.label or repr(guard.value)}.grad {was} while "
                     f"tracing but {now} now ({guard.where}); run eagerly or retrace")
         if kind == "type":
+            site = f" ({guard.where})" if guard.where else ""
             return (f"guard failed: a bound tensor was {guard.expected} while tracing but is "
-                    f"{self.actual} now ({guard.where}); retrace the function")
+                    f"{self.actual} now{site}; retrace the function")
         if kind == "grad_type":
             return (f"guard failed: {guard.where} was {guard.expected} while tracing but is "
                     f"{self.actual} now; retrace the function")

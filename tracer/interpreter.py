@@ -13,9 +13,9 @@ is a subclass overriding hooks:
 - the jit's generated replay (`jit.executable`) is generated from the same plan's fields.
 
 A node with subgraphs (today a fused `Kernel`; next the `If`/`While` nodes `jit.script`
-will add) is run by `run_subgraph_node`; the default binds the body's parameters to the
-node's reads and runs the body's steps in the same environment. Control flow plugs in
-there: a subclass (or this class) dispatches on `step.node.op.name`.
+will add) is run by `run_subgraph_node`; the default binds each body's parameters to the node's
+reads and runs the body's steps in the same environment. Control flow plugs in there,
+dispatching on `step.node.op.name` ("if": run one of `step.bodies`; "while": repeat).
 
 >>> import eager, tracer
 >>> g = tracer.trace(lambda x: x.tanh() * 2, eager.zeros(2))
@@ -91,7 +91,7 @@ class Interpreter:
 
     def run_step(self, step: NodeStep, env: list) -> None:
         """Run one step, check the guards on what it computed, drop dead values."""
-        if step.body:
+        if step.bodies:
             self.run_subgraph_node(step, env)
         else:
             result = env[step.out] = self.run_node(step, env)
@@ -108,11 +108,13 @@ class Interpreter:
         return result
 
     def run_subgraph_node(self, step: NodeStep, env: list) -> None:
-        """Run a node with a subgraph (a fused `Kernel`): bind parameters, run the body."""
-        for param, read in step.params:
-            env[param] = env[read]
-        for inner in step.body:
-            self.run_step(inner, env)
+        """Run a node with subgraphs. A fused `Kernel` has one: bind its parameters to the
+        node's reads, run its steps. (`If`/`While` will choose or repeat bodies here.)"""
+        for body in step.bodies:
+            for param, read in body.params:
+                env[param] = env[read]
+            for inner in body.steps:
+                self.run_step(inner, env)
 
     def check_guard(self, guard: Guard, value: Any) -> None:
         """Raise GuardFailure when the host read `guard` would now differ."""

@@ -10,7 +10,7 @@ checking guards, writing back and building outputs are written once, here:
   environment, one slot per Value id);
 - `entry_guards`: guards on values the graph reads from outside, checked on entry;
 - `steps`: one `NodeStep` per node, each holding the guards checked right after it ran
-  (a node with subgraphs holds its body's steps in `body`);
+  (a node with subgraphs holds a `BodyPlan` of steps per subgraph);
 - `writebacks` and `out_entries`/`out_tree`: the side effects and the result.
 
 The environment is a flat list indexed by Value id; an interpreter's also holds the nodes'
@@ -77,8 +77,8 @@ class GradBinding:
 @dataclass(slots=True)
 class NodeStep:
     """One node: `fn(*env[slots], **attrs)` into env `out`, then `guards` are checked and
-    the `frees` slots (values last read here) dropped. A node with subgraphs has `fn` None,
-    its body's steps in `body` and `params` pairs (parameter slot, read slot)."""
+    the `frees` slots (values last read here) dropped. A node with subgraphs has `fn` None
+    and one `BodyPlan` per subgraph in `bodies`."""
 
     node: Node | Kernel
     fn: Any
@@ -88,8 +88,16 @@ class NodeStep:
     on_cpu: bool
     guards: tuple[Guard, ...]
     frees: tuple[int, ...]
-    body: tuple[NodeStep, ...] = ()
-    params: tuple[tuple[int, int], ...] = ()
+    bodies: tuple[BodyPlan, ...] = ()
+
+
+@dataclass(slots=True)
+class BodyPlan:
+    """A subgraph of a node: `params` pairs (parameter slot, slot of the value it binds)
+    and the subgraph's own steps."""
+
+    params: tuple[tuple[int, int], ...]
+    steps: tuple[NodeStep, ...]
 
 
 @dataclass(slots=True)
@@ -184,11 +192,12 @@ class ExecutionPlan:
 
     def _step(self, node: Node | Kernel, template: list, last_reads: dict) -> NodeStep:
         frees = tuple(last_reads.get(id(node), ()))
-        if node.subgraphs:  # its body's steps check the guards on what they compute
-            (body,) = node.subgraphs
-            steps = tuple(self._step(inner, template, last_reads) for inner in body.nodes)
-            params = tuple((p.id, x.id) for p, x in zip(body.inputs, node.inputs))
-            return NodeStep(node, None, (), {}, -1, False, (), frees, steps, params)
+        if node.subgraphs:  # the bodies' steps check the guards on what they compute
+            bodies = tuple(BodyPlan(tuple((p.id, x.id) for p, x in zip(sub.inputs, node.inputs)),
+                                    tuple(self._step(inner, template, last_reads)
+                                          for inner in sub.nodes))
+                           for sub in node.subgraphs)
+            return NodeStep(node, None, (), {}, -1, False, (), frees, bodies)
         slots = []
         for x in node.inputs:
             if isinstance(x, Value):

@@ -10,11 +10,12 @@ no group absorbs becomes a group of its own (one C call beats numpy's wrappers t
 
 The pass orders the nodes so each group's members are adjacent, then wraps each group in
 one `tracer.Kernel` node: the members become its subgraph, with explicit reads and
-writes, so the groups are part of the IR (`fusion_groups(graph)` lists them). Groups are built greedily in program
-order: a node joins the open group of one of its inputs when the shapes match, else an
-open group of its shape that reads one of the same inputs (two chains starting from x are
-one kernel reading x once); a group closes as soon as a node outside it reads one of its
-values, so a group never has to run both before and after another node (no cycles).
+writes, so the groups are part of the IR (`fusion_groups(graph)` lists them). Groups are
+built greedily in program order: a node joins the open group of one of its inputs when
+the shapes match, else an open group of its shape that reads one of the same inputs (two
+chains starting from x are one kernel reading x once); a group closes as soon as a node
+outside it reads one of its values, so a group never has to run both before and after
+another node (no cycles).
 
 >>> import eager, tracer
 >>> g = fuse(tracer.trace(lambda x: (x * 2.0 + 1.0).tanh().sum(), eager.ones(8)))
