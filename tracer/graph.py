@@ -50,12 +50,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kernels import OPS, OpDef, TensorSpec
 from tracer.pytree import flatten
+
+if TYPE_CHECKING:
+    from tracer.plan import ExecutionPlan
 
 _SHORT_DTYPES = {"float16": "f16", "float32": "f32", "float64": "f64", "int8": "i8",
                  "int16": "i16", "int32": "i32", "int64": "i64", "uint8": "u8", "bool": "b8"}
@@ -252,7 +255,7 @@ class Graph:
         """Forget the cached execution plan after editing the graph in place."""
         self._plan = None
 
-    def execution_plan(self):
+    def execution_plan(self) -> ExecutionPlan:
         """The graph's `tracer.plan.ExecutionPlan` (verifies; built once, then cached)."""
         if self._plan is None:
             from tracer.plan import ExecutionPlan

@@ -75,7 +75,7 @@ class Interpreter:
         except (GuardFailure, EagerError):
             raise
         except Exception as exc:  # noqa: BLE001  (any backend error becomes a named one)
-            raise self.plan.explain(step.node, exc) from None
+            raise self.explain(step, exc) from None
         self.write_back(env, leaves)
         return self.outputs(env, leaves)
 
@@ -115,6 +115,10 @@ class Interpreter:
                 env[param] = env[read]
             for inner in body.steps:
                 self.run_step(inner, env)
+
+    def explain(self, step: NodeStep, exc: Exception) -> Exception:
+        """The error to raise for a kernel that failed: one naming the node and its line."""
+        return self.plan.explain(step.node, exc)
 
     def check_guard(self, guard: Guard, value: Any) -> None:
         """Raise GuardFailure when the host read `guard` would now differ."""

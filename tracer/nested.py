@@ -86,6 +86,10 @@ class DispatchInterpreter(Interpreter):
                 return apply(node.op, *inputs, **attrs)
         return apply(node.op, *inputs, **attrs)
 
+    def explain(self, step: NodeStep, exc: Exception) -> Exception:
+        """Errors pass through as raised: eager ops (and an outer tracer) name their own."""
+        return exc
+
     def check_guard(self, guard: Guard, value: Tensor) -> None:
         """Repeat the host read the traced code made (so an outer tracer guards on it too),
         then check it."""
