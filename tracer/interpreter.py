@@ -13,9 +13,10 @@ is a subclass overriding hooks:
 - the jit's generated replay (`jit.executable`) is generated from the same plan's fields.
 
 A node with subgraphs (today a fused `Kernel`; next the `If`/`While` nodes `jit.script`
-will add) is run by `run_subgraph_node`; the default binds each body's parameters to the node's
-reads and runs the body's steps in the same environment. Control flow plugs in there,
-dispatching on `step.node.op.name` ("if": run one of `step.bodies`; "while": repeat).
+will add) is run by `run_subgraph_node`; the default binds each body's parameters to the
+node's reads and runs the body's steps in the same environment. Control flow plugs in
+there, dispatching on `step.node.op.name` ("if": run one of `step.bodies`; "while":
+repeat one).
 
 >>> import eager, tracer
 >>> g = tracer.trace(lambda x: x.tanh() * 2, eager.zeros(2))
