@@ -69,10 +69,10 @@ class Interpreter:
     def run(self, leaves: list) -> Any:
         """Run on the flattened argument leaves (already checked against the signature)."""
         env = self.bind_inputs(leaves)
-        step = None
+        step, run_step = None, self.run_step
         try:
             for step in self.plan.steps:
-                self.run_step(step, env)
+                run_step(step, env)
         except (GuardFailure, EagerError):
             raise
         except Exception as exc:  # noqa: BLE001  (any backend error becomes a named one)
