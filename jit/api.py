@@ -39,11 +39,11 @@ import numpy as np
 from eager.interpreters import interpreting, jit_disabled_depth, listener, swap_jit_disabled
 from eager.nn import Module
 from eager.tensor import Tensor
-from jit.executable import ExecutableBusy
+from jit.executable import GuardFailed, Miss, ReplayError
 from jit.passes import check_pass_names
 from jit.signature_key import _positional_trees, describe_change, make_key
-from jit.variant import Variant, aliased, restore
-from tracer.errors import GuardFailure, TraceError
+from jit.variant import Variant
+from tracer.errors import TraceError
 from tracer.graph import Graph
 from tracer.pytree import flatten
 from tracer.trace import Tracer
@@ -164,46 +164,22 @@ class JitFunction:
             leaves = args if not kwargs and key[1] is _positional_trees.get(len(args)) \
                 else flatten((args, kwargs))[0]
             for variant in variants:
-                if variant.plain:
-                    try:
-                        out = variant.run(leaves)
-                    except GuardFailure as exc:
-                        failure = exc
+                outcome = variant.run(leaves) if variant.plain \
+                    else variant.replay(leaves, args, kwargs, self.__name__)
+                if not isinstance(outcome, Miss):   # a hit: the outcome is the result
+                    self._hits += 1
+                    return outcome
+                match outcome:
+                    case GuardFailed(failure=failure):
                         continue
-                    except ExecutableBusy:
+                    case ReplayError(error=error):
+                        return self._replay_failed(error, args, kwargs)
+                    case _:  # Busy, or RunEagerly
                         self._eager_calls += 1
                         return self.fn(*args, **kwargs)
-                    except Exception as exc:  # noqa: BLE001
-                        return self._replay_failed(exc, args, kwargs)
-                    self._hits += 1
-                    return out
-                if variant.executable is None or (variant.writes_inputs and aliased(leaves)):
-                    # No compiled form, or in-place writes through one argument would
-                    # change another (the graph assumed separate buffers): run eagerly.
-                    self._eager_calls += 1
-                    return self.fn(*args, **kwargs)
-                if variant.checks_left:
-                    return self._checked_replay(variant, leaves, args, kwargs)
-                # Random draws made before a failed guard must not count: the fallback
-                # (or next variant) draws them again from the same state, as eager would.
-                saved = [(g, g.get_state()) for g in variant.generators(leaves)]
-                try:
-                    out = variant.executable(leaves)
-                except GuardFailure as exc:
-                    failure = exc
-                    restore(saved)
-                    continue
-                except ExecutableBusy:
-                    self._eager_calls += 1
-                    return self.fn(*args, **kwargs)
-                except Exception as exc:  # noqa: BLE001
-                    restore(saved)
-                    return self._replay_failed(exc, args, kwargs)
-                self._hits += 1
-                return out
         self._check_static_args(args, kwargs)
         if failure is not None:
-            reason = str(failure).split("; the value is now")[0]
+            reason = failure.reason
         elif self._last is None:
             reason = "first call"
         else:
@@ -284,17 +260,6 @@ class JitFunction:
             variant.eager_reason = f"compiling failed ({type(exc).__name__}: {exc})"
             self._warn_once("compile", f"jit({self.__name__}): {variant.eager_reason}; this "
                             "signature runs eagerly. Please report this as a bug.")
-
-    def _checked_replay(self, variant: Variant, leaves: list, args: tuple, kwargs: dict):
-        from jit.check import compare_with_reference
-
-        variant.checks_left -= 1
-        variant.update_plain()
-        self._hits += 1
-        try:
-            return compare_with_reference(variant, leaves, args, kwargs)
-        except JitCheckError as exc:
-            raise JitCheckError(f"jit({self.__name__}, check=True): {exc}") from None
 
     def _warn_once(self, topic: str, message: str) -> None:
         if topic not in self._warned:

@@ -1,6 +1,8 @@
 """`jit(check=True)`: run a replay and the eager function on the same inputs and compare.
 
-The eager run happens first; the state it changes (tensors written in place, `.grad`
+It is a backend of the variant's `ExecutionPlan` like the others: the state it saves is
+read off the plan's write-backs and bindings, and the replay is the executable's. The
+eager run happens first; the state it changes (tensors written in place, `.grad`
 slots, random generators) is saved beforehand and restored afterwards, so the compiled
 replay starts from the same state and its side effects are the ones that remain. Python
 side effects of the function (prints, appends to lists) do happen twice.
@@ -13,6 +15,8 @@ import numpy as np
 
 from eager.random import Generator
 from eager.tensor import Tensor
+from jit.executable import Miss, Outcome
+from tracer.plan import tensor_at
 from tracer.pytree import flatten
 
 
@@ -21,12 +25,12 @@ def _host(array) -> np.ndarray:
 
 
 def _touched_state(variant, leaves: list) -> tuple[list[Tensor], list[Generator]]:
-    state = variant.executable.state
+    plan = variant.executable.plan
     tensors = {}
-    for wb in variant.traced.writebacks:
-        t = state._tensor_of(state._resolver(wb.target), leaves)
+    for wb in plan.writebacks:
+        t = tensor_at(wb.target, leaves)
         tensors[id(t)] = t
-    gens = [v.ref for v in variant.traced.inputs if isinstance(v.ref, Generator)]
+    gens = [v.ref for v in plan.graph.inputs if isinstance(v.ref, Generator)]
     gens += [x for x in leaves if isinstance(x, Generator)]
     return list(tensors.values()), gens
 
@@ -57,17 +61,25 @@ def _observe(result: Any, tensors: list[Tensor]) -> list[tuple[str, Any]]:
     return seen
 
 
-def compare_with_reference(variant, leaves: list, args: tuple, kwargs: dict) -> Any:
-    """Run eagerly, restore state, replay; raise JitCheckError on a mismatch."""
-    from jit.api import JitCheckError
-
-    fn = variant.fn
+def compare_with_reference(variant, leaves: list, args: tuple, kwargs: dict,
+                           name: str) -> Outcome:
+    """Run eagerly, restore state, replay; raise JitCheckError (naming jit(`name`)) on a
+    mismatch. A replay that does not complete (a failed guard, ...) is its outcome."""
     tensors, gens = _touched_state(variant, leaves)
     saved = _snapshot(tensors, gens)
-    eager_seen = _observe(fn(*args, **kwargs), tensors)
+    eager_seen = _observe(variant.fn(*args, **kwargs), tensors)
     _restore(saved)
-    result = variant.executable(leaves)
-    for (what, want), (_, got) in zip(eager_seen, _observe(result, tensors)):
+    outcome = variant.executable.replay(leaves)
+    if not isinstance(outcome, Miss):
+        _compare(eager_seen, _observe(outcome, tensors), name)
+    return outcome
+
+
+def _compare(eager_seen: list, replay_seen: list, name: str) -> None:
+    from jit.api import JitCheckError
+
+    for (what, want), (_, got) in zip(eager_seen, replay_seen):
+        what = f"jit({name}, check=True): {what}"
         if (want is None) != (got is None):
             raise JitCheckError(f"{what}: eager gives {want!r:.40} but the replay {got!r:.40}")
         if want is None:
@@ -80,5 +92,4 @@ def compare_with_reference(variant, leaves: list, args: tuple, kwargs: dict) -> 
             raise JitCheckError(f"{what} differs from eager (max difference {diff}); the "
                                 "function probably depends on something the trace froze "
                                 "(a Python value, a closure, a branch)")
-    return result
 

@@ -1,70 +1,106 @@
-"""A compiled graph: one generated Python function that calls the kernels in order.
+"""A compiled graph: the generated-replay backend of the graph's `ExecutionPlan`.
 
-The optimized graph's steps are either a fused group (one generated C or CUDA kernel) or
-one op run with its own array kernel (matmul, reductions, movement, ...). The replay
-body is generated once as straight-line Python source over a flat list `env` of arrays,
-so a call costs one Python statement per step, whatever the groups contain. Reading
-bound state, checking guards, the write-backs and building the outputs follow the
-reference interpreter's plan (`tracer.interpreter`), so both execute the same semantics.
+The optimized graph is lowered (`jit.lowering`) into steps that are either a fused
+kernel (one generated C or CUDA kernel) or one op run with its own array kernel (matmul,
+reductions, movement, ...). The replay body is generated once as straight-line Python
+source over the plan's flat environment `env`, so a call costs one Python statement per
+step, whatever the kernels contain. The source is generated from the plan's fields
+(argument bindings, guards by the value they read, write-backs, output entries), and the
+state-in and state-out work is the plan's own `read_state` / `write_back` / `outputs`,
+the code every other interpreter of the graph runs.
 
 >>> import eager, tracer
 >>> from jit.passes import optimize
 >>> g = tracer.trace(lambda x: (x * 2.0 + 1.0).tanh(), eager.ones(4))
->>> exe = Executable(*optimize(g)[:2])
+>>> exe = Executable(optimize(g)[0])
 >>> exe.kernel_launches, [round(v, 6) for v in exe([eager.zeros(4)]).tolist()]
 (1, [0.761594, 0.761594, 0.761594, 0.761594])
 """
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from eager.tensor import wrap
-from jit.lowering import lower
-from jit.passes.fusion import fusion_groups
+from jit.lowering import FusedStep, LoweredStep, lower
 from jit.passes.memory import buffer_plan, escaping_values, in_place_updates
 from kernels import array_namespace_for
 from kernels.codegen import ElementwiseGroup, compile_groups
+from tracer.errors import GuardFailure
 from tracer.graph import Graph, Node, Value
-from tracer.interpreter import _check_guard, _Plan
+from tracer.plan import check_guard
 
 
 class ExecutableBusy(RuntimeError):
     """Another thread is running this compiled graph (its buffers are in use)."""
 
 
+class Miss:
+    """A replay that did not complete; the jit serves the call another way. A replay's
+    outcome is a value: the function's result on a hit, else one of these."""
+
+    __slots__ = ()
+
+
+@dataclass(slots=True)
+class GuardFailed(Miss):
+    """A guard failed (the data would send the Python code elsewhere); no side effects."""
+
+    failure: GuardFailure
+
+
+@dataclass(slots=True)
+class Busy(Miss):
+    """Another thread is running this replay (its pooled buffers are in use)."""
+
+
+@dataclass(slots=True)
+class ReplayError(Miss):
+    """A kernel raised during the replay (before any write-back)."""
+
+    error: Exception
+
+
+# A hit is the result itself, not wrapped: wrapping and unwrapping cost a tenth of a small
+# replay (about 0.4 us of 5).
+Outcome = Any
+"""What one replay attempt gave: the result (a hit) or a `Miss`."""
+BUSY = Busy()
+
+
 class Executable:
-    """Replays one optimized graph: `exe(leaves)` with the flattened argument leaves."""
+    """Replays one optimized graph: `exe.replay(leaves)` gives the `Outcome` for the
+    flattened argument leaves (the result, or a `Miss`); `exe(leaves)` the result, raising
+    what stopped the replay."""
 
-    def __init__(self, graph: Graph, groups: list[list[Node]] | None = None,
-                 plan_memory: bool = True) -> None:
+    def __init__(self, graph: Graph, plan_memory: bool = True) -> None:
         self.graph = graph
-        self.state = _Plan(graph)
-        built = lower(graph, fusion_groups(graph) if groups is None else groups)
-        self.buffers = buffer_plan(graph, built, plan_memory)
-        self.in_place = in_place_updates(graph, built, escaping_values(graph)) \
+        self.plan = graph.execution_plan()
+        self.steps = lower(graph)
+        self.buffers = buffer_plan(graph, self.steps, plan_memory)
+        self.in_place = in_place_updates(graph, self.steps, escaping_values(graph)) \
             if plan_memory else {}
-        self.cpu_kernels = compile_groups([b[1] for b in built if b[0] == "group"
-                                           and b[3][0].device == "cpu"])
-        self.kernel_launches = len(built)
-        self.fused_kernels = sum(1 for b in built if b[0] == "group")
-        self._run = self._generate(graph, built)
+        self.cpu_kernels = compile_groups([s.group for s in self.steps
+                                           if isinstance(s, FusedStep) and s.device == "cpu"])
+        self.kernel_launches = len(self.steps)
+        self.fused_kernels = sum(1 for s in self.steps if isinstance(s, FusedStep))
+        self.replay = self._generate(graph, self.steps)
 
-    def _generate(self, graph: Graph, built: list):
+    def _generate(self, graph: Graph, steps: list[LoweredStep]):
         """Source of `_call(leaves)`: load inputs, run every step, write back, return."""
-        state = self.state
+        plan = self.plan
         self._strided = {n.out.id for n in graph.nodes
                          if n.op.is_view and n.op.name != "reshape" and n.out.device == "cpu"}
         names: dict[str, Any] = {"_asarray": np.asarray, "_empty": np.empty,
                                  "_asc": np.ascontiguousarray,
-                                 "_check": _check_guard, "_state": state,
-                                 "_template": state.template, "_wrap": wrap, "_fb": None,
-                                 "_lock": threading.Lock(), "_Busy": ExecutableBusy}
-        guards_of: dict[int, list] = {}
-        for guard in graph.guards:
-            guards_of.setdefault(guard.value.id, []).append(guard)
+                                 "_check": check_guard, "_plan": plan,
+                                 "_template": plan.template, "_wrap": wrap, "_fb": None,
+                                 "_lock": threading.Lock(), "_BUSY": BUSY,
+                                 "_GuardFailed": GuardFailed, "_Error": ReplayError,
+                                 "_GuardFailure": GuardFailure}
         slots = [np.empty(n, np.uint8) for n in self.buffers.slot_bytes]
         cpu_kernels = iter(self.cpu_kernels)
 
@@ -82,46 +118,46 @@ class Executable:
         self._pointer_of: dict[int, str] = {}
         if names["_fb"] is not None:
             for v in graph.inputs:
-                data = state.template[v.id]
+                data = plan.template[v.id]
                 if v.kind == "const" and type(data) is np.ndarray and data.flags.c_contiguous:
                     self._pointer_of[v.id] = bind(names["_fb"](data), "p")
         # Pooled buffers make a replay non-reentrant: a second thread calling in while one
-        # runs gets ExecutableBusy (the jit then runs that call eagerly).
+        # runs gets Busy (the jit then runs that call eagerly).
         lines = ["def _call(leaves):", "    if not _lock.acquire(False):",
-                 "        raise _Busy()", "    try:", "        return _body(leaves)",
+                 "        return _BUSY", "    try:", "        return _body(leaves)",
+                 "    except _GuardFailure as exc:", "        return _GuardFailed(exc)",
+                 "    except Exception as exc:  # noqa: BLE001", "        return _Error(exc)",
                  "    finally:", "        _lock.release()", "",
                  "def _body(leaves):", "    env = _template.copy()"]
-        for leaf_index, slot in state.arg_slots:
-            if graph.inputs and any(v.id == slot and v.is_tensor for v in graph.inputs):
-                lines.append(f"    env[{slot}] = leaves[{leaf_index}]._data")
+        for arg in plan.args:
+            data = "._data" if arg.tensor else ""
+            lines.append(f"    env[{arg.slot}] = leaves[{arg.leaf}]{data}")
+        if plan.has_state_in:
+            lines.append("    _plan.read_state(env, leaves)")
+        for step in steps:
+            if isinstance(step, FusedStep):
+                self._emit_kernel(step, lines, bind, slots, cpu_kernels, names["_fb"])
             else:
-                lines.append(f"    env[{slot}] = leaves[{leaf_index}]")
-        if state.entry_guards or state.tensor_refs or state.grad_refs:
-            lines.append("    _state.read_state(env, leaves)")
-        for step in built:
-            if step[0] == "group":
-                produced = self._emit_group(step, lines, bind, slots, cpu_kernels, names["_fb"])
-            else:
-                produced = self._emit_node(step[1], lines, bind, slots, names["_fb"])
-            for v in produced:
-                for guard in guards_of.get(v.id, []):
+                self._emit_node(step.node, lines, bind, slots, names["_fb"])
+            for v in step.writes:
+                for guard in plan.guards_of.get(v.id, ()):
                     lines.append(f"    _check({bind(guard, 'g')}, env[{v.id}])")
-        if state.writebacks:
-            lines.append("    _state.write_back(env, leaves)")
-        plan = state.out_plan
-        if state.out_tree.kind == "leaf" and plan[0][0] == "value":
-            lines.append(f"    return _wrap(env[{plan[0][1]}], {plan[0][2]!r})")
+        if plan.writebacks:
+            lines.append("    _plan.write_back(env, leaves)")
+        entries = plan.out_entries
+        if plan.out_tree.kind == "leaf" and entries[0].kind == "value":
+            lines.append(f"    return _wrap(env[{entries[0].value}], {entries[0].device!r})")
         else:
-            lines.append("    return _state.outputs(env, leaves)")
+            lines.append("    return _plan.outputs(env, leaves)")
         source = "\n".join(lines) + "\n"
         self.source = source
         # The source is generated here from the graph; nothing in it comes from user text.
         exec(compile(source, f"<jit replay of {graph.name}>", "exec"), names)  # noqa: S102
         return names["_call"]
 
-    def _emit_group(self, step, lines, bind, slots, cpu_kernels, fb) -> list[Value]:
-        _, group, ins, outs = step
-        on_cpu = outs[0].device == "cpu"
+    def _emit_kernel(self, step: FusedStep, lines, bind, slots, cpu_kernels, fb) -> None:
+        group, ins, outs = step.group, step.reads, step.writes
+        on_cpu = step.device == "cpu"
         kernel = next(cpu_kernels) if on_cpu else _cuda_kernel(group)
         out_names = []
         out_pointers = []
@@ -165,9 +201,8 @@ class Executable:
                          f"[{', '.join(out_names)}])")
         for v, name in zip(outs, out_names):
             lines.append(f"    env[{v.id}] = {name}")
-        return outs
 
-    def _emit_node(self, node: Node, lines, bind, slots, fb) -> list[Value]:
+    def _emit_node(self, node: Node, lines, bind, slots, fb) -> None:
         device = next((x.device for x in node.inputs if isinstance(x, Value) and x.is_tensor),
                       node.out.device)
         xp = np if device == "cpu" else array_namespace_for(device)
@@ -185,10 +220,19 @@ class Executable:
         if node.out.device == "cpu" and (node.out.shape == () or node.op.kind == "reduce"):
             call = f"_asarray({call})"
         lines.append(f"    env[{node.out.id}] = {call}")
-        return [node.out]
 
     def __call__(self, leaves: list) -> Any:
-        return self._run(leaves)
+        """Replay and return the result; raise GuardFailure, ExecutableBusy or the
+        kernel's error when the replay did not complete."""
+        outcome = self.replay(leaves)
+        match outcome:
+            case GuardFailed(failure=failure):
+                raise failure
+            case ReplayError(error=error):
+                raise error
+            case Busy():
+                raise ExecutableBusy(f"{self.graph.name}: another thread is running it")
+        return outcome
 
 
 def _slot_array(slot: np.ndarray, v: Value) -> np.ndarray:

@@ -1,68 +1,103 @@
-"""Lowering: turn an optimized graph and its fused groups into the replay's steps.
+"""Lowering: turn an optimized graph into the replay's steps, small typed records.
 
-Each step is ("group", codegen group, input Values, output Values) for a fused group, or
-("node", Node) for an op run with its own array kernel. Inputs made by `expand` or
-(on cpu) `permute` are replaced by their sources: the kernel broadcasts or transposes
-them with strides, and the view nodes nothing reads any more are dropped.
+Each fused `Kernel` node of the graph becomes a `FusedStep` (one codegen group reading
+`reads` and writing `writes`); every other node an `OpStep` run with its own array
+kernel. Inputs made by `expand` or (on cpu) `permute` are replaced by their sources: the
+kernel broadcasts or transposes them with strides, and the view nodes nothing reads any
+more are dropped. Memory planning (`jit.passes.memory`) and the generated replay
+(`jit.executable`) read these steps' named fields.
 
 >>> import eager, tracer
 >>> from jit.passes import optimize
->>> g, groups, _ = optimize(tracer.trace(lambda x: (x.T * 2.0).exp(), eager.ones(2, 3)))
->>> [(s[0], [v.shape for v in s[2]]) for s in lower(g, groups)]
-[('group', [(2, 3)])]
+>>> g, _ = optimize(tracer.trace(lambda x: (x.T * 2.0).exp(), eager.ones(2, 3)))
+>>> [(type(s).__name__, [v.shape for v in s.reads]) for s in lower(g)]
+[('FusedStep', [(2, 3)])]
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from kernels.codegen import ElementwiseGroup, ReduceGroup, Step
 from kernels.opdef import TensorSpec
 from tracer.graph import Graph, Node, Value
+from tracer.subgraph import Kernel
 
 
-def lower(graph: Graph, groups: list[list[Node]]) -> list[tuple]:
+@dataclass(slots=True)
+class FusedStep:
+    """One generated kernel: `group` reads `reads` and writes `writes` (Values of the
+    graph); `kernel` is the graph node it comes from."""
+
+    kernel: Kernel
+    group: ElementwiseGroup | ReduceGroup
+    reads: tuple[Value, ...]
+    writes: tuple[Value, ...]
+
+    @property
+    def device(self) -> str:
+        """Where the kernel runs."""
+        return self.writes[0].device
+
+
+@dataclass(slots=True)
+class OpStep:
+    """One primitive node run with its own array kernel."""
+
+    node: Node
+
+    @property
+    def reads(self) -> tuple[Value, ...]:
+        """The Values the node reads."""
+        return tuple(x for x in self.node.inputs if isinstance(x, Value))
+
+    @property
+    def writes(self) -> tuple[Value, ...]:
+        """The node's output."""
+        return (self.node.out,)
+
+
+LoweredStep = FusedStep | OpStep
+
+
+def lower(graph: Graph) -> list[LoweredStep]:
     """The replay steps of `graph` in order (see the module doc)."""
-    producers = {n.out.id: n for n in graph.nodes}
-    in_group = {id(n): gi for gi, grp in enumerate(groups) for n in grp}
+    producers = graph.producers()
     observed = {v.id for v in graph.output_values()} | {g.value.id for g in graph.guards}
     observed |= {wb.value.id for wb in graph.writebacks if wb.value is not None}
-    readers: dict[int, set[int]] = {}
-    for n in graph.nodes:
-        for x in n.inputs:
-            if isinstance(x, Value):
-                readers.setdefault(x.id, set()).add(id(n))
-    built: list[tuple] = []
-    seen_groups: set[int] = set()
-    for n in graph.nodes:
-        gi = in_group.get(id(n))
-        if gi is None:
-            built.append(("node", n))
-        elif gi not in seen_groups:   # a group runs where its first member is listed
-            seen_groups.add(gi)
-            members = {id(m) for m in groups[gi]}
-            outside = {m.out.id for m in groups[gi]
-                       if m.out.id in observed or readers.get(m.out.id, set()) - members}
-            built.append(("group",) + group_of_nodes(groups[gi], outside, producers))
-    return _drop_unread_views(built, observed)
+    steps: list[LoweredStep] = []
+    for node in graph.nodes:
+        if isinstance(node, Kernel):
+            rename = dict(zip((p.id for p in node.body.inputs), node.inputs))
+            group, reads, writes = group_of_nodes(node.body.nodes, {v.id for v in node.outs},
+                                                  producers, rename)
+            steps.append(FusedStep(node, group, tuple(reads), tuple(writes)))
+        else:
+            steps.append(OpStep(node))
+    return _drop_unread_views(steps, observed)
 
 
 def group_of_nodes(nodes: list[Node], used_outside: set[int],
-                   producers: dict[int, Node] | None = None) -> tuple[ElementwiseGroup, list,
-                                                                      list]:
-    """Turn fused graph nodes into a codegen group; returns (group, input Values, outputs).
+                   producers: dict[int, Node] | None = None,
+                   rename: dict[int, Value] | None = None,
+                   ) -> tuple[ElementwiseGroup | ReduceGroup, list[Value], list[Value]]:
+    """Turn fused nodes into a codegen group; returns (group, input Values, outputs).
 
-    An input made by `expand` is replaced by the expand's own input: the kernel
-    broadcasts it with zero strides instead of reading a materialized copy.
+    `rename` maps a kernel body's parameters to the Values they are bound to. An input
+    made by `expand` is replaced by the expand's own input: the kernel broadcasts it with
+    zero strides instead of reading a materialized copy.
     """
     producers = producers or {}
+    rename = rename or {}
     if nodes[-1].op.kind == "reduce":
         reduce = nodes[-1]
-        x = reduce.inputs[0]
+        x = rename.get(reduce.inputs[0].id, reduce.inputs[0])
         if len(nodes) == 1:  # a reduction alone: its prologue just reads the input
             prologue = ElementwiseGroup((TensorSpec(x.shape, x.dtype),),
                                         (Step("copy", (("in", 0),), x.dtype),), (0,), x.shape)
             group = ReduceGroup(prologue, reduce.op.name, tuple(reduce.attrs["axis"]),
                                 bool(reduce.attrs.get("keepdims", False)), reduce.out.dtype)
             return group, [x], [reduce.out]
-        prologue, ins, _ = group_of_nodes(nodes[:-1], {x.id}, producers)
+        prologue, ins, _ = group_of_nodes(nodes[:-1], {x.id}, producers, rename)
         group = ReduceGroup(prologue, reduce.op.name, tuple(reduce.attrs["axis"]),
                             bool(reduce.attrs.get("keepdims", False)), reduce.out.dtype)
         return group, ins, [reduce.out]
@@ -74,6 +109,8 @@ def group_of_nodes(nodes: list[Node], used_outside: set[int],
     for j, node in enumerate(nodes):
         args = []
         for x in node.inputs:
+            if isinstance(x, Value):
+                x = rename.get(x.id, x)
             while isinstance(x, Value) and x.id not in position and x.id in producers \
                     and producers[x.id].op.name == "expand":
                 x = producers[x.id].inputs[0]
@@ -101,21 +138,15 @@ def group_of_nodes(nodes: list[Node], used_outside: set[int],
     return group, inputs, out_values
 
 
-def _drop_unread_views(built: list, observed: set[int]) -> list:
+def _drop_unread_views(steps: list[LoweredStep], observed: set[int]) -> list[LoweredStep]:
     """Remove view nodes nothing reads any more (an `expand` whose only readers were
     fused kernels now broadcasting its source themselves)."""
     needed = set(observed)
     kept = []
-    for step in reversed(built):
-        if step[0] == "group":
-            needed.update(v.id for v in step[2])
-        else:
-            node = step[1]
-            if node.op.is_view and node.out.id not in needed:
-                continue
-            needed.update(x.id for x in node.inputs if isinstance(x, Value))
+    for step in reversed(steps):
+        if isinstance(step, OpStep) and step.node.op.is_view and step.node.out.id not in needed:
+            continue
+        needed.update(v.id for v in step.reads)
         kept.append(step)
     kept.reverse()
     return kept
-
-

@@ -1,5 +1,9 @@
 """One compiled variant of a jitted function: the traced graph, the optimized graph, the
 executable, and the flags that decide how a call replays it.
+
+`Variant.replay` gives the call's `Outcome` as a value (on a hit the result, else a
+`Miss`: a failed guard with its `GuardFailure`, busy, a replay error, or `RUN_EAGERLY`),
+so the caller matches on it instead of catching exceptions.
 """
 from __future__ import annotations
 
@@ -8,9 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from eager.tensor import Tensor
-from jit.executable import Executable
+from jit.executable import Busy, Executable, Miss, Outcome
 from jit.passes import PassReport, optimize
 from tracer.graph import Graph
+from tracer.plan import tensor_at
+
+
+@dataclass(slots=True)
+class RunEagerly(Miss):
+    """This call must run eagerly: no compiled form, or in-place writes through one
+    argument would change another (the graph assumed separate buffers)."""
+
+
+RUN_EAGERLY = RunEagerly()
 
 
 @dataclass
@@ -27,24 +41,24 @@ class Variant:
     fn: Callable | None = None
     writes_inputs: bool = False
     plain: bool = False        # compiled, nothing to check per call: the fast path
-    run: Callable | None = None
-    random_inputs: list = field(default_factory=list)  # generator resolvers, when they matter
+    run: Callable | None = None  # the executable's replay: leaves -> Outcome
+    random_inputs: list = field(default_factory=list)  # generator sources, when they matter
 
     def compile(self, disable: tuple[str, ...], check: bool) -> None:
         """Optimize and compile the traced graph; set the per-call flags."""
         start = time.perf_counter()
-        self.graph, groups, self.report = optimize(self.traced, disable)
-        self.executable = Executable(self.graph, groups, plan_memory="memory" not in disable)
+        self.graph, self.report = optimize(self.traced, disable)
+        self.executable = Executable(self.graph, plan_memory="memory" not in disable)
         self.compile_seconds = time.perf_counter() - start
         self.checks_left = 3 if check else 0
         self.writes_inputs = any(wb.slot == "data" and wb.target.kind == "arg"
                                  for wb in self.graph.writebacks)
-        self.run = self.executable._run
+        self.run = self.executable.replay
         nodes = self.graph.nodes
         if any(n.op.kind == "random" for n in nodes) and (self.graph.guards or any(
                 n.op.kind == "index" or n.op.dynamic_shape for n in nodes)):
-            state = self.executable.state
-            self.random_inputs = [state._resolver(v) for v in self.graph.inputs
+            plan = self.executable.plan
+            self.random_inputs = [plan.source_of(v) for v in self.graph.inputs
                                   if not v.is_tensor]
         self.update_plain()
 
@@ -52,17 +66,34 @@ class Variant:
         """The fast path applies when there is nothing to check or save per call."""
         self.plain = not (self.writes_inputs or self.checks_left or self.random_inputs)
 
+    def replay(self, leaves: list, args: tuple, kwargs: dict, name: str) -> Outcome | RunEagerly:
+        """Replay this call (the fast path is `self.run(leaves)` when `plain`): compare
+        with eager while checks are left (`jit(check=True)`, raising JitCheckError named
+        after `name`), and restore random generators when the replay did not complete."""
+        if self.plain:
+            return self.run(leaves)
+        if self.executable is None or (self.writes_inputs and aliased(leaves)):
+            return RUN_EAGERLY
+        if self.checks_left:
+            from jit.check import compare_with_reference
+
+            self.checks_left -= 1
+            self.update_plain()
+            return compare_with_reference(self, leaves, args, kwargs, name)
+        # Random draws made before a failed guard must not count: the fallback (or the
+        # next variant) draws them again from the same state, as eager would.
+        saved = [(g, g.get_state()) for g in self.generators(leaves)]
+        outcome = self.run(leaves)
+        if isinstance(outcome, Miss) and type(outcome) is not Busy:
+            for generator, state in saved:
+                generator.set_state(state)
+        return outcome
+
     def generators(self, leaves) -> list:
         """The cpu generators this replay draws from, when a later failure could waste
         draws (the graph draws random numbers and has guards or fallible steps)."""
-        state = self.executable.state
-        gens = [state._tensor_of(r, leaves) for r in self.random_inputs]
+        gens = [tensor_at(source, leaves) for source in self.random_inputs]
         return [g for g in gens if g.device == "cpu"]
-
-
-def restore(saved: list) -> None:
-    for generator, state in saved:
-        generator.set_state(state)
 
 
 def aliased(leaves) -> bool:

@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 
 import eager
 import jit as jit_package
+import tracer
 from eager import nn
 from eager.nn import functional as F
 from jit import jit
+from jit.executable import ReplayError
 from jit.passes import ALL_PASSES
 from tests.jit_programs import (
     make_inputs,
@@ -271,8 +273,8 @@ def test_explain_and_graph_for_describe_the_compiled_variant():
     x = eager.ones(3)
     text = f.explain(x)
     assert "simplify" in text and "fused group" in text and "kernels per call: 1" in text
-    g = f.graph_for(x)
-    assert [n.op.name for n in g.nodes] == ["exp"]
+    g = f.graph_for(x)   # the fused group is a Kernel node holding its members
+    assert [n.op.name for n in tracer.walk(g)] == ["kernel", "exp"]
 
 
 def test_disabled_context_runs_eagerly():
@@ -307,7 +309,7 @@ def test_nested_jit_inlines_into_the_outer_trace():
     outer(x)
     outer(x)
     assert inner.cache_info().misses == 0
-    assert [n.op.name for n in outer.graph_for(x).nodes] == ["exp", "add"]
+    assert [n.op.name for n in tracer.walk(outer.graph_for(x))] == ["kernel", "exp", "add"]
 
 
 def test_bound_methods_have_a_cache_per_instance():
@@ -502,8 +504,8 @@ def test_a_replay_that_fails_where_eager_succeeds_warns_and_returns_eager():
     f(x)
     variant = f._variant_for((x,), {})
 
-    def broken(leaves):
-        raise RuntimeError("bad replay")
+    def broken(leaves):   # a replay reports a kernel's error as its outcome
+        return ReplayError(RuntimeError("bad replay"))
 
     variant.run = broken
     with pytest.warns(RuntimeWarning, match="bad replay"):
@@ -589,9 +591,10 @@ def test_no_in_place_update_before_a_guard_so_a_fallback_sees_untouched_state():
 
 
 def test_in_place_update_is_refused_when_a_later_step_reads_the_old_value():
-    from jit.lowering import group_of_nodes
+    from jit.lowering import FusedStep, OpStep, group_of_nodes
     from jit.passes.memory import in_place_updates
     from tracer.graph import Graph, WriteBack
+    from tracer.subgraph import Kernel
 
     w = eager.ones(4)
     g = Graph("update")
@@ -601,6 +604,8 @@ def test_in_place_update_is_refused_when_a_later_step_reads_the_old_value():
     g.outputs = total
     g.writebacks.append(WriteBack(t, new))
     g.verify()
-    update, read = ("group", *group_of_nodes([g.nodes[0]], {new.id})), ("node", g.nodes[1])
+    group, reads, writes = group_of_nodes([g.nodes[0]], {new.id})
+    kernel = Kernel.of(g, [g.nodes[0]], [new])
+    update, read = FusedStep(kernel, group, tuple(reads), tuple(writes)), OpStep(g.nodes[1])
     assert in_place_updates(g, [update, read], set()) == {}
     assert in_place_updates(g, [read, update], set()) == {new.id: t.id}

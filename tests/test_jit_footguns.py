@@ -197,7 +197,7 @@ def test_a_call_while_another_thread_replays_runs_eagerly():
     f = jit(lambda x: (x * 3.0).exp())
     x = eager.zeros(4)
     f(x)
-    lock = f._variant_for((x,), {}).executable._run.__globals__["_lock"]
+    lock = f._variant_for((x,), {}).executable.replay.__globals__["_lock"]
     with lock:                       # as if another thread were inside the replay
         assert f(x).tolist() == [1.0] * 4
     assert f.cache_info().eager_calls == 1

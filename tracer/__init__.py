@@ -9,10 +9,14 @@ draw; or build an expression from `Placeholder`s that computes nothing until cal
 (True, 5.0)
 """
 from tracer.errors import GraphError, GraphvizNotFound, GuardFailure, SignatureError, TraceError
-from tracer.graph import GradOf, Graph, Guard, Node, Value, WriteBack
+from tracer.graph import GradOf, Graph, Guard, Node, Value, WriteBack, walk
+from tracer.interpreter import Interpreter
+from tracer.plan import ExecutionPlan
+from tracer.subgraph import Kernel
 from tracer.trace import Tracer, trace
 
 __all__ = [
+    "ExecutionPlan",
     "Expr",
     "GradOf",
     "Graph",
@@ -21,6 +25,8 @@ __all__ = [
     "Guard",
     "GuardFailure",
     "InputParameterPlaceholder",
+    "Interpreter",
+    "Kernel",
     "Node",
     "Placeholder",
     "SignatureError",
@@ -29,6 +35,7 @@ __all__ = [
     "Value",
     "WriteBack",
     "trace",
+    "walk",
 ]
 
 

@@ -13,7 +13,10 @@ A `Graph` is a straight-line program in SSA form over the primitive ops of `kern
 - `nodes`: `Node(op, inputs, attrs, out, where)`; `inputs` are Values defined earlier or
   Python scalar literals, `attrs` are the op's keyword attributes, `out` is a new Value
   ("node" kind) with its shape, dtype and device, and `requires_grad` telling whether
-  eager autograd recorded it. `where` is the user's source line.
+  eager autograd recorded it. `where` is the user's source line. A node may also run
+  subgraphs (`node.subgraphs`, reading `node.inputs` and defining `node.outs`): a fused
+  `tracer.subgraph.Kernel` today, control flow for `jit.script` next; `walk(graph)`
+  visits nodes inside them too.
 - `outputs`: the function's result as a nested structure (tuple/list/dict) whose leaves
   are Values or Python literals.
 - `writebacks`: `WriteBack(target, value, slot)` side effects done after the nodes run:
@@ -28,9 +31,10 @@ A `Graph` is a straight-line program in SSA form over the primitive ops of `kern
   "arg" Value; other leaves are static Python values a replay must match.
 
 Every Value has a unique integer `id`, dense from 0, printed as `%id`. `print(graph)`
-gives one line per node, jaxpr style; `graph.verify()` checks well-formedness (SSA,
-definitions before uses, each node's shape/dtype equal to its OpDef's `infer` rule) and
-is what every pass should call. `graph(*args)` interprets the program with the same
+gives one line per node, jaxpr style, each guard right after the node whose value it
+reads; `graph.verify()` (`tracer.verify`) checks well-formedness (SSA, definitions
+before uses, each node's shape/dtype equal to its OpDef's `infer` rule, subgraphs) and is
+what every pass should call. `graph(*args)` interprets the program with the same
 kernels eager uses (see `tracer.interpreter`); `graph.to_dot()` draws it.
 
 >>> import eager, tracer
@@ -46,14 +50,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kernels import OPS, OpDef, TensorSpec
-from kernels.errors import EagerError
-from tracer.errors import GraphError
 from tracer.pytree import flatten
+
+if TYPE_CHECKING:
+    from tracer.plan import ExecutionPlan
 
 _SHORT_DTYPES = {"float16": "f16", "float32": "f32", "float64": "f64", "int8": "i8",
                  "int16": "i16", "int32": "i32", "int64": "i64", "uint8": "u8", "bool": "b8"}
@@ -122,10 +127,38 @@ class Node:
     out: Value
     where: str = ""
 
+    @property
+    def outs(self) -> tuple[Value, ...]:
+        """The Values this node defines (one for a primitive op)."""
+        return (self.out,)
+
+    @property
+    def subgraphs(self) -> tuple[Graph, ...]:
+        """Graphs this node runs (none for a primitive op; see `tracer.subgraph`)."""
+        return ()
+
+    def with_inputs(self, inputs: tuple) -> Node:
+        """The same node reading `inputs` instead (what passes use to rewrite uses)."""
+        return Node(self.op, tuple(inputs), self.attrs, self.out, self.where)
+
     def __str__(self) -> str:
         parts = [self.op.name] + [format_operand(x) for x in self.inputs]
         parts += [f"{k}={format_attr(v)}" for k, v in self.attrs.items()]
         return f"{self.out!r}: {self.out.type_str} = {' '.join(parts)}"
+
+
+def walk(graph: Graph) -> Iterator[Node]:
+    """Every node of `graph` in program order, each node before the nodes of its subgraphs.
+
+    >>> import eager, tracer
+    >>> g = tracer.trace(lambda x: x.exp() * 2.0, eager.ones(2))
+    >>> [n.op.name for n in walk(g)]
+    ['exp', 'mul']
+    """
+    for node in graph.nodes:
+        yield node
+        for sub in node.subgraphs:
+            yield from walk(sub)
 
 
 @dataclass(eq=False)
@@ -222,6 +255,14 @@ class Graph:
         """Forget the cached execution plan after editing the graph in place."""
         self._plan = None
 
+    def execution_plan(self) -> ExecutionPlan:
+        """The graph's `tracer.plan.ExecutionPlan` (verifies; built once, then cached)."""
+        if self._plan is None:
+            from tracer.plan import ExecutionPlan
+
+            self._plan = ExecutionPlan(self)
+        return self._plan
+
     # ---- views ----------------------------------------------------------------------
     @property
     def args(self) -> list[Value]:
@@ -243,14 +284,14 @@ class Graph:
         return [x for x in flatten(self.outputs)[0] if isinstance(x, Value)]
 
     def values(self) -> Iterator[Value]:
-        """Every Value defined by the graph: inputs, then node outputs."""
+        """Every Value the graph defines at its top level: inputs, then node outputs."""
         yield from self.inputs
         for node in self.nodes:
-            yield node.out
+            yield from node.outs
 
     def producers(self) -> dict[int, Node]:
-        """Map from Value id to the node that defines it."""
-        return {node.out.id: node for node in self.nodes}
+        """Map from Value id to the (top-level) node that defines it."""
+        return {v.id: node for node in self.nodes for v in node.outs}
 
     def users(self) -> dict[int, list[Node]]:
         """Map from Value id to the nodes that read it (each node once, in order)."""
@@ -281,8 +322,15 @@ class Graph:
                 lines.append(f"  ref {v!r}: {v.type_str}{what}{label}")
             elif v.kind == "const":
                 lines.append(f"  const {v!r}: {v.type_str}{_const_preview(v.data)}")
-        lines += [f"  {node}" for node in self.nodes]
-        lines += [f"  {guard}" for guard in self.guards]
+        # Each guard prints where a replay checks it: entry guards after the inputs, the
+        # others right after the node producing the value they read.
+        guards_of: dict[int, list[Guard]] = {}
+        for guard in self.guards:
+            guards_of.setdefault(guard.value.id, []).append(guard)
+        lines += [f"  {guard}" for v in self.inputs for guard in guards_of.get(v.id, ())]
+        for node in self.nodes:
+            _node_lines(node, "  ", lines)
+            lines += [f"  {guard}" for v in node.outs for guard in guards_of.get(v.id, ())]
         lines += [f"  {wb}" for wb in self.writebacks]
         lines.append(f"  return {_format_outputs(self.outputs)}")
         lines.append("}")
@@ -307,89 +355,10 @@ class Graph:
         ...
         tracer.errors.GraphError: node 0 (%1: f32[3] = exp %0): output is f32[3] but exp's rule gives f32[2]
         """
-        defined: dict[int, Value] = {}
-        for v in self.inputs:
-            if v.kind not in INPUT_KINDS:
-                _fail(f"input {v!r} has kind {v.kind!r}; expected one of {INPUT_KINDS}")
-            if v.id in defined:
-                _fail(f"input {v!r} is defined twice")
-            if v.kind == "const" and (v.data is None or tuple(v.data.shape) != v.shape
-                                      or v.data.dtype != v.dtype):
-                _fail(f"const {v!r}: data does not match its type {v.type_str}")
-            if v.kind == "ref":
-                if v.ref is None:
-                    _fail(f"ref {v!r} is bound to nothing")
-                if isinstance(v.ref, GradOf) and v.ref.owner.id not in defined:
-                    _fail(f"ref {v!r} reads the grad of {v.ref.owner!r}, not an earlier input")
-            defined[v.id] = v
-        for i, node in enumerate(self.nodes):
-            self._verify_node(i, node, defined)
-            defined[node.out.id] = node.out
-        for v in self.output_values():
-            if defined.get(v.id) is not v:
-                _fail(f"output {v!r} is not defined by the graph")
-        for guard in self.guards:
-            if defined.get(guard.value.id) is not guard.value:
-                _fail(f"{guard}: guards an undefined value")
-        for wb in self.writebacks:
-            self._verify_writeback(wb, defined)
+        from tracer.verify import verify_graph
+
+        verify_graph(self)
         return self
-
-    def _verify_node(self, i: int, node: Node, defined: dict) -> None:
-        op, out = node.op, node.out
-        if OPS.get(op.name) is not op:
-            _fail(f"node {i} ({node}): op {op.name!r} is not the registered kernels.OPS entry")
-        if out.kind != "node":
-            _fail(f"node {i} ({node}): output has kind {out.kind!r}")
-        if out.id in defined:
-            _fail(f"node {i} ({node}): {out!r} is assigned twice (not SSA)")
-        if op.arity >= 0 and len(node.inputs) != op.arity:
-            _fail(f"node {i} ({node}): {op.name} takes {op.arity} inputs, got "
-                  f"{len(node.inputs)}")
-        specs = []
-        for x in node.inputs:
-            if isinstance(x, Value):
-                if defined.get(x.id) is not x:
-                    _fail(f"node {i} ({node}): input {x!r} is used before it is defined")
-                if x.dtype is None:
-                    specs.append(None)
-                    continue
-                if x.device != out.device and op.kind != "transfer":
-                    _fail(f"node {i} ({node}): input {x!r} is on {x.device} but the output "
-                          f"is on {out.device}")
-                specs.append(TensorSpec(x.shape, x.dtype))
-            elif isinstance(x, (bool, int, float, np.generic)):
-                specs.append(x)
-            else:
-                _fail(f"node {i} ({node}): literal {x!r} is not a Python scalar")
-        if op.dynamic_shape:
-            return
-        try:
-            spec = op.infer(*specs, **node.attrs)
-        except (EagerError, TypeError, ValueError) as exc:
-            raise GraphError(f"node {i} ({node}): the op's shape rule rejects its inputs: "
-                             f"{exc}") from None
-        if tuple(spec.shape) != out.shape or spec.dtype != out.dtype:
-            _fail(f"node {i} ({node}): output is {out.type_str} but {op.name}'s rule gives "
-                  f"{short_type(tuple(spec.shape), np.dtype(spec.dtype))}")
-
-    def _verify_writeback(self, wb: WriteBack, defined: dict) -> None:
-        target, value = wb.target, wb.value
-        if wb.slot not in ("data", "grad"):
-            _fail(f"{wb}: slot must be 'data' or 'grad'")
-        if (defined.get(target.id) is not target or target.kind not in ("arg", "ref")
-                or not target.is_tensor or isinstance(target.ref, GradOf)):
-            _fail(f"{wb}: the target must be an argument or bound tensor input")
-        if value is None:
-            if wb.slot != "grad":
-                _fail(f"{wb}: only a grad slot can be cleared")
-            return
-        if defined.get(value.id) is not value:
-            _fail(f"{wb}: writes an undefined value")
-        if value.shape != target.shape:
-            _fail(f"{wb}: value {value.type_str} does not fit target {target.type_str}")
-        if wb.slot == "data" and value.dtype != target.dtype:
-            _fail(f"{wb}: value {value.type_str} has another dtype than {target.type_str}")
 
     # ---- running and drawing ----------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -446,8 +415,15 @@ class Graph:
         return svg_or_none(self.to_dot())
 
 
-def _fail(message: str) -> None:
-    raise GraphError(message)
+def _node_lines(node: Node, indent: str, lines: list[str]) -> None:
+    if not node.subgraphs:
+        lines.append(f"{indent}{node}")
+        return
+    lines.append(f"{indent}{node} {{")
+    for sub in node.subgraphs:
+        for inner in sub.nodes:
+            _node_lines(inner, indent + "  ", lines)
+    lines.append(f"{indent}}}")
 
 
 def _const_preview(data) -> str:

@@ -1,6 +1,7 @@
 """Pictures of a static Graph as Graphviz source: one box per node with its op and output
 type, arguments / bound state (params, RNG, grad slots) / constants / outputs each styled
-apart, write-backs as dashed red edges back to the tensor they update, guards as diamonds.
+apart, write-backs as dashed red edges back to the tensor they update, guards as diamonds,
+and a fused kernel (a node with a subgraph) as a dashed cluster around its member nodes.
 
 >>> import eager, tracer
 >>> g = tracer.trace(lambda x: (x * 2).sum(), eager.ones(3))
@@ -25,13 +26,7 @@ def graph_to_dot(graph: Graph) -> str:
         lines.append(f"  v{v.id} [label={quote(_input_label(v))} {STYLES[_input_style(v)]}];")
         if isinstance(v.ref, GradOf):
             lines.append(f"  v{v.ref.owner.id} -> v{v.id} [style=dotted label=grad];")
-    for node in graph.nodes:
-        label = f"{node.op.name}\n{node.out.type_str}"
-        tooltip = f" tooltip={quote(node.where)}" if node.where else ""
-        lines.append(f"  v{node.out.id} [label={quote(label)} {STYLES['op']}{tooltip}];")
-        for x in node.inputs:
-            if isinstance(x, Value):
-                lines.append(f"  v{x.id} -> v{node.out.id};")
+    _draw_nodes(graph.nodes, {}, "  ", lines)
     for i, guard in enumerate(graph.guards):
         label = f"guard {guard.kind}\n== {_short(guard.expected)}"
         lines.append(f"  g{i} [label={quote(label)} {STYLES['guard']} "
@@ -50,6 +45,28 @@ def graph_to_dot(graph: Graph) -> str:
             lines.append(f"  v{x.id} -> out{i};")
     lines.append("}")
     return "\n".join(lines)
+
+
+def _draw_nodes(nodes: list, bound: dict[int, int], indent: str, lines: list[str]) -> None:
+    """One box per primitive node; a node with subgraphs (a fused kernel) is a cluster
+    around its body's boxes, whose parameters are drawn as edges from the values bound."""
+    for node in nodes:
+        if node.subgraphs:
+            for sub in node.subgraphs:
+                inner = {**bound, **{p.id: bound.get(x.id, x.id)
+                                     for p, x in zip(sub.inputs, node.inputs)}}
+                name = f"cluster_{id(sub)}"
+                lines.append(f"{indent}subgraph {name} {{ label={quote(node.op.name)}; "
+                             "style=dashed;")
+                _draw_nodes(sub.nodes, inner, indent + "  ", lines)
+                lines.append(f"{indent}}}")
+            continue
+        label = f"{node.op.name}\n{node.out.type_str}"
+        tooltip = f" tooltip={quote(node.where)}" if node.where else ""
+        lines.append(f"{indent}v{node.out.id} [label={quote(label)} {STYLES['op']}{tooltip}];")
+        for x in node.inputs:
+            if isinstance(x, Value):
+                lines.append(f"{indent}v{bound.get(x.id, x.id)} -> v{node.out.id};")
 
 
 def _input_style(v: Value) -> str:

@@ -2,13 +2,14 @@
 
 `optimize(graph, disable=...)` runs, in order: `simplify` (algebraic identities),
 `fold` (constant folding), `cse` (common subexpressions), `dce` (dead code) and `fuse`
-(elementwise fusion; it orders nodes so groups are adjacent). Memory planning runs when
-the graph is compiled (`jit.executable`). Any pass can be switched off by name for
+(elementwise fusion into `Kernel` nodes, each holding its group as a subgraph). Memory
+planning runs when the graph is compiled (`jit.executable`). Node counts in the report
+count primitive nodes, inside kernels too. Any pass can be switched off by name for
 teaching and debugging, e.g. `jit(fn, disable=("fuse",))`.
 
 >>> import eager, tracer
 >>> g = tracer.trace(lambda x: (x * 1.0).exp() + (x * 1.0).exp(), eager.ones(3))
->>> _, groups, report = optimize(g)
+>>> _, report = optimize(g)
 >>> [(r.name, r.nodes_before, r.nodes_after) for r in report]
 [('simplify', 5, 3), ('fold', 3, 3), ('cse', 3, 2), ('dce', 2, 2), ('fuse', 2, 2)]
 """
@@ -22,7 +23,7 @@ from jit.passes.dce import dce
 from jit.passes.fold import fold_constants
 from jit.passes.fusion import fuse, fusion_groups
 from jit.passes.simplify import simplify
-from tracer.graph import Graph, Node
+from tracer.graph import Graph, walk
 
 PASSES: dict[str, Callable[[Graph], Graph]] = {
     "simplify": simplify, "fold": fold_constants, "cse": cse, "dce": dce, "fuse": fuse,
@@ -53,28 +54,33 @@ def check_pass_names(disable) -> tuple[str, ...]:
     return disable
 
 
-def optimize(graph: Graph, disable=()) -> tuple[Graph, list[list[Node]], list[PassReport]]:
-    """Run the enabled passes; return the graph, its fused groups and a report per pass."""
+def count_nodes(graph: Graph) -> int:
+    """Primitive nodes of `graph`, those inside subgraphs (fused kernels) included."""
+    return sum(1 for node in walk(graph) if not node.subgraphs)
+
+
+def optimize(graph: Graph, disable=()) -> tuple[Graph, list[PassReport]]:
+    """Run the enabled passes; return the optimized graph and a report per pass."""
     disable = check_pass_names(disable)
     report = []
     for name, run in PASSES.items():
         if name in disable:
             continue
-        before = len(graph.nodes)
+        before = count_nodes(graph)
         graph = run(graph).verify()
         note = ""
         if name == "fuse":
-            groups = fusion_groups(graph)
-            sizes = [len(g) for g in groups]
-            note = f"{len(groups)} fused group(s) of sizes {sizes}" if groups else "no groups"
-        report.append(PassReport(name, before, len(graph.nodes), note))
-    return graph, fusion_groups(graph), report
+            sizes = [len(g) for g in fusion_groups(graph)]
+            note = f"{len(sizes)} fused group(s) of sizes {sizes}" if sizes else "no groups"
+        report.append(PassReport(name, before, count_nodes(graph), note))
+    return graph, report
 
 
 __all__ = [
     "ALL_PASSES",
     "PASSES",
     "PassReport",
+    "count_nodes",
     "cse",
     "dce",
     "fold_constants",

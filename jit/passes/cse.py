@@ -26,8 +26,8 @@ def cse(graph: Graph) -> Graph:
     kept = []
     for node in graph.nodes:
         inputs = tuple(resolve(x, replace) for x in node.inputs)
-        if has_effect(node):
-            kept.append(node)
+        if has_effect(node) or node.subgraphs:  # a subgraph node is kept as it is
+            kept.append(node.with_inputs(inputs))
             continue
         key = (node.op.name, tuple(_operand_key(x) for x in inputs),
                repr(sorted(node.attrs.items())), node.out.device)

@@ -15,11 +15,12 @@ from tracer.graph import Graph, Value
 
 
 def dce(graph: Graph) -> Graph:
-    """Remove nodes not needed by outputs, guards, write-backs or effects (random draws)."""
+    """Remove nodes not needed by outputs, guards, write-backs or effects (random draws).
+    A node with subgraphs stays whole when any Value it writes is needed."""
     needed = live_value_ids(graph)
     kept = []
     for node in reversed(graph.nodes):
-        if node.out.id in needed or has_effect(node):
+        if any(v.id in needed for v in node.outs) or has_effect(node):
             kept.append(node)
             needed.update(x.id for x in node.inputs if isinstance(x, Value))
     kept.reverse()

@@ -8,12 +8,14 @@ min) whose input is a group's value that nothing else reads joins that group as 
 epilogue: the reduced value is never written to memory at full size. A small reduction
 no group absorbs becomes a group of its own (one C call beats numpy's wrappers there).
 
-The pass orders the nodes so each group's members are adjacent and returns the new graph
-with `fusion_groups(graph)` describing them. Groups are built greedily in program
-order: a node joins the open group of one of its inputs when the shapes match, else an
-open group of its shape that reads one of the same inputs (two chains starting from x are
-one kernel reading x once); a group closes as soon as a node outside it reads one of its
-values, so a group never has to run both before and after another node (no cycles).
+The pass orders the nodes so each group's members are adjacent, then wraps each group in
+one `tracer.Kernel` node: the members become its subgraph, with explicit reads and
+writes, so the groups are part of the IR (`fusion_groups(graph)` lists them). Groups are
+built greedily in program order: a node joins the open group of one of its inputs when
+the shapes match, else an open group of its shape that reads one of the same inputs (two
+chains starting from x are one kernel reading x once); a group closes as soon as a node
+outside it reads one of its values, so a group never has to run both before and after
+another node (no cycles).
 
 >>> import eager, tracer
 >>> g = fuse(tracer.trace(lambda x: (x * 2.0 + 1.0).tanh().sum(), eager.ones(8)))
@@ -28,8 +30,8 @@ from jit.passes.rewrite import live_value_ids, rebuild
 from kernels.codegen.c_render import can_render
 from kernels.reductions import REDUCTION_IDENTITY
 from tracer.graph import Graph, Node, Value
+from tracer.subgraph import Kernel
 
-_GROUPS_ATTR = "_fusion_groups"
 # Above this many input elements numpy's vectorized pairwise sum beats our scalar loop.
 SMALL_REDUCTION = 1 << 16
 
@@ -71,7 +73,8 @@ def _reduces_only(node: Node, group: list[Node], readers: dict, observed: set) -
 
 
 def fuse(graph: Graph) -> Graph:
-    """Reorder nodes so fused groups are contiguous; see `fusion_groups` for the groups."""
+    """Fuse groups of nodes into `Kernel` nodes (each holding its members as a subgraph,
+    placed where its last member was); `fusion_groups` lists the members."""
     readers = graph.users()
     observed = live_value_ids(graph)
     group_of: dict[int, int] = {}     # value id -> group index (for node outputs)
@@ -141,14 +144,28 @@ def fuse(graph: Graph) -> Graph:
             spans.append((len(nodes), len(nodes) + len(groups[item])))
             nodes.extend(groups[item])
     fused = rebuild(graph, nodes, {})
-    setattr(fused, _GROUPS_ATTR, spans)
-    return fused
+    return _as_kernels(fused, spans, readers, observed)
+
+
+def _as_kernels(graph: Graph, spans: list[tuple[int, int]], readers: dict,
+                observed: set[int]) -> Graph:
+    """Replace each span of group members by one `Kernel` node writing the members'
+    values that the rest of the graph reads (`readers`: value id -> nodes) or observes."""
+    nodes, start = [], 0
+    for a, b in spans:
+        nodes += graph.nodes[start:a]
+        members = graph.nodes[a:b]
+        inside = {m.out.id for m in members}
+        writes = [m.out for m in members if m.out.id in observed
+                  or any(r.out.id not in inside for r in readers.get(m.out.id, ()))]
+        nodes.append(Kernel.of(graph, members, writes))
+        start = b
+    graph.nodes = nodes + graph.nodes[start:]
+    graph.invalidate()
+    return graph
 
 
 def fusion_groups(graph: Graph) -> list[list[Node]]:
-    """The fused groups of a graph returned by `fuse` (each a list of its nodes; a group
-    may end with a reduction)."""
-    spans = getattr(graph, _GROUPS_ATTR, None)
-    if spans is None:
-        return []
-    return [graph.nodes[a:b] for a, b in spans]
+    """The fused groups of a graph returned by `fuse`: each Kernel node's member nodes
+    (a group may end with a reduction)."""
+    return [list(node.body.nodes) for node in graph.nodes if isinstance(node, Kernel)]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from eager.tensor import Tensor
+from jit.lowering import FusedStep, LoweredStep, OpStep
 from tracer.graph import Graph, Value
 
 
@@ -64,15 +65,13 @@ def plan_buffers(steps: list[tuple[int, list[tuple[int, int]]]], last_use: dict[
     return plan
 
 
-def buffer_plan(graph: Graph, built: list, enabled: bool = True) -> BufferPlan:
-    """Buffers for the fused kernels' outputs of lowered steps `built` (see plan_buffers);
-    with `enabled` False every output gets fresh memory (the "memory" pass off)."""
+def buffer_plan(graph: Graph, steps: list[LoweredStep], enabled: bool = True) -> BufferPlan:
+    """Buffers for the fused kernels' outputs of lowered `steps` (see plan_buffers); with
+    `enabled` False every output gets fresh memory (the "memory" pass off)."""
     last_use: dict[int, int] = {}
-    end = len(built)
-    for i, step in enumerate(built):
-        values = step[2] if step[0] == "group" else [
-            x for x in step[1].inputs if isinstance(x, Value)]
-        for v in values:
+    end = len(steps)
+    for i, step in enumerate(steps):
+        for v in step.reads:
             last_use[v.id] = i
     for v in graph.output_values():
         last_use[v.id] = end
@@ -82,32 +81,32 @@ def buffer_plan(graph: Graph, built: list, enabled: bool = True) -> BufferPlan:
     for guard in graph.guards:
         last_use[guard.value.id] = end
     # A view keeps its base alive; walking backwards carries that along view chains.
-    for i, step in reversed(list(enumerate(built))):
-        if step[0] == "node" and step[1].op.is_view and isinstance(step[1].inputs[0], Value):
-            base = step[1].inputs[0].id
-            last_use[base] = max(last_use.get(base, i), last_use.get(step[1].out.id, i))
+    for i, step in reversed(list(enumerate(steps))):
+        if isinstance(step, OpStep) and step.node.op.is_view and step.reads:
+            base = step.node.inputs[0].id
+            last_use[base] = max(last_use.get(base, i), last_use.get(step.node.out.id, i))
     outputs = [(i, [(v.id, int(np.prod(v.shape)) * v.dtype.itemsize)
-                    for v in pooled_outputs(step)]) for i, step in enumerate(built)]
+                    for v in pooled_outputs(step)]) for i, step in enumerate(steps)]
     escaping = escaping_values(graph)
     if not enabled:
         escaping = escaping | {vid for _, outs in outputs for vid, _ in outs}
     return plan_buffers(outputs, last_use, escaping)
 
 
-def pooled_outputs(step: tuple) -> list[Value]:
+def pooled_outputs(step: LoweredStep) -> list[Value]:
     """The outputs of a lowered step that can live in pooled buffers: a cpu fused kernel's,
     and a cpu matmul's of 2 or more dims (numpy writes it with `out=`)."""
-    if step[0] == "group":
-        return [v for v in step[3] if v.device == "cpu"]
-    out = step[1].out
-    if step[1].op.name == "matmul" and out.device == "cpu" and len(out.shape) >= 2:
+    if isinstance(step, FusedStep):
+        return [v for v in step.writes if v.device == "cpu"]
+    out = step.node.out
+    if step.node.op.name == "matmul" and out.device == "cpu" and len(out.shape) >= 2:
         return [out]
     return []
 
 
 def escaping_values(graph: Graph) -> set[int]:
     """Values whose memory the caller can see: outputs, `.grad`s, and bases of their views."""
-    producers = {n.out.id: n for n in graph.nodes}
+    producers = graph.producers()
     ids = {v.id for v in graph.output_values()}
     ids |= {wb.value.id for wb in graph.writebacks if wb.slot == "grad" and wb.value is not None}
     todo = list(ids)
@@ -121,7 +120,8 @@ def escaping_values(graph: Graph) -> set[int]:
     return ids
 
 
-def in_place_updates(graph: Graph, built: list, escaping: set[int]) -> dict[int, int]:
+def in_place_updates(graph: Graph, steps: list[LoweredStep],
+                     escaping: set[int]) -> dict[int, int]:
     """Fused-kernel outputs that can be written straight into the bound tensor they update.
 
     Value V (computed by fused step i) -> input T when a write-back stores V into T, T is a
@@ -137,25 +137,25 @@ def in_place_updates(graph: Graph, built: list, escaping: set[int]) -> dict[int,
             if root is not None:
                 derived[node.out.id] = root
     last_read: dict[int, int] = {}  # input id -> last step reading it or a view of it
-    end = len(built)
-    reads = [(i, step[2] if step[0] == "group" else
-              [x for x in step[1].inputs if isinstance(x, Value)]) for i, step in enumerate(built)]
+    end = len(steps)
+    reads = [(i, list(step.reads)) for i, step in enumerate(steps)]
     reads.append((end, graph.output_values() + [g.value for g in graph.guards]
                   + [wb.value for wb in graph.writebacks if wb.value is not None]))
     for i, values in reads:
         for v in values:
             root = derived.get(v.id, v.id)
             last_read[root] = i
-    producer_step = {v.id: i for i, step in enumerate(built) if step[0] == "group"
-                     and step[3][0].device == "cpu" for v in step[3]}
+    producer_step = {v.id: i for i, step in enumerate(steps)
+                     if isinstance(step, FusedStep) and step.device == "cpu" for v in step.writes}
     bases = [v.ref._base for v in graph.inputs if isinstance(v.ref, Tensor)]
     # A failed guard or kernel error makes the jit rerun the call eagerly, which must find
     # the bound tensors untouched: write in place only after the last step that can fail.
     guarded = {g.value.id for g in graph.guards}
-    last_risky = max((i for i, step in enumerate(built)
-                      if any(v.id in guarded for v in _produced(step)) or
-                      (step[0] == "node" and (step[1].op.kind == "index"
-                                              or step[1].op.dynamic_shape))), default=-1)
+    last_risky = max((i for i, step in enumerate(steps)
+                      if any(v.id in guarded for v in step.writes) or
+                      (isinstance(step, OpStep) and (step.node.op.kind == "index"
+                                                     or step.node.op.dynamic_shape))),
+                     default=-1)
     plan = {}
     for wb in graph.writebacks:
         t, v = wb.target, wb.value
@@ -165,13 +165,10 @@ def in_place_updates(graph: Graph, built: list, escaping: set[int]) -> dict[int,
                 or (v.shape, v.dtype) != (t.shape, t.dtype):
             continue
         i = producer_step[v.id]
-        group, ins = built[i][1], built[i][2]
+        group, ins = steps[i].group, steps[i].reads
         read_elsewhere = any(derived.get(x.id) == t.id or (x.id == t.id and group.axes_of(k))
                              for k, x in enumerate(ins))   # another element than written
         if last_read.get(t.id, -1) <= i and not read_elsewhere and i > last_risky:
             plan[v.id] = t.id
     return plan
 
-
-def _produced(step: tuple) -> list[Value]:
-    return step[3] if step[0] == "group" else [step[1].out]

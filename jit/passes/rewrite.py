@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tracer.graph import Graph, Guard, Node, Value, WriteBack
+from tracer.graph import Graph, Guard, Node, Value, WriteBack, walk
 from tracer.pytree import flatten, unflatten
 
 
@@ -28,11 +28,11 @@ def resolve(x: Any, replace: dict[int, Value]) -> Any:
 
 def rebuild(graph: Graph, nodes: list[Node], replace: dict[int, Value],
             inputs: list[Value] | None = None) -> Graph:
-    """A copy of `graph` with `nodes` (inputs rewritten) and every use rewritten."""
+    """A copy of `graph` with `nodes` (inputs rewritten) and every use rewritten. Nodes
+    with subgraphs keep their bodies: a body reads only its own parameters."""
     new = copy.copy(graph)
     new.inputs = list(graph.inputs if inputs is None else inputs)
-    new.nodes = [Node(n.op, tuple(resolve(x, replace) for x in n.inputs), n.attrs, n.out,
-                      n.where) for n in nodes]
+    new.nodes = [n.with_inputs(tuple(resolve(x, replace) for x in n.inputs)) for n in nodes]
     leaves, tree = flatten(graph.outputs)
     new.outputs = unflatten(tree, [resolve(x, replace) for x in leaves])
     new.guards = [Guard(resolve(g.value, replace), g.kind, g.expected, g.where)
@@ -66,5 +66,7 @@ def returned_ids(graph: Graph) -> set[int]:
 
 
 def has_effect(node: Node) -> bool:
-    """Nodes that must run even when their result is unused (random draws advance state)."""
-    return node.op.kind == "random"
+    """Nodes that must run even when their result is unused (random draws advance state;
+    a node with subgraphs has an effect when a node inside has one)."""
+    return node.op.kind == "random" or any(has_effect(inner) for sub in node.subgraphs
+                                           for inner in walk(sub))
