@@ -127,6 +127,7 @@ from kernels import (
     uint8,
 )
 from kernels.errors import (
+    ArgumentError,
     AutogradError,
     DeviceError,
     DTypeError,
@@ -153,6 +154,7 @@ newaxis = None
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentError",
     "AutogradError",
     "DTypeError",
     "DeviceError",

@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+from eager import arguments
 from eager.dispatch import apply
 from eager.ops.indexing import gather
 from eager.ops.reductions import ValuesIndices
@@ -68,6 +69,7 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> ValuesIndice
     ValuesIndices(values=tensor([5., 3.]), indices=tensor([1, 2]))
     """
     dim = normalize_axis("topk", dim, x.ndim)
+    k = arguments.integer("topk", "k", k)
     if x.ndim == 0:
         values, indices = topk(x.reshape(1), k, 0, largest)
         return ValuesIndices(values.reshape(()), indices.reshape(()))

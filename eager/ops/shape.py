@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from eager import arguments
 from eager.dispatch import apply
 from eager.ops.operands import cast
 from eager.tensor import Tensor
@@ -19,10 +20,8 @@ from kernels.errors import ShapeError
 from kernels.shapes import normalize_axes, normalize_axis, reshape_is_view, size_of
 
 
-def _shape_arg(shape) -> tuple[int, ...]:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return tuple(int(d) for d in shape)
+def _shape_arg(op: str, shape) -> tuple[int, ...]:
+    return arguments.shape(op, shape, minimum=-1)  # -1: infer (reshape) / keep (expand)
 
 
 def reshape(x: Tensor, /, *shape, copy=None) -> Tensor:
@@ -37,7 +36,7 @@ def reshape(x: Tensor, /, *shape, copy=None) -> Tensor:
     tensor([[0, 1, 2],
             [3, 4, 5]])
     """
-    shape = _resolve_shape(x, _shape_arg(shape))
+    shape = _resolve_shape(x, _shape_arg("reshape", shape))
     if shape == x.shape and not copy:
         return x
     if copy or not _shares_on_reshape(x, shape):
@@ -57,7 +56,7 @@ def view(x: Tensor, /, *shape) -> Tensor:
     >>> eager.arange(6).view(3, 2).tolist()
     [[0, 1], [2, 3], [4, 5]]
     """
-    shape = _resolve_shape(x, _shape_arg(shape))
+    shape = _resolve_shape(x, _shape_arg("view", shape))
     if size_of(shape) != x.size:
         raise ShapeError(f"view: cannot view tensor of shape {x.shape} "
                          f"({x.size} elements) as shape {shape}")
@@ -91,7 +90,7 @@ def permute(x: Tensor, /, *axes) -> Tensor:
     >>> eager.zeros(2, 3, 4).permute(2, 0, 1).shape
     (4, 2, 3)
     """
-    axes = tuple(normalize_axis("permute", a, x.ndim) for a in _shape_arg(axes))
+    axes = tuple(normalize_axis("permute", a, x.ndim) for a in arguments.varargs(axes))
     return apply(OPS["permute"], x, axes=axes)
 
 
@@ -142,7 +141,7 @@ def expand(x: Tensor, /, *shape) -> Tensor:
     tensor([[1, 1, 1],
             [2, 2, 2]])
     """
-    shape = _shape_arg(shape)
+    shape = _shape_arg("expand", shape)
     offset = len(shape) - x.ndim
     shape = tuple(x.shape[i - offset] if d == -1 and i >= offset else d
                   for i, d in enumerate(shape))
@@ -236,7 +235,7 @@ def concat(arrays: Sequence[Tensor], /, *, axis: int | None = 0, dim=None) -> Te
     >>> eager.concat([eager.tensor([1, 2]), eager.tensor([3])])
     tensor([1, 2, 3])
     """
-    arrays = list(arrays)
+    arrays = arguments.tensors("concat", "arrays", arrays)
     if not arrays:
         raise ShapeError("concat: expected a non-empty sequence of tensors")
     axis = dim if dim is not None else axis
@@ -261,7 +260,7 @@ def stack(arrays: Sequence[Tensor], /, *, axis: int = 0, dim=None) -> Tensor:
     tensor([[1, 3],
             [2, 4]])
     """
-    arrays = list(arrays)
+    arrays = arguments.tensors("stack", "arrays", arrays)
     if not arrays:
         raise ShapeError("stack: expected a non-empty sequence of tensors")
     shapes = {a.shape for a in arrays}
@@ -281,14 +280,17 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0, *, axis=None) -> list
     """
     axis = normalize_axis("split", dim if axis is None else axis, x.ndim)
     n = x.shape[axis]
-    if isinstance(split_size_or_sections, int):
+    if not isinstance(split_size_or_sections, (tuple, list)):
+        split_size_or_sections = arguments.integer("split", "split_size_or_sections",
+                                                   split_size_or_sections)
         if split_size_or_sections <= 0:
             raise ShapeError(f"split: chunk size must be positive, got {split_size_or_sections}")
         sizes = [split_size_or_sections] * (n // split_size_or_sections)
         if n % split_size_or_sections:
             sizes.append(n % split_size_or_sections)
     else:
-        sizes = list(split_size_or_sections)
+        sizes = [arguments.integer("split", "sections", d, minimum=0)
+                 for d in split_size_or_sections]
         if sum(sizes) != n:
             raise ShapeError(f"split: sizes {sizes} do not add up to {n} (axis {axis} of "
                              f"shape {x.shape})")
@@ -309,6 +311,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
     [[0, 1, 2], [3, 4]]
     """
     n = x.shape[normalize_axis("chunk", dim, x.ndim)]
+    chunks = arguments.integer("chunk", "chunks", chunks)
     if chunks <= 0:
         raise ShapeError(f"chunk: number of chunks must be positive, got {chunks}")
     return split(x, -(-n // chunks) if n else 1, dim)
@@ -332,7 +335,7 @@ def pad(x: Tensor, widths, value: float = 0.0) -> Tensor:
     >>> eager.pad(eager.tensor([1, 2]), ((1, 2),))
     tensor([0, 1, 2, 0, 0])
     """
-    widths = tuple((int(lo), int(hi)) for lo, hi in widths)
+    widths = arguments.pad_widths("pad", widths)
     if len(widths) != x.ndim:
         raise ShapeError(f"pad: {len(widths)} (before, after) pairs for a tensor of shape "
                          f"{x.shape}; give one pair per dimension")

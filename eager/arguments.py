@@ -1,0 +1,281 @@
+"""Argument checks shared by the public functions (creation, random, nn, optim, autograd).
+
+Each helper takes the public function's name (`op`) and the argument's name, returns the
+value normalised (an int, a float, a shape tuple) and raises `ArgumentError` (or
+`ShapeError` for a negative dimension) whose message names both and what was expected.
+The accepted spellings follow PyTorch and NumPy: numpy integer scalars and one-element
+integer tensors count as ints, `zeros(2, 3)` and `zeros((2, 3))` are the same shape.
+
+These run at function entry (creation, constructors, functional wrappers), never on the
+elementwise dispatch path.
+
+>>> from eager import arguments
+>>> arguments.shape("zeros", (2, 3)), arguments.shape("zeros", ((2, 3),))
+((2, 3), (2, 3))
+>>> arguments.shape("zeros", (2.5,))
+Traceback (most recent call last):
+    ...
+kernels.errors.ArgumentError: zeros: shape must hold ints, got 2.5 (float) at position 0 ...
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from kernels.errors import ArgumentError, ShapeError
+
+
+def _described(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def integer(op: str, name: str, value: Any, *, minimum: int | None = None) -> int:
+    """value as a Python int (ints, numpy integers, one-element integer tensors), at
+    least `minimum` when given.
+
+    >>> integer("eye", "n_rows", 3), integer("eye", "n_rows", np.int32(2))
+    (3, 2)
+    >>> integer("eye", "n_rows", -1, minimum=0)
+    Traceback (most recent call last):
+        ...
+    kernels.errors.ArgumentError: eye: n_rows must be an int >= 0, got -1 (int) ...
+    """
+    if type(value) is not int:
+        try:
+            value = operator.index(value)
+        except TypeError:
+            wanted = "an int" if minimum is None else f"an int >= {minimum}"
+            raise ArgumentError(f"{op}: {name} must be {wanted}, got {_described(value)}") \
+                from None
+    if minimum is not None and value < minimum:
+        raise ArgumentError(f"{op}: {name} must be an int >= {minimum}, got {_described(value)}")
+    return value
+
+
+def varargs(dims: Any) -> tuple:
+    """`f(2, 3)` and `f((2, 3))` alike: the items of a lone tuple/list argument, else the
+    arguments themselves (PyTorch's size and dims varargs).
+
+    >>> varargs((2, 3)), varargs(([2, 3],)), varargs(5)
+    ((2, 3), (2, 3), (5,))
+    """
+    if isinstance(dims, (tuple, list)):
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list, np.ndarray)):
+            return tuple(dims[0])
+        return tuple(dims)
+    if isinstance(dims, np.ndarray):
+        return tuple(dims.tolist())
+    return (dims,)
+
+
+def shape(op: str, dims: Any, *, minimum: int = 0) -> tuple[int, ...]:
+    """A shape from `zeros(2, 3)`-style varargs or one sequence (`zeros((2, 3))`).
+
+    Dimensions below `minimum` raise ShapeError (reshape and expand pass -1, which they
+    read as "infer" / "keep").
+
+    >>> shape("rand", (4,)), shape("rand", ([2, 3],)), shape("rand", ())
+    ((4,), (2, 3), ())
+    >>> shape("rand", (2, -1))
+    Traceback (most recent call last):
+        ...
+    kernels.errors.ShapeError: rand: negative dimension in shape (2, -1) ...
+    """
+    out = []
+    for i, d in enumerate(varargs(dims)):
+        if type(d) is not int:
+            try:
+                d = operator.index(d)
+            except TypeError:
+                raise ArgumentError(f"{op}: shape must hold ints, got {_described(d)} at "
+                                    f"position {i}") from None
+        out.append(d)
+    result = tuple(out)
+    if any(d < minimum for d in result):
+        if minimum == 0:
+            raise ShapeError(f"{op}: negative dimension in shape {result}")
+        raise ShapeError(f"{op}: invalid dimension in shape {result}; only {minimum} may be "
+                         f"negative")
+    return result
+
+
+def real(op: str, name: str, value: Any, *, low: float | None = None,
+         high: float | None = None, low_open: bool = False, high_open: bool = False,
+         finite: bool = True) -> float:
+    """value as a Python float: a real number (or one-element tensor), finite unless
+    `finite=False`, within [low, high] (open ends with `low_open` / `high_open`).
+
+    >>> real("SGD", "lr", 0.1, low=0.0)
+    0.1
+    >>> real("SGD", "lr", float("nan"), low=0.0)
+    Traceback (most recent call last):
+        ...
+    kernels.errors.ArgumentError: SGD: lr must be a finite number >= 0.0, got nan (float) ...
+    """
+    from eager.tensor import Tensor
+
+    number = value
+    if isinstance(value, Tensor) and value.size == 1 and value.dtype.kind in "biuf":
+        number = value.item()
+    ok = isinstance(number, numbers.Real)
+    if ok:
+        number = float(number)
+        ok = not (math.isnan(number) or (finite and math.isinf(number)))
+        ok = ok and (low is None or (number > low if low_open else number >= low))
+        ok = ok and (high is None or (number < high if high_open else number <= high))
+    if not ok:
+        wanted = _wanted_real(low, high, low_open, high_open, finite)
+        raise ArgumentError(f"{op}: {name} must be {wanted}, got {_described(value)}")
+    return number
+
+
+def _wanted_real(low, high, low_open, high_open, finite) -> str:
+    kind = "a finite number" if finite else "a number"
+    if low is not None and high is not None:
+        return f"{kind} in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    if low is not None:
+        return f"{kind} {'>' if low_open else '>='} {low}"
+    if high is not None:
+        return f"{kind} {'<' if high_open else '<='} {high}"
+    return kind
+
+
+def probability(op: str, name: str, value: Any) -> float:
+    """A probability in [0, 1].
+
+    >>> probability("dropout", "p", 0.5)
+    0.5
+    """
+    return real(op, name, value, low=0.0, high=1.0)
+
+
+def boolean(op: str, name: str, value: Any) -> bool:
+    """A Python or numpy bool.
+
+    >>> boolean("train", "mode", True)
+    True
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"{op}: {name} must be a bool, got {_described(value)}")
+    return bool(value)
+
+
+def tensor(op: str, name: str, value: Any):
+    """value itself when it is a Tensor.
+
+    >>> import eager
+    >>> tensor("relu", "input", 5)
+    Traceback (most recent call last):
+        ...
+    kernels.errors.ArgumentError: relu: input must be a Tensor, got 5 (int) ...
+    """
+    from eager.tensor import Tensor
+
+    if not isinstance(value, Tensor):
+        raise ArgumentError(f"{op}: {name} must be a Tensor, got {_described(value)}")
+    return value
+
+
+def optional_tensor(op: str, name: str, value: Any):
+    """None, or a Tensor (see `tensor`).
+
+    >>> optional_tensor("linear", "bias", None) is None
+    True
+    """
+    return None if value is None else tensor(op, name, value)
+
+
+def tensors(op: str, name: str, values: Any) -> list:
+    """A list from a tuple or list of Tensors.
+
+    >>> import eager
+    >>> len(tensors("concat", "arrays", [eager.ones(1), eager.ones(2)]))
+    2
+    """
+    from eager.tensor import Tensor
+
+    if not isinstance(values, (tuple, list)):
+        raise ArgumentError(f"{op}: {name} must be a list or tuple of Tensors, got "
+                            f"{_described(values)}")
+    for i, v in enumerate(values):
+        if not isinstance(v, Tensor):
+            raise ArgumentError(f"{op}: {name}[{i}] must be a Tensor, got {_described(v)}")
+    return list(values)
+
+
+def pair(op: str, name: str, value: Any, *, minimum: int) -> tuple[int, int]:
+    """An int or a pair of ints (conv / pool sizes), each at least `minimum`.
+
+    >>> pair("Conv2d", "kernel_size", 3, minimum=1), pair("Conv2d", "stride", (1, 2), minimum=1)
+    ((3, 3), (1, 2))
+    """
+    items = value if isinstance(value, (tuple, list)) else (value, value)
+    if len(items) != 2:
+        raise ArgumentError(f"{op}: {name} must be an int or a pair of ints, got "
+                            f"{_described(value)}")
+    return tuple(integer(op, name, v, minimum=minimum) for v in items)
+
+
+def names(op: str, name: str, value: Any) -> tuple[str, ...]:
+    """One string or an iterable of strings, as a tuple.
+
+    >>> names("jit", "static_argnames", "n"), names("jit", "static_argnames", ["a", "b"])
+    (('n',), ('a', 'b'))
+    """
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, Iterable):
+        value = tuple(value)
+        if all(isinstance(v, str) for v in value):
+            return value
+    raise ArgumentError(f"{op}: {name} must be a string or a sequence of strings, got "
+                        f"{_described(value)}")
+
+
+def pad_widths(op: str, widths: Any) -> tuple[tuple[int, int], ...]:
+    """((before, after), ...) pairs of ints, one per dimension (numpy's pad widths).
+
+    >>> pad_widths("pad", [(1, 2), (0, 0)])
+    ((1, 2), (0, 0))
+    """
+    if not isinstance(widths, (tuple, list)) or not all(
+            isinstance(w, (tuple, list)) and len(w) == 2 for w in widths):
+        raise ArgumentError(f"{op}: widths must be a sequence of (before, after) pairs, got "
+                            f"{_described(widths)}")
+    return tuple((integer(op, "widths", lo), integer(op, "widths", hi)) for lo, hi in widths)
+
+
+def fill_value(op: str, value: Any, dtype: np.dtype) -> Any:
+    """A number that `dtype` can hold: NaN, infinity and out-of-range values are refused
+    for integer dtypes (PyTorch's "cannot be converted without overflow").
+
+    >>> fill_value("full", 7, np.dtype("int8"))
+    7
+    >>> fill_value("full", 300, np.dtype("uint8"))
+    Traceback (most recent call last):
+        ...
+    kernels.errors.ArgumentError: full: fill_value 300 cannot be converted to uint8 (range [0, 255]) ...
+    """
+    from eager.tensor import Tensor
+
+    if isinstance(value, Tensor):
+        return value
+    if not isinstance(value, numbers.Number) or isinstance(value, numbers.Complex) and \
+            not isinstance(value, numbers.Real):
+        raise ArgumentError(f"{op}: fill_value must be a real number, got {_described(value)}")
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+            raise ArgumentError(f"{op}: fill_value {value} cannot be converted to {dtype.name}")
+        if not info.min <= value <= info.max:
+            raise ArgumentError(f"{op}: fill_value {value} cannot be converted to {dtype.name} "
+                                f"(range [{info.min}, {info.max}])")
+    return value
