@@ -76,7 +76,7 @@ def varargs(dims: Any) -> tuple:
     return (dims,)
 
 
-def shape(op: str, dims: Any, *, minimum: int = 0) -> tuple[int, ...]:
+def shape(op: str, dims: Any, *, minimum: int = 0, name: str = "shape") -> tuple[int, ...]:
     """A shape from `zeros(2, 3)`-style varargs or one sequence (`zeros((2, 3))`).
 
     Dimensions below `minimum` raise ShapeError (reshape and expand pass -1, which they
@@ -95,14 +95,14 @@ def shape(op: str, dims: Any, *, minimum: int = 0) -> tuple[int, ...]:
             try:
                 d = operator.index(d)
             except TypeError:
-                raise ArgumentError(f"{op}: shape must hold ints, got {_described(d)} at "
+                raise ArgumentError(f"{op}: {name} must hold ints, got {_described(d)} at "
                                     f"position {i}") from None
         out.append(d)
     result = tuple(out)
     if any(d < minimum for d in result):
         if minimum == 0:
-            raise ShapeError(f"{op}: negative dimension in shape {result}")
-        raise ShapeError(f"{op}: invalid dimension in shape {result}; only {minimum} may be "
+            raise ShapeError(f"{op}: negative dimension in {name} {result}")
+        raise ShapeError(f"{op}: invalid dimension in {name} {result}; only {minimum} may be "
                          f"negative")
     return result
 
@@ -154,7 +154,10 @@ def probability(op: str, name: str, value: Any) -> float:
     >>> probability("dropout", "p", 0.5)
     0.5
     """
-    return real(op, name, value, low=0.0, high=1.0)
+    if not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:
+        raise ArgumentError(f"{op}: probability must be in [0, 1], got {_described(value)} "
+                            f"for {name}")
+    return float(value)
 
 
 def boolean(op: str, name: str, value: Any) -> bool:

@@ -18,7 +18,7 @@ from eager.ops.inplace import inplace_update
 from eager.ops.operands import as_operand, cast
 from eager.tensor import Tensor
 from kernels import OPS
-from kernels.errors import DTypeError, ShapeError
+from kernels.errors import ArgumentError, DTypeError, ShapeError
 from kernels.shapes import normalize_axis
 
 
@@ -100,6 +100,8 @@ def _slice_entry(k: slice) -> tuple:
         stop = _as_int(stop)
     if step is not None and type(step) is not int:
         step = _as_int(step)
+    if step == 0:
+        raise ArgumentError("index: slice step cannot be zero")
     return ("s", start, stop, step)
 
 
