@@ -21,7 +21,6 @@ from kernels import OPS, array_namespace_for, default_float, default_int, to_dty
 from kernels.backend import device_of_array
 from kernels.errors import ArgumentError, DTypeError, EagerError, ShapeError
 
-
 _SUPPORTED = ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32",
               "float64")
 

@@ -33,6 +33,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
+from eager import arguments
 from eager import dispatch as _dispatch
 from eager.dispatch import set_hook
 from eager.nn import Module
@@ -41,6 +42,7 @@ from jit.executable import ExecutableBusy
 from jit.passes import check_pass_names
 from jit.signature_key import _positional_trees, describe_change, make_key
 from jit.variant import Variant, aliased, restore
+from kernels.errors import ArgumentError
 from tracer.errors import GuardFailure, TraceError
 from tracer.graph import Graph
 from tracer.pytree import flatten
@@ -370,8 +372,13 @@ def jit(fn: Callable | None = None, *, static_argnames=(), disable=(), check: bo
     >>> f(eager.ones(2), 3).tolist()
     [3.0, 3.0]
     """
+    static_argnames = arguments.names("jit", "static_argnames", static_argnames)
+    max_variants = arguments.integer("jit", "max_variants", max_variants, minimum=1)
     if fn is None:
         return functools.partial(jit, static_argnames=static_argnames, disable=disable,
                                  check=check, max_variants=max_variants)
+    if not callable(fn):
+        raise ArgumentError(f"jit: expected a function, method or Module to compile, got "
+                            f"{type(fn).__name__} (not callable)")
     return JitFunction(fn, static_argnames=static_argnames, disable=disable, check=check,
                        max_variants=max_variants)

@@ -22,7 +22,7 @@ from eager.ops.linalg import matmul
 from eager.ops.operands import promote
 from eager.ops.shape import reshape, unsqueeze
 from eager.tensor import Tensor
-from kernels.errors import DTypeError, EagerError, ShapeError
+from kernels.errors import DTypeError, ShapeError
 from kernels.shapes import normalize_axis
 
 _REDUCTIONS = ("mean", "sum", "none")

@@ -118,6 +118,8 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, nonlinearity: str = "leaky_
     True
     """
     fan_in, _ = fan_in_and_fan_out(tensor)
+    if tensor.size == 0:  # nothing to fill; fan_in may be 0 (PyTorch: a no-op)
+        return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan_in)
     return uniform_(tensor, -bound, bound, generator)
 
@@ -130,5 +132,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor
     True
     """
     fan_in, fan_out = fan_in_and_fan_out(tensor)
+    if tensor.size == 0:
+        return tensor
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from eager import arguments
 from eager.autograd import no_grad
 from eager.creation import full
 from eager.dispatch import user_line_suffix
@@ -28,6 +29,10 @@ class Optimizer:
     `update`. `state_dict()` / `load_state_dict()` round-trip through `eager.save`."""
 
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
+        if isinstance(params, (Tensor, dict)) or not isinstance(params, Iterable):
+            raise ArgumentError(f"{type(self).__name__}: params must be an iterable of Tensors "
+                                f"or of dicts (parameter groups), got {type(params).__name__}; "
+                                "pass model.parameters() or [tensor]")
         params = list(params)
         if not params:
             raise ArgumentError(f"{type(self).__name__}: got an empty parameter list")
@@ -49,9 +54,15 @@ class Optimizer:
         >>> [round(g["lr"].item(), 6) for g in opt.param_groups]
         [0.1, 0.01]
         """
-        params = group["params"]
-        params = [params] if isinstance(params, Tensor) else list(params)
         name = type(self).__name__
+        if not isinstance(group, dict) or "params" not in group:
+            raise ArgumentError(f"{name}: a parameter group must be a dict with a 'params' "
+                                f"entry, got {group!r:.80}")
+        params = group["params"]
+        if not isinstance(params, (Tensor, Iterable)):
+            raise ArgumentError(f"{name}: a group's params must be Tensors, got "
+                                f"{type(params).__name__}")
+        params = [params] if isinstance(params, Tensor) else list(params)
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise ArgumentError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor")
@@ -65,8 +76,7 @@ class Optimizer:
                 raise ArgumentError(f"{name}: parameter {i} of shape {p.shape} appears in more "
                                  "than one group")
         group = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
-        lr = group["lr"]
-        lr_value = lr.item() if isinstance(lr, Tensor) else float(lr)
+        lr_value = arguments.real(name, "lr", group["lr"])
         if lr_value < 0:
             raise ArgumentError(f"{name}: learning rate must be non-negative, got {lr_value}")
         group["lr"] = full((), lr_value, dtype=params[0].dtype, device=params[0].device)
@@ -84,6 +94,7 @@ class Optimizer:
         >>> opt.set_lr(0.05); round(opt.param_groups[0]["lr"].item(), 6)
         0.05
         """
+        lr = arguments.real(f"{type(self).__name__}.set_lr", "lr", lr, low=0.0)
         with no_grad():
             for group in self.param_groups:
                 group["lr"].fill_(lr)
