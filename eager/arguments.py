@@ -37,9 +37,13 @@ def _described(value: Any) -> str:
     return f"{text} ({type(value).__name__})"
 
 
-def integer(op: str, name: str, value: Any, *, minimum: int | None = None) -> int:
+_INT64_LIMIT = 2 ** 63
+
+
+def integer(op: str, name: str, value: Any, *, minimum: int | None = None,
+            limit: int = _INT64_LIMIT) -> int:
     """value as a Python int (ints, numpy integers, one-element integer tensors), at
-    least `minimum` when given.
+    least `minimum` when given, and within [-limit, limit) (by default: fits in int64).
 
     >>> integer("eye", "n_rows", 3), integer("eye", "n_rows", np.int32(2))
     (3, 2)
@@ -57,6 +61,8 @@ def integer(op: str, name: str, value: Any, *, minimum: int | None = None) -> in
                 from None
     if minimum is not None and value < minimum:
         raise ArgumentError(f"{op}: {name} must be an int >= {minimum}, got {_described(value)}")
+    if not -limit <= value < limit:
+        raise ArgumentError(f"{op}: {name} {value} is too large (limit {limit})")
     return value
 
 
@@ -97,6 +103,8 @@ def shape(op: str, dims: Any, *, minimum: int = 0, name: str = "shape") -> tuple
             except TypeError:
                 raise ArgumentError(f"{op}: {name} must hold ints, got {_described(d)} at "
                                     f"position {i}") from None
+        if d >= _INT64_LIMIT:
+            raise ShapeError(f"{op}: dimension {d} of {name} is too large")
         out.append(d)
     result = tuple(out)
     if any(d < minimum for d in result):
@@ -214,13 +222,15 @@ def tensors(op: str, name: str, values: Any) -> list:
     return list(values)
 
 
-def pair(op: str, name: str, value: Any, *, minimum: int) -> tuple[int, int]:
+def pair(op: str, name: str, value: Any, *, minimum: int | None) -> tuple[int, int]:
     """An int or a pair of ints (conv / pool sizes), each at least `minimum`.
 
     >>> pair("Conv2d", "kernel_size", 3, minimum=1), pair("Conv2d", "stride", (1, 2), minimum=1)
     ((3, 3), (1, 2))
     """
     items = value if isinstance(value, (tuple, list)) else (value, value)
+    if minimum is None:
+        minimum = -_INT64_LIMIT
     if len(items) != 2:
         raise ArgumentError(f"{op}: {name} must be an int or a pair of ints, got "
                             f"{_described(value)}")

@@ -238,7 +238,10 @@ def _check_arange(start, stop, step) -> None:
                   for name, v in (("start", start), ("end", stop), ("step", step)))
     if by and (hi - lo) * by < 0:
         raise ArgumentError(f"arange: step {step} goes away from end {stop} "
-                                      f"starting at {start}; flip the sign of step")
+                            f"starting at {start}; flip the sign of step")
+    if by and (hi - lo) / by >= 2 ** 63:
+        raise ArgumentError(f"arange: start {start}, end {stop} and step {step} give too "
+                            "many elements")
 
 
 def linspace(start, stop, /, num: int, *, dtype=None, device=None, endpoint: bool = True):

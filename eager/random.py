@@ -26,7 +26,7 @@ _SEED_RANGE = (-(2 ** 63), 2 ** 64)
 
 def _seed(op: str, seed) -> int:
     """An int seed in PyTorch's range; negative seeds wrap to 64 bits as in PyTorch."""
-    seed = arguments.integer(op, "seed", seed)
+    seed = arguments.integer(op, "seed", seed, limit=2 ** 64)
     if not _SEED_RANGE[0] <= seed < _SEED_RANGE[1]:
         raise ArgumentError(f"{op}: seed must be in [-2**63, 2**64), got {seed}")
     return seed

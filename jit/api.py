@@ -145,8 +145,8 @@ class JitFunction:
             return
         unknown = [n for n in self.static_argnames if n not in params]
         if unknown:
-            raise ValueError(f"jit({self.__name__}): static_argnames {unknown} are not "
-                             f"parameters of {self.__name__}{tuple(params)}")
+            raise ArgumentError(f"jit({self.__name__}): static_argnames {unknown} are not "
+                                f"parameters of {self.__name__}{tuple(params)}")
 
     # ---- calling --------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -143,6 +143,8 @@ class Sequential(Module):
     def __getitem__(self, index: int | slice):
         items = list(self._modules.values())
         if isinstance(index, slice):
+            if index.step == 0:
+                raise ArgumentError("Sequential: slice step cannot be zero")
             return Sequential(*items[index])
         index = arguments.integer("Sequential", "index", index)
         if not -len(items) <= index < len(items):

@@ -175,11 +175,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return out if bias is None else out + bias
 
 
-def _pair(name: str, value) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
-        raise ArgumentError(f"{name}: expected an int or a pair of ints, got {value!r}")
-    return pair
+def _pair(op: str, name: str, value) -> tuple[int, int]:
+    return arguments.pair(op, name, value, minimum=None)  # sliding_windows checks ranges
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
@@ -195,7 +192,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
     arguments.tensor("conv2d", "input", x)
     arguments.tensor("conv2d", "weight", weight)
     arguments.optional_tensor("conv2d", "bias", bias)
-    stride, padding = _pair("conv2d stride", stride), _pair("conv2d padding", padding)
+    stride, padding = _pair("conv2d", "stride", stride), _pair("conv2d", "padding", padding)
     if x.ndim != 4 or weight.ndim != 4 or x.shape[1] != weight.shape[1]:
         raise ShapeError(f"conv2d: expected input (N, C, H, W) and weight (O, C, kh, kw) with "
                          f"the same C, got input {x.shape} and weight {weight.shape}"
@@ -218,9 +215,9 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     [[[[5.0, 7.0], [13.0, 15.0]]]]
     """
     arguments.tensor("max_pool2d", "input", x)
-    kernel = _pair("max_pool2d kernel_size", kernel_size)
-    stride = kernel if stride is None else _pair("max_pool2d stride", stride)
-    padding = _pair("max_pool2d padding", padding)
+    kernel = _pair("max_pool2d", "kernel_size", kernel_size)
+    stride = kernel if stride is None else _pair("max_pool2d", "stride", stride)
+    padding = _pair("max_pool2d", "padding", padding)
     if x.ndim != 4:
         raise ShapeError(f"max_pool2d: expected input (N, C, H, W), got {x.shape}"
                          f"{user_line_suffix()}")

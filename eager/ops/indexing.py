@@ -27,14 +27,22 @@ def _as_index_tensor(entry, like: Tensor) -> Tensor:
         return entry
     from eager.creation import asarray
 
-    return asarray(np.asarray(entry), device=like.device)
+    return asarray(_host_index_array(entry), device=like.device)
+
+
+def _host_index_array(entry) -> np.ndarray:
+    try:
+        return np.asarray(entry)
+    except ValueError:  # ragged nested lists
+        raise ShapeError(f"index: cannot use the ragged nested list {entry!r:.60} as an "
+                         "index") from None
 
 
 def _dims_consumed(entry) -> int:
     if entry is None or entry is Ellipsis:
         return 0
     if type(entry) is Tensor or isinstance(entry, (list, np.ndarray)):
-        arr_dtype = entry.dtype if type(entry) is Tensor else np.asarray(entry).dtype
+        arr_dtype = entry.dtype if type(entry) is Tensor else _host_index_array(entry).dtype
         return max(np.ndim(entry) if type(entry) is not Tensor else entry.ndim, 1) \
             if arr_dtype == np.bool_ else 1
     return 1

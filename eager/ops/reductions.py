@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from eager import arguments
 from eager.dispatch import apply
 from eager.ops.operands import cast
 from eager.tensor import Tensor
@@ -127,6 +128,7 @@ def var(x: Tensor, /, axis=None, *, correction=0.0, keepdims=False, dim=None, ke
     """
     if unbiased is not None:
         correction = 1.0 if unbiased else 0.0
+    correction = arguments.real("var", "correction", correction)
     x = _as_float(x)
     axes = _axes("var", x, axis, dim)
     centered = x - mean(x, axis=axes, keepdims=True)

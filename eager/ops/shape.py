@@ -158,7 +158,7 @@ def broadcast_to(x: Tensor, /, shape) -> Tensor:
     tensor([[1, 2],
             [1, 2]])
     """
-    return expand(x, tuple(shape))
+    return expand(x, _shape_arg("broadcast_to", shape))
 
 
 def broadcast_arrays(*arrays: Tensor) -> list[Tensor]:

@@ -67,9 +67,18 @@ class LRScheduler:
 
     def load_state_dict(self, state: dict) -> None:
         """Restore `state_dict()` output; the counter is copied in place."""
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, dict) or set(state) != {"last_epoch", "base_lrs"}:
+            raise ArgumentError(f"{name}: expected a dict with 'last_epoch' and 'base_lrs' "
+                                f"(from state_dict()), got {state!r:.80}")
+        arguments.tensor(name, "last_epoch", state["last_epoch"])
+        if len(state["base_lrs"]) != len(self.base_lrs):
+            raise ArgumentError(f"{name}: {len(state['base_lrs'])} base rates for "
+                                f"{len(self.base_lrs)} parameter groups")
+        base_lrs = [arguments.real(name, "base_lrs", lr) for lr in state["base_lrs"]]
         with no_grad():
             self.last_epoch.copy_(state["last_epoch"])
-        self.base_lrs = list(state["base_lrs"])
+        self.base_lrs = base_lrs
 
 
 class StepLR(LRScheduler):

@@ -148,6 +148,8 @@ class Optimizer:
         """
         name = type(self).__name__
         try:
+            if not isinstance(state_dict, dict):
+                raise TypeError
             saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
         except (KeyError, TypeError):
             raise OptimizerStateError(f"{name}.load_state_dict: expected a dict with "
