@@ -95,24 +95,25 @@ def shape(op: str, dims: Any, *, minimum: int = 0, name: str = "shape") -> tuple
         ...
     kernels.errors.ShapeError: rand: negative dimension in shape (2, -1) ...
     """
-    out = []
-    for i, d in enumerate(varargs(dims)):
-        if type(d) is not int:
-            try:
-                d = operator.index(d)
-            except TypeError:
-                raise ArgumentError(f"{op}: {name} must hold ints, got {_described(d)} at "
-                                    f"position {i}") from None
-        if d >= _INT64_LIMIT:
-            raise ShapeError(f"{op}: dimension {d} of {name} is too large")
-        out.append(d)
-    result = tuple(out)
-    if any(d < minimum for d in result):
+    result = varargs(dims)
+    if not all(type(d) is int for d in result):
+        result = tuple(_dimension(op, name, i, d) for i, d in enumerate(result))
+    if result and max(result) >= _INT64_LIMIT:
+        raise ShapeError(f"{op}: a dimension of {name} {result} is too large")
+    if result and min(result) < minimum:
         if minimum == 0:
             raise ShapeError(f"{op}: negative dimension in {name} {result}")
         raise ShapeError(f"{op}: invalid dimension in {name} {result}; only {minimum} may be "
                          f"negative")
     return result
+
+
+def _dimension(op: str, name: str, position: int, d: Any) -> int:
+    try:
+        return operator.index(d)
+    except TypeError:
+        raise ArgumentError(f"{op}: {name} must hold ints, got {_described(d)} at "
+                            f"position {position}") from None
 
 
 def real(op: str, name: str, value: Any, *, low: float | None = None,

@@ -503,3 +503,21 @@ def test_generated_valid_shapes_still_work(dims, spelling):
     expected = np.arange(math.prod(dims)).reshape(dims)
     for axis in range(-len(dims), len(dims)):
         assert x.sum(axis=axis).tolist() == expected.sum(axis=axis).tolist()
+
+
+def test_jitted_loss_with_an_out_of_range_target_raises_target_error():
+    # The range check is a host read, so a jitted step guards on it: a replay with a bad
+    # target falls back to eager, which raises, instead of wrapping the index silently.
+    model = nn.Linear(3, 4)
+
+    @jit.jit
+    def loss_of(x, y):
+        return F.cross_entropy(model(x), y)
+
+    x = eager.ones(2, 3)
+    with eager.no_grad():
+        good = loss_of(x, eager.tensor([0, 3])).item()
+        assert loss_of(x, eager.tensor([0, 3])).item() == pytest.approx(good)
+        assert loss_of.cache_info().hits == 1
+        with pytest.raises(T, match="the first is -1"):
+            loss_of(x, eager.tensor([0, -1]))
