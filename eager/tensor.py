@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from kernels.errors import AutogradError, DTypeError, ShapeError, ZeroDimError
+from kernels.shapes import normalize_axis
 
 DEFAULT_REPR_DTYPES = ("float32", "int64", "bool")
 
@@ -34,7 +35,12 @@ class Size(int):
         return obj
 
     def __call__(self, dim: int | None = None):
-        return self._shape if dim is None else self._shape[dim]
+        if dim is None:
+            return self._shape
+        axis = normalize_axis("size", dim, len(self._shape))
+        if not self._shape:
+            raise ZeroDimError(f"size: a 0-d tensor has no dimension {dim}")
+        return self._shape[axis]
 
 
 class Tensor:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from eager import arguments
 from eager.dispatch import apply, user_line_suffix
 from eager.ops import elementwise as E
 from eager.ops import indexing, linalg, ordering, reductions, shape
@@ -142,8 +143,10 @@ _METHODS = {
     "transpose": shape.transpose, "expand": shape.expand, "squeeze": shape.squeeze,
     "unsqueeze": shape.unsqueeze, "flatten": shape.flatten, "flip": shape.flip,
     "split": shape.split, "chunk": shape.chunk,
-    "expand_as": lambda self, other: shape.expand(self, other.shape),
-    "view_as": lambda self, other: shape.view(self, other.shape),
+    "expand_as": lambda self, other: shape.expand(
+        self, arguments.tensor("expand_as", "other", other).shape),
+    "view_as": lambda self, other: shape.view(
+        self, arguments.tensor("view_as", "other", other).shape),
     # indexing, ordering, linalg
     "gather": indexing.gather, "scatter_add": indexing.scatter_add, "nonzero": indexing.nonzero,
     "sort": ordering.sort_with_indices, "argsort": ordering.argsort, "topk": ordering.topk,

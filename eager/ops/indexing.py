@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from eager import arguments
 from eager.dispatch import apply, get_hook
 from eager.ops.inplace import inplace_update
 from eager.ops.operands import as_operand, cast
@@ -202,6 +203,7 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     tensor([[2],
             [3]])
     """
+    arguments.tensor("gather", "index", index)
     return apply(OPS["gather"], x, index, axis=normalize_axis("gather", dim, x.ndim))
 
 
@@ -222,6 +224,8 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     >>> eager.zeros(3).scatter_add(0, eager.tensor([0, 0, 2]), eager.ones(3))
     tensor([2., 0., 1.])
     """
+    arguments.tensor("scatter_add", "index", index)
+    arguments.tensor("scatter_add", "src", src)
     return apply(OPS["scatter_add"], x, index, src,
                  axis=normalize_axis("scatter_add", dim, x.ndim))
 

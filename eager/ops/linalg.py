@@ -55,6 +55,7 @@ def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
     tensor([[ 1, 10],
             [ 2, 20]])
     """
+    arguments.tensors("outer", "(x1, x2)", (x1, x2))
     return reshape(x1, (-1, 1)) * reshape(x2, (1, -1))
 
 
@@ -75,6 +76,7 @@ def tensordot(x1: Tensor, x2: Tensor, /, *, axes=2) -> Tensor:
     >>> eager.tensordot(eager.ones(2, 3), eager.ones(3, 4), axes=1).shape
     (2, 4)
     """
+    arguments.tensors("tensordot", "(x1, x2)", (x1, x2))
     if isinstance(axes, (tuple, list)) and len(axes) == 2:
         a_axes, b_axes = ([normalize_axis("tensordot", a, t.ndim) for a in arguments.varargs(ax)]
                           for ax, t in ((axes[0], x1), (axes[1], x2)))

@@ -101,7 +101,7 @@ def permute_dims(x: Tensor, /, axes) -> Tensor:
     >>> eager.permute_dims(eager.zeros(2, 3), (1, 0)).shape
     (3, 2)
     """
-    return permute(x, tuple(axes))
+    return permute(x, arguments.varargs(axes))
 
 
 def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
@@ -170,6 +170,7 @@ def broadcast_arrays(*arrays: Tensor) -> list[Tensor]:
     """
     from kernels.shapes import broadcast_shapes
 
+    arrays = arguments.tensors("broadcast_arrays", "arrays", arrays)
     shape = broadcast_shapes("broadcast_arrays", *(a.shape for a in arrays))
     return [expand(a, shape) for a in arrays]
 
