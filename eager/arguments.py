@@ -136,7 +136,10 @@ def real(op: str, name: str, value: Any, *, low: float | None = None,
         number = value.item()
     ok = isinstance(number, numbers.Real)
     if ok:
-        number = float(number)
+        try:
+            number = float(number)
+        except OverflowError:  # an int beyond float range
+            number = math.inf if number > 0 else -math.inf
         ok = not (math.isnan(number) or (finite and math.isinf(number)))
         ok = ok and (low is None or (number > low if low_open else number >= low))
         ok = ok and (high is None or (number < high if high_open else number <= high))
@@ -268,15 +271,16 @@ def pad_widths(op: str, widths: Any) -> tuple[tuple[int, int], ...]:
 
 
 def fill_value(op: str, value: Any, dtype: np.dtype) -> Any:
-    """A number that `dtype` can hold: NaN, infinity and out-of-range values are refused
-    for integer dtypes (PyTorch's "cannot be converted without overflow").
+    """A number that `dtype` can hold (PyTorch's "cannot be converted without overflow"):
+    NaN, infinity and out-of-range values are refused for integer dtypes, finite values
+    beyond the largest float for floating dtypes.
 
     >>> fill_value("full", 7, np.dtype("int8"))
     7
     >>> fill_value("full", 300, np.dtype("uint8"))
     Traceback (most recent call last):
         ...
-    kernels.errors.ArgumentError: full: fill_value 300 cannot be converted to uint8 (range [0, 255]) ...
+    kernels.errors.ArgumentError: full: fill_value 300 (int) cannot be converted to uint8 without overflow ...
     """
     from eager.tensor import Tensor
 
@@ -285,11 +289,15 @@ def fill_value(op: str, value: Any, dtype: np.dtype) -> Any:
     if not isinstance(value, numbers.Number) or isinstance(value, numbers.Complex) and \
             not isinstance(value, numbers.Real):
         raise ArgumentError(f"{op}: fill_value must be a real number, got {_described(value)}")
-    if dtype.kind in "iu":
+    finite = not isinstance(value, (float, np.floating)) or math.isfinite(value)
+    if dtype.kind == "f":
+        too_big = finite and abs(value) > float(np.finfo(dtype).max)
+    elif dtype.kind in "iu":
         info = np.iinfo(dtype)
-        if isinstance(value, (float, np.floating)) and not math.isfinite(value):
-            raise ArgumentError(f"{op}: fill_value {value} cannot be converted to {dtype.name}")
-        if not info.min <= value <= info.max:
-            raise ArgumentError(f"{op}: fill_value {value} cannot be converted to {dtype.name} "
-                                f"(range [{info.min}, {info.max}])")
+        too_big = not (finite and info.min <= value <= info.max)
+    else:
+        too_big = False
+    if too_big:
+        raise ArgumentError(f"{op}: fill_value {_described(value)} cannot be converted to "
+                            f"{dtype.name} without overflow")
     return value

@@ -252,8 +252,8 @@ def linspace(start, stop, /, num: int, *, dtype=None, device=None, endpoint: boo
     tensor([0.0000, 0.5000, 1.0000])
     """
     num = arguments.integer("linspace", "num", num, minimum=0)
-    start = arguments.real("linspace", "start", start, finite=False)
-    stop = arguments.real("linspace", "stop", stop, finite=False)
+    start = arguments.real("linspace", "start", start)
+    stop = arguments.real("linspace", "stop", stop)
     dtype = to_dtype(dtype) if dtype else default_float
     divisions = (num - 1) if endpoint else num
     step = (stop - start) / divisions if divisions > 0 else 0.0
