@@ -29,15 +29,14 @@ import numpy as np
 
 from kernels.errors import ArgumentError, ShapeError
 
+_INT64_LIMIT = 2 ** 63
+
 
 def _described(value: Any) -> str:
     text = repr(value)
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{text} ({type(value).__name__})"
-
-
-_INT64_LIMIT = 2 ** 63
 
 
 def integer(op: str, name: str, value: Any, *, minimum: int | None = None,
@@ -186,7 +185,6 @@ def boolean(op: str, name: str, value: Any) -> bool:
 def tensor(op: str, name: str, value: Any):
     """value itself when it is a Tensor.
 
-    >>> import eager
     >>> tensor("relu", "input", 5)
     Traceback (most recent call last):
         ...
@@ -280,14 +278,13 @@ def fill_value(op: str, value: Any, dtype: np.dtype) -> Any:
     >>> fill_value("full", 300, np.dtype("uint8"))
     Traceback (most recent call last):
         ...
-    kernels.errors.ArgumentError: full: fill_value 300 (int) cannot be converted to uint8 without overflow ...
+    kernels.errors.ArgumentError: full: fill_value 300 (int) cannot be converted to uint8 ...
     """
     from eager.tensor import Tensor
 
     if isinstance(value, Tensor):
         return value
-    if not isinstance(value, numbers.Number) or isinstance(value, numbers.Complex) and \
-            not isinstance(value, numbers.Real):
+    if not isinstance(value, (numbers.Real, np.bool_)):
         raise ArgumentError(f"{op}: fill_value must be a real number, got {_described(value)}")
     finite = not isinstance(value, (float, np.floating)) or math.isfinite(value)
     if dtype.kind == "f":

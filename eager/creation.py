@@ -290,8 +290,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """
     if not isinstance(array, np.ndarray) and not hasattr(array, "__cuda_array_interface__"):
         raise ArgumentError(f"from_numpy: expected a numpy array, got "
-                                      f"{type(array).__name__}; use eager.tensor() for "
-                                      f"other data")
+                            f"{type(array).__name__}; use eager.tensor() for other data")
     if array.dtype.name not in _SUPPORTED:
         raise DTypeError(f"from_numpy: unsupported dtype {array.dtype}; supported: "
                          f"{', '.join(_SUPPORTED)}")

@@ -373,6 +373,11 @@ def jit(fn: Callable | None = None, *, static_argnames=(), disable=(), check: bo
     [3.0, 3.0]
     """
     static_argnames = arguments.names("jit", "static_argnames", static_argnames)
+    disable = arguments.names("jit", "disable", disable)
+    try:
+        check_pass_names(disable)
+    except ValueError as exc:
+        raise ArgumentError(f"jit: disable: {exc}") from None
     max_variants = arguments.integer("jit", "max_variants", max_variants, minimum=1)
     if fn is None:
         return functools.partial(jit, static_argnames=static_argnames, disable=disable,
