@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from eager.tensor import Tensor
 from kernels.errors import ArgumentError, ShapeError
 
 _INT64_LIMIT = 2 ** 63
@@ -128,8 +129,6 @@ def real(op: str, name: str, value: Any, *, low: float | None = None,
         ...
     kernels.errors.ArgumentError: SGD: lr must be a finite number >= 0.0, got nan (float) ...
     """
-    from eager.tensor import Tensor
-
     number = value
     if isinstance(value, Tensor) and value.size == 1 and value.dtype.kind in "biuf":
         number = value.item()
@@ -182,7 +181,7 @@ def boolean(op: str, name: str, value: Any) -> bool:
     return bool(value)
 
 
-def tensor(op: str, name: str, value: Any):
+def tensor(op: str, name: str, value: Any) -> Tensor:
     """value itself when it is a Tensor.
 
     >>> tensor("relu", "input", 5)
@@ -190,14 +189,12 @@ def tensor(op: str, name: str, value: Any):
         ...
     kernels.errors.ArgumentError: relu: input must be a Tensor, got 5 (int) ...
     """
-    from eager.tensor import Tensor
-
     if not isinstance(value, Tensor):
         raise ArgumentError(f"{op}: {name} must be a Tensor, got {_described(value)}")
     return value
 
 
-def optional_tensor(op: str, name: str, value: Any):
+def optional_tensor(op: str, name: str, value: Any) -> Tensor | None:
     """None, or a Tensor (see `tensor`).
 
     >>> optional_tensor("linear", "bias", None) is None
@@ -206,15 +203,13 @@ def optional_tensor(op: str, name: str, value: Any):
     return None if value is None else tensor(op, name, value)
 
 
-def tensors(op: str, name: str, values: Any) -> list:
+def tensors(op: str, name: str, values: Any) -> list[Tensor]:
     """A list from a tuple or list of Tensors.
 
     >>> import eager
     >>> len(tensors("concat", "arrays", [eager.ones(1), eager.ones(2)]))
     2
     """
-    from eager.tensor import Tensor
-
     if not isinstance(values, (tuple, list)):
         raise ArgumentError(f"{op}: {name} must be a list or tuple of Tensors, got "
                             f"{_described(values)}")
@@ -280,8 +275,6 @@ def fill_value(op: str, value: Any, dtype: np.dtype) -> Any:
         ...
     kernels.errors.ArgumentError: full: fill_value 300 (int) cannot be converted to uint8 ...
     """
-    from eager.tensor import Tensor
-
     if isinstance(value, Tensor):
         return value
     if not isinstance(value, (numbers.Real, np.bool_)):

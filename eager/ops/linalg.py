@@ -41,6 +41,7 @@ def matrix_transpose(x: Tensor, /) -> Tensor:
     >>> eager.matrix_transpose(eager.zeros(5, 2, 3)).shape
     (5, 3, 2)
     """
+    arguments.tensor("matrix_transpose", "x", x)
     if x.ndim < 2:
         raise ShapeError(f"matrix_transpose: needs at least 2 dims, got shape {x.shape}")
     axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)

@@ -25,6 +25,7 @@ def argsort(x: Tensor, /, axis: int = -1, *, descending: bool = False, stable: b
     >>> eager.argsort(eager.tensor([3., 1., 2.]), descending=True)
     tensor([0, 2, 1])
     """
+    arguments.tensor("argsort", "x", x)
     axis = normalize_axis("argsort", dim if dim is not None else axis, x.ndim)
     if x.ndim == 0:
         return argsort(x.reshape(1), descending=descending).reshape(())
@@ -41,6 +42,7 @@ def sort(x: Tensor, /, axis: int = -1, *, descending: bool = False, stable: bool
     tensor([[1, 3],
             [0, 2]])
     """
+    arguments.tensor("sort", "x", x)
     return sort_with_indices(x, dim if dim is not None else axis, descending).values
 
 
@@ -68,6 +70,7 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> ValuesIndice
     >>> eager.tensor([1., 5., 3.]).topk(2)
     ValuesIndices(values=tensor([5., 3.]), indices=tensor([1, 2]))
     """
+    arguments.tensor("topk", "x", x)
     dim = normalize_axis("topk", dim, x.ndim)
     k = arguments.integer("topk", "k", k)
     if x.ndim == 0:
@@ -89,6 +92,7 @@ def cumsum(x: Tensor, /, axis: int | None = None, *, dim=None, dtype=None) -> Te
     >>> eager.cumsum(eager.tensor([1, 2, 3]), axis=0)
     tensor([1, 3, 6])
     """
+    arguments.tensor("cumsum", "x", x)
     axis = dim if dim is not None else axis
     if axis is None:
         x, axis = flatten(x), 0

@@ -36,6 +36,7 @@ def reshape(x: Tensor, /, *shape, copy=None) -> Tensor:
     tensor([[0, 1, 2],
             [3, 4, 5]])
     """
+    arguments.tensor("reshape", "x", x)
     shape = _resolve_shape(x, _shape_arg("reshape", shape))
     if shape == x.shape and not copy:
         return x
@@ -56,6 +57,7 @@ def view(x: Tensor, /, *shape) -> Tensor:
     >>> eager.arange(6).view(3, 2).tolist()
     [[0, 1], [2, 3], [4, 5]]
     """
+    arguments.tensor("view", "x", x)
     shape = _resolve_shape(x, _shape_arg("view", shape))
     if size_of(shape) != x.size:
         raise ShapeError(f"view: cannot view tensor of shape {x.shape} "
@@ -90,6 +92,7 @@ def permute(x: Tensor, /, *axes) -> Tensor:
     >>> eager.zeros(2, 3, 4).permute(2, 0, 1).shape
     (4, 2, 3)
     """
+    arguments.tensor("permute", "x", x)
     axes = tuple(normalize_axis("permute", a, x.ndim) for a in arguments.varargs(axes))
     return apply(OPS["permute"], x, axes=axes)
 
@@ -101,6 +104,7 @@ def permute_dims(x: Tensor, /, axes) -> Tensor:
     >>> eager.permute_dims(eager.zeros(2, 3), (1, 0)).shape
     (3, 2)
     """
+    arguments.tensor("permute_dims", "x", x)
     return permute(x, arguments.varargs(axes))
 
 
@@ -111,6 +115,7 @@ def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
     >>> eager.zeros(2, 3, 4).transpose(0, 2).shape
     (4, 3, 2)
     """
+    arguments.tensor("transpose", "x", x)
     if x.ndim < 2:
         return x
     axes = list(range(x.ndim))
@@ -126,6 +131,7 @@ def moveaxis(x: Tensor, source: int, destination: int, /) -> Tensor:
     >>> eager.moveaxis(eager.zeros(2, 3, 4), 0, -1).shape
     (3, 4, 2)
     """
+    arguments.tensor("moveaxis", "x", x)
     src = normalize_axis("moveaxis", source, x.ndim)
     dst = normalize_axis("moveaxis", destination, x.ndim)
     axes = [a for a in range(x.ndim) if a != src]
@@ -141,6 +147,7 @@ def expand(x: Tensor, /, *shape) -> Tensor:
     tensor([[1, 1, 1],
             [2, 2, 2]])
     """
+    arguments.tensor("expand", "x", x)
     shape = _shape_arg("expand", shape)
     offset = len(shape) - x.ndim
     shape = tuple(x.shape[i - offset] if d == -1 and i >= offset else d
@@ -158,6 +165,7 @@ def broadcast_to(x: Tensor, /, shape) -> Tensor:
     tensor([[1, 2],
             [1, 2]])
     """
+    arguments.tensor("broadcast_to", "x", x)
     return expand(x, _shape_arg("broadcast_to", shape))
 
 
@@ -182,6 +190,7 @@ def squeeze(x: Tensor, /, axis=None, *, dim=None) -> Tensor:
     >>> eager.zeros(1, 3, 1).squeeze().shape, eager.zeros(1, 3, 1).squeeze(0).shape
     ((3,), (3, 1))
     """
+    arguments.tensor("squeeze", "x", x)
     axis = dim if axis is None else axis
     if axis is None:
         axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
@@ -201,6 +210,7 @@ def unsqueeze(x: Tensor, /, dim: int) -> Tensor:
     >>> eager.zeros(3).unsqueeze(0).shape
     (1, 3)
     """
+    arguments.tensor("unsqueeze", "x", x)
     dim = normalize_axis("unsqueeze", dim, x.ndim + 1)
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
@@ -212,6 +222,7 @@ def expand_dims(x: Tensor, /, *, axis: int = 0) -> Tensor:
     >>> eager.expand_dims(eager.zeros(3), axis=-1).shape
     (3, 1)
     """
+    arguments.tensor("expand_dims", "x", x)
     return unsqueeze(x, axis)
 
 
@@ -222,6 +233,7 @@ def flatten(x: Tensor, /, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     >>> eager.zeros(2, 3, 4).flatten(1).shape
     (2, 12)
     """
+    arguments.tensor("flatten", "x", x)
     if x.ndim == 0:
         return reshape(x, (1,))
     s = normalize_axis("flatten", start_dim, x.ndim)
@@ -279,6 +291,7 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0, *, axis=None) -> list
     >>> [t.tolist() for t in eager.arange(5).split(2)]
     [[0, 1], [2, 3], [4]]
     """
+    arguments.tensor("split", "x", x)
     axis = normalize_axis("split", dim if axis is None else axis, x.ndim)
     n = x.shape[axis]
     if not isinstance(split_size_or_sections, (tuple, list)):
@@ -311,6 +324,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
     >>> [t.tolist() for t in eager.arange(5).chunk(2)]
     [[0, 1, 2], [3, 4]]
     """
+    arguments.tensor("chunk", "x", x)
     n = x.shape[normalize_axis("chunk", dim, x.ndim)]
     chunks = arguments.integer("chunk", "chunks", chunks)
     if chunks <= 0:
@@ -325,6 +339,7 @@ def flip(x: Tensor, /, axis=None, *, dims=None) -> Tensor:
     >>> eager.flip(eager.tensor([1, 2, 3]))
     tensor([3, 2, 1])
     """
+    arguments.tensor("flip", "x", x)
     axes = normalize_axes("flip", dims if dims is not None else axis, x.ndim)
     return apply(OPS["flip"], x, axes=axes)
 
@@ -336,6 +351,7 @@ def pad(x: Tensor, widths, value: float = 0.0) -> Tensor:
     >>> eager.pad(eager.tensor([1, 2]), ((1, 2),))
     tensor([0, 1, 2, 0, 0])
     """
+    arguments.tensor("pad", "x", x)
     widths = arguments.pad_widths("pad", widths)
     if len(widths) != x.ndim:
         raise ShapeError(f"pad: {len(widths)} (before, after) pairs for a tensor of shape "
