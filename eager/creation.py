@@ -83,6 +83,8 @@ def tensor(data: Any, *, dtype=None, device=None, requires_grad: bool = False) -
     except ValueError as exc:  # ragged nested lists, strings that are not numbers
         raise ShapeError(f"tensor: cannot make a tensor from this {type(data).__name__} "
                          f"({exc})") from None
+    except OverflowError as exc:  # tensor([300], dtype=int8)
+        raise ArgumentError(f"tensor: a value does not fit the dtype ({exc})") from None
     if array.dtype.name not in _SUPPORTED:
         raise DTypeError(f"tensor: unsupported dtype {array.dtype}")
     out = from_array(array, device)

@@ -259,6 +259,8 @@ def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None,
     [-1.0, 1.0]
     """
     arguments.tensor("layer_norm", "input", x)
+    arguments.optional_tensor("layer_norm", "weight", weight)
+    arguments.optional_tensor("layer_norm", "bias", bias)
     shape = arguments.shape("layer_norm", normalized_shape, name="normalized_shape")
     eps = arguments.real("layer_norm", "eps", eps)
     if x.shape[x.ndim - len(shape):] != shape or len(shape) > x.ndim:

@@ -75,6 +75,9 @@ class Optimizer:
             if p in self.state:
                 raise ArgumentError(f"{name}: parameter {i} of shape {p.shape} appears in more "
                                  "than one group")
+        if len({id(p) for p in params}) != len(params):
+            raise ArgumentError(f"{name}: a parameter appears twice in one group; it would be "
+                                "updated twice per step")
         group = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
         lr_value = arguments.real(name, "lr", group["lr"])
         if lr_value < 0:
