@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -74,11 +73,12 @@ def varargs(dims: Any) -> tuple:
     ((2, 3), (2, 3), (5,))
     """
     if isinstance(dims, (tuple, list)):
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list, np.ndarray)):
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)) or \
+                len(dims) == 1 and isinstance(dims[0], np.ndarray) and dims[0].ndim:
             return tuple(dims[0])
         return tuple(dims)
-    if isinstance(dims, np.ndarray):
-        return tuple(dims.tolist())
+    if isinstance(dims, np.ndarray) and dims.ndim:
+        return tuple(dims)
     return (dims,)
 
 
@@ -242,10 +242,8 @@ def names(op: str, name: str, value: Any) -> tuple[str, ...]:
     """
     if isinstance(value, str):
         return (value,)
-    if isinstance(value, Iterable):
-        value = tuple(value)
-        if all(isinstance(v, str) for v in value):
-            return value
+    if isinstance(value, (tuple, list, set, frozenset)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
     raise ArgumentError(f"{op}: {name} must be a string or a sequence of strings, got "
                         f"{_described(value)}")
 

@@ -118,6 +118,11 @@ def _shape(op: str, shape) -> tuple[int, ...]:
     return arguments.shape(op, shape, minimum=-(2 ** 63))
 
 
+def _or(value, default):
+    # `value or default` would ask a numpy array passed by mistake for its truth value
+    return default if value is None else value
+
+
 def _default_fill_dtype(fill_value) -> np.dtype:
     if isinstance(fill_value, (bool, np.bool_)):
         return np.dtype(bool)
@@ -146,7 +151,7 @@ def zeros(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tenso
     >>> eager.zeros(2, 3).shape
     (2, 3)
     """
-    return full(_shape("zeros", shape), 0, dtype=dtype or default_float, device=device,
+    return full(_shape("zeros", shape), 0, dtype=_or(dtype, default_float), device=device,
                 requires_grad=requires_grad)
 
 
@@ -157,7 +162,7 @@ def ones(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     >>> eager.ones(2, dtype=eager.int8)
     tensor([1, 1], dtype=eager.int8)
     """
-    return full(_shape("ones", shape), 1, dtype=dtype or default_float, device=device,
+    return full(_shape("ones", shape), 1, dtype=_or(dtype, default_float), device=device,
                 requires_grad=requires_grad)
 
 
@@ -180,7 +185,7 @@ def full_like(x: Tensor, /, fill_value, *, dtype=None, device=None) -> Tensor:
     tensor([5, 5], dtype=eager.int32)
     """
     arguments.tensor("full_like", "x", x)
-    return full(x.shape, fill_value, dtype=dtype or x.dtype, device=device or x.device)
+    return full(x.shape, fill_value, dtype=_or(dtype, x.dtype), device=_or(device, x.device))
 
 
 def zeros_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:

@@ -141,7 +141,7 @@ def uniform(low=0.0, high=1.0, size=(), *, dtype=None, device=None, generator=No
 
 
 def _float_dtype(op: str, dtype) -> np.dtype:
-    dtype = to_dtype(dtype or default_float)
+    dtype = to_dtype(default_float if dtype is None else dtype)
     if dtype.kind != "f":
         raise DTypeError(f"{op}: dtype must be floating, got {dtype.name}")
     return dtype
@@ -215,7 +215,7 @@ def randint(low, high=None, size=(), *, dtype=None, device=None, generator=None)
         raise ArgumentError(f"randint: low ({low}) must be less than high ({high})")
     draw = _uniform("randint", 0.0, 1.0, size, np.float64, device, generator)
     values = (draw * (high - low)).floor() + low
-    return values.astype(to_dtype(dtype or default_int), copy=False)
+    return values.astype(to_dtype(default_int if dtype is None else dtype), copy=False)
 
 
 def randperm(n: int, *, device=None, generator=None) -> Tensor:

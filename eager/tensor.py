@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from kernels.errors import AutogradError, DTypeError, ShapeError, ZeroDimError
+from kernels.errors import ArgumentError, AutogradError, DTypeError, ShapeError, ZeroDimError
 from kernels.shapes import normalize_axis
 
 DEFAULT_REPR_DTYPES = ("float32", "int64", "bool")
@@ -122,6 +122,9 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set requires_grad in place (leaf tensors only) and return self."""
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise ArgumentError(f"requires_grad_: requires_grad must be a bool, got "
+                                f"{type(requires_grad).__name__}")
         if not requires_grad and self._node is not None:
             raise AutogradError("requires_grad_: cannot turn off gradients of a non-leaf "
                                 "tensor; use .detach() instead")

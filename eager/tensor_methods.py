@@ -63,10 +63,12 @@ def _to(self, *args, dtype=None, device=None, copy: bool = False):
         else:
             dtype = a
     out = self
-    if device is not None and device != self.device:
+    if device is not None:
         from eager.device import check_device
 
-        out = apply(OPS["to_device"], out, device=check_device(device, "to"))
+        device = check_device(device, "to")
+    if device is not None and device != self.device:
+        out = apply(OPS["to_device"], out, device=device)
     if dtype is not None:
         out = E.astype(out, to_dtype(dtype), copy=False)
     if copy and out is self:

@@ -215,6 +215,14 @@ WRONG_CALLS = [
     ("MaxPool2d(2.5)", lambda: nn.MaxPool2d(2.5), A, ["MaxPool2d", "kernel_size"]),
     ("Flatten(1.5)", lambda: nn.Flatten(1.5), A, ["Flatten", "start_dim"]),
     ("Sequential()[3]", lambda: nn.Sequential(nn.ReLU())[3], A, ["Sequential", "index"]),
+    ("requires_grad_('yes')", lambda: X().requires_grad_("yes"),
+     A, ["requires_grad_", "bool", "str"]),
+    ("Module.zero_grad('x')", lambda: nn.Linear(2, 2).zero_grad("x"), A, ["zero_grad", "bool"]),
+    ("Module.to(5)", lambda: nn.Linear(2, 2).to(5), D, ["dtype", "5"]),
+    ("calculate_gain(5)", lambda: nn.init.calculate_gain(5), A, ["calculate_gain", "int"]),
+    ("cross_entropy reduction array",
+     lambda: F.cross_entropy(X(), eager.tensor([0, 1]), np.array([0, 1])),
+     A, ["cross_entropy", "reduction"]),
     ("Module.train('x')", lambda: nn.ReLU().train("yes"), A, ["train", "mode", "bool"]),
     # optim
     ("SGD lr nan", lambda: optim.SGD(P(), lr=nan), A, ["SGD", "lr"]),
@@ -381,6 +389,7 @@ _junk = st.one_of(
     st.lists(st.lists(st.integers(-2, 2), max_size=2), max_size=2),
     st.dictionaries(st.text(max_size=1), st.integers(-2, 2), max_size=2),
     st.sampled_from([object(), [], (), {}, Ellipsis, slice(None, None, 0), np.array(["a"]),
+                     np.array(2), np.array([[1]]), np.array([]), np.array([0, 1]),
                      np.array([1j]), np.float64(nan), np.int64(-3)]),
 )
 

@@ -99,6 +99,8 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
 
 
 def _reduce(name: str, loss: Tensor, reduction: str) -> Tensor:
+    if not isinstance(reduction, str):
+        reduction = repr(reduction)  # reported below, never compared as an array
     if reduction == "mean":
         return R.mean(loss)
     if reduction == "sum":
@@ -121,7 +123,7 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
     """
     arguments.tensor("cross_entropy", "input", input)
     arguments.tensor("cross_entropy", "target", target)
-    if reduction not in _REDUCTIONS:
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
         raise ArgumentError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got "
                             f"{reduction!r}")
     if input.ndim != 2:

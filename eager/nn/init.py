@@ -95,6 +95,9 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     >>> round(calculate_gain("relu"), 4)
     1.4142
     """
+    if not isinstance(nonlinearity, str):
+        raise ArgumentError(f"calculate_gain: nonlinearity must be a name such as 'relu', got "
+                            f"{type(nonlinearity).__name__}")
     if nonlinearity in ("linear", "conv2d", "sigmoid", "identity"):
         return 1.0
     if nonlinearity == "tanh":

@@ -236,6 +236,7 @@ class Module:
         >>> layer.weight.grad is None
         True
         """
+        set_to_none = arguments.boolean("zero_grad", "set_to_none", set_to_none)
         for param in self.parameters():
             clear_grad(param, set_to_none)
 
@@ -373,6 +374,11 @@ def _check_name(op: str, name: Any) -> None:
 
 
 def _convert(t: Tensor, device, dtype) -> Tensor:
+    from eager.device import check_device
+    from kernels import to_dtype
+
+    device = None if device is None else check_device(device, "to")
+    dtype = None if dtype is None else to_dtype(dtype)
     out = t.detach()
     if device is not None and device != t.device:
         out = out.to(device)

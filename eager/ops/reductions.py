@@ -15,7 +15,7 @@ from eager import arguments
 from eager.dispatch import apply
 from eager.ops.operands import cast
 from eager.tensor import Tensor
-from kernels import OPS, bool_, default_float
+from kernels import OPS, bool_, default_float, to_dtype
 from kernels.errors import ShapeError
 from kernels.shapes import normalize_axes, normalize_axis, size_of
 
@@ -39,7 +39,7 @@ def sum(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepdi
     """
     arguments.tensor("sum", "x", x)
     out = _reduce("sum", x, axis, keepdims, dim, keepdim)
-    return out if dtype is None else cast(out, dtype)
+    return out if dtype is None else cast(out, to_dtype(dtype))
 
 
 def prod(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepdim=False):
@@ -51,7 +51,7 @@ def prod(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepd
     """
     arguments.tensor("prod", "x", x)
     out = _reduce("prod", x, axis, keepdims, dim, keepdim)
-    return out if dtype is None else cast(out, dtype)
+    return out if dtype is None else cast(out, to_dtype(dtype))
 
 
 class ValuesIndices(NamedTuple):

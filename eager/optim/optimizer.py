@@ -33,7 +33,11 @@ class Optimizer:
             raise ArgumentError(f"{type(self).__name__}: params must be an iterable of Tensors "
                                 f"or of dicts (parameter groups), got {type(params).__name__}; "
                                 "pass model.parameters() or [tensor]")
-        params = list(params)
+        try:
+            params = list(params)
+        except TypeError:  # a 0-d numpy array says it is iterable but is not
+            raise ArgumentError(f"{type(self).__name__}: params must be an iterable of "
+                                f"Tensors, got {type(params).__name__}") from None
         if not params:
             raise ArgumentError(f"{type(self).__name__}: got an empty parameter list")
         self.defaults = dict(defaults)
@@ -122,6 +126,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear gradients: set them to None (default), or fill them with zeros in place."""
+        set_to_none = arguments.boolean("zero_grad", "set_to_none", set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
                 clear_grad(p, set_to_none)
