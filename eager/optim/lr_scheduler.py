@@ -68,7 +68,7 @@ class LRScheduler:
     def load_state_dict(self, state: dict) -> None:
         """Restore `state_dict()` output; the counter is copied in place."""
         name = f"{type(self).__name__}.load_state_dict"
-        if not isinstance(state, dict) or set(state) != {"last_epoch", "base_lrs"}:
+        if not isinstance(state, dict) or not {"last_epoch", "base_lrs"} <= set(state):
             raise ArgumentError(f"{name}: expected a dict with 'last_epoch' and 'base_lrs' "
                                 f"(from state_dict()), got {state!r:.80}")
         arguments.tensor(name, "last_epoch", state["last_epoch"])

@@ -155,13 +155,15 @@ class Optimizer:
         order. Everything is checked before anything is written.
         """
         name = type(self).__name__
-        try:
-            if not isinstance(state_dict, dict):
-                raise TypeError
-            saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
-        except (KeyError, TypeError):
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
             raise OptimizerStateError(f"{name}.load_state_dict: expected a dict with "
-                                      f"'state' and 'param_groups'{user_line_suffix()}") from None
+                                      f"'state' and 'param_groups'{user_line_suffix()}")
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_state, dict) or not isinstance(saved_groups, (list, tuple)) or \
+                not all(isinstance(g, dict) and "params" in g for g in saved_groups):
+            raise OptimizerStateError(f"{name}.load_state_dict: 'state' must be a dict and "
+                                      f"'param_groups' a list of dicts with 'params' (as "
+                                      f"state_dict() makes them){user_line_suffix()}")
         if len(saved_groups) != len(self.param_groups) or any(
                 len(s["params"]) != len(g["params"])
                 for s, g in zip(saved_groups, self.param_groups)):
