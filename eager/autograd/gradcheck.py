@@ -28,7 +28,7 @@ def gradcheck(fn: Callable, inputs: Sequence, *, eps: float = 1e-6, atol: float 
     from eager.tensor import host_array
 
     if not callable(fn) or not isinstance(inputs, (list, tuple)):
-        raise ArgumentError(f"gradcheck: expected a function and a list of input tensors, got "
+        raise ArgumentError(f"gradcheck: expected a function and a list of inputs, got "
                             f"{type(fn).__name__} and {type(inputs).__name__}")
     inputs = list(inputs)
     diff_inputs = [x for x in inputs if getattr(x, "requires_grad", False)]
