@@ -254,8 +254,10 @@ def pad_widths(op: str, widths: Any) -> tuple[tuple[int, int], ...]:
     >>> pad_widths("pad", [(1, 2), (0, 0)])
     ((1, 2), (0, 0))
     """
+    if isinstance(widths, np.ndarray):
+        widths = widths.tolist()
     if not isinstance(widths, (tuple, list)) or not all(
-            isinstance(w, (tuple, list)) and len(w) == 2 for w in widths):
+            isinstance(w, (tuple, list, np.ndarray)) and len(w) == 2 for w in widths):
         raise ArgumentError(f"{op}: widths must be a sequence of (before, after) pairs, got "
                             f"{_described(widths)}")
     return tuple((integer(op, "widths", lo), integer(op, "widths", hi)) for lo, hi in widths)

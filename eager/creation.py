@@ -243,9 +243,6 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:
 def _check_arange(start, stop, step) -> None:
     lo, hi, by = (arguments.real("arange", name, v)
                   for name, v in (("start", start), ("end", stop), ("step", step)))
-    if by and (hi - lo) * by < 0:
-        raise ArgumentError(f"arange: step {step} goes away from end {stop} "
-                            f"starting at {start}; flip the sign of step")
     if by and (hi - lo) / by >= 2 ** 63:
         raise ArgumentError(f"arange: start {start}, end {stop} and step {step} give too "
                             "many elements")

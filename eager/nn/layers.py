@@ -79,8 +79,8 @@ class Conv2d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  bias: bool = True, *, dtype=None, device=None, generator=None) -> None:
         super().__init__()
-        in_channels = arguments.integer("Conv2d", "in_channels", in_channels, minimum=1)
-        out_channels = arguments.integer("Conv2d", "out_channels", out_channels, minimum=1)
+        in_channels = arguments.integer("Conv2d", "in_channels", in_channels, minimum=0)
+        out_channels = arguments.integer("Conv2d", "out_channels", out_channels, minimum=0)
         kernel = arguments.pair("Conv2d", "kernel_size", kernel_size, minimum=1)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = kernel

@@ -236,7 +236,6 @@ class Module:
         >>> layer.weight.grad is None
         True
         """
-        set_to_none = arguments.boolean("zero_grad", "set_to_none", set_to_none)
         for param in self.parameters():
             clear_grad(param, set_to_none)
 

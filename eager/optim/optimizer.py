@@ -126,7 +126,6 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear gradients: set them to None (default), or fill them with zeros in place."""
-        set_to_none = arguments.boolean("zero_grad", "set_to_none", set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
                 clear_grad(p, set_to_none)
