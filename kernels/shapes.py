@@ -57,7 +57,11 @@ def normalize_axes(op: str, axis, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     if not isinstance(axis, (tuple, list)):
-        axis = (axis,)
+        try:
+            axis = (operator.index(axis),)
+        except TypeError:  # a range or a 1-d array of axes; anything else is refused below
+            axis = tuple(axis) if hasattr(axis, "__iter__") and not isinstance(axis, str) \
+                else (axis,)
     axes = tuple(sorted(normalize_axis(op, a, ndim) for a in axis))
     if len(set(axes)) != len(axes):
         raise ShapeError(f"{op}: repeated axis in {tuple(axis)}")

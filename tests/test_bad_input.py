@@ -333,6 +333,8 @@ VALID_CALLS = [
     (lambda: X().sum(dim=-1, keepdim=True).shape, (2, 1)),
     (lambda: X().sum(axis=[0, 1]).item(), 6.0),
     (lambda: X().sum(axis=eager.tensor(0)).shape, (3,)),
+    (lambda: X().sum(axis=range(2)).item(), 6.0),
+    (lambda: X().max(dim=np.int64(1)).values.shape, (2,)),
     (lambda: X().reshape(-1).shape, (6,)),
     (lambda: X().reshape([3, 2]).shape, (3, 2)),
     (lambda: X().view(np.int64(6)).shape, (6,)),

@@ -92,7 +92,7 @@ def min(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):
 def _extreme(name, arg_name, x, dim, axis, keepdims, keepdim):
     if dim is None:
         return _reduce(name, x, axis, keepdims, None, keepdim)
-    if not isinstance(dim, int):
+    if isinstance(dim, (tuple, list)):
         raise ShapeError(f"{name}: dim must be one int (for several axes use axis=), got {dim!r}")
     values = _reduce(name, x, dim, keepdims, None, keepdim)
     return ValuesIndices(values, _arg(arg_name, x, dim, keepdims, None, keepdim))
