@@ -86,6 +86,7 @@ from kernels import (
     uint8,
 )
 from kernels.errors import (
+    ArgumentError,
     AutogradError,
     DeviceError,
     DTypeError,
@@ -111,6 +112,7 @@ __version__ = "0.1.0"
 globals().update(_NAMESPACE)
 
 __all__ = [
+    "ArgumentError",
     "AutogradError",
     "DTypeError",
     "DeviceError",

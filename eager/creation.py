@@ -8,16 +8,21 @@
 """
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 
+from eager import arguments
 from eager.device import check_device, get_default_device
 from eager.dispatch import apply, get_hook
 from eager.tensor import Tensor, wrap
 from kernels import OPS, array_namespace_for, default_float, default_int, to_dtype
 from kernels.backend import device_of_array
-from kernels.errors import DTypeError, EagerError, ShapeError
+from kernels.errors import ArgumentError, DTypeError, EagerError, ShapeError
+
+_SUPPORTED = ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32",
+              "float64")
 
 
 def _device(device) -> str:
@@ -78,8 +83,9 @@ def tensor(data: Any, *, dtype=None, device=None, requires_grad: bool = False) -
     except ValueError as exc:  # ragged nested lists, strings that are not numbers
         raise ShapeError(f"tensor: cannot make a tensor from this {type(data).__name__} "
                          f"({exc})") from None
-    if array.dtype.name not in ("bool", "int8", "int16", "int32", "int64", "uint8", "float16",
-                                "float32", "float64"):
+    except OverflowError as exc:  # tensor([300], dtype=int8)
+        raise ArgumentError(f"tensor: a value does not fit the dtype ({exc})") from None
+    if array.dtype.name not in _SUPPORTED:
         raise DTypeError(f"tensor: unsupported dtype {array.dtype}")
     out = from_array(array, device)
     return out.requires_grad_() if requires_grad else out
@@ -107,10 +113,20 @@ def asarray(obj: Any, /, *, dtype=None, device=None, copy: bool | None = None) -
     return tensor(obj, dtype=dtype, device=device)
 
 
-def _shape(shape) -> tuple[int, ...]:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return tuple(int(d) for d in shape)
+def _shape(op: str, shape) -> tuple[int, ...]:
+    # Negative sizes are left to the `full` kernel's shape rule (its ShapeError).
+    return arguments.shape(op, shape, minimum=-(2 ** 63))
+
+
+def _or(value, default):
+    # `value or default` would ask a numpy array passed by mistake for its truth value
+    return default if value is None else value
+
+
+def _default_fill_dtype(fill_value) -> np.dtype:
+    if isinstance(fill_value, (bool, np.bool_)):
+        return np.dtype(bool)
+    return default_int if isinstance(fill_value, numbers.Integral) else default_float
 
 
 def full(shape, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -120,12 +136,11 @@ def full(shape, fill_value, *, dtype=None, device=None, requires_grad: bool = Fa
     >>> eager.full((2,), 7)
     tensor([7, 7])
     """
-    if dtype is None:
-        dtype = (np.dtype(bool) if isinstance(fill_value, bool) else default_int
-                 if isinstance(fill_value, int) else default_float)
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    out = apply(OPS["full"], shape=tuple(int(d) for d in shape), value=fill_value,
-                dtype=to_dtype(dtype), device=_device(device))
+    shape = _shape("full", shape)
+    dtype = to_dtype(_default_fill_dtype(fill_value) if dtype is None else dtype)
+    fill_value = arguments.fill_value("full", fill_value, dtype)
+    out = apply(OPS["full"], shape=shape, value=fill_value, dtype=dtype,
+                device=_device(device))
     return out.requires_grad_() if requires_grad else out
 
 
@@ -136,7 +151,7 @@ def zeros(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tenso
     >>> eager.zeros(2, 3).shape
     (2, 3)
     """
-    return full(_shape(shape), 0, dtype=dtype or default_float, device=device,
+    return full(_shape("zeros", shape), 0, dtype=_or(dtype, default_float), device=device,
                 requires_grad=requires_grad)
 
 
@@ -147,7 +162,7 @@ def ones(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     >>> eager.ones(2, dtype=eager.int8)
     tensor([1, 1], dtype=eager.int8)
     """
-    return full(_shape(shape), 1, dtype=dtype or default_float, device=device,
+    return full(_shape("ones", shape), 1, dtype=_or(dtype, default_float), device=device,
                 requires_grad=requires_grad)
 
 
@@ -158,7 +173,8 @@ def empty(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tenso
     >>> eager.empty(2).shape
     (2,)
     """
-    return zeros(*shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return zeros(_shape("empty", shape), dtype=dtype, device=device,
+                 requires_grad=requires_grad)
 
 
 def full_like(x: Tensor, /, fill_value, *, dtype=None, device=None) -> Tensor:
@@ -168,7 +184,8 @@ def full_like(x: Tensor, /, fill_value, *, dtype=None, device=None) -> Tensor:
     >>> eager.full_like(eager.zeros(2, dtype=eager.int32), 5)
     tensor([5, 5], dtype=eager.int32)
     """
-    return full(x.shape, fill_value, dtype=dtype or x.dtype, device=device or x.device)
+    arguments.tensor("full_like", "x", x)
+    return full(x.shape, fill_value, dtype=_or(dtype, x.dtype), device=_or(device, x.device))
 
 
 def zeros_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:
@@ -178,6 +195,7 @@ def zeros_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:
     >>> eager.zeros_like(eager.ones(2))
     tensor([0., 0.])
     """
+    arguments.tensor("zeros_like", "x", x)
     return full_like(x, 0, dtype=dtype, device=device)
 
 
@@ -188,6 +206,7 @@ def ones_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:
     >>> eager.ones_like(eager.zeros(2))
     tensor([1., 1.])
     """
+    arguments.tensor("ones_like", "x", x)
     return full_like(x, 1, dtype=dtype, device=device)
 
 
@@ -198,6 +217,7 @@ def empty_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:
     >>> eager.empty_like(eager.ones(1, 3)).shape
     (1, 3)
     """
+    arguments.tensor("empty_like", "x", x)
     return full_like(x, 0, dtype=dtype, device=device)
 
 
@@ -212,11 +232,20 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:
     """
     if stop is None:
         start, stop = 0, start
+    _check_arange(start, stop, step)
     if dtype is None:
         dtype = default_int if all(isinstance(v, int) for v in (start, stop, step)) \
             else default_float
     return apply(OPS["arange"], start=start, stop=stop, step=step, dtype=to_dtype(dtype),
                  device=_device(device))
+
+
+def _check_arange(start, stop, step) -> None:
+    lo, hi, by = (arguments.real("arange", name, v)
+                  for name, v in (("start", start), ("end", stop), ("step", step)))
+    if by and (hi - lo) / by >= 2 ** 63:
+        raise ArgumentError(f"arange: start {start}, end {stop} and step {step} give too "
+                            "many elements")
 
 
 def linspace(start, stop, /, num: int, *, dtype=None, device=None, endpoint: bool = True):
@@ -226,6 +255,9 @@ def linspace(start, stop, /, num: int, *, dtype=None, device=None, endpoint: boo
     >>> eager.linspace(0, 1, 3)
     tensor([0.0000, 0.5000, 1.0000])
     """
+    num = arguments.integer("linspace", "num", num, minimum=0)
+    start = arguments.real("linspace", "start", start)
+    stop = arguments.real("linspace", "stop", stop)
     dtype = to_dtype(dtype) if dtype else default_float
     divisions = (num - 1) if endpoint else num
     step = (stop - start) / divisions if divisions > 0 else 0.0
@@ -244,7 +276,9 @@ def eye(n_rows: int, n_cols: int | None = None, /, *, k: int = 0, dtype=None,
     tensor([[1., 0.],
             [0., 1.]])
     """
-    n_cols = n_rows if n_cols is None else n_cols
+    n_rows = arguments.integer("eye", "n_rows", n_rows, minimum=0)
+    n_cols = n_rows if n_cols is None else arguments.integer("eye", "n_cols", n_cols, minimum=0)
+    k = arguments.integer("eye", "k", k)
     rows = arange(n_rows, device=device).reshape(n_rows, 1)
     cols = arange(n_cols, device=device).reshape(1, n_cols)
     return (rows + k == cols).astype(to_dtype(dtype) if dtype else default_float, copy=False)
@@ -258,6 +292,12 @@ def from_numpy(array: np.ndarray) -> Tensor:
     >>> eager.from_numpy(np.arange(3)).tolist()
     [0, 1, 2]
     """
+    if not isinstance(array, np.ndarray) and not hasattr(array, "__cuda_array_interface__"):
+        raise ArgumentError(f"from_numpy: expected a numpy array, got "
+                            f"{type(array).__name__}; use eager.tensor() for other data")
+    if array.dtype.name not in _SUPPORTED:
+        raise DTypeError(f"from_numpy: unsupported dtype {array.dtype}; supported: "
+                         f"{', '.join(_SUPPORTED)}")
     return from_array(array, device_of_array(array))
 
 

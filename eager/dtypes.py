@@ -22,7 +22,10 @@ def finfo(dtype) -> np.finfo:
     >>> float(eager.finfo(eager.float32).eps)
     1.1920928955078125e-07
     """
-    return np.finfo(to_dtype(dtype))
+    resolved = to_dtype(dtype)
+    if resolved.kind != "f":
+        raise DTypeError(f"finfo: {resolved.name} is not a floating dtype; use iinfo")
+    return np.finfo(resolved)
 
 
 def iinfo(dtype) -> np.iinfo:
@@ -32,7 +35,10 @@ def iinfo(dtype) -> np.iinfo:
     >>> eager.iinfo(eager.int8).max
     127
     """
-    return np.iinfo(to_dtype(dtype))
+    resolved = to_dtype(dtype)
+    if resolved.kind not in "iu":
+        raise DTypeError(f"iinfo: {resolved.name} is not an integer dtype; use finfo")
+    return np.iinfo(resolved)
 
 
 def result_type(*arrays_and_dtypes) -> np.dtype:

@@ -14,11 +14,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from eager import arguments
 from eager.device import check_device, get_default_device
 from eager.dispatch import apply
 from eager.tensor import Tensor
 from kernels import OPS, array_namespace_for, default_float, default_int, to_dtype
-from kernels.errors import DeviceError
+from kernels.errors import ArgumentError, DeviceError, DTypeError
+
+_SEED_RANGE = (-(2 ** 63), 2 ** 64)
+
+
+def _seed(op: str, seed) -> int:
+    """An int seed in PyTorch's range; negative seeds wrap to 64 bits as in PyTorch."""
+    seed = arguments.integer(op, "seed", seed, limit=2 ** 64)
+    if not _SEED_RANGE[0] <= seed < _SEED_RANGE[1]:
+        raise ArgumentError(f"{op}: seed must be in [-2**63, 2**64), got {seed}")
+    return seed
 
 
 class Generator:
@@ -33,17 +44,18 @@ class Generator:
 
     def __init__(self, device: str | None = None, seed: int | None = None) -> None:
         self.device = check_device(device or get_default_device())
-        self._seed = 0 if seed is None else int(seed)
+        self._seed = 0 if seed is None else _seed("Generator", seed)
         self._rng = self._new_backend_rng(self._seed)
 
     def _new_backend_rng(self, seed: int):
+        seed %= 2 ** 64
         if self.device == "cpu":
             return np.random.Generator(np.random.PCG64(seed))
         return array_namespace_for(self.device).random.default_rng(seed)
 
     def manual_seed(self, seed: int) -> Generator:
         """Restart the stream from `seed` (the Generator object stays the same)."""
-        self._seed = int(seed)
+        self._seed = _seed("Generator.manual_seed", seed)
         self._rng = self._new_backend_rng(self._seed)
         return self
 
@@ -97,6 +109,7 @@ def manual_seed(seed: int) -> Generator:
     >>> _ = eager.manual_seed(0); eager.randn(2).tolist() == first
     True
     """
+    seed = _seed("manual_seed", seed)
     for gen in _default_generators.values():
         gen.manual_seed(seed)
     gen = default_generator()
@@ -104,15 +117,12 @@ def manual_seed(seed: int) -> Generator:
     return gen
 
 
-def _shape(shape) -> tuple[int, ...]:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return tuple(int(d) for d in shape)
-
-
-def _gen(generator, device) -> Generator:
+def _gen(op: str, generator, device) -> Generator:
     if generator is None:
         return default_generator(device)
+    if not isinstance(generator, Generator):
+        raise ArgumentError(f"{op}: generator must be an eager.Generator, got "
+                            f"{type(generator).__name__}")
     if device is not None and str(device).split(":")[0] != generator.device:
         raise DeviceError(f"random: generator is on {generator.device} but device={device!r} "
                           "was asked for; pass a generator of that device")
@@ -127,9 +137,33 @@ def uniform(low=0.0, high=1.0, size=(), *, dtype=None, device=None, generator=No
     >>> bool((t >= -1).all() and (t < 1).all())
     True
     """
-    gen = _gen(generator, device)
-    return apply(OPS["uniform"], gen, shape=tuple(size), dtype=to_dtype(dtype or default_float),
-                 low=float(low), high=float(high), device=gen.device)
+    return _uniform("uniform", low, high, size, dtype, device, generator)
+
+
+def _float_dtype(op: str, dtype) -> np.dtype:
+    dtype = to_dtype(default_float if dtype is None else dtype)
+    if dtype.kind != "f":
+        raise DTypeError(f"{op}: dtype must be floating, got {dtype.name}")
+    return dtype
+
+
+def _uniform(op, low, high, size, dtype, device, generator) -> Tensor:
+    low, high = arguments.real(op, "low", low), arguments.real(op, "high", high)
+    if low > high:
+        raise ArgumentError(f"{op}: low ({low}) must not be greater than high ({high})")
+    shape, dtype = arguments.shape(op, size), _float_dtype("uniform", dtype)
+    gen = _gen(op, generator, device)
+    return apply(OPS["uniform"], gen, shape=shape, dtype=dtype, low=low, high=high,
+                 device=gen.device)
+
+
+def _normal(op, mean, std, size, dtype, device, generator) -> Tensor:
+    mean = arguments.real(op, "mean", mean)
+    std = arguments.real(op, "std", std, low=0.0)
+    shape, dtype = arguments.shape(op, size), _float_dtype("normal", dtype)
+    gen = _gen(op, generator, device)
+    return apply(OPS["normal"], gen, shape=shape, dtype=dtype, mean=mean, std=std,
+                 device=gen.device)
 
 
 def normal(mean=0.0, std=1.0, size=(), *, dtype=None, device=None, generator=None):
@@ -139,9 +173,7 @@ def normal(mean=0.0, std=1.0, size=(), *, dtype=None, device=None, generator=Non
     >>> eager.normal(0.0, 1.0, (2, 3)).shape
     (2, 3)
     """
-    gen = _gen(generator, device)
-    return apply(OPS["normal"], gen, shape=tuple(size), dtype=to_dtype(dtype or default_float),
-                 mean=float(mean), std=float(std), device=gen.device)
+    return _normal("normal", mean, std, size, dtype, device, generator)
 
 
 def rand(*shape, dtype=None, device=None, generator=None, requires_grad=False) -> Tensor:
@@ -151,7 +183,7 @@ def rand(*shape, dtype=None, device=None, generator=None, requires_grad=False) -
     >>> eager.rand(2, 3, dtype=eager.float64).dtype
     dtype('float64')
     """
-    out = uniform(0.0, 1.0, _shape(shape), dtype=dtype, device=device, generator=generator)
+    out = _uniform("rand", 0.0, 1.0, shape, dtype, device, generator)
     return out.requires_grad_() if requires_grad else out
 
 
@@ -162,7 +194,7 @@ def randn(*shape, dtype=None, device=None, generator=None, requires_grad=False) 
     >>> eager.randn(4).shape
     (4,)
     """
-    out = normal(0.0, 1.0, _shape(shape), dtype=dtype, device=device, generator=generator)
+    out = _normal("randn", 0.0, 1.0, shape, dtype, device, generator)
     return out.requires_grad_() if requires_grad else out
 
 
@@ -176,11 +208,14 @@ def randint(low, high=None, size=(), *, dtype=None, device=None, generator=None)
     """
     if high is None:
         low, high = 0, low
-    if isinstance(high, tuple):
+    if isinstance(high, (tuple, list)):
         low, high, size = 0, low, high
-    draw = uniform(0.0, 1.0, tuple(size), dtype=np.float64, device=device, generator=generator)
+    low, high = arguments.integer("randint", "low", low), arguments.integer("randint", "high", high)
+    if low >= high:
+        raise ArgumentError(f"randint: low ({low}) must be less than high ({high})")
+    draw = _uniform("randint", 0.0, 1.0, size, np.float64, device, generator)
     values = (draw * (high - low)).floor() + low
-    return values.astype(to_dtype(dtype or default_int), copy=False)
+    return values.astype(to_dtype(default_int if dtype is None else dtype), copy=False)
 
 
 def randperm(n: int, *, device=None, generator=None) -> Tensor:
@@ -190,4 +225,5 @@ def randperm(n: int, *, device=None, generator=None) -> Tensor:
     >>> sorted(eager.randperm(4).tolist())
     [0, 1, 2, 3]
     """
-    return rand(n, dtype=np.float64, device=device, generator=generator).argsort()
+    n = arguments.integer("randperm", "n", n, minimum=0)
+    return _uniform("randperm", 0.0, 1.0, (n,), np.float64, device, generator).argsort()

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from kernels.errors import AutogradError, DTypeError, ShapeError, ZeroDimError
+from kernels.errors import ArgumentError, AutogradError, DTypeError, ShapeError, ZeroDimError
+from kernels.shapes import normalize_axis
 
 DEFAULT_REPR_DTYPES = ("float32", "int64", "bool")
 
@@ -34,7 +35,12 @@ class Size(int):
         return obj
 
     def __call__(self, dim: int | None = None):
-        return self._shape if dim is None else self._shape[dim]
+        if dim is None:
+            return self._shape
+        axis = normalize_axis("size", dim, len(self._shape))
+        if not self._shape:
+            raise ZeroDimError(f"size: a 0-d tensor has no dimension {dim}")
+        return self._shape[axis]
 
 
 class Tensor:
@@ -116,6 +122,9 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set requires_grad in place (leaf tensors only) and return self."""
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise ArgumentError(f"requires_grad_: requires_grad must be a bool, got "
+                                f"{type(requires_grad).__name__}")
         if not requires_grad and self._node is not None:
             raise AutogradError("requires_grad_: cannot turn off gradients of a non-leaf "
                                 "tensor; use .detach() instead")

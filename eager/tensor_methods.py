@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from eager import arguments
 from eager.dispatch import apply, user_line_suffix
 from eager.ops import elementwise as E
 from eager.ops import indexing, linalg, ordering, reductions, shape
@@ -67,10 +68,12 @@ def _to(self, *args, dtype=None, device=None, copy: bool = False):
         else:
             dtype = a
     out = self
-    if device is not None and device != self.device:
+    if device is not None:
         from eager.device import check_device
 
-        out = apply(OPS["to_device"], out, device=check_device(device, "to"))
+        device = check_device(device, "to")
+    if device is not None and device != self.device:
+        out = apply(OPS["to_device"], out, device=device)
     if dtype is not None:
         out = E.astype(out, to_dtype(dtype), copy=False)
     if copy and out is self:
@@ -145,8 +148,10 @@ _METHODS = {
     "logsumexp": reductions.logsumexp, "all": reductions.all, "any": reductions.any,
     "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze, "flatten": shape.flatten,
     "split": shape.split, "chunk": shape.chunk,
-    "expand_as": lambda self, other: shape.expand(self, other.shape),
-    "view_as": lambda self, other: shape.view(self, other.shape),
+    "expand_as": lambda self, other: shape.expand(
+        self, arguments.tensor("expand_as", "other", other).shape),
+    "view_as": lambda self, other: shape.view(
+        self, arguments.tensor("view_as", "other", other).shape),
     "sort": ordering.sort_with_indices, "topk": ordering.topk,
     # conversions and copies
     "to": _to, "cpu": lambda self: _to(self, "cpu"), "cuda": lambda self: _to(self, "cuda"),

@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from eager import arguments
 from eager.interpreters import interpreting, jit_disabled_depth, listener, swap_jit_disabled
 from eager.nn import Module
 from eager.tensor import Tensor
@@ -43,6 +44,7 @@ from jit.executable import GuardFailed, Miss, ReplayError
 from jit.passes import check_pass_names
 from jit.signature_key import _positional_trees, describe_change, make_key
 from jit.variant import Variant
+from kernels.errors import ArgumentError
 from tracer.errors import TraceError
 from tracer.graph import Graph
 from tracer.pytree import flatten
@@ -148,8 +150,8 @@ class JitFunction:
             return
         unknown = [n for n in self.static_argnames if n not in params]
         if unknown:
-            raise ValueError(f"jit({self.__name__}): static_argnames {unknown} are not "
-                             f"parameters of {self.__name__}{tuple(params)}")
+            raise ArgumentError(f"jit({self.__name__}): static_argnames {unknown} are not "
+                                f"parameters of {self.__name__}{tuple(params)}")
 
     # ---- calling --------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -350,8 +352,18 @@ def jit(fn: Callable | None = None, *, static_argnames=(), disable=(), check: bo
     >>> f(eager.ones(2), 3).tolist()
     [3.0, 3.0]
     """
+    static_argnames = arguments.names("jit", "static_argnames", static_argnames)
+    disable = arguments.names("jit", "disable", disable)
+    try:
+        check_pass_names(disable)
+    except ValueError as exc:
+        raise ArgumentError(f"jit: disable: {exc}") from None
+    max_variants = arguments.integer("jit", "max_variants", max_variants, minimum=1)
     if fn is None:
         return functools.partial(jit, static_argnames=static_argnames, disable=disable,
                                  check=check, max_variants=max_variants)
+    if not callable(fn):
+        raise ArgumentError(f"jit: expected a function, method or Module to compile, got "
+                            f"{type(fn).__name__} (not callable)")
     return JitFunction(fn, static_argnames=static_argnames, disable=disable, check=check,
                        max_variants=max_variants)

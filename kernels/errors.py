@@ -75,5 +75,15 @@ class DeviceError(EagerError, RuntimeError):
     """Tensors on different devices, or a device that is not available."""
 
 
+class ArgumentError(EagerError, ValueError, TypeError):
+    """An argument a function, layer or optimizer cannot use: the wrong kind of value
+    (None or a float where an int belongs), or a value out of range (a negative size, a
+    probability outside [0, 1], a NaN learning rate, an unknown reduction).
+
+    It is both a ValueError and a TypeError, so code that catches either of the errors
+    Python or NumPy would have raised for the same mistake still catches it.
+    """
+
+
 class AutogradError(EagerError, RuntimeError):
     """Misuse of autograd: freed graph, non-scalar backward, modified saved tensor."""

@@ -1,7 +1,9 @@
 """Shape helpers shared by the ops' shape rules."""
 from __future__ import annotations
 
-from kernels.errors import ShapeError
+import operator
+
+from kernels.errors import ArgumentError, ShapeError
 
 
 def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
@@ -34,6 +36,12 @@ def normalize_axis(op: str, axis: int, ndim: int) -> int:
     >>> normalize_axis("sum", -1, 3)
     2
     """
+    if type(axis) is not int:
+        try:
+            axis = operator.index(axis)
+        except TypeError:
+            raise ArgumentError(f"{op}: axis must be an int, got {axis!r} "
+                                f"({type(axis).__name__})") from None
     if not -max(ndim, 1) <= axis < max(ndim, 1):  # a 0-d tensor takes axis 0 or -1
         raise ShapeError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dims")
     return axis % ndim if ndim else 0
@@ -48,8 +56,12 @@ def normalize_axes(op: str, axis, ndim: int) -> tuple[int, ...]:
     """
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, int):
-        axis = (axis,)
+    if not isinstance(axis, (tuple, list)):
+        try:
+            axis = (operator.index(axis),)
+        except TypeError:  # a range or a 1-d array of axes; anything else is refused below
+            axis = tuple(axis) if hasattr(axis, "__iter__") and not isinstance(axis, str) \
+                else (axis,)
     axes = tuple(sorted(normalize_axis(op, a, ndim) for a in axis))
     if len(set(axes)) != len(axes):
         raise ShapeError(f"{op}: repeated axis in {tuple(axis)}")

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from eager import arguments
 from eager.autograd import grad_mode
 from eager.autograd import rules as _rules  # noqa: F401  (registers the backward rules)
 from eager.autograd.node import Node
 from eager.autograd.sum_to import sum_to
 from eager.ops.elementwise import astype
-from kernels.errors import AutogradError
+from kernels.errors import ArgumentError, AutogradError
 
 
 def _topological_order(roots, outputs_alive: dict):
@@ -41,6 +42,20 @@ def _topological_order(roots, outputs_alive: dict):
                     stack.append((edge, False))
     order.reverse()
     return order
+
+
+def _check_arguments(op: str, outputs, grad_outputs) -> None:
+    for i, out in enumerate(outputs):
+        arguments.tensor(op, f"outputs[{i}]", out)
+    if grad_outputs is None:
+        return
+    if len(grad_outputs) != len(outputs):
+        raise ArgumentError(f"{op}: got {len(grad_outputs)} gradients for {len(outputs)} "
+                            "outputs; pass one per output (None for a scalar)")
+    name = "gradient" if op == "backward" else "grad_outputs"
+    for g in grad_outputs:
+        if g is not None:
+            arguments.tensor(op, name, g)
 
 
 def _root_gradients(outputs, grad_outputs):
@@ -152,6 +167,7 @@ def backward(outputs, grad_outputs=None, *, retain_graph: bool = False,
     >>> backward([(x * x).sum()]); x.grad
     tensor([2., 4.])
     """
+    _check_arguments("backward", outputs, grad_outputs)
     run(outputs, grad_outputs, retain_graph=retain_graph or create_graph,
         create_graph=create_graph)
 
@@ -172,8 +188,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     inputs = [inputs] if not isinstance(inputs, (list, tuple)) else list(inputs)
     if grad_outputs is not None and not isinstance(grad_outputs, (list, tuple)):
         grad_outputs = [grad_outputs]
+    _check_arguments("grad", outputs, grad_outputs)
     for i, x in enumerate(inputs):
-        if not x._requires_grad:
+        if not arguments.tensor("grad", f"inputs[{i}]", x)._requires_grad:
             raise AutogradError(f"grad: input {i} of shape {x.shape} does not require grad")
     retain = create_graph if retain_graph is None else retain_graph
     result = run(outputs, grad_outputs, retain_graph=retain, create_graph=create_graph,

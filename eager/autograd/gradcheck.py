@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from kernels.errors import AutogradError
+from kernels.errors import ArgumentError, AutogradError
 
 
 def _flat_outputs(out):
@@ -27,6 +27,9 @@ def gradcheck(fn: Callable, inputs: Sequence, *, eps: float = 1e-6, atol: float 
     from eager.autograd.engine import grad
     from eager.tensor import host_array
 
+    if not callable(fn) or not isinstance(inputs, (list, tuple)):
+        raise ArgumentError(f"gradcheck: expected a function and a list of inputs, got "
+                            f"{type(fn).__name__} and {type(inputs).__name__}")
     inputs = list(inputs)
     diff_inputs = [x for x in inputs if getattr(x, "requires_grad", False)]
     for x in diff_inputs:

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from eager import arguments
 from eager.nn import functional as F
 from eager.nn.errors import ArgumentError
 from eager.nn.module import Module
 from eager.ops.shape import flatten
 from eager.tensor import Tensor
+
+
+class SequentialIndexError(ArgumentError, IndexError):
+    """`Sequential[i]` with i out of range (an IndexError too, as for a list)."""
 
 
 class ReLU(Module):
@@ -57,9 +62,8 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, generator=None) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ArgumentError(f"Dropout: probability must be in [0, 1], got {p}")
-        self.p, self.generator = p, generator
+        self.p = arguments.probability("Dropout", "p", p)
+        self.generator = generator
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training, self.generator)
@@ -79,6 +83,10 @@ class MaxPool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0) -> None:
         super().__init__()
+        arguments.pair("MaxPool2d", "kernel_size", kernel_size, minimum=1)
+        if stride is not None:
+            arguments.pair("MaxPool2d", "stride", stride, minimum=1)
+        arguments.pair("MaxPool2d", "padding", padding, minimum=0)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
     def forward(self, x: Tensor) -> Tensor:
@@ -94,7 +102,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
-        self.start_dim, self.end_dim = start_dim, end_dim
+        self.start_dim = arguments.integer("Flatten", "start_dim", start_dim)
+        self.end_dim = arguments.integer("Flatten", "end_dim", end_dim)
 
     def forward(self, x: Tensor) -> Tensor:
         return flatten(x, self.start_dim, self.end_dim)
@@ -134,7 +143,13 @@ class Sequential(Module):
     def __getitem__(self, index: int | slice):
         items = list(self._modules.values())
         if isinstance(index, slice):
+            if index.step == 0:
+                raise ArgumentError("Sequential: slice step cannot be zero")
             return Sequential(*items[index])
+        index = arguments.integer("Sequential", "index", index)
+        if not -len(items) <= index < len(items):
+            raise SequentialIndexError(f"Sequential: index {index} is out of range for "
+                                       f"{len(items)} modules")
         return items[index]
 
     def __len__(self) -> int:

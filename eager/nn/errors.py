@@ -8,12 +8,9 @@
 ...     type(exc).__name__
 'ArgumentError'
 """
-from kernels.errors import EagerError
+from kernels.errors import ArgumentError, EagerError
 
-
-class ArgumentError(EagerError, ValueError):
-    """A layer, function or optimizer got an argument value it cannot use (a probability
-    outside [0, 1], a negative learning rate, an unknown reduction, ...)."""
+__all__ = ["ArgumentError", "ModuleError", "StateDictError", "TargetError"]
 
 
 class ModuleError(EagerError, TypeError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from eager import arguments
 from eager.dispatch import user_line_suffix
 from eager.nn._windows import sliding_windows
 from eager.nn.errors import ArgumentError, TargetError
@@ -21,20 +22,30 @@ from eager.ops.linalg import matmul
 from eager.ops.operands import promote
 from eager.ops.shape import reshape, unsqueeze
 from eager.tensor import Tensor
-from kernels.errors import DTypeError, EagerError, ShapeError
+from kernels.errors import DTypeError, ShapeError
+from kernels.shapes import normalize_axis
 
 _REDUCTIONS = ("mean", "sum", "none")
 
 
 def _raise_if_out_of_range(op: str, indices: Tensor, size: int, described: str) -> None:
-    # Only called after the lookup already failed, so this host read costs nothing in
-    # the normal case; any other failure is re-raised by the caller unchanged.
-    if bool(((indices < 0) | (indices >= size)).any()):
-        raise TargetError(f"{op}: an index is outside [0, {size}) for {described}"
-                          f"{user_line_suffix()}") from None
+    # A host read (a guard when traced): a negative index would otherwise wrap around
+    # silently (x[-1] is the last row), and PyTorch rejects it.
+    outside = (indices < 0) | (indices >= size)
+    if indices.size and bool(outside.any()):
+        first = indices[outside].tolist()[0]
+        raise TargetError(f"{op}: an index is outside [0, {size}) for {described} (the "
+                          f"first is {first}){user_line_suffix()}") from None
 
 
-relu = E.relu  # one definition for every spelling (Tensor.relu, eager.relu, nn.ReLU)
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0) of a tensor; `eager.relu` is the one definition (gradient 0 at 0).
+
+    >>> import eager
+    >>> relu(eager.tensor([-1.0, 0.0, 2.0])).tolist()
+    [0.0, 0.0, 2.0]
+    """
+    return E.relu(arguments.tensor("relu", "input", x))
 
 
 def tanh(x: Tensor) -> Tensor:
@@ -44,6 +55,7 @@ def tanh(x: Tensor) -> Tensor:
     >>> tanh(eager.tensor([0.0])).tolist()
     [0.0]
     """
+    arguments.tensor("tanh", "input", x)
     return E.tanh(x)
 
 
@@ -54,6 +66,7 @@ def sigmoid(x: Tensor) -> Tensor:
     >>> sigmoid(eager.tensor([0.0])).tolist()
     [0.5]
     """
+    arguments.tensor("sigmoid", "input", x)
     return E.sigmoid(x)
 
 
@@ -64,6 +77,7 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
     >>> softmax(eager.tensor([1000.0, 1000.0])).tolist()
     [0.5, 0.5]
     """
+    dim = normalize_axis("softmax", dim, arguments.tensor("softmax", "input", x).ndim)
     if x.ndim and x.shape[dim] == 0:  # an empty axis has no max to shift by
         return x.exp()
     shifted = x - R.max(x.detach(), axis=dim, keepdims=True)
@@ -78,11 +92,14 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     >>> [round(v, 4) for v in log_softmax(eager.tensor([0.0, 1000.0])).tolist()]
     [-1000.0, 0.0]
     """
+    dim = normalize_axis("log_softmax", dim, arguments.tensor("log_softmax", "input", x).ndim)
     (x,) = promote("f", x)  # an int64 x minus a float32 logsumexp would be float64
     return x - R.logsumexp(x, axis=dim, keepdims=True)
 
 
 def _reduce(name: str, loss: Tensor, reduction: str) -> Tensor:
+    if not isinstance(reduction, str):
+        reduction = repr(reduction)  # reported below, never compared as an array
     if reduction == "mean":
         return R.mean(loss)
     if reduction == "sum":
@@ -103,7 +120,9 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
     >>> round(loss.item(), 4) == round(math.log(4), 4)
     True
     """
-    if reduction not in _REDUCTIONS:
+    arguments.tensor("cross_entropy", "input", input)
+    arguments.tensor("cross_entropy", "target", target)
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
         raise ArgumentError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got "
                             f"{reduction!r}")
     if input.ndim != 2:
@@ -116,13 +135,10 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
         raise ShapeError(f"cross_entropy: target of shape {target.shape} does not match input "
                          f"of shape {input.shape}; expected ({input.shape[0]},)"
                          f"{user_line_suffix()}")
+    _raise_if_out_of_range("cross_entropy", target, input.shape[1],
+                           f"target classes of input of shape {input.shape}")
     logp = log_softmax(input, dim=1)
-    try:
-        picked = gather(logp, 1, unsqueeze(target, 1))
-    except EagerError:
-        _raise_if_out_of_range("cross_entropy", target, input.shape[1],
-                               f"target classes of input of shape {input.shape}")
-        raise
+    picked = gather(logp, 1, unsqueeze(target, 1))
     return _reduce("cross_entropy", -reshape(picked, target.shape), reduction)
 
 
@@ -133,6 +149,8 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     >>> mse_loss(eager.tensor([1.0, 3.0]), eager.tensor([0.0, 0.0])).item()
     5.0
     """
+    arguments.tensor("mse_loss", "input", input)
+    arguments.tensor("mse_loss", "target", target)
     if input.shape != target.shape:
         raise ShapeError(f"mse_loss: input of shape {input.shape} and target of shape "
                          f"{target.shape} differ{user_line_suffix()}")
@@ -147,6 +165,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> linear(eager.ones(1, 2), eager.tensor([[1.0, 2.0]]), eager.tensor([0.5])).tolist()
     [[3.5]]
     """
+    arguments.tensor("linear", "input", x)
+    arguments.tensor("linear", "weight", weight)
+    arguments.optional_tensor("linear", "bias", bias)
     if x.shape[-1:] != weight.shape[1:]:
         raise ShapeError(f"linear: input of shape {x.shape} has {x.shape[-1:]} features but "
                          f"the weight of shape {weight.shape} expects {weight.shape[1]}"
@@ -155,11 +176,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return out if bias is None else out + bias
 
 
-def _pair(name: str, value) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
-        raise ArgumentError(f"{name}: expected an int or a pair of ints, got {value!r}")
-    return pair
+def _pair(op: str, name: str, value) -> tuple[int, int]:
+    return arguments.pair(op, name, value, minimum=None)  # sliding_windows checks ranges
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
@@ -172,7 +190,10 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
     >>> conv2d(eager.ones(1, 1, 3, 3), eager.ones(1, 1, 2, 2)).tolist()
     [[[[4.0, 4.0], [4.0, 4.0]]]]
     """
-    stride, padding = _pair("conv2d stride", stride), _pair("conv2d padding", padding)
+    arguments.tensor("conv2d", "input", x)
+    arguments.tensor("conv2d", "weight", weight)
+    arguments.optional_tensor("conv2d", "bias", bias)
+    stride, padding = _pair("conv2d", "stride", stride), _pair("conv2d", "padding", padding)
     if x.ndim != 4 or weight.ndim != 4 or x.shape[1] != weight.shape[1]:
         raise ShapeError(f"conv2d: expected input (N, C, H, W) and weight (O, C, kh, kw) with "
                          f"the same C, got input {x.shape} and weight {weight.shape}"
@@ -194,9 +215,10 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     >>> max_pool2d(eager.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
     [[[[5.0, 7.0], [13.0, 15.0]]]]
     """
-    kernel = _pair("max_pool2d kernel_size", kernel_size)
-    stride = kernel if stride is None else _pair("max_pool2d stride", stride)
-    padding = _pair("max_pool2d padding", padding)
+    arguments.tensor("max_pool2d", "input", x)
+    kernel = _pair("max_pool2d", "kernel_size", kernel_size)
+    stride = kernel if stride is None else _pair("max_pool2d", "stride", stride)
+    padding = _pair("max_pool2d", "padding", padding)
     if x.ndim != 4:
         raise ShapeError(f"max_pool2d: expected input (N, C, H, W), got {x.shape}"
                          f"{user_line_suffix()}")
@@ -215,8 +237,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None) ->
     >>> dropout(eager.ones(3), p=0.5, training=False).tolist()
     [1.0, 1.0, 1.0]
     """
-    if not 0.0 <= p <= 1.0:
-        raise ArgumentError(f"dropout: probability must be in [0, 1], got {p}")
+    arguments.tensor("dropout", "input", x)
+    p = arguments.probability("dropout", "p", p)
     if not training or p == 0.0:
         return x
     if p == 1.0:
@@ -237,7 +259,11 @@ def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None,
     >>> [round(v, 3) for v in layer_norm(eager.tensor([[1.0, 3.0]]), (2,)).tolist()[0]]
     [-1.0, 1.0]
     """
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    arguments.tensor("layer_norm", "input", x)
+    arguments.optional_tensor("layer_norm", "weight", weight)
+    arguments.optional_tensor("layer_norm", "bias", bias)
+    shape = arguments.shape("layer_norm", normalized_shape, name="normalized_shape")
+    eps = arguments.real("layer_norm", "eps", eps)
     if x.shape[x.ndim - len(shape):] != shape or len(shape) > x.ndim:
         raise ShapeError(f"layer_norm: normalized_shape {shape} does not match the trailing "
                          f"dims of input {x.shape}{user_line_suffix()}")
@@ -260,15 +286,14 @@ def embedding(indices: Tensor, weight: Tensor) -> Tensor:
     >>> embedding(eager.tensor([2, 0]), eager.arange(6.0).reshape(3, 2)).tolist()
     [[4.0, 5.0], [0.0, 1.0]]
     """
+    arguments.tensor("embedding", "indices", indices)
+    arguments.tensor("embedding", "weight", weight)
     if indices.dtype.kind not in "iu":
         raise DTypeError(f"embedding: indices must be integers, got {indices.dtype.name}"
                          f"{user_line_suffix()}")
-    try:
-        return weight[indices]
-    except EagerError:
-        _raise_if_out_of_range("embedding", indices, weight.shape[0],
-                               f"a table of shape {weight.shape}")
-        raise
+    _raise_if_out_of_range("embedding", indices, weight.shape[0],
+                           f"a table of shape {weight.shape}")
+    return weight[indices]
 
 
 __all__ = [

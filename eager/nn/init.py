@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+from eager import arguments
 from eager.autograd import no_grad
 from eager.nn.errors import ArgumentError
 from eager.tensor import Tensor
@@ -81,7 +82,7 @@ def fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     >>> fan_in_and_fan_out(eager.zeros(16, 3, 5, 5))
     (75, 400)
     """
-    if tensor.ndim < 2:
+    if arguments.tensor("fan_in_and_fan_out", "tensor", tensor).ndim < 2:
         raise ShapeError(f"fan_in_and_fan_out: needs a weight with at least 2 dims, got shape "
                          f"{tensor.shape}")
     receptive = math.prod(tensor.shape[2:])
@@ -94,6 +95,9 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     >>> round(calculate_gain("relu"), 4)
     1.4142
     """
+    if not isinstance(nonlinearity, str):
+        raise ArgumentError(f"calculate_gain: nonlinearity must be a name such as 'relu', got "
+                            f"{type(nonlinearity).__name__}")
     if nonlinearity in ("linear", "conv2d", "sigmoid", "identity"):
         return 1.0
     if nonlinearity == "tanh":
@@ -101,8 +105,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else param
-        return math.sqrt(2.0 / (1 + slope ** 2))
+        slope = 0.01 if param is None else arguments.real("calculate_gain", "param", param)
+        return math.sqrt(2.0 / (1 + slope * slope))
     raise ArgumentError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
 
 
@@ -118,6 +122,8 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, nonlinearity: str = "leaky_
     True
     """
     fan_in, _ = fan_in_and_fan_out(tensor)
+    if tensor.size == 0:  # nothing to fill; fan_in may be 0 (PyTorch: a no-op)
+        return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan_in)
     return uniform_(tensor, -bound, bound, generator)
 
@@ -130,5 +136,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor
     True
     """
     fan_in, fan_out = fan_in_and_fan_out(tensor)
-    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    if tensor.size == 0:
+        return tensor
+    bound = arguments.real("xavier_uniform_", "gain", gain) * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+from eager import arguments
 from eager.creation import empty, ones, zeros
 from eager.nn import functional as F
 from eager.nn import init
@@ -47,6 +48,8 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
                  dtype=None, device=None, generator=None) -> None:
         super().__init__()
+        in_features = arguments.integer("Linear", "in_features", in_features, minimum=0)
+        out_features = arguments.integer("Linear", "out_features", out_features, minimum=0)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(_new((out_features, in_features), dtype, device))
         self.bias = Parameter(_new((out_features,), dtype, device)) if bias else None
@@ -76,12 +79,13 @@ class Conv2d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  bias: bool = True, *, dtype=None, device=None, generator=None) -> None:
         super().__init__()
-        kernel = (kernel_size, kernel_size) if isinstance(kernel_size, int) else \
-            tuple(kernel_size)
+        in_channels = arguments.integer("Conv2d", "in_channels", in_channels, minimum=0)
+        out_channels = arguments.integer("Conv2d", "out_channels", out_channels, minimum=0)
+        kernel = arguments.pair("Conv2d", "kernel_size", kernel_size, minimum=1)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = kernel
-        self.stride = (stride, stride) if isinstance(stride, int) else tuple(stride)
-        self.padding = (padding, padding) if isinstance(padding, int) else tuple(padding)
+        self.stride = arguments.pair("Conv2d", "stride", stride, minimum=1)
+        self.padding = arguments.pair("Conv2d", "padding", padding, minimum=0)
         self.weight = Parameter(_new((out_channels, in_channels) + kernel, dtype, device))
         self.bias = Parameter(_new((out_channels,), dtype, device)) if bias else None
         self.reset_parameters(generator)
@@ -110,6 +114,10 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, *, dtype=None, device=None,
                  generator=None) -> None:
         super().__init__()
+        num_embeddings = arguments.integer("Embedding", "num_embeddings", num_embeddings,
+                                           minimum=0)
+        embedding_dim = arguments.integer("Embedding", "embedding_dim", embedding_dim,
+                                          minimum=0)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.weight = Parameter(_new((num_embeddings, embedding_dim), dtype, device))
         init.normal_(self.weight, generator=generator)
@@ -133,8 +141,8 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  *, dtype=None, device=None) -> None:
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
-            tuple(normalized_shape)
+        shape = arguments.shape("LayerNorm", normalized_shape, name="normalized_shape")
+        eps = arguments.real("LayerNorm", "eps", eps)
         self.normalized_shape, self.eps = shape, eps
         if elementwise_affine:
             self.weight = Parameter(ones(*shape, dtype=dtype, device=device))

@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
+from eager import arguments
 from eager.autograd import no_grad
 from eager.dispatch import user_line_suffix
-from eager.nn.errors import ModuleError, StateDictError
+from eager.nn.errors import ArgumentError, ModuleError, StateDictError
 from eager.nn.parameter import Parameter, clear_grad
 from eager.tensor import Tensor
 from kernels.errors import ShapeError
@@ -102,6 +103,7 @@ class Module:
         >>> [n for n, _ in m.named_parameters()]
         ['scale']
         """
+        _check_name("register_parameter", name)
         if param is not None and not isinstance(param, Parameter):
             param = Parameter(param)
         if param is None:
@@ -121,6 +123,7 @@ class Module:
         >>> list(m.state_dict()), list(m.parameters())
         (['running_mean'], [])
         """
+        _check_name("register_buffer", name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise ModuleError(f"register_buffer: {name!r} must be a Tensor or None, got "
                               f"{type(tensor).__name__}")
@@ -135,6 +138,7 @@ class Module:
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register a submodule under `name` (a string; used by containers)."""
+        _check_name("add_module", name)
         if module is not None and not isinstance(module, Module):
             raise ModuleError(f"add_module: {name!r} must be a Module, got "
                               f"{type(module).__name__}")
@@ -213,8 +217,9 @@ class Module:
         >>> model[0].training, model.train()[0].training
         (False, True)
         """
+        mode = arguments.boolean(f"{type(self).__name__}.train", "mode", mode)
         for module in self.modules():
-            object.__setattr__(module, "training", bool(mode))
+            object.__setattr__(module, "training", mode)
         return self
 
     def eval(self) -> Module:
@@ -301,6 +306,9 @@ class Module:
         >>> bool((a.weight == b.weight).all())
         True
         """
+        if not isinstance(state_dict, Mapping):
+            raise ArgumentError(f"load_state_dict: expected a dict of name -> Tensor, got "
+                                f"{type(state_dict).__name__}")
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -358,7 +366,18 @@ class Module:
                       | set(self._buffers))
 
 
+def _check_name(op: str, name: Any) -> None:
+    if not isinstance(name, str) or not name or "." in name:
+        raise ArgumentError(f"{op}: name must be a non-empty string without '.', got "
+                            f"{name!r}")
+
+
 def _convert(t: Tensor, device, dtype) -> Tensor:
+    from eager.device import check_device
+    from kernels import to_dtype
+
+    device = None if device is None else check_device(device, "to")
+    dtype = None if dtype is None else to_dtype(dtype)
     out = t.detach()
     if device is not None and device != t.device:
         out = out.to(device)

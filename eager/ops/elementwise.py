@@ -28,6 +28,16 @@ _NO_BOOL = frozenset(name for name, op in OPS.items()
                      if op.input_kinds is not None and "b" not in op.input_kinds)
 
 
+def _tensor_operand(x) -> Tensor:
+    """x as a Tensor: numbers, lists and numpy arrays are converted (DTypeError otherwise)."""
+    x = as_operand(x)
+    if type(x) is not Tensor:
+        from eager.creation import asarray
+
+        x = asarray(x)
+    return x
+
+
 def unary(name: str, x) -> Tensor:
     """Apply a unary primitive, casting integer inputs of float-only math to float32.
 
@@ -37,11 +47,7 @@ def unary(name: str, x) -> Tensor:
     dtype('float32')
     """
     op = OPS[name]
-    x = as_operand(x)
-    if type(x) is not Tensor:
-        from eager.creation import asarray
-
-        x = asarray(x)
+    x = _tensor_operand(x)
     if name in _FLOAT_ONLY and x._data.dtype not in FLOATING:
         (x,) = promote("f", x)
     if name in _NO_BOOL:
@@ -186,6 +192,8 @@ def floor(x) -> Tensor:
     >>> eager.floor(eager.tensor([1.5, -1.5]))
     tensor([ 1., -2.])
     """
+    if type(x) is not Tensor:
+        x = _tensor_operand(x)
     return x if x.dtype.kind in "biu" else apply(OPS.floor, x)
 
 
@@ -197,6 +205,8 @@ def ceil(x) -> Tensor:
     >>> eager.ceil(eager.tensor([1.5, -1.5]))
     tensor([ 2., -1.])
     """
+    if type(x) is not Tensor:
+        x = _tensor_operand(x)
     return x if x.dtype.kind in "biu" else apply(OPS.ceil, x)
 
 
@@ -296,6 +306,8 @@ def isinf(x) -> Tensor:
     >>> eager.isinf(eager.tensor([1.0, -float("inf")]))
     tensor([False,  True])
     """
+    if type(x) is not Tensor:
+        x = _tensor_operand(x)
     if x.dtype not in FLOATING:
         return binary("ne", x, x)
     return binary("eq", unary("abs", x), float("inf"))

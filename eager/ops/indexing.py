@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from eager import arguments
 from eager.dispatch import apply, get_hook
 from eager.ops.inplace import inplace_update
 from eager.ops.operands import as_operand, cast
 from eager.ops.public import implements
 from eager.tensor import Tensor
 from kernels import OPS
-from kernels.errors import DTypeError, ShapeError
+from kernels.errors import ArgumentError, DTypeError, ShapeError
 from kernels.shapes import normalize_axis
 
 
@@ -28,14 +29,22 @@ def _as_index_tensor(entry, like: Tensor) -> Tensor:
         return entry
     from eager.creation import asarray
 
-    return asarray(np.asarray(entry), device=like.device)
+    return asarray(_host_index_array(entry), device=like.device)
+
+
+def _host_index_array(entry) -> np.ndarray:
+    try:
+        return np.asarray(entry)
+    except ValueError:  # ragged nested lists
+        raise ShapeError(f"index: cannot use the ragged nested list {entry!r:.60} as an "
+                         "index") from None
 
 
 def _dims_consumed(entry) -> int:
     if entry is None or entry is Ellipsis:
         return 0
     if type(entry) is Tensor or isinstance(entry, (list, np.ndarray)):
-        arr_dtype = entry.dtype if type(entry) is Tensor else np.asarray(entry).dtype
+        arr_dtype = entry.dtype if type(entry) is Tensor else _host_index_array(entry).dtype
         return max(np.ndim(entry) if type(entry) is not Tensor else entry.ndim, 1) \
             if arr_dtype == np.bool_ else 1
     return 1
@@ -101,6 +110,8 @@ def _slice_entry(k: slice) -> tuple:
         stop = _as_int(stop)
     if step is not None and type(step) is not int:
         step = _as_int(step)
+    if step == 0:
+        raise ArgumentError("index: slice step cannot be zero")
     return ("s", start, stop, step)
 
 
@@ -195,6 +206,7 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     tensor([[2],
             [3]])
     """
+    arguments.tensor("gather", "index", index)
     return apply(OPS["gather"], x, index, axis=normalize_axis("gather", dim, x.ndim))
 
 
@@ -217,6 +229,8 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     >>> eager.zeros(3).scatter_add(0, eager.tensor([0, 0, 2]), eager.ones(3))
     tensor([2., 0., 1.])
     """
+    arguments.tensor("scatter_add", "index", index)
+    arguments.tensor("scatter_add", "src", src)
     return apply(OPS["scatter_add"], x, index, src,
                  axis=normalize_axis("scatter_add", dim, x.ndim))
 

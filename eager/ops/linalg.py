@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+from eager import arguments
 from eager.dispatch import apply
 from eager.ops.operands import as_operand, promote
 from eager.ops.public import implements
@@ -13,6 +14,7 @@ from eager.ops.shape import permute, reshape
 from eager.tensor import Tensor
 from kernels import OPS, bool_
 from kernels.errors import DTypeError, ShapeError
+from kernels.shapes import normalize_axis
 
 
 @implements(OPS.matmul)
@@ -41,6 +43,7 @@ def matrix_transpose(x: Tensor, /) -> Tensor:
     >>> eager.matrix_transpose(eager.zeros(5, 2, 3)).shape
     (5, 3, 2)
     """
+    arguments.tensor("matrix_transpose", "x", x)
     if x.ndim < 2:
         raise ShapeError(f"matrix_transpose: needs at least 2 dims, got shape {x.shape}")
     axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
@@ -55,6 +58,7 @@ def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
     tensor([[ 1, 10],
             [ 2, 20]])
     """
+    arguments.tensors("outer", "(x1, x2)", (x1, x2))
     return reshape(x1, (-1, 1)) * reshape(x2, (1, -1))
 
 
@@ -75,13 +79,17 @@ def tensordot(x1: Tensor, x2: Tensor, /, *, axes=2) -> Tensor:
     >>> eager.tensordot(eager.ones(2, 3), eager.ones(3, 4), axes=1).shape
     (2, 4)
     """
-    if isinstance(axes, int):
+    arguments.tensors("tensordot", "(x1, x2)", (x1, x2))
+    if isinstance(axes, (tuple, list)) and len(axes) == 2:
+        a_axes, b_axes = ([normalize_axis("tensordot", a, t.ndim) for a in arguments.varargs(ax)]
+                          for ax, t in ((axes[0], x1), (axes[1], x2)))
+    else:
+        axes = arguments.integer("tensordot", "axes", axes, minimum=0)
+        if axes > min(x1.ndim, x2.ndim):
+            raise ShapeError(f"tensordot: axes={axes} is more than the dims of shapes "
+                             f"{x1.shape} and {x2.shape}")
         a_axes = list(range(x1.ndim - axes, x1.ndim))
         b_axes = list(range(axes))
-    else:
-        a_axes, b_axes = [list(a) for a in axes]
-    a_axes = [a % x1.ndim for a in a_axes]
-    b_axes = [b % x2.ndim for b in b_axes]
     a_free = [a for a in range(x1.ndim) if a not in a_axes]
     b_free = [b for b in range(x2.ndim) if b not in b_axes]
     k = 1

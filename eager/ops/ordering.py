@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+from eager import arguments
 from eager.dispatch import apply
 from eager.ops.indexing import gather
 from eager.ops.public import implements
@@ -26,6 +27,7 @@ def argsort(x: Tensor, /, axis: int = -1, *, descending: bool = False, stable: b
     >>> eager.argsort(eager.tensor([3., 1., 2.]), descending=True)
     tensor([0, 2, 1])
     """
+    arguments.tensor("argsort", "x", x)
     axis = normalize_axis("argsort", dim if dim is not None else axis, x.ndim)
     if x.ndim == 0:
         return argsort(x.reshape(1), descending=descending).reshape(())
@@ -42,6 +44,7 @@ def sort(x: Tensor, /, axis: int = -1, *, descending: bool = False, stable: bool
     tensor([[1, 3],
             [0, 2]])
     """
+    arguments.tensor("sort", "x", x)
     return sort_with_indices(x, dim if dim is not None else axis, descending).values
 
 
@@ -69,7 +72,9 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> ValuesIndice
     >>> eager.tensor([1., 5., 3.]).topk(2)
     ValuesIndices(values=tensor([5., 3.]), indices=tensor([1, 2]))
     """
+    arguments.tensor("topk", "x", x)
     dim = normalize_axis("topk", dim, x.ndim)
+    k = arguments.integer("topk", "k", k)
     if x.ndim == 0:
         values, indices = topk(x.reshape(1), k, 0, largest)
         return ValuesIndices(values.reshape(()), indices.reshape(()))
@@ -90,6 +95,7 @@ def cumsum(x: Tensor, /, axis: int | None = None, *, dim=None, dtype=None) -> Te
     >>> eager.cumsum(eager.tensor([1, 2, 3]), axis=0)
     tensor([1, 3, 6])
     """
+    arguments.tensor("cumsum", "x", x)
     axis = dim if dim is not None else axis
     if axis is None:
         x, axis = flatten(x), 0

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from eager import arguments
 from eager.dispatch import apply
 from eager.ops.operands import cast
 from eager.ops.public import implements
 from eager.tensor import Tensor
-from kernels import OPS, bool_, default_float
+from kernels import OPS, bool_, default_float, to_dtype
 from kernels.errors import ShapeError
 from kernels.shapes import normalize_axes, normalize_axis, size_of
 
@@ -38,8 +39,9 @@ def sum(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepdi
     >>> eager.sum(x, axis=0), x.sum(dim=1, keepdim=True).shape
     (tensor([4., 6.]), (2, 1))
     """
+    arguments.tensor("sum", "x", x)
     out = _reduce("sum", x, axis, keepdims, dim, keepdim)
-    return out if dtype is None else cast(out, dtype)
+    return out if dtype is None else cast(out, to_dtype(dtype))
 
 
 @implements(OPS.prod)
@@ -50,8 +52,9 @@ def prod(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepd
     >>> eager.prod(eager.tensor([2, 3, 4]))
     tensor(24)
     """
+    arguments.tensor("prod", "x", x)
     out = _reduce("prod", x, axis, keepdims, dim, keepdim)
-    return out if dtype is None else cast(out, dtype)
+    return out if dtype is None else cast(out, to_dtype(dtype))
 
 
 class ValuesIndices(NamedTuple):
@@ -73,6 +76,7 @@ def max(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):
     >>> x.max(dim=1)
     ValuesIndices(values=tensor([5., 3.]), indices=tensor([1, 0]))
     """
+    arguments.tensor("max", "x", x)
     return _extreme("max", "argmax", x, dim, axis, keepdims, keepdim)
 
 
@@ -86,13 +90,14 @@ def min(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):
     >>> eager.tensor([[1., 5.], [3., 2.]]).min(0).indices
     tensor([0, 1])
     """
+    arguments.tensor("min", "x", x)
     return _extreme("min", "argmin", x, dim, axis, keepdims, keepdim)
 
 
 def _extreme(name, arg_name, x, dim, axis, keepdims, keepdim):
     if dim is None:
         return _reduce(name, x, axis, keepdims, None, keepdim)
-    if not isinstance(dim, int):
+    if isinstance(dim, (tuple, list)):
         raise ShapeError(f"{name}: dim must be one int (for several axes use axis=), got {dim!r}")
     values = _reduce(name, x, dim, keepdims, None, keepdim)
     return ValuesIndices(values, _arg(arg_name, x, dim, keepdims, None, keepdim))
@@ -113,6 +118,7 @@ def mean(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
     >>> eager.mean(eager.tensor([1, 2, 3, 4]))
     tensor(2.5000)
     """
+    arguments.tensor("mean", "x", x)
     x = _as_float(x)
     axes = _axes("mean", x, axis, dim)
     total = apply(OPS["sum"], x, axis=axes, keepdims=bool(keepdims or keepdim))
@@ -130,8 +136,10 @@ def var(x: Tensor, /, axis=None, *, correction=0.0, keepdims=False, dim=None, ke
     >>> eager.tensor([1., 2., 3., 4.]).var(unbiased=True)
     tensor(1.6667)
     """
+    arguments.tensor("var", "x", x)
     if unbiased is not None:
         correction = 1.0 if unbiased else 0.0
+    correction = arguments.real("var", "correction", correction)
     x = _as_float(x)
     axes = _axes("var", x, axis, dim)
     centered = x - mean(x, axis=axes, keepdims=True)
@@ -148,6 +156,7 @@ def std(x: Tensor, /, axis=None, *, correction=0.0, keepdims=False, dim=None, ke
     >>> eager.std(eager.tensor([1., 3.]))
     tensor(1.)
     """
+    arguments.tensor("std", "x", x)
     v = var(x, axis=axis, correction=correction, keepdims=keepdims, dim=dim, keepdim=keepdim,
             unbiased=unbiased)
     # sqrt'(0) is infinite, and inf * 0 would make the gradient of a constant input NaN;
@@ -163,6 +172,7 @@ def logsumexp(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=Fals
     >>> eager.logsumexp(eager.tensor([1000., 1000.])).item()
     1000.6931762695312
     """
+    arguments.tensor("logsumexp", "x", x)
     x = _as_float(x)
     axes = _axes("logsumexp", x, axis, dim)
     if 0 in [x.shape[a] for a in axes]:  # nothing to sum: log(0) = -inf, as PyTorch
@@ -194,6 +204,7 @@ def argmax(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
     >>> eager.argmax(eager.tensor([[1, 9], [7, 2]]), axis=1)
     tensor([1, 0])
     """
+    arguments.tensor("argmax", "x", x)
     return _arg("argmax", x, axis, keepdims, dim, keepdim)
 
 
@@ -205,6 +216,7 @@ def argmin(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
     >>> eager.tensor([3., 1., 2.]).argmin()
     tensor(1)
     """
+    arguments.tensor("argmin", "x", x)
     return _arg("argmin", x, axis, keepdims, dim, keepdim)
 
 
@@ -215,6 +227,7 @@ def all(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
     >>> eager.all(eager.tensor([True, False]))
     tensor(False)
     """
+    arguments.tensor("all", "x", x)
     return _reduce("min", cast(x, bool_), axis, keepdims, dim, keepdim) if x.size else \
         _empty_truth(x, True, axis, keepdims, dim, keepdim)
 
@@ -226,6 +239,7 @@ def any(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
     >>> eager.any(eager.tensor([[True], [False]]), axis=1)
     tensor([ True, False])
     """
+    arguments.tensor("any", "x", x)
     return _reduce("max", cast(x, bool_), axis, keepdims, dim, keepdim) if x.size else \
         _empty_truth(x, False, axis, keepdims, dim, keepdim)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from eager import arguments
 from eager.dispatch import apply
 from eager.ops.operands import cast
 from eager.ops.public import implements
@@ -20,10 +21,8 @@ from kernels.errors import ShapeError
 from kernels.shapes import normalize_axes, normalize_axis, reshape_is_view, size_of
 
 
-def _shape_arg(shape) -> tuple[int, ...]:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return tuple(int(d) for d in shape)
+def _shape_arg(op: str, shape) -> tuple[int, ...]:
+    return arguments.shape(op, shape, minimum=-1)  # -1: infer (reshape) / keep (expand)
 
 
 @implements(OPS.reshape, "reshape")
@@ -39,7 +38,8 @@ def reshape(x: Tensor, /, *shape, copy=None) -> Tensor:
     tensor([[0, 1, 2],
             [3, 4, 5]])
     """
-    shape = _resolve_shape(x, _shape_arg(shape))
+    arguments.tensor("reshape", "x", x)
+    shape = _resolve_shape(x, _shape_arg("reshape", shape))
     if shape == x.shape and not copy:
         return x
     if copy or not _shares_on_reshape(x, shape):
@@ -60,7 +60,8 @@ def view(x: Tensor, /, *shape) -> Tensor:
     >>> eager.arange(6).view(3, 2).tolist()
     [[0, 1], [2, 3], [4, 5]]
     """
-    shape = _resolve_shape(x, _shape_arg(shape))
+    arguments.tensor("view", "x", x)
+    shape = _resolve_shape(x, _shape_arg("view", shape))
     if size_of(shape) != x.size:
         raise ShapeError(f"view: cannot view tensor of shape {x.shape} "
                          f"({x.size} elements) as shape {shape}")
@@ -95,7 +96,8 @@ def permute(x: Tensor, /, *axes) -> Tensor:
     >>> eager.zeros(2, 3, 4).permute(2, 0, 1).shape
     (4, 2, 3)
     """
-    axes = tuple(normalize_axis("permute", a, x.ndim) for a in _shape_arg(axes))
+    arguments.tensor("permute", "x", x)
+    axes = tuple(normalize_axis("permute", a, x.ndim) for a in arguments.varargs(axes))
     return apply(OPS["permute"], x, axes=axes)
 
 
@@ -107,7 +109,8 @@ def permute_dims(x: Tensor, /, axes) -> Tensor:
     >>> eager.permute_dims(eager.zeros(2, 3), (1, 0)).shape
     (3, 2)
     """
-    return permute(x, tuple(axes))
+    arguments.tensor("permute_dims", "x", x)
+    return permute(x, arguments.varargs(axes))
 
 
 @implements(OPS.permute, "transpose")
@@ -118,6 +121,7 @@ def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
     >>> eager.zeros(2, 3, 4).transpose(0, 2).shape
     (4, 3, 2)
     """
+    arguments.tensor("transpose", "x", x)
     if x.ndim < 2:
         return x
     axes = list(range(x.ndim))
@@ -134,6 +138,7 @@ def moveaxis(x: Tensor, source: int, destination: int, /) -> Tensor:
     >>> eager.moveaxis(eager.zeros(2, 3, 4), 0, -1).shape
     (3, 4, 2)
     """
+    arguments.tensor("moveaxis", "x", x)
     src = normalize_axis("moveaxis", source, x.ndim)
     dst = normalize_axis("moveaxis", destination, x.ndim)
     axes = [a for a in range(x.ndim) if a != src]
@@ -150,7 +155,8 @@ def expand(x: Tensor, /, *shape) -> Tensor:
     tensor([[1, 1, 1],
             [2, 2, 2]])
     """
-    shape = _shape_arg(shape)
+    arguments.tensor("expand", "x", x)
+    shape = _shape_arg("expand", shape)
     offset = len(shape) - x.ndim
     shape = tuple(x.shape[i - offset] if d == -1 and i >= offset else d
                   for i, d in enumerate(shape))
@@ -168,7 +174,8 @@ def broadcast_to(x: Tensor, /, shape) -> Tensor:
     tensor([[1, 2],
             [1, 2]])
     """
-    return expand(x, tuple(shape))
+    arguments.tensor("broadcast_to", "x", x)
+    return expand(x, _shape_arg("broadcast_to", shape))
 
 
 def broadcast_arrays(*arrays: Tensor) -> list[Tensor]:
@@ -180,6 +187,7 @@ def broadcast_arrays(*arrays: Tensor) -> list[Tensor]:
     """
     from kernels.shapes import broadcast_shapes
 
+    arrays = arguments.tensors("broadcast_arrays", "arrays", arrays)
     shape = broadcast_shapes("broadcast_arrays", *(a.shape for a in arrays))
     return [expand(a, shape) for a in arrays]
 
@@ -191,6 +199,7 @@ def squeeze(x: Tensor, /, axis=None, *, dim=None) -> Tensor:
     >>> eager.zeros(1, 3, 1).squeeze().shape, eager.zeros(1, 3, 1).squeeze(0).shape
     ((3,), (3, 1))
     """
+    arguments.tensor("squeeze", "x", x)
     axis = dim if axis is None else axis
     if axis is None:
         axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
@@ -210,6 +219,7 @@ def unsqueeze(x: Tensor, /, dim: int) -> Tensor:
     >>> eager.zeros(3).unsqueeze(0).shape
     (1, 3)
     """
+    arguments.tensor("unsqueeze", "x", x)
     dim = normalize_axis("unsqueeze", dim, x.ndim + 1)
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
@@ -221,6 +231,7 @@ def expand_dims(x: Tensor, /, *, axis: int = 0) -> Tensor:
     >>> eager.expand_dims(eager.zeros(3), axis=-1).shape
     (3, 1)
     """
+    arguments.tensor("expand_dims", "x", x)
     return unsqueeze(x, axis)
 
 
@@ -231,6 +242,7 @@ def flatten(x: Tensor, /, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     >>> eager.zeros(2, 3, 4).flatten(1).shape
     (2, 12)
     """
+    arguments.tensor("flatten", "x", x)
     if x.ndim == 0:
         return reshape(x, (1,))
     s = normalize_axis("flatten", start_dim, x.ndim)
@@ -246,7 +258,7 @@ def concat(arrays: Sequence[Tensor], /, *, axis: int | None = 0, dim=None) -> Te
     >>> eager.concat([eager.tensor([1, 2]), eager.tensor([3])])
     tensor([1, 2, 3])
     """
-    arrays = list(arrays)
+    arrays = arguments.tensors("concat", "arrays", arrays)
     if not arrays:
         raise ShapeError("concat: expected a non-empty sequence of tensors")
     axis = dim if dim is not None else axis
@@ -271,7 +283,7 @@ def stack(arrays: Sequence[Tensor], /, *, axis: int = 0, dim=None) -> Tensor:
     tensor([[1, 3],
             [2, 4]])
     """
-    arrays = list(arrays)
+    arrays = arguments.tensors("stack", "arrays", arrays)
     if not arrays:
         raise ShapeError("stack: expected a non-empty sequence of tensors")
     shapes = {a.shape for a in arrays}
@@ -289,16 +301,20 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0, *, axis=None) -> list
     >>> [t.tolist() for t in eager.arange(5).split(2)]
     [[0, 1], [2, 3], [4]]
     """
+    arguments.tensor("split", "x", x)
     axis = normalize_axis("split", dim if axis is None else axis, x.ndim)
     n = x.shape[axis]
-    if isinstance(split_size_or_sections, int):
+    if not isinstance(split_size_or_sections, (tuple, list)):
+        split_size_or_sections = arguments.integer("split", "split_size_or_sections",
+                                                   split_size_or_sections)
         if split_size_or_sections <= 0:
             raise ShapeError(f"split: chunk size must be positive, got {split_size_or_sections}")
         sizes = [split_size_or_sections] * (n // split_size_or_sections)
         if n % split_size_or_sections:
             sizes.append(n % split_size_or_sections)
     else:
-        sizes = list(split_size_or_sections)
+        sizes = [arguments.integer("split", "sections", d, minimum=0)
+                 for d in split_size_or_sections]
         if sum(sizes) != n:
             raise ShapeError(f"split: sizes {sizes} do not add up to {n} (axis {axis} of "
                              f"shape {x.shape})")
@@ -318,7 +334,9 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
     >>> [t.tolist() for t in eager.arange(5).chunk(2)]
     [[0, 1, 2], [3, 4]]
     """
+    arguments.tensor("chunk", "x", x)
     n = x.shape[normalize_axis("chunk", dim, x.ndim)]
+    chunks = arguments.integer("chunk", "chunks", chunks)
     if chunks <= 0:
         raise ShapeError(f"chunk: number of chunks must be positive, got {chunks}")
     return split(x, -(-n // chunks) if n else 1, dim)
@@ -332,6 +350,7 @@ def flip(x: Tensor, /, axis=None, *, dims=None) -> Tensor:
     >>> eager.flip(eager.tensor([1, 2, 3]))
     tensor([3, 2, 1])
     """
+    arguments.tensor("flip", "x", x)
     axes = normalize_axes("flip", dims if dims is not None else axis, x.ndim)
     return apply(OPS["flip"], x, axes=axes)
 
@@ -344,7 +363,8 @@ def pad(x: Tensor, widths, value: float = 0.0) -> Tensor:
     >>> eager.pad(eager.tensor([1, 2]), ((1, 2),))
     tensor([0, 1, 2, 0, 0])
     """
-    widths = tuple((int(lo), int(hi)) for lo, hi in widths)
+    arguments.tensor("pad", "x", x)
+    widths = arguments.pad_widths("pad", widths)
     if len(widths) != x.ndim:
         raise ShapeError(f"pad: {len(widths)} (before, after) pairs for a tensor of shape "
                          f"{x.shape}; give one pair per dimension")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from eager import arguments
 from eager.creation import full, zeros_like
 from eager.nn.errors import ArgumentError
 from eager.optim.optimizer import Optimizer
@@ -36,6 +37,12 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0) -> None:
+        name = type(self).__name__
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ArgumentError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        betas = tuple(arguments.real(name, "betas", b) for b in betas)
+        eps = arguments.real(name, "eps", eps)
+        weight_decay = arguments.real(name, "weight_decay", weight_decay)
         if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
             raise ArgumentError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
         if eps < 0 or weight_decay < 0:

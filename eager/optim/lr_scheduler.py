@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+from eager import arguments
 from eager.autograd import no_grad
 from eager.creation import full
 from eager.nn.errors import ArgumentError
@@ -30,6 +31,9 @@ class LRScheduler:
     of the epoch counter (a 0-d tensor); `step()` advances it and applies the rate."""
 
     def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise ArgumentError(f"{type(self).__name__}: optimizer must be an "
+                                f"eager.optim.Optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
         self.base_lrs = [group["lr"].item() for group in optimizer.param_groups]
         first = optimizer.param_groups[0]["lr"]
@@ -63,15 +67,26 @@ class LRScheduler:
 
     def load_state_dict(self, state: dict) -> None:
         """Restore `state_dict()` output; the counter is copied in place."""
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, dict) or not {"last_epoch", "base_lrs"} <= set(state):
+            raise ArgumentError(f"{name}: expected a dict with 'last_epoch' and 'base_lrs' "
+                                f"(from state_dict()), got {state!r:.80}")
+        arguments.tensor(name, "last_epoch", state["last_epoch"])
+        if len(state["base_lrs"]) != len(self.base_lrs):
+            raise ArgumentError(f"{name}: {len(state['base_lrs'])} base rates for "
+                                f"{len(self.base_lrs)} parameter groups")
+        base_lrs = [arguments.real(name, "base_lrs", lr) for lr in state["base_lrs"]]
         with no_grad():
             self.last_epoch.copy_(state["last_epoch"])
-        self.base_lrs = list(state["base_lrs"])
+        self.base_lrs = base_lrs
 
 
 class StepLR(LRScheduler):
     """lr = base_lr * gamma ** floor(epoch / step_size)."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        step_size = arguments.integer("StepLR", "step_size", step_size)
+        gamma = arguments.real("StepLR", "gamma", gamma)
         if step_size < 1:
             raise ArgumentError(f"StepLR: step_size must be positive, got {step_size}")
         self.step_size, self.gamma = step_size, gamma
@@ -85,7 +100,7 @@ class ExponentialLR(LRScheduler):
     """lr = base_lr * gamma ** epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        self.gamma = gamma
+        self.gamma = arguments.real("ExponentialLR", "gamma", gamma)
         super().__init__(optimizer)
 
     def rate(self, epoch: Tensor, base_lr: float) -> Tensor:
@@ -96,6 +111,8 @@ class CosineAnnealingLR(LRScheduler):
     """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * min(epoch, T_max) / T_max)) / 2."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
+        T_max = arguments.integer("CosineAnnealingLR", "T_max", T_max)
+        eta_min = arguments.real("CosineAnnealingLR", "eta_min", eta_min)
         if T_max < 1:
             raise ArgumentError(f"CosineAnnealingLR: T_max must be positive, got {T_max}")
         self.T_max, self.eta_min = T_max, eta_min

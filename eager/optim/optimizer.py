@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from eager import arguments
 from eager.autograd import no_grad
 from eager.creation import full
 from eager.dispatch import user_line_suffix
@@ -28,7 +29,15 @@ class Optimizer:
     `update`. `state_dict()` / `load_state_dict()` round-trip through `eager.save`."""
 
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
-        params = list(params)
+        if isinstance(params, (Tensor, dict)) or not isinstance(params, Iterable):
+            raise ArgumentError(f"{type(self).__name__}: params must be an iterable of Tensors "
+                                f"or of dicts (parameter groups), got {type(params).__name__}; "
+                                "pass model.parameters() or [tensor]")
+        try:
+            params = list(params)
+        except TypeError:  # a 0-d numpy array says it is iterable but is not
+            raise ArgumentError(f"{type(self).__name__}: params must be an iterable of "
+                                f"Tensors, got {type(params).__name__}") from None
         if not params:
             raise ArgumentError(f"{type(self).__name__}: got an empty parameter list")
         self.defaults = dict(defaults)
@@ -49,9 +58,15 @@ class Optimizer:
         >>> [round(g["lr"].item(), 6) for g in opt.param_groups]
         [0.1, 0.01]
         """
-        params = group["params"]
-        params = [params] if isinstance(params, Tensor) else list(params)
         name = type(self).__name__
+        if not isinstance(group, dict) or "params" not in group:
+            raise ArgumentError(f"{name}: a parameter group must be a dict with a 'params' "
+                                f"entry, got {group!r:.80}")
+        params = group["params"]
+        if not isinstance(params, (Tensor, Iterable)):
+            raise ArgumentError(f"{name}: a group's params must be Tensors, got "
+                                f"{type(params).__name__}")
+        params = [params] if isinstance(params, Tensor) else list(params)
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise ArgumentError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor")
@@ -64,9 +79,11 @@ class Optimizer:
             if p in self.state:
                 raise ArgumentError(f"{name}: parameter {i} of shape {p.shape} appears in more "
                                  "than one group")
+        if len({id(p) for p in params}) != len(params):
+            raise ArgumentError(f"{name}: a parameter appears twice in one group; it would be "
+                                "updated twice per step")
         group = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
-        lr = group["lr"]
-        lr_value = lr.item() if isinstance(lr, Tensor) else float(lr)
+        lr_value = arguments.real(name, "lr", group["lr"])
         if lr_value < 0:
             raise ArgumentError(f"{name}: learning rate must be non-negative, got {lr_value}")
         group["lr"] = full((), lr_value, dtype=params[0].dtype, device=params[0].device)
@@ -84,6 +101,7 @@ class Optimizer:
         >>> opt.set_lr(0.05); round(opt.param_groups[0]["lr"].item(), 6)
         0.05
         """
+        lr = arguments.real(f"{type(self).__name__}.set_lr", "lr", lr, low=0.0)
         with no_grad():
             for group in self.param_groups:
                 group["lr"].fill_(lr)
@@ -136,11 +154,15 @@ class Optimizer:
         order. Everything is checked before anything is written.
         """
         name = type(self).__name__
-        try:
-            saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
-        except (KeyError, TypeError):
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
             raise OptimizerStateError(f"{name}.load_state_dict: expected a dict with "
-                                      f"'state' and 'param_groups'{user_line_suffix()}") from None
+                                      f"'state' and 'param_groups'{user_line_suffix()}")
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_state, dict) or not isinstance(saved_groups, (list, tuple)) or \
+                not all(isinstance(g, dict) and "params" in g for g in saved_groups):
+            raise OptimizerStateError(f"{name}.load_state_dict: 'state' must be a dict and "
+                                      f"'param_groups' a list of dicts with 'params' (as "
+                                      f"state_dict() makes them){user_line_suffix()}")
         if len(saved_groups) != len(self.param_groups) or any(
                 len(s["params"]) != len(g["params"])
                 for s, g in zip(saved_groups, self.param_groups)):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from eager import arguments
 from eager.creation import zeros_like
 from eager.nn.errors import ArgumentError
 from eager.optim.optimizer import Optimizer
@@ -25,6 +26,8 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False) -> None:
+        momentum = arguments.real("SGD", "momentum", momentum)
+        weight_decay = arguments.real("SGD", "weight_decay", weight_decay)
         if momentum < 0 or weight_decay < 0:
             raise ArgumentError(f"SGD: momentum ({momentum}) and weight_decay ({weight_decay}) "
                              "must be non-negative")
