@@ -44,13 +44,7 @@ def verify_graph(graph: Graph) -> None:
             if isinstance(v.ref, GradOf) and v.ref.owner.id not in defined:
                 _fail(f"ref {v!r} reads the grad of {v.ref.owner!r}, not an earlier input")
         defined[v.id] = v
-    for i, node in enumerate(graph.nodes):
-        if node.subgraphs:
-            _verify_call(i, node, defined)
-        else:
-            _verify_node(i, node, defined)
-        for out in node.outs:
-            defined[out.id] = out
+    _verify_nodes(graph.nodes, defined)
     for v in graph.output_values():
         if defined.get(v.id) is not v:
             _fail(f"output {v!r} is not defined by the graph")
@@ -131,16 +125,21 @@ def _verify_call(i: int, node: Kernel, defined: dict) -> None:
             raise GraphError(f"node {i} ({node}): in its subgraph: {exc}") from None
 
 
+def _verify_nodes(nodes: list, defined: dict) -> None:
+    """Check each node in order against the values defined so far, then define its outs."""
+    for i, node in enumerate(nodes):
+        if node.subgraphs:
+            _verify_call(i, node, defined)
+        else:
+            _verify_node(i, node, defined)
+        for out in node.outs:
+            defined[out.id] = out
+
+
 def _verify_body(sub: Graph, enclosing: dict) -> None:
     """The nodes and outputs of a subgraph, whose ids must be new to `enclosing`."""
     inner = {p.id: p for p in sub.inputs}
-    for j, node in enumerate(sub.nodes):
-        if node.subgraphs:
-            _verify_call(j, node, inner)
-        else:
-            _verify_node(j, node, inner)
-        for out in node.outs:
-            inner[out.id] = out
+    _verify_nodes(sub.nodes, inner)
     for v in inner.values():
         if v.id in enclosing:
             _fail(f"value {v!r} reuses an id of the enclosing graph")
