@@ -1,7 +1,16 @@
-"""Dtypes are numpy dtype objects; promotion follows numpy with PyTorch-style weak scalars.
+"""Dtypes are numpy dtype objects; promotion is PyTorch's.
+
+Tensors of one category (bool < integer < floating) promote as numpy and the Array API
+do (int8 with int16 gives int16, float16 with float32 gives float32). Across categories
+the higher category wins and keeps its own dtype: float32 with int64 gives float32, not
+numpy's float64; int8 with bool gives int8. Python scalars are weak: a float scalar with
+integer or bool tensors gives the default float dtype, an int scalar with bool tensors
+the default int dtype, and otherwise they never change a tensor's dtype.
 
 >>> result_dtype(int64, 2.5)
 dtype('float32')
+>>> result_dtype(float32, int64), result_dtype(float16, int32), result_dtype(int8, uint8)
+(dtype('float32'), dtype('float16'), dtype('int16'))
 """
 from __future__ import annotations
 
@@ -88,14 +97,35 @@ def scalar_kind(value: Any) -> str:
     return "f"
 
 
-def result_dtype(*operands: Any) -> np.dtype:
-    """Promote tensor dtypes (numpy rules) and weak Python scalars (never upcast a tensor).
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
 
-    A float scalar with integer/bool tensors gives the default float dtype, an int scalar
-    with bool tensors gives the default int dtype, as in PyTorch.
+
+def category(dtype: np.dtype) -> int:
+    """0 for bool, 1 for integers, 2 for floating: the higher category wins a mix.
+
+    >>> from kernels.dtypes import category, bool_, uint8, float16
+    >>> category(bool_), category(uint8), category(float16)
+    (0, 1, 2)
+    """
+    return _CATEGORY[dtype.kind]
+
+
+def result_dtype(*operands: Any) -> np.dtype:
+    """Promote tensor dtypes and weak Python scalars with PyTorch's category rule.
+
+    Only the tensors of the highest category take part in numpy's promotion, so a float
+    tensor with an integer tensor keeps the float dtype. A float scalar with integer/bool
+    tensors gives the default float dtype, an int scalar with bool tensors the default int.
+
+    >>> from kernels.dtypes import result_dtype, float32, int64, bool_
+    >>> result_dtype(float32, int64), result_dtype(bool_, 1), result_dtype(int64, float32, 0.5)
+    (dtype('float32'), dtype('int64'), dtype('float32'))
     """
     dtypes = [o for o in operands if isinstance(o, np.dtype)]
     scalars = [o for o in operands if not isinstance(o, np.dtype)]
+    if dtypes:
+        top = max(_CATEGORY[d.kind] for d in dtypes)
+        dtypes = [d for d in dtypes if _CATEGORY[d.kind] == top]
     result = np.result_type(*dtypes) if dtypes else None
     for s in scalars:
         kind = scalar_kind(s)
