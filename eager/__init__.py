@@ -32,7 +32,7 @@ from eager.creation import (
     zeros,
     zeros_like,
 )
-from eager.device import get_default_device, set_default_device
+from eager.device import device, get_default_device, set_default_device
 from eager.dtypes import can_cast, finfo, iinfo, isdtype, result_type
 from eager.ops.elementwise import (
     clip,

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from eager.device import device, device_object
 from kernels.errors import AutogradError, DTypeError, ShapeError, ZeroDimError
 
 DEFAULT_REPR_DTYPES = ("float32", "int64", "bool")
@@ -70,9 +71,9 @@ class Tensor:
         return self._data.dtype
 
     @property
-    def device(self) -> str:
-        """"cpu" or "cuda"."""
-        return self._device
+    def device(self) -> device:
+        """An `eager.device`, a str equal to "cpu" or "cuda" with PyTorch's `.type`."""
+        return device_object(self._device)
 
     @property
     def ndim(self) -> int:

@@ -8,6 +8,7 @@ import numpy as np
 from eager.dispatch import apply
 from eager.tensor import Tensor
 from kernels import OPS, default_float, default_int, result_dtype
+from kernels.dtypes import FLOATING
 from kernels.errors import DTypeError
 
 _cast = OPS["cast"]
@@ -40,7 +41,8 @@ def cast(x: Tensor, dtype: np.dtype) -> Tensor:
 
 def _kind(x) -> str:
     if type(x) is Tensor:
-        return x._data.dtype.kind
+        dtype = x._data.dtype
+        return "f" if dtype in FLOATING else dtype.kind  # bfloat16's numpy kind is "V"
     if type(x) is bool:
         return "B"
     return "I" if type(x) is int else "F"
@@ -63,7 +65,7 @@ def promote(op_kinds: str | None, *operands):
     if has_float_tensor and any(k in "biu" for k in tensor_kinds):
         # numpy would widen float32 with int64 to float64; the float operand's dtype wins.
         target = result_dtype(*(x._data.dtype for x in operands if type(x) is Tensor))
-        return tuple(cast(x, target) if type(x) is Tensor and x._data.dtype.kind != "f"
+        return tuple(cast(x, target) if type(x) is Tensor and x._data.dtype not in FLOATING
                      else x for x in operands)
     if not wants_float:
         if "I" in kinds and tensor_kinds and all(k == "b" for k in tensor_kinds):
