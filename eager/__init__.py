@@ -9,13 +9,19 @@ define-by-run autograd.
 (2, 2)
 """
 from eager import (
+    accelerator,
+    amp,
     autograd,
+    backends,
+    cuda,
     nn,
     optim,
+    utils,
 )
 from eager import tensor_methods as _tensor_methods  # noqa: F401  (attaches operators)
 from eager.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from eager.autograd.engine import grad
+from eager.autograd.inference_mode import inference_mode
 from eager.creation import (
     arange,
     asarray,
@@ -33,7 +39,16 @@ from eager.creation import (
     zeros_like,
 )
 from eager.device import device, get_default_device, set_default_device
-from eager.dtypes import can_cast, finfo, iinfo, isdtype, result_type
+from eager.amp import autocast
+from eager.dtypes import (
+    can_cast,
+    finfo,
+    get_default_dtype,
+    iinfo,
+    isdtype,
+    result_type,
+    set_default_dtype,
+)
 from eager.ops.elementwise import (
     clip,
     isfinite,
@@ -72,6 +87,20 @@ from eager.ops.shape import (
 from eager.random import Generator, manual_seed, normal, rand, randint, randn, randperm, uniform
 from eager.serialization import LoadError, SaveError, load, save
 from eager.tensor import Tensor
+from eager.tensor_types import (
+    BFloat16Tensor,
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    is_tensor,
+    numel,
+)
 from kernels import (
     bool_ as bool,
 )
@@ -85,6 +114,7 @@ from kernels import (
     int64,
     uint8,
 )
+from kernels.dtypes import bfloat16
 from kernels.errors import (
     AutogradError,
     DeviceError,
@@ -105,6 +135,13 @@ nan = float("nan")
 newaxis = None
 
 __version__ = "0.1.0"
+
+# PyTorch's dtype spellings; they shadow the builtins only as attributes of `eager`.
+float = float32  # noqa: A001
+int = int32  # noqa: A001
+short = int16
+if bfloat16 is None:
+    bfloat16 = "bfloat16"  # without ml_dtypes every use raises a DTypeError saying so
 
 # The spellings of primitive ops (eager.multiply, eager.sum, eager.concat, ...) are read
 # off the ops' declarations; the rest are composites and helpers.
@@ -205,4 +242,32 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+__all__.extend([
+    "BFloat16Tensor",
+    "BoolTensor",
+    "ByteTensor",
+    "CharTensor",
+    "DoubleTensor",
+    "FloatTensor",
+    "HalfTensor",
+    "IntTensor",
+    "LongTensor",
+    "ShortTensor",
+    "accelerator",
+    "amp",
+    "autocast",
+    "backends",
+    "bfloat16",
+    "cuda",
+    "device",
+    "float",
+    "get_default_dtype",
+    "inference_mode",
+    "int",
+    "is_tensor",
+    "numel",
+    "set_default_dtype",
+    "short",
+    "utils",
+])
 __all__.extend(sorted(_NAMESPACE))

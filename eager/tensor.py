@@ -41,7 +41,8 @@ class Size(int):
 class Tensor:
     """An n-dimensional array on "cpu" (numpy) or "cuda" (cupy) that can record gradients.
 
-    Create tensors with `eager.tensor`, `eager.zeros`, ... rather than calling Tensor().
+    Create tensors with `eager.tensor`, `eager.zeros`, ...; `Tensor(data)` and
+    `Tensor(*sizes)` make float32 tensors as `torch.Tensor` does (`eager.tensor_types`).
     """
 
     __slots__ = (
@@ -56,8 +57,13 @@ class Tensor:
     )
     __array_priority__ = 1000
 
+    def __new__(cls, *args, **kwargs) -> Tensor:
+        from eager.tensor_types import new_typed
+
+        return new_typed(np.dtype("float32"), args, dict(kwargs), "Tensor")
+
     def __init__(self, *args, **kwargs) -> None:
-        raise TypeError("create tensors with eager.tensor(data), eager.zeros(shape), ...")
+        """Everything happens in __new__ (internals build tensors with object.__new__)."""
 
     # ---- metadata -------------------------------------------------------------------
     @property
@@ -281,7 +287,7 @@ def wrap(data, device: str) -> Tensor:
     >>> wrap(np.arange(3), "cpu")
     tensor([0, 1, 2])
     """
-    out = Tensor.__new__(Tensor)
+    out = object.__new__(Tensor)
     out._data = data
     out._device = device
     out._requires_grad = False
