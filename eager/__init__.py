@@ -19,6 +19,7 @@ from eager import (
     utils,
 )
 from eager import tensor_methods as _tensor_methods  # noqa: F401  (attaches operators)
+from eager.amp import autocast
 from eager.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from eager.autograd.engine import grad
 from eager.autograd.inference_mode import inference_mode
@@ -39,7 +40,6 @@ from eager.creation import (
     zeros_like,
 )
 from eager.device import device, get_default_device, set_default_device
-from eager.amp import autocast
 from eager.dtypes import (
     can_cast,
     finfo,
@@ -137,8 +137,8 @@ newaxis = None
 __version__ = "0.1.0"
 
 # PyTorch's dtype spellings; they shadow the builtins only as attributes of `eager`.
-float = float32  # noqa: A001
-int = int32  # noqa: A001
+float = float32
+int = int32
 short = int16
 if bfloat16 is None:
     bfloat16 = "bfloat16"  # without ml_dtypes every use raises a DTypeError saying so
@@ -149,26 +149,43 @@ globals().update(_NAMESPACE)
 
 __all__ = [
     "AutogradError",
+    "BFloat16Tensor",
+    "BoolTensor",
+    "ByteTensor",
+    "CharTensor",
     "DTypeError",
     "DeviceError",
+    "DoubleTensor",
     "EagerError",
+    "FloatTensor",
     "Generator",
+    "HalfTensor",
+    "IntTensor",
     "LoadError",
+    "LongTensor",
     "SaveError",
     "ShapeError",
+    "ShortTensor",
     "Tensor",
     "ZeroDimError",
+    "accelerator",
     "all",
+    "amp",
     "any",
     "arange",
     "asarray",
+    "autocast",
     "autograd",
+    "backends",
+    "bfloat16",
     "bool",
     "broadcast_arrays",
     "can_cast",
     "chunk",
     "clamp",
     "clip",
+    "cuda",
+    "device",
     "double",
     "e",
     "empty",
@@ -178,6 +195,7 @@ __all__ = [
     "eye",
     "finfo",
     "flatten",
+    "float",
     "float16",
     "float32",
     "float64",
@@ -185,15 +203,19 @@ __all__ = [
     "full",
     "full_like",
     "get_default_device",
+    "get_default_dtype",
     "grad",
     "half",
     "iinfo",
     "inf",
+    "inference_mode",
+    "int",
     "int8",
     "int16",
     "int32",
     "int64",
     "is_grad_enabled",
+    "is_tensor",
     "isdtype",
     "isfinite",
     "isinf",
@@ -210,6 +232,7 @@ __all__ = [
     "nn",
     "no_grad",
     "normal",
+    "numel",
     "ones",
     "ones_like",
     "optim",
@@ -223,7 +246,9 @@ __all__ = [
     "result_type",
     "save",
     "set_default_device",
+    "set_default_dtype",
     "set_grad_enabled",
+    "short",
     "sort",
     "split",
     "square",
@@ -237,37 +262,10 @@ __all__ = [
     "uint8",
     "uniform",
     "unsqueeze",
+    "utils",
     "var",
     "vecdot",
     "zeros",
     "zeros_like",
 ]
-__all__.extend([
-    "BFloat16Tensor",
-    "BoolTensor",
-    "ByteTensor",
-    "CharTensor",
-    "DoubleTensor",
-    "FloatTensor",
-    "HalfTensor",
-    "IntTensor",
-    "LongTensor",
-    "ShortTensor",
-    "accelerator",
-    "amp",
-    "autocast",
-    "backends",
-    "bfloat16",
-    "cuda",
-    "device",
-    "float",
-    "get_default_dtype",
-    "inference_mode",
-    "int",
-    "is_tensor",
-    "numel",
-    "set_default_dtype",
-    "short",
-    "utils",
-])
 __all__.extend(sorted(_NAMESPACE))

@@ -23,7 +23,7 @@ from typing import Any
 __all__ = ["GradScaler", "autocast"]
 
 
-class autocast:  # noqa: N801  (PyTorch's spelling)
+class autocast:  # PyTorch's spelling
     """Context manager and decorator that leaves every op in its tensors' dtypes.
 
     >>> import eager
@@ -36,7 +36,7 @@ class autocast:  # noqa: N801  (PyTorch's spelling)
                  cache_enabled: bool | None = None) -> None:
         self.device_type, self.dtype, self.enabled = str(device_type), dtype, enabled
 
-    def __enter__(self) -> autocast:
+    def __enter__(self) -> autocast:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc) -> None:

@@ -20,7 +20,7 @@ from kernels.errors import DeviceError
 _default: str | None = None
 
 
-class device(str):  # noqa: N801  (PyTorch's spelling)
+class device(str):  # PyTorch's spelling
     """A device: `device("cpu")`, `device("cuda")`, `device("cuda:0")`, `device("cuda", 0)`.
 
     >>> from eager.device import device
@@ -31,7 +31,7 @@ class device(str):  # noqa: N801  (PyTorch's spelling)
     type: str
     index: int | None
 
-    def __new__(cls, spec: str | device, index: int | None = None) -> device:
+    def __new__(cls, spec: str | device, index: int | None = None) -> device:  # noqa: PYI034
         text = str(spec)
         kind, _, number = text.partition(":")
         if number and index is not None:
@@ -83,7 +83,7 @@ def get_default_device() -> str:
     return _default
 
 
-def set_default_device(device: str) -> None:  # noqa: F811  (the argument, not the class)
+def set_default_device(device: str) -> None:
     """Make `device` ("cpu" or "cuda") the default for new tensors.
 
     >>> import eager

@@ -57,7 +57,7 @@ class Tensor:
     )
     __array_priority__ = 1000
 
-    def __new__(cls, *args, **kwargs) -> Tensor:
+    def __new__(cls, *args, **kwargs) -> Tensor:  # noqa: PYI034
         from eager.tensor_types import new_typed
 
         return new_typed(np.dtype("float32"), args, dict(kwargs), "Tensor")

@@ -13,7 +13,7 @@ import functools
 from eager.autograd.grad_mode import set_grad_enabled
 
 
-class inference_mode(set_grad_enabled):  # noqa: N801  (PyTorch's spelling)
+class inference_mode(set_grad_enabled):  # PyTorch's spelling
     """Context manager and decorator (with or without parentheses) that turns gradient
     recording off; `inference_mode(False)` leaves it as it is outside.
 

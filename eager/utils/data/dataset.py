@@ -151,7 +151,7 @@ def random_split(dataset, lengths: Sequence[int | float], generator=None) -> lis
             math.isclose(sum(lengths), 1.0) and sum(lengths) <= 1.0 + 1e-9:
         if any(not 0.0 <= x <= 1.0 for x in lengths):
             raise DataLoaderError(f"random_split: fractions must lie in [0, 1], got {lengths}")
-        counts = [int(math.floor(n * x)) for x in lengths]
+        counts = [math.floor(n * x) for x in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
         lengths = counts
