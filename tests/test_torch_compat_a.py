@@ -47,6 +47,9 @@ MIXES = [
     ("int8", "bool", "int8"),
     ("float16", "float32", "float32"),
     ("int32", "int64", "int64"),
+    ("bfloat16", "int64", "bfloat16"),
+    ("bfloat16", "float16", "float32"),
+    ("bfloat16", "float64", "float64"),
 ]
 
 
@@ -220,6 +223,23 @@ def test_default_collate_of_dicts_numbers_strings_and_namedtuples():
     assert batch["label"].dtype == torch.int64 and batch["label"].tolist() == [0, 1, 2]
     assert batch["name"] == ["r0", "r1", "r2"]
     assert isinstance(batch["point"], Point) and batch["point"].y.tolist() == [0, -1, -2]
+
+
+def test_default_collate_matches_torch():
+    real = _real_torch()
+    samples = [{"x": np.full(2, i, dtype=np.float32), "w": i / 2, "n": i, "s": "a"}
+               for i in range(3)]
+    ours = torch.utils.data.default_collate(samples)
+    theirs = real.utils.data.default_collate(samples)
+    assert ours["s"] == theirs["s"]
+    for key in ("x", "w", "n"):
+        assert ours[key].dtype.name == str(theirs[key].dtype).removeprefix("torch.")
+        assert ours[key].tolist() == theirs[key].tolist()
+    pairs = [(np.float32(1.5), 2), (np.float32(2.5), 3)]
+    ours, theirs = torch.utils.data.default_collate(pairs), \
+        real.utils.data.default_collate(pairs)
+    assert type(ours) is type(theirs) is list
+    assert [t.dtype.name for t in ours] == [str(t.dtype)[6:] for t in theirs]
 
 
 def test_collate_stacks_tensor_samples_and_names_bad_shapes():
