@@ -21,7 +21,7 @@ _default: str | None = None
 
 
 class device(str):  # PyTorch's spelling
-    """A device: `device("cpu")`, `device("cuda")`, `device("cuda:0")`, `device("cuda", 0)`.
+    """A device: `device("cpu")`, `device("cuda:0")`, `device("cuda", 0)`, `device(type="cuda")`.
 
     >>> from eager.device import device
     >>> device("cuda", 0), device("cuda:1").index, device("cuda").index
@@ -31,8 +31,8 @@ class device(str):  # PyTorch's spelling
     type: str
     index: int | None
 
-    def __new__(cls, spec: str | device, index: int | None = None) -> device:  # noqa: PYI034
-        text = str(spec)
+    def __new__(cls, type: str | device, index: int | None = None) -> device:  # noqa: PYI034
+        text = str(type)
         kind, _, number = text.partition(":")
         if number and index is not None:
             raise DeviceError(f"device: {text!r} already names index {number}; pass "
@@ -45,7 +45,8 @@ class device(str):  # PyTorch's spelling
         except ValueError:
             raise DeviceError(f"device: {text!r} has a device index that is not an "
                               "integer") from None
-        if index is not None and (type(index) is not int or index < 0):
+        if index is not None and (not isinstance(index, int) or isinstance(index, bool)
+                                  or index < 0):
             raise DeviceError(f"device: index must be a non-negative int, got {index!r}")
         obj = super().__new__(cls, kind if index is None else f"{kind}:{index}")
         obj.type, obj.index = kind, index
