@@ -13,8 +13,9 @@ from eager import amp
 from kernels.backend import cupy_available
 from kernels.errors import DeviceError
 
-__all__ = ["amp", "current_device", "device_count", "get_device_name", "is_available",
-           "is_bf16_supported", "manual_seed", "manual_seed_all", "synchronize"]
+__all__ = ["amp", "current_device", "device_count", "empty_cache", "get_device_name",
+           "is_available", "is_bf16_supported", "manual_seed", "manual_seed_all",
+           "memory_allocated", "synchronize"]
 
 
 def is_available() -> bool:
@@ -112,6 +113,32 @@ def synchronize(device=None) -> None:
         import cupy
 
         cupy.cuda.Device().synchronize()
+
+
+def empty_cache() -> None:
+    """Give cupy's cached, unused GPU memory back to the driver (nothing without a GPU).
+
+    >>> import eager
+    >>> eager.cuda.empty_cache()
+    """
+    if cupy_available():
+        import cupy
+
+        cupy.get_default_memory_pool().free_all_blocks()
+
+
+def memory_allocated(device=None) -> int:
+    """Bytes of GPU memory held by live cuda tensors (0 without a GPU).
+
+    >>> import eager
+    >>> eager.cuda.memory_allocated() >= 0
+    True
+    """
+    if not cupy_available():
+        return 0
+    import cupy
+
+    return int(cupy.get_default_memory_pool().used_bytes())
 
 
 def _require(name: str) -> None:

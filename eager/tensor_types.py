@@ -8,6 +8,8 @@ it uninitialised). `Tensor` makes float32, as `torch.Tensor` does.
 >>> import eager
 >>> eager.Tensor([1, 2]), eager.LongTensor([1.7, 2]), eager.FloatTensor(2, 3).shape
 (tensor([1., 2.]), tensor([1, 2]), (2, 3))
+>>> isinstance(eager.ones(1), eager.FloatTensor), isinstance(eager.ones(1), eager.LongTensor)
+(True, False)
 """
 from __future__ import annotations
 
@@ -67,16 +69,26 @@ def new_typed(dtype: np.dtype, args: tuple, kwargs: dict, name: str):
     return tensor(array.astype(dtype), device=device)
 
 
-def _constructor(dtype: np.dtype | None, name: str):
-    def construct(*args, **kwargs):
+class _TypedMeta(type):
+    """`isinstance(x, eager.FloatTensor)`: a Tensor of that dtype (there is one Tensor
+    class; the typed names are constructors and dtype checks)."""
+
+    def __instancecheck__(cls, obj) -> bool:
+        from eager.tensor import Tensor
+
+        return type(obj) is Tensor and cls.dtype is not None and obj.dtype == cls.dtype
+
+
+def _constructor(dtype: np.dtype | None, name: str) -> type:
+    def construct(cls, *args, **kwargs):
         if dtype is None:
             raise DTypeError(f"{name}: bfloat16 needs the ml_dtypes package "
                              "(pip install ml_dtypes)")
         return new_typed(dtype, args, dict(kwargs), name)
-    construct.__name__ = construct.__qualname__ = name
-    construct.__doc__ = (f"A {getattr(dtype, 'name', 'bfloat16')} tensor from data or sizes "
-                         f"(PyTorch's torch.{name}).")
-    return construct
+    doc = (f"A {getattr(dtype, 'name', 'bfloat16')} tensor from data or sizes (PyTorch's "
+           f"torch.{name}); `isinstance(x, {name})` checks the dtype.")
+    return _TypedMeta(name, (), {"__new__": construct, "__doc__": doc, "dtype": dtype,
+                                 "__module__": __name__})
 
 
 FloatTensor = _constructor(float32, "FloatTensor")

@@ -368,6 +368,9 @@ def test_typed_constructors_and_queries():
     assert torch.BoolTensor([0, 1]).tolist() == [False, True]
     assert torch.ByteTensor([255]).dtype == torch.uint8
     assert isinstance(torch.Tensor([1.0]), torch.Tensor)
+    assert isinstance(torch.ones(2), torch.FloatTensor)
+    assert isinstance(torch.arange(2), torch.LongTensor)
+    assert not isinstance(torch.arange(2), torch.FloatTensor)
     assert torch.is_tensor(torch.ones(1)) and not torch.is_tensor(np.ones(1))
     assert torch.numel(torch.zeros(2, 3, 4)) == 24
     with pytest.raises(torch.DTypeError, match="FloatTensor"):
@@ -387,6 +390,8 @@ def test_cuda_queries_and_amp_on_this_machine():
     torch.cuda.manual_seed_all(0)
     torch.cuda.manual_seed(0)
     torch.cuda.synchronize()
+    torch.cuda.empty_cache()
+    assert torch.cuda.memory_allocated() >= 0
     assert torch.accelerator.is_available() == torch.cuda.is_available()
     assert torch.accelerator.device_count() == torch.cuda.device_count()
     if not torch.cuda.is_available():
