@@ -32,7 +32,7 @@ float64 = np.dtype("float64")
 
 try:
     import ml_dtypes
-except ImportError:  # an optional extra: without it eager.bfloat16 is refused by name
+except ImportError:  # a dependency; should it be missing, bfloat16 is refused by name
     bfloat16 = None
 else:
     bfloat16 = np.dtype(ml_dtypes.bfloat16)
@@ -110,16 +110,6 @@ def scalar_kind(value: Any) -> str:
 
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2}  # "V": bfloat16, the only void dtype
-
-
-def category(dtype: np.dtype) -> int:
-    """0 for bool, 1 for integers, 2 for floating: the higher category wins a mix.
-
-    >>> from kernels.dtypes import category, bool_, uint8, float16
-    >>> category(bool_), category(uint8), category(float16)
-    (0, 1, 2)
-    """
-    return _CATEGORY[dtype.kind]
 
 
 def result_dtype(*operands: Any) -> np.dtype:
