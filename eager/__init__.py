@@ -9,13 +9,20 @@ define-by-run autograd.
 (2, 2)
 """
 from eager import (
+    accelerator,
+    amp,
     autograd,
+    backends,
+    cuda,
     nn,
     optim,
+    utils,
 )
 from eager import tensor_methods as _tensor_methods  # noqa: F401  (attaches operators)
+from eager.amp import autocast
 from eager.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from eager.autograd.engine import grad
+from eager.autograd.inference_mode import inference_mode
 from eager.creation import (
     arange,
     asarray,
@@ -32,8 +39,16 @@ from eager.creation import (
     zeros,
     zeros_like,
 )
-from eager.device import get_default_device, set_default_device
-from eager.dtypes import can_cast, finfo, iinfo, isdtype, result_type
+from eager.device import device, get_default_device, set_default_device
+from eager.dtypes import (
+    can_cast,
+    finfo,
+    get_default_dtype,
+    iinfo,
+    isdtype,
+    result_type,
+    set_default_dtype,
+)
 from eager.ops.elementwise import (
     clip,
     isfinite,
@@ -72,6 +87,20 @@ from eager.ops.shape import (
 from eager.random import Generator, manual_seed, normal, rand, randint, randn, randperm, uniform
 from eager.serialization import LoadError, SaveError, load, save
 from eager.tensor import Tensor
+from eager.tensor_types import (
+    BFloat16Tensor,
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    is_tensor,
+    numel,
+)
 from kernels import (
     bool_ as bool,
 )
@@ -85,6 +114,7 @@ from kernels import (
     int64,
     uint8,
 )
+from kernels.dtypes import bfloat16
 from kernels.errors import (
     ArgumentError,
     AutogradError,
@@ -107,6 +137,13 @@ newaxis = None
 
 __version__ = "0.1.0"
 
+# PyTorch's dtype spellings; they shadow the builtins only as attributes of `eager`.
+float = float32
+int = int32
+short = int16
+if bfloat16 is None:
+    bfloat16 = "bfloat16"  # without ml_dtypes every use raises a DTypeError saying so
+
 # The spellings of primitive ops (eager.multiply, eager.sum, eager.concat, ...) are read
 # off the ops' declarations; the rest are composites and helpers.
 globals().update(_NAMESPACE)
@@ -114,26 +151,43 @@ globals().update(_NAMESPACE)
 __all__ = [
     "ArgumentError",
     "AutogradError",
+    "BFloat16Tensor",
+    "BoolTensor",
+    "ByteTensor",
+    "CharTensor",
     "DTypeError",
     "DeviceError",
+    "DoubleTensor",
     "EagerError",
+    "FloatTensor",
     "Generator",
+    "HalfTensor",
+    "IntTensor",
     "LoadError",
+    "LongTensor",
     "SaveError",
     "ShapeError",
+    "ShortTensor",
     "Tensor",
     "ZeroDimError",
+    "accelerator",
     "all",
+    "amp",
     "any",
     "arange",
     "asarray",
+    "autocast",
     "autograd",
+    "backends",
+    "bfloat16",
     "bool",
     "broadcast_arrays",
     "can_cast",
     "chunk",
     "clamp",
     "clip",
+    "cuda",
+    "device",
     "double",
     "e",
     "empty",
@@ -143,6 +197,7 @@ __all__ = [
     "eye",
     "finfo",
     "flatten",
+    "float",
     "float16",
     "float32",
     "float64",
@@ -150,15 +205,19 @@ __all__ = [
     "full",
     "full_like",
     "get_default_device",
+    "get_default_dtype",
     "grad",
     "half",
     "iinfo",
     "inf",
+    "inference_mode",
+    "int",
     "int8",
     "int16",
     "int32",
     "int64",
     "is_grad_enabled",
+    "is_tensor",
     "isdtype",
     "isfinite",
     "isinf",
@@ -175,6 +234,7 @@ __all__ = [
     "nn",
     "no_grad",
     "normal",
+    "numel",
     "ones",
     "ones_like",
     "optim",
@@ -188,7 +248,9 @@ __all__ = [
     "result_type",
     "save",
     "set_default_device",
+    "set_default_dtype",
     "set_grad_enabled",
+    "short",
     "sort",
     "split",
     "square",
@@ -202,6 +264,7 @@ __all__ = [
     "uint8",
     "uniform",
     "unsqueeze",
+    "utils",
     "var",
     "vecdot",
     "zeros",

@@ -1,4 +1,5 @@
-"""Array API dtype functions: finfo, iinfo, result_type, can_cast, isdtype.
+"""Array API dtype functions (finfo, iinfo, result_type, can_cast, isdtype) and
+PyTorch's get_default_dtype / set_default_dtype.
 
 >>> import eager
 >>> eager.result_type(eager.ones(2, dtype=eager.int8), eager.float16)
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.dtypes import DTYPES, result_dtype, to_dtype
+from kernels.dtypes import DTYPES, bfloat16, default_float, result_dtype, to_dtype
 from kernels.errors import DTypeError
 
 _KINDS = {"bool": "b", "signed integer": "i", "unsigned integer": "u", "integral": "iu",
@@ -23,6 +24,10 @@ def finfo(dtype) -> np.finfo:
     1.1920928955078125e-07
     """
     resolved = to_dtype(dtype)
+    if resolved == bfloat16:
+        import ml_dtypes  # numpy's finfo does not know the dtype ml_dtypes adds
+
+        return ml_dtypes.finfo(resolved)
     if resolved.kind != "f":
         raise DTypeError(f"finfo: {resolved.name} is not a floating dtype; use iinfo")
     return np.finfo(resolved)
@@ -83,3 +88,34 @@ def isdtype(dtype, kind) -> bool:
     if isinstance(kind, str) and kind not in DTYPES:
         raise DTypeError(f"isdtype: unknown kind {kind!r}; use one of {sorted(_KINDS)}")
     return dtype == to_dtype(kind)
+
+
+def get_default_dtype() -> np.dtype:
+    """The floating dtype new tensors get from Python floats and `zeros`, `rand`, ...
+
+    >>> import eager
+    >>> eager.get_default_dtype()
+    dtype('float32')
+    """
+    return default_float
+
+
+def set_default_dtype(dtype) -> None:
+    """PyTorch's `torch.set_default_dtype`; only float32, the default, is supported.
+
+    A float64 default would change what every creation function and weak Python float
+    gives; pass `dtype=eager.float64` where it is needed instead.
+
+    >>> import eager
+    >>> eager.set_default_dtype(eager.float32)
+    >>> try:
+    ...     eager.set_default_dtype(eager.float64)
+    ... except eager.DTypeError as exc:
+    ...     print(str(exc)[:60])
+    set_default_dtype: only float32 can be the default dtype, go
+    """
+    resolved = to_dtype(dtype)
+    if resolved != default_float:
+        raise DTypeError(f"set_default_dtype: only float32 can be the default dtype, got "
+                         f"{resolved.name}; pass dtype=eager.{resolved.name} to the "
+                         "creation functions (or call .to(eager." f"{resolved.name})) instead")

@@ -24,7 +24,7 @@ import os
 import struct
 import zipfile
 import zlib
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -55,17 +55,23 @@ class LoadError(EagerError, ValueError):
     corrupt, or some other format)."""
 
 
-def save(obj: Any, path: str | os.PathLike) -> None:
-    """Write `obj` to `path` atomically: `path` ends up holding the old checkpoint or the
+def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
+    """Write `obj` to the path `f` atomically: it ends up holding the old checkpoint or the
     new one, whole, even if the process is killed, and no temporary file is left behind.
-    A symlink is written through to its target; an existing file keeps its mode. Raises
-    SaveError for an object that cannot be stored or a file that cannot be written.
+    A symlink is written through to its target; an existing file keeps its mode. `f` may
+    also be a binary file object open for writing (`io.BytesIO`, `open(p, "wb")`), which
+    gets the whole checkpoint in one write. Raises SaveError for an object that cannot be
+    stored (a whole Module or optimizer among them: save its `state_dict()`) or a file
+    that cannot be written.
 
-    >>> import eager, os, tempfile
+    >>> import eager, io, os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "model.eager")
     >>> eager.save(eager.nn.Linear(2, 1).state_dict(), path)
     >>> sorted(eager.load(path))
     ['bias', 'weight']
+    >>> buffer = io.BytesIO(); eager.save({"step": 3}, buffer); _ = buffer.seek(0)
+    >>> eager.load(buffer)
+    {'step': 3}
     """
     arrays: list[np.ndarray] = []
     manifest = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj", 0)}
@@ -79,6 +85,15 @@ def save(obj: Any, path: str | os.PathLike) -> None:
                 np.lib.format.write_array(buffer, array, allow_pickle=False)
                 zf.writestr(f"tensors/{i}.npy", buffer.getvalue())
 
+    if _is_file_object(f, "write"):
+        buffer = io.BytesIO()
+        write(buffer)
+        try:
+            f.write(buffer.getvalue())
+        except (OSError, ValueError) as exc:  # ValueError: a closed file
+            raise SaveError(f"save: cannot write to the file object {f!r}: {exc}") from exc
+        return
+    path = f
     try:
         write_atomically(path, write)
     except OSError as exc:
@@ -87,11 +102,19 @@ def save(obj: Any, path: str | os.PathLike) -> None:
                         f"{exc.strerror or exc}; the old file, if any, is unchanged") from exc
 
 
+def _is_file_object(f: Any, method: str) -> bool:
+    return not isinstance(f, (str, bytes, os.PathLike)) and callable(getattr(f, method, None))
+
+
 def _encode(obj: Any, arrays: list, where: str, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise SaveError(f"save: {where} is nested more than {MAX_DEPTH} containers deep "
                         "(or contains itself); a checkpoint holds at most that depth")
     if isinstance(obj, Tensor):
+        if obj.dtype.name not in _DTYPES:
+            raise SaveError(f"save: the {obj.dtype.name} tensor at {where} cannot be stored; "
+                            f"a checkpoint holds {', '.join(_DTYPES)}: save x.float() and "
+                            f"convert back with .to(eager.{obj.dtype.name}) after loading")
         data = obj._data if obj.device == "cpu" else obj._data.get()
         arrays.append(data)
         return {"tensor": len(arrays) - 1, "dtype": data.dtype.name, "shape": list(data.shape),
@@ -110,23 +133,60 @@ def _encode(obj: Any, arrays: list, where: str, depth: int) -> Any:
                                 "or None")
             pairs.append([key, _encode(value, arrays, f"{where}[{key!r}]", depth + 1)])
         return {"dict": pairs}
+    if callable(getattr(obj, "state_dict", None)):
+        what = _stateful_kind(obj)
+        raise SaveError(f"save: cannot store the {type(obj).__name__} {what}at {where}; "
+                        "eager checkpoints hold data, never pickled objects: save its "
+                        "state_dict() instead (eager.save(obj.state_dict(), path)), and "
+                        "restore it with load_state_dict(eager.load(path)) on a new one")
     raise SaveError(f"save: cannot store a {type(obj).__name__} at {where}; a checkpoint "
                     "holds tensors, numbers, strings, None and dicts/lists/tuples of them")
 
 
-def load(path: str | os.PathLike, device: str | None = None) -> Any:
-    """Read an object written by `save`. Tensors go back to the device they were saved
-    from, or to `device` when given (e.g. "cpu" for a checkpoint saved on a GPU).
+def _stateful_kind(obj: Any) -> str:
+    from eager.nn import Module
+    from eager.optim.optimizer import Optimizer
+
+    if isinstance(obj, Module):
+        return "(a Module) "
+    if isinstance(obj, Optimizer):
+        return "(an optimizer) "
+    return ""
+
+
+def load(f: str | os.PathLike | BinaryIO, device: str | None = None, *,
+         map_location: Any = None, weights_only: bool | None = None) -> Any:
+    """Read an object written by `save` from a path or a binary file object open for
+    reading. Tensors go back to the device they were saved from, or to `device` when
+    given (e.g. "cpu" for a checkpoint saved on a GPU); PyTorch's `map_location` (a
+    device or device string) means the same. `weights_only` is accepted: a checkpoint
+    only ever holds data.
 
     >>> import eager, os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "x.eager")
     >>> eager.save([eager.arange(3)], path)
-    >>> eager.load(path, device="cpu")[0].tolist()
+    >>> eager.load(path, map_location=eager.device("cpu"))[0].tolist()
     [0, 1, 2]
     """
-    path = os.fspath(path)
+    if map_location is not None:
+        if device is not None or not isinstance(map_location, str):
+            raise LoadError(f"load: map_location must be a device or device string (got "
+                            f"{map_location!r}{' and device=' + repr(device) if device else ''}"
+                            "); remapping with a dict or function is not supported")
+        device = map_location
+    if device is not None:
+        from eager.device import check_device
+
+        device = check_device(device, "load")
+    source: Any
+    if _is_file_object(f, "read"):
+        source, path = f, f"<file object {getattr(f, 'name', type(f).__name__)}>"
+        if not (callable(getattr(f, "seekable", None)) and f.seekable()):
+            source = io.BytesIO(f.read())
+    else:
+        source = path = os.fspath(f)
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(source) as zf:
             manifest = _read_manifest(zf, path)
             return _decode(manifest["root"], _Reader(zf, path), device, 0)
     except (LoadError, FileNotFoundError, IsADirectoryError, PermissionError):

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from eager.device import device, device_object
 from kernels.errors import ArgumentError, AutogradError, DTypeError, ShapeError, ZeroDimError
 from kernels.shapes import normalize_axis
 
@@ -46,7 +47,8 @@ class Size(int):
 class Tensor:
     """An n-dimensional array on "cpu" (numpy) or "cuda" (cupy) that can record gradients.
 
-    Create tensors with `eager.tensor`, `eager.zeros`, ... rather than calling Tensor().
+    Create tensors with `eager.tensor`, `eager.zeros`, ...; `Tensor(data)` and
+    `Tensor(*sizes)` make float32 tensors as `torch.Tensor` does (`eager.tensor_types`).
     """
 
     __slots__ = (
@@ -61,8 +63,13 @@ class Tensor:
     )
     __array_priority__ = 1000
 
+    def __new__(cls, *args, **kwargs) -> Tensor:  # noqa: PYI034
+        from eager.tensor_types import new_typed
+
+        return new_typed(np.dtype("float32"), args, dict(kwargs), "Tensor")
+
     def __init__(self, *args, **kwargs) -> None:
-        raise TypeError("create tensors with eager.tensor(data), eager.zeros(shape), ...")
+        """Everything happens in __new__ (internals build tensors with object.__new__)."""
 
     # ---- metadata -------------------------------------------------------------------
     @property
@@ -76,9 +83,9 @@ class Tensor:
         return self._data.dtype
 
     @property
-    def device(self) -> str:
-        """"cpu" or "cuda"."""
-        return self._device
+    def device(self) -> device:
+        """An `eager.device`, a str equal to "cpu" or "cuda" with PyTorch's `.type`."""
+        return device_object(self._device)
 
     @property
     def ndim(self) -> int:
@@ -289,7 +296,7 @@ def wrap(data, device: str) -> Tensor:
     >>> wrap(np.arange(3), "cpu")
     tensor([0, 1, 2])
     """
-    out = Tensor.__new__(Tensor)
+    out = object.__new__(Tensor)
     out._data = data
     out._device = device
     out._requires_grad = False

@@ -1,7 +1,16 @@
-"""Dtypes are numpy dtype objects; promotion follows numpy with PyTorch-style weak scalars.
+"""Dtypes are numpy dtype objects; promotion is PyTorch's.
+
+Tensors of one category (bool < integer < floating) promote as numpy and the Array API
+do (int8 with int16 gives int16, float16 with float32 gives float32). Across categories
+the higher category wins and keeps its own dtype: float32 with int64 gives float32, not
+numpy's float64; int8 with bool gives int8. Python scalars are weak: a float scalar with
+integer or bool tensors gives the default float dtype, an int scalar with bool tensors
+the default int dtype, and otherwise they never change a tensor's dtype.
 
 >>> result_dtype(int64, 2.5)
 dtype('float32')
+>>> result_dtype(float32, int64), result_dtype(float16, int32), result_dtype(int8, uint8)
+(dtype('float32'), dtype('float16'), dtype('int16'))
 """
 from __future__ import annotations
 
@@ -21,10 +30,20 @@ float16 = np.dtype("float16")
 float32 = np.dtype("float32")
 float64 = np.dtype("float64")
 
-DTYPES = {d.name: d for d in (bool_, int8, int16, int32, int64, uint8, float16, float32, float64)}
+try:
+    import ml_dtypes
+except ImportError:  # a dependency; should it be missing, bfloat16 is refused by name
+    bfloat16 = None
+else:
+    bfloat16 = np.dtype(ml_dtypes.bfloat16)
+"""bfloat16 from `ml_dtypes` (None when it is not installed): a floating dtype that numpy
+computes with elementwise; fused C code does not take it, so jit runs those ops as arrays."""
+
+_ALL = (bool_, int8, int16, int32, int64, uint8, float16, float32, float64)
+DTYPES = {d.name: d for d in _ALL + (() if bfloat16 is None else (bfloat16,))}
 DTYPES["bool"] = bool_
 
-FLOATING = frozenset({float16, float32, float64})
+FLOATING = frozenset({float16, float32, float64} | ({bfloat16} - {None}))
 """The floating dtypes; `dtype in FLOATING` is the cheapest test on the dispatch path."""
 
 default_float = float32
@@ -32,13 +51,13 @@ default_int = int64
 
 
 def is_floating(dtype: np.dtype) -> bool:
-    """True for float16/32/64.
+    """True for float16/32/64 and bfloat16.
 
     >>> from kernels.dtypes import is_floating, float16, int8
     >>> is_floating(float16), is_floating(int8)
     (True, False)
     """
-    return dtype.kind == "f"
+    return dtype.kind == "f" or dtype in FLOATING
 
 
 def is_integer(dtype: np.dtype) -> bool:
@@ -64,6 +83,8 @@ def to_dtype(dtype: Any) -> np.dtype:
         return default_int
     if dtype is bool:
         return bool_
+    if dtype == "bfloat16" and bfloat16 is None:
+        raise DTypeError("dtype: bfloat16 needs the ml_dtypes package (pip install ml_dtypes)")
     try:
         resolved = np.dtype(dtype)
     except TypeError as exc:
@@ -88,14 +109,28 @@ def scalar_kind(value: Any) -> str:
     return "f"
 
 
-def result_dtype(*operands: Any) -> np.dtype:
-    """Promote tensor dtypes (numpy rules) and weak Python scalars (never upcast a tensor).
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2}  # "V": bfloat16, the only void dtype
 
-    A float scalar with integer/bool tensors gives the default float dtype, an int scalar
-    with bool tensors gives the default int dtype, as in PyTorch.
+
+def result_dtype(*operands: Any) -> np.dtype:
+    """Promote tensor dtypes and weak Python scalars with PyTorch's category rule.
+
+    Only the tensors of the highest category take part in numpy's promotion, so a float
+    tensor with an integer tensor keeps the float dtype. A float scalar with integer/bool
+    tensors gives the default float dtype, an int scalar with bool tensors the default int.
+
+    >>> from kernels.dtypes import result_dtype, float32, int64, bool_
+    >>> result_dtype(float32, int64), result_dtype(bool_, 1), result_dtype(int64, float32, 0.5)
+    (dtype('float32'), dtype('int64'), dtype('float32'))
     """
     dtypes = [o for o in operands if isinstance(o, np.dtype)]
     scalars = [o for o in operands if not isinstance(o, np.dtype)]
+    if dtypes:
+        top = max(_CATEGORY[d.kind] for d in dtypes)
+        dtypes = [d for d in dtypes if _CATEGORY[d.kind] == top]
+        if bfloat16 in dtypes and float16 in dtypes:
+            # Neither holds the other: PyTorch meets them at float32.
+            dtypes = [float32 if d in (bfloat16, float16) else d for d in dtypes]
     result = np.result_type(*dtypes) if dtypes else None
     for s in scalars:
         kind = scalar_kind(s)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.dtypes import bool_, result_dtype
+from kernels.dtypes import FLOATING, bool_, result_dtype
 from kernels.errors import DTypeError
 from kernels.opdef import OpDef, OpKind, TensorSpec, register
 from kernels.shapes import broadcast_shapes
@@ -30,7 +30,7 @@ _KIND_WORDS = {"b": "bool", "i": "integer", "u": "integer", "f": "floating"}
 
 def check_kind(name: str, dtype, kinds: str | None) -> None:
     """DTypeError unless dtype's kind is one of `kinds` (None: any)."""
-    if kinds is not None and dtype.kind not in kinds:
+    if kinds is not None and ("f" if dtype in FLOATING else dtype.kind) not in kinds:
         wanted = " or ".join(dict.fromkeys(_KIND_WORDS[k] for k in kinds))
         raise DTypeError(f"{name}: dtype {dtype.name} is not supported; expected {wanted} "
                          "tensors")

@@ -138,7 +138,9 @@ pad = register(OpDef("pad", OpKind.MOVEMENT, 1, _pad_impl, _pad_rule, functions=
 
 def _concat_impl(xp):
     def concat(*xs, axis):
-        return xp.concatenate(xs, axis=axis)
+        # numpy would widen float16 with int32 to float64; the op's rule keeps float16.
+        dtype = result_dtype(*(x.dtype for x in xs))
+        return xp.concatenate([x.astype(dtype, copy=False) for x in xs], axis=axis)
     return concat
 
 

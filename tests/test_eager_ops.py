@@ -367,7 +367,7 @@ def test_concat_stack_split_match_numpy(data):
 
 def test_concat_promotes_mixed_dtypes():
     out = eager.concat([eager.tensor([1, 2]), eager.tensor([0.5])])
-    assert out.dtype == eager.float64 and out.tolist() == [1.0, 2.0, 0.5]
+    assert out.dtype == eager.float32 and out.tolist() == [1.0, 2.0, 0.5]  # category rule
 
 
 @st.composite

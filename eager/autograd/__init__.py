@@ -3,6 +3,8 @@ from eager.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_
 from eager.autograd.gradcheck import gradcheck
 
 __all__ = [
+    "Function",
+    "FunctionCtx",
     "backward",
     "enable_grad",
     "grad",
@@ -20,6 +22,10 @@ def __getattr__(name):
         from eager.autograd import engine
 
         return getattr(engine, name)
+    if name in ("Function", "FunctionCtx"):
+        from eager.autograd import function
+
+        return getattr(function, name)
     if name == "to_dot":
         from eager.autograd.picture import to_dot
 

@@ -102,15 +102,18 @@ def _binary_fn(op: OpDef):
 
     def fn(x1, x2):
         # Fast paths where `binary`'s promotion would change nothing, so numpy's own rules
-        # give the answer: two tensors (two float tensors for float-only math such as div),
-        # or a float tensor with a Python number. This is most of a small op's cost.
+        # give the answer: two tensors both floating or both not (two float tensors for
+        # float-only math such as div), or a float tensor with a Python number. This is
+        # most of a small op's cost.
         t1, t2 = type(x1), type(x2)
         if t1 is Tensor:
             if t2 is Tensor:
+                f1, f2 = x1._data.dtype in FLOATING, x2._data.dtype in FLOATING
                 if float_only:
-                    if x1._data.dtype in FLOATING and x2._data.dtype in FLOATING:
+                    if f1 and f2:
                         return apply(op, x1, x2)
-                elif not no_bool or (x1._data.dtype != bool_ and x2._data.dtype != bool_):
+                elif f1 is f2 and (not no_bool or (x1._data.dtype != bool_
+                                                   and x2._data.dtype != bool_)):
                     return apply(op, x1, x2)
             elif (t2 is float or t2 is int) and x1._data.dtype in FLOATING:
                 return apply(op, x1, x2)

@@ -1,0 +1,9 @@
+"""`eager.utils`: PyTorch's `torch.utils` helpers (`eager.utils.data`).
+
+>>> import eager
+>>> eager.utils.data.TensorDataset(eager.arange(3))[1]
+(tensor(1),)
+"""
+from eager.utils import data
+
+__all__ = ["data"]
