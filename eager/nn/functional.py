@@ -14,14 +14,36 @@ import math
 from eager import arguments
 from eager.dispatch import user_line_suffix
 from eager.nn._windows import sliding_windows
+from eager.nn.activation_functions import (
+    elu,
+    erf,
+    gelu,
+    leaky_relu,
+    logsigmoid,
+    mish,
+    normalize,
+    one_hot,
+    silu,
+    softplus,
+)
+from eager.nn.attention import scaled_dot_product_attention
 from eager.nn.errors import ArgumentError, TargetError
-from eager.nn.loss_functions import cross_entropy_general
+from eager.nn.loss_functions import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy_general,
+    huber_loss,
+    l1_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from eager.nn.normalization import batch_norm
+from eager.nn.resampling import adaptive_avg_pool2d, avg_pool2d, interpolate, pad
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
-from eager.ops.indexing import gather
 from eager.ops.linalg import matmul
 from eager.ops.operands import promote
-from eager.ops.shape import reshape, unsqueeze
+from eager.ops.shape import reshape
 from eager.tensor import Tensor
 from kernels.errors import DTypeError, ShapeError
 from kernels.shapes import normalize_axis
@@ -315,17 +337,39 @@ def embedding(indices: Tensor, weight: Tensor) -> Tensor:
 
 __all__ = [
     "TargetError",
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
     "conv2d",
     "cross_entropy",
     "dropout",
+    "elu",
     "embedding",
+    "erf",
+    "gelu",
+    "huber_loss",
+    "interpolate",
+    "l1_loss",
     "layer_norm",
+    "leaky_relu",
     "linear",
     "log_softmax",
+    "logsigmoid",
     "max_pool2d",
+    "mish",
     "mse_loss",
+    "nll_loss",
+    "normalize",
+    "one_hot",
+    "pad",
     "relu",
+    "scaled_dot_product_attention",
     "sigmoid",
+    "silu",
+    "smooth_l1_loss",
     "softmax",
+    "softplus",
     "tanh",
 ]

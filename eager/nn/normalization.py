@@ -37,8 +37,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
     >>> import eager
     >>> x = eager.tensor([[0.0], [2.0]])
-    >>> batch_norm(x, eager.zeros(1), eager.ones(1), training=False).tolist()
-    [[0.0], [2.0]]
+    >>> batch_norm(x, eager.ones(1), eager.full((1,), 4.0), training=False, eps=0.0).tolist()
+    [[-0.5], [0.5]]
     """
     op = "batch_norm"
     arguments.tensor(op, "input", input)

@@ -111,7 +111,7 @@ def _output_size(op: str, x: Tensor, size, scale_factor) -> tuple[tuple[int, int
     if len(factors) != len(spatial):
         raise ArgumentError(f"{op}: scale_factor {scale_factor!r} needs {len(spatial)} "
                             f"entries for input {x.shape}")
-    sizes = tuple(int(math.floor(i * f)) for i, f in zip(spatial, factors))
+    sizes = tuple(math.floor(i * f) for i, f in zip(spatial, factors))
     return sizes, tuple(1.0 / f for f in factors)
 
 
