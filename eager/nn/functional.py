@@ -43,7 +43,7 @@ from eager.ops import elementwise as E
 from eager.ops import reductions as R
 from eager.ops.linalg import matmul
 from eager.ops.operands import promote
-from eager.ops.shape import reshape
+from eager.ops.shape import reshape, unsqueeze
 from eager.tensor import Tensor
 from kernels.errors import DTypeError, ShapeError
 from kernels.shapes import normalize_axis
@@ -318,8 +318,9 @@ def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None,
     return out
 
 
-def embedding(indices: Tensor, weight: Tensor) -> Tensor:
+def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of weight (num_embeddings, dim) picked by integer indices of any shape.
+    Rows picked by padding_idx get no gradient (as in PyTorch).
 
     >>> import eager
     >>> embedding(eager.tensor([2, 0]), eager.arange(6.0).reshape(3, 2)).tolist()
@@ -332,7 +333,14 @@ def embedding(indices: Tensor, weight: Tensor) -> Tensor:
                          f"{user_line_suffix()}")
     _raise_if_out_of_range("embedding", indices, weight.shape[0],
                            f"a table of shape {weight.shape}")
-    return weight[indices]
+    rows = weight[indices]
+    if padding_idx is None:
+        return rows
+    padding_idx = arguments.integer("embedding", "padding_idx", padding_idx)
+    if padding_idx < 0:
+        padding_idx += weight.shape[0]
+    keep = unsqueeze(indices != padding_idx, -1)
+    return E.where(keep, rows, rows.detach())
 
 
 __all__ = [
