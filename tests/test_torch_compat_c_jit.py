@@ -1,0 +1,143 @@
+"""Issue 11, part C under @jit: whole PyTorch-style training steps (an LSTM language
+model, a small transformer, a BatchNorm CNN) jitted, against the same steps run eagerly.
+"""
+import numpy as np
+
+import eager as torch
+import eager.nn.functional as F
+from eager import nn, optim
+from jit import jit
+
+
+class LSTMLanguageModel(nn.Module):
+    """pytorch/examples word_language_model, in small."""
+
+    def __init__(self, vocab=20, emb=8, hidden=12, layers=2):
+        super().__init__()
+        self.encoder = nn.Embedding(vocab, emb)
+        self.rnn = nn.LSTM(emb, hidden, layers, dropout=0.0)
+        self.decoder = nn.Linear(hidden, vocab)
+
+    def forward(self, tokens, state):
+        out, state = self.rnn(self.encoder(tokens), state)
+        return self.decoder(out), state
+
+
+class TinyGPT(nn.Module):
+    def __init__(self, vocab=16, d=16, heads=2, length=6):
+        super().__init__()
+        self.tok = nn.Embedding(vocab, d)
+        self.pos = nn.Parameter(torch.zeros(length, d))
+        # bias=False as nanoGPT: a key bias gets a gradient that is zero up to rounding,
+        # which AdamW would blow up into differences of order lr between any two runs.
+        layer = nn.TransformerEncoderLayer(d, heads, 32, dropout=0.0, batch_first=True,
+                                           norm_first=True, activation="gelu", bias=False)
+        self.blocks = nn.TransformerEncoder(layer, 2)
+        self.head = nn.Linear(d, vocab)
+
+    def forward(self, idx):
+        x = self.tok(idx) + self.pos[: idx.shape[1]]
+        return self.head(self.blocks(x, is_causal=True))
+
+
+class BatchNormCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4),
+                                      nn.ReLU(), nn.AvgPool2d(2), nn.Conv2d(4, 6, 3),
+                                      nn.BatchNorm2d(6), nn.SiLU(),
+                                      nn.AdaptiveAvgPool2d((1, 1)))
+        self.classifier = nn.Linear(6, 3)
+
+    def forward(self, x):
+        return self.classifier(self.features(x).flatten(1))
+
+
+def lstm_setup():
+    torch.manual_seed(0)
+    model = LSTMLanguageModel()
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    state = (torch.zeros(2, 3, 12), torch.zeros(2, 3, 12))
+
+    def step(tokens, targets):
+        opt.zero_grad()
+        logits, _ = model(tokens, state)
+        loss = F.cross_entropy(logits.reshape(-1, 20), targets.reshape(-1))
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 0.25)
+        opt.step()
+        return loss.detach()
+    rng = np.random.default_rng(0)
+    data = [(torch.tensor(rng.integers(0, 20, (5, 3))), torch.tensor(rng.integers(0, 20, (5, 3))))
+            for _ in range(6)]
+    return model, step, data
+
+
+def gpt_setup():
+    torch.manual_seed(0)
+    model = TinyGPT()
+    opt = optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.1)
+
+    def step(idx, targets):
+        logits = model(idx)
+        loss = F.cross_entropy(logits.reshape(-1, 16), targets.reshape(-1), ignore_index=-1)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.detach()
+    rng = np.random.default_rng(1)
+    data = []
+    for _ in range(6):
+        idx = rng.integers(0, 16, (2, 6))
+        targets = np.roll(idx, -1, axis=1)
+        targets[:, -1] = -1
+        data.append((torch.tensor(idx), torch.tensor(targets)))
+    return model, step, data
+
+
+def cnn_setup():
+    torch.manual_seed(0)
+    model = BatchNormCNN()
+    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9, dampening=0.1)
+
+    def step(x, y):
+        model.train()
+        opt.zero_grad()
+        loss = nn.CrossEntropyLoss(label_smoothing=0.1)(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.detach()
+    rng = np.random.default_rng(2)
+    data = [(torch.tensor(rng.standard_normal((4, 1, 8, 8)).astype(np.float32)),
+             torch.tensor(rng.integers(0, 3, 4))) for _ in range(6)]
+    return model, step, data
+
+
+def compare(setup):
+    model_e, step_e, data = setup()
+    model_j, step_j, _ = setup()
+    step_j = jit(step_j)
+    for x, y in data:
+        np.testing.assert_allclose(step_j(x, y).item(), step_e(x, y).item(), rtol=2e-4)
+    state_e, state_j = model_e.state_dict(), model_j.state_dict()
+    for key in state_e:
+        np.testing.assert_allclose(state_j[key].numpy(), state_e[key].numpy(), rtol=2e-4,
+                                   atol=2e-5, err_msg=key)
+    info = step_j.cache_info()
+    assert info.misses == 1 and info.hits == len(data) - 1, info
+    return model_j
+
+
+def test_jitted_lstm_language_model_step_matches_eager():
+    compare(lstm_setup)
+
+
+def test_jitted_transformer_step_matches_eager():
+    compare(gpt_setup)
+
+
+def test_jitted_batchnorm_cnn_step_updates_running_stats_as_eager():
+    model = compare(cnn_setup)
+    bn = model.features[1]
+    assert bn.num_batches_tracked.item() == 6
+    assert float(bn.running_var.min()) != 1.0
