@@ -173,7 +173,7 @@ def test_assigning_another_hyperparameter_retraces_instead_of_replaying_a_stale_
     def change_momentum(opt, i):
         if i == 5:
             opt.param_groups[0]["momentum"] = 0.5
-    make = lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9)  # noqa: E731
+    make = lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9)
     eager_losses, eager_params, _ = _train(False, make, change_momentum)
     jit_losses, jit_params, step = _train(True, make, change_momentum)
     np.testing.assert_allclose(jit_losses, eager_losses, rtol=1e-5)

@@ -81,12 +81,10 @@ def _valid_targets(op: str, target: Tensor, classes: int, ignore_index: int
     return valid, E.where(valid, target, 0)
 
 
-def _picked_nll(op: str, logp: Tensor, target: Tensor, weight: Tensor | None,
-                ignore_index: int, reduction: str) -> Tensor:
-    """nll over logp whose class axis is last; the shared core of nll_loss/cross_entropy."""
-    classes = logp.shape[-1]
-    _check_weight(op, weight, classes)
-    valid, safe = _valid_targets(op, target, classes, ignore_index)
+def _picked_nll(logp: Tensor, valid: Tensor, safe: Tensor, weight: Tensor | None,
+                reduction: str) -> Tensor:
+    """nll over logp whose class axis is last, given the checked targets (valid, safe);
+    the shared core of nll_loss and cross_entropy."""
     picked = squeeze(gather(logp, -1, unsqueeze(safe, -1)), -1)
     w = E.astype(valid, logp.dtype)
     if weight is not None:
@@ -112,7 +110,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     reduction = check_reduction("nll_loss", reduction)
     ignore_index = arguments.integer("nll_loss", "ignore_index", ignore_index)
     logp, target = _class_layout("nll_loss", input, target)
-    return _picked_nll("nll_loss", logp, target, weight, ignore_index, reduction)
+    _check_weight("nll_loss", weight, logp.shape[-1])
+    valid, safe = _valid_targets("nll_loss", target, logp.shape[-1], ignore_index)
+    return _picked_nll(logp, valid, safe, weight, reduction)
 
 
 def cross_entropy_general(input: Tensor, target: Tensor, weight: Tensor | None,
@@ -143,10 +143,11 @@ def cross_entropy_general(input: Tensor, target: Tensor, weight: Tensor | None,
         return reduce(-R.sum(terms, axis=class_axis), reduction)
     ignore_index = arguments.integer(op, "ignore_index", ignore_index)
     logp_last, target = _class_layout(op, logp, target)
-    nll = _picked_nll(op, logp_last, target, weight, ignore_index, reduction)
+    _check_weight(op, weight, classes)
+    valid, safe = _valid_targets(op, target, classes, ignore_index)
+    nll = _picked_nll(logp_last, valid, safe, weight, reduction)
     if not smoothing:
         return nll
-    valid, safe = _valid_targets(op, target, classes, ignore_index)
     spread = logp_last if weight is None else logp_last * weight
     smooth = -R.sum(spread, axis=-1) * E.astype(valid, logp.dtype)
     if reduction == "mean":

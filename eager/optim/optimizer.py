@@ -14,6 +14,7 @@ from eager import arguments
 from eager.autograd import enable_grad, no_grad
 from eager.creation import full
 from eager.dispatch import user_line_suffix
+from eager.interpreters import listener
 from eager.nn.errors import ArgumentError
 from eager.nn.parameter import clear_grad
 from eager.optim.param_group import ParamGroup
@@ -144,7 +145,8 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        int(self._hyperparameter_version.item())  # a guard under the jit: see ParamGroup
+        if listener() is not None:  # traced: a guard on the version (see ParamGroup)
+            int(self._hyperparameter_version.item())
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
