@@ -250,3 +250,20 @@ def test_one_cycle_cycles_momentum_and_plateau_reduces():
     for loss in [1.0, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]:
         plateau.step(torch.tensor(loss))
     assert plateau.get_last_lr() == [0.25]
+
+
+def test_more_closed_form_schedules():
+    np.testing.assert_allclose(rates(lambda o: lr_scheduler.ConstantLR(o, 0.5, 3), 5),
+                               [0.5, 0.5, 0.5, 1.0, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(rates(lambda o: lr_scheduler.PolynomialLR(o, 4, 2.0), 6),
+                               [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0], atol=1e-6)
+
+    def sgdr(epoch, t0=3, mult=2):
+        start, period = 0, t0
+        while epoch >= start + period:
+            start, period = start + period, period * mult
+        return (1 + math.cos(math.pi * (epoch - start) / period)) / 2
+    got = rates(lambda o: lr_scheduler.CosineAnnealingWarmRestarts(o, 3, 2), 22)
+    np.testing.assert_allclose(got, [sgdr(e) for e in range(22)], atol=1e-6)
+    warmup = rates(lambda o: lr_scheduler.LambdaLR(o, lambda e: min(1.0, (e + 1) / 3)), 5)
+    np.testing.assert_allclose(warmup, [1 / 3, 2 / 3, 1.0, 1.0, 1.0], rtol=1e-6)

@@ -13,15 +13,19 @@ jitted step gives the same rates (ReduceLROnPlateau decides in Python on a metri
 """
 from eager.optim.lr_scheduler.base import LRScheduler
 from eager.optim.lr_scheduler.closed_form import (
+    ConstantLR,
     CosineAnnealingLR,
+    CosineAnnealingWarmRestarts,
     ExponentialLR,
     LambdaLR,
     LinearLR,
     MultiStepLR,
+    PolynomialLR,
     StepLR,
 )
 from eager.optim.lr_scheduler.composite import OneCycleLR, SequentialLR
 from eager.optim.lr_scheduler.plateau import ReduceLROnPlateau
 
-__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR",
-           "MultiStepLR", "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "StepLR"]
+__all__ = ["ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "ExponentialLR",
+           "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR", "OneCycleLR", "PolynomialLR",
+           "ReduceLROnPlateau", "SequentialLR", "StepLR"]

@@ -1,5 +1,6 @@
 """Schedules with a closed form in the epoch: StepLR, MultiStepLR, ExponentialLR,
-CosineAnnealingLR, LinearLR and LambdaLR.
+CosineAnnealingLR, CosineAnnealingWarmRestarts, LinearLR, ConstantLR, PolynomialLR and
+LambdaLR.
 
 >>> import eager
 >>> from eager import optim
@@ -22,6 +23,7 @@ from eager.ops.elementwise import astype
 from eager.optim.lr_scheduler.base import LRScheduler
 from eager.optim.optimizer import Optimizer
 from eager.tensor import Tensor
+from kernels.dtypes import float64
 
 
 class StepLR(LRScheduler):
@@ -118,3 +120,60 @@ class LambdaLR(LRScheduler):
 
     def rate(self, epoch: Tensor, base_lr: float) -> Tensor | float:
         return base_lr * self.lr_lambdas[0](epoch)
+
+
+class ConstantLR(LRScheduler):
+    """lr = base_lr * factor for the first total_iters epochs, then base_lr."""
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3,
+                 total_iters: int = 5) -> None:
+        self.factor = arguments.real("ConstantLR", "factor", factor, low=0.0, high=1.0)
+        self.total_iters = arguments.integer("ConstantLR", "total_iters", total_iters,
+                                             minimum=0)
+        super().__init__(optimizer)
+
+    def rate(self, epoch: Tensor, base_lr: float) -> Tensor:
+        below = astype(epoch < self.total_iters, epoch.dtype)
+        return base_lr * (1.0 + (self.factor - 1.0) * below)
+
+
+class PolynomialLR(LRScheduler):
+    """lr = base_lr * (1 - min(epoch, total_iters) / total_iters) ** power."""
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0) -> None:
+        self.total_iters = arguments.integer("PolynomialLR", "total_iters", total_iters,
+                                             minimum=1)
+        self.power = arguments.real("PolynomialLR", "power", power, low=0.0)
+        super().__init__(optimizer)
+
+    def rate(self, epoch: Tensor, base_lr: float) -> Tensor:
+        return base_lr * (1.0 - epoch.clamp(max=self.total_iters) / self.total_iters) ** \
+            self.power
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing from base_lr to eta_min over T_0 epochs, restarting each time;
+    with T_mult > 1 each period is T_mult times the one before (SGDR, Loshchilov &
+    Hutter, 2017)."""
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1,
+                 eta_min: float = 0.0) -> None:
+        self.T_0 = arguments.integer("CosineAnnealingWarmRestarts", "T_0", T_0, minimum=1)
+        self.T_mult = arguments.integer("CosineAnnealingWarmRestarts", "T_mult", T_mult,
+                                        minimum=1)
+        self.eta_min = arguments.real("CosineAnnealingWarmRestarts", "eta_min", eta_min)
+        super().__init__(optimizer)
+
+    def rate(self, epoch: Tensor, base_lr: float) -> Tensor:
+        if self.T_mult == 1:
+            t_cur, t_i = epoch - (epoch / self.T_0).floor() * self.T_0, self.T_0
+        else:
+            # Periods so far: n = floor(log_{T_mult}(epoch / T_0 * (T_mult - 1) + 1)), in
+            # float64 so that a restart epoch does not round to just below an integer.
+            wide = astype(epoch, float64)
+            ratio = (wide / self.T_0 * (self.T_mult - 1) + 1).log() / math.log(self.T_mult)
+            n = astype((ratio + 1e-9).floor(), epoch.dtype)
+            start = self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+            t_cur, t_i = epoch - start, self.T_0 * self.T_mult ** n
+        cos = (t_cur / t_i * math.pi).cos()
+        return self.eta_min + (base_lr - self.eta_min) * (1 + cos) / 2
