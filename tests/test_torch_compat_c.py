@@ -523,3 +523,17 @@ def test_against_pytorch_when_installed():
                           for k, v in ref.state_dict().items()})
     seq = randn(5, 2, 3)
     close(ours(t64(seq, False))[0], ref(real.tensor(seq))[0].detach().numpy(), 1e-8)
+
+
+def test_gru_rnn_attention_and_encoder_layer_gradcheck():
+    torch.manual_seed(3)
+    gru = nn.GRU(2, 3, bidirectional=True).double()
+    assert gradcheck(lambda v, *ps: gru(v)[0], [t64(randn(3, 1, 2)), *gru.parameters()])
+    rnn = nn.RNN(2, 3, num_layers=2).double()
+    assert gradcheck(lambda v, *ps: rnn(v)[1], [t64(randn(3, 2, 2)), *rnn.parameters()])
+    mha = nn.MultiheadAttention(4, 2, batch_first=True).double()
+    causal = nn.Transformer.generate_square_subsequent_mask(3).double()
+    assert gradcheck(lambda q, kv, *ps: mha(q, kv, kv, attn_mask=causal)[0],
+                     [t64(randn(2, 3, 4)), t64(randn(2, 3, 4)), *mha.parameters()])
+    layer = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0).double()
+    assert gradcheck(layer, [t64(randn(3, 2, 4))])

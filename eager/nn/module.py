@@ -147,6 +147,16 @@ class Module:
                               f"{type(module).__name__}")
         self._modules[name] = module
 
+    def register_module(self, name: str, module: Module | None) -> None:
+        """PyTorch's alias of `add_module`.
+
+        >>> from eager import nn
+        >>> m = nn.Module(); m.register_module("head", nn.Linear(2, 1))
+        >>> [n for n, _ in m.named_children()]
+        ['head']
+        """
+        self.add_module(name, module)
+
     # ---- traversal ----------------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module and every submodule, each once."""
