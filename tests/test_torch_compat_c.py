@@ -397,6 +397,12 @@ def test_transformer_encoder_layer_post_and_pre_norm_and_state_dict_names():
     assert out.shape == (3, 2, 8)
 
 
+def test_bias_false_drops_every_bias_as_pytorch():
+    names = sorted(nn.TransformerEncoderLayer(4, 2, 8, bias=False).state_dict())
+    assert names == ["linear1.weight", "linear2.weight", "norm1.weight", "norm2.weight",
+                     "self_attn.in_proj_weight", "self_attn.out_proj.weight"]
+
+
 def test_encoder_copies_are_independent_parameters():
     layer = nn.TransformerEncoderLayer(4, 1, 8)
     enc = nn.TransformerEncoder(layer, 2)

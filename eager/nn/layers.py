@@ -157,14 +157,14 @@ class LayerNorm(Module):
     """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
-                 *, dtype=None, device=None) -> None:
+                 bias: bool = True, *, dtype=None, device=None) -> None:
         super().__init__()
         shape = arguments.shape("LayerNorm", normalized_shape, name="normalized_shape")
         eps = arguments.real("LayerNorm", "eps", eps)
         self.normalized_shape, self.eps = shape, eps
         if elementwise_affine:
             self.weight = Parameter(ones(*shape, dtype=dtype, device=device))
-            self.bias = Parameter(zeros(*shape, dtype=dtype, device=device))
+            self.bias = Parameter(zeros(*shape, dtype=dtype, device=device)) if bias else None
         else:
             self.weight = self.bias = None
 

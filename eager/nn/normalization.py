@@ -18,7 +18,6 @@ from eager import arguments
 from eager.autograd import no_grad
 from eager.creation import ones, zeros
 from eager.dispatch import user_line_suffix
-from eager.nn.errors import ArgumentError
 from eager.nn.module import Module
 from eager.nn.parameter import Parameter
 from eager.ops import elementwise as E
@@ -181,4 +180,4 @@ class BatchNorm2d(_BatchNorm):
     ranks = (4,)
 
 
-__all__ = ["ArgumentError", "BatchNorm1d", "BatchNorm2d", "batch_norm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "batch_norm"]

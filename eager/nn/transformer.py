@@ -67,8 +67,8 @@ class TransformerEncoderLayer(Module):
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
         self.norm_first = arguments.boolean("TransformerEncoderLayer", "norm_first", norm_first)
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, **kw)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, **kw)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = _activation("TransformerEncoderLayer", activation)
@@ -109,9 +109,9 @@ class TransformerDecoderLayer(Module):
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
         self.norm_first = arguments.boolean("TransformerDecoderLayer", "norm_first", norm_first)
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, **kw)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, **kw)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, **kw)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.dropout3 = Dropout(dropout)
@@ -216,10 +216,10 @@ class Transformer(Module):
         kw = {"dtype": dtype, "device": device}
         self.encoder = TransformerEncoder(
             TransformerEncoderLayer(d_model, nhead, **shared), num_encoder_layers,
-            LayerNorm(d_model, eps=layer_norm_eps, **kw))
+            LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw))
         self.decoder = TransformerDecoder(
             TransformerDecoderLayer(d_model, nhead, **shared), num_decoder_layers,
-            LayerNorm(d_model, eps=layer_norm_eps, **kw))
+            LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw))
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
         for p in self.parameters():  # PyTorch's Transformer re-draws every matrix
             if p.ndim > 1:
