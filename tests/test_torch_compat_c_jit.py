@@ -141,3 +141,21 @@ def test_jitted_batchnorm_cnn_step_updates_running_stats_as_eager():
     bn = model.features[1]
     assert bn.num_batches_tracked.item() == 6
     assert float(bn.running_var.min()) != 1.0
+
+
+def test_eval_after_tracing_a_closure_retraces_instead_of_replaying_train_mode():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.5))
+    predict = jit(lambda x: model(x))
+    x = torch.randn(6, 3)
+    with torch.no_grad():
+        predict(x)
+        model.eval()
+        for _ in range(2):
+            np.testing.assert_allclose(predict(x).numpy(), model(x).numpy(), rtol=1e-6)
+        model.train()
+        predict(x)
+        model.eval()
+        predict(x)
+    info = predict.cache_info()
+    assert info.variants == 2 and info.misses == 2  # one variant per mode, both kept

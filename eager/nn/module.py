@@ -23,7 +23,9 @@ from typing import Any, NamedTuple, Self
 
 from eager import arguments
 from eager.autograd import no_grad
+from eager.creation import full
 from eager.dispatch import user_line_suffix
+from eager.interpreters import listener
 from eager.nn.errors import ArgumentError, ModuleError, StateDictError
 from eager.nn.parameter import Parameter, clear_grad
 from eager.tensor import Tensor
@@ -41,8 +43,6 @@ class Module:
     """Base class: subclass it, assign layers and Parameters in `__init__`, and write
     `forward`. Calling the module calls `forward`."""
 
-    training: bool
-
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_buffers", {})
@@ -50,7 +50,12 @@ class Module:
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_forward_hooks", {})
         object.__setattr__(self, "_forward_pre_hooks", {})
-        object.__setattr__(self, "training", True)
+        # The mode twice: a Python bool for eager code, and a 0-d cpu tensor that a trace
+        # reads (a guard) whenever code reads `.training`, so a jitted function that
+        # closes over a model retraces after train()/eval() instead of replaying the
+        # other mode (see the `training` property).
+        object.__setattr__(self, "_training", True)
+        object.__setattr__(self, "_training_flag", full((), True, device="cpu"))
 
     # ---- registration -----------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -222,6 +227,29 @@ class Module:
                     yield (f"{mod_name}.{name}" if mod_name else name), buf
 
     # ---- modes and gradients ----------------------------------------------------------
+    @property
+    def training(self) -> bool:
+        """Whether the module is in training mode (Dropout drops, BatchNorm uses batch
+        statistics). Read while tracing, it is a guard, so a replay never uses the
+        other mode.
+
+        >>> from eager import nn
+        >>> nn.Dropout().training, nn.Dropout().eval().training
+        (True, False)
+        """
+        if listener() is not None:
+            bool(self.__dict__["_training_flag"])
+        return self.__dict__["_training"]
+
+    @training.setter
+    def training(self, mode: bool) -> None:
+        mode = bool(mode)
+        self.__dict__["_training"] = mode
+        flag = self.__dict__["_training_flag"]
+        if listener() is not None or bool(flag) != mode:  # no host read while traced
+            with no_grad():
+                flag.fill_(mode)
+
     def train(self, mode: bool = True) -> Module:
         """Set training mode (Dropout drops) on this module and its submodules.
 
@@ -441,7 +469,9 @@ class Module:
         for key, value in self.__dict__.items():
             if key in ("_parameters", "_buffers", "_modules"):
                 continue
-            object.__setattr__(copied, key, copy.deepcopy(value, memo))
+            value = value.detach().clone() if isinstance(value, Tensor) else \
+                copy.deepcopy(value, memo)
+            object.__setattr__(copied, key, value)
         object.__setattr__(copied, "_parameters", {
             name: None if p is None else memo.setdefault(
                 id(p), Parameter(p.detach().clone(), p.requires_grad))
