@@ -159,3 +159,92 @@ def test_eval_after_tracing_a_closure_retraces_instead_of_replaying_train_mode()
         predict(x)
     info = predict.cache_info()
     assert info.variants == 2 and info.misses == 2  # one variant per mode, both kept
+
+
+class Attention(nn.Module):
+    def __init__(self, width, heads, p):
+        super().__init__()
+        self.qkv, self.out = nn.Linear(width, 3 * width, bias=False), nn.Linear(width, width)
+        self.drop, self.heads, self.p = nn.Dropout(p), heads, p
+
+    def forward(self, x):
+        b, t, c = x.size()
+        q, k, v = (z.view(b, t, self.heads, c // self.heads).transpose(1, 2)
+                   for z in self.qkv(x).split(c, dim=2))
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.p if self.training else 0,
+                                           is_causal=True)
+        return self.drop(self.out(y.transpose(1, 2).reshape(b, t, c)))
+
+
+class WeightTiedLM(nn.Module):
+    """A GPT-style language model written the way public PyTorch training scripts are."""
+
+    def __init__(self, vocab=24, length=8, width=16, heads=2, depth=2, p=0.1):
+        super().__init__()
+        self.parts = nn.ModuleDict({
+            "tok": nn.Embedding(vocab, width), "pos": nn.Embedding(length, width),
+            "drop": nn.Dropout(p),
+            "blocks": nn.ModuleList([nn.ModuleList([nn.LayerNorm(width),
+                                                    Attention(width, heads, p),
+                                                    nn.LayerNorm(width),
+                                                    nn.Sequential(nn.Linear(width, 4 * width),
+                                                                  nn.GELU(approximate="tanh"),
+                                                                  nn.Linear(4 * width, width))])
+                                     for _ in range(depth)]),
+            "norm": nn.LayerNorm(width)})
+        self.head = nn.Linear(width, vocab, bias=False)
+        self.parts["tok"].weight = self.head.weight  # weight tying
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(module):
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+    def forward(self, idx, targets):
+        x = self.parts["tok"](idx) + self.parts["pos"](torch.arange(idx.size(1)))
+        x = self.parts["drop"](x)
+        for norm1, attn, norm2, mlp in self.parts["blocks"]:
+            x = x + attn(norm1(x))
+            x = x + mlp(norm2(x))
+        logits = self.head(self.parts["norm"](x))
+        return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1),
+                               ignore_index=-1)
+
+
+def train_tied_lm(use_jit, iters=8):
+    torch.manual_seed(7)
+    model = WeightTiedLM()
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = optim.AdamW([{"params": [p for p in params if p.dim() >= 2], "weight_decay": 0.1},
+                       {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}],
+                      lr=1e-2, betas=(0.9, 0.95))
+
+    def step(x, y):
+        loss = model(x, y)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        return loss.detach()
+    run = jit(step) if use_jit else step
+    gen = torch.Generator(seed=3)
+    losses = []
+    for it in range(iters):
+        for group in opt.param_groups:  # warm-up then cosine, assigned every iteration
+            group["lr"] = 1e-2 * min(1.0, (it + 1) / 3) * (1 + np.cos(np.pi * it / iters)) / 2
+        x = torch.randint(0, 24, (4, 8), generator=gen)
+        y = torch.randint(0, 24, (4, 8), generator=gen)
+        losses.append(run(x, y).item())
+    return losses, model, run
+
+
+def test_weight_tied_gpt_training_loop_with_dropout_and_lr_schedule_jitted_matches_eager():
+    eager_losses, eager_model, _ = train_tied_lm(False)
+    jit_losses, jit_model, run = train_tied_lm(True)
+    np.testing.assert_allclose(jit_losses, eager_losses, rtol=2e-4)
+    assert jit_model.parts["tok"].weight is jit_model.head.weight
+    info = run.cache_info()
+    assert info.misses == 1 and info.hits == 7, info
