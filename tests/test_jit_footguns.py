@@ -247,15 +247,16 @@ def test_train_and_eval_of_a_jitted_module_are_separate_variants():
     assert fast.cache_info().reasons[-1] == "module mode: train -> eval (train()/eval())"
 
 
-def test_train_and_eval_of_a_module_captured_in_a_closure_are_frozen():
+def test_train_and_eval_of_a_module_captured_in_a_closure_are_guarded():
     from eager import nn
 
     model = nn.Sequential(nn.Dropout(0.5))
-    f = jit(lambda x: model(x))        # the module is not an argument: its mode is baked in
+    f = jit(lambda x: model(x))        # not an argument: reading .training is a guard
     x = eager.ones(100)
     with eager.no_grad():
         f(x)
         model.eval()
-        assert (f(x).numpy() == 0).sum() > 0     # still the traced train-mode graph
+        assert f(x).tolist() == [1.0] * 100      # the guard failed: retraced in eval mode
+        assert "guard failed" in f.cache_info().reasons[-1]
         g = jit(lambda x, m: m(x))               # pass it as an argument instead
         assert g(x, model).tolist() == [1.0] * 100

@@ -10,7 +10,9 @@
 >>> model[0].weight.grad.shape
 (128, 64)
 """
-from eager.nn import functional, init
+from eager.nn import functional, init, utils
+from eager.nn.activations import ELU, GELU, LeakyReLU, LogSoftmax, Mish, SiLU, Softmax, Softplus
+from eager.nn.attention import MultiheadAttention
 from eager.nn.containers import (
     Dropout,
     Flatten,
@@ -23,29 +25,85 @@ from eager.nn.containers import (
 )
 from eager.nn.errors import ArgumentError, ModuleError, StateDictError, TargetError
 from eager.nn.layers import Conv2d, Embedding, LayerNorm, Linear
-from eager.nn.module import LoadResult, Module
+from eager.nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from eager.nn.module import LoadResult, Module, RemovableHandle
+from eager.nn.module_containers import ModuleDict, ModuleList, ParameterDict, ParameterList
+from eager.nn.normalization import BatchNorm1d, BatchNorm2d
 from eager.nn.parameter import Parameter
+from eager.nn.pooling import AdaptiveAvgPool2d, AvgPool2d
+from eager.nn.rnn import GRU, LSTM, RNN
+from eager.nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
+    "ELU",
+    "GELU",
+    "GRU",
+    "LSTM",
+    "RNN",
+    "AdaptiveAvgPool2d",
     "ArgumentError",
+    "AvgPool2d",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
     "Conv2d",
+    "CrossEntropyLoss",
     "Dropout",
     "Embedding",
     "Flatten",
+    "HuberLoss",
     "Identity",
+    "L1Loss",
     "LayerNorm",
+    "LeakyReLU",
     "Linear",
     "LoadResult",
+    "LogSoftmax",
+    "MSELoss",
     "MaxPool2d",
+    "Mish",
     "Module",
+    "ModuleDict",
     "ModuleError",
+    "ModuleList",
+    "MultiheadAttention",
+    "NLLLoss",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "ReLU",
+    "RemovableHandle",
     "Sequential",
+    "SiLU",
     "Sigmoid",
+    "SmoothL1Loss",
+    "Softmax",
+    "Softplus",
     "StateDictError",
     "Tanh",
     "TargetError",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "functional",
     "init",
+    "utils",
 ]

@@ -14,10 +14,33 @@ import math
 from eager import arguments
 from eager.dispatch import user_line_suffix
 from eager.nn._windows import sliding_windows
+from eager.nn.activation_functions import (
+    elu,
+    erf,
+    gelu,
+    leaky_relu,
+    logsigmoid,
+    mish,
+    normalize,
+    one_hot,
+    silu,
+    softplus,
+)
+from eager.nn.attention import scaled_dot_product_attention
 from eager.nn.errors import ArgumentError, TargetError
+from eager.nn.loss_functions import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy_general,
+    huber_loss,
+    l1_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from eager.nn.normalization import batch_norm
+from eager.nn.resampling import adaptive_avg_pool2d, avg_pool2d, interpolate, pad
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
-from eager.ops.indexing import gather
 from eager.ops.linalg import matmul
 from eager.ops.operands import promote
 from eager.ops.shape import reshape, unsqueeze
@@ -109,37 +132,53 @@ def _reduce(name: str, loss: Tensor, reduction: str) -> Tensor:
     raise ArgumentError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of integer class targets under softmax(input).
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Negative log-likelihood of the targets under softmax(input), as PyTorch's.
 
-    input has shape (N, C) of unnormalised scores (logits); target has shape (N,) of
-    class indices in [0, C). reduction is "mean", "sum" or "none".
+    input has shape (N, C) of unnormalised scores (logits), or (N, C, d1, ...), or (C,);
+    target holds class indices in [0, C) of shape (N,) / (N, d1, ...) / (), or class
+    probabilities of input's shape. weight (C,) scales each class; targets equal to
+    ignore_index count for nothing; label_smoothing mixes in the uniform distribution.
+    reduction is "mean", "sum" or "none". (size_average and reduce are PyTorch's
+    deprecated spellings and must stay None.)
 
     >>> import eager
     >>> loss = cross_entropy(eager.zeros(2, 4), eager.tensor([1, 3]))
     >>> round(loss.item(), 4) == round(math.log(4), 4)
     True
+    >>> round(cross_entropy(eager.zeros(2, 4), eager.tensor([1, -100])).item(), 4)
+    1.3863
     """
     arguments.tensor("cross_entropy", "input", input)
     arguments.tensor("cross_entropy", "target", target)
+    if isinstance(weight, str):  # the positional reduction of earlier versions
+        weight, reduction = None, weight
+    if weight is not None and not isinstance(weight, Tensor):
+        raise ArgumentError(f"cross_entropy: weight (the third argument) must be a Tensor of "
+                            f"per-class weights or None, got {type(weight).__name__}; pass "
+                            f"reduction= by keyword")
+    if size_average is not None or reduce is not None:
+        raise ArgumentError("cross_entropy: size_average and reduce are deprecated in "
+                            "PyTorch and not supported; use reduction='mean'/'sum'/'none'")
     if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
         raise ArgumentError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got "
                             f"{reduction!r}")
-    if input.ndim != 2:
-        raise ShapeError(f"cross_entropy: input must have shape (batch, classes), got "
-                         f"{input.shape}{user_line_suffix()}")
-    if target.dtype.kind not in "iu":
+    if input.ndim < 2 and target.ndim != 0 or input.ndim == 0:
+        raise ShapeError(f"cross_entropy: input must have shape (batch, classes), (batch, "
+                         f"classes, d1, ...) or (classes,), got {input.shape} with target "
+                         f"{target.shape}{user_line_suffix()}")
+    if target.dtype.kind not in "iu" and target.shape != input.shape:
         raise DTypeError(f"cross_entropy: target must hold integer class indices, got "
-                         f"{target.dtype.name}{user_line_suffix()}; use target.long()")
-    if target.shape != input.shape[:1]:
+                         f"{target.dtype.name}{user_line_suffix()}; use target.long() (or "
+                         f"give probabilities of the input's shape {input.shape})")
+    if input.ndim == 2 and target.dtype.kind in "iu" and target.shape != input.shape[:1]:
         raise ShapeError(f"cross_entropy: target of shape {target.shape} does not match input "
                          f"of shape {input.shape}; expected ({input.shape[0]},)"
                          f"{user_line_suffix()}")
-    _raise_if_out_of_range("cross_entropy", target, input.shape[1],
-                           f"target classes of input of shape {input.shape}")
-    logp = log_softmax(input, dim=1)
-    picked = gather(logp, 1, unsqueeze(target, 1))
-    return _reduce("cross_entropy", -reshape(picked, target.shape), reduction)
+    return cross_entropy_general(input, target, weight, ignore_index, reduction,
+                                 label_smoothing)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -279,8 +318,9 @@ def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None,
     return out
 
 
-def embedding(indices: Tensor, weight: Tensor) -> Tensor:
+def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of weight (num_embeddings, dim) picked by integer indices of any shape.
+    Rows picked by padding_idx get no gradient (as in PyTorch).
 
     >>> import eager
     >>> embedding(eager.tensor([2, 0]), eager.arange(6.0).reshape(3, 2)).tolist()
@@ -293,22 +333,51 @@ def embedding(indices: Tensor, weight: Tensor) -> Tensor:
                          f"{user_line_suffix()}")
     _raise_if_out_of_range("embedding", indices, weight.shape[0],
                            f"a table of shape {weight.shape}")
-    return weight[indices]
+    rows = weight[indices]
+    if padding_idx is None:
+        return rows
+    padding_idx = arguments.integer("embedding", "padding_idx", padding_idx)
+    if padding_idx < 0:
+        padding_idx += weight.shape[0]
+    keep = unsqueeze(indices != padding_idx, -1)
+    return E.where(keep, rows, rows.detach())
 
 
 __all__ = [
     "TargetError",
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
     "conv2d",
     "cross_entropy",
     "dropout",
+    "elu",
     "embedding",
+    "erf",
+    "gelu",
+    "huber_loss",
+    "interpolate",
+    "l1_loss",
     "layer_norm",
+    "leaky_relu",
     "linear",
     "log_softmax",
+    "logsigmoid",
     "max_pool2d",
+    "mish",
     "mse_loss",
+    "nll_loss",
+    "normalize",
+    "one_hot",
+    "pad",
     "relu",
+    "scaled_dot_product_attention",
     "sigmoid",
+    "silu",
+    "smooth_l1_loss",
     "softmax",
+    "softplus",
     "tanh",
 ]

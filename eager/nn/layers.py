@@ -14,9 +14,11 @@ from __future__ import annotations
 import math
 
 from eager import arguments
+from eager.autograd import no_grad
 from eager.creation import empty, ones, zeros
 from eager.nn import functional as F
 from eager.nn import init
+from eager.nn.errors import ArgumentError
 from eager.nn.module import Module
 from eager.nn.parameter import Parameter
 from eager.tensor import Tensor
@@ -111,7 +113,8 @@ class Embedding(Module):
     (1, 3, 4)
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, *, dtype=None, device=None,
+    def __init__(self, num_embeddings: int, embedding_dim: int,
+                 padding_idx: int | None = None, *, dtype=None, device=None,
                  generator=None) -> None:
         super().__init__()
         num_embeddings = arguments.integer("Embedding", "num_embeddings", num_embeddings,
@@ -119,14 +122,29 @@ class Embedding(Module):
         embedding_dim = arguments.integer("Embedding", "embedding_dim", embedding_dim,
                                           minimum=0)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        if padding_idx is not None:
+            padding_idx = arguments.integer("Embedding", "padding_idx", padding_idx)
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ArgumentError(f"Embedding: padding_idx {padding_idx} is outside the "
+                                    f"table of {num_embeddings} rows")
+            padding_idx %= num_embeddings
+        self.padding_idx = padding_idx
         self.weight = Parameter(_new((num_embeddings, embedding_dim), dtype, device))
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator=None) -> None:
+        """N(0, 1) rows, and zeros in the padding_idx row (as PyTorch)."""
         init.normal_(self.weight, generator=generator)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx] = 0.0
 
     def forward(self, indices: Tensor) -> Tensor:
-        return F.embedding(indices, self.weight)
+        return F.embedding(indices, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        return text if self.padding_idx is None else text + f", padding_idx={self.padding_idx}"
 
 
 class LayerNorm(Module):
@@ -139,14 +157,14 @@ class LayerNorm(Module):
     """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
-                 *, dtype=None, device=None) -> None:
+                 bias: bool = True, *, dtype=None, device=None) -> None:
         super().__init__()
         shape = arguments.shape("LayerNorm", normalized_shape, name="normalized_shape")
         eps = arguments.real("LayerNorm", "eps", eps)
         self.normalized_shape, self.eps = shape, eps
         if elementwise_affine:
             self.weight = Parameter(ones(*shape, dtype=dtype, device=device))
-            self.bias = Parameter(zeros(*shape, dtype=dtype, device=device))
+            self.bias = Parameter(zeros(*shape, dtype=dtype, device=device)) if bias else None
         else:
             self.weight = self.bias = None
 

@@ -17,12 +17,15 @@ Assigning a Parameter or a Module to an attribute registers it, so `parameters()
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+import copy
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple, Self
 
 from eager import arguments
 from eager.autograd import no_grad
+from eager.creation import full
 from eager.dispatch import user_line_suffix
+from eager.interpreters import listener
 from eager.nn.errors import ArgumentError, ModuleError, StateDictError
 from eager.nn.parameter import Parameter, clear_grad
 from eager.tensor import Tensor
@@ -40,14 +43,19 @@ class Module:
     """Base class: subclass it, assign layers and Parameters in `__init__`, and write
     `forward`. Calling the module calls `forward`."""
 
-    training: bool
-
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_persistent", set())
         object.__setattr__(self, "_modules", {})
-        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_forward_hooks", {})
+        object.__setattr__(self, "_forward_pre_hooks", {})
+        # The mode twice: a Python bool for eager code, and a 0-d cpu tensor that a trace
+        # reads (a guard) whenever code reads `.training`, so a jitted function that
+        # closes over a model retraces after train()/eval() instead of replaying the
+        # other mode (see the `training` property).
+        object.__setattr__(self, "_training", True)
+        object.__setattr__(self, "_training_flag", full((), True, device="cpu"))
 
     # ---- registration -----------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -144,6 +152,16 @@ class Module:
                               f"{type(module).__name__}")
         self._modules[name] = module
 
+    def register_module(self, name: str, module: Module | None) -> None:
+        """PyTorch's alias of `add_module`.
+
+        >>> from eager import nn
+        >>> m = nn.Module(); m.register_module("head", nn.Linear(2, 1))
+        >>> [n for n, _ in m.named_children()]
+        ['head']
+        """
+        self.add_module(name, module)
+
     # ---- traversal ----------------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module and every submodule, each once."""
@@ -209,6 +227,29 @@ class Module:
                     yield (f"{mod_name}.{name}" if mod_name else name), buf
 
     # ---- modes and gradients ----------------------------------------------------------
+    @property
+    def training(self) -> bool:
+        """Whether the module is in training mode (Dropout drops, BatchNorm uses batch
+        statistics). Read while tracing, it is a guard, so a replay never uses the
+        other mode.
+
+        >>> from eager import nn
+        >>> nn.Dropout().training, nn.Dropout().eval().training
+        (True, False)
+        """
+        if listener() is not None:
+            bool(self.__dict__["_training_flag"])
+        return self.__dict__["_training"]
+
+    @training.setter
+    def training(self, mode: bool) -> None:
+        mode = bool(mode)
+        self.__dict__["_training"] = mode
+        flag = self.__dict__["_training_flag"]
+        if listener() is not None or bool(flag) != mode:  # no host read while traced
+            with no_grad():
+                flag.fill_(mode)
+
     def train(self, mode: bool = True) -> Module:
         """Set training mode (Dropout drops) on this module and its submodules.
 
@@ -344,7 +385,104 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define one")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        pre_hooks = self.__dict__.get("_forward_pre_hooks")
+        hooks = self.__dict__.get("_forward_hooks")
+        if not pre_hooks and not hooks:
+            return self.forward(*args, **kwargs)
+        for hook in list(pre_hooks.values()):
+            changed = hook(self, args)
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(hooks.values()):
+            changed = hook(self, args, out)
+            if changed is not None:
+                out = changed
+        return out
+
+    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Call `hook(module, args)` before each forward; a non-None result replaces the
+        positional arguments. Returns a handle whose `remove()` unregisters it.
+
+        >>> import eager
+        >>> from eager import nn
+        >>> m = nn.Identity()
+        >>> handle = m.register_forward_pre_hook(lambda mod, args: (args[0] * 2,))
+        >>> m(eager.tensor([1.0])).tolist()
+        [2.0]
+        >>> handle.remove(); m(eager.tensor([1.0])).tolist()
+        [1.0]
+        """
+        return RemovableHandle.add(self._forward_pre_hooks, _callable(hook))
+
+    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
+        """Call `hook(module, args, output)` after each forward; a non-None result
+        replaces the output. Returns a handle whose `remove()` unregisters it.
+
+        >>> import eager
+        >>> from eager import nn
+        >>> seen = []
+        >>> layer = nn.Linear(3, 2)
+        >>> _ = layer.register_forward_hook(lambda mod, args, out: seen.append(out.shape))
+        >>> _ = layer(eager.ones(4, 3)); seen
+        [(4, 2)]
+        """
+        return RemovableHandle.add(self._forward_hooks, _callable(hook))
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call fn on every submodule (children first) and then on this module, as
+        PyTorch does (a custom weight initialisation: `model.apply(init_weights)`).
+
+        >>> from eager import nn
+        >>> names = []
+        >>> _ = nn.Sequential(nn.Linear(2, 2), nn.ReLU()).apply(
+        ...     lambda m: names.append(type(m).__name__))
+        >>> names
+        ['Linear', 'ReLU', 'Sequential']
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at dotted path `target` ("" is this module).
+
+        >>> from eager import nn
+        >>> type(nn.Sequential(nn.Linear(2, 2)).get_submodule("0")).__name__
+        'Linear'
+        """
+        module = self
+        for part in target.split(".") if target else ():
+            child = module._modules.get(part)
+            if child is None:
+                raise ModuleError(f"get_submodule: {type(module).__name__} has no submodule "
+                                  f"{part!r} (in {target!r})")
+            module = child
+        return module
+
+    def __deepcopy__(self, memo: dict) -> Module:
+        # Tensors do not pickle, so copy.deepcopy (used for EMA models, and by
+        # TransformerEncoder to repeat a layer) copies parameters and buffers here.
+        copied = type(self).__new__(type(self))
+        memo[id(self)] = copied
+        for key, value in self.__dict__.items():
+            if key in ("_parameters", "_buffers", "_modules"):
+                continue
+            value = value.detach().clone() if isinstance(value, Tensor) else \
+                copy.deepcopy(value, memo)
+            object.__setattr__(copied, key, value)
+        object.__setattr__(copied, "_parameters", {
+            name: None if p is None else memo.setdefault(
+                id(p), Parameter(p.detach().clone(), p.requires_grad))
+            for name, p in self._parameters.items()})
+        object.__setattr__(copied, "_buffers", {
+            name: None if b is None else memo.setdefault(id(b), b.detach().clone())
+            for name, b in self._buffers.items()})
+        object.__setattr__(copied, "_modules", {
+            name: None if m is None else copy.deepcopy(m, memo)
+            for name, m in self._modules.items()})
+        return copied
 
     def extra_repr(self) -> str:
         """The text inside the parentheses of this module's repr (its settings)."""
@@ -364,6 +502,39 @@ class Module:
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules)
                       | set(self._buffers))
+
+
+class RemovableHandle:
+    """What `register_forward_hook` returns: `remove()` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, table: dict, key: int) -> None:
+        self._table, self._key = table, key
+
+    @classmethod
+    def add(cls, table: dict, hook: Callable) -> RemovableHandle:
+        """Store hook in table under a fresh key and return its handle."""
+        cls._next_id += 1
+        table[cls._next_id] = hook
+        return cls(table, cls._next_id)
+
+    def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
+        self._table.pop(self._key, None)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def _callable(hook: Any) -> Callable:
+    if not callable(hook):
+        raise ArgumentError(f"register_forward_hook: hook must be callable, got "
+                            f"{type(hook).__name__}")
+    return hook
 
 
 def _check_name(op: str, name: Any) -> None:

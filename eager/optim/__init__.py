@@ -1,4 +1,4 @@
-"""eager.optim: SGD, Adam and AdamW over a model's parameters.
+"""eager.optim: SGD, Adam, AdamW, RMSprop, Adagrad and Adadelta over a model's parameters.
 
 >>> import eager
 >>> from eager import nn, optim
@@ -10,7 +10,10 @@ True
 """
 from eager.optim import lr_scheduler
 from eager.optim.adam import Adam, AdamW
+from eager.optim.adaptive import Adadelta, Adagrad, RMSprop
 from eager.optim.optimizer import Optimizer, OptimizerStateError
+from eager.optim.param_group import ParamGroup
 from eager.optim.sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "OptimizerStateError", "lr_scheduler"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "OptimizerStateError",
+           "ParamGroup", "RMSprop", "lr_scheduler"]

@@ -19,6 +19,7 @@ from typing import Any
 from eager import arguments
 from eager.creation import full, zeros_like
 from eager.nn.errors import ArgumentError
+from eager.ops.elementwise import maximum
 from eager.optim.optimizer import Optimizer
 from eager.tensor import Tensor
 from kernels.dtypes import float64
@@ -29,15 +30,17 @@ class Adam(Optimizer):
     p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
 
     weight_decay adds weight_decay * p to the gradient (L2 regularisation), as PyTorch's
-    Adam does; AdamW decays the weights directly instead.
+    Adam does; AdamW decays the weights directly instead. amsgrad=True divides by the
+    running maximum of v instead of v (Reddi et al., 2018).
     """
 
     decoupled_weight_decay = False
 
     def __init__(self, params: Iterable, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
+                 weight_decay: float = 0.0, amsgrad: bool = False) -> None:
         name = type(self).__name__
+        amsgrad = arguments.boolean(name, "amsgrad", amsgrad)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ArgumentError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
         betas = tuple(arguments.real(name, "betas", b) for b in betas)
@@ -49,11 +52,14 @@ class Adam(Optimizer):
             raise ArgumentError(f"{type(self).__name__}: eps ({eps}) and weight_decay "
                                 f"({weight_decay}) must be non-negative")
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
-                                  "weight_decay": weight_decay})
+                                  "weight_decay": weight_decay, "amsgrad": amsgrad})
 
     def init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Tensor]:
-        return {"step": full((), 0.0, dtype=p.dtype, device=p.device),
-                "exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
+        state = {"step": full((), 0.0, dtype=p.dtype, device=p.device),
+                 "exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
+        if group.get("amsgrad"):
+            state["max_exp_avg_sq"] = zeros_like(p)
+        return state
 
     def update(self, p: Tensor, grad: Tensor, state: dict[str, Tensor],
                group: dict[str, Any]) -> None:
@@ -72,6 +78,9 @@ class Adam(Optimizer):
         step64 = step.astype(float64)
         bias_correction1 = (1 - beta1 ** step64).astype(p.dtype)
         bias_correction2 = (1 - beta2 ** step64).sqrt().astype(p.dtype)
+        if "max_exp_avg_sq" in state:
+            v = state["max_exp_avg_sq"]
+            v.copy_(maximum(v, state["exp_avg_sq"]))
         denom = v.sqrt() / bias_correction2 + group["eps"]
         p -= (lr / bias_correction1) * m / denom
 
@@ -92,5 +101,6 @@ class AdamW(Adam):
 
     def __init__(self, params: Iterable, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2) -> None:
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+                 weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad)

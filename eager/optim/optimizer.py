@@ -7,17 +7,29 @@ traced or jitted `step()` therefore replays correctly: no Python number is baked
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from eager import arguments
-from eager.autograd import no_grad
+from eager.autograd import enable_grad, no_grad
 from eager.creation import full
 from eager.dispatch import user_line_suffix
+from eager.interpreters import listener
 from eager.nn.errors import ArgumentError
 from eager.nn.parameter import clear_grad
+from eager.optim.param_group import ParamGroup
 from eager.tensor import Tensor
+from kernels.dtypes import int64
 from kernels.errors import DTypeError, EagerError, ShapeError
+
+
+def params_device(params: list) -> str | None:
+    """The device of the first tensor among params (a list of tensors or of groups)."""
+    first = params[0]
+    if isinstance(first, dict):
+        inner = first.get("params")
+        first = inner if isinstance(inner, Tensor) else next(iter(inner or []), None)
+    return first.device if isinstance(first, Tensor) else None
 
 
 class OptimizerStateError(EagerError, ValueError):
@@ -26,7 +38,10 @@ class OptimizerStateError(EagerError, ValueError):
 
 class Optimizer:
     """Holds parameter groups and per-parameter state; subclasses define `init_state` and
-    `update`. `state_dict()` / `load_state_dict()` round-trip through `eager.save`."""
+    `update`. `state_dict()` / `load_state_dict()` round-trip through `eager.save`.
+
+    `param_groups` is a list of `ParamGroup` dicts: assigning `group["lr"] = x` (as PyTorch
+    code does every iteration) updates the rate a jitted step reads."""
 
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
         if isinstance(params, (Tensor, dict)) or not isinstance(params, Iterable):
@@ -41,6 +56,9 @@ class Optimizer:
         if not params:
             raise ArgumentError(f"{type(self).__name__}: got an empty parameter list")
         self.defaults = dict(defaults)
+        # Advanced whenever a Python-valued hyperparameter is assigned; step() reads it,
+        # which a trace records as a guard, so a jitted step retraces on such a change.
+        self._hyperparameter_version = full((), 0, dtype=int64, device=params_device(params))
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[Tensor, dict[str, Tensor]] = {}
         groups = params if isinstance(params[0], dict) else [{"params": params}]
@@ -88,6 +106,7 @@ class Optimizer:
             raise ArgumentError(f"{name}: learning rate must be non-negative, got {lr_value}")
         group["lr"] = full((), lr_value, dtype=params[0].dtype, device=params[0].device)
         group["params"] = params
+        group = ParamGroup(group, self._hyperparameters_changed, name)
         self.param_groups.append(group)
         for p in params:
             self.state[p] = self.init_state(p, group)
@@ -106,6 +125,10 @@ class Optimizer:
             for group in self.param_groups:
                 group["lr"].fill_(lr)
 
+    def _hyperparameters_changed(self) -> None:
+        with no_grad():
+            self._hyperparameter_version += 1
+
     def init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Tensor]:
         """The state tensors of one parameter (allocated once, updated in place)."""
         return {}
@@ -115,14 +138,22 @@ class Optimizer:
         """Apply one step to p in place; subclasses define it."""
         raise NotImplementedError
 
-    def step(self) -> None:
-        """Update every parameter that has a gradient."""
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient. `closure` (as in PyTorch) is called
+        first with gradients enabled, and its result (the loss) is returned."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        if listener() is not None:  # traced: a guard on the version (see ParamGroup)
+            int(self._hyperparameter_version.item())
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
                     grad = p.grad
                     if grad is not None:
                         self.update(p, grad, self.state[p], group)
+        return loss
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear gradients: set them to None (default), or fill them with zeros in place."""

@@ -1,4 +1,5 @@
-"""Learning-rate schedules computed by tensor ops from a tensor epoch counter.
+"""`LRScheduler`: the base of the schedules, computed by tensor ops from a tensor epoch
+counter.
 
 `scheduler.step()` advances the counter and writes the new rate into each group's lr
 tensor in place, so it works the same called eagerly, traced, or inside a jitted step:
@@ -15,8 +16,6 @@ no Python number that changes over time is baked into a graph.
 [1.0, 1.0, 0.5, 0.5, 0.25]
 """
 from __future__ import annotations
-
-import math
 
 from eager import arguments
 from eager.autograd import no_grad
@@ -35,9 +34,15 @@ class LRScheduler:
             raise ArgumentError(f"{type(self).__name__}: optimizer must be an "
                                 f"eager.optim.Optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
-        self.base_lrs = [group["lr"].item() for group in optimizer.param_groups]
+        for group in optimizer.param_groups:
+            # As PyTorch: the first scheduler records the rate it started from, so a
+            # second one (SequentialLR, or a restart) schedules from the same base.
+            if "initial_lr" not in group:
+                group["initial_lr"] = group["lr"].item()
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         first = optimizer.param_groups[0]["lr"]
         self.last_epoch = full((), 0.0, dtype=first.dtype, device=first.device)
+        self._apply()
 
     def rate(self, epoch: Tensor, base_lr: float) -> Tensor:
         """The learning rate at `epoch`; subclasses define it."""
@@ -47,8 +52,22 @@ class LRScheduler:
         """Advance one epoch (or step) and write the new rates into the optimizer."""
         with no_grad():
             self.last_epoch += 1
-            for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-                group["lr"].copy_(self.rate(self.last_epoch, base))
+        self._apply()
+
+    def group_rate(self, index: int, epoch: Tensor, base_lr: float) -> Tensor | float:
+        """The rate of parameter group `index`; `rate(epoch, base_lr)` unless a schedule
+        differs per group."""
+        return self.rate(epoch, base_lr)
+
+    def _apply(self) -> None:
+        with no_grad():
+            for index, (group, base) in enumerate(zip(self.optimizer.param_groups,
+                                                      self.base_lrs)):
+                rate = self.group_rate(index, self.last_epoch, base)
+                if isinstance(rate, Tensor):
+                    group["lr"].copy_(rate.astype(group["lr"].dtype))
+                else:
+                    group["lr"].fill_(rate)
 
     def get_last_lr(self) -> list[float]:
         """The rates now in the optimizer's groups, as Python floats (a host read).
@@ -79,45 +98,3 @@ class LRScheduler:
         with no_grad():
             self.last_epoch.copy_(state["last_epoch"])
         self.base_lrs = base_lrs
-
-
-class StepLR(LRScheduler):
-    """lr = base_lr * gamma ** floor(epoch / step_size)."""
-
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        step_size = arguments.integer("StepLR", "step_size", step_size)
-        gamma = arguments.real("StepLR", "gamma", gamma)
-        if step_size < 1:
-            raise ArgumentError(f"StepLR: step_size must be positive, got {step_size}")
-        self.step_size, self.gamma = step_size, gamma
-        super().__init__(optimizer)
-
-    def rate(self, epoch: Tensor, base_lr: float) -> Tensor:
-        return base_lr * self.gamma ** (epoch / self.step_size).floor()
-
-
-class ExponentialLR(LRScheduler):
-    """lr = base_lr * gamma ** epoch."""
-
-    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        self.gamma = arguments.real("ExponentialLR", "gamma", gamma)
-        super().__init__(optimizer)
-
-    def rate(self, epoch: Tensor, base_lr: float) -> Tensor:
-        return base_lr * self.gamma ** epoch
-
-
-class CosineAnnealingLR(LRScheduler):
-    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * min(epoch, T_max) / T_max)) / 2."""
-
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
-        T_max = arguments.integer("CosineAnnealingLR", "T_max", T_max)
-        eta_min = arguments.real("CosineAnnealingLR", "eta_min", eta_min)
-        if T_max < 1:
-            raise ArgumentError(f"CosineAnnealingLR: T_max must be positive, got {T_max}")
-        self.T_max, self.eta_min = T_max, eta_min
-        super().__init__(optimizer)
-
-    def rate(self, epoch: Tensor, base_lr: float) -> Tensor:
-        phase = epoch.clamp(max=self.T_max) * (math.pi / self.T_max)
-        return self.eta_min + (base_lr - self.eta_min) * (1 + phase.cos()) / 2

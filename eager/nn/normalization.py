@@ -1,0 +1,183 @@
+"""Batch normalisation: `F.batch_norm` and the `BatchNorm1d` / `BatchNorm2d` layers.
+
+In training mode the batch statistics normalise the input and the running estimates are
+updated in place (running = (1 - momentum) running + momentum batch, with the unbiased
+batch variance, as PyTorch). The running tensors are buffers, so a jitted training step
+reads and writes them by reference and its replays update them as eager calls do.
+
+>>> import eager
+>>> from eager import nn
+>>> bn = nn.BatchNorm1d(2)
+>>> y = bn(eager.tensor([[1.0, 10.0], [3.0, 30.0]]))
+>>> [round(v, 3) for v in y[:, 0].tolist()], [round(v, 3) for v in bn.running_mean.tolist()]
+([-1.0, 1.0], [0.2, 2.0])
+"""
+from __future__ import annotations
+
+from eager import arguments
+from eager.autograd import no_grad
+from eager.creation import ones, zeros
+from eager.dispatch import user_line_suffix
+from eager.nn.module import Module
+from eager.nn.parameter import Parameter
+from eager.ops import elementwise as E
+from eager.ops import reductions as R
+from eager.ops.operands import promote
+from eager.tensor import Tensor
+from kernels.dtypes import int64
+from kernels.errors import ShapeError
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise (N, C, ...) per channel C: by the batch statistics when training (and
+    then update running_mean / running_var in place, if given), else by the running ones.
+
+    >>> import eager
+    >>> x = eager.tensor([[0.0], [2.0]])
+    >>> batch_norm(x, eager.ones(1), eager.full((1,), 4.0), training=False, eps=0.0).tolist()
+    [[-0.5], [0.5]]
+    """
+    op = "batch_norm"
+    arguments.tensor(op, "input", input)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        arguments.optional_tensor(op, name, t)
+        if t is not None and (input.ndim < 2 or t.shape != (input.shape[1],)):
+            raise ShapeError(f"{op}: {name} of shape {t.shape} does not match the channels "
+                             f"of input {input.shape}{user_line_suffix()}")
+    if input.ndim < 2:
+        raise ShapeError(f"{op}: input must be (N, C, ...), got {input.shape}"
+                         f"{user_line_suffix()}")
+    eps = arguments.real(op, "eps", eps, low=0.0)
+    (input,) = promote("f", input)
+    axes = (0,) + tuple(range(2, input.ndim))
+    channel_shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    if training or running_mean is None or running_var is None:
+        count = input.size // input.shape[1]
+        if training and count <= 1:
+            raise ShapeError(f"{op}: training needs more than one value per channel, got input "
+                             f"{input.shape}{user_line_suffix()}")
+        mean = R.mean(input, axis=axes, keepdims=True)
+        centered = input - mean
+        var = R.mean(centered * centered, axis=axes, keepdims=True)
+        if training and running_mean is not None and running_var is not None:
+            m = arguments.real(op, "momentum", momentum, low=0.0, high=1.0)
+            unbiased = var.reshape(-1) * (count / max(count - 1, 1))
+            with no_grad():
+                running_mean.mul_(1 - m).add_(m * mean.detach().reshape(-1))
+                running_var.mul_(1 - m).add_(m * unbiased.detach())
+    else:
+        mean = running_mean.reshape(channel_shape)
+        var = running_var.reshape(channel_shape)
+        centered = input - mean
+    out = centered / E.sqrt(var + eps)
+    if weight is not None:
+        out = out * weight.reshape(channel_shape)
+    if bias is not None:
+        out = out + bias.reshape(channel_shape)
+    return out
+
+
+class _BatchNorm(Module):
+    """Shared by BatchNorm1d/2d: parameters, buffers and forward; subclasses fix the
+    accepted input ranks."""
+
+    ranks: tuple[int, ...] = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, *, dtype=None,
+                 device=None) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.num_features = arguments.integer(name, "num_features", num_features, minimum=1)
+        self.eps = arguments.real(name, "eps", eps, low=0.0)
+        self.momentum = None if momentum is None else arguments.real(name, "momentum",
+                                                                     momentum, low=0.0,
+                                                                     high=1.0)
+        self.affine = arguments.boolean(name, "affine", affine)
+        self.track_running_stats = arguments.boolean(name, "track_running_stats",
+                                                     track_running_stats)
+        shape = (self.num_features,)
+        if self.affine:
+            self.weight = Parameter(ones(*shape, dtype=dtype, device=device))
+            self.bias = Parameter(zeros(*shape, dtype=dtype, device=device))
+        else:
+            self.weight = self.bias = None
+        if self.track_running_stats:
+            self.register_buffer("running_mean", zeros(*shape, dtype=dtype, device=device))
+            self.register_buffer("running_var", ones(*shape, dtype=dtype, device=device))
+            self.register_buffer("num_batches_tracked",
+                                 zeros((), dtype=int64, device=device))
+        else:
+            self.running_mean = self.running_var = self.num_batches_tracked = None
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, variance 1, and no batches seen."""
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.fill_(0.0)
+                self.running_var.fill_(1.0)
+                self.num_batches_tracked.fill_(0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim not in self.ranks:
+            raise ShapeError(f"{type(self).__name__}: expected a {' or '.join(map(str, self.ranks))}"
+                             f"-d input, got {x.shape}{user_line_suffix()}")
+        momentum = self.momentum
+        use_batch = self.training or not self.track_running_stats
+        if self.training and self.track_running_stats:
+            with no_grad():
+                self.num_batches_tracked += 1
+            if momentum is None:  # a cumulative average: momentum 1 / batches seen
+                momentum = 1.0 / E.astype(self.num_batches_tracked, x.dtype)
+        if isinstance(momentum, Tensor):
+            return _batch_norm_tensor_momentum(self, x, momentum)
+        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                          use_batch, momentum or 0.0, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+def _batch_norm_tensor_momentum(bn: _BatchNorm, x: Tensor, momentum: Tensor) -> Tensor:
+    """Training with momentum=None: the running averages weigh every batch equally."""
+    out = batch_norm(x, None, None, bn.weight, bn.bias, True, 0.0, bn.eps)
+    axes = (0,) + tuple(range(2, x.ndim))
+    count = x.size // x.shape[1]
+    with no_grad():
+        data = x.detach()
+        mean = R.mean(data, axis=axes)
+        var = R.var(data, axis=axes, correction=1) if count > 1 else R.var(data, axis=axes)
+        bn.running_mean.add_(momentum * (mean - bn.running_mean))
+        bn.running_var.add_(momentum * (var - bn.running_var))
+    return out
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation over (N, C) or (N, C, L) inputs.
+
+    >>> import eager
+    >>> from eager import nn
+    >>> nn.BatchNorm1d(3)(eager.randn(4, 3)).shape
+    (4, 3)
+    """
+
+    ranks = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation over (N, C, H, W) inputs, per channel.
+
+    >>> import eager
+    >>> from eager import nn
+    >>> sorted(nn.BatchNorm2d(8).state_dict())
+    ['bias', 'num_batches_tracked', 'running_mean', 'running_var', 'weight']
+    """
+
+    ranks = (4,)
+
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "batch_norm"]
