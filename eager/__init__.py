@@ -10,6 +10,7 @@ define-by-run autograd.
 """
 from eager import (
     autograd,
+    linalg,
     nn,
     optim,
 )
@@ -42,12 +43,27 @@ from eager.ops.elementwise import (
     relu,
     square,
 )
+from eager.ops.counting import bincount, bucketize, histc, searchsorted, unique
+from eager.ops.einsum import einsum
 from eager.ops.indexing import take
 from eager.ops.linalg import (
     matrix_transpose,
     outer,
     tensordot,
     vecdot,
+)
+from eager.ops.matrices import (
+    addmm,
+    baddbmm,
+    bmm,
+    cdist,
+    diag,
+    diagonal,
+    dot,
+    mm,
+    trace,
+    tril,
+    triu,
 )
 from eager.ops.ordering import sort, topk
 from eager.ops.public import NAMESPACE as _NAMESPACE
@@ -59,6 +75,22 @@ from eager.ops.reductions import (
     std,
     var,
 )
+from eager.ops.rearrange import (
+    index_select,
+    masked_fill,
+    masked_select,
+    meshgrid,
+    movedim,
+    narrow,
+    repeat_interleave,
+    roll,
+    rot90,
+    swapaxes,
+    swapdims,
+    tile,
+    unbind,
+    unflatten,
+)
 from eager.ops.shape import (
     broadcast_arrays,
     chunk,
@@ -69,7 +101,46 @@ from eager.ops.shape import (
     stack,
     unsqueeze,
 )
-from eager.random import Generator, manual_seed, normal, rand, randint, randn, randperm, uniform
+from eager.ops.special import (
+    acosh,
+    addcdiv,
+    addcmul,
+    allclose,
+    asinh,
+    atanh,
+    cosh,
+    erfc,
+    exp2,
+    expm1,
+    frac,
+    isclose,
+    lerp,
+    log1p,
+    log2,
+    log10,
+    nan_to_num,
+    reciprocal,
+    round,
+    rsqrt,
+    sinh,
+    tan,
+    trunc,
+)
+from eager.random import (
+    Generator,
+    bernoulli,
+    manual_seed,
+    multinomial,
+    normal,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    uniform,
+)
 from eager.serialization import LoadError, SaveError, load, save
 from eager.tensor import Tensor
 from kernels import (
@@ -91,11 +162,13 @@ from kernels.errors import (
     DeviceError,
     DTypeError,
     EagerError,
+    IndexOutOfRangeError,
     ShapeError,
     ZeroDimError,
 )
 
 clamp = clip
+norm = linalg.norm
 long = int64
 double = float64
 half = float16
@@ -208,3 +281,67 @@ __all__ = [
     "zeros_like",
 ]
 __all__.extend(sorted(_NAMESPACE))
+__all__.extend([
+    "IndexOutOfRangeError",
+    "acosh",
+    "addcdiv",
+    "addcmul",
+    "addmm",
+    "allclose",
+    "asinh",
+    "atanh",
+    "baddbmm",
+    "bernoulli",
+    "bincount",
+    "bmm",
+    "bucketize",
+    "cdist",
+    "cosh",
+    "diag",
+    "diagonal",
+    "dot",
+    "einsum",
+    "erfc",
+    "exp2",
+    "expm1",
+    "frac",
+    "histc",
+    "index_select",
+    "isclose",
+    "lerp",
+    "linalg",
+    "log10",
+    "log1p",
+    "log2",
+    "masked_fill",
+    "masked_select",
+    "meshgrid",
+    "mm",
+    "movedim",
+    "multinomial",
+    "nan_to_num",
+    "narrow",
+    "norm",
+    "rand_like",
+    "randint_like",
+    "randn_like",
+    "reciprocal",
+    "repeat_interleave",
+    "roll",
+    "rot90",
+    "round",
+    "rsqrt",
+    "searchsorted",
+    "sinh",
+    "swapaxes",
+    "swapdims",
+    "tan",
+    "tile",
+    "trace",
+    "tril",
+    "triu",
+    "trunc",
+    "unbind",
+    "unflatten",
+    "unique",
+])

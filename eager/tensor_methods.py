@@ -9,8 +9,11 @@ import numpy as np
 
 from eager import arguments
 from eager.dispatch import apply, user_line_suffix
+from eager import creation
+from eager import random as R
+from eager.ops import counting, indexing, linalg, matrices, ordering, rearrange, reductions, shape
 from eager.ops import elementwise as E
-from eager.ops import indexing, linalg, ordering, reductions, shape
+from eager.ops import special as S
 from eager.ops.inplace import inplace_update
 from eager.ops.operands import as_operand
 from eager.ops.public import METHODS, NAMESPACE, implements
@@ -131,13 +134,127 @@ def _op_methods() -> dict:
             else:
                 methods[name] = METHODS[name]
         for dunder, role in op.operators().items():
-            methods[dunder] = _operator(op, NAMESPACE[op.functions[0]], role,
+            fn = NAMESPACE[op.functions[0]]
+            methods[dunder] = _operator(op, getattr(fn, "fast", fn), role,
                                         (op.methods or op.functions)[0] + "_")
     return methods
 
 
+def _inplace_of(fn, name):
+    """The in-place method of a composite: compute `fn(self, ...)`, write it into self."""
+    def method(self, *args, **kwargs):
+        return inplace_update(self, fn(self, *args, **kwargs), name)
+    method.__name__ = name
+    method.__doc__ = f"In-place {name[:-1]}: computes it and writes the result into self."
+    return method
+
+
+def _type(self, dtype=None, non_blocking: bool = False):
+    """`x.type(eager.float64)` converts; `x.type()` names the type as PyTorch does
+    ("torch.FloatTensor")."""
+    if dtype is None:
+        return _TYPE_NAMES.get(self.dtype.name, f"eager.{self.dtype.name}")
+    if isinstance(dtype, str) and dtype in _TYPE_DTYPES:
+        dtype = _TYPE_DTYPES[dtype]
+    return E.astype(self, to_dtype(dtype), copy=False)
+
+
+_TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+               "float16": "torch.HalfTensor", "int64": "torch.LongTensor",
+               "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
+               "int8": "torch.CharTensor", "uint8": "torch.ByteTensor",
+               "bool": "torch.BoolTensor"}
+_TYPE_DTYPES = {name: dtype for dtype, name in _TYPE_NAMES.items()}
+
+
+def _argmax_like(fn):
+    # PyTorch passes dim and keepdim by position: x.argmax(1, True).
+    def method(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return fn(self, axis=dim if axis is None else axis, keepdims=keepdim or keepdims)
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+def _softmax(self, dim, dtype=None):
+    """softmax along dim (as F.softmax)."""
+    from eager.nn import functional as F
+
+    x = self if dtype is None else E.astype(self, to_dtype(dtype), copy=False)
+    return F.softmax(x, dim)
+
+
+def _log_softmax(self, dim, dtype=None):
+    """log_softmax along dim (as F.log_softmax)."""
+    from eager.nn import functional as F
+
+    x = self if dtype is None else E.astype(self, to_dtype(dtype), copy=False)
+    return F.log_softmax(x, dim)
+
+
+def _relu_(self):
+    return inplace_update(self, E.relu(self), "relu_")
+
+
+def _clamp_min(self, min):
+    return E.clip(self, min, None)
+
+
+def _clamp_max(self, max):
+    return E.clip(self, None, max)
+
+
+def _add_alpha(self, other, *, alpha=1):
+    return NAMESPACE["add"](self, other, alpha=alpha)
+
+
+def _sub_alpha(self, other, *, alpha=1):
+    return NAMESPACE["sub"](self, other, alpha=alpha)
+
+
+def _lerp(self, end, weight):
+    return S.lerp(self, end, weight)
+
+
+def _addcmul(self, tensor1, tensor2, *, value=1):
+    return S.addcmul(self, tensor1, tensor2, value=value)
+
+
+def _addcdiv(self, tensor1, tensor2, *, value=1):
+    return S.addcdiv(self, tensor1, tensor2, value=value)
+
+
+def _type_as(self, other):
+    return E.astype(self, arguments.tensor("type_as", "other", other).dtype, copy=False)
+
+
+def _masked_fill(self, mask, value):
+    return rearrange.masked_fill(self, mask, value)
+
+
+def _flip(self, *dims, axis=None):
+    dims = arguments.varargs(dims) if dims else axis
+    return shape.flip(self, dims)
+
+
+def _t(self):
+    """Transpose of a matrix (0-D and 1-D tensors are returned as they are)."""
+    if self.ndim > 2:
+        from kernels.errors import ShapeError
+
+        raise ShapeError(f"t: expects a tensor with at most 2 dims, got shape {self.shape}; "
+                         "use transpose(dim0, dim1) or .mT")
+    return shape.transpose(self, 0, 1) if self.ndim == 2 else self
+
+
+# PyTorch's in-place spellings of unary math (x.exp_(), x.sqrt_(), ...) and of composites.
+_UNARY_INPLACE = ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "neg", "sigmoid",
+                  "floor", "ceil", "sign")
+
+
 _METHODS = {
     **_op_methods(),
+    **{f"{name}_": _inplace_of(METHODS[name], f"{name}_") for name in _UNARY_INPLACE},
     "__pos__": lambda self: self,
     "clip_": _clip_, "clamp_": _clip_,
     "__getitem__": indexing.getitem, "__setitem__": indexing.setitem,
@@ -162,9 +279,67 @@ _METHODS = {
     "long": lambda self: E.astype(self, int64, copy=False),
     "int": lambda self: E.astype(self, int32, copy=False),
     "bool": lambda self: E.astype(self, bool_, copy=False),
-    "type": lambda self, dtype: E.astype(self, to_dtype(dtype), copy=False),
+    "type": _type, "type_as": _type_as,
     "fill_": _fill_, "zero_": lambda self: _fill_(self, 0), "copy_": _copy_,
+    # PyTorch spellings: arithmetic with alpha/value, comparisons, matrices
+    "add": _add_alpha, "sub": _sub_alpha, "subtract": _sub_alpha,
+    "add_": _inplace_of(_add_alpha, "add_"), "sub_": _inplace_of(_sub_alpha, "sub_"),
+    "lerp": _lerp, "lerp_": _inplace_of(_lerp, "lerp_"),
+    "addcmul": _addcmul, "addcmul_": _inplace_of(_addcmul, "addcmul_"),
+    "addcdiv": _addcdiv, "addcdiv_": _inplace_of(_addcdiv, "addcdiv_"),
+    "true_divide": METHODS["div"], "floor_divide": NAMESPACE["floor_divide"],
+    "remainder": NAMESPACE["remainder"],
+    "logical_and": NAMESPACE["logical_and"], "logical_or": NAMESPACE["logical_or"],
+    "logical_xor": NAMESPACE["logical_xor"],
+    "t": _t, "mm": matrices.mm, "bmm": matrices.bmm, "dot": matrices.dot,
+    "addmm": matrices.addmm, "baddbmm": matrices.baddbmm, "outer": linalg.outer,
+    "diag": matrices.diag, "diagonal": matrices.diagonal, "trace": matrices.trace,
+    "tril": matrices.tril, "triu": matrices.triu,
+    "tril_": _inplace_of(matrices.tril, "tril_"), "triu_": _inplace_of(matrices.triu, "triu_"),
+    "norm": lambda self, p="fro", dim=None, keepdim=False, dtype=None: _norm(
+        self, p=p, dim=dim, keepdim=keepdim, dtype=dtype),
+    # elementwise composites
+    "sinh": S.sinh, "cosh": S.cosh, "tan": S.tan, "asinh": S.asinh, "acosh": S.acosh,
+    "atanh": S.atanh, "log1p": S.log1p, "expm1": S.expm1, "log2": S.log2, "log10": S.log10,
+    "exp2": S.exp2, "rsqrt": S.rsqrt, "reciprocal": S.reciprocal, "erfc": S.erfc,
+    "trunc": S.trunc, "round": S.round, "frac": S.frac, "nan_to_num": S.nan_to_num,
+    "isnan": E.isnan, "isinf": E.isinf, "isfinite": E.isfinite, "isclose": S.isclose,
+    "allclose": S.allclose, "relu_": _relu_, "clamp_min": _clamp_min, "clamp_max": _clamp_max,
+    "clamp_min_": _inplace_of(_clamp_min, "clamp_min_"),
+    "clamp_max_": _inplace_of(_clamp_max, "clamp_max_"),
+    "nan_to_num_": _inplace_of(S.nan_to_num, "nan_to_num_"),
+    "softmax": _softmax, "log_softmax": _log_softmax,
+    "argmax": _argmax_like(reductions.argmax), "argmin": _argmax_like(reductions.argmin),
+    "amax": lambda self, dim=None, keepdim=False: reductions.max(self, axis=dim,
+                                                                 keepdims=keepdim),
+    "amin": lambda self, dim=None, keepdim=False: reductions.min(self, axis=dim,
+                                                                 keepdims=keepdim),
+    # rearranging and selecting
+    "narrow": rearrange.narrow, "unbind": rearrange.unbind, "unflatten": rearrange.unflatten,
+    "repeat": rearrange.repeat, "tile": rearrange.tile,
+    "repeat_interleave": rearrange.repeat_interleave, "roll": rearrange.roll,
+    "rot90": rearrange.rot90, "movedim": rearrange.movedim, "moveaxis": rearrange.movedim,
+    "swapaxes": rearrange.swapaxes, "swapdims": rearrange.swapdims,
+    "index_select": rearrange.index_select, "masked_fill": _masked_fill,
+    "masked_fill_": rearrange.masked_fill_, "masked_select": rearrange.masked_select,
+    "flip": _flip,
+    "reshape_as": lambda self, other: shape.reshape(
+        self, arguments.tensor("reshape_as", "other", other).shape),
+    "argsort": lambda self, dim=-1, descending=False, stable=False: ordering.argsort(
+        self, dim, descending=descending),
+    "unique": counting.unique, "bincount": counting.bincount, "histc": counting.histc,
+    # creation and random fills
+    "new_tensor": creation.new_tensor, "new_full": creation.new_full,
+    "new_zeros": creation.new_zeros, "new_ones": creation.new_ones,
+    "new_empty": creation.new_empty,
+    "normal_": R.normal_, "uniform_": R.uniform_,
 }
+
+
+def _norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+    from eager.linalg import norm
+
+    return norm(self, p=p, dim=dim, keepdim=keepdim, dtype=dtype)
 
 
 def _properties():

@@ -17,7 +17,7 @@ from eager.nn._windows import sliding_windows
 from eager.nn.errors import ArgumentError, TargetError
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
-from eager.ops.indexing import gather
+from eager.ops.indexing import gather_in_range
 from eager.ops.linalg import matmul
 from eager.ops.operands import promote
 from eager.ops.shape import reshape, unsqueeze
@@ -138,7 +138,7 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
     _raise_if_out_of_range("cross_entropy", target, input.shape[1],
                            f"target classes of input of shape {input.shape}")
     logp = log_softmax(input, dim=1)
-    picked = gather(logp, 1, unsqueeze(target, 1))
+    picked = gather_in_range(logp, 1, unsqueeze(target, 1))
     return _reduce("cross_entropy", -reshape(picked, target.shape), reduction)
 
 

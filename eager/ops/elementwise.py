@@ -323,6 +323,26 @@ def isfinite(x) -> Tensor:
     return logical_not(logical_or(isnan(x), isinf(x)))
 
 
+def _with_alpha(op: OpDef):
+    """add / sub with PyTorch's `alpha` (x + alpha * y); `fn.fast` is the plain two-operand
+    function the Python operators use."""
+    fast = _binary_fn(op)
+
+    def fn(x1, x2, /, *, alpha=1):
+        if alpha != 1:
+            x2 = x2 * alpha if type(x2) in (int, float, bool) else binary("mul", x2, alpha)
+        return fast(x1, x2)
+    fn.__name__ = fn.__qualname__ = fast.__name__
+    fn.__doc__ = (f"Elementwise {fast.__name__} with broadcasting; `alpha` scales the second "
+                  f"operand first (x {op.symbol} alpha * y), as in PyTorch.")
+    fn.fast = fast
+    return implements(op)(fn)
+
+
+add = _with_alpha(OPS.add)
+subtract = sub = _with_alpha(OPS.sub)
+
+
 def _generate() -> None:
     """Define the plain elementwise functions, one per op spelling that no hand-written
     function above took, from the names each op declares."""

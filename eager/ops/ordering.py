@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from eager import arguments
 from eager.dispatch import apply
-from eager.ops.indexing import gather
+from eager.ops.indexing import gather_in_range
 from eager.ops.public import implements
 from eager.ops.reductions import ValuesIndices
 from eager.ops.shape import flatten
@@ -62,7 +62,7 @@ def sort_with_indices(x: Tensor, dim: int = -1, descending: bool = False,
         values, indices = sort_with_indices(x.reshape(1), 0, descending)
         return ValuesIndices(values.reshape(()), indices.reshape(()))
     order = argsort(x, axis=dim, descending=descending)
-    return ValuesIndices(gather(x, dim, order), order)
+    return ValuesIndices(gather_in_range(x, dim, order), order)
 
 
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> ValuesIndices:
@@ -84,7 +84,7 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> ValuesIndice
     order = argsort(x, axis=dim, descending=largest)
     key = (slice(None),) * dim + (slice(0, k),)
     indices = order[key]
-    return ValuesIndices(gather(x, dim, indices), indices)
+    return ValuesIndices(gather_in_range(x, dim, indices), indices)
 
 
 @implements(OPS.cumsum)

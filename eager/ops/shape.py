@@ -251,8 +251,9 @@ def flatten(x: Tensor, /, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 @implements(OPS.concat)
-def concat(arrays: Sequence[Tensor], /, *, axis: int | None = 0, dim=None) -> Tensor:
-    """Join tensors along an existing axis (None: flatten first).
+def concat(arrays: Sequence[Tensor], /, axis: int | None = 0, *, dim=None) -> Tensor:
+    """Join tensors along an existing axis (None: flatten first); PyTorch's
+    `cat(tensors, 1)` passes it by position.
 
     >>> import eager
     >>> eager.concat([eager.tensor([1, 2]), eager.tensor([3])])
@@ -275,8 +276,9 @@ def concat(arrays: Sequence[Tensor], /, *, axis: int | None = 0, dim=None) -> Te
     return apply(OPS["concat"], *arrays, axis=axis)
 
 
-def stack(arrays: Sequence[Tensor], /, *, axis: int = 0, dim=None) -> Tensor:
-    """Join tensors of one shape along a new axis.
+def stack(arrays: Sequence[Tensor], /, axis: int = 0, *, dim=None) -> Tensor:
+    """Join tensors of one shape along a new axis (by keyword or, as in PyTorch's
+    `stack(tensors, 1)`, by position).
 
     >>> import eager
     >>> eager.stack([eager.tensor([1, 2]), eager.tensor([3, 4])], axis=1)

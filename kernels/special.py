@@ -1,0 +1,39 @@
+"""Special functions that no composite of the other primitives computes exactly: erf.
+
+erf is what PyTorch's exact GELU needs. C99 and CUDA both have erf/erff, so the op fuses;
+on numpy it runs scipy's vectorised erf when scipy is installed, else Python's math.erf
+element by element (the same correctly rounded values, only slower).
+
+>>> import numpy as np
+>>> from kernels import OPS
+>>> float(OPS.erf.cpu_kernel(np.array([0.5]))[0])
+0.5204998778130465
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from kernels.elementwise import _same_dtype_rule
+from kernels.opdef import OpDef, OpKind, register
+
+
+def _erf_impl(xp):
+    if xp is np:
+        try:
+            from scipy.special import erf
+        except ImportError:
+            scalar_erf = np.frompyfunc(math.erf, 1, 1)
+
+            def erf(x):
+                return scalar_erf(x).astype(x.dtype, copy=False)
+        return erf
+    from cupyx.scipy.special import erf
+
+    return erf
+
+
+erf = register(OpDef("erf", OpKind.UNARY, 1, _erf_impl, _same_dtype_rule("erf", "f"),
+                     c_expr="erf{f}({0})", input_kinds="f", functions=("erf",),
+                     methods=("erf", "erf_")))
