@@ -169,7 +169,7 @@ def _normal(op, mean, std, size, dtype, device, generator) -> Tensor:
                  device=gen.device)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, generator=None,
+def normal(mean=0.0, std=1.0, size=(), *, dtype=None, device=None, generator=None,
            requires_grad: bool = False):
     """Normal samples with the given mean and standard deviation. mean and std may be
     tensors (PyTorch's `normal(mean_tensor, std_tensor)`): the result has their broadcast
@@ -190,8 +190,7 @@ def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, generator=N
                         generator)
         out = noise * std + mean
     else:
-        out = _normal("normal", mean, std, () if size is None else size, dtype, device,
-                      generator)
+        out = _normal("normal", mean, std, size, dtype, device, generator)
     return out.requires_grad_() if requires_grad else out
 
 

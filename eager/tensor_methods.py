@@ -167,15 +167,6 @@ _TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
 _TYPE_DTYPES = {name: dtype for dtype, name in _TYPE_NAMES.items()}
 
 
-def _argmax_like(fn):
-    # PyTorch passes dim and keepdim by position: x.argmax(1, True).
-    def method(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        return fn(self, axis=dim if axis is None else axis, keepdims=keepdim or keepdims)
-    method.__name__ = fn.__name__
-    method.__doc__ = fn.__doc__
-    return method
-
-
 def _softmax(self, dim, dtype=None):
     """softmax along dim (as F.softmax)."""
     from eager.nn import functional as F
@@ -204,14 +195,6 @@ def _clamp_max(self, max):
     return E.clip(self, None, max)
 
 
-def _add_alpha(self, other, *, alpha=1):
-    return NAMESPACE["add"](self, other, alpha=alpha)
-
-
-def _sub_alpha(self, other, *, alpha=1):
-    return NAMESPACE["sub"](self, other, alpha=alpha)
-
-
 def _lerp(self, end, weight):
     return S.lerp(self, end, weight)
 
@@ -230,11 +213,6 @@ def _type_as(self, other):
 
 def _masked_fill(self, mask, value):
     return rearrange.masked_fill(self, mask, value)
-
-
-def _flip(self, *dims, axis=None):
-    dims = arguments.varargs(dims) if dims else axis
-    return shape.flip(self, dims)
 
 
 def _t(self):
@@ -282,8 +260,7 @@ _METHODS = {
     "type": _type, "type_as": _type_as,
     "fill_": _fill_, "zero_": lambda self: _fill_(self, 0), "copy_": _copy_,
     # PyTorch spellings: arithmetic with alpha/value, comparisons, matrices
-    "add": _add_alpha, "sub": _sub_alpha, "subtract": _sub_alpha,
-    "add_": _inplace_of(_add_alpha, "add_"), "sub_": _inplace_of(_sub_alpha, "sub_"),
+    "add_": _inplace_of(METHODS["add"], "add_"), "sub_": _inplace_of(METHODS["sub"], "sub_"),
     "lerp": _lerp, "lerp_": _inplace_of(_lerp, "lerp_"),
     "addcmul": _addcmul, "addcmul_": _inplace_of(_addcmul, "addcmul_"),
     "addcdiv": _addcdiv, "addcdiv_": _inplace_of(_addcdiv, "addcdiv_"),
@@ -309,7 +286,6 @@ _METHODS = {
     "clamp_max_": _inplace_of(_clamp_max, "clamp_max_"),
     "nan_to_num_": _inplace_of(S.nan_to_num, "nan_to_num_"),
     "softmax": _softmax, "log_softmax": _log_softmax,
-    "argmax": _argmax_like(reductions.argmax), "argmin": _argmax_like(reductions.argmin),
     "amax": lambda self, dim=None, keepdim=False: reductions.max(self, axis=dim,
                                                                  keepdims=keepdim),
     "amin": lambda self, dim=None, keepdim=False: reductions.min(self, axis=dim,
@@ -322,11 +298,8 @@ _METHODS = {
     "swapaxes": rearrange.swapaxes, "swapdims": rearrange.swapdims,
     "index_select": rearrange.index_select, "masked_fill": _masked_fill,
     "masked_fill_": rearrange.masked_fill_, "masked_select": rearrange.masked_select,
-    "flip": _flip,
     "reshape_as": lambda self, other: shape.reshape(
         self, arguments.tensor("reshape_as", "other", other).shape),
-    "argsort": lambda self, dim=-1, descending=False, stable=False: ordering.argsort(
-        self, dim, descending=descending),
     "unique": counting.unique, "bincount": counting.bincount, "histc": counting.histc,
     # creation and random fills
     "new_tensor": creation.new_tensor, "new_full": creation.new_full,

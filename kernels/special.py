@@ -22,15 +22,16 @@ from kernels.opdef import OpDef, OpKind, register
 def _erf_impl(xp):
     if xp is np:
         try:
-            from scipy.special import erf
+            from scipy.special import erf as elementwise_erf
         except ImportError:
-            scalar_erf = np.frompyfunc(math.erf, 1, 1)
+            elementwise_erf = np.frompyfunc(math.erf, 1, 1)
+    else:
+        from cupyx.scipy.special import erf as elementwise_erf
 
-            def erf(x):
-                return scalar_erf(x).astype(x.dtype, copy=False)
-        return erf
-    from cupyx.scipy.special import erf
-
+    def erf(x):
+        # float16 and 0-d inputs come back as float64 or as scalars: keep x's dtype, as
+        # the op's rule says.
+        return xp.asarray(elementwise_erf(x), dtype=x.dtype)
     return erf
 
 

@@ -197,7 +197,7 @@ def _arg(name, x, axis, keepdims, dim, keepdim):
 
 
 @implements(OPS.argmax)
-def argmax(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
+def argmax(x: Tensor, /, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """Index of the largest element (first on ties); flat index when axis is None.
 
     >>> import eager
@@ -209,7 +209,7 @@ def argmax(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
 
 
 @implements(OPS.argmin)
-def argmin(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
+def argmin(x: Tensor, /, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """Index of the smallest element (first on ties); flat index when axis is None.
 
     >>> import eager

@@ -345,14 +345,17 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
 
 
 @implements(OPS.flip)
-def flip(x: Tensor, /, axis=None, *, dims=None) -> Tensor:
-    """Reverse the order of elements along axis (None: all).
+def flip(x: Tensor, /, *dims_given, axis=None, dims=None) -> Tensor:
+    """Reverse the order of elements along axis (None: all); PyTorch's `x.flip(0, 1)`
+    and `flip(x, [0, 1])` name the dims by position.
 
     >>> import eager
-    >>> eager.flip(eager.tensor([1, 2, 3]))
-    tensor([3, 2, 1])
+    >>> eager.flip(eager.tensor([1, 2, 3])), eager.tensor([[1, 2]]).flip(0, 1)
+    (tensor([3, 2, 1]), tensor([[2, 1]]))
     """
     arguments.tensor("flip", "x", x)
+    if dims_given:
+        dims = arguments.varargs(dims_given)
     axes = normalize_axes("flip", dims if dims is not None else axis, x.ndim)
     return apply(OPS["flip"], x, axes=axes)
 
