@@ -40,7 +40,9 @@ def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,
                          "call .float() first")
     if dtype is not None:
         x = x.astype(dtype, copy=False)
-    ord = arguments.real("vector_norm", "ord", ord)
+    ord = arguments.real("vector_norm", "ord", ord, finite=False)
+    if math.isnan(ord):
+        raise ArgumentError("vector_norm: ord must be a number, got nan")
     axes = normalize_axes("vector_norm", dim, x.ndim)
     a = E.abs(x)
     if ord == math.inf:

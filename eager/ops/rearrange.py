@@ -221,7 +221,6 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple[Tensor, ...]:
              for i, t in enumerate(flat)]
     if indexing == "xy" and len(grids) >= 2:
         grids[0], grids[1] = grids[1], grids[0]
-        grids = [transpose(g, 0, 1) for g in grids]
     return tuple(grids)
 
 
