@@ -12,7 +12,6 @@ import math
 from eager import arguments
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
-from eager.ops.operands import promote
 from eager.tensor import Tensor
 from kernels.errors import ArgumentError, DTypeError
 from kernels.shapes import normalize_axes

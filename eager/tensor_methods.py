@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from eager import arguments
-from eager.dispatch import apply, user_line_suffix
-from eager import creation
+from eager import arguments, creation
 from eager import random as R
+from eager.dispatch import apply, user_line_suffix
 from eager.ops import counting, indexing, linalg, matrices, ordering, rearrange, reductions, shape
 from eager.ops import elementwise as E
 from eager.ops import special as S
