@@ -35,7 +35,7 @@ from eager.creation import (
 )
 from eager.device import get_default_device, set_default_device
 from eager.dtypes import can_cast, finfo, iinfo, isdtype, result_type
-from eager.ops.counting import bincount, bucketize, histc, searchsorted, unique
+from eager.ops.counting import bincount, bucketize, count_nonzero, histc, searchsorted, unique
 from eager.ops.einsum import einsum
 from eager.ops.elementwise import (
     clip,
@@ -61,13 +61,15 @@ from eager.ops.matrices import (
     diagonal,
     dot,
     mm,
+    t,
     trace,
     tril,
     triu,
 )
-from eager.ops.ordering import sort, topk
+from eager.ops.ordering import cumprod, diff, sort, topk
 from eager.ops.public import NAMESPACE as _NAMESPACE
 from eager.ops.rearrange import (
+    hstack,
     index_select,
     masked_fill,
     masked_select,
@@ -82,6 +84,7 @@ from eager.ops.rearrange import (
     tile,
     unbind,
     unflatten,
+    vstack,
 )
 from eager.ops.reductions import (
     all,
@@ -91,6 +94,7 @@ from eager.ops.reductions import (
     std,
     var,
 )
+from eager.ops.scatter import index_add, index_copy, index_fill, scatter, take_along_dim
 from eager.ops.shape import (
     broadcast_arrays,
     chunk,
@@ -142,7 +146,7 @@ from eager.random import (
     uniform,
 )
 from eager.serialization import LoadError, SaveError, load, save
-from eager.tensor import Tensor
+from eager.tensor import Tensor, is_tensor
 from kernels import (
     bool_ as bool,
 )
@@ -168,6 +172,7 @@ from kernels.errors import (
 )
 
 clamp = clip
+broadcast_tensors = broadcast_arrays
 norm = linalg.norm
 long = int64
 double = float64
@@ -215,6 +220,7 @@ __all__ = [
     "bmm",
     "bool",
     "broadcast_arrays",
+    "broadcast_tensors",
     "bucketize",
     "can_cast",
     "cdist",
@@ -222,8 +228,11 @@ __all__ = [
     "clamp",
     "clip",
     "cosh",
+    "count_nonzero",
+    "cumprod",
     "diag",
     "diagonal",
+    "diff",
     "dot",
     "double",
     "e",
@@ -249,7 +258,11 @@ __all__ = [
     "grad",
     "half",
     "histc",
+    "hstack",
     "iinfo",
+    "index_add",
+    "index_copy",
+    "index_fill",
     "index_select",
     "inf",
     "int8",
@@ -257,6 +270,7 @@ __all__ = [
     "int32",
     "int64",
     "is_grad_enabled",
+    "is_tensor",
     "isclose",
     "isdtype",
     "isfinite",
@@ -309,6 +323,7 @@ __all__ = [
     "round",
     "rsqrt",
     "save",
+    "scatter",
     "searchsorted",
     "set_default_device",
     "set_grad_enabled",
@@ -321,7 +336,9 @@ __all__ = [
     "std",
     "swapaxes",
     "swapdims",
+    "t",
     "take",
+    "take_along_dim",
     "tan",
     "tensor",
     "tensordot",
@@ -339,6 +356,7 @@ __all__ = [
     "unsqueeze",
     "var",
     "vecdot",
+    "vstack",
     "zeros",
     "zeros_like",
 ]

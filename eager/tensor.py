@@ -321,6 +321,16 @@ class Tensor:
         raise TypeError("Tensor does not pickle; use eager.save(obj, path)")
 
 
+def is_tensor(obj: Any) -> bool:
+    """Whether obj is an eager Tensor (PyTorch's is_tensor).
+
+    >>> import eager
+    >>> eager.is_tensor(eager.ones(1)), eager.is_tensor([1.0])
+    (True, False)
+    """
+    return isinstance(obj, Tensor)
+
+
 def host_array(data) -> np.ndarray:
     """A numpy array with the data of a backend array (copied from the GPU for cupy).
 

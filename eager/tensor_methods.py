@@ -10,7 +10,17 @@ import numpy as np
 from eager import arguments, creation
 from eager import random as R
 from eager.dispatch import apply, user_line_suffix
-from eager.ops import counting, indexing, linalg, matrices, ordering, rearrange, reductions, shape
+from eager.ops import (
+    counting,
+    indexing,
+    linalg,
+    matrices,
+    ordering,
+    rearrange,
+    reductions,
+    scatter,
+    shape,
+)
 from eager.ops import elementwise as E
 from eager.ops import special as S
 from eager.ops.inplace import inplace_update
@@ -214,16 +224,6 @@ def _masked_fill(self, mask, value):
     return rearrange.masked_fill(self, mask, value)
 
 
-def _t(self):
-    """Transpose of a matrix (0-D and 1-D tensors are returned as they are)."""
-    if self.ndim > 2:
-        from kernels.errors import ShapeError
-
-        raise ShapeError(f"t: expects a tensor with at most 2 dims, got shape {self.shape}; "
-                         "use transpose(dim0, dim1) or .mT")
-    return shape.transpose(self, 0, 1) if self.ndim == 2 else self
-
-
 # PyTorch's in-place spellings of unary math (x.exp_(), x.sqrt_(), ...) and of composites.
 _UNARY_INPLACE = ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "neg", "sigmoid",
                   "floor", "ceil", "sign")
@@ -267,7 +267,7 @@ _METHODS = {
     "remainder": NAMESPACE["remainder"],
     "logical_and": NAMESPACE["logical_and"], "logical_or": NAMESPACE["logical_or"],
     "logical_xor": NAMESPACE["logical_xor"],
-    "t": _t, "mm": matrices.mm, "bmm": matrices.bmm, "dot": matrices.dot,
+    "t": matrices.t, "mm": matrices.mm, "bmm": matrices.bmm, "dot": matrices.dot,
     "addmm": matrices.addmm, "baddbmm": matrices.baddbmm, "outer": linalg.outer,
     "diag": matrices.diag, "diagonal": matrices.diagonal, "trace": matrices.trace,
     "tril": matrices.tril, "triu": matrices.triu,
@@ -300,6 +300,13 @@ _METHODS = {
     "reshape_as": lambda self, other: shape.reshape(
         self, arguments.tensor("reshape_as", "other", other).shape),
     "unique": counting.unique, "bincount": counting.bincount, "histc": counting.histc,
+    "count_nonzero": counting.count_nonzero,
+    "scatter": scatter.scatter, "scatter_": scatter.scatter_,
+    "scatter_add_": _inplace_of(METHODS["scatter_add"], "scatter_add_"),
+    "index_add": scatter.index_add, "index_add_": scatter.index_add_,
+    "index_fill": scatter.index_fill, "index_fill_": scatter.index_fill_,
+    "index_copy": scatter.index_copy, "index_copy_": scatter.index_copy_,
+    "cumprod": ordering.cumprod, "diff": ordering.diff,
     # creation and random fills
     "new_tensor": creation.new_tensor, "new_full": creation.new_full,
     "new_zeros": creation.new_zeros, "new_ones": creation.new_ones,

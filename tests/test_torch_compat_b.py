@@ -508,6 +508,53 @@ def test_movedim_swapaxes_unflatten_squeeze():
     assert torch.zeros(2, 1, 3).squeeze(1).shape == (2, 3)
 
 
+def test_scatter_and_index_writes():
+    x = torch.zeros(2, 3)
+    idx = torch.tensor([[2, 0], [1, 1]])
+    src = torch.tensor([[1.0, 2.0, 9.0], [3.0, 4.0, 9.0]])
+    ref = np.zeros((2, 3))
+    np.put_along_axis(ref, idx.numpy(), src.numpy()[:, :2], axis=1)
+    assert x.scatter(1, idx[:, :1], src).tolist() == [[0.0, 0.0, 1.0], [0.0, 3.0, 0.0]]
+    assert torch.scatter(x, 1, idx, 5.0)[0].tolist() == [5.0, 0.0, 5.0]
+    assert x.scatter(1, idx, src, reduce="add").tolist() == [[2.0, 0.0, 1.0], [0.0, 7.0, 0.0]]
+    y = torch.zeros(3)
+    y.scatter_(0, torch.tensor([1]), torch.tensor([4.0]))
+    y.scatter_add_(0, torch.tensor([0, 0]), torch.ones(2))
+    assert y.tolist() == [2.0, 4.0, 0.0]
+    z = torch.zeros(3, 2)
+    assert z.index_add(0, torch.tensor([0, 0, 2]), torch.ones(3, 2), alpha=2).tolist() == \
+        [[4.0, 4.0], [0.0, 0.0], [2.0, 2.0]]
+    z.index_fill_(1, torch.tensor([1]), -1.0)
+    assert z[:, 1].tolist() == [-1.0, -1.0, -1.0]
+    z.index_copy_(0, torch.tensor([2]), torch.tensor([[7.0, 8.0]]))
+    assert z[2].tolist() == [7.0, 8.0]
+    assert torch.take_along_dim(torch.tensor([[5, 6, 7]]), torch.tensor([[2, 0]]), 1).tolist() \
+        == [[7, 5]]
+    w, s = f64(2, 3), f64(2, 3)
+    assert gradcheck(lambda a, b: a.scatter(1, torch.tensor([[2], [0]]), b), [w, s])
+    assert gradcheck(lambda a, b: a.index_add(1, torch.tensor([0, 0, 2]), b), [w, s])
+    with pytest.raises(torch.IndexOutOfRangeError, match="scatter"):
+        x.scatter(1, torch.tensor([[-1]]), 1.0)
+    with pytest.raises(torch.IndexOutOfRangeError, match="index_add"):
+        z.index_add(0, torch.tensor([-1]), torch.ones(1, 2))
+
+
+def test_scans_and_small_helpers():
+    x = f64(3, 4)
+    close(torch.cumprod(x, 1), np.cumprod(x.detach().numpy(), 1))
+    assert torch.cumprod(torch.tensor([2, 0, 3]), 0).tolist() == [2, 0, 0]
+    assert gradcheck(lambda t: torch.cumprod(t, 0), [x])
+    assert torch.diff(torch.tensor([1, 4, 9, 16]), n=2).tolist() == [2, 2]
+    close(x.diff(dim=0), np.diff(x.detach().numpy(), axis=0))
+    assert torch.count_nonzero(torch.tensor([[0, 1], [2, 3]])).item() == 3
+    assert torch.hstack([torch.ones(2, 1), torch.zeros(2, 2)]).shape == (2, 3)
+    assert torch.vstack([torch.ones(3), torch.zeros(3)]).shape == (2, 3)
+    assert torch.t(torch.ones(2, 3)).shape == (3, 2) and torch.ones(3).t().shape == (3,)
+    assert torch.is_tensor(x) and not torch.is_tensor(1.0)
+    assert [t.shape for t in torch.broadcast_tensors(torch.ones(2, 1), torch.ones(3))] == \
+        [(2, 3), (2, 3)]
+
+
 # ---- negative indices --------------------------------------------------------------------
 def test_negative_indices_raise_as_in_torch():
     x = torch.arange(6.0).reshape(2, 3)

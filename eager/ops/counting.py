@@ -1,4 +1,4 @@
-"""Counting and binning: unique, bincount, histc, searchsorted, bucketize.
+"""Counting and binning: count_nonzero, unique, bincount, histc, searchsorted, bucketize.
 
 searchsorted, bucketize and histc have shapes known in advance and are composites of
 comparisons and sums (a jitted function replays them); unique and bincount have shapes
@@ -21,6 +21,17 @@ from eager.ops.shape import reshape, unsqueeze
 from eager.tensor import Tensor
 from kernels import OPS, int32, int64
 from kernels.errors import ArgumentError, DTypeError, ShapeError
+
+
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    """How many elements are not zero, over dim (None: all), as int64.
+
+    >>> import eager
+    >>> eager.count_nonzero(eager.tensor([[0, 1], [2, 3]]), dim=1).tolist()
+    [1, 2]
+    """
+    x = arguments.tensor("count_nonzero", "input", input)
+    return cast(R.sum(E.not_equal(x, 0), axis=dim), int64)
 
 
 def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,

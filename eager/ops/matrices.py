@@ -1,4 +1,4 @@
-"""Matrix helpers PyTorch programs call by name: mm, bmm, addmm, baddbmm, dot, diag,
+"""Matrix helpers PyTorch programs call by name: t, mm, bmm, addmm, baddbmm, dot, diag,
 diagonal, trace, tril, triu, cdist; each a composite of matmul, indexing and where.
 
 >>> import eager
@@ -13,7 +13,7 @@ from eager import arguments
 from eager.dispatch import apply
 from eager.ops import elementwise as E
 from eager.ops.linalg import matmul
-from eager.ops.shape import permute, unsqueeze
+from eager.ops.shape import permute, transpose, unsqueeze
 from eager.tensor import Tensor
 from kernels import OPS
 from kernels.errors import ShapeError
@@ -25,6 +25,20 @@ def _ndim(op: str, name: str, x, ndim: int) -> Tensor:
     if x.ndim != ndim:
         raise ShapeError(f"{op}: {name} must be {ndim}-D, got shape {x.shape}")
     return x
+
+
+def t(x: Tensor) -> Tensor:
+    """Transpose of a matrix; 0-D and 1-D tensors are returned as they are (PyTorch's t).
+
+    >>> import eager
+    >>> eager.t(eager.tensor([[1, 2]])).tolist()
+    [[1], [2]]
+    """
+    x = arguments.tensor("t", "x", x)
+    if x.ndim > 2:
+        raise ShapeError(f"t: expects a tensor with at most 2 dims, got shape {x.shape}; "
+                         "use transpose(dim0, dim1) or .mT")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:

@@ -1,10 +1,12 @@
-"""Sorting and scans: sort, argsort, topk, cumsum.
+"""Sorting and scans: sort, argsort, topk, cumsum, cumprod, diff.
 
 >>> import eager
 >>> eager.sort(eager.tensor([3., 1., 2.])).tolist()
 [1.0, 2.0, 3.0]
 """
 from __future__ import annotations
+
+import numpy as np
 
 from eager import arguments
 from eager.dispatch import apply
@@ -104,3 +106,52 @@ def cumsum(x: Tensor, /, axis: int | None = None, *, dim=None, dtype=None) -> Te
         return cumsum(x.reshape(1), 0, dtype=dtype).reshape(())
     out = apply(OPS["cumsum"], x, axis=normalize_axis("cumsum", axis, x.ndim))
     return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Cumulative product along dim. Composite: out[i] is the product over an (n, n) grid
+    where entries past i are 1, so zeros and negative values are exact and the gradient
+    is prod's (O(n**2) memory along dim).
+
+    >>> import eager
+    >>> eager.cumprod(eager.tensor([2, 0, 3, -1]), 0).tolist()
+    [2, 0, 0, 0]
+    """
+    arguments.tensor("cumprod", "x", x)
+    if x.ndim == 0:
+        normalize_axis("cumprod", dim, 0)
+        return cumprod(x.reshape(1), 0, dtype=dtype).reshape(())
+    axis = normalize_axis("cumprod", dim, x.ndim)
+    if dtype is not None:
+        x = x.astype(dtype, copy=False)
+    n = x.shape[axis]
+    moved = x.moveaxis(axis, -1)
+    from eager.creation import asarray
+    from eager.ops.elementwise import where
+
+    upper = asarray(np.triu(np.ones((n, n), dtype=bool)), device=x.device)  # [j, i]: j <= i
+    grid = where(upper, moved.unsqueeze(-1), 1)
+    out = grid.prod(axis=-2)
+    return out.moveaxis(-1, axis)
+
+
+def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """n-th forward difference along dim: x[1:] - x[:-1], repeated n times; prepend and
+    append are joined to x first.
+
+    >>> import eager
+    >>> eager.diff(eager.tensor([1, 4, 9, 16])).tolist()
+    [3, 5, 7]
+    """
+    from eager.ops.shape import concat
+
+    arguments.tensor("diff", "x", x)
+    n = arguments.integer("diff", "n", n, minimum=0)
+    axis = normalize_axis("diff", dim, x.ndim)
+    parts = [t for t in (prepend, x, append) if t is not None]
+    if len(parts) > 1:
+        x = concat(parts, axis=axis)
+    lead = (slice(None),) * axis
+    for _ in range(n):
+        x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
+    return x

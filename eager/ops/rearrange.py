@@ -1,5 +1,6 @@
 """Rearranging elements the way PyTorch programs spell it: narrow, unbind, unflatten,
-repeat, tile, repeat_interleave, roll, rot90, meshgrid, movedim, swapaxes, index_select,
+repeat, tile, repeat_interleave, roll, rot90, meshgrid, hstack, vstack, movedim, swapaxes,
+index_select,
 masked_fill, masked_select; composites of slicing, reshape, expand, concat and indexing.
 
 >>> import eager
@@ -222,6 +223,28 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple[Tensor, ...]:
     if indexing == "xy" and len(grids) >= 2:
         grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
+
+
+def hstack(tensors) -> Tensor:
+    """Join along dim 1 (dim 0 for 1-D tensors), as numpy's hstack.
+
+    >>> import eager
+    >>> eager.hstack([eager.ones(2, 1), eager.zeros(2, 2)]).shape
+    (2, 3)
+    """
+    tensors = arguments.tensors("hstack", "tensors", tensors)
+    return concat(tensors, axis=0 if tensors and tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """Join along dim 0, making 1-D tensors rows first, as numpy's vstack.
+
+    >>> import eager
+    >>> eager.vstack([eager.ones(3), eager.zeros(3)]).shape
+    (2, 3)
+    """
+    tensors = arguments.tensors("vstack", "tensors", tensors)
+    return concat([reshape(t, (1, -1)) if t.ndim < 2 else t for t in tensors], axis=0)
 
 
 def movedim(x: Tensor, source, destination) -> Tensor:
