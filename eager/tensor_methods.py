@@ -275,7 +275,8 @@ _METHODS = {
     "norm": lambda self, p="fro", dim=None, keepdim=False, dtype=None: _norm(
         self, p=p, dim=dim, keepdim=keepdim, dtype=dtype),
     # elementwise composites
-    "sinh": S.sinh, "cosh": S.cosh, "tan": S.tan, "asinh": S.asinh, "acosh": S.acosh,
+    "atan": S.atan, "asin": S.asin, "acos": S.acos, "arctan": S.atan, "arcsin": S.asin,
+    "arccos": S.acos, "sinh": S.sinh, "cosh": S.cosh, "tan": S.tan, "asinh": S.asinh, "acosh": S.acosh,
     "atanh": S.atanh, "log1p": S.log1p, "expm1": S.expm1, "log2": S.log2, "log10": S.log10,
     "exp2": S.exp2, "rsqrt": S.rsqrt, "reciprocal": S.reciprocal, "erfc": S.erfc,
     "trunc": S.trunc, "round": S.round, "frac": S.frac, "nan_to_num": S.nan_to_num,

@@ -1,4 +1,5 @@
-"""Special functions that no composite of the other primitives computes exactly: erf.
+"""Special functions that no composite of the other primitives computes exactly: erf,
+and atan2 (from which eager derives atan, asin and acos).
 
 erf is what PyTorch's exact GELU needs. C99 and CUDA both have erf/erff, so the op fuses;
 on numpy it runs scipy's vectorised erf when scipy is installed, else Python's math.erf
@@ -15,7 +16,7 @@ import math
 
 import numpy as np
 
-from kernels.elementwise import _same_dtype_rule
+from kernels.elementwise import _binary, _same_dtype_rule
 from kernels.opdef import OpDef, OpKind, register
 
 
@@ -38,3 +39,6 @@ def _erf_impl(xp):
 erf = register(OpDef("erf", OpKind.UNARY, 1, _erf_impl, _same_dtype_rule("erf", "f"),
                      c_expr="erf{f}({0})", input_kinds="f", functions=("erf",),
                      methods=("erf", "erf_")))
+
+atan2 = _binary("atan2", "arctan2", "atan2{f}({0}, {1})", kinds="f",
+                functions=("atan2", "arctan2"), methods=("atan2", "arctan2", "atan2_"))

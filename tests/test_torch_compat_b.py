@@ -256,7 +256,8 @@ def test_meshgrid():
     ("expm1", np.expm1, -3, 3), ("log2", np.log2, 0.1, 9), ("log10", np.log10, 0.1, 9),
     ("exp2", np.exp2, -3, 3), ("rsqrt", lambda v: 1 / np.sqrt(v), 0.1, 9),
     ("reciprocal", lambda v: 1 / v, 0.5, 3), ("erf", np.vectorize(math.erf), -3, 3),
-    ("erfc", np.vectorize(math.erfc), -3, 3),
+    ("erfc", np.vectorize(math.erfc), -3, 3), ("atan", np.arctan, -3, 3),
+    ("asin", np.arcsin, -0.95, 0.95), ("acos", np.arccos, -0.95, 0.95),
 ])
 def test_elementwise_math_values_and_gradients(name, ref, low, high):
     x = f64(5, low=low, high=high)
@@ -302,6 +303,13 @@ def test_isclose_allclose():
     assert torch.isclose(a, b, equal_nan=True).tolist() == [True, False, True, True]
     assert torch.allclose(a[:1], b[:1]) and not torch.allclose(a, b)
     assert torch.allclose(torch.ones(2), torch.ones(2) + 0.05, atol=0.1)
+
+
+def test_atan2():
+    y, x = f64(6), f64(6)
+    close(torch.atan2(y, x), np.arctan2(y.detach().numpy(), x.detach().numpy()), tol=1e-12)
+    assert gradcheck(torch.atan2, [y, x]) and gradcheck(lambda a: a.atan2(x), [y])
+    assert torch.atan2(torch.tensor([1]), torch.tensor([1])).dtype == torch.float32
 
 
 def test_lerp_minimum_maximum_clamp():

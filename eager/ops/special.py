@@ -1,5 +1,6 @@
 """Elementwise functions beyond the Array API core that models use, each a composite of
-primitives (so autograd, tracing and fusion see through them): hyperbolic functions,
+primitives (so autograd, tracing and fusion see through them): inverse trigonometric and
+hyperbolic functions,
 log1p/expm1, reciprocals, erf/erfc, lerp, addcmul/addcdiv, rounding, nan_to_num and
 closeness tests.
 
@@ -144,6 +145,38 @@ def atanh(x) -> Tensor:
     """
     x = _float(x)
     return (log1p(x) - log1p(-x)) * 0.5
+
+
+def atan(x) -> Tensor:
+    """Inverse tangent, atan2(x, 1).
+
+    >>> import eager
+    >>> f"{eager.atan(eager.tensor(1.0)).item():.6f}"
+    '0.785398'
+    """
+    return binary("atan2", _float(x), 1.0)
+
+
+def asin(x) -> Tensor:
+    """Inverse sine, atan2(x, sqrt(1 - x**2)) (NaN outside [-1, 1]).
+
+    >>> import eager
+    >>> f"{eager.asin(eager.tensor(1.0)).item():.6f}"
+    '1.570796'
+    """
+    x = _float(x)
+    return binary("atan2", x, unary("sqrt", (1 - x) * (1 + x)))
+
+
+def acos(x) -> Tensor:
+    """Inverse cosine, atan2(sqrt(1 - x**2), x) (NaN outside [-1, 1]).
+
+    >>> import eager
+    >>> eager.acos(eager.tensor([1.0])).tolist()
+    [0.0]
+    """
+    x = _float(x)
+    return binary("atan2", unary("sqrt", (1 - x) * (1 + x)), x)
 
 
 def reciprocal(x) -> Tensor:
