@@ -70,8 +70,11 @@ def _clip_(self, min=None, max=None):
     return inplace_update(self, E.clip(self, min, max), "clip_")
 
 
-def _to(self, *args, dtype=None, device=None, copy: bool = False):
-    """Move to a device and/or convert dtype: `x.to("cpu")`, `x.to(eager.float64)`."""
+def _to(self, *args, dtype=None, device=None, copy: bool = False, non_blocking: bool = False,
+        memory_format=None):
+    """Move to a device and/or convert dtype: `x.to("cpu")`, `x.to(eager.float64)`.
+    non_blocking and memory_format are accepted for PyTorch code and change nothing:
+    copies here complete before `to` returns, and every tensor is row-major."""
     for a in args:
         if isinstance(a, str):
             device = a
@@ -248,7 +251,10 @@ _METHODS = {
         self, arguments.tensor("view_as", "other", other).shape),
     "sort": ordering.sort_with_indices, "topk": ordering.topk,
     # conversions and copies
-    "to": _to, "cpu": lambda self: _to(self, "cpu"), "cuda": lambda self: _to(self, "cuda"),
+    "to": _to, "cpu": lambda self: _to(self, "cpu"),
+    "cuda": lambda self, device=None, non_blocking=False: _to(self, "cuda"),
+    "pin_memory": lambda self: self, "is_pinned": lambda self: False,
+    "nelement": Tensor.numel,
     "contiguous": lambda self: self if self._data.flags.c_contiguous else apply(OPS.copy, self),
     "float": lambda self: E.astype(self, float32, copy=False),
     "double": lambda self: E.astype(self, float64, copy=False),

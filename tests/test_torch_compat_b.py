@@ -356,6 +356,27 @@ def test_makemore_sampling_loop():
     assert all(0 <= i < 3 for i in out) and len(set(out)) > 1
 
 
+def test_nanogpt_generate_loop():
+    # nanoGPT's GPT.generate with a stand-in model: crop, top-k, softmax, sample, append.
+    torch.manual_seed(0)
+    vocab, block_size = 11, 4
+    table = torch.randn(vocab, vocab)
+    idx = torch.zeros((2, 1), dtype=torch.long)
+    for _ in range(6):
+        idx_cond = idx if idx.size(1) <= block_size else idx[:, -block_size:]
+        logits = table[idx_cond][:, -1, :] / 0.8
+        v, _ = torch.topk(logits, min(3, logits.size(-1)))
+        logits[logits < v[:, [-1]]] = -float("Inf")
+        probs = logits.softmax(dim=-1)
+        idx_next = torch.multinomial(probs, num_samples=1)
+        allowed = torch.topk(table[idx_cond[:, -1]], 3).indices
+        assert bool((allowed == idx_next).any(dim=1).all())
+        idx = torch.cat((idx, idx_next), dim=1)
+    assert idx.shape == (2, 7) and idx.dtype == torch.int64
+    x = torch.from_numpy(np.arange(3)).pin_memory().to("cpu", non_blocking=True)
+    assert x.tolist() == [0, 1, 2] and x.nelement() == 3
+
+
 def test_random_factories_take_requires_grad():
     assert torch.randn(2, 3, requires_grad=True).requires_grad
     w = torch.normal(0.0, 1.0, (3,), requires_grad=True)
@@ -672,6 +693,34 @@ def test_jit_training_step_with_inplace_methods_matches_eager():
     jit_losses = [compiled(w2, x, y).item() for _ in range(4)]
     np.testing.assert_allclose(jit_losses, eager_losses, rtol=1e-5)
     close(w2, w1.detach().numpy(), tol=1e-5)
+
+
+def test_jit_old_style_sgd_through_data_matches_eager():
+    def run(compiled, assign):
+        torch.manual_seed(0)
+        w = torch.randn(3, requires_grad=True)
+        x, y = torch.randn(5, 3), torch.randn(5)
+
+        def step(x, y):
+            loss = ((x @ w - y) ** 2).mean()
+            loss.backward()
+            if assign:
+                w.data = w.data - 0.1 * w.grad.data
+            else:
+                w.data.add_(w.grad.data, alpha=-0.1)
+            w.grad = None
+            return loss.detach()
+
+        fn = jit(step) if compiled else step
+        losses = [fn(x, y).item() for _ in range(4)]
+        if compiled:
+            assert fn.cache_info().hits == 3
+        return losses, w.tolist()
+
+    for assign in (False, True):
+        (eager_losses, eager_w), (jit_losses, jit_w) = run(False, assign), run(True, assign)
+        np.testing.assert_allclose(jit_losses, eager_losses, rtol=1e-5)
+        np.testing.assert_allclose(jit_w, eager_w, rtol=1e-5)
 
 
 # ---- against PyTorch, when installed -----------------------------------------------------
