@@ -176,7 +176,7 @@ from kernels.errors import (
 
 clamp = clip
 broadcast_tensors = broadcast_arrays
-norm = linalg.norm
+norm = linalg.tensor_norm
 long = int64
 double = float64
 half = float16

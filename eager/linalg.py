@@ -14,7 +14,7 @@ from eager.ops import elementwise as E
 from eager.ops import reductions as R
 from eager.tensor import Tensor
 from kernels.errors import ArgumentError, DTypeError
-from kernels.shapes import normalize_axes
+from kernels.shapes import normalize_axes, normalize_axis
 
 
 def _safe_sqrt(total: Tensor) -> Tensor:
@@ -59,32 +59,67 @@ def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,
 
 
 def matrix_norm(x: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False) -> Tensor:
-    """The Frobenius norm (ord="fro") of the matrices in the last two dims (or `dim`).
+    """A norm of the matrices in dims `dim` (default the last two): "fro" (Frobenius),
+    1 / -1 (largest / smallest column sum of |x|) or inf / -inf (row sums). The norms
+    that need singular values (2, -2, "nuc") are not supported.
 
     >>> import eager
-    >>> eager.linalg.matrix_norm(eager.ones(2, 2)).item()
-    2.0
+    >>> m = eager.tensor([[1.0, -2.0], [3.0, 4.0]])
+    >>> eager.linalg.matrix_norm(eager.ones(2, 2)).item(), eager.linalg.matrix_norm(m, 1).item()
+    (2.0, 6.0)
     """
     x = arguments.tensor("matrix_norm", "x", x)
-    if ord != "fro":
-        raise ArgumentError(f"matrix_norm: only ord='fro' is supported, got {ord!r}")
-    return vector_norm(x, 2, dim=dim, keepdim=keepdim)
+    if not isinstance(dim, (tuple, list)) or len(dim) != 2:
+        raise ArgumentError(f"matrix_norm: dim must name two dims, got {dim!r}")
+    rows, cols = (normalize_axis("matrix_norm", d, x.ndim) for d in dim)
+    if rows == cols:
+        raise ArgumentError(f"matrix_norm: the two dims must differ, got {dim!r}")
+    if ord == "fro":
+        return vector_norm(x, 2, dim=(rows, cols), keepdim=keepdim)
+    if isinstance(ord, str) or ord not in (1, -1, math.inf, -math.inf):
+        raise ArgumentError(f"matrix_norm: ord {ord!r} is not supported (it needs singular "
+                            "values); use 'fro', 1, -1, inf or -inf")
+    if x.dtype.kind != "f":
+        raise DTypeError(f"matrix_norm: expected a floating tensor, got {x.dtype.name}")
+    summed, across = (rows, cols) if ord in (1, -1) else (cols, rows)
+    sums = R.sum(E.abs(x), axis=summed, keepdims=True)
+    out = (R.max if ord > 0 else R.min)(sums, axis=across, keepdims=True)
+    return out if keepdim else out.squeeze((rows, cols))
 
 
-def norm(x: Tensor, ord=None, dim=None, keepdim: bool = False, *, p=None, dtype=None) -> Tensor:
-    """`torch.linalg.norm` / `torch.norm` / `Tensor.norm`: the 2-norm of all elements by
-    default, a vector norm over `dim`, or `p="fro"` for the Frobenius norm.
+def norm(x: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """`torch.linalg.norm`: with ord=None, the 2-norm of all elements (or over dim); a
+    numeric ord is a vector norm for a 1-D x or one dim, and a matrix norm (see
+    matrix_norm) for a 2-D x without dim or a pair of dims.
 
     >>> import eager
-    >>> eager.norm(eager.tensor([[1.0, 2.0], [2.0, 4.0]]), dim=1).tolist()
-    [2.2360680103302, 4.4721360206604]
+    >>> m = eager.tensor([[1.0, 2.0], [2.0, 4.0]])
+    >>> eager.linalg.norm(m, dim=1).tolist(), eager.linalg.norm(m, float("inf")).item()
+    ([2.2360680103302, 4.4721360206604], 6.0)
     """
-    order = p if p is not None else ord
-    if order is None or order == "fro":
-        return vector_norm(x, 2, dim=dim, keepdim=keepdim, dtype=dtype)
-    if isinstance(order, str):
-        raise ArgumentError(f"norm: ord {order!r} is not supported; use a number or 'fro'")
-    return vector_norm(x, order, dim=dim, keepdim=keepdim, dtype=dtype)
+    x = arguments.tensor("norm", "x", x)
+    pair = isinstance(dim, (tuple, list)) and len(dim) == 2
+    if isinstance(ord, str) or (ord is not None and (pair or dim is None and x.ndim == 2)):
+        return matrix_norm(x, ord, dim=(-2, -1) if dim is None else dim, keepdim=keepdim)
+    return vector_norm(x, 2 if ord is None else ord, dim=dim, keepdim=keepdim, dtype=dtype)
 
 
-__all__ = ["matrix_norm", "norm", "vector_norm"]
+def tensor_norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """`torch.norm` and `Tensor.norm`: a vector p-norm of all elements (or over dim),
+    whatever x's shape; p="fro" is the 2-norm.
+
+    >>> import eager
+    >>> eager.norm(eager.tensor([[3.0, 0.0], [0.0, 4.0]])).item()
+    5.0
+    >>> eager.tensor([[1.0, -2.0]]).norm(1, dim=1).tolist()
+    [3.0]
+    """
+    x = arguments.tensor("norm", "x", x)
+    if p == "fro" or p is None:
+        p = 2
+    if isinstance(p, str):
+        raise ArgumentError(f"norm: p={p!r} is not supported; use a number or 'fro'")
+    return vector_norm(x, p, dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+__all__ = ["matrix_norm", "norm", "tensor_norm", "vector_norm"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from eager import arguments, creation
+from eager import linalg as linalg_norms
 from eager import random as R
 from eager.dispatch import apply, user_line_suffix
 from eager.ops import (
@@ -278,8 +279,7 @@ _METHODS = {
     "diag": matrices.diag, "diagonal": matrices.diagonal, "trace": matrices.trace,
     "tril": matrices.tril, "triu": matrices.triu,
     "tril_": _inplace_of(matrices.tril, "tril_"), "triu_": _inplace_of(matrices.triu, "triu_"),
-    "norm": lambda self, p="fro", dim=None, keepdim=False, dtype=None: _norm(
-        self, p=p, dim=dim, keepdim=keepdim, dtype=dtype),
+    "norm": linalg_norms.tensor_norm,
     # elementwise composites
     "atan": S.atan, "asin": S.asin, "acos": S.acos, "arctan": S.atan, "arcsin": S.asin,
     "arccos": S.acos, "sinh": S.sinh, "cosh": S.cosh, "tan": S.tan, "asinh": S.asinh, "acosh": S.acosh,
@@ -320,12 +320,6 @@ _METHODS = {
     "new_empty": creation.new_empty,
     "normal_": R.normal_, "uniform_": R.uniform_,
 }
-
-
-def _norm(self, p="fro", dim=None, keepdim=False, dtype=None):
-    from eager.linalg import norm
-
-    return norm(self, p=p, dim=dim, keepdim=keepdim, dtype=dtype)
 
 
 def _properties():

@@ -303,6 +303,8 @@ def test_isclose_allclose():
     assert torch.isclose(a, b, equal_nan=True).tolist() == [True, False, True, True]
     assert torch.allclose(a[:1], b[:1]) and not torch.allclose(a, b)
     assert torch.allclose(torch.ones(2), torch.ones(2) + 0.05, atol=0.1)
+    assert torch.isclose(torch.tensor([1.0, float("inf")]),
+                         torch.tensor([float("inf"), 1.0])).tolist() == [False, False]
 
 
 def test_atan2():
@@ -457,6 +459,13 @@ def test_norms_and_cdist():
           (np.abs(xn) ** 3).sum(1) ** (1 / 3))
     close(torch.linalg.vector_norm(x, float("inf")), np.abs(xn).max())
     close(torch.linalg.matrix_norm(x), np.linalg.norm(xn, "fro"))
+    for ord in (1, -1, math.inf, -math.inf, "fro"):
+        close(torch.linalg.norm(x, ord), np.linalg.norm(xn, ord))
+        close(torch.linalg.matrix_norm(x, ord, dim=(1, 0)), np.linalg.norm(xn.T, ord))
+    assert gradcheck(lambda t: torch.linalg.matrix_norm(t, 1), [x])
+    with pytest.raises(torch.ArgumentError, match="singular values"):
+        torch.linalg.norm(x, 2)          # the spectral norm: not supported
+    close(torch.norm(x, 1), np.abs(xn).sum())   # torch.norm: a vector norm of all elements
     for fn in (torch.norm, lambda t: t.norm(dim=1, keepdim=True),
                lambda t: torch.linalg.vector_norm(t, 3, dim=0)):
         assert gradcheck(fn, [x])

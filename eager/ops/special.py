@@ -341,7 +341,9 @@ def isclose(a, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = Fa
     if a.dtype.kind != "f" and b.dtype.kind != "f":
         return binary("eq", a, b)
     diff = unary("abs", binary("sub", a, b))
-    close = binary("le", diff, atol + rtol * unary("abs", b)) | binary("eq", a, b)
+    # diff is inf or NaN when either side is: such pairs are close only when equal.
+    within = binary("le", diff, atol + rtol * unary("abs", b)) & E.isfinite(diff)
+    close = within | binary("eq", a, b)
     if equal_nan:
         close = close | (E.isnan(a) & E.isnan(b))
     return close
