@@ -35,6 +35,7 @@ from eager.creation import (
 )
 from eager.device import get_default_device, set_default_device
 from eager.dtypes import can_cast, finfo, iinfo, isdtype, result_type
+from eager.nn.functional import log_softmax, softmax
 from eager.ops.counting import bincount, bucketize, count_nonzero, histc, searchsorted, unique
 from eager.ops.einsum import einsum
 from eager.ops.elementwise import (
@@ -149,7 +150,7 @@ from eager.random import (
     uniform,
 )
 from eager.serialization import LoadError, SaveError, load, save
-from eager.tensor import Tensor, is_tensor
+from eager.tensor import Tensor, clone, is_tensor, numel
 from kernels import (
     bool_ as bool,
 )
@@ -233,6 +234,7 @@ __all__ = [
     "chunk",
     "clamp",
     "clip",
+    "clone",
     "cosh",
     "count_nonzero",
     "cumprod",
@@ -289,6 +291,7 @@ __all__ = [
     "log1p",
     "log2",
     "log10",
+    "log_softmax",
     "logsumexp",
     "long",
     "manual_seed",
@@ -308,6 +311,7 @@ __all__ = [
     "no_grad",
     "norm",
     "normal",
+    "numel",
     "ones",
     "ones_like",
     "optim",
@@ -334,6 +338,7 @@ __all__ = [
     "set_default_device",
     "set_grad_enabled",
     "sinh",
+    "softmax",
     "sort",
     "split",
     "square",

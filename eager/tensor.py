@@ -331,6 +331,30 @@ def is_tensor(obj: Any) -> bool:
     return isinstance(obj, Tensor)
 
 
+def clone(x: Tensor) -> Tensor:
+    """`torch.clone(x)`: a copy of x that autograd sees through (x.clone()).
+
+    >>> import eager
+    >>> eager.clone(eager.ones(2)).tolist()
+    [1.0, 1.0]
+    """
+    if not isinstance(x, Tensor):
+        raise DTypeError(f"clone: expected a Tensor, got {type(x).__name__}")
+    return x.clone()
+
+
+def numel(x: Tensor) -> int:
+    """`torch.numel(x)`: the number of elements.
+
+    >>> import eager
+    >>> eager.numel(eager.ones(2, 3))
+    6
+    """
+    if not isinstance(x, Tensor):
+        raise DTypeError(f"numel: expected a Tensor, got {type(x).__name__}")
+    return x.numel()
+
+
 def host_array(data) -> np.ndarray:
     """A numpy array with the data of a backend array (copied from the GPU for cupy).
 

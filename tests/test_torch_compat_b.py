@@ -538,6 +538,21 @@ def test_counting_and_binning():
     assert torch.histc(torch.tensor([1.0, 2.0, 3.0, 4.0]), bins=3).tolist() == [1.0, 1.0, 2.0]
 
 
+def test_torch_namespace_forms():
+    x = torch.tensor([[0, 3], [2, 0]])
+    rows, cols = torch.where(x > 0)
+    assert rows.tolist() == [0, 1] and cols.tolist() == [1, 0]
+    assert x[torch.where(x > 0)].tolist() == [3, 2]
+    assert [t.tolist() for t in x.nonzero(as_tuple=True)] == [[0, 1], [1, 0]]
+    with pytest.raises(torch.ArgumentError, match="where"):
+        torch.where(x > 0, x)
+    a, b = torch.tensor([1.0, 5.0]), torch.tensor([3.0, 2.0])
+    assert torch.max(a, b).tolist() == [3.0, 5.0] and torch.min(a, b).tolist() == [1.0, 2.0]
+    assert torch.softmax(torch.zeros(2, 2), 1).tolist() == [[0.5, 0.5]] * 2
+    close(torch.log_softmax(torch.zeros(3), 0), [-math.log(3)] * 3)
+    assert torch.numel(torch.ones(2, 3)) == 6 and torch.clone(a).tolist() == a.tolist()
+
+
 def test_movedim_swapaxes_unflatten_squeeze():
     x = torch.zeros(2, 3, 4)
     assert torch.movedim(x, 0, -1).shape == (3, 4, 2)

@@ -130,19 +130,25 @@ def _mask_to_indices(mask: Tensor) -> list[Tensor]:
 
 
 @implements(OPS.nonzero)
-def nonzero(x: Tensor) -> Tensor:
-    """Indices of non-zero elements, shape (count, ndim). The count is a host read.
+def nonzero(x: Tensor, *, as_tuple: bool = False):
+    """Indices of non-zero elements, shape (count, ndim); with as_tuple=True one 1-D
+    tensor per dim (numpy's and the Array API's form). The count is a host read.
 
     >>> import eager
     >>> eager.nonzero(eager.tensor([[0, 1], [2, 0]]))
     tensor([[0, 1],
             [1, 0]])
+    >>> eager.tensor([[0, 1], [2, 0]]).nonzero(as_tuple=True)
+    (tensor([0, 1]), tensor([1, 0]))
     """
     out = apply(OPS["nonzero"], x)
     hook = get_hook()
     if hook is not None:
         hook.host_read(out, "shape", out.shape)
-    return out
+    if not as_tuple:
+        return out
+    return tuple(apply(OPS["slice"], out, key=(("s", None, None, None), ("i", d)))
+                 for d in range(max(x.ndim, 1)))
 
 
 def getitem(x: Tensor, key) -> Tensor:

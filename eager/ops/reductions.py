@@ -75,6 +75,9 @@ def max(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):
     tensor([5., 3.])
     >>> x.max(dim=1)
     ValuesIndices(values=tensor([5., 3.]), indices=tensor([1, 0]))
+    >>> eager.max(x, eager.tensor([2., 2.]))    # PyTorch's elementwise form
+    tensor([[2., 5.],
+            [3., 2.]])
     """
     arguments.tensor("max", "x", x)
     return _extreme("max", "argmax", x, dim, axis, keepdims, keepdim)
@@ -95,6 +98,10 @@ def min(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):
 
 
 def _extreme(name, arg_name, x, dim, axis, keepdims, keepdim):
+    if type(dim) is Tensor:  # PyTorch's max(a, b) / min(a, b): elementwise
+        from eager.ops.public import NAMESPACE
+
+        return NAMESPACE["maximum" if name == "max" else "minimum"](x, dim)
     if dim is None:
         return _reduce(name, x, axis, keepdims, None, keepdim)
     if isinstance(dim, (tuple, list)):
