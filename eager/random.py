@@ -18,6 +18,7 @@ import numpy as np
 from eager import arguments
 from eager.device import check_device, get_default_device
 from eager.dispatch import apply
+from eager.ops.elementwise import where
 from eager.tensor import Tensor
 from kernels import OPS, array_namespace_for, default_float, default_int, to_dtype
 from kernels.errors import ArgumentError, DeviceError, DTypeError
@@ -173,7 +174,8 @@ def normal(mean=0.0, std=1.0, size=(), *, dtype=None, device=None, generator=Non
            requires_grad: bool = False):
     """Normal samples with the given mean and standard deviation. mean and std may be
     tensors (PyTorch's `normal(mean_tensor, std_tensor)`): the result has their broadcast
-    shape and is differentiable with respect to them.
+    shape, and, as in PyTorch, their gradients through it are zero (it is a sample, not a
+    reparameterisation; write `mean + std * randn_like(std)` for that).
 
     >>> import eager
     >>> eager.normal(0.0, 1.0, (2, 3)).shape
@@ -188,7 +190,13 @@ def normal(mean=0.0, std=1.0, size=(), *, dtype=None, device=None, generator=Non
         like = mean if type(mean) is Tensor else std
         noise = _normal("normal", 0.0, 1.0, shape, dtype or like.dtype, device or like.device,
                         generator)
-        out = noise * std + mean
+        plain = [t.detach() if type(t) is Tensor else t for t in (mean, std)]
+        out = noise * plain[1] + plain[0]
+        never = apply(OPS["full"], shape=(), value=False, dtype=np.dtype(bool),
+                      device=out.device)
+        for t in (mean, std):
+            if type(t) is Tensor and t.requires_grad:
+                out = where(never, t, out)  # the value of out, a gradient of 0 for t
     else:
         out = _normal("normal", mean, std, size, dtype, device, generator)
     return out.requires_grad_() if requires_grad else out
