@@ -313,7 +313,9 @@ _METHODS = {
     "index_add": scatter.index_add, "index_add_": scatter.index_add_,
     "index_fill": scatter.index_fill, "index_fill_": scatter.index_fill_,
     "index_copy": scatter.index_copy, "index_copy_": scatter.index_copy_,
-    "cumprod": ordering.cumprod, "diff": ordering.diff,
+    "cumprod": ordering.cumprod, "diff": ordering.diff, "median": ordering.median,
+    "quantile": ordering.quantile, "cross": matrices.cross, "kron": matrices.kron,
+    "logaddexp": S.logaddexp,
     # creation and random fills
     "new_tensor": creation.new_tensor, "new_full": creation.new_full,
     "new_zeros": creation.new_zeros, "new_ones": creation.new_ones,

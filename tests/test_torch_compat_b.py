@@ -539,6 +539,36 @@ def test_counting_and_binning():
     assert torch.histc(torch.tensor([1.0, 2.0, 3.0, 4.0]), bins=3).tolist() == [1.0, 1.0, 2.0]
 
 
+def test_statistics_and_products():
+    x = f64(3, 5)
+    xn = x.detach().numpy()
+    close(torch.quantile(x, 0.3, dim=1), np.quantile(xn, 0.3, axis=1))
+    close(torch.quantile(x, torch.tensor([0.1, 0.9]), dim=0), np.quantile(xn, [0.1, 0.9], 0))
+    close(x.quantile(0.7), np.quantile(xn, 0.7))
+    assert torch.quantile(x, 0.5, keepdim=True).shape == (1, 1)
+    assert gradcheck(lambda t: torch.quantile(t, 0.3, dim=1), [x])
+    close(torch.median(x), np.sort(xn.reshape(-1))[7])
+    values, indices = x.median(1)
+    close(values, np.sort(xn, 1)[:, 2])
+    assert x[torch.arange(3), indices].tolist() == values.tolist()
+    v, m = torch.var_mean(x, 1)
+    close(v, xn.var(1, ddof=1))
+    close(m, xn.mean(1))
+    close(torch.std_mean(x)[0], xn.std(ddof=1))
+    a, b = f64(4, 3), f64(4, 3)
+    close(torch.cross(a, b), np.cross(a.detach().numpy(), b.detach().numpy()))
+    assert gradcheck(torch.cross, [a, b])
+    p, q = f64(2, 3), f64(4, 2)
+    close(torch.kron(p, q), np.kron(p.detach().numpy(), q.detach().numpy()))
+    assert gradcheck(torch.kron, [p, q])
+    assert torch.tril_indices(3, 4, 1).tolist() == [list(r) for r in np.tril_indices(3, 1, 4)]
+    assert torch.triu_indices(3, 3).tolist() == [list(r) for r in np.triu_indices(3)]
+    u = torch.tensor([1.0, -math.inf, math.inf, 1000.0])
+    w = torch.tensor([2.0, -math.inf, math.inf, 999.0])
+    close(torch.logaddexp(u, w), np.logaddexp(u.numpy(), w.numpy()), tol=1e-5)
+    assert gradcheck(torch.logaddexp, [f64(4), f64(4)])
+
+
 def test_torch_namespace_forms():
     x = torch.tensor([[0, 3], [2, 0]])
     rows, cols = torch.where(x > 0)

@@ -1,5 +1,6 @@
 """Matrix helpers PyTorch programs call by name: t, mm, bmm, addmm, baddbmm, dot, diag,
-diagonal, trace, tril, triu, cdist; each a composite of matmul, indexing and where.
+diagonal, trace, tril, triu, tril_indices, triu_indices, cross, kron, cdist; each a
+composite of matmul, indexing and where.
 
 >>> import eager
 >>> eager.mm(eager.ones(2, 3), eager.ones(3, 4)).shape
@@ -201,6 +202,72 @@ def triu(x: Tensor, diagonal: int = 0) -> Tensor:
     [[0.0, 1.0, 1.0], [0.0, 0.0, 1.0]]
     """
     return _triangle("triu", x, diagonal, lower=False)
+
+
+def _triangle_indices(op: str, row: int, col: int, offset: int, lower: bool, dtype, device):
+    row = arguments.integer(op, "row", row, minimum=0)
+    col = arguments.integer(op, "col", col, minimum=0)
+    offset = arguments.integer(op, "offset", offset)
+    r, c = (np.tril_indices if lower else np.triu_indices)(row, offset, col)
+    from eager.creation import asarray
+
+    return asarray(np.stack([r, c]).astype(np.int64), dtype=dtype, device=device)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The (2, N) coordinates of the lower triangle of a row x col matrix, row by row.
+
+    >>> import eager
+    >>> eager.tril_indices(3, 3).tolist()
+    [[0, 1, 1, 2, 2, 2], [0, 0, 1, 0, 1, 2]]
+    """
+    return _triangle_indices("tril_indices", row, col, offset, True, dtype, device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The (2, N) coordinates of the upper triangle of a row x col matrix, row by row.
+
+    >>> import eager
+    >>> eager.triu_indices(2, 3, 1).tolist()
+    [[0, 0, 1], [1, 2, 2]]
+    """
+    return _triangle_indices("triu_indices", row, col, offset, False, dtype, device)
+
+
+def cross(a: Tensor, b: Tensor, dim: int = -1) -> Tensor:
+    """Cross product of 3-vectors along dim (broadcasting the other dims).
+
+    >>> import eager
+    >>> eager.cross(eager.tensor([1., 0., 0.]), eager.tensor([0., 1., 0.])).tolist()
+    [0.0, 0.0, 1.0]
+    """
+    a, b = arguments.tensor("cross", "a", a), arguments.tensor("cross", "b", b)
+    axis = normalize_axis("cross", dim, max(a.ndim, b.ndim))
+    if a.shape[axis - a.ndim] != 3 or b.shape[axis - b.ndim] != 3:
+        raise ShapeError(f"cross: dim {dim} must have size 3 in both, got shapes {a.shape} "
+                         f"and {b.shape}")
+    a1, a2, a3 = (a.narrow(axis - a.ndim, i, 1) for i in range(3))
+    b1, b2, b3 = (b.narrow(axis - b.ndim, i, 1) for i in range(3))
+    from eager.ops.shape import concat
+
+    return concat([a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1],
+                  axis=axis)
+
+
+def kron(a: Tensor, b: Tensor) -> Tensor:
+    """Kronecker product: blocks a[i, j] * b, for tensors of any (matching) rank.
+
+    >>> import eager
+    >>> eager.kron(eager.eye(2), eager.tensor([[1., 2.]])).tolist()
+    [[1.0, 2.0, 0.0, 0.0], [0.0, 0.0, 1.0, 2.0]]
+    """
+    a, b = arguments.tensor("kron", "a", a), arguments.tensor("kron", "b", b)
+    ndim = max(a.ndim, b.ndim)
+    a = a.reshape((1,) * (ndim - a.ndim) + a.shape)
+    b = b.reshape((1,) * (ndim - b.ndim) + b.shape)
+    spread_a = a.reshape(tuple(d for n in a.shape for d in (n, 1)))
+    spread_b = b.reshape(tuple(d for n in b.shape for d in (1, n)))
+    return (spread_a * spread_b).reshape(tuple(m * n for m, n in zip(a.shape, b.shape)))
 
 
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:

@@ -257,3 +257,30 @@ def _empty_truth(x, value, axis, keepdims, dim, keepdim):
     shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keep else tuple(
         d for i, d in enumerate(x.shape) if i not in axes)
     return apply(OPS["full"], shape=shape, value=value, dtype=bool_, device=x.device)
+
+
+def var_mean(x: Tensor, dim=None, *, correction=1, keepdim: bool = False,
+             unbiased=None) -> tuple[Tensor, Tensor]:
+    """PyTorch's var_mean: (variance, mean) over dim; the variance is unbiased by default
+    (correction=1), as in PyTorch.
+
+    >>> import eager
+    >>> [t.item() for t in eager.var_mean(eager.tensor([1., 2., 3., 4.]))]
+    [1.6666666269302368, 2.5]
+    """
+    arguments.tensor("var_mean", "x", x)
+    v = var(x, dim=dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+    return v, mean(x, dim=dim, keepdim=keepdim)
+
+
+def std_mean(x: Tensor, dim=None, *, correction=1, keepdim: bool = False,
+             unbiased=None) -> tuple[Tensor, Tensor]:
+    """PyTorch's std_mean: (standard deviation, mean) over dim, unbiased by default.
+
+    >>> import eager
+    >>> [t.item() for t in eager.std_mean(eager.tensor([1., 3.]))]
+    [1.4142135381698608, 2.0]
+    """
+    arguments.tensor("std_mean", "x", x)
+    s = std(x, dim=dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+    return s, mean(x, dim=dim, keepdim=keepdim)

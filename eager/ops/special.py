@@ -229,6 +229,21 @@ def exp2(x) -> Tensor:
     return unary("exp", _float(x) * math.log(2))
 
 
+def logaddexp(a, b) -> Tensor:
+    """log(exp(a) + exp(b)) without overflow: max + log1p(exp(-|a - b|)).
+
+    >>> import eager
+    >>> eager.logaddexp(eager.tensor([1000.0]), eager.tensor([1000.0])).tolist()
+    [1000.6931762695312]
+    """
+    a, b = _float(a), _float(b)
+    high = E.maximum(a, b)
+    gap = unary("abs", a - b)
+    # Equal infinities give a NaN gap; the sum is then that infinity.
+    return where(binary("eq", a, b), a + math.log(2.0),
+                 high + log1p(unary("exp", -where(E.isnan(gap), 0.0, gap))))
+
+
 def lerp(start, end, weight) -> Tensor:
     """start + weight * (end - start) (PyTorch's lerp).
 
