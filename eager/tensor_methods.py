@@ -196,10 +196,6 @@ def _log_softmax(self, dim, dtype=None):
     return F.log_softmax(x, dim)
 
 
-def _relu_(self):
-    return inplace_update(self, E.relu(self), "relu_")
-
-
 def _clamp_min(self, min):
     return E.clip(self, min, None)
 
@@ -208,27 +204,11 @@ def _clamp_max(self, max):
     return E.clip(self, None, max)
 
 
-def _lerp(self, end, weight):
-    return S.lerp(self, end, weight)
-
-
-def _addcmul(self, tensor1, tensor2, *, value=1):
-    return S.addcmul(self, tensor1, tensor2, value=value)
-
-
-def _addcdiv(self, tensor1, tensor2, *, value=1):
-    return S.addcdiv(self, tensor1, tensor2, value=value)
-
-
 def _type_as(self, other):
     return E.astype(self, arguments.tensor("type_as", "other", other).dtype, copy=False)
 
 
-def _masked_fill(self, mask, value):
-    return rearrange.masked_fill(self, mask, value)
-
-
-# PyTorch's in-place spellings of unary math (x.exp_(), x.sqrt_(), ...) and of composites.
+# PyTorch's in-place spellings of unary math: x.exp_(), x.sqrt_(), ...
 _UNARY_INPLACE = ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "neg", "sigmoid",
                   "floor", "ceil", "sign")
 
@@ -267,9 +247,9 @@ _METHODS = {
     "fill_": _fill_, "zero_": lambda self: _fill_(self, 0), "copy_": _copy_,
     # PyTorch spellings: arithmetic with alpha/value, comparisons, matrices
     "add_": _inplace_of(METHODS["add"], "add_"), "sub_": _inplace_of(METHODS["sub"], "sub_"),
-    "lerp": _lerp, "lerp_": _inplace_of(_lerp, "lerp_"),
-    "addcmul": _addcmul, "addcmul_": _inplace_of(_addcmul, "addcmul_"),
-    "addcdiv": _addcdiv, "addcdiv_": _inplace_of(_addcdiv, "addcdiv_"),
+    "lerp": S.lerp, "lerp_": _inplace_of(S.lerp, "lerp_"),
+    "addcmul": S.addcmul, "addcmul_": _inplace_of(S.addcmul, "addcmul_"),
+    "addcdiv": S.addcdiv, "addcdiv_": _inplace_of(S.addcdiv, "addcdiv_"),
     "true_divide": METHODS["div"], "floor_divide": NAMESPACE["floor_divide"],
     "remainder": NAMESPACE["remainder"],
     "logical_and": NAMESPACE["logical_and"], "logical_or": NAMESPACE["logical_or"],
@@ -282,12 +262,14 @@ _METHODS = {
     "norm": linalg_norms.tensor_norm,
     # elementwise composites
     "atan": S.atan, "asin": S.asin, "acos": S.acos, "arctan": S.atan, "arcsin": S.asin,
-    "arccos": S.acos, "sinh": S.sinh, "cosh": S.cosh, "tan": S.tan, "asinh": S.asinh, "acosh": S.acosh,
-    "atanh": S.atanh, "log1p": S.log1p, "expm1": S.expm1, "log2": S.log2, "log10": S.log10,
+    "arccos": S.acos, "sinh": S.sinh, "cosh": S.cosh, "tan": S.tan, "asinh": S.asinh,
+    "acosh": S.acosh, "atanh": S.atanh, "log1p": S.log1p, "expm1": S.expm1, "log2": S.log2,
+    "log10": S.log10,
     "exp2": S.exp2, "rsqrt": S.rsqrt, "reciprocal": S.reciprocal, "erfc": S.erfc,
     "trunc": S.trunc, "round": S.round, "frac": S.frac, "nan_to_num": S.nan_to_num,
     "isnan": E.isnan, "isinf": E.isinf, "isfinite": E.isfinite, "isclose": S.isclose,
-    "allclose": S.allclose, "relu_": _relu_, "clamp_min": _clamp_min, "clamp_max": _clamp_max,
+    "allclose": S.allclose, "relu_": _inplace_of(E.relu, "relu_"),
+    "clamp_min": _clamp_min, "clamp_max": _clamp_max,
     "clamp_min_": _inplace_of(_clamp_min, "clamp_min_"),
     "clamp_max_": _inplace_of(_clamp_max, "clamp_max_"),
     "nan_to_num_": _inplace_of(S.nan_to_num, "nan_to_num_"),
@@ -302,7 +284,7 @@ _METHODS = {
     "repeat_interleave": rearrange.repeat_interleave, "roll": rearrange.roll,
     "rot90": rearrange.rot90, "movedim": rearrange.movedim, "moveaxis": rearrange.movedim,
     "swapaxes": rearrange.swapaxes, "swapdims": rearrange.swapdims,
-    "index_select": rearrange.index_select, "masked_fill": _masked_fill,
+    "index_select": rearrange.index_select, "masked_fill": rearrange.masked_fill,
     "masked_fill_": rearrange.masked_fill_, "masked_select": rearrange.masked_select,
     "reshape_as": lambda self, other: shape.reshape(
         self, arguments.tensor("reshape_as", "other", other).shape),
