@@ -1,8 +1,7 @@
 """Elementwise functions beyond the Array API core that models use, each a composite of
 primitives (so autograd, tracing and fusion see through them): inverse trigonometric and
-hyperbolic functions,
-log1p/expm1, reciprocals, erf/erfc, lerp, addcmul/addcdiv, rounding, nan_to_num and
-closeness tests.
+hyperbolic functions, log1p/expm1, reciprocals, erfc, logaddexp, lerp, addcmul/addcdiv,
+rounding, nan_to_num and closeness tests. (erf and atan2 are primitives: kernels/special.py.)
 
 >>> import eager
 >>> eager.sinh(eager.tensor([0.0, 1.0])).tolist()
@@ -26,16 +25,6 @@ def _float(x) -> Tensor:
     return x
 
 
-def erf(x) -> Tensor:
-    """The error function 2/sqrt(pi) * integral of exp(-t**2) from 0 to x (a primitive).
-
-    >>> import eager
-    >>> f"{eager.erf(eager.tensor(0.5)).item():.4f}"
-    '0.5205'
-    """
-    return unary("erf", x)
-
-
 def erfc(x) -> Tensor:
     """1 - erf(x).
 
@@ -43,7 +32,7 @@ def erfc(x) -> Tensor:
     >>> eager.erfc(eager.tensor([0.0])).tolist()
     [1.0]
     """
-    return 1 - erf(x)
+    return 1 - unary("erf", x)
 
 
 def expm1(x) -> Tensor:
