@@ -60,6 +60,7 @@ def test_conversions_and_types():
         == [torch.float64, torch.float16, torch.int64, torch.int32, torch.bool]
     assert x.type() == "torch.FloatTensor" and x.long().type() == "torch.LongTensor"
     assert x.type(torch.float64).dtype == torch.float64
+    assert x.type("torch.DoubleTensor").dtype == torch.float64
     assert x.type_as(torch.tensor([1])).tolist() == [1, -1]
 
 
@@ -802,8 +803,8 @@ def test_values_match_pytorch():
     idx = np.array([3, 1, 3, 0])
     assert torch.bincount(torch.tensor(idx)).tolist() == \
         real_torch.bincount(real_torch.tensor(idx)).tolist()
-    b = np.array([0.5, 1.5, 2.5])
+    b, values = np.array([0.5, 1.5, 2.5]), np.array([0.5, 1.0, 2.5, 3.0])
     for right in (False, True):
-        assert torch.bucketize(torch.tensor(idx), torch.tensor(b), right=right).tolist() == \
-            real_torch.bucketize(real_torch.tensor(idx), real_torch.tensor(b),
-                                 right=right).tolist()
+        assert torch.bucketize(torch.tensor(values), torch.tensor(b), right=right).tolist() \
+            == real_torch.bucketize(real_torch.tensor(values), real_torch.tensor(b),
+                                    right=right).tolist()
