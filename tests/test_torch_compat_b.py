@@ -779,32 +779,129 @@ def test_jit_old_style_sgd_through_data_matches_eager():
         np.testing.assert_allclose(jit_w, eager_w, rtol=1e-5)
 
 
-# ---- against PyTorch, when installed -----------------------------------------------------
-@needs_torch
-def test_values_match_pytorch():
-    x = np.random.default_rng(5).standard_normal((3, 4))
-    ours, theirs = torch.tensor(x), real_torch.tensor(x)
-    pairs = [
-        (lambda t, m: m.einsum("ij,kj->ik", t, t), None),
-        (lambda t, m: m.tril(t, -1), None), (lambda t, m: m.triu(t, 1), None),
-        (lambda t, m: m.cdist(t, t), None), (lambda t, m: m.logsumexp(t, 1), None),
-        (lambda t, m: m.erf(t), None), (lambda t, m: m.sinh(t), None),
-        (lambda t, m: m.asinh(t), None), (lambda t, m: m.norm(t, dim=1), None),
-        (lambda t, m: m.roll(t, 2, 1), None), (lambda t, m: m.rot90(t, 1, (0, 1)), None),
-        (lambda t, m: m.diagonal(t, 1), None), (lambda t, m: m.round(t * 3), None),
-        (lambda t, m: t.repeat(2, 1), None), (lambda t, m: t.narrow(1, 1, 2), None),
-        (lambda t, m: m.histc(t.float(), 5), None), (lambda t, m: t.cumsum(1), None),
-        (lambda t, m: m.lerp(t, t * 2, 0.3), None), (lambda t, m: t.unflatten(1, (2, 2)), None),
-    ]
-    for fn, _ in pairs:
-        np.testing.assert_allclose(np.asarray(fn(ours, torch)),
-                                   fn(theirs, real_torch).detach().numpy(), rtol=1e-6,
+# ---- against PyTorch, when installed ----
+# Each program runs once with `m` = eager and once with `m` = torch on the same float64
+# input; outputs (values, shapes, dtypes) and the gradients of their sum must agree.
+TORCH_PROGRAMS = {
+    "sinh": lambda t, m: m.sinh(t), "cosh": lambda t, m: m.cosh(t), "tan": lambda t, m: m.tan(t),
+    "asinh": lambda t, m: m.asinh(t), "atan": lambda t, m: m.atan(t),
+    "asin": lambda t, m: m.asin(t * 0.5), "acos": lambda t, m: m.acos(t * 0.5),
+    "atan2": lambda t, m: m.atan2(t, t + 0.5), "erf": lambda t, m: m.erf(t),
+    "erfc": lambda t, m: m.erfc(t), "log1p": lambda t, m: m.log1p(t.abs()),
+    "expm1": lambda t, m: m.expm1(t), "rsqrt": lambda t, m: m.rsqrt(t.abs() + 0.1),
+    "reciprocal": lambda t, m: m.reciprocal(t), "log2": lambda t, m: m.log2(t.abs()),
+    "exp2": lambda t, m: m.exp2(t), "round": lambda t, m: m.round(t * 3),
+    "frac": lambda t, m: m.frac(t * 3), "logaddexp": lambda t, m: m.logaddexp(t, t * 2),
+    "lerp": lambda t, m: m.lerp(t, t * 3, 0.3), "tril": lambda t, m: m.tril(t, 1),
+    "triu": lambda t, m: m.triu(t, -1), "diag": lambda t, m: m.diag(t),
+    "diag_of_vector": lambda t, m: m.diag(t[0], -1), "diagonal": lambda t, m: m.diagonal(t, 1),
+    "trace": lambda t, m: m.trace(t), "cdist": lambda t, m: m.cdist(t, t * 2),
+    "cdist_p1": lambda t, m: m.cdist(t, t * 2, p=1), "norm": lambda t, m: m.norm(t),
+    "norm_dim": lambda t, m: t.norm(dim=1), "norm_p1": lambda t, m: t.norm(1),
+    "norm_at_zero": lambda t, m: (t * 0).norm(),
+    "linalg_norm_inf": lambda t, m: m.linalg.norm(t, float("inf")),
+    "linalg_norm_1": lambda t, m: m.linalg.norm(t, 1),
+    "vector_norm_3": lambda t, m: m.linalg.vector_norm(t, 3, dim=0),
+    "einsum": lambda t, m: m.einsum("ij,kj->ik", t, t),
+    "einsum_diagonal": lambda t, m: m.einsum("ii->i", t[:, :3]),
+    "mm": lambda t, m: t.mm(t.t()),
+    "addmm": lambda t, m: m.addmm(t[:, :3], t, t.t()[:, :3], beta=0.5, alpha=2),
+    "roll": lambda t, m: m.roll(t, 1, 1), "roll_two": lambda t, m: m.roll(t, (1, -1), (0, 1)),
+    "roll_flat": lambda t, m: m.roll(t, 3), "rot90": lambda t, m: m.rot90(t, 3),
+    "repeat": lambda t, m: t.repeat(2, 1, 2), "repeat_interleave": lambda t, m:
+        t.repeat_interleave(2, dim=1),
+    "narrow": lambda t, m: t.narrow(0, 1, 2), "unbind": lambda t, m: t.unbind(1),
+    "unflatten": lambda t, m: t.unflatten(1, (2, -1)), "cumprod": lambda t, m: m.cumprod(t, 1),
+    "diff": lambda t, m: m.diff(t, dim=0), "diff_2": lambda t, m: m.diff(t, n=2),
+    "median": lambda t, m: m.median(t), "median_dim": lambda t, m: tuple(t.median(1)),
+    "quantile": lambda t, m: m.quantile(t, 0.3, dim=1), "quantile_all": lambda t, m:
+        m.quantile(t, 0.65),
+    "var_mean": lambda t, m: m.var_mean(t, 1), "std_mean": lambda t, m: m.std_mean(t),
+    "cross": lambda t, m: m.cross(t[:, :3], t[:, 1:], dim=1),
+    "kron": lambda t, m: m.kron(t, t[:2, :2]), "logsumexp": lambda t, m: m.logsumexp(t, 1),
+    "topk": lambda t, m: tuple(m.topk(t, 2)),
+    "masked_fill": lambda t, m: t.masked_fill(t > 0, -1.5),
+    "masked_select": lambda t, m: t.masked_select(t > 0),
+    "index_select": lambda t, m: t.index_select(1, m.tensor([3, 0, 3])),
+    "scatter_add": lambda t, m: m.zeros(3, 4, dtype=m.float64).scatter_add(
+        1, m.tensor([[1, 1], [2, 0], [0, 3]]), t[:, :2]),
+    "index_add": lambda t, m: m.zeros(3, 4, dtype=m.float64).index_add(
+        0, m.tensor([0, 0, 2]), t, alpha=2),
+    "index_fill": lambda t, m: t.index_fill(1, m.tensor([1]), 2.5),
+    "nan_to_num": lambda t, m: m.nan_to_num(m.log(t)),
+    "histc": lambda t, m: m.histc(t.detach(), 5),
+    "histc_range": lambda t, m: m.histc(t.detach(), 4, min=-1, max=1),
+    "amax": lambda t, m: t.amax(1), "clamp_min": lambda t, m: t.clamp_min(0.1),
+    "softmax": lambda t, m: t.softmax(-1), "log_softmax": lambda t, m: t.log_softmax(0),
+    "meshgrid_xy": lambda t, m: m.meshgrid(t[0], t[1][:2], indexing="xy"),
+    "outer": lambda t, m: m.outer(t[0], t[1]), "dot": lambda t, m: m.dot(t[0], t[1]),
+    "tile": lambda t, m: m.tile(t, (2,)), "cat": lambda t, m: m.cat([t, t], 1),
+    "stack": lambda t, m: m.stack([t, t], 2), "max_of_two": lambda t, m: m.max(t, t.flip(0)),
+}
+TORCH_INT_PROGRAMS = {
+    "unique": lambda t, m: m.unique(t, return_inverse=True, return_counts=True),
+    "bincount": lambda t, m: m.bincount(t, minlength=8),
+    "count_nonzero": lambda t, m: m.count_nonzero(t),
+    "searchsorted": lambda t, m: m.searchsorted(m.tensor([0, 2, 4]), t),
+    "searchsorted_right": lambda t, m: m.searchsorted(m.tensor([0, 3, 4]), t, right=True),
+    "bucketize": lambda t, m: m.bucketize(t, m.tensor([1, 3])),
+    "reciprocal": lambda t, m: m.reciprocal(t), "sinh": lambda t, m: m.sinh(t),
+    "cumprod": lambda t, m: m.cumprod(t, 0), "diff": lambda t, m: m.diff(t),
+    "masked_fill": lambda t, m: t.masked_fill(t > 2, 7.9),
+    "tril_indices": lambda t, m: m.tril_indices(3, 4, 1),
+    "triu_indices": lambda t, m: m.triu_indices(4, 3, -1),
+    "repeat_interleave": lambda t, m: m.repeat_interleave(t, m.tensor([1, 0, 2, 1, 1])),
+    "median": lambda t, m: m.median(t), "kron": lambda t, m: m.kron(t, t),
+    "where": lambda t, m: m.where(t > 1), "argmax": lambda t, m: t.argmax(0, True),
+}
+
+
+def _as_list(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _compare_with_torch(program, data):
+    wants_grad = data.dtype.kind == "f"
+    ours_in = torch.tensor(data, requires_grad=wants_grad)
+    theirs_in = real_torch.tensor(data, requires_grad=wants_grad)
+    ours, theirs = _as_list(program(ours_in, torch)), _as_list(program(theirs_in, real_torch))
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        expected = b.detach().numpy()
+        got = np.asarray(a.detach())
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+    float_ours = [a for a in ours if a.dtype.kind == "f" and a.requires_grad]
+    float_theirs = [b for b in theirs if b.is_floating_point() and b.requires_grad]
+    if wants_grad and float_ours:
+        sum(a.sum() for a in float_ours).backward()
+        sum(b.sum() for b in float_theirs).backward()
+        np.testing.assert_allclose(ours_in.grad.numpy(), theirs_in.grad.numpy(), rtol=1e-6,
                                    atol=1e-6)
-    idx = np.array([3, 1, 3, 0])
-    assert torch.bincount(torch.tensor(idx)).tolist() == \
-        real_torch.bincount(real_torch.tensor(idx)).tolist()
-    b, values = np.array([0.5, 1.5, 2.5]), np.array([0.5, 1.0, 2.5, 3.0])
-    for right in (False, True):
-        assert torch.bucketize(torch.tensor(values), torch.tensor(b), right=right).tolist() \
-            == real_torch.bucketize(real_torch.tensor(values), real_torch.tensor(b),
-                                    right=right).tolist()
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(TORCH_PROGRAMS))
+def test_float_programs_match_pytorch(name):
+    data = np.random.default_rng(5).standard_normal((3, 4))
+    _compare_with_torch(TORCH_PROGRAMS[name], data)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(TORCH_INT_PROGRAMS))
+def test_integer_programs_match_pytorch(name):
+    _compare_with_torch(TORCH_INT_PROGRAMS[name], np.array([3, 1, 3, 0, 5]))
+
+
+@needs_torch
+def test_tensor_queries_match_pytorch():
+    ours, theirs = torch.zeros(2, 3), real_torch.zeros(2, 3)
+    assert ours.t().stride() == theirs.t().stride()
+    assert ours.element_size() == theirs.element_size() and ours.type() == theirs.type()
+    assert ours.t().is_contiguous() == theirs.t().is_contiguous()
+    for shape in ((5,), (4, 5)):
+        probs = np.random.default_rng(1).uniform(0.1, 1.0, shape)
+        for replacement in (False, True):
+            a = torch.multinomial(torch.tensor(probs), 3, replacement)
+            b = real_torch.multinomial(real_torch.tensor(probs), 3, replacement)
+            assert a.shape == tuple(b.shape) and a.dtype == b.numpy().dtype
