@@ -177,7 +177,8 @@ def empty(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tenso
                  requires_grad=requires_grad)
 
 
-def full_like(x: Tensor, /, fill_value, *, dtype=None, device=None) -> Tensor:
+def full_like(x: Tensor, /, fill_value, *, dtype=None, device=None,
+              requires_grad: bool = False) -> Tensor:
     """Like full, with x's shape, dtype and device by default.
 
     >>> import eager
@@ -185,10 +186,11 @@ def full_like(x: Tensor, /, fill_value, *, dtype=None, device=None) -> Tensor:
     tensor([5, 5], dtype=eager.int32)
     """
     arguments.tensor("full_like", "x", x)
-    return full(x.shape, fill_value, dtype=_or(dtype, x.dtype), device=_or(device, x.device))
+    return full(x.shape, fill_value, dtype=_or(dtype, x.dtype), device=_or(device, x.device),
+                requires_grad=requires_grad)
 
 
-def zeros_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:
+def zeros_like(x: Tensor, /, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Zeros with x's shape, dtype and device.
 
     >>> import eager
@@ -196,10 +198,10 @@ def zeros_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:
     tensor([0., 0.])
     """
     arguments.tensor("zeros_like", "x", x)
-    return full_like(x, 0, dtype=dtype, device=device)
+    return full_like(x, 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def ones_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:
+def ones_like(x: Tensor, /, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Ones with x's shape, dtype and device.
 
     >>> import eager
@@ -207,10 +209,10 @@ def ones_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:
     tensor([1., 1.])
     """
     arguments.tensor("ones_like", "x", x)
-    return full_like(x, 1, dtype=dtype, device=device)
+    return full_like(x, 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def empty_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:
+def empty_like(x: Tensor, /, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor like x with unspecified contents (here: zeros).
 
     >>> import eager
@@ -218,10 +220,11 @@ def empty_like(x: Tensor, /, *, dtype=None, device=None) -> Tensor:
     (1, 3)
     """
     arguments.tensor("empty_like", "x", x)
-    return full_like(x, 0, dtype=dtype, device=device)
+    return full_like(x, 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:
+def arange(start, /, stop=None, step=1, *, dtype=None, device=None,
+           requires_grad: bool = False) -> Tensor:
     """Evenly spaced values in [start, stop): `arange(5)`, `arange(1, 2, 0.25)`.
 
     >>> import eager
@@ -236,8 +239,9 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:
     if dtype is None:
         dtype = default_int if all(isinstance(v, int) for v in (start, stop, step)) \
             else default_float
-    return apply(OPS["arange"], start=start, stop=stop, step=step, dtype=to_dtype(dtype),
-                 device=_device(device))
+    out = apply(OPS["arange"], start=start, stop=stop, step=step, dtype=to_dtype(dtype),
+                device=_device(device))
+    return out.requires_grad_() if requires_grad else out
 
 
 def _check_arange(start, stop, step) -> None:
@@ -317,3 +321,56 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+
+def new_tensor(x: Tensor, data, *, dtype=None, device=None, requires_grad: bool = False):
+    """`x.new_tensor(data)`: a new tensor from data with x's dtype and device by default.
+
+    >>> import eager
+    >>> eager.zeros(1, dtype=eager.float64).new_tensor([1, 2])
+    tensor([1., 2.], dtype=eager.float64)
+    """
+    return tensor(data, dtype=_or(dtype, x.dtype), device=_or(device, x.device),
+                  requires_grad=requires_grad)
+
+
+def new_full(x: Tensor, size, fill_value, *, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    """`x.new_full(size, value)`: full with x's dtype and device by default.
+
+    >>> import eager
+    >>> eager.zeros(1, dtype=eager.int32).new_full((2,), 3)
+    tensor([3, 3], dtype=eager.int32)
+    """
+    return full(_shape("new_full", size), fill_value, dtype=_or(dtype, x.dtype),
+                device=_or(device, x.device), requires_grad=requires_grad)
+
+
+def new_zeros(x: Tensor, *size, dtype=None, device=None, requires_grad: bool = False):
+    """`x.new_zeros(2, 3)`: zeros with x's dtype and device by default.
+
+    >>> import eager
+    >>> eager.zeros(1, dtype=eager.float64).new_zeros(2, 3).dtype
+    dtype('float64')
+    """
+    return new_full(x, size, 0, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def new_ones(x: Tensor, *size, dtype=None, device=None, requires_grad: bool = False):
+    """`x.new_ones(2)`: ones with x's dtype and device by default.
+
+    >>> import eager
+    >>> eager.zeros(1).new_ones(2)
+    tensor([1., 1.])
+    """
+    return new_full(x, size, 1, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def new_empty(x: Tensor, *size, dtype=None, device=None, requires_grad: bool = False):
+    """`x.new_empty(2)`: a tensor with unspecified contents (here: zeros).
+
+    >>> import eager
+    >>> eager.zeros(1).new_empty(3).shape
+    (3,)
+    """
+    return new_full(x, size, 0, dtype=dtype, device=device, requires_grad=requires_grad)

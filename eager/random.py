@@ -1,5 +1,6 @@
 """Seeded random numbers: `manual_seed`, `Generator`, `rand`, `randn`, `randint`,
-`normal`, `uniform`, `randperm`.
+`normal`, `uniform`, `randperm`, `multinomial`, `bernoulli`, the `*_like` forms and the
+in-place `normal_` / `uniform_`.
 
 The same seed gives the same numbers on every run (PCG64 on cpu). A Generator is passed
 to the random ops as an input, so a traced graph draws fresh numbers on every replay.
@@ -17,6 +18,7 @@ import numpy as np
 from eager import arguments
 from eager.device import check_device, get_default_device
 from eager.dispatch import apply
+from eager.ops.elementwise import where
 from eager.tensor import Tensor
 from kernels import OPS, array_namespace_for, default_float, default_int, to_dtype
 from kernels.errors import ArgumentError, DeviceError, DTypeError
@@ -129,7 +131,8 @@ def _gen(op: str, generator, device) -> Generator:
     return generator
 
 
-def uniform(low=0.0, high=1.0, size=(), *, dtype=None, device=None, generator=None):
+def uniform(low=0.0, high=1.0, size=(), *, dtype=None, device=None, generator=None,
+            requires_grad: bool = False):
     """Uniform samples in [low, high).
 
     >>> import eager
@@ -137,7 +140,8 @@ def uniform(low=0.0, high=1.0, size=(), *, dtype=None, device=None, generator=No
     >>> bool((t >= -1).all() and (t < 1).all())
     True
     """
-    return _uniform("uniform", low, high, size, dtype, device, generator)
+    out = _uniform("uniform", low, high, size, dtype, device, generator)
+    return out.requires_grad_() if requires_grad else out
 
 
 def _float_dtype(op: str, dtype) -> np.dtype:
@@ -166,14 +170,36 @@ def _normal(op, mean, std, size, dtype, device, generator) -> Tensor:
                  device=gen.device)
 
 
-def normal(mean=0.0, std=1.0, size=(), *, dtype=None, device=None, generator=None):
-    """Normal samples with the given mean and standard deviation.
+def normal(mean=0.0, std=1.0, size=(), *, dtype=None, device=None, generator=None,
+           requires_grad: bool = False):
+    """Normal samples with the given mean and standard deviation. mean and std may be
+    tensors (PyTorch's `normal(mean_tensor, std_tensor)`): the result has their broadcast
+    shape, and, as in PyTorch, their gradients through it are zero (it is a sample, not a
+    reparameterisation; write `mean + std * randn_like(std)` for that).
 
     >>> import eager
     >>> eager.normal(0.0, 1.0, (2, 3)).shape
     (2, 3)
+    >>> eager.normal(eager.zeros(4), 1.0).shape
+    (4,)
     """
-    return _normal("normal", mean, std, size, dtype, device, generator)
+    if type(mean) is Tensor or type(std) is Tensor:
+        from kernels.shapes import broadcast_shapes
+
+        shape = broadcast_shapes("normal", *(t.shape for t in (mean, std) if type(t) is Tensor))
+        like = mean if type(mean) is Tensor else std
+        noise = _normal("normal", 0.0, 1.0, shape, dtype or like.dtype, device or like.device,
+                        generator)
+        plain = [t.detach() if type(t) is Tensor else t for t in (mean, std)]
+        out = noise * plain[1] + plain[0]
+        never = apply(OPS["full"], shape=(), value=False, dtype=np.dtype(bool),
+                      device=out.device)
+        for t in (mean, std):
+            if type(t) is Tensor and t.requires_grad:
+                out = where(never, t, out)  # the value of out, a gradient of 0 for t
+    else:
+        out = _normal("normal", mean, std, size, dtype, device, generator)
+    return out.requires_grad_() if requires_grad else out
 
 
 def rand(*shape, dtype=None, device=None, generator=None, requires_grad=False) -> Tensor:
@@ -227,3 +253,127 @@ def randperm(n: int, *, device=None, generator=None) -> Tensor:
     """
     n = arguments.integer("randperm", "n", n, minimum=0)
     return _uniform("randperm", 0.0, 1.0, (n,), np.float64, device, generator).argsort()
+
+
+def rand_like(x: Tensor, *, dtype=None, device=None, generator=None,
+              requires_grad: bool = False) -> Tensor:
+    """Uniform [0, 1) samples of x's shape (and dtype and device unless given).
+
+    >>> import eager
+    >>> eager.rand_like(eager.zeros(2, 3, dtype=eager.float64)).dtype
+    dtype('float64')
+    """
+    return rand(*x.shape, dtype=dtype or x.dtype, device=device or x.device,
+                generator=generator, requires_grad=requires_grad)
+
+
+def randn_like(x: Tensor, *, dtype=None, device=None, generator=None,
+               requires_grad: bool = False) -> Tensor:
+    """Standard normal samples of x's shape (and dtype and device unless given).
+
+    >>> import eager
+    >>> eager.randn_like(eager.zeros(2, 3)).shape
+    (2, 3)
+    """
+    return randn(*x.shape, dtype=dtype or x.dtype, device=device or x.device,
+                 generator=generator, requires_grad=requires_grad)
+
+
+def randint_like(x: Tensor, low, high=None, *, dtype=None, device=None,
+                 generator=None) -> Tensor:
+    """Integers from [low, high) (or [0, low)) of x's shape, dtype and device.
+
+    >>> import eager
+    >>> eager.randint_like(eager.zeros(3, dtype=eager.int32), 5).dtype
+    dtype('int32')
+    """
+    return randint(low, high, x.shape, dtype=dtype or x.dtype, device=device or x.device,
+                   generator=generator)
+
+
+def bernoulli(p: Tensor, *, generator=None) -> Tensor:
+    """1.0 with probability p, else 0.0, elementwise (p's shape and dtype).
+
+    >>> import eager
+    >>> eager.bernoulli(eager.tensor([0.0, 1.0])).tolist()
+    [0.0, 1.0]
+    """
+    p = arguments.tensor("bernoulli", "p", p)
+    draw = _uniform("bernoulli", 0.0, 1.0, p.shape, _float_dtype("bernoulli", p.dtype),
+                    p.device, generator)
+    return (draw < p.detach()).astype(p.dtype)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator=None) -> Tensor:
+    """Draw num_samples category indices from each row of `input`, a 1-D or 2-D tensor
+    of non-negative weights (normalised per row). Without replacement every index is drawn
+    at most once (the Gumbel top-k method); with it, by the inverse of the cumulative sum.
+    Composite, so a jitted function draws fresh samples on every call.
+
+    >>> import eager
+    >>> g = eager.Generator(seed=0)
+    >>> eager.multinomial(eager.tensor([0.0, 1.0, 0.0]), 2, replacement=True,
+    ...                   generator=g).tolist()
+    [1, 1]
+    >>> sorted(eager.multinomial(eager.tensor([1.0, 1.0, 1.0]), 3, generator=g).tolist())
+    [0, 1, 2]
+    """
+    weights = arguments.tensor("multinomial", "input", input)
+    if weights.ndim not in (1, 2) or weights.dtype.kind != "f":
+        raise ArgumentError(f"multinomial: input must be a 1-D or 2-D floating tensor of "
+                            f"weights, got {weights.dtype.name}{list(weights.shape)}")
+    num_samples = arguments.integer("multinomial", "num_samples", num_samples, minimum=1)
+    replacement = arguments.boolean("multinomial", "replacement", replacement)
+    rows = weights.detach() if weights.ndim == 2 else weights.detach().reshape(1, -1)
+    n_rows, n = rows.shape
+    if not replacement and num_samples > n:
+        raise ArgumentError(f"multinomial: cannot draw {num_samples} samples without "
+                            f"replacement from {n} categories")
+    gen = _gen("multinomial", generator, rows.device)
+    if replacement:
+        cdf = rows.cumsum(1)
+        cdf = cdf / cdf[:, -1:]
+        draw = apply(OPS["uniform"], gen, shape=(n_rows, num_samples, 1), dtype=rows.dtype,
+                     low=0.0, high=1.0, device=gen.device)
+        # The sample is how many cumulative weights lie at or below the draw; the last
+        # category caps it, so rounding in the sum never gives index n.
+        out = (cdf[:, :-1].unsqueeze(1) <= draw).sum(dim=2)
+    else:
+        draw = apply(OPS["uniform"], gen, shape=(n_rows, n), dtype=rows.dtype, low=0.0,
+                     high=1.0, device=gen.device)
+        # Gumbel top-k: the k largest log(w) - log(-log(u)) are a draw without replacement;
+        # zero weights get -inf and so are taken only once the others are used up.
+        tiny = float(np.finfo(rows.dtype).tiny)
+        gumbel = -((-(draw.clip(tiny, None)).log()).log())
+        keys = rows.clip(0.0, None).log() + gumbel
+        out = keys.argsort(dim=1, descending=True)[:, :num_samples]
+    return out if weights.ndim == 2 else out.reshape(-1)
+
+
+def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+    """Fill x in place with normal samples (PyTorch's `Tensor.normal_`).
+
+    >>> import eager
+    >>> x = eager.zeros(1000); _ = x.normal_(2.0, 0.5)
+    >>> abs(x.mean().item() - 2.0) < 0.1
+    True
+    """
+    from eager.ops.inplace import inplace_update
+
+    value = _normal("normal_", mean, std, x.shape, x.dtype, x.device, generator)
+    return inplace_update(x, value, "normal_")
+
+
+def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+    """Fill x in place with uniform samples from [a, b) (PyTorch's `Tensor.uniform_`).
+
+    >>> import eager
+    >>> x = eager.zeros(100); _ = x.uniform_(-1.0, 1.0)
+    >>> bool((x >= -1).all() and (x < 1).all())
+    True
+    """
+    from eager.ops.inplace import inplace_update
+
+    value = _uniform("uniform_", a, b, x.shape, x.dtype, x.device, generator)
+    return inplace_update(x, value, "uniform_")

@@ -105,6 +105,59 @@ class Tensor:
         """Number of dimensions (PyTorch spelling of ndim)."""
         return self._data.ndim
 
+    def element_size(self) -> int:
+        """Bytes per element (4 for float32)."""
+        return self._data.dtype.itemsize
+
+    def stride(self, dim: int | None = None):
+        """Strides in elements (PyTorch's convention, not numpy's bytes); one dim's with
+        `dim`."""
+        strides = tuple(s // self._data.dtype.itemsize for s in self._data.strides)
+        if dim is None:
+            return strides
+        if not strides:
+            raise ZeroDimError(f"stride: a 0-d tensor has no dimension {dim}")
+        return strides[normalize_axis("stride", dim, len(strides))]
+
+    def is_contiguous(self) -> bool:
+        """Whether the elements lie in memory in row-major order without gaps."""
+        return bool(self._data.flags.c_contiguous)
+
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating type."""
+        return self._data.dtype.kind == "f"
+
+    @property
+    def data(self) -> Tensor:
+        """This tensor's values as a tensor outside autograd that shares its memory
+        (PyTorch's `.data`): in-place changes through it reach this tensor and are not
+        seen by autograd's checks. Assigning `x.data = t` replaces x's values with t's."""
+        out = wrap(self._data, self._device)
+        hook = _dispatch.get_hook()
+        if hook is not None:
+            hook.alias(out, self)
+        return out
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise DTypeError(f"data: expected a Tensor, got {type(value).__name__}")
+        if value._device != self._device:
+            from kernels.errors import DeviceError
+
+            raise DeviceError(f"data: cannot assign a tensor on {value._device} to the data "
+                              f"of a tensor on {self._device}")
+        hook = _dispatch.get_hook()
+        if hook is not None:
+            if value.shape != self.shape or value.dtype != self.dtype:
+                raise ShapeError(f"data: assigning a {value.dtype.name}{list(value.shape)} "
+                                 f"tensor to the data of a {self.dtype.name}"
+                                 f"{list(self.shape)} one cannot be traced; keep the shape "
+                                 "and dtype (or use copy_)")
+            hook.inplace(self, value)
+        self._data = value._data
+        self._version += 1
+
     def __len__(self) -> int:
         if self._data.ndim == 0:
             raise ZeroDimError("len: a 0-d tensor has no length; use .item() for its value")
@@ -273,6 +326,40 @@ class Tensor:
 
     def __reduce__(self):
         raise TypeError("Tensor does not pickle; use eager.save(obj, path)")
+
+
+def is_tensor(obj: Any) -> bool:
+    """Whether obj is an eager Tensor (PyTorch's is_tensor).
+
+    >>> import eager
+    >>> eager.is_tensor(eager.ones(1)), eager.is_tensor([1.0])
+    (True, False)
+    """
+    return isinstance(obj, Tensor)
+
+
+def clone(x: Tensor) -> Tensor:
+    """`torch.clone(x)`: a copy of x that autograd sees through (x.clone()).
+
+    >>> import eager
+    >>> eager.clone(eager.ones(2)).tolist()
+    [1.0, 1.0]
+    """
+    if not isinstance(x, Tensor):
+        raise DTypeError(f"clone: expected a Tensor, got {type(x).__name__}")
+    return x.clone()
+
+
+def numel(x: Tensor) -> int:
+    """`torch.numel(x)`: the number of elements.
+
+    >>> import eager
+    >>> eager.numel(eager.ones(2, 3))
+    6
+    """
+    if not isinstance(x, Tensor):
+        raise DTypeError(f"numel: expected a Tensor, got {type(x).__name__}")
+    return x.numel()
 
 
 def host_array(data) -> np.ndarray:

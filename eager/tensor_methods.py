@@ -7,10 +7,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from eager import arguments
+from eager import arguments, creation
+from eager import linalg as linalg_norms
+from eager import random as R
 from eager.dispatch import apply, user_line_suffix
+from eager.ops import (
+    counting,
+    indexing,
+    linalg,
+    matrices,
+    ordering,
+    rearrange,
+    reductions,
+    scatter,
+    shape,
+)
 from eager.ops import elementwise as E
-from eager.ops import indexing, linalg, ordering, reductions, shape
+from eager.ops import special as S
 from eager.ops.inplace import inplace_update
 from eager.ops.operands import as_operand
 from eager.ops.public import METHODS, NAMESPACE, implements
@@ -58,8 +71,11 @@ def _clip_(self, min=None, max=None):
     return inplace_update(self, E.clip(self, min, max), "clip_")
 
 
-def _to(self, *args, dtype=None, device=None, copy: bool = False):
-    """Move to a device and/or convert dtype: `x.to("cpu")`, `x.to(eager.float64)`."""
+def _to(self, *args, dtype=None, device=None, copy: bool = False, non_blocking: bool = False,
+        memory_format=None):
+    """Move to a device and/or convert dtype: `x.to("cpu")`, `x.to(eager.float64)`.
+    non_blocking and memory_format are accepted for PyTorch code and change nothing:
+    copies here complete before `to` returns, and every tensor is row-major."""
     for a in args:
         if isinstance(a, str):
             device = a
@@ -131,13 +147,75 @@ def _op_methods() -> dict:
             else:
                 methods[name] = METHODS[name]
         for dunder, role in op.operators().items():
-            methods[dunder] = _operator(op, NAMESPACE[op.functions[0]], role,
+            fn = NAMESPACE[op.functions[0]]
+            methods[dunder] = _operator(op, getattr(fn, "fast", fn), role,
                                         (op.methods or op.functions)[0] + "_")
     return methods
 
 
+def _inplace_of(fn, name):
+    """The in-place method of a composite: compute `fn(self, ...)`, write it into self."""
+    def method(self, *args, **kwargs):
+        return inplace_update(self, fn(self, *args, **kwargs), name)
+    method.__name__ = name
+    method.__doc__ = f"In-place {name[:-1]}: computes it and writes the result into self."
+    return method
+
+
+def _type(self, dtype=None, non_blocking: bool = False):
+    """`x.type(eager.float64)` converts; `x.type()` names the type as PyTorch does
+    ("torch.FloatTensor")."""
+    if dtype is None:
+        return _TYPE_NAMES.get(self.dtype.name, f"eager.{self.dtype.name}")
+    if isinstance(dtype, str) and dtype in _TYPE_DTYPES:
+        dtype = _TYPE_DTYPES[dtype]
+    return E.astype(self, to_dtype(dtype), copy=False)
+
+
+_TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+               "float16": "torch.HalfTensor", "int64": "torch.LongTensor",
+               "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
+               "int8": "torch.CharTensor", "uint8": "torch.ByteTensor",
+               "bool": "torch.BoolTensor"}
+_TYPE_DTYPES = {name: dtype for dtype, name in _TYPE_NAMES.items()}
+
+
+def _softmax(self, dim, dtype=None):
+    """softmax along dim (as F.softmax)."""
+    from eager.nn import functional as F
+
+    x = self if dtype is None else E.astype(self, to_dtype(dtype), copy=False)
+    return F.softmax(x, dim)
+
+
+def _log_softmax(self, dim, dtype=None):
+    """log_softmax along dim (as F.log_softmax)."""
+    from eager.nn import functional as F
+
+    x = self if dtype is None else E.astype(self, to_dtype(dtype), copy=False)
+    return F.log_softmax(x, dim)
+
+
+def _clamp_min(self, min):
+    return E.clip(self, min, None)
+
+
+def _clamp_max(self, max):
+    return E.clip(self, None, max)
+
+
+def _type_as(self, other):
+    return E.astype(self, arguments.tensor("type_as", "other", other).dtype, copy=False)
+
+
+# PyTorch's in-place spellings of unary math: x.exp_(), x.sqrt_(), ...
+_UNARY_INPLACE = ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "neg", "sigmoid",
+                  "floor", "ceil", "sign")
+
+
 _METHODS = {
     **_op_methods(),
+    **{f"{name}_": _inplace_of(METHODS[name], f"{name}_") for name in _UNARY_INPLACE},
     "__pos__": lambda self: self,
     "clip_": _clip_, "clamp_": _clip_,
     "__getitem__": indexing.getitem, "__setitem__": indexing.setitem,
@@ -154,7 +232,10 @@ _METHODS = {
         self, arguments.tensor("view_as", "other", other).shape),
     "sort": ordering.sort_with_indices, "topk": ordering.topk,
     # conversions and copies
-    "to": _to, "cpu": lambda self: _to(self, "cpu"), "cuda": lambda self: _to(self, "cuda"),
+    "to": _to, "cpu": lambda self: _to(self, "cpu"),
+    "cuda": lambda self, device=None, non_blocking=False: _to(self, "cuda"),
+    "pin_memory": lambda self: self, "is_pinned": lambda self: False,
+    "nelement": Tensor.numel,
     "contiguous": lambda self: self if self._data.flags.c_contiguous else apply(OPS.copy, self),
     "float": lambda self: E.astype(self, float32, copy=False),
     "double": lambda self: E.astype(self, float64, copy=False),
@@ -162,8 +243,66 @@ _METHODS = {
     "long": lambda self: E.astype(self, int64, copy=False),
     "int": lambda self: E.astype(self, int32, copy=False),
     "bool": lambda self: E.astype(self, bool_, copy=False),
-    "type": lambda self, dtype: E.astype(self, to_dtype(dtype), copy=False),
+    "type": _type, "type_as": _type_as,
     "fill_": _fill_, "zero_": lambda self: _fill_(self, 0), "copy_": _copy_,
+    # PyTorch spellings: arithmetic with alpha/value, comparisons, matrices
+    "add_": _inplace_of(METHODS["add"], "add_"), "sub_": _inplace_of(METHODS["sub"], "sub_"),
+    "lerp": S.lerp, "lerp_": _inplace_of(S.lerp, "lerp_"),
+    "addcmul": S.addcmul, "addcmul_": _inplace_of(S.addcmul, "addcmul_"),
+    "addcdiv": S.addcdiv, "addcdiv_": _inplace_of(S.addcdiv, "addcdiv_"),
+    "true_divide": METHODS["div"], "floor_divide": NAMESPACE["floor_divide"],
+    "remainder": NAMESPACE["remainder"],
+    "logical_and": NAMESPACE["logical_and"], "logical_or": NAMESPACE["logical_or"],
+    "logical_xor": NAMESPACE["logical_xor"],
+    "t": matrices.t, "mm": matrices.mm, "bmm": matrices.bmm, "dot": matrices.dot,
+    "addmm": matrices.addmm, "baddbmm": matrices.baddbmm, "outer": linalg.outer,
+    "diag": matrices.diag, "diagonal": matrices.diagonal, "trace": matrices.trace,
+    "tril": matrices.tril, "triu": matrices.triu,
+    "tril_": _inplace_of(matrices.tril, "tril_"), "triu_": _inplace_of(matrices.triu, "triu_"),
+    "norm": linalg_norms.tensor_norm,
+    # elementwise composites
+    "atan": S.atan, "asin": S.asin, "acos": S.acos, "arctan": S.atan, "arcsin": S.asin,
+    "arccos": S.acos, "sinh": S.sinh, "cosh": S.cosh, "tan": S.tan, "asinh": S.asinh,
+    "acosh": S.acosh, "atanh": S.atanh, "log1p": S.log1p, "expm1": S.expm1, "log2": S.log2,
+    "log10": S.log10,
+    "exp2": S.exp2, "rsqrt": S.rsqrt, "reciprocal": S.reciprocal, "erfc": S.erfc,
+    "trunc": S.trunc, "round": S.round, "frac": S.frac, "nan_to_num": S.nan_to_num,
+    "isnan": E.isnan, "isinf": E.isinf, "isfinite": E.isfinite, "isclose": S.isclose,
+    "allclose": S.allclose, "relu_": _inplace_of(E.relu, "relu_"),
+    "clamp_min": _clamp_min, "clamp_max": _clamp_max,
+    "clamp_min_": _inplace_of(_clamp_min, "clamp_min_"),
+    "clamp_max_": _inplace_of(_clamp_max, "clamp_max_"),
+    "nan_to_num_": _inplace_of(S.nan_to_num, "nan_to_num_"),
+    "softmax": _softmax, "log_softmax": _log_softmax,
+    "amax": lambda self, dim=None, keepdim=False: reductions.max(self, axis=dim,
+                                                                 keepdims=keepdim),
+    "amin": lambda self, dim=None, keepdim=False: reductions.min(self, axis=dim,
+                                                                 keepdims=keepdim),
+    # rearranging and selecting
+    "narrow": rearrange.narrow, "unbind": rearrange.unbind, "unflatten": rearrange.unflatten,
+    "repeat": rearrange.repeat, "tile": rearrange.tile,
+    "repeat_interleave": rearrange.repeat_interleave, "roll": rearrange.roll,
+    "rot90": rearrange.rot90, "movedim": rearrange.movedim, "moveaxis": rearrange.movedim,
+    "swapaxes": rearrange.swapaxes, "swapdims": rearrange.swapdims,
+    "index_select": rearrange.index_select, "masked_fill": rearrange.masked_fill,
+    "masked_fill_": rearrange.masked_fill_, "masked_select": rearrange.masked_select,
+    "reshape_as": lambda self, other: shape.reshape(
+        self, arguments.tensor("reshape_as", "other", other).shape),
+    "unique": counting.unique, "bincount": counting.bincount, "histc": counting.histc,
+    "count_nonzero": counting.count_nonzero,
+    "scatter": scatter.scatter, "scatter_": scatter.scatter_,
+    "scatter_add_": _inplace_of(METHODS["scatter_add"], "scatter_add_"),
+    "index_add": scatter.index_add, "index_add_": scatter.index_add_,
+    "index_fill": scatter.index_fill, "index_fill_": scatter.index_fill_,
+    "index_copy": scatter.index_copy, "index_copy_": scatter.index_copy_,
+    "cumprod": ordering.cumprod, "diff": ordering.diff, "median": ordering.median,
+    "quantile": ordering.quantile, "cross": matrices.cross, "kron": matrices.kron,
+    "logaddexp": S.logaddexp,
+    # creation and random fills
+    "new_tensor": creation.new_tensor, "new_full": creation.new_full,
+    "new_zeros": creation.new_zeros, "new_ones": creation.new_ones,
+    "new_empty": creation.new_empty,
+    "normal_": R.normal_, "uniform_": R.uniform_,
 }
 
 

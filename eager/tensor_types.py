@@ -101,25 +101,3 @@ ShortTensor = _constructor(int16, "ShortTensor")
 CharTensor = _constructor(int8, "CharTensor")
 ByteTensor = _constructor(uint8, "ByteTensor")
 BoolTensor = _constructor(bool_, "BoolTensor")
-
-
-def is_tensor(obj: Any) -> bool:
-    """True for an eager Tensor (PyTorch's `torch.is_tensor`).
-
-    >>> import eager
-    >>> eager.is_tensor(eager.ones(1)), eager.is_tensor([1.0])
-    (True, False)
-    """
-    from eager.tensor import Tensor
-
-    return isinstance(obj, Tensor)
-
-
-def numel(x) -> int:
-    """The number of elements of a tensor (PyTorch's `torch.numel`).
-
-    >>> import eager
-    >>> eager.numel(eager.zeros(2, 3))
-    6
-    """
-    return int(x.size)

@@ -211,7 +211,8 @@ class JitFunction:
                                 "a Python value, or drop it from static_argnames")
 
     def _trace(self, key: tuple, args: tuple, kwargs: dict, reason: str) -> Any:
-        count = sum(len(v) for v in self._variants.values())
+        with self._cache_lock:   # another thread may be adding a variant
+            count = sum(len(v) for v in self._variants.values())
         if count >= self.max_variants:
             self._warn_once("variants", f"jit({self.__name__}): {count} variants compiled; "
                             f"the last retrace was because {reason}. Running eagerly from now "
@@ -288,7 +289,8 @@ class JitFunction:
     # ---- introspection --------------------------------------------------------------
     def cache_info(self) -> CacheInfo:
         """Hits, misses, variants, eager calls and the reason for each trace."""
-        variants = sum(1 for vs in self._variants.values() for v in vs if v.executable)
+        with self._cache_lock:
+            variants = sum(1 for vs in self._variants.values() for v in vs if v.executable)
         return CacheInfo(self._hits, self._misses, variants, self._eager_calls,
                          tuple(self._reasons))
 

@@ -63,6 +63,11 @@ class ShapeError(EagerError, ValueError):
     """Shapes that do not fit the op (broadcasting, matmul, reshape, indexing)."""
 
 
+class IndexOutOfRangeError(ShapeError, IndexError):
+    """An index into a dimension is negative or too large where PyTorch refuses it
+    (gather, scatter_add, index_select): it never wraps around as numpy would."""
+
+
 class ZeroDimError(ShapeError, TypeError):
     """A 0-d tensor where dimensions are needed (len, iteration)."""
 

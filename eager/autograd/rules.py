@@ -349,3 +349,16 @@ def _gather(n, g, needs):
 def _scatter_add(n, g, needs):
     g_src = apply(OPS.gather, g, n.inputs[1], axis=n.attrs["axis"]) if needs[2] else None
     return g, None, g_src
+
+
+@backward(OPS.erf, saves=((0,),))
+def _erf(n, g, needs):
+    x = n.inputs[0]
+    return (g * (2.0 / math.sqrt(math.pi)) * E.exp(-(x * x)),)
+
+
+@backward(OPS.atan2, saves=((0, 1), (0, 1)))
+def _atan2(node, g, needs):
+    a, b = node.inputs
+    scale = g / (a * a + b * b)
+    return (scale * b if needs[0] else None), (-scale * a if needs[1] else None)

@@ -20,7 +20,7 @@ from eager.nn.activation_functions import logsigmoid
 from eager.nn.errors import ArgumentError, TargetError
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
-from eager.ops.indexing import gather
+from eager.ops.indexing import gather_in_range
 from eager.ops.operands import promote
 from eager.ops.shape import moveaxis, squeeze, unsqueeze
 from eager.tensor import Tensor
@@ -85,7 +85,7 @@ def _picked_nll(logp: Tensor, valid: Tensor, safe: Tensor, weight: Tensor | None
                 reduction: str) -> Tensor:
     """nll over logp whose class axis is last, given the checked targets (valid, safe);
     the shared core of nll_loss and cross_entropy."""
-    picked = squeeze(gather(logp, -1, unsqueeze(safe, -1)), -1)
+    picked = squeeze(gather_in_range(logp, -1, unsqueeze(safe, -1)), -1)
     w = E.astype(valid, logp.dtype)
     if weight is not None:
         w = w * weight[safe]

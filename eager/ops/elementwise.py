@@ -19,7 +19,7 @@ from eager.ops.public import METHODS, NAMESPACE, implements
 from eager.tensor import Tensor
 from kernels import OPS, OpDef, OpKind, bool_
 from kernels.dtypes import FLOATING, float64, int64
-from kernels.errors import DTypeError
+from kernels.errors import ArgumentError, DTypeError
 
 # Read off the ops' own dtype rules: float-only math casts integer inputs to float32
 # first; ops whose rule refuses bool are checked before numpy, which would accept it.
@@ -237,14 +237,27 @@ def relu(x) -> Tensor:
     return where(binary("le", x, 0), 0, x)
 
 
+_MISSING = object()
+
+
 @implements(OPS.where)
-def where(condition, x1, x2) -> Tensor:
-    """Elements of x1 where condition is true, else of x2 (broadcast together).
+def where(condition, x1=_MISSING, x2=_MISSING) -> Tensor:
+    """Elements of x1 where condition is true, else of x2 (broadcast together). With the
+    condition alone, PyTorch's `where(c)`: the indices where it is true, one tensor per
+    dim (`nonzero(c, as_tuple=True)`).
 
     >>> import eager
     >>> eager.where(eager.tensor([True, False]), 1.0, eager.tensor([5., 6.])).tolist()
     [1.0, 6.0]
+    >>> eager.where(eager.tensor([False, True, True]))
+    (tensor([1, 2]),)
     """
+    if x1 is _MISSING or x2 is _MISSING:
+        if x1 is not x2:
+            raise ArgumentError("where: give both x1 and x2, or the condition alone")
+        from eager.ops.indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
     like = next((t for t in (condition, x1, x2) if type(t) is Tensor), None)
     condition = as_operand(condition, like, "where")
     if type(condition) is not Tensor or condition.dtype != bool_:
@@ -324,6 +337,26 @@ def isfinite(x) -> Tensor:
     tensor([ True, False, False])
     """
     return logical_not(logical_or(isnan(x), isinf(x)))
+
+
+def _with_alpha(op: OpDef):
+    """add / sub with PyTorch's `alpha` (x + alpha * y); `fn.fast` is the plain two-operand
+    function the Python operators use."""
+    fast = _binary_fn(op)
+
+    def fn(x1, x2, /, *, alpha=1):
+        if alpha != 1:
+            x2 = x2 * alpha if type(x2) in (int, float, bool) else binary("mul", x2, alpha)
+        return fast(x1, x2)
+    fn.__name__ = fn.__qualname__ = fast.__name__
+    fn.__doc__ = (f"Elementwise {fast.__name__} with broadcasting; `alpha` scales the second "
+                  f"operand first (x {op.symbol} alpha * y), as in PyTorch.")
+    fn.fast = fast
+    return implements(op)(fn)
+
+
+add = _with_alpha(OPS.add)
+subtract = sub = _with_alpha(OPS.sub)
 
 
 def _generate() -> None:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import numpy as np
 
 from eager import arguments
-from eager.dispatch import apply, get_hook
+from eager.dispatch import apply, get_hook, user_line_suffix
 from eager.ops.inplace import inplace_update
 from eager.ops.operands import as_operand, cast
 from eager.ops.public import implements
 from eager.tensor import Tensor
 from kernels import OPS
-from kernels.errors import ArgumentError, DTypeError, ShapeError
+from kernels.errors import ArgumentError, DTypeError, IndexOutOfRangeError, ShapeError
 from kernels.shapes import normalize_axis
 
 
@@ -130,19 +130,25 @@ def _mask_to_indices(mask: Tensor) -> list[Tensor]:
 
 
 @implements(OPS.nonzero)
-def nonzero(x: Tensor) -> Tensor:
-    """Indices of non-zero elements, shape (count, ndim). The count is a host read.
+def nonzero(x: Tensor, *, as_tuple: bool = False):
+    """Indices of non-zero elements, shape (count, ndim); with as_tuple=True one 1-D
+    tensor per dim (numpy's and the Array API's form). The count is a host read.
 
     >>> import eager
     >>> eager.nonzero(eager.tensor([[0, 1], [2, 0]]))
     tensor([[0, 1],
             [1, 0]])
+    >>> eager.tensor([[0, 1], [2, 0]]).nonzero(as_tuple=True)
+    (tensor([0, 1]), tensor([1, 0]))
     """
     out = apply(OPS["nonzero"], x)
     hook = get_hook()
     if hook is not None:
         hook.host_read(out, "shape", out.shape)
-    return out
+    if not as_tuple:
+        return out
+    return tuple(apply(OPS["slice"], out, key=(("s", None, None, None), ("i", d)))
+                 for d in range(max(x.ndim, 1)))
 
 
 def getitem(x: Tensor, key) -> Tensor:
@@ -197,9 +203,32 @@ def index_add(x: Tensor, key, value) -> Tensor:
     return apply(OPS["index_add"], x, as_operand(value, x), *arrays, key=entries)
 
 
+def check_index_range(op: str, indices: Tensor, size: int, described: str) -> None:
+    """IndexOutOfRangeError unless every index is in [0, size). A host read (a guard when
+    traced, so a replay with a bad index falls back to eager and raises too): a negative
+    index would otherwise wrap around silently, where PyTorch refuses it.
+
+    >>> import eager
+    >>> from eager.ops.indexing import check_index_range
+    >>> try:
+    ...     check_index_range("gather", eager.tensor([0, -1]), 3, "dim 0 of shape (3,)")
+    ... except IndexError as exc:
+    ...     print(str(exc).split(" (at")[0])
+    gather: index -1 is out of range for dim 0 of shape (3,): indices must be in [0, 3)
+    """
+    if not indices.size:
+        return
+    outside = (indices < 0) | (indices >= size)
+    if bool(outside.any()):
+        first = indices[outside].tolist()[0]
+        raise IndexOutOfRangeError(f"{op}: index {first} is out of range for {described}: "
+                                   f"indices must be in [0, {size}){user_line_suffix()}")
+
+
 @implements(OPS.gather, "gather")
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """out[i][j] = x[i][index[i][j]] along dim (PyTorch's gather, numpy's take_along_axis).
+    A negative or too large index raises IndexOutOfRangeError, as in PyTorch.
 
     >>> import eager
     >>> eager.tensor([[1, 2], [3, 4]]).gather(1, eager.tensor([[1], [0]]))
@@ -207,6 +236,22 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
             [3]])
     """
     arguments.tensor("gather", "index", index)
+    axis = normalize_axis("gather", dim, x.ndim)
+    if index.dtype.kind in "iu" and index.ndim == x.ndim:
+        check_index_range("gather", index, x.shape[axis],
+                          f"dim {axis} of a tensor of shape {x.shape}")
+    return apply(OPS["gather"], x, index, axis=axis)
+
+
+def gather_in_range(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """gather for callers whose indices are in range by construction (sort, topk) or
+    checked already (cross_entropy): no host read.
+
+    >>> import eager
+    >>> from eager.ops.indexing import gather_in_range
+    >>> gather_in_range(eager.tensor([5, 6]), 0, eager.tensor([1])).tolist()
+    [6]
+    """
     return apply(OPS["gather"], x, index, axis=normalize_axis("gather", dim, x.ndim))
 
 
@@ -223,7 +268,8 @@ def take_along_axis(x: Tensor, indices: Tensor, /, *, axis: int = -1) -> Tensor:
 
 @implements(OPS.scatter_add)
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    """A copy of x with src added at index along dim (repeated indices add up).
+    """A copy of x with src added at index along dim (repeated indices add up). A
+    negative or too large index raises IndexOutOfRangeError, as in PyTorch.
 
     >>> import eager
     >>> eager.zeros(3).scatter_add(0, eager.tensor([0, 0, 2]), eager.ones(3))
@@ -231,8 +277,11 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """
     arguments.tensor("scatter_add", "index", index)
     arguments.tensor("scatter_add", "src", src)
-    return apply(OPS["scatter_add"], x, index, src,
-                 axis=normalize_axis("scatter_add", dim, x.ndim))
+    axis = normalize_axis("scatter_add", dim, x.ndim)
+    if index.dtype.kind in "iu":
+        check_index_range("scatter_add", index, x.shape[axis],
+                          f"dim {axis} of a tensor of shape {x.shape}")
+    return apply(OPS["scatter_add"], x, index, src, axis=axis)
 
 
 def take(x: Tensor, indices, /, *, axis: int | None = None) -> Tensor:

@@ -75,6 +75,9 @@ def max(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):
     tensor([5., 3.])
     >>> x.max(dim=1)
     ValuesIndices(values=tensor([5., 3.]), indices=tensor([1, 0]))
+    >>> eager.max(x, eager.tensor([2., 2.]))    # PyTorch's elementwise form
+    tensor([[2., 5.],
+            [3., 2.]])
     """
     arguments.tensor("max", "x", x)
     return _extreme("max", "argmax", x, dim, axis, keepdims, keepdim)
@@ -95,6 +98,10 @@ def min(x: Tensor, /, dim=None, *, axis=None, keepdims=False, keepdim=False):
 
 
 def _extreme(name, arg_name, x, dim, axis, keepdims, keepdim):
+    if type(dim) is Tensor:  # PyTorch's max(a, b) / min(a, b): elementwise
+        from eager.ops.public import NAMESPACE
+
+        return NAMESPACE["maximum" if name == "max" else "minimum"](x, dim)
     if dim is None:
         return _reduce(name, x, axis, keepdims, None, keepdim)
     if isinstance(dim, (tuple, list)):
@@ -197,7 +204,7 @@ def _arg(name, x, axis, keepdims, dim, keepdim):
 
 
 @implements(OPS.argmax)
-def argmax(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
+def argmax(x: Tensor, /, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """Index of the largest element (first on ties); flat index when axis is None.
 
     >>> import eager
@@ -209,7 +216,7 @@ def argmax(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
 
 
 @implements(OPS.argmin)
-def argmin(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
+def argmin(x: Tensor, /, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """Index of the smallest element (first on ties); flat index when axis is None.
 
     >>> import eager
@@ -250,3 +257,30 @@ def _empty_truth(x, value, axis, keepdims, dim, keepdim):
     shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keep else tuple(
         d for i, d in enumerate(x.shape) if i not in axes)
     return apply(OPS["full"], shape=shape, value=value, dtype=bool_, device=x.device)
+
+
+def var_mean(x: Tensor, dim=None, *, correction=1, keepdim: bool = False,
+             unbiased=None) -> tuple[Tensor, Tensor]:
+    """PyTorch's var_mean: (variance, mean) over dim; the variance is unbiased by default
+    (correction=1), as in PyTorch.
+
+    >>> import eager
+    >>> [t.item() for t in eager.var_mean(eager.tensor([1., 2., 3., 4.]))]
+    [1.6666666269302368, 2.5]
+    """
+    arguments.tensor("var_mean", "x", x)
+    v = var(x, dim=dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+    return v, mean(x, dim=dim, keepdim=keepdim)
+
+
+def std_mean(x: Tensor, dim=None, *, correction=1, keepdim: bool = False,
+             unbiased=None) -> tuple[Tensor, Tensor]:
+    """PyTorch's std_mean: (standard deviation, mean) over dim, unbiased by default.
+
+    >>> import eager
+    >>> [t.item() for t in eager.std_mean(eager.tensor([1., 3.]))]
+    [1.4142135381698608, 2.0]
+    """
+    arguments.tensor("std_mean", "x", x)
+    s = std(x, dim=dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+    return s, mean(x, dim=dim, keepdim=keepdim)

@@ -251,8 +251,9 @@ def flatten(x: Tensor, /, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 @implements(OPS.concat)
-def concat(arrays: Sequence[Tensor], /, *, axis: int | None = 0, dim=None) -> Tensor:
-    """Join tensors along an existing axis (None: flatten first).
+def concat(arrays: Sequence[Tensor], /, axis: int | None = 0, *, dim=None) -> Tensor:
+    """Join tensors along an existing axis (None: flatten first); PyTorch's
+    `cat(tensors, 1)` passes it by position.
 
     >>> import eager
     >>> eager.concat([eager.tensor([1, 2]), eager.tensor([3])])
@@ -275,8 +276,9 @@ def concat(arrays: Sequence[Tensor], /, *, axis: int | None = 0, dim=None) -> Te
     return apply(OPS["concat"], *arrays, axis=axis)
 
 
-def stack(arrays: Sequence[Tensor], /, *, axis: int = 0, dim=None) -> Tensor:
-    """Join tensors of one shape along a new axis.
+def stack(arrays: Sequence[Tensor], /, axis: int = 0, *, dim=None) -> Tensor:
+    """Join tensors of one shape along a new axis (by keyword or, as in PyTorch's
+    `stack(tensors, 1)`, by position).
 
     >>> import eager
     >>> eager.stack([eager.tensor([1, 2]), eager.tensor([3, 4])], axis=1)
@@ -343,14 +345,17 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
 
 
 @implements(OPS.flip)
-def flip(x: Tensor, /, axis=None, *, dims=None) -> Tensor:
-    """Reverse the order of elements along axis (None: all).
+def flip(x: Tensor, /, *dims_given, axis=None, dims=None) -> Tensor:
+    """Reverse the order of elements along axis (None: all); PyTorch's `x.flip(0, 1)`
+    and `flip(x, [0, 1])` name the dims by position.
 
     >>> import eager
-    >>> eager.flip(eager.tensor([1, 2, 3]))
-    tensor([3, 2, 1])
+    >>> eager.flip(eager.tensor([1, 2, 3])), eager.tensor([[1, 2]]).flip(0, 1)
+    (tensor([3, 2, 1]), tensor([[2, 1]]))
     """
     arguments.tensor("flip", "x", x)
+    if dims_given:
+        dims = arguments.varargs(dims_given)
     axes = normalize_axes("flip", dims if dims is not None else axis, x.ndim)
     return apply(OPS["flip"], x, axes=axes)
 
