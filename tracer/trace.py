@@ -199,7 +199,9 @@ class Tracer(DispatchHook):
         value = self.graph.add_node(op, operands, attrs, out.shape, out.dtype, out.device,
                                     source_where())
         value.requires_grad = out._requires_grad
-        if op.is_view:
+        # numpy's reshape of a strided array copies: then it is no view, eagerly or here.
+        if op.is_view and (out.device != "cpu" or np.may_share_memory(out._data,
+                                                                       inputs[0]._data)):
             self.views[id(out)] = (inputs[0], op.name, dict(attrs))
             self._set(out, value, self.env[id(inputs[0])][2])
         else:
