@@ -140,7 +140,8 @@ class Tracer(DispatchHook):
 
     def _bind_ref(self, t: Tensor) -> Value:
         value = self.graph.add_input("ref", t.shape, t.dtype, t.device, ref=t,
-                                     label=self.names.get(id(t), f"tensor{len(self.graph.inputs)}"))
+                                     label=self.names.get(id(t), f"tensor{len(self.graph.inputs)}"),
+                                     requires_grad=t._requires_grad)
         self._set(t, value, id(t))
         self.tensor_inputs[id(t)] = (t, value)
         return value
@@ -253,9 +254,11 @@ class Tracer(DispatchHook):
         expected = np.array(value, copy=True) if kind == "numpy" else value
         self.graph.guards.append(Guard(self.lookup(tensor), kind, expected, source_where()))
 
-    def grad_read(self, tensor: Tensor, grad: Tensor) -> None:
-        slot = self._grad_slot(tensor, defined_on_entry=True)
-        if slot is None or id(grad) in self.env:
+    def grad_read(self, tensor: Tensor, grad: Tensor | None) -> None:
+        # A `.grad` read as None is guarded too: `if w.grad is not None:` and an optimizer
+        # step traced before the first backward must not freeze "no gradient".
+        slot = self._grad_slot(tensor, defined_on_entry=grad is not None)
+        if slot is None or grad is None or id(grad) in self.env:
             return
         value = self.graph.add_input("ref", grad.shape, grad.dtype, grad.device,
                                      ref=GradOf(slot.owner_value),
