@@ -12,19 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from eager.tensor import Tensor
-from jit.executable import Busy, Executable, Miss, Outcome
+from jit.executable import RUN_EAGERLY, Busy, Executable, Miss, Outcome, RunEagerly
 from jit.passes import PassReport, optimize
 from tracer.graph import Graph
 from tracer.plan import tensor_at
-
-
-@dataclass(slots=True)
-class RunEagerly(Miss):
-    """This call must run eagerly: no compiled form, or in-place writes through one
-    argument would change another (the graph assumed separate buffers)."""
-
-
-RUN_EAGERLY = RunEagerly()
 
 
 @dataclass
