@@ -235,7 +235,12 @@ class JitFunction:
         with interpreting(tracer):
             result = self.fn(*args, **kwargs)
         variant = Variant(tracer.finish(result), fn=self.fn)
-        self._compile(variant, result)
+        if tracer.unreplayable:
+            variant.eager_reason = "; ".join(tracer.unreplayable)
+            self._warn_once("unreplayable", f"jit({self.__name__}): {variant.eager_reason}; "
+                            "this signature runs eagerly.")
+        else:
+            self._compile(variant, result)
         with self._cache_lock:
             # Racing first calls trace at once, each in its own thread: keep one variant
             # per outcome of the guards, so the cache does not fill with copies.

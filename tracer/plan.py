@@ -116,7 +116,8 @@ class WriteBackStep:
 
 @dataclass(slots=True)
 class OutputEntry:
-    """One output leaf: a `literal`, an input's tensor (`source`), or env `value`."""
+    """One output leaf: a `literal` (kind "copy": an array, copied per call), an input's
+    tensor (`source`), or env `value`."""
 
     kind: str
     literal: Any = None
@@ -282,7 +283,9 @@ class ExecutionPlan:
         leaves, tree = flatten(graph.outputs)
         entries = []
         for x in leaves:
-            if not isinstance(x, Value):
+            if isinstance(x, np.ndarray):   # eager makes a new array on every call
+                entries.append(OutputEntry("copy", literal=x))
+            elif not isinstance(x, Value):
                 entries.append(OutputEntry("literal", literal=x))
             elif x.kind in ("arg", "ref") and not isinstance(x.ref, GradOf):
                 entries.append(OutputEntry("input", source=self.source_of(x)))
@@ -309,6 +312,8 @@ class ExecutionPlan:
         for entry in self.out_entries:
             if entry.kind == "literal":
                 out.append(entry.literal)
+            elif entry.kind == "copy":
+                out.append(entry.literal.copy())
             elif entry.kind == "input":
                 out.append(tensor_at(entry.source, leaves))
             else:

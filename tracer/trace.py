@@ -33,7 +33,7 @@ import numpy as np
 
 from eager.dispatch import DispatchHook
 from eager.interpreters import interpreting
-from eager.random import Generator
+from eager.random import Generator, _default_generators, default_generator
 from eager.tensor import Tensor
 from kernels import OPS, TensorSpec
 from tracer.errors import TraceError
@@ -110,6 +110,15 @@ class Tracer(DispatchHook):
         self.generators: dict[int, Value] = {}
         self.grad_slots: dict[int, _GradSlot] = {}
         self.names: dict[int, str] = {} if fn is None else names_in_scope(fn)
+        # Why a replay of this trace would not do what eager does (empty: it would).
+        self.unreplayable: list[str] = []
+        # id(generator) -> (generator, its backend stream when first seen): manual_seed
+        # inside the function starts a new stream, which a replay would not repeat.
+        default_generator("cpu")
+        self.streams = {id(g): (g, g._rng) for g in _default_generators.values()}
+        # Arrays handed out by numpy(): (tensor, array, copy, root version) to find
+        # Python writes through them at the end.
+        self.exported: list[tuple] = []
 
     # ---- inputs ---------------------------------------------------------------------
     def bind_arguments(self, args: tuple, kwargs: dict, names: tuple) -> None:
@@ -132,6 +141,7 @@ class Tracer(DispatchHook):
             elif isinstance(leaf, Generator):
                 value = self.graph.add_input("arg", None, None, leaf.device, label=path)
                 self.generators[id(leaf)] = value
+                self.streams.setdefault(id(leaf), (leaf, leaf._rng))
                 bound.append(value)
             else:
                 bound.append(leaf)
@@ -152,6 +162,7 @@ class Tracer(DispatchHook):
             value = self.graph.add_input("ref", None, None, gen.device, ref=gen,
                                          label=self.names.get(id(gen), repr(gen)))
             self.generators[id(gen)] = value
+            self.streams.setdefault(id(gen), (gen, gen._rng))
         return value
 
     # ---- tensor -> Value ------------------------------------------------------------
@@ -252,7 +263,24 @@ class Tracer(DispatchHook):
 
     def host_read(self, tensor: Tensor, kind: str, value: Any) -> None:
         expected = np.array(value, copy=True) if kind == "numpy" else value
-        self.graph.guards.append(Guard(self.lookup(tensor), kind, expected, source_where()))
+        where = source_where()
+        self.graph.guards.append(Guard(self.lookup(tensor), kind, expected, where))
+        if kind == "numpy" and np.may_share_memory(value, tensor._data):
+            root = tensor if tensor._base is None else tensor._base
+            self.exported.append((root, value, expected, root._version, where))
+
+    def _check_replayable(self) -> None:
+        """Note what the graph cannot repeat: Python writes through an array numpy() handed
+        out (eagerly they change the tensor), and generators reseeded inside the function."""
+        for root, array, seen, version, where in self.exported:
+            if root._version == version and not np.array_equal(array, seen, equal_nan=True):
+                self.unreplayable.append(f"it writes into the array numpy() returned ({where}),"
+                                         " which changes the tensor eagerly but not in a replay")
+        for gen, stream in self.streams.values():
+            if gen._rng is not stream:
+                self.unreplayable.append(f"it reseeds {gen!r} (manual_seed) while running, so "
+                                         "every call restarts the stream, which a replay would "
+                                         "not do")
 
     def grad_read(self, tensor: Tensor, grad: Tensor | None) -> None:
         # A `.grad` read as None is guarded too: `if w.grad is not None:` and an optimizer
@@ -344,6 +372,7 @@ class Tracer(DispatchHook):
             if final is not value:
                 graph.writebacks.append(WriteBack(value, final, "data"))
         self._check_outside_aliases(graph)
+        self._check_replayable()
         for slot in self.grad_slots.values():
             if not slot.written:
                 continue
