@@ -42,6 +42,7 @@ from eager.nn import Module
 from eager.tensor import Tensor
 from jit.executable import GuardFailed, Miss, ReplayError
 from jit.passes import check_pass_names
+from jit.python_state import PythonState
 from jit.signature_key import _positional_trees, describe_change, make_key
 from jit.variant import Variant
 from kernels.errors import ArgumentError
@@ -137,6 +138,11 @@ class JitFunction:
         self._per_instance: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         owner = fn if isinstance(fn, Module) else getattr(fn, "__self__", None)
         self._module = owner if isinstance(owner, Module) else None
+        # Globals and closure values the code reads (found at the first trace; None when
+        # there are none), and why the function runs eagerly for good ("" while it does not).
+        self._python_state: PythonState | None = None
+        self._found_state = False
+        self._always_eager = ""
 
     def _with_module_mode(self, key: tuple) -> tuple:
         """For `jit(module)` and module methods: train()/eval() changes what forward does
@@ -157,15 +163,23 @@ class JitFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if listener() is not None or jit_disabled_depth() or not _ENV_ENABLED:
             return self.fn(*args, **kwargs)  # eager; inside an outer trace this inlines
+        if self._always_eager:
+            self._eager_calls += 1
+            return self.fn(*args, **kwargs)
         key = make_key(args, kwargs, self.names)
         if self._module is not None:
             key = self._with_module_mode(key)
         variants = self._variants.get(key)
         failure = None
+        changed = ""
         if variants is not None:
             leaves = args if not kwargs and key[1] is _positional_trees.get(len(args)) \
                 else flatten((args, kwargs))[0]
+            state = None if self._python_state is None else self._python_state.read()
             for variant in variants:
+                if state is not None and not _same_state(variant.python_state, state):
+                    changed = self._python_state.describe(variant.python_state, state)
+                    continue
                 outcome = variant.run(leaves) if variant.plain \
                     else variant.replay(leaves, args, kwargs, self.__name__)
                 if not isinstance(outcome, Miss):   # a hit: the outcome is the result
@@ -182,6 +196,8 @@ class JitFunction:
         self._check_static_args(args, kwargs)
         if failure is not None:
             reason = failure.reason
+        elif changed:
+            reason = changed
         elif self._last is None:
             reason = "first call"
         else:
@@ -232,9 +248,24 @@ class JitFunction:
         if reason != "first call":
             log.info("jit(%s): retracing because %s", self.__name__, reason)
         self._reasons.append(reason)
+        probes = self._probes()
+        before = None if probes is None else probes.read()
         with interpreting(tracer):
             result = self.fn(*args, **kwargs)
-        variant = Variant(tracer.finish(result), fn=self.fn)
+        if probes is not None:
+            after = probes.read()
+            if not _same_state(before, after):
+                # A replay would not repeat the function's own update of Python state it
+                # reads (`total += loss.item()`, a call counter): eager is the only faithful
+                # way to run it.
+                self._always_eager = (f"it changes Python state it reads "
+                                      f"({probes.describe(before, after)})")
+                self._warn_once("python state", f"jit({self.__name__}): "
+                                f"{self._always_eager}, which a replay would not repeat; "
+                                "running it eagerly from now on. Keep such state in a tensor "
+                                "(updated in place) or outside the jitted function.")
+                return result
+        variant = Variant(tracer.finish(result), fn=self.fn, python_state=before)
         if tracer.unreplayable:
             variant.eager_reason = "; ".join(tracer.unreplayable)
             self._warn_once("unreplayable", f"jit({self.__name__}): {variant.eager_reason}; "
@@ -245,9 +276,19 @@ class JitFunction:
             # Racing first calls trace at once, each in its own thread: keep one variant
             # per outcome of the guards, so the cache does not fill with copies.
             variants = self._variants.setdefault(key, [])
-            if not any(_same_guards(v.traced, variant.traced) for v in variants):
+            if not any(_same_guards(v.traced, variant.traced)
+                       and _same_state(v.python_state, variant.python_state) for v in variants):
                 variants.append(variant)
         return result
+
+    def _probes(self) -> PythonState | None:
+        """The function's Python-state probes, found once (at the first trace, when
+        closure cells are assigned)."""
+        if not self._found_state:
+            self._found_state = True
+            state = PythonState.of(self.fn)
+            self._python_state = state if state else None
+        return self._python_state
 
     def _compile(self, variant: Variant, result: Any) -> None:
         graph = variant.traced
@@ -335,6 +376,15 @@ class JitFunction:
         lines.append(f"  updates written in place into bound tensors: {len(exe.in_place)}")
         lines.append(f"  compile time: {variant.compile_seconds * 1e3:.1f} ms")
         return "\n".join(lines)
+
+
+def _same_state(a: tuple | None, b: tuple | None) -> bool:
+    """Whether two readings of the Python state are equal (values that refuse `==` with a
+    truth value, such as arrays a global was rebound to, count as changed)."""
+    try:
+        return a == b
+    except (TypeError, ValueError):
+        return False
 
 
 def _same_guards(a: Graph, b: Graph) -> bool:

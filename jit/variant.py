@@ -34,6 +34,7 @@ class Variant:
     plain: bool = False        # compiled, nothing to check per call: the fast path
     run: Callable | None = None  # the executable's replay: leaves -> Outcome
     random_inputs: list = field(default_factory=list)  # generator sources, when they matter
+    python_state: tuple | None = None  # the globals/closure values read (jit.python_state)
 
     def compile(self, disable: tuple[str, ...], check: bool) -> None:
         """Optimize and compile the traced graph; set the per-call flags."""
