@@ -41,6 +41,7 @@ from eager.interpreters import interpreting, jit_disabled_depth, listener, swap_
 from eager.nn import Module
 from eager.tensor import Tensor
 from jit.executable import GuardFailed, Miss, ReplayError
+from jit.observe import OBSERVABLE, Site, differing_reads, site_of, structure
 from jit.passes import check_pass_names
 from jit.python_state import PythonState
 from jit.signature_key import _positional_trees, describe_change, make_key
@@ -143,6 +144,7 @@ class JitFunction:
         self._python_state: PythonState | None = None
         self._found_state = False
         self._always_eager = ""
+        self._observed: set[Site] = set()   # host-read sites found to be data (jit.observe)
 
     def _with_module_mode(self, key: tuple) -> tuple:
         """For `jit(module)` and module methods: train()/eval() changes what forward does
@@ -170,7 +172,7 @@ class JitFunction:
         if self._module is not None:
             key = self._with_module_mode(key)
         variants = self._variants.get(key)
-        failure = None
+        failure = failed = None
         changed = ""
         if variants is not None:
             leaves = args if not kwargs and key[1] is _positional_trees.get(len(args)) \
@@ -187,6 +189,7 @@ class JitFunction:
                     return outcome
                 match outcome:
                     case GuardFailed(failure=failure):
+                        failed = variant
                         continue
                     case ReplayError(error=error):
                         return self._replay_failed(error, args, kwargs)
@@ -203,7 +206,8 @@ class JitFunction:
         else:
             reason = describe_change(self._last, key, args, kwargs, self.names)
         self._last = key
-        return self._trace(key, args, kwargs, reason)
+        return self._trace(key, args, kwargs, reason,
+                           None if failure is None else (failed, failure))
 
     def _replay_failed(self, exc: Exception, args: tuple, kwargs: dict) -> Any:
         """A kernel raised during replay (say, an index out of range): nothing has been
@@ -226,7 +230,9 @@ class JitFunction:
                                 "static arguments are baked into the compiled graph, so pass "
                                 "a Python value, or drop it from static_argnames")
 
-    def _trace(self, key: tuple, args: tuple, kwargs: dict, reason: str) -> Any:
+    def _trace(self, key: tuple, args: tuple, kwargs: dict, reason: str,
+               failed: tuple | None = None) -> Any:
+        """Trace a new variant; `failed` is (variant, GuardFailure) when a guard failed."""
         count = sum(len(v) for v in self._variants.values())
         if count >= self.max_variants:
             self._warn_once("variants", f"jit({self.__name__}): {count} variants compiled; "
@@ -265,7 +271,10 @@ class JitFunction:
                                 "running it eagerly from now on. Keep such state in a tensor "
                                 "(updated in place) or outside the jitted function.")
                 return result
-        variant = Variant(tracer.finish(result), fn=self.fn, python_state=before)
+        variant = Variant(tracer.finish(result), fn=self.fn, python_state=before,
+                          read_outputs=tracer.read_outputs,
+                          ambiguous_reads=tracer.ambiguous_reads)
+        superseded = None if failed is None else self._observation(variant, *failed)
         if tracer.unreplayable:
             variant.eager_reason = "; ".join(tracer.unreplayable)
             self._warn_once("unreplayable", f"jit({self.__name__}): {variant.eager_reason}; "
@@ -276,10 +285,37 @@ class JitFunction:
             # Racing first calls trace at once, each in its own thread: keep one variant
             # per outcome of the guards, so the cache does not fill with copies.
             variants = self._variants.setdefault(key, [])
+            if superseded in variants:
+                variants.remove(superseded)
             if not any(_same_guards(v.traced, variant.traced)
                        and _same_state(v.python_state, variant.python_state) for v in variants):
                 variants.append(variant)
         return result
+
+    def _observation(self, variant: Variant, old: Variant, failure) -> Variant | None:
+        """When the retrace after `failure` recorded what `old` did, except the value the
+        failed read gave, that read is data (a log line, a returned loss), not control
+        flow: stop guarding it (`jit.observe`) and return `old`, which `variant` replaces."""
+        if failure.kind not in OBSERVABLE:
+            return None
+        sites = differing_reads(old.traced, variant.traced)
+        if site_of(failure.guard) not in sites or any(
+                s[0] not in OBSERVABLE or s in variant.ambiguous_reads
+                or s in old.ambiguous_reads for s in sites):
+            return None
+        ignore = self._observed | sites
+        if structure(variant.traced, ignore, variant.read_outputs) != \
+                structure(old.traced, ignore, old.read_outputs):
+            return None
+        self._observed |= sites
+        lines = ", ".join(f"{kind}() at {where or 'an unknown line'}"
+                          for kind, where in sorted(sites))
+        self._warn_once(f"observe {sorted(sites)}", f"jit({self.__name__}): the host read(s) "
+                        f"{lines} give a new value on every call, and no tensor op depends on "
+                        "them: they are no longer guarded (the function stays compiled). "
+                        "Python code that uses such a value (print, logging) runs only while "
+                        "tracing; return the tensor to see it on every call.")
+        return old
 
     def _probes(self) -> PythonState | None:
         """The function's Python-state probes, found once (at the first trace, when
@@ -303,7 +339,7 @@ class JitFunction:
                             "eager.no_grad().")
             return
         try:
-            variant.compile(self.disable, self.check)
+            variant.compile(self.disable, self.check, self._observed)
         except Exception as exc:  # noqa: BLE001  (the caller already has the eager result)
             variant.eager_reason = f"compiling failed ({type(exc).__name__}: {exc})"
             self._warn_once("compile", f"jit({self.__name__}): {variant.eager_reason}; this "

@@ -119,6 +119,11 @@ class Tracer(DispatchHook):
         # Arrays handed out by numpy(): (tensor, array, copy, root version) to find
         # Python writes through them at the end.
         self.exported: list[tuple] = []
+        # Results of host reads by id (kept alive): which output leaves the function
+        # returned straight from a read (`return loss.item()`), for jit.observe.
+        self.read_results: dict[int, tuple[Any, Guard]] = {}
+        self.read_outputs: dict[int, Guard] = {}
+        self.ambiguous_reads: set[tuple[str, str]] = set()
 
     # ---- inputs ---------------------------------------------------------------------
     def bind_arguments(self, args: tuple, kwargs: dict, names: tuple) -> None:
@@ -264,10 +269,20 @@ class Tracer(DispatchHook):
     def host_read(self, tensor: Tensor, kind: str, value: Any) -> None:
         expected = np.array(value, copy=True) if kind == "numpy" else value
         where = source_where()
-        self.graph.guards.append(Guard(self.lookup(tensor), kind, expected, where))
+        guard = Guard(self.lookup(tensor), kind, expected, where)
+        self.graph.guards.append(guard)
+        self.read_results[id(value)] = (value, guard)
         if kind == "numpy" and np.may_share_memory(value, tensor._data):
             root = tensor if tensor._base is None else tensor._base
             self.exported.append((root, value, expected, root._version, where))
+
+    def _note_read_output(self, i: int, leaf: Any, guard: Guard) -> None:
+        # A bool or a small int is a shared object: the function may have returned an
+        # unrelated literal that merely is the same object.
+        if type(leaf) is bool or (type(leaf) is int and -5 <= leaf <= 256):
+            self.ambiguous_reads.add((guard.kind, guard.where))
+        else:
+            self.read_outputs[i] = guard
 
     def _check_replayable(self) -> None:
         """Note what the graph cannot repeat: Python writes through an array numpy() handed
@@ -359,7 +374,10 @@ class Tracer(DispatchHook):
         graph = self.graph
         leaves, treedef = flatten(result)
         outs = []
-        for leaf in leaves:
+        for i, leaf in enumerate(leaves):
+            read = self.read_results.get(id(leaf))
+            if read is not None and read[0] is leaf:
+                self._note_read_output(i, leaf, read[1])
             if type(leaf) is Tensor:
                 outs.append(self.lookup(leaf))
             elif isinstance(leaf, Generator):
