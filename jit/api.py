@@ -321,9 +321,10 @@ class JitFunction:
         """The function's Python-state probes, found once (at the first trace, when
         closure cells are assigned)."""
         if not self._found_state:
-            self._found_state = True
+            # Flag last: a thread racing this first trace then finds the same probes.
             state = PythonState.of(self.fn)
             self._python_state = state if state else None
+            self._found_state = True
         return self._python_state
 
     def _compile(self, variant: Variant, result: Any) -> None:

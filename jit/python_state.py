@@ -31,10 +31,16 @@ changed (`global lr: 0.1 -> 0.5`).
 """
 from __future__ import annotations
 
+import os
 import types
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+import eager
+import kernels
+import tracer
 from eager.nn import Module
 from eager.optim.optimizer import Optimizer
 from eager.tensor import Tensor
@@ -45,8 +51,8 @@ _MAX_PROBES = 64
 _MAX_DICT = 32
 _DEPTH = 3
 _MISSING = object()
-# Code of these packages is the framework's own: its functions are not user state.
-_OWN = ("eager", "jit", "tracer", "kernels", "numpy", "cupy")
+# Code in these packages is the framework's own: its functions are not user state.
+_OWN = tuple(os.path.dirname(m.__file__) + os.sep for m in (eager, kernels, tracer, np))
 
 
 def _is_scalar(value: Any) -> bool:
@@ -185,9 +191,12 @@ class _Finder:
                          _attr_getter(obj, name))
 
 
+_JIT = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def _is_own(fn: types.FunctionType) -> bool:
-    module = (getattr(fn, "__module__", None) or "").split(".")[0]
-    return module in _OWN
+    filename = fn.__code__.co_filename
+    return filename.startswith(_OWN) or filename.startswith(_JIT)
 
 
 def _names_read(code: types.CodeType) -> set[str]:
