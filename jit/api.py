@@ -4,9 +4,13 @@ replay it on later calls.
 The first call with a new signature runs the function eagerly with the tracer listening
 (the caller gets that eager result), then optimizes and compiles the graph. Later calls
 whose cache key matches (tensor shapes/dtypes/devices/requires_grad, argument nesting,
-grad mode, non-tensor argument values) replay the compiled graph. A failed guard (the
-Python code read a tensor value that is now different) runs that call eagerly and traces
-another variant. After `max_variants` variants the function stays eager and warns once.
+grad mode, non-tensor argument values) and whose Python state matches (the globals,
+closure values, `self` attributes, module modes and optimizer hyperparameters the code
+reads: `jit.python_state`) replay the compiled graph. A failed guard (the Python code read
+a tensor value that is now different) runs that call eagerly and traces another variant;
+a host read that turns out to be data, not control flow (a logged loss), stops being
+guarded (`jit.observe`). After `max_variants` variants the function stays eager and warns
+once.
 
 >>> import eager
 >>> from jit import jit
