@@ -64,7 +64,7 @@ def _is_scalar(value: Any) -> bool:
 class PythonState:
     """The probes of one function (see the module doc)."""
 
-    __slots__ = ("labels", "getters")
+    __slots__ = ("getters", "labels")
 
     def __init__(self, labels: list[str], getters: list[Callable[[], Any]]) -> None:
         self.labels = tuple(labels)
@@ -124,7 +124,8 @@ class _Finder:
                 self.visit_object("self", fn.__self__, code)
             fn = fn.__func__
         if not isinstance(fn, types.FunctionType):
-            call = getattr(type(fn), "__call__", None)
+            call = next((k.__dict__["__call__"] for k in type(fn).__mro__
+                         if "__call__" in k.__dict__), None)
             if isinstance(call, types.FunctionType):
                 self.visit_object("self", fn, call.__code__)
                 self.visit_callable(call, depth)

@@ -65,7 +65,7 @@ def _canonical(value: Any) -> Any:
     """The value as a key compares it: floats by their bits' meaning, containers inside."""
     kind = type(value)
     if kind is float:
-        if value != value or (value == 0.0 and math.copysign(1.0, value) < 0):
+        if math.isnan(value) or (value == 0.0 and math.copysign(1.0, value) < 0):
             return _SpecialFloat(repr(value))
         return value
     if kind is complex:

@@ -15,9 +15,9 @@ import pytest
 
 import eager
 import jit as jit_package
-from jit import jit
 from eager.dispatch import apply
 from eager.interpreters import DispatchHook
+from jit import jit
 from kernels import OPS
 
 
@@ -363,12 +363,13 @@ def _every_op(x, i, b, gen):
     for name in ("neg", "exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "sign", "floor",
                  "ceil", "sigmoid"):
         getattr(eager, name)(y)
-    ~i
+    _ = ~i
     y.clone()
     b.logical_not()
     y.astype(eager.int32)
     y + y, y - y, y * y, y / (y + 1), y ** y, eager.maximum(y, y), eager.minimum(y, y)
-    y // (y + 1), y % (y + 1), y == y, y != y, y < y, y <= y, y > y, y >= y
+    z = y + 1
+    y // z, y % z, y == z, y != z, y < z, y <= z, y > z, y >= z
     b & b, b | b, b ^ b
     eager.where(b, y, y)
     y.reshape(3, 2), y.permute(1, 0), y[:1].expand(4, 3), y[0], y.flip(0)
@@ -418,7 +419,7 @@ def _saturated(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     info = np.iinfo(dtype)
     out = []
     for v in values.astype(np.float64).tolist():
-        out.append(0 if v != v else info.max if v >= info.max + 1.0 else
+        out.append(0 if np.isnan(v) else info.max if v >= info.max + 1.0 else
                    info.min if v <= info.min else int(v))
     return np.array(out, dtype=dtype)
 
