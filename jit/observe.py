@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from jit.signature_key import _canonical
-from tracer.graph import Graph, Guard, Value
+from tracer.graph import GradOf, Graph, Guard, Value
 from tracer.pytree import flatten, unflatten
 
 Site = tuple[str, str]
@@ -60,6 +60,11 @@ def _literal(x: Any) -> Any:
         return ("obj", id(x))
 
 
+def _bound(ref: Any) -> Any:
+    """What an input is bound to: the object, or for a `.grad` slot its owner's Value."""
+    return ("grad", ref.owner.id) if isinstance(ref, GradOf) else id(ref)
+
+
 def _ref(x: Any) -> Any:
     return ("v", x.id) if isinstance(x, Value) else _literal(x)
 
@@ -68,7 +73,7 @@ def structure(graph: Graph, ignore: set[Site], read_outputs: dict[int, Guard]) -
     """Everything a replay of `graph` does, except the expected values of guards at the
     `ignore` sites and the output leaves that are those reads' results."""
     inputs = tuple((v.kind, v.id, v.shape, str(v.dtype), v.device,
-                    _literal(v.data) if v.kind == "const" else id(v.ref))
+                    _literal(v.data) if v.kind == "const" else _bound(v.ref))
                    for v in graph.inputs)
     nodes = tuple((n.op.name, tuple(_ref(x) for x in n.inputs),
                    tuple(sorted((k, repr(a)) for k, a in n.attrs.items())),

@@ -689,6 +689,29 @@ def test_host_reads_used_for_logging_keep_the_function_compiled():
     assert printed == reference_printed[:2]        # Python effects: while tracing only
 
 
+def test_a_logged_loss_with_accumulated_gradients_keeps_the_function_compiled():
+    """[before: correct, but each call retraced, then it ran eagerly for good] With
+    `.grad` bound by reference (no zero_grad), the two traces still compare equal."""
+    def make():
+        w = eager.ones(3, requires_grad=True)
+
+        def step(x):
+            loss = ((w * x) ** 2).sum()
+            loss.backward()
+            with eager.no_grad():
+                w.sub_(0.01 * w.grad)
+            return loss.item()
+        return step
+
+    jitted, reference = jit(make()), make()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(6):
+            assert jitted(eager.ones(3)) == reference(eager.ones(3))
+    # traces: the first call, `.grad` now defined, the read found to be data
+    assert (jitted.cache_info().misses, jitted.cache_info().hits) == (3, 3)
+
+
 def test_a_branch_on_an_item_read_stays_guarded():
     """[before: correct] The graphs of the two branches differ: control flow, not data."""
     f = jit(lambda x: x * 2 if x.sum().item() > 0 else x * 3)
