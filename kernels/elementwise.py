@@ -119,7 +119,8 @@ def _cast_impl(xp):
         # Float -> integer saturates (NaN -> 0) instead of C's undefined behaviour, so
         # numpy, cupy and the generated C agree bit for bit (see render_step).
         low, high = int_bounds(dtype)
-        over, under = x >= high, x <= low
+        wide = x if x.dtype.itemsize >= 4 else x.astype(np.float32)  # bounds overflow f16
+        over, under = wide >= high, wide <= low
         out = xp.where(over | under | xp.isnan(x), 0, x).astype(dtype)
         info = np.iinfo(dtype)
         out = xp.where(under, dtype.type(info.min), out)
