@@ -12,6 +12,11 @@ view was derived (`views`), rebuilds the base functionally (`index_set` for a sl
 `reshape`/`permute` inverted), and marks other views of that base stale with a version
 counter so their next use re-derives them from the new base.
 
+Some things a graph cannot repeat; the tracer lists them in `unreplayable` (the jit then
+runs that signature eagerly): Python writes into an array `numpy()` handed out, and a
+generator reseeded (`manual_seed`) inside the function. It also notes which outputs the
+function returned straight from a host read (`read_outputs`, for `jit.observe`).
+
 >>> import eager
 >>> w = eager.tensor([1., 2.])
 >>> def step(x):
