@@ -53,7 +53,7 @@ class DispatchHook:
         """`out` holds the same value as `source` (detach, requires_grad_)."""
 
     def grad_read(self, tensor, grad) -> None:
-        """Code read `tensor.grad` and got `grad` (a Tensor)."""
+        """Code read `tensor.grad` and got `grad` (a Tensor or None)."""
 
     def grad_write(self, tensor, grad) -> None:
         """Code or autograd set `tensor.grad = grad` (a Tensor or None)."""

@@ -208,10 +208,9 @@ class Tensor:
     def grad(self) -> Tensor | None:
         """Gradient accumulated by backward(), or None."""
         grad = self._grad
-        if grad is not None:
-            hook = _dispatch.get_hook()
-            if hook is not None:
-                hook.grad_read(self, grad)
+        hook = _dispatch.get_hook()
+        if hook is not None:
+            hook.grad_read(self, grad)
         return grad
 
     @grad.setter

@@ -4,9 +4,13 @@ replay it on later calls.
 The first call with a new signature runs the function eagerly with the tracer listening
 (the caller gets that eager result), then optimizes and compiles the graph. Later calls
 whose cache key matches (tensor shapes/dtypes/devices/requires_grad, argument nesting,
-grad mode, non-tensor argument values) replay the compiled graph. A failed guard (the
-Python code read a tensor value that is now different) runs that call eagerly and traces
-another variant. After `max_variants` variants the function stays eager and warns once.
+grad mode, non-tensor argument values) and whose Python state matches (the globals,
+closure values, `self` attributes, module modes and optimizer hyperparameters the code
+reads: `jit.python_state`) replay the compiled graph. A failed guard (the Python code read
+a tensor value that is now different) runs that call eagerly and traces another variant;
+a host read that turns out to be data, not control flow (a logged loss), stops being
+guarded (`jit.observe`). After `max_variants` variants the function stays eager and warns
+once.
 
 >>> import eager
 >>> from jit import jit
@@ -41,7 +45,9 @@ from eager.interpreters import interpreting, jit_disabled_depth, listener, swap_
 from eager.nn import Module
 from eager.tensor import Tensor
 from jit.executable import GuardFailed, Miss, ReplayError
+from jit.observe import OBSERVABLE, Site, differing_reads, site_of, structure
 from jit.passes import check_pass_names
+from jit.python_state import PythonState
 from jit.signature_key import _positional_trees, describe_change, make_key
 from jit.variant import Variant
 from kernels.errors import ArgumentError
@@ -137,6 +143,12 @@ class JitFunction:
         self._per_instance: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         owner = fn if isinstance(fn, Module) else getattr(fn, "__self__", None)
         self._module = owner if isinstance(owner, Module) else None
+        # Globals and closure values the code reads (found at the first trace; None when
+        # there are none), and why the function runs eagerly for good ("" while it does not).
+        self._python_state: PythonState | None = None
+        self._found_state = False
+        self._always_eager = ""
+        self._observed: set[Site] = set()   # host-read sites found to be data (jit.observe)
 
     def _with_module_mode(self, key: tuple) -> tuple:
         """For `jit(module)` and module methods: train()/eval() changes what forward does
@@ -157,15 +169,23 @@ class JitFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if listener() is not None or jit_disabled_depth() or not _ENV_ENABLED:
             return self.fn(*args, **kwargs)  # eager; inside an outer trace this inlines
+        if self._always_eager:
+            self._eager_calls += 1
+            return self.fn(*args, **kwargs)
         key = make_key(args, kwargs, self.names)
         if self._module is not None:
             key = self._with_module_mode(key)
         variants = self._variants.get(key)
-        failure = None
+        failure = failed = None
+        changed = ""
         if variants is not None:
             leaves = args if not kwargs and key[1] is _positional_trees.get(len(args)) \
                 else flatten((args, kwargs))[0]
+            state = None if self._python_state is None else self._python_state.read()
             for variant in variants:
+                if state is not None and not _same_state(variant.python_state, state):
+                    changed = self._python_state.describe(variant.python_state, state)
+                    continue
                 outcome = variant.run(leaves) if variant.plain \
                     else variant.replay(leaves, args, kwargs, self.__name__)
                 if not isinstance(outcome, Miss):   # a hit: the outcome is the result
@@ -173,6 +193,7 @@ class JitFunction:
                     return outcome
                 match outcome:
                     case GuardFailed(failure=failure):
+                        failed = variant
                         continue
                     case ReplayError(error=error):
                         return self._replay_failed(error, args, kwargs)
@@ -182,12 +203,15 @@ class JitFunction:
         self._check_static_args(args, kwargs)
         if failure is not None:
             reason = failure.reason
+        elif changed:
+            reason = changed
         elif self._last is None:
             reason = "first call"
         else:
             reason = describe_change(self._last, key, args, kwargs, self.names)
         self._last = key
-        return self._trace(key, args, kwargs, reason)
+        return self._trace(key, args, kwargs, reason,
+                           None if failure is None else (failed, failure))
 
     def _replay_failed(self, exc: Exception, args: tuple, kwargs: dict) -> Any:
         """A kernel raised during replay (say, an index out of range): nothing has been
@@ -210,7 +234,9 @@ class JitFunction:
                                 "static arguments are baked into the compiled graph, so pass "
                                 "a Python value, or drop it from static_argnames")
 
-    def _trace(self, key: tuple, args: tuple, kwargs: dict, reason: str) -> Any:
+    def _trace(self, key: tuple, args: tuple, kwargs: dict, reason: str,
+               failed: tuple | None = None) -> Any:
+        """Trace a new variant; `failed` is (variant, GuardFailure) when a guard failed."""
         with self._cache_lock:   # another thread may be adding a variant
             count = sum(len(v) for v in self._variants.values())
         if count >= self.max_variants:
@@ -233,17 +259,78 @@ class JitFunction:
         if reason != "first call":
             log.info("jit(%s): retracing because %s", self.__name__, reason)
         self._reasons.append(reason)
+        probes = self._probes()
+        before = None if probes is None else probes.read()
         with interpreting(tracer):
             result = self.fn(*args, **kwargs)
-        variant = Variant(tracer.finish(result), fn=self.fn)
-        self._compile(variant, result)
+        if probes is not None:
+            after = probes.read()
+            if not _same_state(before, after):
+                # A replay would not repeat the function's own update of Python state it
+                # reads (`total += loss.item()`, a call counter): eager is the only faithful
+                # way to run it.
+                self._always_eager = (f"it changes Python state it reads "
+                                      f"({probes.describe(before, after)})")
+                self._warn_once("python state", f"jit({self.__name__}): "
+                                f"{self._always_eager}, which a replay would not repeat; "
+                                "running it eagerly from now on. Keep such state in a tensor "
+                                "(updated in place) or outside the jitted function.")
+                return result
+        variant = Variant(tracer.finish(result), fn=self.fn, python_state=before,
+                          read_outputs=tracer.read_outputs,
+                          ambiguous_reads=tracer.ambiguous_reads)
+        superseded = None if failed is None else self._observation(variant, *failed)
+        if tracer.unreplayable:
+            variant.eager_reason = "; ".join(tracer.unreplayable)
+            self._warn_once("unreplayable", f"jit({self.__name__}): {variant.eager_reason}; "
+                            "this signature runs eagerly.")
+        else:
+            self._compile(variant, result)
         with self._cache_lock:
             # Racing first calls trace at once, each in its own thread: keep one variant
             # per outcome of the guards, so the cache does not fill with copies.
             variants = self._variants.setdefault(key, [])
-            if not any(_same_guards(v.traced, variant.traced) for v in variants):
+            if superseded in variants:
+                variants.remove(superseded)
+            if not any(_same_guards(v.traced, variant.traced)
+                       and _same_state(v.python_state, variant.python_state) for v in variants):
                 variants.append(variant)
         return result
+
+    def _observation(self, variant: Variant, old: Variant, failure) -> Variant | None:
+        """When the retrace after `failure` recorded what `old` did, except the value the
+        failed read gave, that read is data (a log line, a returned loss), not control
+        flow: stop guarding it (`jit.observe`) and return `old`, which `variant` replaces."""
+        if failure.kind not in OBSERVABLE:
+            return None
+        sites = differing_reads(old.traced, variant.traced)
+        if site_of(failure.guard) not in sites or any(
+                s[0] not in OBSERVABLE or s in variant.ambiguous_reads
+                or s in old.ambiguous_reads for s in sites):
+            return None
+        ignore = self._observed | sites
+        if structure(variant.traced, ignore, variant.read_outputs) != \
+                structure(old.traced, ignore, old.read_outputs):
+            return None
+        self._observed |= sites
+        lines = ", ".join(f"{kind}() at {where or 'an unknown line'}"
+                          for kind, where in sorted(sites))
+        self._warn_once(f"observe {sorted(sites)}", f"jit({self.__name__}): the host read(s) "
+                        f"{lines} give a new value on every call, and no tensor op depends on "
+                        "them: they are no longer guarded (the function stays compiled). "
+                        "Python code that uses such a value (print, logging) runs only while "
+                        "tracing; return the tensor to see it on every call.")
+        return old
+
+    def _probes(self) -> PythonState | None:
+        """The function's Python-state probes, found once (at the first trace, when
+        closure cells are assigned)."""
+        if not self._found_state:
+            # Flag last: a thread racing this first trace then finds the same probes.
+            state = PythonState.of(self.fn)
+            self._python_state = state if state else None
+            self._found_state = True
+        return self._python_state
 
     def _compile(self, variant: Variant, result: Any) -> None:
         graph = variant.traced
@@ -258,7 +345,7 @@ class JitFunction:
                             "eager.no_grad().")
             return
         try:
-            variant.compile(self.disable, self.check)
+            variant.compile(self.disable, self.check, self._observed)
         except Exception as exc:  # noqa: BLE001  (the caller already has the eager result)
             variant.eager_reason = f"compiling failed ({type(exc).__name__}: {exc})"
             self._warn_once("compile", f"jit({self.__name__}): {variant.eager_reason}; this "
@@ -332,6 +419,15 @@ class JitFunction:
         lines.append(f"  updates written in place into bound tensors: {len(exe.in_place)}")
         lines.append(f"  compile time: {variant.compile_seconds * 1e3:.1f} ms")
         return "\n".join(lines)
+
+
+def _same_state(a: tuple | None, b: tuple | None) -> bool:
+    """Whether two readings of the Python state are equal (values that refuse `==` with a
+    truth value, such as arrays a global was rebound to, count as changed)."""
+    try:
+        return a == b
+    except (TypeError, ValueError):
+        return False
 
 
 def _same_guards(a: Graph, b: Graph) -> bool:

@@ -16,6 +16,7 @@ import numpy as np
 from eager.random import Generator
 from eager.tensor import Tensor
 from jit.executable import Miss, Outcome
+from jit.observe import convert_outputs
 from tracer.plan import tensor_at
 from tracer.pytree import flatten
 
@@ -71,6 +72,8 @@ def compare_with_reference(variant, leaves: list, args: tuple, kwargs: dict,
     _restore(saved)
     outcome = variant.executable.replay(leaves)
     if not isinstance(outcome, Miss):
+        if variant.convert:
+            outcome = convert_outputs(outcome, variant.convert)
         _compare(eager_seen, _observe(outcome, tensors), name)
     return outcome
 

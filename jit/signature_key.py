@@ -3,7 +3,8 @@
 The key holds each tensor argument's shape, dtype, device, requires_grad and strides
 (whether a reshape is a view of the argument or a copy depends on them, and with it
 whether an in-place update reaches the argument), the nesting of the arguments, grad
-mode, and the values of non-tensor arguments (which must be hashable). `describe_change` says in one line what differs between two keys, e.g.
+mode, and the values of non-tensor arguments (which must be hashable; -0.0 and 0.0 are
+different keys, and NaN equals NaN, also inside tuples). `describe_change` says in one line what differs between two keys, e.g.
 `x.shape[0]: 3 -> 4`.
 
 >>> import eager
@@ -14,6 +15,8 @@ mode, and the values of non-tensor arguments (which must be hashable). `describe
 """
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 from eager.autograd import grad_mode
@@ -44,7 +47,36 @@ def leaf_key(leaf: Any) -> Any:
     if isinstance(leaf, Generator):
         return ("generator", leaf.device)
     state = _module_state(leaf)
-    return ("static", type(leaf), leaf) if state is None else state
+    return ("static", type(leaf), _canonical(leaf)) if state is None else state
+
+
+@dataclass(frozen=True, slots=True)
+class _SpecialFloat:
+    """-0.0 or NaN in a key: -0.0 == 0.0 and NaN != NaN, but `x / s` differs for the
+    first pair and a NaN argument must hit its own variant."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _canonical(value: Any) -> Any:
+    """The value as a key compares it: floats by their bits' meaning, containers inside."""
+    kind = type(value)
+    if kind is float:
+        if math.isnan(value) or (value == 0.0 and math.copysign(1.0, value) < 0):
+            return _SpecialFloat(repr(value))
+        return value
+    if kind is complex:
+        special = any(type(_canonical(part)) is _SpecialFloat
+                      for part in (value.real, value.imag))
+        return _SpecialFloat(repr(value)) if special else value
+    if kind is tuple:
+        return tuple(_canonical(x) for x in value)
+    if kind is frozenset:
+        return frozenset(_canonical(x) for x in value)
+    return value
 
 
 _positional_trees: dict[int, str] = {}

@@ -12,19 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from eager.tensor import Tensor
-from jit.executable import Busy, Executable, Miss, Outcome
+from jit.executable import RUN_EAGERLY, Busy, Executable, Miss, Outcome, RunEagerly
+from jit.observe import convert_outputs, observe, site_of
 from jit.passes import PassReport, optimize
 from tracer.graph import Graph
 from tracer.plan import tensor_at
-
-
-@dataclass(slots=True)
-class RunEagerly(Miss):
-    """This call must run eagerly: no compiled form, or in-place writes through one
-    argument would change another (the graph assumed separate buffers)."""
-
-
-RUN_EAGERLY = RunEagerly()
 
 
 @dataclass
@@ -43,11 +35,20 @@ class Variant:
     plain: bool = False        # compiled, nothing to check per call: the fast path
     run: Callable | None = None  # the executable's replay: leaves -> Outcome
     random_inputs: list = field(default_factory=list)  # generator sources, when they matter
+    python_state: tuple | None = None  # the globals/closure values read (jit.python_state)
+    read_outputs: dict = field(default_factory=dict)   # output leaf -> the read it returns
+    ambiguous_reads: set = field(default_factory=set)  # sites never made observations
+    convert: dict = field(default_factory=dict)        # output leaf -> read to apply
 
-    def compile(self, disable: tuple[str, ...], check: bool) -> None:
-        """Optimize and compile the traced graph; set the per-call flags."""
+    def compile(self, disable: tuple[str, ...], check: bool, observed=frozenset()) -> None:
+        """Optimize and compile the traced graph, without the guards at the `observed`
+        host-read sites (`jit.observe`); set the per-call flags."""
         start = time.perf_counter()
-        self.graph, self.report = optimize(self.traced, disable)
+        graph = self.traced
+        sites = {site_of(g) for g in graph.guards} & set(observed)
+        if sites:
+            graph, self.convert = observe(graph, sites, self.read_outputs)
+        self.graph, self.report = optimize(graph, disable)
         self.executable = Executable(self.graph, plan_memory="memory" not in disable)
         self.compile_seconds = time.perf_counter() - start
         self.checks_left = 3 if check else 0
@@ -64,7 +65,8 @@ class Variant:
 
     def update_plain(self) -> None:
         """The fast path applies when there is nothing to check or save per call."""
-        self.plain = not (self.writes_inputs or self.checks_left or self.random_inputs)
+        self.plain = not (self.writes_inputs or self.checks_left or self.random_inputs
+                          or self.convert)
 
     def replay(self, leaves: list, args: tuple, kwargs: dict, name: str) -> Outcome | RunEagerly:
         """Replay this call (the fast path is `self.run(leaves)` when `plain`): compare
@@ -84,10 +86,12 @@ class Variant:
         # next variant) draws them again from the same state, as eager would.
         saved = [(g, g.get_state()) for g in self.generators(leaves)]
         outcome = self.run(leaves)
-        if isinstance(outcome, Miss) and type(outcome) is not Busy:
-            for generator, state in saved:
-                generator.set_state(state)
-        return outcome
+        if isinstance(outcome, Miss):
+            if type(outcome) is not Busy:
+                for generator, state in saved:
+                    generator.set_state(state)
+            return outcome
+        return convert_outputs(outcome, self.convert) if self.convert else outcome
 
     def generators(self, leaves) -> list:
         """The cpu generators this replay draws from, when a later failure could waste

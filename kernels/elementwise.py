@@ -99,9 +99,32 @@ logical_not = register(OpDef(
     functions=("logical_not",), methods=("logical_not",)))
 
 
+def int_bounds(dtype) -> tuple[float, float]:
+    """(low, high) for a float -> `dtype` (integer) cast: below or at `low` gives the
+    minimum, at or above `high` the maximum. Both are powers of two (or 0), exact in every
+    float type.
+
+    >>> int_bounds(np.dtype("int8")), int_bounds(np.dtype("uint8"))
+    ((-128.0, 128.0), (0.0, 256.0))
+    """
+    info = np.iinfo(dtype)
+    return float(info.min), float(info.max) + 1.0
+
+
 def _cast_impl(xp):
     def cast(x, *, dtype):
-        return x.astype(dtype)
+        dtype = np.dtype(dtype)
+        if x.dtype.kind != "f" or dtype.kind not in "iu":
+            return x.astype(dtype)
+        # Float -> integer saturates (NaN -> 0) instead of C's undefined behaviour, so
+        # numpy, cupy and the generated C agree bit for bit (see render_step).
+        low, high = int_bounds(dtype)
+        wide = x if x.dtype.itemsize >= 4 else x.astype(np.float32)  # bounds overflow f16
+        over, under = wide >= high, wide <= low
+        out = xp.where(over | under | xp.isnan(x), 0, x).astype(dtype)
+        info = np.iinfo(dtype)
+        out = xp.where(under, dtype.type(info.min), out)
+        return xp.where(over, dtype.type(info.max), out)
     return cast
 
 

@@ -1,7 +1,9 @@
 """Movement ops: they rearrange elements without arithmetic.
 
 reshape, permute, expand and basic slicing return views of their input where the array
-backend can (numpy and cupy both do), so eager tensors share memory as in PyTorch.
+backend can (numpy and cupy both do), so eager tensors share memory as in PyTorch. flip,
+pad and concat return new arrays (PyTorch's flip copies too). `OpDef.is_view` says which:
+the tracer and the memory planner rely on it (a test walks OPS to check it).
 """
 from __future__ import annotations
 
@@ -113,8 +115,16 @@ def _flip_rule(x: TensorSpec, *, axes: tuple[int, ...]):
     return TensorSpec(x.shape, x.dtype)
 
 
-flip = register(OpDef("flip", OpKind.MOVEMENT, 1,
-                      lambda xp: lambda x, *, axes: xp.flip(x, axes), _flip_rule,
+def _flip_impl(xp):
+    def flip(x, *, axes):
+        # A copy, as in PyTorch: numpy's flip is a view, but a view with negative strides
+        # would make eager writes through it reach the base while the graph treats flip as
+        # a new value (and the memory planner reuses its buffer).
+        return xp.flip(x, axes).copy()
+    return flip
+
+
+flip = register(OpDef("flip", OpKind.MOVEMENT, 1, _flip_impl, _flip_rule,
                       functions=("flip",), methods=("flip",)))
 
 

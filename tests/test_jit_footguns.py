@@ -1,6 +1,13 @@
 """The sharp edges of capture-and-replay JITs, one test each: the result is right, or the
-behaviour is the documented one and a clear message or check says so."""
+behaviour is the documented one and a clear message or check says so.
+
+Each test's docstring starts with what the case gave before issue #9's fixes, as
+tinygrad's file does: "[before: silent mismatch]", "[before: error]" or "[before:
+correct]" (possibly with a note); `test_every_case_is_labelled` keeps it so.
+"""
+import inspect
 import logging
+import sys
 import warnings
 
 import numpy as np
@@ -8,7 +15,10 @@ import pytest
 
 import eager
 import jit as jit_package
+from eager.dispatch import apply
+from eager.interpreters import DispatchHook
 from jit import jit
+from kernels import OPS
 
 
 @pytest.fixture(autouse=True)
@@ -17,6 +27,7 @@ def _private_cache(tmp_path_factory, monkeypatch):
 
 
 def test_branch_on_a_tensor_value_is_guarded_not_frozen():
+    """[before: correct]"""
     f = jit(lambda x: x * 2 if x.max() > 1 else x * -1)
     assert f(eager.tensor([3.0])).tolist() == [6.0]
     assert f(eager.tensor([0.5])).tolist() == [-0.5]      # guard fails -> eager, new variant
@@ -24,22 +35,36 @@ def test_branch_on_a_tensor_value_is_guarded_not_frozen():
     assert f.cache_info().variants == 2
 
 
-def test_branch_on_python_state_is_frozen_and_check_mode_reports_it():
+def test_branch_on_a_flag_in_a_dict_of_scalars_is_guarded():
+    """[before: silent mismatch] A dict of scalars in the closure is guarded by its items."""
     flags = {"double": True}
     f = jit(lambda x: x * 2 if flags["double"] else x)
     x = eager.ones(2)
     f(x)
     flags["double"] = False
-    assert f(x).tolist() == [2.0, 2.0]     # the traced branch: Python state is not guarded
-    checked = jit(lambda x: x * 2 if flags["double"] else x, check=True)
-    flags["double"] = True
+    assert f(x).tolist() == [1.0, 1.0]
+    assert f.cache_info().reasons[-1] == "closure flags items: (('double', True),) -> " \
+        "(('double', False),)"
+
+
+def test_branch_on_a_list_entry_is_frozen_and_check_mode_reports_it():
+    """[before: silent mismatch, still so] List contents stay frozen (documented); check=True finds it."""
+    flags = [True]                         # list contents are not guarded
+    f = jit(lambda x: x * 2 if flags[0] else x)
+    x = eager.ones(2)
+    f(x)
+    flags[0] = False
+    assert f(x).tolist() == [2.0, 2.0]     # the traced branch
+    checked = jit(lambda x: x * 2 if flags[0] else x, check=True)
+    flags[0] = True
     checked(x)
-    flags["double"] = False
+    flags[0] = False
     with pytest.raises(jit_package.JitCheckError, match="froze"):
         checked(x)
 
 
-def test_python_constants_in_closures_are_frozen_but_tensors_are_read_live():
+def test_python_constants_in_closures_are_guarded_and_tensors_are_read_live():
+    """[before: silent mismatch] A float in a closure cell was frozen at its traced value."""
     scale = 2.0
     bias = eager.zeros(2)
 
@@ -49,13 +74,18 @@ def test_python_constants_in_closures_are_frozen_but_tensors_are_read_live():
     jitted = jit(f)
     x = eager.ones(2)
     jitted(x)
-    scale = 10.0
     with eager.no_grad():
         bias.add_(1.0)        # an in-place change to a closure tensor is seen
-    assert jitted(x).tolist() == [3.0, 3.0]
+    assert jitted(x).tolist() == [3.0, 3.0] and jitted.cache_info().hits == 1
+    scale = 10.0              # a new value of the cell: retrace
+    assert jitted(x).tolist() == [11.0, 11.0]
+    assert jitted.cache_info().reasons[-1] == "closure scale: 2.0 -> 10.0"
+    scale = 2.0               # back: the first variant serves it again
+    assert jitted(x).tolist() == [3.0, 3.0] and jitted.cache_info().misses == 2
 
 
 def test_rebinding_a_closure_name_to_a_new_tensor_is_not_seen():
+    """[before: silent mismatch, still so] A dict holding tensors is not guarded (documented)."""
     state = {"w": eager.ones(2)}
     f = jit(lambda x: x * state["w"])
     x = eager.ones(2)
@@ -68,6 +98,7 @@ def test_rebinding_a_closure_name_to_a_new_tensor_is_not_seen():
 
 
 def test_python_side_effects_run_only_while_tracing_tensor_effects_every_call():
+    """[before: correct] (documented: Python side effects run while tracing)"""
     printed = []
     total = eager.zeros(())
 
@@ -85,6 +116,7 @@ def test_python_side_effects_run_only_while_tracing_tensor_effects_every_call():
 
 
 def test_method_caches_are_per_instance():
+    """[before: correct]"""
     class Model:
         def __init__(self, k):
             self.k = k
@@ -102,6 +134,7 @@ def test_method_caches_are_per_instance():
 
 
 def test_outputs_are_never_overwritten_by_a_later_call():
+    """[before: correct]"""
     f = jit(lambda x: (x * 2.0).exp())
     first = f(eager.zeros(3))
     second = f(eager.zeros(3))
@@ -111,6 +144,7 @@ def test_outputs_are_never_overwritten_by_a_later_call():
 
 
 def test_intermediate_buffers_are_reused_but_never_returned():
+    """[before: correct]"""
     def g(x):
         y = (x * 2.0).exp()
         s = y.sum(axis=0, keepdims=True)
@@ -124,6 +158,7 @@ def test_intermediate_buffers_are_reused_but_never_returned():
 
 
 def test_returning_an_input_returns_that_same_tensor_as_eager_does():
+    """[before: correct]"""
     f = jit(lambda x, y: (x, y * 2))
     x, y = eager.ones(2), eager.ones(2)
     f(x, y)
@@ -132,6 +167,7 @@ def test_returning_an_input_returns_that_same_tensor_as_eager_does():
 
 
 def test_same_tensor_passed_twice_is_traced_eagerly_and_correct():
+    """[before: correct]"""
     def f(a, b):
         a.mul_(2.0)
         return b + 1.0
@@ -148,6 +184,7 @@ def test_same_tensor_passed_twice_is_traced_eagerly_and_correct():
 
 
 def test_in_place_update_through_a_view_updates_the_base():
+    """[before: correct]"""
     def f(x):
         row = x[0]
         row.mul_(10.0)
@@ -161,6 +198,7 @@ def test_in_place_update_through_a_view_updates_the_base():
 
 
 def test_list_and_dict_inputs_and_outputs_keep_their_structure():
+    """[before: correct]"""
     @jit
     def f(batch):
         return {"sum": batch["x"] + batch["ys"][0], "prod": [batch["x"] * batch["ys"][-1]]}
@@ -174,6 +212,7 @@ def test_list_and_dict_inputs_and_outputs_keep_their_structure():
 
 
 def test_shape_changes_retrace_with_a_log_line_and_warn_after_too_many(caplog):
+    """[before: correct]"""
     caplog.set_level(logging.INFO, logger="jit")
     f = jit(lambda x: x * 2, max_variants=2)
     with warnings.catch_warnings(record=True) as caught:
@@ -185,6 +224,7 @@ def test_shape_changes_retrace_with_a_log_line_and_warn_after_too_many(caplog):
 
 
 def test_requires_grad_output_is_not_silently_detached():
+    """[before: correct]"""
     w = eager.ones(2, requires_grad=True)
     f = jit(lambda x: (x * w).sum())
     with pytest.warns(RuntimeWarning, match="autograd history"):
@@ -194,6 +234,7 @@ def test_requires_grad_output_is_not_silently_detached():
 
 
 def test_a_call_while_another_thread_replays_runs_eagerly():
+    """[before: correct]"""
     f = jit(lambda x: (x * 3.0).exp())
     x = eager.zeros(4)
     f(x)
@@ -205,6 +246,7 @@ def test_a_call_while_another_thread_replays_runs_eagerly():
 
 
 def test_a_bad_index_on_replay_raises_the_same_named_error_as_eager():
+    """[before: correct]"""
     f = jit(lambda x, i: x[i] * 2)
     x = eager.ones(3)
     f(x, eager.tensor([1]))
@@ -214,6 +256,7 @@ def test_a_bad_index_on_replay_raises_the_same_named_error_as_eager():
 
 
 def test_random_draws_before_a_failed_guard_are_not_lost():
+    """[before: correct]"""
     def make(gen):
         def f(x):
             r = eager.rand(3, generator=gen)
@@ -232,6 +275,7 @@ def test_random_draws_before_a_failed_guard_are_not_lost():
 
 
 def test_train_and_eval_of_a_jitted_module_are_separate_variants():
+    """[before: correct]"""
     from eager import nn
 
     model = nn.Sequential(nn.Dropout(0.5))
@@ -248,15 +292,525 @@ def test_train_and_eval_of_a_jitted_module_are_separate_variants():
 
 
 def test_train_and_eval_of_a_module_captured_in_a_closure_are_guarded():
+    """[before: silent mismatch] The closure module's train/eval mode was frozen."""
     from eager import nn
 
     model = nn.Sequential(nn.Dropout(0.5))
-    f = jit(lambda x: model(x))        # not an argument: reading .training is a guard
+    f = jit(lambda x: model(x))        # the module is not an argument: its modes are guarded
     x = eager.ones(100)
     with eager.no_grad():
         f(x)
         model.eval()
-        assert f(x).tolist() == [1.0] * 100      # the guard failed: retraced in eval mode
-        assert "guard failed" in f.cache_info().reasons[-1]
-        g = jit(lambda x, m: m(x))               # pass it as an argument instead
+        assert f(x).tolist() == [1.0] * 100
+        g = jit(lambda x, m: m(x))               # as an argument, the key holds them
         assert g(x, model).tolist() == [1.0] * 100
+
+
+# ---- silently wrong replays (issue #9) -----------------------------------------------
+def _sgd_step(w, opt, transform):
+    def step(x):
+        opt.zero_grad()
+        y = transform(w * x)
+        (y * y).sum().backward()
+        opt.step()
+        return y.detach()
+    return step
+
+
+def test_a_returned_flip_is_not_overwritten_by_the_backward_pass():
+    """[before: silent mismatch] flip was a numpy view not marked as one: the memory
+    planner reused its buffer for the backward pass."""
+    def make():
+        w = eager.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        return _sgd_step(w, eager.optim.SGD([w], lr=0.1), lambda y: y.flip(0))
+
+    jitted, reference = jit(make()), make()
+    for _ in range(3):
+        assert jitted(eager.ones(3)).tolist() == reference(eager.ones(3)).tolist()
+
+
+def test_flip_is_a_copy_in_eager_and_in_replay():
+    """[before: silent mismatch] A write through a flip reached the base eagerly only."""
+    def f(x):
+        y = x.flip(0)
+        with eager.no_grad():
+            y.mul_(2.0)
+        return x * 1.0, y
+
+    x = eager.tensor([1.0, 2.0])
+    assert [t.tolist() for t in f(x)] == [[1.0, 2.0], [4.0, 2.0]]
+    jitted = jit(f)
+    for _ in range(2):
+        assert [t.tolist() for t in jitted(eager.tensor([1.0, 2.0]))] == [[1.0, 2.0],
+                                                                          [4.0, 2.0]]
+
+
+class _Recorder(DispatchHook):
+    """Records, for every op eager runs, whether its result shares memory with an input."""
+
+    def __init__(self):
+        self.seen = {}
+
+    def record(self, op, inputs, attrs, out):
+        arrays = [x._data for x in inputs if type(x) is eager.Tensor]
+        self.seen.setdefault(op.name, set()).add(
+            any(np.shares_memory(out._data, a) for a in arrays))
+
+
+def _every_op(x, i, b, gen):
+    """An eager program that runs every primitive op at least once."""
+    y = x * 1.0
+    for name in ("neg", "exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "sign", "floor",
+                 "ceil", "sigmoid", "erf"):
+        getattr(eager, name)(y)
+    eager.atan2(y, y + 1)
+    _ = ~i
+    y.clone()
+    b.logical_not()
+    y.astype(eager.int32)
+    y + y, y - y, y * y, y / (y + 1), y ** y, eager.maximum(y, y), eager.minimum(y, y)
+    z = y + 1
+    y // z, y % z, y == z, y != z, y < z, y <= z, y > z, y >= z
+    b & b, b | b, b ^ b
+    eager.where(b, y, y)
+    y.reshape(3, 2), y.permute(1, 0), y[:1].expand(4, 3), y[0], y.flip(0)
+    eager.pad(y, ((1, 0), (0, 1)))
+    eager.concat([y, y])
+    apply(OPS["to_device"], y, device="cpu")
+    y[i], y[b]
+    w = y.detach().requires_grad_()
+    w[i].sum().backward()                  # index's backward adds into a zero tensor
+    z = y.clone()
+    z[i] = 1.0
+    z[i] += 1.0
+    y.gather(0, eager.zeros(2, 3, dtype=eager.int64))
+    y.scatter_add(0, eager.zeros(2, 3, dtype=eager.int64), y)
+    b.nonzero(), y @ y.T, y.argsort(axis=1), y.cumsum(axis=1)
+    eager.rand(2, generator=gen), eager.randn(2, generator=gen)
+    y.sum(), y.prod(), y.max(), y.min(), y.argmax(), y.argmin()
+    eager.full((2,), 1.0), eager.arange(3)
+
+
+def test_every_op_is_a_view_exactly_when_its_opdef_says_so():
+    """[before: silent mismatch] flip's numpy view was not declared (`is_view`); the
+    tracer and the memory planner rely on the flag."""
+    from eager.interpreters import interpreting
+
+    recorder = _Recorder()
+    x = eager.tensor(np.arange(6, dtype=np.float32).reshape(2, 3) + 1)
+    with interpreting(recorder):
+        _every_op(x, eager.tensor([1, 0]), x > 2, eager.Generator(seed=0))
+    assert set(recorder.seen) == set(OPS), f"not exercised: {set(OPS) - set(recorder.seen)}"
+    wrong = {name: shared for name, shared in recorder.seen.items()
+             if shared != {OPS[name].is_view}}
+    assert not wrong, f"ops whose numpy result shares memory against OpDef.is_view: {wrong}"
+
+
+SPECIAL_FLOATS = [0.0, -0.0, 0.5, -0.5, 0.99, -0.99, 1.5, -1.5, 127.0, 127.9, 128.0, -128.0,
+                  -128.5, -129.0, 255.0, 255.5, 256.0, 300.7, -1.0, -200.5, 65535.5, 65536.0,
+                  1e10, -1e10, 2.0 ** 31, -2.0 ** 31, 2.0 ** 32, 2.0 ** 63, -2.0 ** 63,
+                  2.0 ** 64, 1e30, float("inf"), float("-inf"), float("nan")]
+INT_DTYPES = [d for d in ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64",
+                          "uint64") if hasattr(eager, d)]
+
+
+def _saturated(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The documented rule, written out on Python floats: NaN -> 0, beyond the range ->
+    the nearest bound, else truncation toward zero."""
+    info = np.iinfo(dtype)
+    out = []
+    for v in values.astype(np.float64).tolist():
+        out.append(0 if np.isnan(v) else info.max if v >= info.max + 1.0 else
+                   info.min if v <= info.min else int(v))
+    return np.array(out, dtype=dtype)
+
+
+@pytest.mark.parametrize("float_dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("int_dtype", INT_DTYPES)
+def test_float_to_int_casts_saturate_alike_in_eager_and_generated_c(float_dtype, int_dtype):
+    """[before: silent mismatch] numpy wrapped (int8(300.7) == 44) and C is undefined
+    beyond the range; now both saturate (NaN -> 0), bit for bit."""
+    biggest = float(np.finfo(float_dtype).max)
+    x = eager.tensor([v for v in SPECIAL_FLOATS if not np.isfinite(v) or abs(v) <= biggest],
+                     dtype=getattr(eager, float_dtype))
+    dtype = getattr(eager, int_dtype)
+    f = jit(lambda x: (x * 1.0).astype(dtype))    # fused with the mul into one C kernel
+    want = _saturated(x.numpy(), np.dtype(int_dtype))
+    eager_out = (x * 1.0).astype(dtype).numpy()
+    f(x)
+    replayed = f(x).numpy()
+    assert f.cache_info().hits == 1
+    assert eager_out.tobytes() == want.tobytes()
+    assert replayed.dtype == want.dtype and replayed.tobytes() == want.tobytes()
+
+
+def test_minus_zero_and_zero_are_different_cache_keys():
+    """[before: silent mismatch] `x / s` with s = -0.0 replayed the +inf of s = 0.0."""
+    f = jit(lambda x, s: x / s)
+    x = eager.ones(1)
+    assert f(x, 0.0).tolist() == [float("inf")]
+    assert f(x, -0.0).tolist() == [float("-inf")]
+    assert f.cache_info().reasons[-1] == "s: 0.0 -> -0.0"
+
+
+def test_minus_zero_inside_a_tuple_argument_is_its_own_key():
+    """[before: silent mismatch] The same inside a tuple."""
+    f = jit(lambda x, s: x / s[1])
+    x = eager.ones(1)
+    assert f(x, (1, 0.0)).tolist() == [float("inf")]
+    assert f(x, (1, -0.0)).tolist() == [float("-inf")]
+
+
+def test_a_nan_argument_hits_its_own_variant():
+    """[before: correct, but every call with NaN retraced (NaN != NaN)]"""
+    f = jit(lambda x, s: x + s)
+    for _ in range(3):
+        assert np.isnan(f(eager.ones(1), float("nan")).numpy()).all()
+    assert (f.cache_info().hits, f.cache_info().misses) == (2, 1)
+
+
+def test_adding_zero_is_not_simplified_away():
+    """[before: correct] x + 0.0 is -0.0 + 0.0 = 0.0 for x = -0.0; only x + -0.0 is x."""
+    f = jit(lambda x: x + 0.0)
+    for _ in range(2):
+        assert str(f(eager.tensor([-0.0])).tolist()) == "[0.0]"
+
+
+def _two_parameter_step():
+    w, b = eager.ones(2, requires_grad=True), eager.ones(2, requires_grad=True)
+    opt = eager.optim.SGD([w, b], lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        ((w * x + b) ** 2).sum().backward()
+        opt.step()
+    return step, w, b
+
+
+def test_requires_grad_of_a_captured_tensor_is_guarded():
+    """[before: silent mismatch] After b.requires_grad_(False) the replay still updated b."""
+    (step, w, b), (ref, rw, rb) = _two_parameter_step(), _two_parameter_step()
+    jitted = jit(step)
+    for freeze in (False, False, True, True):
+        if freeze:
+            b.requires_grad_(False)
+            rb.requires_grad_(False)
+        jitted(eager.ones(2))
+        ref(eager.ones(2))
+        assert (w.tolist(), b.tolist()) == (rw.tolist(), rb.tolist())
+    assert "requires_grad" in jitted.cache_info().reasons[-1]
+
+
+def test_an_optimizer_step_traced_before_the_first_backward_is_guarded():
+    """[before: silent mismatch] jit(opt.step) traced while .grad was None never updated."""
+    w = eager.ones(2, requires_grad=True)
+    step = jit(eager.optim.SGD([w], lr=0.5).step)
+    step()
+    assert w.tolist() == [1.0, 1.0]
+    (w * 2).sum().backward()
+    step()
+    assert w.tolist() == [0.0, 0.0]
+    step()
+    assert w.tolist() == [-1.0, -1.0] and step.cache_info().hits == 1
+
+
+def test_a_branch_on_grad_is_none_is_guarded():
+    """[before: silent mismatch] `if w.grad is not None:` never flipped."""
+    w = eager.ones(2, requires_grad=True)
+    f = jit(lambda x: x + w.grad if w.grad is not None else x)
+    assert f(eager.ones(2)).tolist() == [1.0, 1.0]
+    assert f(eager.ones(2)).tolist() == [1.0, 1.0]
+    (w * 3).sum().backward()
+    assert f(eager.ones(2)).tolist() == [4.0, 4.0]
+
+
+@pytest.mark.parametrize("memory", [True, False])
+def test_passing_a_captured_tensor_as_the_argument_runs_eagerly(memory):
+    """[before: silent mismatch] In eager code an in-place write shows through the other
+    name; the graph held the argument and the captured tensor apart."""
+    w = eager.ones(2)
+
+    def f(x):
+        with eager.no_grad():
+            w.add_(1.0)
+        return x * 3.0
+
+    jitted = jit(f, disable=() if memory else ("memory",))
+    jitted(eager.ones(2))
+    jitted(eager.ones(2))                    # w == 3
+    assert jitted(w).tolist() == [12.0, 12.0] and w.tolist() == [4.0, 4.0]
+    assert jitted.cache_info().eager_calls == 1
+
+
+def test_a_write_to_the_argument_seen_through_a_captured_alias_runs_eagerly():
+    """[before: silent mismatch] The reverse: the argument is written, the capture read."""
+    w = eager.ones(2)
+
+    def f(x):
+        with eager.no_grad():
+            x.add_(1.0)
+        return w * 1.0
+
+    jitted = jit(f)
+    jitted(eager.ones(2))
+    jitted(eager.ones(2))
+    assert jitted(w).tolist() == [2.0, 2.0]
+
+
+def test_python_writes_through_numpy_run_eagerly():
+    """[before: silent mismatch] x.numpy() shares memory eagerly; a replay ignored the
+    Python write."""
+    def f(x):
+        x.numpy()[0] = 100.0
+        return x * 1.0
+
+    jitted = jit(f)
+    with pytest.warns(RuntimeWarning, match="numpy"):
+        assert jitted(eager.ones(2)).tolist() == [100.0, 1.0]
+    assert jitted(eager.ones(2)).tolist() == [100.0, 1.0]
+    assert jitted.cache_info().eager_calls == 1
+
+
+def test_manual_seed_inside_the_function_runs_eagerly():
+    """[before: silent mismatch] Eager restarts the stream on every call; the replay drew
+    fresh numbers."""
+    def f(x):
+        eager.manual_seed(0)
+        return x + eager.rand(2)
+
+    jitted = jit(f)
+    with pytest.warns(RuntimeWarning, match="manual_seed"):
+        first = jitted(eager.zeros(2)).tolist()
+    assert jitted(eager.zeros(2)).tolist() == first == f(eager.zeros(2)).tolist()
+
+
+def test_a_returned_numpy_array_is_a_new_array_on_every_call():
+    """[before: silent mismatch] Every replay returned the same array object, so changing
+    one result changed the next."""
+    f = jit(lambda x: (x * 2).numpy())
+    a = f(eager.ones(2))
+    b = f(eager.ones(2))
+    b[0] = 7.0
+    c = f(eager.ones(2))
+    assert a is not b and b is not c and c.tolist() == [2.0, 2.0]
+
+
+def test_loading_another_momentum_into_the_optimizer_retraces():
+    """[before: silent mismatch] Hyperparameters were baked in at the trace."""
+    def make():
+        w = eager.ones(2, requires_grad=True)
+        opt = eager.optim.SGD([w], lr=0.1, momentum=0.9)
+
+        def step(x):
+            opt.zero_grad()
+            (w * x).sum().backward()
+            opt.step()
+        return step, w, opt
+
+    (step, w, opt), (ref, rw, ropt) = make(), make()
+    jitted = jit(step)
+    for call in range(4):
+        if call == 2:
+            for o in (opt, ropt):
+                state = o.state_dict()
+                state["param_groups"][0]["momentum"] = 0.0
+                o.load_state_dict(state)
+        jitted(eager.ones(2))
+        ref(eager.ones(2))
+        np.testing.assert_allclose(w.detach().numpy(), rw.detach().numpy(), rtol=1e-6)
+    assert "hyperparameters" in jitted.cache_info().reasons[-1]
+
+
+def test_a_replay_that_fails_half_way_leaves_no_side_effect():
+    """[before: silent mismatch] The in-place `w.mul_(2)` was written before the failing
+    int power, then the eager fallback ran it again (w ended at 16, not 8)."""
+    w = eager.tensor([2.0])
+
+    def f(x, n):
+        with eager.no_grad():
+            w.mul_(2)
+        return x ** n
+
+    jitted = jit(f)
+    jitted(eager.tensor([2]), eager.tensor([2]))
+    assert w.tolist() == [4.0]
+    with pytest.raises(eager.EagerError):
+        jitted(eager.tensor([2]), eager.tensor([-1]))
+    assert w.tolist() == [8.0]                     # what eager leaves: one more doubling
+
+
+def test_an_error_in_dead_code_is_raised_by_the_replay():
+    """[before: silent mismatch] DCE dropped an unused out-of-range `x[i]`, so no error."""
+    def f(x, i):
+        _ = x[i]
+        return x * 2
+
+    jitted = jit(f)
+    assert jitted(eager.ones(3), eager.tensor(1)).tolist() == [2.0] * 3
+    with pytest.raises(eager.ShapeError, match="out of bounds"):
+        f(eager.ones(3), eager.tensor(5))
+    with pytest.raises(eager.ShapeError, match="out of bounds"):
+        jitted(eager.ones(3), eager.tensor(5))
+
+
+def test_check_mode_runs_the_other_branch_instead_of_raising_guard_failure():
+    """[before: correct] (check=True used to raise GuardFailure to the caller)"""
+    f = jit(lambda x: x * 2 if x.sum() > 0 else x, check=True)
+    assert f(eager.ones(2)).tolist() == [2.0, 2.0]
+    assert f(-eager.ones(2)).tolist() == [-1.0, -1.0]
+    assert f(-eager.ones(2)).tolist() == [-1.0, -1.0]
+
+
+def _logging_step(printed):
+    w = eager.ones(3, requires_grad=True)
+    opt = eager.optim.SGD([w], lr=0.01)
+
+    def step(x):
+        opt.zero_grad()
+        loss = ((w * x) ** 2).sum()
+        loss.backward()
+        opt.step()
+        printed.append(f"{loss:.3f}")
+        return loss.item(), loss.detach()
+    return step
+
+
+def test_host_reads_used_for_logging_keep_the_function_compiled():
+    """[before: correct, but each call retraced (8 variants), then it ran eagerly for good]
+    The read is found to be data after one failed guard; the returned value is live."""
+    printed, reference_printed = [], []
+    jitted, reference = jit(_logging_step(printed)), _logging_step(reference_printed)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(6):
+            value, loss = jitted(eager.ones(3))
+            want_value, want_loss = reference(eager.ones(3))
+            assert value == want_value and loss.tolist() == want_loss.tolist()
+    info = jitted.cache_info()
+    assert (info.misses, info.variants, info.hits, info.eager_calls) == (2, 1, 4, 0)
+    assert sum("no longer guarded" in str(w.message) for w in caught) == 1
+    assert printed == reference_printed[:2]        # Python effects: while tracing only
+
+
+def test_a_logged_loss_with_accumulated_gradients_keeps_the_function_compiled():
+    """[before: correct, but each call retraced, then it ran eagerly for good] With
+    `.grad` bound by reference (no zero_grad), the two traces still compare equal."""
+    def make():
+        w = eager.ones(3, requires_grad=True)
+
+        def step(x):
+            loss = ((w * x) ** 2).sum()
+            loss.backward()
+            with eager.no_grad():
+                w.sub_(0.01 * w.grad)
+            return loss.item()
+        return step
+
+    jitted, reference = jit(make()), make()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(6):
+            assert jitted(eager.ones(3)) == reference(eager.ones(3))
+    # traces: the first call, `.grad` now defined, the read found to be data
+    assert (jitted.cache_info().misses, jitted.cache_info().hits) == (3, 3)
+
+
+def test_a_branch_on_an_item_read_stays_guarded():
+    """[before: correct] The graphs of the two branches differ: control flow, not data."""
+    f = jit(lambda x: x * 2 if x.sum().item() > 0 else x * 3)
+    assert f(eager.ones(2)).tolist() == [2.0, 2.0]
+    assert f(-eager.ones(2)).tolist() == [-3.0, -3.0]
+    assert f(eager.ones(2)).tolist() == [2.0, 2.0]
+    assert f(-eager.full((2,), 5.0)).tolist() == [-15.0, -15.0]
+
+
+LEARNING_RATE = 0.5
+DOUBLE = True
+
+
+def test_a_global_float_is_guarded():
+    """[before: silent mismatch] A module-level learning rate was frozen."""
+    global LEARNING_RATE
+    f = jit(lambda x: x * LEARNING_RATE)
+    try:
+        assert f(eager.ones(1)).tolist() == [0.5]
+        LEARNING_RATE = 0.25
+        assert f(eager.ones(1)).tolist() == [0.25]
+        assert f.cache_info().reasons[-1] == "global LEARNING_RATE: 0.5 -> 0.25"
+    finally:
+        LEARNING_RATE = 0.5
+
+
+def _helper(x):
+    return x * 3 if DOUBLE else x
+
+
+def test_a_global_flag_read_by_a_called_helper_is_guarded():
+    """[before: silent mismatch] Functions called by name are searched too."""
+    global DOUBLE
+    f = jit(lambda x: _helper(x) + 1)
+    try:
+        assert f(eager.ones(1)).tolist() == [4.0]
+        DOUBLE = False
+        assert f(eager.ones(1)).tolist() == [2.0]
+    finally:
+        DOUBLE = True
+
+
+def test_a_scalar_attribute_of_self_is_guarded():
+    """[before: silent mismatch] `self.k` in a jitted method was frozen."""
+    class Scaler:
+        def __init__(self):
+            self.k = 2.0
+
+        @jit
+        def __call__(self, x):
+            return x * self.k
+
+    s = Scaler()
+    assert s(eager.ones(1)).tolist() == [2.0]
+    s.k = 5.0
+    assert s(eager.ones(1)).tolist() == [5.0]
+
+
+def test_a_function_that_changes_python_state_it_reads_runs_eagerly():
+    """[before: silent mismatch] `total += loss.item()` ran only while tracing."""
+    total = 0.0
+
+    def f(x):
+        nonlocal total
+        total += x.sum().item()
+        return x * 2
+
+    jitted = jit(f)
+    with pytest.warns(RuntimeWarning, match="changes Python state"):
+        jitted(eager.ones(2))
+    for _ in range(3):
+        jitted(eager.ones(2))
+    assert total == 8.0 and jitted.cache_info().misses == 1
+
+
+def test_what_stays_frozen_an_attribute_two_levels_deep():
+    """[before: silent mismatch, still so] Only attributes one level down are guarded
+    (documented); `cfg.inner.scale` keeps its traced value."""
+    class Inner:
+        scale = 2.0
+
+    class Config:
+        inner = Inner()
+
+    cfg = Config()
+    f = jit(lambda x: x * cfg.inner.scale)
+    f(eager.ones(1))
+    cfg.inner.scale = 3.0
+    assert f(eager.ones(1)).tolist() == [2.0]
+
+
+def test_every_case_is_labelled():
+    """[before: correct] The catalogue's convention (see the module doc)."""
+    module = sys.modules[__name__]
+    tests = [fn for name, fn in inspect.getmembers(module, inspect.isfunction)
+             if name.startswith("test_")]
+    unlabelled = [fn.__name__ for fn in tests if not (fn.__doc__ or "").startswith(
+        ("[before: silent mismatch", "[before: error", "[before: correct"))]
+    assert not unlabelled

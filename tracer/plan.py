@@ -5,7 +5,8 @@ jit's generated replay and its `check=True` mode) runs this one plan, so reading
 checking guards, writing back and building outputs are written once, here:
 
 - input bindings: `args` (leaf index -> env slot), `refs` (bound tensors read afresh, each
-  with the "type" guard that their shape and dtype still match), `grads` (`.grad` slots,
+  with the "type" guard that their shape and dtype still match and the "requires_grad"
+  guard on that flag), `grads` (`.grad` slots,
   with a "grad_type" guard), and `template` (constants and generators preset in the
   environment, one slot per Value id);
 - `entry_guards`: guards on values the graph reads from outside, checked on entry;
@@ -63,6 +64,7 @@ class RefBinding:
     slot: int
     tensor: Tensor
     guard: Guard
+    grad_guard: Guard   # its requires_grad: autograd fills `.grad` only when it is set
 
 
 @dataclass(slots=True)
@@ -114,7 +116,8 @@ class WriteBackStep:
 
 @dataclass(slots=True)
 class OutputEntry:
-    """One output leaf: a `literal`, an input's tensor (`source`), or env `value`."""
+    """One output leaf: a `literal` (kind "copy": an array, copied per call), an input's
+    tensor (`source`), or env `value`."""
 
     kind: str
     literal: Any = None
@@ -149,7 +152,8 @@ class ExecutionPlan:
                 grads.append(GradBinding(v.id, self.source_of(v.ref.owner),
                                          Guard(v, "grad_type", v.type_str, v.label)))
             elif v.kind == "ref" and v.is_tensor:
-                refs.append(RefBinding(v.id, v.ref, Guard(v, "type", v.type_str, v.label)))
+                refs.append(RefBinding(v.id, v.ref, Guard(v, "type", v.type_str, v.label),
+                                       Guard(v, "requires_grad", v.requires_grad, v.label)))
             elif v.kind == "ref":
                 template[v.id] = v.ref
         self.refs, self.grads = tuple(refs), tuple(grads)
@@ -229,6 +233,8 @@ class ExecutionPlan:
             value = ref.guard.value
             if data.shape != value.shape or data.dtype != value.dtype:
                 raise GuardFailure(ref.guard, _type(data.shape, data.dtype))
+            if ref.tensor._requires_grad is not value.requires_grad:
+                raise GuardFailure(ref.grad_guard, ref.tensor._requires_grad)
             env[ref.slot] = data
         for grad in self.grads:
             held = tensor_at(grad.owner, leaves)._grad
@@ -277,7 +283,9 @@ class ExecutionPlan:
         leaves, tree = flatten(graph.outputs)
         entries = []
         for x in leaves:
-            if not isinstance(x, Value):
+            if isinstance(x, np.ndarray):   # eager makes a new array on every call
+                entries.append(OutputEntry("copy", literal=x))
+            elif not isinstance(x, Value):
                 entries.append(OutputEntry("literal", literal=x))
             elif x.kind in ("arg", "ref") and not isinstance(x.ref, GradOf):
                 entries.append(OutputEntry("input", source=self.source_of(x)))
@@ -304,6 +312,8 @@ class ExecutionPlan:
         for entry in self.out_entries:
             if entry.kind == "literal":
                 out.append(entry.literal)
+            elif entry.kind == "copy":
+                out.append(entry.literal.copy())
             elif entry.kind == "input":
                 out.append(tensor_at(entry.source, leaves))
             else:

@@ -12,6 +12,11 @@ view was derived (`views`), rebuilds the base functionally (`index_set` for a sl
 `reshape`/`permute` inverted), and marks other views of that base stale with a version
 counter so their next use re-derives them from the new base.
 
+Some things a graph cannot repeat; the tracer lists them in `unreplayable` (the jit then
+runs that signature eagerly): Python writes into an array `numpy()` handed out, and a
+generator reseeded (`manual_seed`) inside the function. It also notes which outputs the
+function returned straight from a host read (`read_outputs`, for `jit.observe`).
+
 >>> import eager
 >>> w = eager.tensor([1., 2.])
 >>> def step(x):
@@ -33,7 +38,7 @@ import numpy as np
 
 from eager.dispatch import DispatchHook
 from eager.interpreters import interpreting
-from eager.random import Generator
+from eager.random import Generator, _default_generators, default_generator
 from eager.tensor import Tensor
 from kernels import OPS, TensorSpec
 from tracer.errors import TraceError
@@ -110,6 +115,20 @@ class Tracer(DispatchHook):
         self.generators: dict[int, Value] = {}
         self.grad_slots: dict[int, _GradSlot] = {}
         self.names: dict[int, str] = {} if fn is None else names_in_scope(fn)
+        # Why a replay of this trace would not do what eager does (empty: it would).
+        self.unreplayable: list[str] = []
+        # id(generator) -> (generator, its backend stream when first seen): manual_seed
+        # inside the function starts a new stream, which a replay would not repeat.
+        default_generator("cpu")
+        self.streams = {id(g): (g, g._rng) for g in _default_generators.values()}
+        # Arrays handed out by numpy(): (tensor, array, copy, root version) to find
+        # Python writes through them at the end.
+        self.exported: list[tuple] = []
+        # Results of host reads by id (kept alive): which output leaves the function
+        # returned straight from a read (`return loss.item()`), for jit.observe.
+        self.read_results: dict[int, tuple[Any, Guard]] = {}
+        self.read_outputs: dict[int, Guard] = {}
+        self.ambiguous_reads: set[tuple[str, str]] = set()
 
     # ---- inputs ---------------------------------------------------------------------
     def bind_arguments(self, args: tuple, kwargs: dict, names: tuple) -> None:
@@ -132,6 +151,7 @@ class Tracer(DispatchHook):
             elif isinstance(leaf, Generator):
                 value = self.graph.add_input("arg", None, None, leaf.device, label=path)
                 self.generators[id(leaf)] = value
+                self.streams.setdefault(id(leaf), (leaf, leaf._rng))
                 bound.append(value)
             else:
                 bound.append(leaf)
@@ -140,7 +160,8 @@ class Tracer(DispatchHook):
 
     def _bind_ref(self, t: Tensor) -> Value:
         value = self.graph.add_input("ref", t.shape, t.dtype, t.device, ref=t,
-                                     label=self.names.get(id(t), f"tensor{len(self.graph.inputs)}"))
+                                     label=self.names.get(id(t), f"tensor{len(self.graph.inputs)}"),
+                                     requires_grad=t._requires_grad)
         self._set(t, value, id(t))
         self.tensor_inputs[id(t)] = (t, value)
         return value
@@ -151,6 +172,7 @@ class Tracer(DispatchHook):
             value = self.graph.add_input("ref", None, None, gen.device, ref=gen,
                                          label=self.names.get(id(gen), repr(gen)))
             self.generators[id(gen)] = value
+            self.streams.setdefault(id(gen), (gen, gen._rng))
         return value
 
     # ---- tensor -> Value ------------------------------------------------------------
@@ -199,7 +221,9 @@ class Tracer(DispatchHook):
         value = self.graph.add_node(op, operands, attrs, out.shape, out.dtype, out.device,
                                     source_where())
         value.requires_grad = out._requires_grad
-        if op.is_view:
+        # numpy's reshape of a strided array copies: then it is no view, eagerly or here.
+        if op.is_view and (out.device != "cpu" or np.may_share_memory(out._data,
+                                                                       inputs[0]._data)):
             self.views[id(out)] = (inputs[0], op.name, dict(attrs))
             self._set(out, value, self.env[id(inputs[0])][2])
         else:
@@ -249,11 +273,40 @@ class Tracer(DispatchHook):
 
     def host_read(self, tensor: Tensor, kind: str, value: Any) -> None:
         expected = np.array(value, copy=True) if kind == "numpy" else value
-        self.graph.guards.append(Guard(self.lookup(tensor), kind, expected, source_where()))
+        where = source_where()
+        guard = Guard(self.lookup(tensor), kind, expected, where)
+        self.graph.guards.append(guard)
+        self.read_results[id(value)] = (value, guard)
+        if kind == "numpy" and np.may_share_memory(value, tensor._data):
+            root = tensor if tensor._base is None else tensor._base
+            self.exported.append((root, value, expected, root._version, where))
 
-    def grad_read(self, tensor: Tensor, grad: Tensor) -> None:
-        slot = self._grad_slot(tensor, defined_on_entry=True)
-        if slot is None or id(grad) in self.env:
+    def _note_read_output(self, i: int, leaf: Any, guard: Guard) -> None:
+        # A bool or a small int is a shared object: the function may have returned an
+        # unrelated literal that merely is the same object.
+        if type(leaf) is bool or (type(leaf) is int and -5 <= leaf <= 256):
+            self.ambiguous_reads.add((guard.kind, guard.where))
+        else:
+            self.read_outputs[i] = guard
+
+    def _check_replayable(self) -> None:
+        """Note what the graph cannot repeat: Python writes through an array numpy() handed
+        out (eagerly they change the tensor), and generators reseeded inside the function."""
+        for root, array, seen, version, where in self.exported:
+            if root._version == version and not np.array_equal(array, seen, equal_nan=True):
+                self.unreplayable.append(f"it writes into the array numpy() returned ({where}),"
+                                         " which changes the tensor eagerly but not in a replay")
+        for gen, stream in self.streams.values():
+            if gen._rng is not stream:
+                self.unreplayable.append(f"it reseeds {gen!r} (manual_seed) while running, so "
+                                         "every call restarts the stream, which a replay would "
+                                         "not do")
+
+    def grad_read(self, tensor: Tensor, grad: Tensor | None) -> None:
+        # A `.grad` read as None is guarded too: `if w.grad is not None:` and an optimizer
+        # step traced before the first backward must not freeze "no gradient".
+        slot = self._grad_slot(tensor, defined_on_entry=grad is not None)
+        if slot is None or grad is None or id(grad) in self.env:
             return
         value = self.graph.add_input("ref", grad.shape, grad.dtype, grad.device,
                                      ref=GradOf(slot.owner_value),
@@ -326,7 +379,10 @@ class Tracer(DispatchHook):
         graph = self.graph
         leaves, treedef = flatten(result)
         outs = []
-        for leaf in leaves:
+        for i, leaf in enumerate(leaves):
+            read = self.read_results.get(id(leaf))
+            if read is not None and read[0] is leaf:
+                self._note_read_output(i, leaf, read[1])
             if type(leaf) is Tensor:
                 outs.append(self.lookup(leaf))
             elif isinstance(leaf, Generator):
@@ -339,6 +395,7 @@ class Tracer(DispatchHook):
             if final is not value:
                 graph.writebacks.append(WriteBack(value, final, "data"))
         self._check_outside_aliases(graph)
+        self._check_replayable()
         for slot in self.grad_slots.values():
             if not slot.written:
                 continue

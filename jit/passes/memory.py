@@ -20,6 +20,7 @@ import numpy as np
 
 from eager.tensor import Tensor
 from jit.lowering import FusedStep, LoweredStep, OpStep
+from jit.passes.rewrite import can_fail
 from tracer.graph import Graph, Value
 
 
@@ -153,8 +154,7 @@ def in_place_updates(graph: Graph, steps: list[LoweredStep],
     guarded = {g.value.id for g in graph.guards}
     last_risky = max((i for i, step in enumerate(steps)
                       if any(v.id in guarded for v in step.writes) or
-                      (isinstance(step, OpStep) and (step.node.op.kind == "index"
-                                                     or step.node.op.dynamic_shape))),
+                      (isinstance(step, OpStep) and can_fail(step.node))),
                      default=-1)
     plan = {}
     for wb in graph.writebacks:

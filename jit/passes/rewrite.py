@@ -65,6 +65,16 @@ def returned_ids(graph: Graph) -> set[int]:
                   if wb.slot == "grad" and wb.value is not None}
 
 
+def can_fail(node: Node) -> bool:
+    """Nodes whose kernel can raise on some data: indexing (out of range), value-dependent
+    shapes, and integer powers (a negative exponent). Eager raises there, so dead-code
+    elimination keeps them, and in-place writes wait until they have run."""
+    op = node.op
+    return op.kind == "index" or op.dynamic_shape or (
+        op.name == "pow" and node.out.dtype.kind in "iu"
+        and not all(type(x) is int and x >= 0 for x in node.inputs[1:]))
+
+
 def has_effect(node: Node) -> bool:
     """Nodes that must run even when their result is unused (random draws advance state;
     a node with subgraphs has an effect when a node inside has one)."""

@@ -27,6 +27,7 @@ from kernels.codegen.group import (
     reduce_layout,
 )
 from kernels.dtypes import float32
+from kernels.elementwise import int_bounds
 from kernels.opdef import OPS, GroupOp
 from kernels.reductions import REDUCTION_IDENTITY
 
@@ -85,6 +86,18 @@ def _operand_dtype(ref, group: ElementwiseGroup):
     return what  # a weak Python scalar
 
 
+def _saturating_cast(x: str, dtype: np.dtype, types: dict[str, str]) -> str:
+    """Float -> integer as the cast kernel defines it (C leaves out-of-range undefined):
+    NaN -> 0, at or beyond the bounds -> the minimum / maximum, else truncation."""
+    low, high = int_bounds(dtype)
+    info = np.iinfo(dtype)
+    t = ctype(dtype, types)
+    suffix = "ULL" if dtype.kind == "u" else "LL"
+    smallest = f"({info.min + 1}{suffix} - 1)" if info.min else "0"
+    return (f"({x} != {x} ? ({t})0 : {x} >= {high!r} ? ({t}){info.max}{suffix} : "
+            f"{x} <= {low!r} ? ({t}){smallest} : ({t}){x})")
+
+
 def render_step(j: int, step: Step, group: ElementwiseGroup,
                 types: dict[str, str] = CTYPES) -> str:
     """`T tj = <c_expr with operands cast to the compute dtype>;` (C or CUDA types)."""
@@ -105,6 +118,8 @@ def render_step(j: int, step: Step, group: ElementwiseGroup,
         operands.append(text)
     if step.op == "cast" and step.dtype.kind == "b":
         expr = f"({operands[0]} != 0)"  # C's (unsigned char)0.5 is 0; numpy's bool(0.5) True
+    elif step.op == "cast" and compute.kind == "f" and step.dtype.kind in "iu":
+        expr = _saturating_cast(operands[0], step.dtype, types)
     else:
         expr = OPS[step.op].c_expr.format(*operands, f="f" if compute == float32 else "",
                                           ctype=ctype(step.dtype, types))

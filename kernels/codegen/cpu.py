@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -149,22 +150,27 @@ def compile_groups(groups: list[ElementwiseGroup | ReduceGroup]
 
 _ffi_instance = None
 _declared_arities: set[int] = set()
+# Threads compiling at once must share one FFI and see each typedef declared on it.
+_ffi_lock = threading.Lock()
 
 
 def _shared_ffi():
     global _ffi_instance
-    if _ffi_instance is None:
-        from cffi import FFI
+    with _ffi_lock:
+        if _ffi_instance is None:
+            from cffi import FFI
 
-        _ffi_instance = FFI()
-        _ffi_instance.cdef(TABLE_DECLARATION)
+            ffi = FFI()
+            ffi.cdef(TABLE_DECLARATION)
+            _ffi_instance = ffi
     return _ffi_instance
 
 
 def _function_type(ffi, group) -> str:
     """`ej_fnN`: pointer to void(void * x N, int64_t, int64_t), declared on first use."""
     n = len(group.inputs) + (1 if isinstance(group, ReduceGroup) else len(group.outputs))
-    if n not in _declared_arities:
-        ffi.cdef(f"typedef void (*ej_fn{n})({'void *, ' * n}int64_t, int64_t);")
-        _declared_arities.add(n)
+    with _ffi_lock:
+        if n not in _declared_arities:
+            ffi.cdef(f"typedef void (*ej_fn{n})({'void *, ' * n}int64_t, int64_t);")
+            _declared_arities.add(n)
     return f"ej_fn{n}"

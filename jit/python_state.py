@@ -1,0 +1,231 @@
+"""Guards on the Python values a jitted function reads from its globals and closure.
+
+A trace bakes every Python value the code used into the graph. As TorchDynamo does, the
+jit therefore records, for the function (and the plain Python functions it calls by
+name), the globals and closure cells its code reads, and checks them on every call:
+
+- hashable scalars (bool, int, float, complex, str, bytes, None, tuples of these): by
+  value (-0.0 and NaN as the cache key compares them);
+- tensors: by identity (rebinding the name to another tensor; its contents are read live);
+- a `Module`: the train/eval flags of it and its submodules;
+- an `Optimizer`: its hyperparameters (`lr`, `momentum`, ... of every param group), so
+  `load_state_dict` or a learning-rate scheduler retraces instead of being ignored;
+- a dict of at most 32 scalars: its items;
+- any other object (including `self` of a method): its scalar attributes whose names the
+  code reads (`self.k`, `cfg.scale`).
+
+What is not listed (lists, sets, bigger dicts, objects reached through two attributes,
+values read inside methods of other objects) stays frozen at its traced value.
+
+`PythonState.of(fn)` finds the probes once; `read()` gives a tuple to compare with the
+one taken before tracing (a tuple compare per call); `describe(old, new)` names what
+changed (`global lr: 0.1 -> 0.5`).
+
+>>> scale = 2.0
+>>> def f(x):
+...     return x * scale
+>>> state = PythonState.of(f)
+>>> before = state.read()
+>>> state.describe(before, (3.0,))
+'global scale: 2.0 -> 3.0'
+"""
+from __future__ import annotations
+
+import os
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import eager
+import kernels
+import tracer
+from eager.nn import Module
+from eager.optim.optimizer import Optimizer
+from eager.tensor import Tensor
+from jit.signature_key import _canonical
+
+_SCALARS = (bool, int, float, complex, str, bytes, type(None))
+_MAX_PROBES = 64
+_MAX_DICT = 32
+_DEPTH = 3
+_MISSING = object()
+# Code in these packages is the framework's own: its functions are not user state.
+_OWN = tuple(os.path.dirname(m.__file__) + os.sep for m in (eager, kernels, tracer, np))
+
+
+def _is_scalar(value: Any) -> bool:
+    if type(value) is tuple:
+        return all(_is_scalar(x) for x in value)
+    return type(value) in _SCALARS
+
+
+class PythonState:
+    """The probes of one function (see the module doc)."""
+
+    __slots__ = ("getters", "labels")
+
+    def __init__(self, labels: list[str], getters: list[Callable[[], Any]]) -> None:
+        self.labels = tuple(labels)
+        self.getters = tuple(getters)
+
+    @classmethod
+    def of(cls, fn: Callable) -> PythonState:
+        """Find what `fn` reads (its code, nested code, and functions it calls by name)."""
+        finder = _Finder()
+        finder.visit_callable(fn, 0)
+        return cls(finder.labels, finder.getters)
+
+    def __bool__(self) -> bool:
+        return bool(self.getters)
+
+    def read(self) -> tuple:
+        """The current values, as comparable as the cache key's."""
+        return tuple([get() for get in self.getters])
+
+    def describe(self, old: tuple, new: tuple) -> str:
+        """One line naming the first probe whose value changed."""
+        for label, a, b in zip(self.labels, old, new):
+            if a != b:
+                return f"{label}: {_shown(a)} -> {_shown(b)}"
+        return "Python state read by the function changed"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Finder:
+    """Walks code objects, collecting (label, getter) pairs."""
+
+    def __init__(self) -> None:
+        self.labels: list[str] = []
+        self.getters: list[Callable[[], Any]] = []
+        self.seen_code: set[int] = set()
+        self.seen_probe: set[tuple] = set()
+
+    def add(self, label: str, key: tuple, getter: Callable[[], Any]) -> None:
+        if key in self.seen_probe or len(self.getters) >= _MAX_PROBES:
+            return
+        self.seen_probe.add(key)
+        self.labels.append(label)
+        self.getters.append(getter)
+
+    def visit_callable(self, fn: Any, depth: int) -> None:
+        if isinstance(fn, Module):
+            self.visit_object("self", fn, type(fn).forward.__code__)
+            self.visit_callable(type(fn).forward, depth)
+            return
+        if isinstance(fn, types.MethodType):
+            code = getattr(fn.__func__, "__code__", None)
+            if code is not None:
+                self.visit_object("self", fn.__self__, code)
+            fn = fn.__func__
+        if not isinstance(fn, types.FunctionType):
+            call = next((k.__dict__["__call__"] for k in type(fn).__mro__
+                         if "__call__" in k.__dict__), None)
+            if isinstance(call, types.FunctionType):
+                self.visit_object("self", fn, call.__code__)
+                self.visit_callable(call, depth)
+            return
+        if _is_own(fn) or id(fn.__code__) in self.seen_code:
+            return
+        self.seen_code.add(id(fn.__code__))
+        names = _names_read(fn.__code__)
+        scope = fn.__globals__
+        for name in names:
+            if name in scope:
+                value = scope[name]
+                self.visit_value(f"global {name}", ("global", id(scope), name), value,
+                                 _global_getter(scope, name), names, depth)
+        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+            try:
+                value = cell.cell_contents
+            except ValueError:   # not assigned yet
+                continue
+            self.visit_value(f"closure {name}", ("cell", id(cell)), value,
+                             _cell_getter(cell), names, depth)
+
+    def visit_value(self, label: str, key: tuple, value: Any, getter, names: set,
+                    depth: int) -> None:
+        if _is_scalar(value):
+            self.add(label, key, lambda: _canonical(getter()))
+        elif type(value) is Tensor:
+            self.add(label, key + ("is",), lambda: id(getter()))
+        elif isinstance(value, Module):
+            self.visit_module(label, value)
+        elif isinstance(value, Optimizer):
+            self.add(f"{label} hyperparameters", ("optimizer", id(value)),
+                     lambda: _hyperparameters(value))
+        elif type(value) is dict and len(value) <= _MAX_DICT and all(
+                _is_scalar(k) and _is_scalar(v) for k, v in value.items()):
+            self.add(f"{label} items", key + ("items",),
+                     lambda: tuple([(k, _canonical(v)) for k, v in getter().items()]))
+        elif isinstance(value, types.FunctionType):
+            if depth < _DEPTH:
+                self.visit_callable(value, depth + 1)
+        elif not isinstance(value, (type, types.ModuleType, types.BuiltinFunctionType)):
+            self.visit_object(label, value, None, names)
+
+    def visit_module(self, label: str, module: Module) -> None:
+        modules = tuple(module.modules())
+        self.add(f"{label}.training", ("training", id(module)),
+                 lambda: tuple([m.training for m in modules]))
+
+    def visit_object(self, label: str, obj: Any, code, names: set | None = None) -> None:
+        """Scalar attributes of `obj` that the code names (`self.k`)."""
+        if isinstance(obj, Optimizer):
+            self.add(f"{label} hyperparameters", ("optimizer", id(obj)),
+                     lambda: _hyperparameters(obj))
+            return
+        if isinstance(obj, Module):
+            self.visit_module(label, obj)
+        attrs = getattr(obj, "__dict__", None)
+        if not isinstance(attrs, dict):
+            return
+        names = names if code is None else _names_read(code)
+        for name in sorted(names):
+            if name in attrs and _is_scalar(attrs[name]):
+                self.add(f"{label}.{name}", ("attr", id(obj), name),
+                         _attr_getter(obj, name))
+
+
+_JIT = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _is_own(fn: types.FunctionType) -> bool:
+    filename = fn.__code__.co_filename
+    return filename.startswith(_OWN) or filename.startswith(_JIT)
+
+
+def _names_read(code: types.CodeType) -> set[str]:
+    """Global and attribute names used by `code` and the code objects nested in it."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names_read(const)
+    return names
+
+
+def _global_getter(scope: dict, name: str) -> Callable[[], Any]:
+    return lambda: scope.get(name, _MISSING)
+
+
+def _cell_getter(cell) -> Callable[[], Any]:
+    def get():
+        try:
+            return cell.cell_contents
+        except ValueError:
+            return _MISSING
+    return get
+
+
+def _attr_getter(obj: Any, name: str) -> Callable[[], Any]:
+    return lambda: _canonical(getattr(obj, name, _MISSING))
+
+
+def _hyperparameters(opt: Optimizer) -> tuple:
+    return tuple([tuple([(k, _canonical(v)) for k, v in group.items() if k != "params"])
+                  for group in opt.param_groups])
