@@ -45,6 +45,8 @@ def _numel(shape) -> int:
 
 def fusible(node: Node) -> bool:
     """Whether codegen can compile this node into a fused kernel."""
+    if node.subgraphs:  # control flow (tracer.control) stays a node of its own
+        return False
     dtypes = [x.dtype for x in node.inputs if isinstance(x, Value)] + [node.out.dtype]
     # `is None`, not `in`: numpy says np.dtype("float64") == None.
     return node.out.device in ("cpu", "cuda") and \

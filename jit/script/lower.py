@@ -1,0 +1,582 @@
+"""Lowering a function's statements to the Graph IR with `If`/`While` nodes.
+
+The lowerer walks the function's AST once, keeping what each variable holds (see
+`jit.script.values`). Expressions run on stand-in tensors under the current region's
+tracer (`jit.script.exprs`). Control flow that depends on a tensor becomes a node:
+
+- `if`: both branches are lowered into subgraphs; variables that differ become outputs.
+- `while` / `for i in range(...)`: the variables the body assigns that exist before the
+  loop are carried (their types found by lowering the body until they are stable); the
+  condition and the body become subgraphs.
+- `break`, `continue` and `return` set flag variables (`$brk`, `$cont`, `$ret`, with the
+  returned value in `$val`); statements after one run under an `If` on the flags, and a
+  loop's condition also checks `$brk` and `$ret`.
+
+A condition on static Python values is decided while lowering (only one branch exists).
+"""
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from eager.tensor import Tensor
+from jit.script.exprs import Expressions
+from jit.script.regions import Region, blank, unify
+from jit.script.values import (
+    Undefined,
+    as_tensor,
+    describe,
+    leaves,
+    rebuild,
+    same_static,
+    structure,
+    type_of,
+)
+from tracer.control import If, While
+
+FLAGS = ("$ret", "$brk", "$cont")
+MAX_TYPE_ROUNDS = 4
+
+
+def assigned_names(stmts: list[ast.stmt]) -> set[str]:
+    """Names a loop body assigns, flags included (`$brk` only for its own breaks)."""
+    names: set[str] = set()
+    for stmt in stmts:
+        for node in _this_loop(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, ast.Break):
+                names.add("$brk")
+            elif isinstance(node, ast.Return):
+                names.update(("$ret", "$val"))
+    return names
+
+
+def _this_loop(node: ast.AST):
+    if isinstance(node, (ast.While, ast.For)):
+        # A nested loop's break is its own; its other assignments are ours too.
+        yield from (inner for inner in ast.walk(node) if not isinstance(inner, ast.Break))
+        return
+    yield node
+    for child in ast.iter_child_nodes(node):
+        yield from _this_loop(child)
+
+
+class Lowerer(Expressions):
+    """Lowers one function body (see the module doc). `regions` is the stack of regions
+    being recorded, shared with the functions it inlines."""
+
+    def __init__(self, script, regions: list[Region], calling: tuple = ()) -> None:
+        super().__init__(script, calling)
+        self.regions = regions
+
+    @property
+    def region(self) -> Region:
+        """The innermost region being recorded."""
+        return self.regions[-1]
+
+    # ---- blocks ---------------------------------------------------------------------
+    def run_function(self, env: dict) -> Any:
+        """Lower the whole body; the returned value (a pytree of stand-ins and statics)."""
+        self.block(self.script.tree.body, env)
+        ret = env.get("$ret", False)
+        if "$val" not in env:
+            if isinstance(ret, Tensor):
+                raise self.error("some paths return a value and others do not",
+                                 self.script.tree)
+            return None
+        if ret is not True:
+            raise self.error("some paths fall off the end of the function without "
+                             "`return`; add a final `return`", self.script.tree.body[-1])
+        return env["$val"]
+
+    def block(self, stmts: list[ast.stmt], env: dict) -> None:
+        """Lower statements in order; after one that may exit, the rest run under an If."""
+        for k, stmt in enumerate(stmts):
+            self.at = stmt
+            self.statement(stmt, env)
+            flags = [env.get(f, False) for f in FLAGS]
+            if any(f is True for f in flags):
+                return
+            dynamic = [name for name, f in zip(FLAGS, flags) if isinstance(f, Tensor)]
+            if dynamic and stmts[k + 1:]:
+                self._guarded(stmts[k + 1:], env, dynamic)
+                return
+
+    def _guarded(self, rest: list[ast.stmt], env: dict, dynamic: list[str]) -> None:
+        self.at = rest[0]
+        exited = env[dynamic[0]]
+        for name in dynamic[1:]:
+            exited = self.logical("or", exited, env[name])
+        go = self.logical("not", exited)
+
+        def otherwise(e: dict) -> None:
+            if len(dynamic) == 1:   # the one flag that may be set is set on this path
+                e[dynamic[0]] = True
+        self.branch(go, lambda e: self.block(rest, e), otherwise, env)
+
+    def statement(self, stmt: ast.stmt, env: dict) -> None:
+        """Lower one statement into the current region."""
+        method = getattr(self, f"stmt_{type(stmt).__name__}", None)
+        if method is None:
+            raise self.error(_UNSUPPORTED_STATEMENTS.get(
+                type(stmt).__name__, f"`{type(stmt).__name__}` statements are not "
+                "supported in script mode"), stmt)
+        method(stmt, env)
+
+    # ---- simple statements ----------------------------------------------------------
+    def stmt_Expr(self, stmt: ast.Expr, env: dict) -> None:
+        if isinstance(stmt.value, ast.Constant):   # a docstring
+            return
+        raise self.error("an expression statement has no effect in a graph (script mode "
+                         "cannot call functions for their side effects)", stmt)
+
+    def stmt_Pass(self, stmt: ast.Pass, env: dict) -> None:
+        return
+
+    def stmt_Assign(self, stmt: ast.Assign, env: dict) -> None:
+        value = self.expr(stmt.value, env)
+        for target in stmt.targets:
+            self.assign(target, value, env)
+
+    def stmt_AnnAssign(self, stmt: ast.AnnAssign, env: dict) -> None:
+        if stmt.value is None:
+            return
+        self.assign(stmt.target, self.expr(stmt.value, env), env)
+
+    def stmt_AugAssign(self, stmt: ast.AugAssign, env: dict) -> None:
+        if not isinstance(stmt.target, ast.Name):
+            raise self.error("augmented assignment is supported to names only", stmt.target)
+        old = self.lookup(stmt.target.id, env, stmt.target)
+        if isinstance(old, Tensor) and any(old is t for t in self.arguments):
+            raise self.error(f"`{stmt.target.id} {_SYMBOL[type(stmt.op)]}= ...` would update "
+                             "the caller's tensor in place; write "
+                             f"`{stmt.target.id} = {stmt.target.id} {_SYMBOL[type(stmt.op)]} ...`",
+                             stmt)
+        self.at = stmt
+        value = self.binary(stmt.op, old, self.expr(stmt.value, env), stmt)
+        env[stmt.target.id] = value
+
+    def assign(self, target: ast.expr, value: Any, env: dict) -> None:
+        """Bind `target` (a name, or a tuple of targets) to `value`."""
+        if isinstance(target, ast.Name):
+            env[target.id] = value
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            if not isinstance(value, tuple) or len(value) != len(target.elts):
+                raise self.error(f"cannot unpack {describe(value)} into "
+                                 f"{len(target.elts)} names", target)
+            for t, v in zip(target.elts, value):
+                self.assign(t, v, env)
+        else:
+            raise self.error("assignment to attributes or items is not supported in "
+                             "script mode (it would update state in place); assign to a "
+                             "name, e.g. with `eager.where`", target)
+
+    def stmt_Return(self, stmt: ast.Return, env: dict) -> None:
+        env["$val"] = None if stmt.value is None else self.expr(stmt.value, env)
+        env["$ret"] = True
+
+    def stmt_Break(self, stmt: ast.Break, env: dict) -> None:
+        if not self.loops:
+            raise self.error("`break` outside a loop", stmt)
+        env["$brk"] = True
+
+    def stmt_Continue(self, stmt: ast.Continue, env: dict) -> None:
+        if not self.loops:
+            raise self.error("`continue` outside a loop", stmt)
+        env["$cont"] = True
+
+    def stmt_With(self, stmt: ast.With, env: dict) -> None:
+        import eager
+
+        for item in stmt.items:
+            manager = self.expr(item.context_expr, env)
+            if not isinstance(manager, eager.no_grad) or item.optional_vars is not None:
+                raise self.error("`with` is supported only as `with eager.no_grad():`",
+                                 item.context_expr)
+        self.block(stmt.body, env)
+
+    # ---- if -------------------------------------------------------------------------
+    def stmt_If(self, stmt: ast.If, env: dict) -> None:
+        cond = self.expr(stmt.test, env)
+        self.at = stmt.test
+        self.branch(self.condition(cond, stmt.test), lambda e: self.block(stmt.body, e),
+                    lambda e: self.block(stmt.orelse, e), env)
+
+    def branch(self, cond: Any, then, otherwise, env: dict) -> None:
+        """Lower `then(env)` if cond else `otherwise(env)`: statically for a static cond,
+        else as an If node whose outputs are the variables the branches left different."""
+        if not isinstance(cond, Tensor):
+            (then if cond else otherwise)(env)
+            return
+        at = self.at
+        outer = self.region
+        params = _unique([cond] + _tensors(env))
+        regions, envs = [], []
+        for name, fn in (("then", then), ("else", otherwise)):
+            region = Region(self, name, outer, params)
+            sub = _substitute(env, region)
+            with region.active():
+                fn(sub)
+            regions.append(region)
+            envs.append(sub)
+        self.at = at
+        names, outs = self._merge(env, envs, regions)
+        if not outs[0]:   # the branches changed nothing a later line can see
+            self._bind_outputs(env, names, [], [])
+            return
+        finished = [r.finish(o) for r, o in zip(regions, outs)]
+        reads = unify(outer, finished)
+        first = outs[0]
+        values = [outer.tracer.graph.new_value(t.shape, t.dtype, t.device) for t in first]
+        outer.tracer.graph.nodes.append(If(tuple(reads), finished[0][0], finished[1][0],
+                                           tuple(values), self.where()))
+        self._bind_outputs(env, names, first, values)
+
+    def _merge(self, env: dict, envs: list[dict], regions: list[Region]):
+        """Which variables the branches set differently; their per-branch output tensors."""
+        a, b = envs
+        names: list[tuple[str, Any]] = []   # (name, structure template)
+        outs: list[list[Tensor]] = [[], []]
+        for name in sorted(set(a) | set(b)):
+            default = False if name in FLAGS else _MISSING
+            va, vb = a.get(name, default), b.get(name, default)
+            if va is _MISSING or vb is _MISSING or isinstance(va, Undefined) \
+                    or isinstance(vb, Undefined):
+                if name == "$val" and (va is _MISSING) != (vb is _MISSING):
+                    # A return on one path only: the other path's $val is never read.
+                    present, k = (vb, 0) if va is _MISSING else (va, 1)
+                    with regions[k].active():
+                        filler = rebuild(present, [_zero_like(x) for x in leaves(present)])
+                    va, vb = (filler, vb) if k == 0 else (va, filler)
+                else:
+                    env[name] = Undefined(f"`{name}` is assigned on only one branch of the "
+                                          "`if` before this line; assign it on both (or "
+                                          "before the `if`)")
+                    continue
+            if structure(va) != structure(vb):
+                raise self.error(f"`{_shown(name)}` is {describe(va)} on one branch and "
+                                 f"{describe(vb)} on the other")
+            la, lb = leaves(va), leaves(vb)
+            kept = []
+            for x, y in zip(la, lb):
+                ox, oy = regions[0].outer_of(x), regions[1].outer_of(y)
+                if same_static(x, y):
+                    kept.append(x)
+                elif ox is not None and ox is oy:
+                    kept.append(ox)
+                else:
+                    kind = self._join_type(name, x, y)
+                    with regions[0].active():
+                        tx = as_tensor(x, kind)
+                    with regions[1].active():
+                        ty = as_tensor(y, kind)
+                    outs[0].append(tx)
+                    outs[1].append(ty)
+                    kept.append(_Out(len(outs[0]) - 1))
+            names.append((name, rebuild(va, kept)))
+        return names, outs
+
+    def _join_type(self, name: str, x: Any, y: Any) -> tuple:
+        tx, ty = type_of(x), type_of(y)
+        if tx is None or ty is None:
+            raise self.error(f"`{_shown(name)}` is {describe(x)} on one path and "
+                             f"{describe(y)} on another; a variable must have one type")
+        if isinstance(x, Tensor) and not isinstance(y, Tensor):
+            return tx
+        if isinstance(y, Tensor) and not isinstance(x, Tensor):
+            return ty
+        if tx != ty:
+            raise self.error(f"`{_shown(name)}` is {describe(x)} on one path and "
+                             f"{describe(y)} on another; a variable must have one type")
+        return tx
+
+    def _bind_outputs(self, env: dict, names, first: list[Tensor], values) -> None:
+        outer = self.region
+        made = []
+        for t, v in zip(first, values):
+            stand = _fresh(t)
+            outer.tracer.bind(stand, v)
+            made.append(stand)
+        for name, template in names:
+            env[name] = rebuild(template, [made[x.index] if isinstance(x, _Out) else x
+                                           for x in leaves(template)])
+
+    # ---- loops ----------------------------------------------------------------------
+    def stmt_While(self, stmt: ast.While, env: dict) -> None:
+        if stmt.orelse:
+            raise self.error("`while ... else` is not supported in script mode", stmt)
+        self.loop(stmt, lambda e: self.expr(stmt.test, e), None, stmt.body, env,
+                  assigned_names(stmt.body))
+
+    def stmt_For(self, stmt: ast.For, env: dict) -> None:
+        call = stmt.iter
+        if stmt.orelse or not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                               and call.func.id == "range" and not call.keywords
+                               and 1 <= len(call.args) <= 3):
+            raise self.error("`for` loops are supported over `range(...)` only", stmt.iter)
+        if not isinstance(stmt.target, ast.Name):
+            raise self.error("the loop variable must be a name", stmt.target)
+        bounds = [self.expr(a, env) for a in call.args]
+        start, stop, step = (0, bounds[0], 1) if len(bounds) == 1 else (bounds + [1])[:3]
+        if type(step) is not int or step == 0:
+            raise self.error("the step of `range` must be a nonzero Python int", call)
+        for bound in (start, stop):
+            if isinstance(bound, Tensor) and (bound.dtype.kind not in "iu" or bound.ndim):
+                raise self.error(f"a `range` bound must be an int or a 0-d integer tensor, "
+                                 f"got {describe(bound)}", call)
+        ctr, end = f"$ctr{id(stmt)}", f"$end{id(stmt)}"
+        env[ctr], env[end] = start, stop
+
+        def test(e: dict):
+            return self.compare(ast.Lt() if step > 0 else ast.Gt(), e[ctr], e[end])
+
+        def prologue(e: dict) -> None:
+            e[stmt.target.id] = e[ctr]
+            e[ctr] = self.binary(ast.Add(), e[ctr], step, stmt)
+        self.loop(stmt, test, prologue, stmt.body, env,
+                  assigned_names(stmt.body) | {stmt.target.id, ctr})
+        del env[ctr], env[end]
+
+    def loop(self, stmt, test, prologue, body: list[ast.stmt], env: dict,
+             assigned: set[str]) -> None:
+        """Lower a loop as a While node (module doc)."""
+        self.at = stmt
+        outer = self.region
+        saved_brk = env.pop("$brk", None)
+        env.pop("$cont", None)
+        for flag in ("$brk", "$ret"):
+            if flag in assigned:
+                env.setdefault(flag, False)
+        local = {n for n in assigned if n not in env or isinstance(env[n], Undefined)}
+        carried = {n: [type_of(x) for x in leaves(env[n])] for n in assigned
+                   if n not in local}
+        for name, kinds in carried.items():
+            if None in kinds:
+                raise self.error(f"`{_shown(name)}` holds {describe(env[name])}, which "
+                                 "cannot change inside a loop on tensors")
+        for _ in range(MAX_TYPE_ROUNDS):
+            after = self._probe(test, prologue, body, env, carried, local)
+            grown = {n: after[n] for n in after if n not in carried}
+            changed = {n: k for n, k in after.items() if n in carried and k != carried[n]}
+            for name, kinds in changed.items():
+                if any(isinstance(x, Tensor) for x in leaves(env[name])):
+                    raise self.error(f"`{_shown(name)}` changes type in the loop: "
+                                     f"{_types(carried[name])} before, {_types(kinds)} after "
+                                     "one iteration", stmt)
+            if not grown and not changed:
+                break
+            carried.update(grown)
+            carried.update(changed)
+            local -= set(grown)
+        else:
+            raise self.error("the loop's variables do not settle on one type", stmt)
+        for name, kinds in carried.items():   # static starting values become tensors
+            if name not in env or isinstance(env[name], Undefined):
+                env[name] = rebuild(_template(kinds), [_zeros(k) for k in kinds])
+            else:
+                env[name] = rebuild(env[name], [as_tensor(x, k) for x, k in
+                                                zip(leaves(env[name]), kinds)])
+        names = sorted(carried)
+        if not names:
+            raise self.error("this loop changes no variable: it would never end or never "
+                             "run", stmt)
+        init = [x for n in names for x in leaves(env[n])]
+        invariant = [t for t in _tensors({n: v for n, v in env.items() if n not in carried})
+                     if not any(t is x for x in init)]
+        params = init + invariant
+        cond_region = Region(self, "cond", outer, params)
+        cond_env = _substitute(env, cond_region)
+        with cond_region.active():
+            go = self._loop_test(test, cond_env, stmt)
+        if go is False:
+            self._restore(env, saved_brk, local)
+            return
+        body_region = Region(self, "body", outer, params)
+        body_env = _substitute(env, body_region)
+        self.loops.append(stmt)
+        try:
+            with body_region.active():
+                if prologue is not None:
+                    prologue(body_env)
+                self.block(body, body_env)
+                body_env.pop("$cont", None)
+                new = []
+                for n in names:
+                    got = body_env.get(n, _MISSING)
+                    if got is _MISSING or isinstance(got, Undefined) or \
+                            structure(got) != structure(env[n]):
+                        raise self.error(f"`{_shown(n)}` is not defined on every path "
+                                         "through the loop body", stmt)
+                    new += [as_tensor(x, k) for x, k in zip(leaves(got), carried[n])]
+        finally:
+            self.loops.pop()
+        self.at = stmt
+        finished = [cond_region.finish([go]), body_region.finish(new)]
+        reads = unify(outer, finished)
+        values = [outer.tracer.graph.new_value(t.shape, t.dtype, t.device) for t in init]
+        outer.tracer.graph.nodes.append(While(tuple(reads), finished[0][0], finished[1][0],
+                                              tuple(values), self.where()))
+        made = []
+        for t, v in zip(new, values):
+            stand = _fresh(t)
+            outer.tracer.bind(stand, v)
+            made.append(stand)
+        it = iter(made)
+        for n in names:
+            env[n] = rebuild(env[n], [next(it) for _ in leaves(env[n])])
+        self._restore(env, saved_brk, local)
+
+    def _restore(self, env: dict, saved_brk: Any, local: set[str]) -> None:
+        env.pop("$brk", None)
+        if saved_brk is not None:
+            env["$brk"] = saved_brk
+        for name in local:
+            if not name.startswith("$"):
+                env[name] = Undefined(f"`{name}` is assigned only inside a loop; assign it "
+                                      "before the loop to use it after")
+
+    def _loop_test(self, test, env: dict, stmt) -> Any:
+        go = self.condition(test(env), getattr(stmt, "test", stmt))
+        for flag in ("$brk", "$ret"):
+            value = env.get(flag, False)
+            if isinstance(value, Tensor):
+                go = self.logical("and", go, self.logical("not", value))
+            elif value is True:
+                go = False
+        if go is True:
+            raise self.error("this loop's condition never changes (an endless loop)", stmt)
+        return go
+
+    def _probe(self, test, prologue, body, env: dict, carried: dict, local: set) -> dict:
+        """Lower the body once into a throwaway region with the carried variables as
+        stand-ins of their current types; the types they have after one iteration."""
+        probe_env = {}
+        params = []
+        for name, value in env.items():
+            if name in carried:
+                kinds = carried[name]
+                template = value if name in env and not isinstance(value, Undefined) \
+                    else _template(kinds)
+                stands = [blank(*k) for k in kinds]
+                probe_env[name] = rebuild(template, stands)
+                params += stands
+            else:
+                probe_env[name] = value
+                params += [x for x in leaves(value) if isinstance(x, Tensor)]
+        for name, kinds in carried.items():
+            if name not in probe_env:
+                stands = [blank(*k) for k in kinds]
+                probe_env[name] = rebuild(_template(kinds), stands)
+                params += stands
+        region = Region(self, "probe", self.region, _unique(params))
+        sub = _substitute(probe_env, region)
+        self.loops.append(None)
+        try:
+            with region.active():
+                if prologue is not None:
+                    prologue(sub)
+                self.block(body, sub)
+        finally:
+            self.loops.pop()
+        after = {}
+        for name in set(carried) | local:
+            got = sub.get(name, _MISSING)
+            if got is _MISSING or isinstance(got, Undefined):
+                continue
+            kinds = [type_of(x) for x in leaves(got)]
+            if name in carried or name == "$val":
+                if None in kinds:
+                    raise self.error(f"`{_shown(name)}` holds {describe(got)}, which cannot "
+                                     "be a loop variable")
+                after[name] = kinds
+        return after
+
+
+_MISSING = object()
+
+
+class _Out:
+    """In a merged variable's template: the If output at `index`."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+           ast.Mod: "%", ast.Pow: "**", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|",
+           ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
+_UNSUPPORTED_STATEMENTS = {
+    "Try": "`try` is not supported in script mode",
+    "TryStar": "`try` is not supported in script mode",
+    "Raise": "`raise` is not supported in script mode",
+    "FunctionDef": "nested function definitions are not supported in script mode",
+    "AsyncFunctionDef": "nested function definitions are not supported in script mode",
+    "ClassDef": "class definitions are not supported in script mode",
+    "Global": "`global` is not supported in script mode",
+    "Nonlocal": "`nonlocal` is not supported in script mode",
+    "Delete": "`del` is not supported in script mode",
+    "Assert": "`assert` is not supported in script mode (it reads a value on the host)",
+    "Import": "`import` is not supported inside a scripted function",
+    "ImportFrom": "`import` is not supported inside a scripted function",
+    "AsyncWith": "`async with` is not supported in script mode",
+    "AsyncFor": "`async for` is not supported in script mode",
+    "Match": "`match` is not supported in script mode",
+}
+
+
+def _shown(name: str) -> str:
+    return {"$val": "the return value", "$ret": "return", "$brk": "break"}.get(name, name)
+
+
+def _types(kinds: list) -> str:
+    from tracer.graph import short_type
+
+    return ", ".join(short_type(*k) for k in kinds)
+
+
+def _tensors(env: dict) -> list[Tensor]:
+    """The distinct tensors among the variables' values."""
+    out = []
+    for name in sorted(env):
+        for x in leaves(env[name]):
+            if isinstance(x, Tensor):
+                out.append(x)
+    return _unique(out)
+
+
+def _unique(tensors: list[Tensor]) -> list[Tensor]:
+    seen, out = set(), []
+    for t in tensors:
+        if id(t) not in seen:
+            seen.add(id(t))
+            out.append(t)
+    return out
+
+
+def _substitute(env: dict, region: Region) -> dict:
+    """The variables as the region sees them: its stand-ins for the outer tensors."""
+    def sub(x):
+        return region.local_of.get(id(x), x) if isinstance(x, Tensor) else x
+    return {name: rebuild(v, [sub(x) for x in leaves(v)]) if not isinstance(v, Undefined)
+            else v for name, v in env.items()}
+
+
+def _zeros(kind: tuple) -> Tensor:
+    from eager.creation import zeros
+
+    return zeros(kind[0], dtype=kind[1])
+
+
+def _zero_like(x: Any) -> Any:
+    return _zeros(type_of(x)) if type_of(x) is not None else x
+
+
+def _template(kinds: list) -> Any:
+    return None if len(kinds) == 1 else tuple(None for _ in kinds)
+
+
+def _fresh(t: Tensor) -> Tensor:
+    from jit.script.regions import stand_in
+
+    return stand_in(t)
