@@ -159,7 +159,7 @@ def _as_kernels(graph: Graph, spans: list[tuple[int, int]], readers: dict,
         members = graph.nodes[a:b]
         inside = {m.out.id for m in members}
         writes = [m.out for m in members if m.out.id in observed
-                  or any(r.out.id not in inside for r in readers.get(m.out.id, ()))]
+                  or any(r.outs[0].id not in inside for r in readers.get(m.out.id, ()))]
         nodes.append(Kernel.of(graph, members, writes))
         start = b
     graph.nodes = nodes + graph.nodes[start:]

@@ -19,6 +19,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+import numpy as np
+
 from eager.tensor import Tensor
 from jit.script.exprs import Expressions
 from jit.script.regions import Region, blank, unify
@@ -286,6 +288,8 @@ class Lowerer(Expressions):
             return tx
         if isinstance(y, Tensor) and not isinstance(x, Tensor):
             return ty
+        if tx[0] == ty[0] and tx[1] != ty[1] and "b" not in (tx[1].kind, ty[1].kind):
+            return (tx[0], np.promote_types(tx[1], ty[1]))   # as Python's int -> float
         if tx != ty:
             raise self.error(f"`{_shown(name)}` is {describe(x)} on one path and "
                              f"{describe(y)} on another; a variable must have one type")

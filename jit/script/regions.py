@@ -36,7 +36,11 @@ def stand_in(t: Tensor) -> Tensor:
 
 def blank(shape: tuple, dtype) -> Tensor:
     """A stand-in of a type alone (zeros), made without any tracer hearing of it."""
-    return from_array(np.zeros(shape, dtype), "cpu")
+    previous = replace_stack(None)
+    try:
+        return from_array(np.zeros(shape, dtype), "cpu")
+    finally:
+        replace_stack(previous)
 
 
 class ScriptTracer(Tracer):

@@ -80,6 +80,10 @@ def describe(x: Any) -> str:
 def as_tensor(x: Any, kind: tuple) -> Tensor:
     """A static number (or a tensor) as a tensor of type `kind` = (shape, dtype)."""
     if isinstance(x, Tensor):
+        if x.dtype != kind[1]:
+            from eager import astype
+
+            return astype(x, kind[1])
         return x
     return full(kind[0], x.item() if isinstance(x, np.generic) else x, dtype=kind[1])
 
