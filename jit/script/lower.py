@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from eager.dispatch import apply
 from eager.tensor import Tensor
 from jit.script.exprs import Expressions
 from jit.script.regions import Region, blank, unify
@@ -34,6 +35,7 @@ from jit.script.values import (
     structure,
     type_of,
 )
+from kernels import OPS
 from tracer.control import If, While
 
 FLAGS = ("$ret", "$brk", "$cont")
@@ -385,9 +387,17 @@ class Lowerer(Expressions):
         if not names:
             raise self.error("this loop changes no variable: it would never end or never "
                              "run", stmt)
+        invariant = _tensors({n: v for n, v in env.items() if n not in carried})
+        seen = {id(t) for t in invariant}
+        for n in names:   # each carried value needs a tensor of its own (`y = x` before)
+            fresh = []
+            for x in leaves(env[n]):
+                if id(x) in seen:
+                    x = self.guarded(apply, OPS.copy, x)
+                seen.add(id(x))
+                fresh.append(x)
+            env[n] = rebuild(env[n], fresh)
         init = [x for n in names for x in leaves(env[n])]
-        invariant = [t for t in _tensors({n: v for n, v in env.items() if n not in carried})
-                     if not any(t is x for x in init)]
         params = init + invariant
         cond_region = Region(self, "cond", outer, params)
         cond_env = _substitute(env, cond_region)
