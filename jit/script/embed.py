@@ -26,6 +26,7 @@ from typing import Any
 from eager.tensor import Tensor
 from tracer.control import If, While
 from tracer.graph import Graph, Node, Value
+from tracer.interpreter import Interpreter
 from tracer.pytree import flatten
 from tracer.subgraph import Kernel
 from tracer.trace import Tracer
@@ -88,3 +89,34 @@ def _copy_nodes(nodes: list, mapping: dict, target: Graph) -> list:
                                node.where))
     target.invalidate()
     return copied
+
+
+def control_runner(graph: Graph, node: If | While):
+    """A callable running one control-flow node of a jitted graph on arrays: its reads
+    in, its outputs out (a list). One C call when the node compiles, else interpreted."""
+    from jit.script.program import NotCompiled, Program
+
+    params = [graph.new_value(x.shape, x.dtype, x.device, "arg") for x in node.inputs]
+    alone = Graph("control", params, [node.with_inputs(tuple(params))], tuple(node.outs),
+                  in_tree=(tuple(params), {}), _next_id=graph._next_id)
+    try:
+        program = Program(alone)
+    except NotCompiled:
+        program = None
+    interpreter = Interpreter(alone)
+    step = interpreter.plan.steps[0]
+    size = alone._next_id
+    outs = [v.id for v in node.outs]
+
+    def run(arrays: list) -> list:
+        if program is not None:
+            results = program(arrays)
+            if results is not None:
+                return [results[i] for i in outs]
+        env = [None] * size
+        for p, a in zip(params, arrays):
+            env[p.id] = a
+        interpreter.run_subgraph_node(step, env)
+        return [env[i] for i in outs]
+    run.compiled = program is not None
+    return run

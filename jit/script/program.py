@@ -3,7 +3,8 @@
 Every subgraph is fused (`jit.passes.fuse`) and each fused group becomes a C function;
 `If` and `While` become C control flow around their calls. Every value has a buffer of
 its own, allocated once per program; a subgraph's parameters share the buffer of what
-they bind (a loop's carried values live in the buffers of the loop's outputs). A graph
+they bind (a loop's carried values live in the buffers of the loop's outputs, and each
+trip swaps them with the body's results instead of copying). A graph
 with a node that has no C kernel (matmul, movement, indexing, random draws) is not
 compiled: `NotCompiled` names the node and callers run the interpreter instead.
 
@@ -28,7 +29,16 @@ from jit.lowering import group_of_nodes
 from jit.passes.fusion import fuse
 from kernels.codegen import c_render
 from kernels.codegen.compiler import CompilerUnavailable, load_library
-from kernels.codegen.loops import DECLARATION, Branch, Call, Copy, Fill, Loop, render_program
+from kernels.codegen.loops import (
+    DECLARATION,
+    Branch,
+    Call,
+    Copy,
+    Fill,
+    Loop,
+    Swap,
+    render_program,
+)
 from tracer.control import If, While
 from tracer.graph import Graph, Value
 from tracer.subgraph import Kernel
@@ -56,7 +66,7 @@ class Program:
             self.buffers.append(None)
         self.inputs = len(graph.inputs)
         self.items = self._lower(graph)
-        self.outputs = [(v.id, self._slot(v)) for v in graph.output_values()
+        self.outputs = [(v.id, self._slot(v), v) for v in graph.output_values()
                         if v.kind == "node"]
         self.source = render_program(self.groups, self.items)
         from cffi import FFI
@@ -130,8 +140,12 @@ class Program:
                 self._alias(node.body.inputs, slots)
                 cond = self._lower(node.cond)
                 body = self._lower(node.body)
-                body += [Copy(o, self._slot(v), _nbytes(v))
-                         for o, v in zip(outs, node.body.outputs)]
+                news = [self._slot(v) for v in node.body.outputs]
+                if len(set(news)) == len(news):
+                    body += [Swap(o, new) for o, new in zip(outs, news)]
+                else:
+                    body += [Copy(o, new, _nbytes(v))
+                             for o, new, v in zip(outs, news, node.body.outputs)]
                 items.append(Loop(cond, self._slot(node.cond.outputs[0]), body))
             elif node.op.name == "full":
                 out = node.out
@@ -156,8 +170,10 @@ class Program:
                 held.append(cdata)
                 self.pointers[i] = cdata
             self.fn(self.pointers)
-            return {vid: self.buffers[slot].copy() if slot >= self.inputs
-                    else np.array(arrays[slot]) for vid, slot in self.outputs}
+            # Loops swap buffers: read each output where its pointer is now.
+            return {vid: np.frombuffer(self.ffi.buffer(self.pointers[slot], _nbytes(v)),
+                                       v.dtype).reshape(v.shape).copy()
+                    for vid, slot, v in self.outputs}
         finally:
             self.lock.release()
 

@@ -3,7 +3,7 @@
 
 A program works on numbered buffers `b[i]` (the caller owns the memory). Its items:
 `Call` runs a group (`c_render`) on buffers, `Fill` sets a buffer to a constant, `Copy`
-copies one buffer into another, `Branch` picks items by a 0-d bool buffer and `Loop`
+copies one buffer into another, `Swap` exchanges two buffer pointers, `Branch` picks items by a 0-d bool buffer and `Loop`
 repeats `cond` items, leaves when the flag buffer is false, else runs `body` items.
 
 >>> import numpy as np
@@ -23,6 +23,10 @@ from dataclasses import dataclass
 
 from kernels.codegen import c_render
 from kernels.codegen.fastmath import preamble
+from kernels.codegen.group import ReduceGroup
+from kernels.opdef import OPS
+from kernels.reductions import REDUCTION_IDENTITY
+from kernels.shapes import size_of
 
 DECLARATION = "void ej_program(void **);"
 
@@ -52,6 +56,15 @@ class Copy:
     dst: int
     src: int
     nbytes: int
+
+
+@dataclass(frozen=True)
+class Swap:
+    """Exchange the pointers `b[a]` and `b[b]` (a loop's new carried values become
+    current without copying them)."""
+
+    a: int
+    b: int
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,9 @@ def _emit(items: list, groups: list, indent: str, lines: list[str]) -> None:
             if item.nbytes:
                 lines.append(f"{indent}__builtin_memcpy(b[{item.dst}], b[{item.src}], "
                              f"{item.nbytes});")
+        elif isinstance(item, Swap):
+            lines.append(f"{indent}{{ void *t = b[{item.a}]; b[{item.a}] = b[{item.b}]; "
+                         f"b[{item.b}] = t; }}")
         elif isinstance(item, Branch):
             lines.append(f"{indent}if (*(const unsigned char *)b[{item.cond}]) {{")
             _emit(item.then, groups, indent + "    ", lines)
@@ -99,11 +115,62 @@ def _emit(items: list, groups: list, indent: str, lines: list[str]) -> None:
             lines.append(f"{indent}}}")
 
 
+LANES = 8
+
+
+def _whole_extremum(group) -> bool:
+    """A max/min of a whole contiguous array: order-free, so it can run in lanes."""
+    if not isinstance(group, ReduceGroup) or group.op not in ("max", "min"):
+        return False
+    pro = group.prologue
+    return (tuple(group.axis) == tuple(range(len(pro.shape))) and not group.keepdims
+            and not any(pro.axes_of(k) for k in range(len(pro.inputs)))
+            and all(spec.shape == pro.shape for spec in pro.inputs))
+
+
+def render_lanes_extremum(group: ReduceGroup, name: str) -> str:
+    """A whole-array max/min with LANES independent accumulators: the usual one-chain
+    loop waits on every compare; lanes let the CPU overlap them. The result is the same
+    (max and min do not depend on order, NaN included)."""
+    pro = group.prologue
+    n = size_of(pro.shape)
+    t = c_render.ctype(group.dtype)
+    combine = OPS[group.op].c_expr
+    lines = [f"static void {name}({', '.join(f'const void *in{k}_' for k in range(len(pro.inputs)))}"
+             ", void *out0_, int64_t start, int64_t stop) {"]
+    for k, spec in enumerate(pro.inputs):
+        ct = c_render.ctype(spec.dtype)
+        lines.append(f"    const {ct} *in{k} = (const {ct} *)in{k}_;")
+    lines.append(f"    {t} acc[{LANES}];")
+    lines.append(f"    for (int l = 0; l < {LANES}; l++) acc[l] = {REDUCTION_IDENTITY[group.op]};")
+    lines.append("    int64_t i = 0;")
+
+    def body(index: str, lane: str, indent: str) -> None:
+        for k, spec in enumerate(pro.inputs):
+            lines.append(f"{indent}const {c_render.ctype(spec.dtype)} x{k} = in{k}[{index}];")
+        for j, step in enumerate(pro.steps):
+            lines.append(indent + c_render.render_step(j, step, pro))
+        element = f"(({t})t{pro.outputs[0]})"
+        lines.append(f"{indent}acc[{lane}] = {combine.format(f'acc[{lane}]', element)};")
+    lines.append(f"    for (; i + {LANES} <= {n}LL; i += {LANES}) {{")
+    lines.append(f"        for (int l = 0; l < {LANES}; l++) {{")
+    body("i + l", "l", "            ")
+    lines += ["        }", "    }", f"    for (; i < {n}LL; i++) {{"]
+    body("i", "0", "        ")
+    lines += ["    }", f"    for (int l = 1; l < {LANES}; l++) {{",
+              f"        acc[0] = {combine.format('acc[0]', 'acc[l]')};", "    }",
+              f"    (({t} *)out0_)[0] = acc[0];", "}"]
+    return "\n".join(lines) + "\n"
+
+
 def render_program(groups: list, items: list) -> str:
     """The C source: one static function per group and `ej_program(void **b)`."""
     parts = [preamble()]
     for i, group in enumerate(groups):
-        parts.append("static " + c_render.render(group, f"k{i}"))
+        if _whole_extremum(group) and size_of(group.prologue.shape) >= 2 * LANES:
+            parts.append(render_lanes_extremum(group, f"k{i}"))
+        else:
+            parts.append("static " + c_render.render(group, f"k{i}"))
     lines = ["void ej_program(void **b) {"]
     _emit(items, groups, "    ", lines)
     lines.append("}")
@@ -111,4 +178,4 @@ def render_program(groups: list, items: list) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["DECLARATION", "Branch", "Call", "Copy", "Fill", "Loop", "render_program"]
+__all__ = ["DECLARATION", "Branch", "Call", "Copy", "Fill", "Loop", "Swap", "render_program"]
