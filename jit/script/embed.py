@@ -17,7 +17,7 @@ the call returned stand for the copied outputs.
 >>> [n.op.name for n in g.nodes]
 ['mul', 'while', 'add']
 >>> g(eager.tensor([4., 1.])).tolist()
-[1.5, 1.125]
+[2.0, 1.25]
 """
 from __future__ import annotations
 

@@ -5,6 +5,14 @@ tracer); on static Python values they compute in Python. Calls may go to `eager`
 functions (the namespace, `eager.nn.functional`, ...), Tensor methods, `eager.nn`
 modules (traced inline, parameters bound by reference), other scripted functions
 (inlined; recursion is refused) and a few pure builtins; anything else is a ScriptError.
+
+>>> import eager
+>>> from jit.script import script
+>>> @script
+... def clipped(x, lo=0.0):
+...     return max(x, lo) * 2 if lo >= 0 else x
+>>> clipped(eager.tensor([-1., 3.])).tolist()
+[0.0, 6.0]
 """
 from __future__ import annotations
 

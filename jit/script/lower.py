@@ -13,6 +13,19 @@ tracer (`jit.script.exprs`). Control flow that depends on a tensor becomes a nod
   loop's condition also checks `$brk` and `$ret`.
 
 A condition on static Python values is decided while lowering (only one branch exists).
+
+>>> import eager
+>>> from jit.script import script
+>>> @script
+... def first_big(x, limit):
+...     for i in range(x.shape[0]):
+...         if x[i] > limit:
+...             return i
+...     return -1
+>>> first_big(eager.tensor([1., 5., 9.]), 4.0).item(), first_big(eager.zeros(3), 4.0).item()
+(1, -1)
+>>> sorted(assigned_names(ast.parse("for i in r: y = i; break").body[0].body))
+['$brk', 'y']
 """
 from __future__ import annotations
 
@@ -194,8 +207,9 @@ class Lowerer(Expressions):
         import eager
 
         for item in stmt.items:
-            manager = self.expr(item.context_expr, env)
-            if not isinstance(manager, eager.no_grad) or item.optional_vars is not None:
+            call = item.context_expr
+            maker = self.expr(call.func, env) if isinstance(call, ast.Call) else None
+            if maker is not eager.no_grad or item.optional_vars is not None:
                 raise self.error("`with` is supported only as `with eager.no_grad():`",
                                  item.context_expr)
         self.block(stmt.body, env)

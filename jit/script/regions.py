@@ -7,6 +7,30 @@ dtype come from its own `kernels` rule, the same rule eager and the graph use. A
 parameters stand for tensors of the enclosing region; state it reads that was not passed
 (module parameters, closure tensors, constants) is hoisted into the enclosing region when
 the region is finished, so a subgraph reads only its parameters.
+
+>>> import eager
+>>> from jit.script import script
+>>> w = eager.tensor([2., 3.])
+>>> @script
+... def scale(x):
+...     if x.sum() > 0:
+...         x = x * w
+...     return x
+>>> print(scale.graph_for(eager.ones(2)))
+scale(x: %0 f32[2]) {
+  ref %1: f32[2]  # w
+  %2: f32[] = sum %0 axis=(0,) keepdims=False
+  %3: b8[] = gt %2 0
+  %12: f32[2] = if %3 (%0, %1) {
+    then(%4, %5, %6):
+      %7: f32[2] = mul %5 %6
+      yield %7
+    else(%8, %9, %10):
+      %11: f32[2] = copy %9
+      yield %11
+  }
+  return %12
+}
 """
 from __future__ import annotations
 
@@ -48,7 +72,7 @@ class ScriptTracer(Tracer):
     data-dependent shapes) with a ScriptError at the expression being lowered."""
 
     def __init__(self, name: str, lowerer) -> None:
-        super().__init__(name)
+        super().__init__(name, lowerer.script.fn)
         self.lowerer = lowerer
 
     def record(self, op, inputs, attrs, out) -> None:

@@ -4,6 +4,13 @@ A variable holds a stand-in Tensor (a graph value), a static Python value (int, 
 bool, None, str, a module, a function), or a tuple of those. Where control flow that
 depends on tensors joins, a variable must have one type: static values that differ become
 0-d tensors (Python bool -> bool, int -> int64, float -> float32).
+
+>>> leaves((1, (2.0, None))), structure((1, (2.0, None)))
+([1, 2.0, None], (None, (None, None)))
+>>> rebuild((1, (2.0, None)), ["a", "b", "c"])
+('a', ('b', 'c'))
+>>> type_of(3), same_static(1, 1.0)
+(((), dtype('int64')), False)
 """
 from __future__ import annotations
 
