@@ -25,7 +25,7 @@ from typing import Any
 from eager.nn import Module
 from eager.tensor import Tensor
 from jit.script.errors import ScriptError
-from jit.script.values import Undefined, describe, leaves
+from jit.script.values import Undefined, as_tensor, describe, leaves
 
 BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
           ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
@@ -54,6 +54,20 @@ _UNSUPPORTED = {
 }
 
 
+class WeakNumbers:
+    """The tensors standing for Python numbers (held, so their ids stay theirs)."""
+
+    def __init__(self) -> None:
+        self._held: dict[int, Tensor] = {}
+
+    def add(self, t: Tensor) -> None:
+        """Mark `t` weak."""
+        self._held[id(t)] = t
+
+    def __contains__(self, t: object) -> bool:
+        return id(t) in self._held and self._held[id(t)] is t
+
+
 class _Method:
     """`tensor.name` before it is called."""
 
@@ -65,9 +79,12 @@ class Expressions:
     """Expression evaluation for the lowerer; `script` is the parsed function, `calling`
     the scripted functions being inlined around this one (for refusing recursion)."""
 
-    def __init__(self, script, calling: tuple) -> None:
+    def __init__(self, script, calling: tuple, weak: WeakNumbers | None = None) -> None:
         self.script = script
         self.calling = calling
+        # Tensors standing for Python numbers (a loop counter, a float that became a
+        # 0-d tensor): "weak" like the numbers, they never upcast a tensor they meet.
+        self.weak = WeakNumbers() if weak is None else weak
         self.at: ast.AST = script.tree
         self.loops: list = []
         self.arguments: list[Tensor] = []
@@ -164,12 +181,40 @@ class Expressions:
         return self.binary(node.op, self.expr(node.left, env), self.expr(node.right, env),
                            node)
 
+    def is_weak(self, x: Any) -> bool:
+        """A static number, or a tensor standing for one."""
+        return not isinstance(x, Tensor) or x in self.weak
+
+    def to_tensor(self, x: Any, kind: tuple) -> Tensor:
+        """`x` as a tensor of type `kind`; one made from a Python number is weak."""
+        t = as_tensor(x, kind)
+        if not isinstance(x, Tensor) or x in self.weak:
+            self.weak.add(t)
+        return t
+
+    def operate(self, fn, a: Any, b: Any) -> Any:
+        """`fn(a, b)` with Python's weak-number rule for tensors standing for numbers: a
+        weak operand takes the other tensor's float dtype (`x * i` stays f32)."""
+        import eager
+
+        wa, wb = self.is_weak(a), self.is_weak(b)
+        if isinstance(a, Tensor) and isinstance(b, Tensor) and wa != wb:
+            weak, strong = (a, b) if wa else (b, a)
+            if weak.dtype != strong.dtype and strong.dtype.kind == "f" \
+                    and weak.dtype.kind in "iuf":
+                cast = self.guarded(eager.astype, weak, strong.dtype)
+                a, b = (cast, b) if wa else (a, cast)
+        result = self.guarded(fn, a, b)
+        if wa and wb and isinstance(result, Tensor):
+            self.weak.add(result)
+        return result
+
     def binary(self, op: ast.operator, a: Any, b: Any, node: ast.AST) -> Any:
         """`a op b` (ast operator) on tensors or static values."""
         fn = BINARY.get(type(op))
         if fn is None:
             raise self.error(f"operator `{type(op).__name__}` is not supported", node)
-        return self.guarded(fn, a, b)
+        return self.operate(fn, a, b)
 
     def expr_UnaryOp(self, node: ast.UnaryOp, env: dict) -> Any:
         x = self.expr(node.operand, env)
@@ -235,7 +280,7 @@ class Expressions:
         fn = COMPARE.get(type(op))
         if fn is None:
             raise self.error("`in` is not supported in script mode")
-        return self.guarded(fn, a, b)
+        return self.operate(fn, a, b)
 
     def expr_IfExp(self, node: ast.IfExp, env: dict) -> Any:
         import eager
@@ -295,7 +340,7 @@ class Expressions:
             raise self.error(f"`{script.name}` calls itself (recursion); script mode "
                              "needs a loop instead", node)
         env = self.guarded(script.bind, args, kwargs)
-        inner = Lowerer(script, self.regions, self.calling + (self.script.fn,))
+        inner = Lowerer(script, self.regions, self.calling + (self.script.fn,), self.weak)
         inner.arguments = [x for v in env.values() for x in leaves(v) if isinstance(x, Tensor)]
         return inner.run_function(env)
 

@@ -40,7 +40,6 @@ from jit.script.exprs import Expressions
 from jit.script.regions import Region, blank, unify
 from jit.script.values import (
     Undefined,
-    as_tensor,
     describe,
     leaves,
     rebuild,
@@ -83,8 +82,9 @@ class Lowerer(Expressions):
     """Lowers one function body (see the module doc). `regions` is the stack of regions
     being recorded, shared with the functions it inlines."""
 
-    def __init__(self, script, regions: list[Region], calling: tuple = ()) -> None:
-        super().__init__(script, calling)
+    def __init__(self, script, regions: list[Region], calling: tuple = (),
+                 weak=None) -> None:
+        super().__init__(script, calling, weak)
         self.regions = regions
 
     @property
@@ -249,7 +249,8 @@ class Lowerer(Expressions):
         values = [outer.tracer.graph.new_value(t.shape, t.dtype, t.device) for t in first]
         outer.tracer.graph.nodes.append(If(tuple(reads), finished[0][0], finished[1][0],
                                            tuple(values), self.where()))
-        self._bind_outputs(env, names, first, values)
+        self._bind_outputs(env, names, first, values,
+                           [self.is_weak(a) and self.is_weak(b) for a, b in zip(*outs)])
 
     def _merge(self, env: dict, envs: list[dict], regions: list[Region]):
         """Which variables the branches set differently; their per-branch output tensors."""
@@ -286,9 +287,9 @@ class Lowerer(Expressions):
                 else:
                     kind = self._join_type(name, x, y)
                     with regions[0].active():
-                        tx = as_tensor(x, kind)
+                        tx = self.to_tensor(x, kind)
                     with regions[1].active():
-                        ty = as_tensor(y, kind)
+                        ty = self.to_tensor(y, kind)
                     outs[0].append(tx)
                     outs[1].append(ty)
                     kept.append(_Out(len(outs[0]) - 1))
@@ -311,12 +312,15 @@ class Lowerer(Expressions):
                              f"{describe(y)} on another; a variable must have one type")
         return tx
 
-    def _bind_outputs(self, env: dict, names, first: list[Tensor], values) -> None:
+    def _bind_outputs(self, env: dict, names, first: list[Tensor], values,
+                      weak: list[bool] = ()) -> None:
         outer = self.region
         made = []
-        for t, v in zip(first, values):
+        for k, (t, v) in enumerate(zip(first, values)):
             stand = _fresh(t)
             outer.tracer.bind(stand, v)
+            if k < len(weak) and weak[k]:
+                self.weak.add(stand)
             made.append(stand)
         for name, template in names:
             env[name] = rebuild(template, [made[x.index] if isinstance(x, _Out) else x
@@ -395,7 +399,7 @@ class Lowerer(Expressions):
             if name not in env or isinstance(env[name], Undefined):
                 env[name] = rebuild(_template(kinds), [_zeros(k) for k in kinds])
             else:
-                env[name] = rebuild(env[name], [as_tensor(x, k) for x, k in
+                env[name] = rebuild(env[name], [self.to_tensor(x, k) for x, k in
                                                 zip(leaves(env[name]), kinds)])
         names = sorted(carried)
         if not names:
@@ -436,7 +440,7 @@ class Lowerer(Expressions):
                             structure(got) != structure(env[n]):
                         raise self.error(f"`{_shown(n)}` is not defined on every path "
                                          "through the loop body", stmt)
-                    new += [as_tensor(x, k) for x, k in zip(leaves(got), carried[n])]
+                    new += [self.to_tensor(x, k) for x, k in zip(leaves(got), carried[n])]
         finally:
             self.loops.pop()
         self.at = stmt
@@ -446,9 +450,11 @@ class Lowerer(Expressions):
         outer.tracer.graph.nodes.append(While(tuple(reads), finished[0][0], finished[1][0],
                                               tuple(values), self.where()))
         made = []
-        for t, v in zip(new, values):
+        for t, v, start in zip(new, values, init):
             stand = _fresh(t)
             outer.tracer.bind(stand, v)
+            if self.is_weak(t) and self.is_weak(start):
+                self.weak.add(stand)
             made.append(stand)
         it = iter(made)
         for n in names:
@@ -487,6 +493,9 @@ class Lowerer(Expressions):
                 template = value if name in env and not isinstance(value, Undefined) \
                     else _template(kinds)
                 stands = [blank(*k) for k in kinds]
+                for x, stand in zip(leaves(template), stands):
+                    if self.is_weak(x):
+                        self.weak.add(stand)
                 probe_env[name] = rebuild(template, stands)
                 params += stands
             else:

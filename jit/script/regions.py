@@ -115,6 +115,9 @@ class Region:
         if outer is not None:
             self.tracer.bind_arguments(tuple(self.locals), {}, ())
         self.local_of = {id(p): t for p, t in zip(self.params, self.locals)}
+        for p, t in zip(self.params, self.locals):
+            if p in lowerer.weak:
+                lowerer.weak.add(t)
         self._outer_of = {id(t): p for p, t in zip(self.params, self.locals)}
 
     def outer_of(self, x) -> Tensor | None:

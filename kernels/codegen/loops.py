@@ -165,7 +165,9 @@ def render_lanes_extremum(group: ReduceGroup, name: str) -> str:
 
 def render_program(groups: list, items: list) -> str:
     """The C source: one static function per group and `ej_program(void **b)`."""
-    parts = [preamble()]
+    # No fused multiply-adds: each op rounds as its numpy kernel does, so the compiled
+    # program equals the interpreted graph bit for bit.
+    parts = ['#pragma GCC optimize ("fp-contract=off")', preamble()]
     for i, group in enumerate(groups):
         if _whole_extremum(group) and size_of(group.prologue.shape) >= 2 * LANES:
             parts.append(render_lanes_extremum(group, f"k{i}"))
