@@ -180,7 +180,7 @@ def test_python_locals_become_tensors_only_when_they_depend_on_tensors():
             steps += 1
         return x, steps
 
-    x, steps = count(eager.tensor([9.0, 3.0]))
+    _, steps = count(eager.tensor([9.0, 3.0]))
     assert steps.item() == 4 and steps.dtype == np.int64
     graph = count.graph
     assert [n.op.name for n in graph.nodes if n.subgraphs] == ["while"]
@@ -462,7 +462,7 @@ def err_setitem(x):
 
 
 def err_lambda(x):
-    f = lambda t: t  # noqa: E731
+    f = lambda t: t
     return f(x)
 
 

@@ -228,10 +228,10 @@ class ScriptFunction:
         graph = compiled.graph
         nodes = list(walk(graph))
         control = [n for n in nodes if n.op.name in ("if", "while")]
-        lines = [f"script({self.__name__}) for {graph.signature()}",
-                 f"  graph: {sum(1 for n in nodes if not n.subgraphs)} primitive nodes, "
-                 f"{sum(n.op.name == 'while' for n in control)} loop(s), "
-                 f"{sum(n.op.name == 'if' for n in control)} branch(es)"]
+        counts = (f"  graph: {sum(1 for n in nodes if not n.subgraphs)} primitive nodes, "
+                  f"{sum(n.op.name == 'while' for n in control)} loop(s), "
+                  f"{sum(n.op.name == 'if' for n in control)} branch(es)")
+        lines = [f"script({self.__name__}) for {graph.signature()}", counts]
         if compiled.program is not None:
             lines.append(f"  compiled: the whole graph runs as one C call "
                          f"({compiled.program.kernels} fused kernels inside C control flow, "

@@ -136,8 +136,8 @@ def render_lanes_extremum(group: ReduceGroup, name: str) -> str:
     n = size_of(pro.shape)
     t = c_render.ctype(group.dtype)
     combine = OPS[group.op].c_expr
-    lines = [f"static void {name}({', '.join(f'const void *in{k}_' for k in range(len(pro.inputs)))}"
-             ", void *out0_, int64_t start, int64_t stop) {"]
+    params = ", ".join(f"const void *in{k}_" for k in range(len(pro.inputs)))
+    lines = [f"static void {name}({params}, void *out0_, int64_t start, int64_t stop) {{"]
     for k, spec in enumerate(pro.inputs):
         ct = c_render.ctype(spec.dtype)
         lines.append(f"    const {ct} *in{k} = (const {ct} *)in{k}_;")
