@@ -38,6 +38,7 @@ from kernels.codegen.loops import (
     Loop,
     Swap,
     render_program,
+    whole_extremum,
 )
 from tracer.control import If, While
 from tracer.graph import Graph, Value
@@ -147,6 +148,18 @@ class Program:
                     body += [Copy(o, new, _nbytes(v))
                              for o, new, v in zip(outs, news, node.body.outputs)]
                 items.append(Loop(cond, self._slot(node.cond.outputs[0]), body))
+            elif node.op.kind == "reduce" and node.op.name in ("max", "min") and \
+                    c_render.can_render("copy", [node.inputs[0].dtype, node.out.dtype]):
+                # An integer or bool max/min (`.any()`) the fusion pass leaves alone: C
+                # has it when it covers the whole array (loops.render_lanes_extremum).
+                group, reads, writes = group_of_nodes([node], {node.out.id})
+                if not whole_extremum(group):
+                    raise NotCompiled(f"`{node.op.name}` over some axes of "
+                                      f"{node.inputs[0].type_str} has no C kernel")
+                self.groups.append(group)
+                self.kernels += 1
+                items.append(Call(len(self.groups) - 1, (self._slot(reads[0]),
+                                                         self._new(writes[0]))))
             elif node.op.name == "full":
                 out = node.out
                 slot = self._new(out)

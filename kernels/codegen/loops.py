@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from kernels.codegen import c_render
 from kernels.codegen.fastmath import preamble
 from kernels.codegen.group import ReduceGroup
@@ -118,7 +120,7 @@ def _emit(items: list, groups: list, indent: str, lines: list[str]) -> None:
 LANES = 8
 
 
-def _whole_extremum(group) -> bool:
+def whole_extremum(group) -> bool:
     """A max/min of a whole contiguous array: order-free, so it can run in lanes."""
     if not isinstance(group, ReduceGroup) or group.op not in ("max", "min"):
         return False
@@ -126,6 +128,18 @@ def _whole_extremum(group) -> bool:
     return (tuple(group.axis) == tuple(range(len(pro.shape))) and not group.keepdims
             and not any(pro.axes_of(k) for k in range(len(pro.inputs)))
             and all(spec.shape == pro.shape for spec in pro.inputs))
+
+
+def _identity(group: ReduceGroup) -> str:
+    """Where max/min start: -inf/+inf for floats, the type's limits otherwise."""
+    dtype = np.dtype(group.dtype)
+    if dtype.kind == "f":
+        return REDUCTION_IDENTITY[group.op]
+    info = np.iinfo(dtype) if dtype.kind in "iu" else None
+    low, high = (0, 1) if info is None else (info.min, info.max)
+    value = low if group.op == "max" else high
+    return c_render.literal(value, dtype) if info is None or value > info.min else \
+        f"(({c_render.ctype(dtype)}){value + 1}LL - 1)"
 
 
 def render_lanes_extremum(group: ReduceGroup, name: str) -> str:
@@ -142,7 +156,7 @@ def render_lanes_extremum(group: ReduceGroup, name: str) -> str:
         ct = c_render.ctype(spec.dtype)
         lines.append(f"    const {ct} *in{k} = (const {ct} *)in{k}_;")
     lines.append(f"    {t} acc[{LANES}];")
-    lines.append(f"    for (int l = 0; l < {LANES}; l++) acc[l] = {REDUCTION_IDENTITY[group.op]};")
+    lines.append(f"    for (int l = 0; l < {LANES}; l++) acc[l] = {_identity(group)};")
     lines.append("    int64_t i = 0;")
 
     def body(index: str, lane: str, indent: str) -> None:
@@ -169,7 +183,8 @@ def render_program(groups: list, items: list) -> str:
     # program equals the interpreted graph bit for bit.
     parts = ['#pragma GCC optimize ("fp-contract=off")', preamble()]
     for i, group in enumerate(groups):
-        if _whole_extremum(group) and size_of(group.prologue.shape) >= 2 * LANES:
+        if whole_extremum(group) and (size_of(group.prologue.shape) >= 2 * LANES
+                                      or np.dtype(group.dtype).kind != "f"):
             parts.append(render_lanes_extremum(group, f"k{i}"))
         else:
             parts.append("static " + c_render.render(group, f"k{i}"))
@@ -180,4 +195,5 @@ def render_program(groups: list, items: list) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["DECLARATION", "Branch", "Call", "Copy", "Fill", "Loop", "Swap", "render_program"]
+__all__ = ["DECLARATION", "Branch", "Call", "Copy", "Fill", "Loop", "Swap", "render_program",
+           "whole_extremum"]
