@@ -24,7 +24,7 @@ from typing import Any
 from eager.autograd.grad_mode import enable_grad
 from eager.interpreters import grad_enabled, replace_stack, stack
 from eager.nn import Module
-from eager.tensor import Tensor
+from eager.tensor import Tensor, wrap
 from jit.script.errors import ScriptError, Source
 from jit.script.regions import Region, ScriptTracer, renumber, stand_in
 from tracer.graph import Graph, walk
@@ -105,6 +105,11 @@ class Compiled:
         self.graph = graph
         self.plan = graph.execution_plan()
         self.interpreter = Interpreter(graph)
+        self.bound = [v.ref for v in graph.inputs if isinstance(v.ref, Tensor)]
+        entries = self.plan.out_entries
+        # One returned tensor computed by the graph: wrap it without rebuilding a tree.
+        self.single = entries[0].value if self.plan.out_tree.kind == "leaf" and \
+            entries[0].kind == "value" else None
         try:
             self.program: Any = Program(graph)
             self.reason = ""
@@ -119,6 +124,8 @@ class Compiled:
                 env[arg.slot] = leaves[arg.leaf]._data if arg.tensor else leaves[arg.leaf]
             self.plan.read_state(env, leaves)
             results = self.program([env[v.id] for v in self.graph.inputs])
+            if results is not None and self.single is not None:
+                return wrap(results[self.single], "cpu")
             if results is not None:
                 for vid, array in results.items():
                     env[vid] = array
@@ -190,10 +197,9 @@ class ScriptFunction:
         args = self._arguments(args, kwargs)
         compiled = self._lowered(args)
         hooks = stack()
-        needs_grad = grad_enabled() and any(
-            type(x) is Tensor and x.requires_grad for x in args) or grad_enabled() and any(
-            v.kind == "ref" and v.ref.requires_grad for v in compiled.graph.inputs
-            if isinstance(v.ref, Tensor))
+        needs_grad = grad_enabled() and (
+            any(type(x) is Tensor and x._requires_grad for x in args)
+            or any(t._requires_grad for t in compiled.bound))
         if hooks and not needs_grad and all(isinstance(h, Tracer) for h in hooks):
             previous = replace_stack(None)
             try:

@@ -67,8 +67,8 @@ class Program:
             self.buffers.append(None)
         self.inputs = len(graph.inputs)
         self.items = self._lower(graph)
-        self.outputs = [(v.id, self._slot(v), v) for v in graph.output_values()
-                        if v.kind == "node"]
+        self.outputs = [(v.id, self._slot(v), v.dtype, v.shape, _nbytes(v))
+                        for v in graph.output_values() if v.kind == "node"]
         self.source = render_program(self.groups, self.items)
         from cffi import FFI
 
@@ -176,17 +176,18 @@ class Program:
             return None
         try:
             held = []
+            from_buffer, pointers = self.ffi.from_buffer, self.pointers
             for i, a in enumerate(arrays):
                 if type(a) is not np.ndarray or not a.flags.c_contiguous:
                     a = np.ascontiguousarray(a)
-                cdata = self.ffi.from_buffer(a)
+                cdata = from_buffer(a)
                 held.append(cdata)
-                self.pointers[i] = cdata
+                pointers[i] = cdata
             self.fn(self.pointers)
             # Loops swap buffers: read each output where its pointer is now.
-            return {vid: np.frombuffer(self.ffi.buffer(self.pointers[slot], _nbytes(v)),
-                                       v.dtype).reshape(v.shape).copy()
-                    for vid, slot, v in self.outputs}
+            buffer, pointers = self.ffi.buffer, self.pointers
+            return {vid: np.frombuffer(buffer(pointers[slot], nbytes), dtype).reshape(shape)
+                    .copy() for vid, slot, dtype, shape, nbytes in self.outputs}
         finally:
             self.lock.release()
 
