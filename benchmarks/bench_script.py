@@ -129,15 +129,16 @@ def main() -> None:
             expected = programs[name](x).numpy()
             np.testing.assert_array_equal(scripted[name](x).numpy(), expected)
             trips = _trips(name, data)
-            t_eager = best_time(lambda: programs[name](x), repeat)
-            t_jit = best_time(lambda: jitted[name](x), repeat)
-            t_script = best_time(lambda: scripted[name](x), repeat)
+            t_eager = best_time(lambda f=programs[name], x=x: f(x), repeat)
+            t_jit = best_time(lambda f=jitted[name], x=x: f(x), repeat)
+            t_script = best_time(lambda f=scripted[name], x=x: f(x), repeat)
             extra = []
             for label, found in others.items():
                 if found is not None:
                     fn, convert = found[name]
                     value = convert(data)
-                    extra.append(f"{label} {best_time(lambda: fn(value), repeat) * 1e6:,.0f} us")
+                    seconds = best_time(lambda f=fn, v=value: f(v), repeat)
+                    extra.append(f"{label} {seconds * 1e6:,.0f} us")
             print(f"{name:8s} {n:9,d} {trips:6d} {t_eager * 1e6:8,.0f}us {t_jit * 1e6:8,.0f}us "
                   f"{t_script * 1e6:10,.0f}us {t_eager / t_script:7.1f}x  {'; '.join(extra)}")
     print()

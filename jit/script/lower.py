@@ -24,8 +24,6 @@ A condition on static Python values is decided while lowering (only one branch e
 ...     return -1
 >>> first_big(eager.tensor([1., 5., 9.]), 4.0).item(), first_big(eager.zeros(3), 4.0).item()
 (1, -1)
->>> sorted(assigned_names(ast.parse("for i in r: y = i; break").body[0].body))
-['$brk', 'y']
 """
 from __future__ import annotations
 
@@ -34,10 +32,21 @@ from typing import Any
 
 import numpy as np
 
-from eager.dispatch import apply
 from eager.tensor import Tensor
 from jit.script.exprs import Expressions
-from jit.script.regions import Region, blank, unify
+from jit.script.loops import Loops
+from jit.script.regions import Region, unify
+from jit.script.scope import (
+    FLAGS,
+    MISSING,
+    Out,
+    fresh,
+    shown,
+    substitute,
+    tensors,
+    unique,
+    zero_like,
+)
 from jit.script.values import (
     Undefined,
     describe,
@@ -47,38 +56,10 @@ from jit.script.values import (
     structure,
     type_of,
 )
-from kernels import OPS
-from tracer.control import If, While
-
-FLAGS = ("$ret", "$brk", "$cont")
-MAX_TYPE_ROUNDS = 4
+from tracer.control import If
 
 
-def assigned_names(stmts: list[ast.stmt]) -> set[str]:
-    """Names a loop body assigns, flags included (`$brk` only for its own breaks)."""
-    names: set[str] = set()
-    for stmt in stmts:
-        for node in _this_loop(stmt):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                names.add(node.id)
-            elif isinstance(node, ast.Break):
-                names.add("$brk")
-            elif isinstance(node, ast.Return):
-                names.update(("$ret", "$val"))
-    return names
-
-
-def _this_loop(node: ast.AST):
-    if isinstance(node, (ast.While, ast.For)):
-        # A nested loop's break is its own; its other assignments are ours too.
-        yield from (inner for inner in ast.walk(node) if not isinstance(inner, ast.Break))
-        return
-    yield node
-    for child in ast.iter_child_nodes(node):
-        yield from _this_loop(child)
-
-
-class Lowerer(Expressions):
+class Lowerer(Loops, Expressions):
     """Lowers one function body (see the module doc). `regions` is the stack of regions
     being recorded, shared with the functions it inlines."""
 
@@ -229,11 +210,11 @@ class Lowerer(Expressions):
             return
         at = self.at
         outer = self.region
-        params = _unique([cond] + _tensors(env))
+        params = unique([cond] + tensors(env))
         regions, envs = [], []
         for name, fn in (("then", then), ("else", otherwise)):
             region = Region(self, name, outer, params)
-            sub = _substitute(env, region)
+            sub = substitute(env, region)
             with region.active():
                 fn(sub)
             regions.append(region)
@@ -258,15 +239,15 @@ class Lowerer(Expressions):
         names: list[tuple[str, Any]] = []   # (name, structure template)
         outs: list[list[Tensor]] = [[], []]
         for name in sorted(set(a) | set(b)):
-            default = False if name in FLAGS else _MISSING
+            default = False if name in FLAGS else MISSING
             va, vb = a.get(name, default), b.get(name, default)
-            if va is _MISSING or vb is _MISSING or isinstance(va, Undefined) \
+            if va is MISSING or vb is MISSING or isinstance(va, Undefined) \
                     or isinstance(vb, Undefined):
-                if name == "$val" and (va is _MISSING) != (vb is _MISSING):
+                if name == "$val" and (va is MISSING) != (vb is MISSING):
                     # A return on one path only: the other path's $val is never read.
-                    present, k = (vb, 0) if va is _MISSING else (va, 1)
+                    present, k = (vb, 0) if va is MISSING else (va, 1)
                     with regions[k].active():
-                        filler = rebuild(present, [_zero_like(x) for x in leaves(present)])
+                        filler = rebuild(present, [zero_like(x) for x in leaves(present)])
                     va, vb = (filler, vb) if k == 0 else (va, filler)
                 else:
                     env[name] = Undefined(f"`{name}` is assigned on only one branch of the "
@@ -274,7 +255,7 @@ class Lowerer(Expressions):
                                           "before the `if`)")
                     continue
             if structure(va) != structure(vb):
-                raise self.error(f"`{_shown(name)}` is {describe(va)} on one branch and "
+                raise self.error(f"`{shown(name)}` is {describe(va)} on one branch and "
                                  f"{describe(vb)} on the other")
             la, lb = leaves(va), leaves(vb)
             kept = []
@@ -292,23 +273,23 @@ class Lowerer(Expressions):
                         ty = self.to_tensor(y, kind)
                     outs[0].append(tx)
                     outs[1].append(ty)
-                    kept.append(_Out(len(outs[0]) - 1))
+                    kept.append(Out(len(outs[0]) - 1))
             names.append((name, rebuild(va, kept)))
         return names, outs
 
     def _join_type(self, name: str, x: Any, y: Any) -> tuple:
         tx, ty = type_of(x), type_of(y)
         if tx is None or ty is None:
-            raise self.error(f"`{_shown(name)}` is {describe(x)} on one path and "
+            raise self.error(f"`{shown(name)}` is {describe(x)} on one path and "
                              f"{describe(y)} on another; a variable must have one type")
         if isinstance(x, Tensor) and not isinstance(y, Tensor):
             return tx
         if isinstance(y, Tensor) and not isinstance(x, Tensor):
             return ty
         if tx[0] == ty[0] and tx[1] != ty[1] and "b" not in (tx[1].kind, ty[1].kind):
-            return (tx[0], np.promote_types(tx[1], ty[1]))   # as Python's int -> float
+            return (tx[0], np.promotetypes(tx[1], ty[1]))   # as Python's int -> float
         if tx != ty:
-            raise self.error(f"`{_shown(name)}` is {describe(x)} on one path and "
+            raise self.error(f"`{shown(name)}` is {describe(x)} on one path and "
                              f"{describe(y)} on another; a variable must have one type")
         return tx
 
@@ -317,228 +298,16 @@ class Lowerer(Expressions):
         outer = self.region
         made = []
         for k, (t, v) in enumerate(zip(first, values)):
-            stand = _fresh(t)
+            stand = fresh(t)
             outer.tracer.bind(stand, v)
             if k < len(weak) and weak[k]:
                 self.weak.add(stand)
             made.append(stand)
         for name, template in names:
-            env[name] = rebuild(template, [made[x.index] if isinstance(x, _Out) else x
+            env[name] = rebuild(template, [made[x.index] if isinstance(x, Out) else x
                                            for x in leaves(template)])
 
     # ---- loops ----------------------------------------------------------------------
-    def stmt_While(self, stmt: ast.While, env: dict) -> None:
-        if stmt.orelse:
-            raise self.error("`while ... else` is not supported in script mode", stmt)
-        self.loop(stmt, lambda e: self.expr(stmt.test, e), None, stmt.body, env,
-                  assigned_names(stmt.body))
-
-    def stmt_For(self, stmt: ast.For, env: dict) -> None:
-        call = stmt.iter
-        if stmt.orelse or not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
-                               and call.func.id == "range" and not call.keywords
-                               and 1 <= len(call.args) <= 3):
-            raise self.error("`for` loops are supported over `range(...)` only", stmt.iter)
-        if not isinstance(stmt.target, ast.Name):
-            raise self.error("the loop variable must be a name", stmt.target)
-        bounds = [self.expr(a, env) for a in call.args]
-        start, stop, step = (0, bounds[0], 1) if len(bounds) == 1 else (bounds + [1])[:3]
-        if type(step) is not int or step == 0:
-            raise self.error("the step of `range` must be a nonzero Python int", call)
-        for bound in (start, stop):
-            if isinstance(bound, Tensor) and (bound.dtype.kind not in "iu" or bound.ndim):
-                raise self.error(f"a `range` bound must be an int or a 0-d integer tensor, "
-                                 f"got {describe(bound)}", call)
-        ctr, end = f"$ctr{id(stmt)}", f"$end{id(stmt)}"
-        env[ctr], env[end] = start, stop
-
-        def test(e: dict):
-            return self.compare(ast.Lt() if step > 0 else ast.Gt(), e[ctr], e[end])
-
-        def prologue(e: dict) -> None:
-            e[stmt.target.id] = e[ctr]
-            e[ctr] = self.binary(ast.Add(), e[ctr], step, stmt)
-        self.loop(stmt, test, prologue, stmt.body, env,
-                  assigned_names(stmt.body) | {stmt.target.id, ctr})
-        del env[ctr], env[end]
-
-    def loop(self, stmt, test, prologue, body: list[ast.stmt], env: dict,
-             assigned: set[str]) -> None:
-        """Lower a loop as a While node (module doc)."""
-        self.at = stmt
-        outer = self.region
-        saved_brk = env.pop("$brk", None)
-        env.pop("$cont", None)
-        for flag in ("$brk", "$ret"):
-            if flag in assigned:
-                env.setdefault(flag, False)
-        local = {n for n in assigned if n not in env or isinstance(env[n], Undefined)}
-        carried = {n: [type_of(x) for x in leaves(env[n])] for n in assigned
-                   if n not in local}
-        for name, kinds in carried.items():
-            if None in kinds:
-                raise self.error(f"`{_shown(name)}` holds {describe(env[name])}, which "
-                                 "cannot change inside a loop on tensors")
-        for _ in range(MAX_TYPE_ROUNDS):
-            after = self._probe(test, prologue, body, env, carried, local)
-            grown = {n: after[n] for n in after if n not in carried}
-            changed = {n: k for n, k in after.items() if n in carried and k != carried[n]}
-            for name, kinds in changed.items():
-                if any(isinstance(x, Tensor) for x in leaves(env[name])):
-                    raise self.error(f"`{_shown(name)}` changes type in the loop: "
-                                     f"{_types(carried[name])} before, {_types(kinds)} after "
-                                     "one iteration", stmt)
-            if not grown and not changed:
-                break
-            carried.update(grown)
-            carried.update(changed)
-            local -= set(grown)
-        else:
-            raise self.error("the loop's variables do not settle on one type", stmt)
-        for name, kinds in carried.items():   # static starting values become tensors
-            if name not in env or isinstance(env[name], Undefined):
-                env[name] = rebuild(_template(kinds), [_zeros(k) for k in kinds])
-            else:
-                env[name] = rebuild(env[name], [self.to_tensor(x, k) for x, k in
-                                                zip(leaves(env[name]), kinds)])
-        names = sorted(carried)
-        if not names:
-            raise self.error("this loop changes no variable: it would never end or never "
-                             "run", stmt)
-        invariant = _tensors({n: v for n, v in env.items() if n not in carried})
-        seen = {id(t) for t in invariant}
-        for n in names:   # each carried value needs a tensor of its own (`y = x` before)
-            fresh = []
-            for x in leaves(env[n]):
-                if id(x) in seen:
-                    x = self.guarded(apply, OPS.copy, x)
-                seen.add(id(x))
-                fresh.append(x)
-            env[n] = rebuild(env[n], fresh)
-        init = [x for n in names for x in leaves(env[n])]
-        params = init + invariant
-        cond_region = Region(self, "cond", outer, params)
-        cond_env = _substitute(env, cond_region)
-        with cond_region.active():
-            go = self._loop_test(test, cond_env, stmt)
-        if go is False:
-            self._restore(env, saved_brk, local)
-            return
-        body_region = Region(self, "body", outer, params)
-        body_env = _substitute(env, body_region)
-        self.loops.append(stmt)
-        try:
-            with body_region.active():
-                if prologue is not None:
-                    prologue(body_env)
-                self.block(body, body_env)
-                body_env.pop("$cont", None)
-                new = []
-                for n in names:
-                    got = body_env.get(n, _MISSING)
-                    if got is _MISSING or isinstance(got, Undefined) or \
-                            structure(got) != structure(env[n]):
-                        raise self.error(f"`{_shown(n)}` is not defined on every path "
-                                         "through the loop body", stmt)
-                    new += [self.to_tensor(x, k) for x, k in zip(leaves(got), carried[n])]
-        finally:
-            self.loops.pop()
-        self.at = stmt
-        finished = [cond_region.finish([go]), body_region.finish(new)]
-        reads = unify(outer, finished)
-        values = [outer.tracer.graph.new_value(t.shape, t.dtype, t.device) for t in init]
-        outer.tracer.graph.nodes.append(While(tuple(reads), finished[0][0], finished[1][0],
-                                              tuple(values), self.where()))
-        made = []
-        for t, v, start in zip(new, values, init):
-            stand = _fresh(t)
-            outer.tracer.bind(stand, v)
-            if self.is_weak(t) and self.is_weak(start):
-                self.weak.add(stand)
-            made.append(stand)
-        it = iter(made)
-        for n in names:
-            env[n] = rebuild(env[n], [next(it) for _ in leaves(env[n])])
-        self._restore(env, saved_brk, local)
-
-    def _restore(self, env: dict, saved_brk: Any, local: set[str]) -> None:
-        env.pop("$brk", None)
-        if saved_brk is not None:
-            env["$brk"] = saved_brk
-        for name in local:
-            if not name.startswith("$"):
-                env[name] = Undefined(f"`{name}` is assigned only inside a loop; assign it "
-                                      "before the loop to use it after")
-
-    def _loop_test(self, test, env: dict, stmt) -> Any:
-        go = self.condition(test(env), getattr(stmt, "test", stmt))
-        for flag in ("$brk", "$ret"):
-            value = env.get(flag, False)
-            if isinstance(value, Tensor):
-                go = self.logical("and", go, self.logical("not", value))
-            elif value is True:
-                go = False
-        if go is True:
-            raise self.error("this loop's condition never changes (an endless loop)", stmt)
-        return go
-
-    def _probe(self, test, prologue, body, env: dict, carried: dict, local: set) -> dict:
-        """Lower the body once into a throwaway region with the carried variables as
-        stand-ins of their current types; the types they have after one iteration."""
-        probe_env = {}
-        params = []
-        for name, value in env.items():
-            if name in carried:
-                kinds = carried[name]
-                template = value if name in env and not isinstance(value, Undefined) \
-                    else _template(kinds)
-                stands = [blank(*k) for k in kinds]
-                for x, stand in zip(leaves(template), stands):
-                    if self.is_weak(x):
-                        self.weak.add(stand)
-                probe_env[name] = rebuild(template, stands)
-                params += stands
-            else:
-                probe_env[name] = value
-                params += [x for x in leaves(value) if isinstance(x, Tensor)]
-        for name, kinds in carried.items():
-            if name not in probe_env:
-                stands = [blank(*k) for k in kinds]
-                probe_env[name] = rebuild(_template(kinds), stands)
-                params += stands
-        region = Region(self, "probe", self.region, _unique(params))
-        sub = _substitute(probe_env, region)
-        self.loops.append(None)
-        try:
-            with region.active():
-                if prologue is not None:
-                    prologue(sub)
-                self.block(body, sub)
-        finally:
-            self.loops.pop()
-        after = {}
-        for name in set(carried) | local:
-            got = sub.get(name, _MISSING)
-            if got is _MISSING or isinstance(got, Undefined):
-                continue
-            kinds = [type_of(x) for x in leaves(got)]
-            if name in carried or name == "$val":
-                if None in kinds:
-                    raise self.error(f"`{_shown(name)}` holds {describe(got)}, which cannot "
-                                     "be a loop variable")
-                after[name] = kinds
-        return after
-
-
-_MISSING = object()
-
-
-class _Out:
-    """In a merged variable's template: the If output at `index`."""
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-
 
 _SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
            ast.Mod: "%", ast.Pow: "**", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|",
@@ -562,58 +331,3 @@ _UNSUPPORTED_STATEMENTS = {
 }
 
 
-def _shown(name: str) -> str:
-    return {"$val": "the return value", "$ret": "return", "$brk": "break"}.get(name, name)
-
-
-def _types(kinds: list) -> str:
-    from tracer.graph import short_type
-
-    return ", ".join(short_type(*k) for k in kinds)
-
-
-def _tensors(env: dict) -> list[Tensor]:
-    """The distinct tensors among the variables' values."""
-    out = []
-    for name in sorted(env):
-        for x in leaves(env[name]):
-            if isinstance(x, Tensor):
-                out.append(x)
-    return _unique(out)
-
-
-def _unique(tensors: list[Tensor]) -> list[Tensor]:
-    seen, out = set(), []
-    for t in tensors:
-        if id(t) not in seen:
-            seen.add(id(t))
-            out.append(t)
-    return out
-
-
-def _substitute(env: dict, region: Region) -> dict:
-    """The variables as the region sees them: its stand-ins for the outer tensors."""
-    def sub(x):
-        return region.local_of.get(id(x), x) if isinstance(x, Tensor) else x
-    return {name: rebuild(v, [sub(x) for x in leaves(v)]) if not isinstance(v, Undefined)
-            else v for name, v in env.items()}
-
-
-def _zeros(kind: tuple) -> Tensor:
-    from eager.creation import zeros
-
-    return zeros(kind[0], dtype=kind[1])
-
-
-def _zero_like(x: Any) -> Any:
-    return _zeros(type_of(x)) if type_of(x) is not None else x
-
-
-def _template(kinds: list) -> Any:
-    return None if len(kinds) == 1 else tuple(None for _ in kinds)
-
-
-def _fresh(t: Tensor) -> Tensor:
-    from jit.script.regions import stand_in
-
-    return stand_in(t)
