@@ -312,6 +312,34 @@ def test_jitted_training_step_with_a_scripted_part():
     assert any(isinstance(n, While) for n in graph.nodes)
 
 
+def test_jitted_step_differentiating_through_a_scripted_part():
+    @script
+    def shrink(y):
+        while y.abs().max() > 1.0:
+            y = y * 0.5
+        return y
+
+    def make():
+        eager.manual_seed(2)
+        model = eager.nn.Linear(2, 2)
+        return model, eager.optim.SGD(model.parameters(), lr=0.05)
+
+    def train(model, opt, x):
+        opt.zero_grad()
+        loss = (shrink(model(x)) ** 2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    m1, o1 = make()
+    m2, o2 = make()
+    step = jit.jit(lambda x: train(m2, o2, x))
+    for x in [eager.tensor([[3.0, -2.0]]), eager.tensor([[30.0, 1.0]])] * 2:
+        np.testing.assert_allclose(step(x).item(), train(m1, o1, x).item(), rtol=1e-6)
+    np.testing.assert_allclose(m2.weight.detach().numpy(), m1.weight.detach().numpy(),
+                               rtol=1e-6)
+
+
 # ---- trace and script in one IR ------------------------------------------------------
 
 def test_scripted_call_becomes_a_node_of_the_traced_graph():
@@ -461,6 +489,12 @@ def err_setitem(x):
     return x
 
 
+def err_augmented_argument_in_loop(x):
+    while x.sum() < 10.0:
+        x += 1.0
+    return x
+
+
 def err_lambda(x):
     f = lambda t: t
     return f(x)
@@ -477,6 +511,7 @@ ERRORS = [
     (err_one_branch, 3, 11, "assigned on only one branch"),
     (err_setitem, 1, 4, "assignment to attributes or items"),
     (err_lambda, 1, 8, "`lambda` is not supported"),
+    (err_augmented_argument_in_loop, 2, 8, "would update the caller's tensor in place"),
 ]
 
 

@@ -73,6 +73,15 @@ class Lowerer(Loops, Expressions):
         """The innermost region being recorded."""
         return self.regions[-1]
 
+    def is_argument(self, t: Tensor) -> bool:
+        """Whether stand-in `t` is (a region's parameter for) a tensor the caller passed."""
+        for region in reversed(self.regions):
+            outer = region.outer_of(t)
+            if outer is None:
+                break
+            t = outer
+        return any(t is a for a in self.arguments)
+
     # ---- blocks ---------------------------------------------------------------------
     def run_function(self, env: dict) -> Any:
         """Lower the whole body; the returned value (a pytree of stand-ins and statics)."""
@@ -146,7 +155,7 @@ class Lowerer(Loops, Expressions):
         if not isinstance(stmt.target, ast.Name):
             raise self.error("augmented assignment is supported to names only", stmt.target)
         old = self.lookup(stmt.target.id, env, stmt.target)
-        if isinstance(old, Tensor) and any(old is t for t in self.arguments):
+        if isinstance(old, Tensor) and self.is_argument(old):
             raise self.error(f"`{stmt.target.id} {_SYMBOL[type(stmt.op)]}= ...` would update "
                              "the caller's tensor in place; write "
                              f"`{stmt.target.id} = {stmt.target.id} {_SYMBOL[type(stmt.op)]} ...`",
