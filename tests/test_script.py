@@ -544,3 +544,21 @@ def test_script_is_an_attribute_of_the_jit_decorator_too():
 
     assert decorator.script is script and jit.script is script
     assert decorator.ScriptError is ScriptError
+
+
+def test_scripted_method_compiles_once_per_instance():
+    class Grower:
+        def __init__(self, target):
+            self.target = target
+
+        @script
+        def grow(self, x):
+            while x.sum() < self.target:
+                x = x * 2.0
+            return x
+
+    small, big = Grower(4.0), Grower(100.0)
+    assert small.grow(eager.ones(2)).tolist() == [2.0, 2.0]
+    assert big.grow(eager.ones(2)).tolist() == [64.0, 64.0]
+    small.grow(eager.ones(2))
+    assert small.grow is small.grow and small.grow.compiles == 1

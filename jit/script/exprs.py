@@ -85,6 +85,7 @@ class Expressions:
         # Tensors standing for Python numbers (a loop counter, a float that became a
         # 0-d tensor): "weak" like the numbers, they never upcast a tensor they meet.
         self.weak = WeakNumbers() if weak is None else weak
+        self.device: str | None = None   # where new tensors go (the arguments' device)
         self.at: ast.AST = script.tree
         self.loops: list = []
         self.arguments: list[Tensor] = []
@@ -187,7 +188,7 @@ class Expressions:
 
     def to_tensor(self, x: Any, kind: tuple) -> Tensor:
         """`x` as a tensor of type `kind`; one made from a Python number is weak."""
-        t = as_tensor(x, kind)
+        t = as_tensor(x, kind, self.device)
         if not isinstance(x, Tensor) or x in self.weak:
             self.weak.add(t)
         return t
@@ -341,6 +342,7 @@ class Expressions:
                              "needs a loop instead", node)
         env = self.guarded(script.bind, args, kwargs)
         inner = Lowerer(script, self.regions, self.calling + (self.script.fn,), self.weak)
+        inner.device = self.device
         inner.arguments = [x for v in env.values() for x in leaves(v) if isinstance(x, Tensor)]
         return inner.run_function(env)
 

@@ -18,6 +18,7 @@ import ast
 import builtins
 import inspect
 import textwrap
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -156,6 +157,7 @@ class ScriptFunction:
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__wrapped__ = fn
         self._compiled: dict[tuple, Compiled] = {}
+        self._per_instance: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self.compiles = 0
 
     # ---- calling --------------------------------------------------------------------
@@ -261,6 +263,7 @@ class ScriptFunction:
             names = names[1:] if script.owner is not None else names
             top.tracer.bind_arguments(stands, {}, names)
             lowerer.arguments = [x for x in stands if type(x) is Tensor]
+            lowerer.device = next((x.device for x in lowerer.arguments), None)
             env = script.bind(list(stands), {})
             with top.active():
                 result = lowerer.run_function(env)
@@ -271,7 +274,10 @@ class ScriptFunction:
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         if instance is None:
             return self
-        return ScriptFunction(self.fn, instance)
+        bound = self._per_instance.get(instance)
+        if bound is None:
+            bound = self._per_instance[instance] = ScriptFunction(self.fn, instance)
+        return bound
 
     def __repr__(self) -> str:
         return f"<jit.script of {self.__name__}>"

@@ -237,7 +237,7 @@ class Loops:
             if name in carried:
                 kinds = carried[name]
                 shape = value if not isinstance(value, Undefined) else template(kinds)
-                stands = [blank(*k) for k in kinds]
+                stands = [blank(*k, self.device) for k in kinds]
                 for x, stand in zip(leaves(shape), stands):
                     if self.is_weak(x):
                         self.weak.add(stand)
@@ -248,7 +248,7 @@ class Loops:
                 params += [x for x in leaves(value) if isinstance(x, Tensor)]
         for name, kinds in carried.items():
             if name not in probe_env:
-                stands = [blank(*k) for k in kinds]
+                stands = [blank(*k, self.device) for k in kinds]
                 probe_env[name] = rebuild(template(kinds), stands)
                 params += stands
         region = Region(self, "probe", self.region, unique(params))

@@ -58,11 +58,11 @@ def stand_in(t: Tensor) -> Tensor:
         replace_stack(previous)
 
 
-def blank(shape: tuple, dtype) -> Tensor:
-    """A stand-in of a type alone (zeros), made without any tracer hearing of it."""
+def blank(shape: tuple, dtype, device: str) -> Tensor:
+    """A stand-in of a type alone (zeros on `device`), made without any tracer hearing."""
     previous = replace_stack(None)
     try:
-        return from_array(np.zeros(shape, dtype), "cpu")
+        return from_array(np.zeros(shape, dtype), "cpu").to(device)
     finally:
         replace_stack(previous)
 

@@ -84,7 +84,7 @@ def describe(x: Any) -> str:
     return f"{type(x).__name__} {x!r}"
 
 
-def as_tensor(x: Any, kind: tuple) -> Tensor:
+def as_tensor(x: Any, kind: tuple, device: str | None = None) -> Tensor:
     """A static number (or a tensor) as a tensor of type `kind` = (shape, dtype)."""
     if isinstance(x, Tensor):
         if x.dtype != kind[1]:
@@ -92,7 +92,8 @@ def as_tensor(x: Any, kind: tuple) -> Tensor:
 
             return astype(x, kind[1])
         return x
-    return full(kind[0], x.item() if isinstance(x, np.generic) else x, dtype=kind[1])
+    return full(kind[0], x.item() if isinstance(x, np.generic) else x, dtype=kind[1],
+                device=device)
 
 
 def same_static(a: Any, b: Any) -> bool:
