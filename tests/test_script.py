@@ -562,3 +562,17 @@ def test_scripted_method_compiles_once_per_instance():
     assert big.grow(eager.ones(2)).tolist() == [64.0, 64.0]
     small.grow(eager.ones(2))
     assert small.grow is small.grow and small.grow.compiles == 1
+
+
+def test_bound_state_changing_shape_lowers_again():
+    state = {"w": eager.ones(2)}
+
+    @script
+    def scaled(x):
+        return x * w
+
+    w = state["w"]
+    assert scaled(eager.ones(1)).tolist() == [1.0, 1.0]
+    w._data = np.full(3, 2.0, np.float32)   # the bound tensor now holds another shape
+    assert scaled(eager.ones(1)).tolist() == [2.0, 2.0, 2.0]
+    assert scaled.compiles == 2

@@ -28,6 +28,7 @@ from eager.nn import Module
 from eager.tensor import Tensor, wrap
 from jit.script.errors import ScriptError, Source
 from jit.script.regions import Region, ScriptTracer, renumber, stand_in
+from tracer.errors import GuardFailure
 from tracer.graph import Graph, walk
 from tracer.interpreter import Interpreter
 from tracer.nested import DispatchInterpreter
@@ -60,14 +61,17 @@ class Script:
             raise self.source.error(tree, self.name,
                                     "`*args` / `**kwargs` parameters are not supported")
         _precheck(self)
-        closure = fn.__closure__ or ()
-        self.closure = dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in closure)))
+        # Cells, not values: a closure variable may be assigned after the definition.
+        self.cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
         self.signature = inspect.signature(fn)
 
     def resolve(self, name: str) -> tuple[bool, Any]:
         """(found, value) of a free name: closure, then globals, then builtins."""
-        if name in self.closure:
-            return True, self.closure[name]
+        if name in self.cells:
+            try:
+                return True, self.cells[name].cell_contents
+            except ValueError:   # an empty cell: assigned later, not yet
+                return False, None
         if name in self.fn.__globals__:
             return True, self.fn.__globals__[name]
         if hasattr(builtins, name):
@@ -197,7 +201,15 @@ class ScriptFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         args = self._arguments(args, kwargs)
-        compiled = self._lowered(args)
+        try:
+            return self._call(self._lowered(args), args)
+        except GuardFailure:
+            # State bound by reference (a module's parameter) changed shape or dtype:
+            # lower again for the state as it is now.
+            del self._compiled[self._key(args)]
+            return self._call(self._lowered(args), args)
+
+    def _call(self, compiled: Compiled, args: tuple) -> Any:
         hooks = stack()
         needs_grad = grad_enabled() and (
             any(type(x) is Tensor and x._requires_grad for x in args)
