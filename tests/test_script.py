@@ -576,3 +576,17 @@ def test_bound_state_changing_shape_lowers_again():
     w._data = np.full(3, 2.0, np.float32)   # the bound tensor now holds another shape
     assert scaled(eager.ones(1)).tolist() == [2.0, 2.0, 2.0]
     assert scaled.compiles == 2
+
+
+@pytest.mark.parametrize("values", [[1.0, float("nan")] + [0.0] * 30,
+                                    [float(i) for i in range(40)],
+                                    [-3.0] * 17 + [float("inf")]])
+def test_compiled_max_and_min_match_numpy_with_nan_and_inf(values):
+    @script
+    def extremes(x):
+        return x.max(), x.min(), (x * 2.0).abs().max()
+
+    x = eager.tensor(values)
+    compiled = extremes._lowered((x,))
+    assert compiled.program is not None
+    same(compiled.run([x]), compiled.interpreter.run([x]))

@@ -143,20 +143,24 @@ def _identity(group: ReduceGroup) -> str:
 
 
 def render_lanes_extremum(group: ReduceGroup, name: str) -> str:
-    """A whole-array max/min with LANES independent accumulators: the usual one-chain
-    loop waits on every compare; lanes let the CPU overlap them. The result is the same
-    (max and min do not depend on order, NaN included)."""
+    """A whole-array max/min with LANES independent accumulators and, for floats, a
+    separate NaN flag: each lane is a plain compare-and-select the vectorizer turns into
+    SIMD max/min (the one-chain loop with a NaN test in its select stays scalar). A NaN
+    anywhere gives NaN, as numpy's does; max and min do not depend on order."""
     pro = group.prologue
     n = size_of(pro.shape)
     t = c_render.ctype(group.dtype)
-    combine = OPS[group.op].c_expr
+    floating = np.dtype(group.dtype).kind == "f"
+    better = ">" if group.op == "max" else "<"
     params = ", ".join(f"const void *in{k}_" for k in range(len(pro.inputs)))
     lines = [f"static void {name}({params}, void *out0_, int64_t start, int64_t stop) {{"]
     for k, spec in enumerate(pro.inputs):
         ct = c_render.ctype(spec.dtype)
         lines.append(f"    const {ct} *in{k} = (const {ct} *)in{k}_;")
     lines.append(f"    {t} acc[{LANES}];")
-    lines.append(f"    for (int l = 0; l < {LANES}; l++) acc[l] = {_identity(group)};")
+    lines.append(f"    int bad[{LANES}];")
+    lines.append(f"    for (int l = 0; l < {LANES}; l++) {{ acc[l] = {_identity(group)}; "
+                 "bad[l] = 0; }")
     lines.append("    int64_t i = 0;")
 
     def body(index: str, lane: str, indent: str) -> None:
@@ -164,16 +168,21 @@ def render_lanes_extremum(group: ReduceGroup, name: str) -> str:
             lines.append(f"{indent}const {c_render.ctype(spec.dtype)} x{k} = in{k}[{index}];")
         for j, step in enumerate(pro.steps):
             lines.append(indent + c_render.render_step(j, step, pro))
-        element = f"(({t})t{pro.outputs[0]})"
-        lines.append(f"{indent}acc[{lane}] = {combine.format(f'acc[{lane}]', element)};")
+        e = f"v{lane}"
+        lines.append(f"{indent}const {t} {e} = ({t})t{pro.outputs[0]};")
+        lines.append(f"{indent}acc[{lane}] = {e} {better} acc[{lane}] ? {e} : acc[{lane}];")
+        if floating:
+            lines.append(f"{indent}bad[{lane}] |= {e} != {e};")
     lines.append(f"    for (; i + {LANES} <= {n}LL; i += {LANES}) {{")
     lines.append(f"        for (int l = 0; l < {LANES}; l++) {{")
     body("i + l", "l", "            ")
     lines += ["        }", "    }", f"    for (; i < {n}LL; i++) {{"]
     body("i", "0", "        ")
     lines += ["    }", f"    for (int l = 1; l < {LANES}; l++) {{",
-              f"        acc[0] = {combine.format('acc[0]', 'acc[l]')};", "    }",
-              f"    (({t} *)out0_)[0] = acc[0];", "}"]
+              f"        acc[0] = acc[l] {better} acc[0] ? acc[l] : acc[0];",
+              "        bad[0] |= bad[l];", "    }"]
+    result = f"bad[0] ? ({t})NAN : acc[0]" if floating else "acc[0]"
+    lines += [f"    (({t} *)out0_)[0] = {result};", "}"]
     return "\n".join(lines) + "\n"
 
 
