@@ -26,7 +26,6 @@ import numpy as np
 from kernels.codegen import c_render
 from kernels.codegen.fastmath import preamble
 from kernels.codegen.group import ReduceGroup
-from kernels.opdef import OPS
 from kernels.reductions import REDUCTION_IDENTITY
 from kernels.shapes import size_of
 
