@@ -142,12 +142,13 @@ def _identity(group: ReduceGroup) -> str:
 
 
 def render_lanes_extremum(group: ReduceGroup, name: str) -> str:
-    """A whole-array max/min with LANES independent accumulators and, for floats, a
-    separate NaN flag: each lane is a plain compare-and-select the vectorizer turns into
-    SIMD max/min (the one-chain loop with a NaN test in its select stays scalar). A NaN
-    anywhere gives NaN, as numpy's does; max and min do not depend on order."""
+    """A whole-array max/min in LANES independent lanes: the one-chain loop waits on every
+    compare, and its NaN test inside the select keeps it scalar. Floats use GCC vector
+    types (one SIMD compare-and-blend per LANES elements) and a separate NaN mask, so a
+    NaN anywhere gives NaN as numpy's does; max and min do not depend on order."""
     pro = group.prologue
     n = size_of(pro.shape)
+    main = n - n % LANES
     t = c_render.ctype(group.dtype)
     floating = np.dtype(group.dtype).kind == "f"
     better = ">" if group.op == "max" else "<"
@@ -156,31 +157,55 @@ def render_lanes_extremum(group: ReduceGroup, name: str) -> str:
     for k, spec in enumerate(pro.inputs):
         ct = c_render.ctype(spec.dtype)
         lines.append(f"    const {ct} *in{k} = (const {ct} *)in{k}_;")
-    lines.append(f"    {t} acc[{LANES}];")
-    lines.append(f"    int bad[{LANES}];")
-    lines.append(f"    for (int l = 0; l < {LANES}; l++) {{ acc[l] = {_identity(group)}; "
-                 "bad[l] = 0; }")
-    lines.append("    int64_t i = 0;")
 
-    def body(index: str, lane: str, indent: str) -> None:
+    def element(index: str, target: str, indent: str) -> None:
         for k, spec in enumerate(pro.inputs):
             lines.append(f"{indent}const {c_render.ctype(spec.dtype)} x{k} = in{k}[{index}];")
         for j, step in enumerate(pro.steps):
             lines.append(indent + c_render.render_step(j, step, pro))
-        e = f"v{lane}"
-        lines.append(f"{indent}const {t} {e} = ({t})t{pro.outputs[0]};")
-        lines.append(f"{indent}acc[{lane}] = {e} {better} acc[{lane}] ? {e} : acc[{lane}];")
-        if floating:
-            lines.append(f"{indent}bad[{lane}] |= {e} != {e};")
-    lines.append(f"    for (; i + {LANES} <= {n}LL; i += {LANES}) {{")
-    lines.append(f"        for (int l = 0; l < {LANES}; l++) {{")
-    body("i + l", "l", "            ")
-    lines += ["        }", "    }", f"    for (; i < {n}LL; i++) {{"]
-    body("i", "0", "        ")
-    lines += ["    }", f"    for (int l = 1; l < {LANES}; l++) {{",
-              f"        acc[0] = acc[l] {better} acc[0] ? acc[l] : acc[0];",
-              "        bad[0] |= bad[l];", "    }"]
-    result = f"bad[0] ? ({t})NAN : acc[0]" if floating else "acc[0]"
+        lines.append(f"{indent}{target} = ({t})t{pro.outputs[0]};")
+
+    identity = _identity(group)
+    if floating:
+        mask = "int32_t" if np.dtype(group.dtype).itemsize == 4 else "int64_t"
+        lines += [f"    typedef {t} lanes_t __attribute__((vector_size({LANES} * sizeof({t}))));",
+                  f"    typedef {mask} mask_t __attribute__((vector_size({LANES} * sizeof({t}))));",
+                  f"    lanes_t acc = {{{', '.join([identity] * LANES)}}};",
+                  "    mask_t bad = {0};",
+                  f"    for (int64_t i = 0; i < {main}LL; i += {LANES}) {{",
+                  "        lanes_t v;",
+                  f"        for (int l = 0; l < {LANES}; l++) {{"]
+        element("i + l", "v[l]", "            ")
+        lines += ["        }",
+                  f"        mask_t take = v {better} acc;",
+                  "        acc = (lanes_t)(((mask_t)v & take) | ((mask_t)acc & ~take));",
+                  "        bad |= v != v;",
+                  "    }",
+                  f"    {t} m = acc[0];",
+                  "    int nan = bad[0] != 0;",
+                  f"    for (int l = 1; l < {LANES}; l++) {{",
+                  f"        m = acc[l] {better} m ? acc[l] : m;",
+                  "        nan |= bad[l] != 0;",
+                  "    }"]
+    else:
+        lines += [f"    {t} lane[{LANES}];",
+                  f"    for (int l = 0; l < {LANES}; l++) lane[l] = {identity};",
+                  f"    for (int64_t i = 0; i < {main}LL; i += {LANES}) {{",
+                  f"        for (int l = 0; l < {LANES}; l++) {{",
+                  f"            {t} v;"]
+        element("i + l", "v", "            ")
+        lines += [f"            lane[l] = v {better} lane[l] ? v : lane[l];",
+                  "        }", "    }",
+                  f"    {t} m = lane[0];",
+                  "    int nan = 0;",
+                  f"    for (int l = 1; l < {LANES}; l++) m = lane[l] {better} m ? lane[l] : m;"]
+    lines += [f"    for (int64_t i = {main}LL; i < {n}LL; i++) {{", f"        {t} v;"]
+    element("i", "v", "        ")
+    lines.append(f"        m = v {better} m ? v : m;")
+    if floating:
+        lines.append("        nan |= v != v;")
+    lines.append("    }")
+    result = f"nan ? ({t})NAN : m" if floating else "m"
     lines += [f"    (({t} *)out0_)[0] = {result};", "}"]
     return "\n".join(lines) + "\n"
 
@@ -191,8 +216,7 @@ def render_program(groups: list, items: list) -> str:
     # program equals the interpreted graph bit for bit.
     parts = ['#pragma GCC optimize ("fp-contract=off")', preamble()]
     for i, group in enumerate(groups):
-        if whole_extremum(group) and (size_of(group.prologue.shape) >= 2 * LANES
-                                      or np.dtype(group.dtype).kind != "f"):
+        if whole_extremum(group):
             parts.append(render_lanes_extremum(group, f"k{i}"))
         else:
             parts.append("static " + c_render.render(group, f"k{i}"))
