@@ -12,10 +12,13 @@ both work.
 (5.0, 25.0)
 """
 from jit.api import CacheInfo, JitCheckError, JitFunction, disabled, jit, jit_enabled
+from jit.script import ScriptError, script
 from jit.signature_key import UnhashableArgument
 
 jit.jit = jit
 jit.disabled = disabled
+jit.script = script
+jit.ScriptError = ScriptError
 
-__all__ = ["CacheInfo", "JitCheckError", "JitFunction", "UnhashableArgument", "disabled",
-           "jit", "jit_enabled"]
+__all__ = ["CacheInfo", "JitCheckError", "JitFunction", "ScriptError", "UnhashableArgument",
+           "disabled", "jit", "jit_enabled", "script"]

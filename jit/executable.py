@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from eager.tensor import wrap
-from jit.lowering import FusedStep, LoweredStep, lower
+from jit.lowering import ControlStep, FusedStep, LoweredStep, lower
 from jit.passes.memory import buffer_plan, escaping_values, in_place_updates
 from kernels import array_namespace_for
 from kernels.codegen import ElementwiseGroup, compile_groups
@@ -148,6 +148,10 @@ class Executable:
         for step in steps:
             if isinstance(step, FusedStep):
                 self._emit_kernel(step, lines, bind, slots, cpu_kernels, names["_fb"])
+            elif isinstance(step, ControlStep):
+                reads = ", ".join(f"env[{x.id}]" for x in step.reads)
+                outs = "".join(f"env[{v.id}], " for v in step.writes)
+                lines.append(f"    {outs}= {bind(step.runner, 'l')}([{reads}])")
             else:
                 self._emit_node(step.node, lines, bind, slots, names["_fb"])
             for v in step.writes:

@@ -1,8 +1,8 @@
 """Lowering: turn an optimized graph into the replay's steps, small typed records.
 
 Each fused `Kernel` node of the graph becomes a `FusedStep` (one codegen group reading
-`reads` and writing `writes`); every other node an `OpStep` run with its own array
-kernel. Inputs made by `expand` or (on cpu) `permute` are replaced by their sources: the
+`reads` and writing `writes`); control flow (`If`/`While`, from `jit.script`) a
+`ControlStep`; every other node an `OpStep` run with its own array kernel. Inputs made by `expand` or (on cpu) `permute` are replaced by their sources: the
 kernel broadcasts or transposes them with strides, and the view nodes nothing reads any
 more are dropped. Memory planning (`jit.passes.memory`) and the generated replay
 (`jit.executable`) read these steps' named fields.
@@ -16,9 +16,11 @@ more are dropped. Memory planning (`jit.passes.memory`) and the generated replay
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from kernels.codegen import ElementwiseGroup, ReduceGroup, Step
 from kernels.opdef import TensorSpec
+from tracer.control import If, While
 from tracer.graph import Graph, Node, Value
 from tracer.subgraph import Kernel
 
@@ -56,7 +58,26 @@ class OpStep:
         return (self.node.out,)
 
 
-LoweredStep = FusedStep | OpStep
+@dataclass(slots=True)
+class ControlStep:
+    """An `If`/`While` node (from a scripted call), run by `runner`: one C call for the
+    whole node when every op inside has a C kernel, else the graph interpreter."""
+
+    node: If | While
+    runner: Any
+
+    @property
+    def reads(self) -> tuple[Value, ...]:
+        """The Values the node reads."""
+        return tuple(self.node.inputs)
+
+    @property
+    def writes(self) -> tuple[Value, ...]:
+        """The node's outputs."""
+        return tuple(self.node.outs)
+
+
+LoweredStep = FusedStep | OpStep | ControlStep
 
 
 def lower(graph: Graph) -> list[LoweredStep]:
@@ -66,7 +87,11 @@ def lower(graph: Graph) -> list[LoweredStep]:
     observed |= {wb.value.id for wb in graph.writebacks if wb.value is not None}
     steps: list[LoweredStep] = []
     for node in graph.nodes:
-        if isinstance(node, Kernel):
+        if isinstance(node, (If, While)):
+            from jit.script.embed import control_runner
+
+            steps.append(ControlStep(node, control_runner(graph, node)))
+        elif isinstance(node, Kernel):
             rename = dict(zip((p.id for p in node.body.inputs), node.inputs))
             group, reads, writes = group_of_nodes(node.body.nodes, {v.id for v in node.outs},
                                                   producers, rename)

@@ -416,6 +416,9 @@ class Graph:
 
 
 def _node_lines(node: Node, indent: str, lines: list[str]) -> None:
+    if hasattr(node, "format_lines"):  # control flow prints its sections (tracer.control)
+        node.format_lines(indent, lines, _node_lines)
+        return
     if not node.subgraphs:
         lines.append(f"{indent}{node}")
         return

@@ -12,11 +12,11 @@ is a subclass overriding hooks:
   and for a tracer listening;
 - the jit's generated replay (`jit.executable`) is generated from the same plan's fields.
 
-A node with subgraphs (today a fused `Kernel`; next the `If`/`While` nodes `jit.script`
-will add) is run by `run_subgraph_node`; the default binds each body's parameters to the
-node's reads and runs the body's steps in the same environment. Control flow plugs in
-there, dispatching on `step.node.op.name` ("if": run one of `step.bodies`; "while":
-repeat one).
+A node with subgraphs (a fused `Kernel`, or the `If`/`While` nodes of `tracer.control`
+that `jit.script` makes) is run by `run_subgraph_node`; a Kernel binds its body's
+parameters to the node's reads and runs the body's steps in the same environment; control
+flow (`tracer.control.run_control`) chooses one branch or repeats the body, running
+each step with the same `run_node`, so every backend runs loops too.
 
 >>> import eager, tracer
 >>> g = tracer.trace(lambda x: x.tanh() * 2, eager.zeros(2))
@@ -39,6 +39,7 @@ import numpy as np
 from eager.autograd.grad_mode import is_grad_enabled
 from eager.dispatch import get_hook
 from kernels.errors import EagerError
+from tracer.control import CONTROL_OPS, run_control
 from tracer.errors import GuardFailure
 from tracer.graph import Graph, Guard
 from tracer.plan import NodeStep, check_guard
@@ -110,7 +111,10 @@ class Interpreter:
 
     def run_subgraph_node(self, step: NodeStep, env: list) -> None:
         """Run a node with subgraphs. A fused `Kernel` has one: bind its parameters to the
-        node's reads, run its steps. (`If`/`While` will choose or repeat bodies here.)"""
+        node's reads, run its steps. `If`/`While` choose or repeat bodies."""
+        if step.node.op.name in CONTROL_OPS:
+            run_control(self, step, env)
+            return
         for body in step.bodies:
             for param, read in body.params:
                 env[param] = env[read]

@@ -1,7 +1,8 @@
 """Pictures of a static Graph as Graphviz source: one box per node with its op and output
 type, arguments / bound state (params, RNG, grad slots) / constants / outputs each styled
 apart, write-backs as dashed red edges back to the tensor they update, guards as diamonds,
-and a fused kernel (a node with a subgraph) as a dashed cluster around its member nodes.
+and a fused kernel (a node with a subgraph) as a dashed cluster around its member nodes;
+control flow (`If`/`While`) as one cluster per branch, condition and body.
 
 >>> import eager, tracer
 >>> g = tracer.trace(lambda x: (x * 2).sum(), eager.ones(3))
@@ -52,14 +53,24 @@ def _draw_nodes(nodes: list, bound: dict[int, int], indent: str, lines: list[str
     around its body's boxes, whose parameters are drawn as edges from the values bound."""
     for node in nodes:
         if node.subgraphs:
-            for sub in node.subgraphs:
+            # Control flow (tracer.control) names its sections: "while cond", "if then".
+            labels = getattr(node, "labels", ("",) * len(node.subgraphs))
+            for sub, section in zip(node.subgraphs, labels):
                 inner = {**bound, **{p.id: bound.get(x.id, x.id)
                                      for p, x in zip(sub.inputs, node.inputs)}}
                 name = f"cluster_{id(sub)}"
-                lines.append(f"{indent}subgraph {name} {{ label={quote(node.op.name)}; "
+                label = f"{node.op.name} {section}".strip()
+                lines.append(f"{indent}subgraph {name} {{ label={quote(label)}; "
                              "style=dashed;")
                 _draw_nodes(sub.nodes, inner, indent + "  ", lines)
                 lines.append(f"{indent}}}")
+            if hasattr(node, "labels"):  # its outputs are values of their own
+                for k, out in enumerate(node.outs):
+                    lines.append(f"{indent}v{out.id} [label={quote(f'{node.op.name} out {k}')}"
+                                 f" {STYLES['op']}];")
+                    for sub in node.subgraphs[-1 if node.op.name == "while" else 0:]:
+                        lines.append(f"{indent}v{sub.outputs[k].id} -> v{out.id} "
+                                     "[style=dashed];")
             continue
         label = f"{node.op.name}\n{node.out.type_str}"
         tooltip = f" tooltip={quote(node.where)}" if node.where else ""

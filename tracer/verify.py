@@ -123,6 +123,9 @@ def _verify_call(i: int, node: Kernel, defined: dict) -> None:
             _verify_body(sub, defined)
         except GraphError as exc:
             raise GraphError(f"node {i} ({node}): in its subgraph: {exc}") from None
+    problem = node.check_types() if hasattr(node, "check_types") else None
+    if problem:
+        _fail(f"node {i} ({node}): {problem}")
 
 
 def _verify_nodes(nodes: list, defined: dict) -> None:

@@ -31,7 +31,8 @@ def fold_constants(graph: Graph) -> Graph:
     for node in work.nodes:
         inputs = [resolve(x, replace) for x in node.inputs]
         values = [x for x in inputs if isinstance(x, Value)]
-        foldable = (not has_effect(node) and node.op.kind is not OpKind.TRANSFER
+        foldable = (not node.subgraphs and not has_effect(node)
+                    and node.op.kind is not OpKind.TRANSFER
                     and node.out.id not in outputs
                     and all(v.id in data for v in values)
                     and node.out.is_tensor and np.prod(node.out.shape) <= MAX_FOLDED_ELEMENTS)

@@ -45,6 +45,8 @@ def _numel(shape) -> int:
 
 def fusible(node: Node) -> bool:
     """Whether codegen can compile this node into a fused kernel."""
+    if node.subgraphs:  # control flow (tracer.control) stays a node of its own
+        return False
     dtypes = [x.dtype for x in node.inputs if isinstance(x, Value)] + [node.out.dtype]
     # `is None`, not `in`: numpy says np.dtype("float64") == None.
     return node.out.device in ("cpu", "cuda") and \
@@ -157,7 +159,7 @@ def _as_kernels(graph: Graph, spans: list[tuple[int, int]], readers: dict,
         members = graph.nodes[a:b]
         inside = {m.out.id for m in members}
         writes = [m.out for m in members if m.out.id in observed
-                  or any(r.out.id not in inside for r in readers.get(m.out.id, ()))]
+                  or any(r.outs[0].id not in inside for r in readers.get(m.out.id, ()))]
         nodes.append(Kernel.of(graph, members, writes))
         start = b
     graph.nodes = nodes + graph.nodes[start:]

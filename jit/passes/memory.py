@@ -99,6 +99,8 @@ def pooled_outputs(step: LoweredStep) -> list[Value]:
     and a cpu matmul's of 2 or more dims (numpy writes it with `out=`)."""
     if isinstance(step, FusedStep):
         return [v for v in step.writes if v.device == "cpu"]
+    if not isinstance(step, OpStep):   # control flow makes its own outputs
+        return []
     out = step.node.out
     if step.node.op.name == "matmul" and out.device == "cpu" and len(out.shape) >= 2:
         return [out]

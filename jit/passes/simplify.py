@@ -104,6 +104,9 @@ def simplify(graph: Graph) -> Graph:
     pending = list(reversed(graph.nodes))
     while pending:
         node = pending.pop()
+        if node.subgraphs:  # control flow (tracer.control) is kept as it is
+            kept.append(node.with_inputs(tuple(resolve(x, replace) for x in node.inputs)))
+            continue
         node = Node(node.op, tuple(resolve(x, replace) for x in node.inputs), node.attrs,
                     node.out, node.where)
         rewritten = _transposed_product(node, producers, sole_reader, fresh)

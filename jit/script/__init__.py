@@ -1,0 +1,17 @@
+"""`jit.script`: compile Python source, data-dependent control flow included, to one Graph
+with `If`/`While` nodes that runs as one C call when every op has a C kernel.
+
+>>> import eager
+>>> @script
+... def newton_sqrt(x):
+...     y = x
+...     while ((y * y - x).abs() > 1e-5 * x).any():
+...         y = 0.5 * (y + x / y)
+...     return y
+>>> [round(v, 4) for v in newton_sqrt(eager.tensor([4., 2.])).tolist()]
+[2.0, 1.4142]
+"""
+from jit.script.errors import ScriptError
+from jit.script.function import ScriptFunction, ScriptModule, script
+
+__all__ = ["ScriptError", "ScriptFunction", "ScriptModule", "script"]

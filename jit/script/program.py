@@ -1,0 +1,204 @@
+"""Compile a graph with control flow into one C call (`kernels.codegen.loops`).
+
+Every subgraph is fused (`jit.passes.fuse`) and each fused group becomes a C function;
+`If` and `While` become C control flow around their calls. Every value has a buffer of
+its own, allocated once per program; a subgraph's parameters share the buffer of what
+they bind (a loop's carried values live in the buffers of the loop's outputs, and each
+trip swaps them with the body's results instead of copying). A graph
+with a node that has no C kernel (matmul, movement, indexing, random draws) is not
+compiled: `NotCompiled` names the node and callers run the interpreter instead.
+
+>>> import eager
+>>> from jit.script import script
+>>> @script
+... def halve(x):
+...     while x.abs().max() > 1.0:
+...         x = x * 0.5
+...     return x
+>>> halve(eager.tensor([8., 2.])).tolist(), halve.compiled_for(eager.ones(2))
+([1.0, 0.25], True)
+"""
+from __future__ import annotations
+
+import copy
+import threading
+
+import numpy as np
+
+from jit.lowering import group_of_nodes
+from jit.passes.fusion import fuse
+from kernels.codegen import c_render
+from kernels.codegen.compiler import CompilerUnavailable, load_library
+from kernels.codegen.loops import (
+    DECLARATION,
+    Branch,
+    Call,
+    Copy,
+    Fill,
+    Loop,
+    Swap,
+    render_program,
+    whole_extremum,
+)
+from tracer.control import If, While
+from tracer.graph import Graph, Value
+from tracer.subgraph import Kernel
+
+
+class NotCompiled(Exception):
+    """The graph cannot run as one C call; the message says why."""
+
+
+class Program:
+    """`program(arrays)` runs the graph on its input arrays (in `graph.inputs` order) and
+    returns {output value id: new array}."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.buffers: list = []
+        self.slot_of: dict[int, int] = {}
+        self.groups: list = []
+        self.kernels = 0
+        # Fusing a subgraph makes parameters with fresh ids: above every id in use.
+        self._next_id = 1 + max((v.id for v in _all_values(graph)), default=0)
+        for v in graph.inputs:
+            self._check(v, "an input")
+            self.slot_of[id(v)] = len(self.buffers)
+            self.buffers.append(None)
+        self.inputs = len(graph.inputs)
+        self.items = self._lower(graph)
+        self.outputs = [(v.id, self._slot(v), v.dtype, v.shape, _nbytes(v))
+                        for v in graph.output_values() if v.kind == "node"]
+        self.source = render_program(self.groups, self.items)
+        from cffi import FFI
+
+        self.ffi = FFI()
+        self.ffi.cdef(DECLARATION)
+        try:
+            lib = load_library(self.source, DECLARATION, self.ffi)
+        except (CompilerUnavailable, OSError) as exc:
+            raise NotCompiled(f"no C compiler ({exc})") from None
+        self.fn = lib.ej_program
+        self.pointers = self.ffi.new("void *[]", max(len(self.buffers), 1))
+        self._held = []
+        for i, buf in enumerate(self.buffers):
+            if buf is not None:
+                held = self.ffi.from_buffer(buf, require_writable=True)
+                self._held.append(held)
+                self.pointers[i] = held
+        self.lock = threading.Lock()
+
+    def _check(self, v: Value, what: str) -> None:
+        if v.device != "cpu" or not v.is_tensor or v.dtype.name not in c_render.CTYPES:
+            raise NotCompiled(f"{what} ({v.type_str} on {v.device}) has no C type")
+
+    def _slot(self, v: Value) -> int:
+        return self.slot_of[id(v)]
+
+    def _new(self, v: Value) -> int:
+        self._check(v, "a value")
+        self.slot_of[id(v)] = len(self.buffers)
+        self.buffers.append(np.empty(v.shape, v.dtype))
+        return self.slot_of[id(v)]
+
+    def _alias(self, params, slots) -> None:
+        for p, slot in zip(params, slots):
+            self.slot_of[id(p)] = slot
+
+    def _lower(self, graph: Graph) -> list:
+        items: list = []
+        work = copy.copy(graph)
+        work._next_id = self._next_id
+        fused = fuse(work)
+        self._next_id = fused._next_id
+        for node in fused.nodes:
+            if isinstance(node, Kernel):
+                rename = dict(zip((p.id for p in node.body.inputs), node.inputs))
+                group, reads, writes = group_of_nodes(node.body.nodes,
+                                                      {v.id for v in node.outs}, {}, rename)
+                args = [self._slot(x) for x in reads] + [self._new(w) for w in writes]
+                self.groups.append(group)
+                self.kernels += 1
+                items.append(Call(len(self.groups) - 1, tuple(args)))
+            elif isinstance(node, If):
+                cond = self._slot(node.inputs[0])
+                reads = [self._slot(x) for x in node.inputs]
+                outs = [self._new(v) for v in node.outs]
+                branches = []
+                for sub in node.subgraphs:
+                    self._alias(sub.inputs, reads)
+                    body = self._lower(sub)
+                    body += [Copy(o, self._slot(v), _nbytes(v)) for o, v in zip(outs, sub.outputs)]
+                    branches.append(body)
+                items.append(Branch(cond, *branches))
+            elif isinstance(node, While):
+                n = node.carried
+                outs = [self._new(v) for v in node.outs]
+                items += [Copy(o, self._slot(x), _nbytes(x))
+                          for o, x in zip(outs, node.inputs[:n])]
+                slots = outs + [self._slot(x) for x in node.inputs[n:]]
+                self._alias(node.cond.inputs, slots)
+                self._alias(node.body.inputs, slots)
+                cond = self._lower(node.cond)
+                body = self._lower(node.body)
+                news = [self._slot(v) for v in node.body.outputs]
+                if len(set(news)) == len(news):
+                    body += [Swap(o, new) for o, new in zip(outs, news)]
+                else:
+                    body += [Copy(o, new, _nbytes(v))
+                             for o, new, v in zip(outs, news, node.body.outputs)]
+                items.append(Loop(cond, self._slot(node.cond.outputs[0]), body))
+            elif node.op.kind == "reduce" and node.op.name in ("max", "min") and \
+                    c_render.can_render("copy", [node.inputs[0].dtype, node.out.dtype]):
+                # An integer or bool max/min (`.any()`) the fusion pass leaves alone: C
+                # has it when it covers the whole array (loops.render_lanes_extremum).
+                group, reads, writes = group_of_nodes([node], {node.out.id})
+                if not whole_extremum(group):
+                    raise NotCompiled(f"`{node.op.name}` over some axes of "
+                                      f"{node.inputs[0].type_str} has no C kernel")
+                self.groups.append(group)
+                self.kernels += 1
+                items.append(Call(len(self.groups) - 1, (self._slot(reads[0]),
+                                                         self._new(writes[0]))))
+            elif node.op.name == "full":
+                out = node.out
+                slot = self._new(out)
+                items.append(Fill(slot, int(np.prod(out.shape)), c_render.ctype(out.dtype),
+                                  c_render.literal(node.attrs["value"], out.dtype)))
+            else:
+                where = f" at {node.where}" if node.where else ""
+                raise NotCompiled(f"`{node.op.name}`{where} has no C kernel")
+        return items
+
+    def __call__(self, arrays: list) -> dict[int, np.ndarray] | None:
+        """Run on the input arrays; None when another thread is running this program."""
+        if not self.lock.acquire(False):
+            return None
+        try:
+            held = []
+            from_buffer, pointers = self.ffi.from_buffer, self.pointers
+            for i, a in enumerate(arrays):
+                if type(a) is not np.ndarray or not a.flags.c_contiguous:
+                    a = np.ascontiguousarray(a)
+                cdata = from_buffer(a)
+                held.append(cdata)
+                pointers[i] = cdata
+            self.fn(self.pointers)
+            # Loops swap buffers: read each output where its pointer is now.
+            buffer, pointers = self.ffi.buffer, self.pointers
+            return {vid: np.frombuffer(buffer(pointers[slot], nbytes), dtype).reshape(shape)
+                    .copy() for vid, slot, dtype, shape, nbytes in self.outputs}
+        finally:
+            self.lock.release()
+
+
+def _all_values(graph: Graph):
+    yield from graph.inputs
+    for node in graph.nodes:
+        yield from node.outs
+        for sub in node.subgraphs:
+            yield from _all_values(sub)
+
+
+def _nbytes(v: Value) -> int:
+    return int(np.prod(v.shape)) * v.dtype.itemsize

@@ -1,0 +1,231 @@
+"""One C function for a whole program with control flow: fused groups called inside C
+`if`/`for` statements, so a data-dependent loop runs in one call with no Python per trip.
+
+A program works on numbered buffers `b[i]` (the caller owns the memory). Its items:
+`Call` runs a group (`c_render`) on buffers, `Fill` sets a buffer to a constant, `Copy`
+copies one buffer into another, `Swap` exchanges two buffer pointers, `Branch` picks items by a 0-d bool buffer and `Loop`
+repeats `cond` items, leaves when the flag buffer is false, else runs `body` items.
+
+>>> import numpy as np
+>>> from kernels import TensorSpec, float32
+>>> from kernels.codegen.group import ElementwiseGroup, Step
+>>> half = ElementwiseGroup((TensorSpec((2,), float32),),
+...                         (Step("mul", (("in", 0), ("lit", 0.5)), float32),), (0,), (2,))
+>>> big = ElementwiseGroup((TensorSpec((2,), float32),),
+...                        (Step("gt", (("in", 0), ("lit", 1.0)), np.dtype(bool)),), (0,), (2,))
+>>> items = [Copy(1, 0, 8), Loop([Call(1, (1, 2))], 2, [Call(0, (1, 3)), Copy(1, 3, 8)])]
+>>> "for (;;)" in render_program([half, big], items)
+True
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kernels.codegen import c_render
+from kernels.codegen.fastmath import preamble
+from kernels.codegen.group import ReduceGroup
+from kernels.reductions import REDUCTION_IDENTITY
+from kernels.shapes import size_of
+
+DECLARATION = "void ej_program(void **);"
+
+
+@dataclass(frozen=True)
+class Call:
+    """Run group `group` with buffers `args` (its inputs, then its outputs)."""
+
+    group: int
+    args: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Fill:
+    """Set the `count` elements (C type `ctype`) of buffer `slot` to the C `literal`."""
+
+    slot: int
+    count: int
+    ctype: str
+    literal: str
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Copy `nbytes` from buffer `src` into buffer `dst`."""
+
+    dst: int
+    src: int
+    nbytes: int
+
+
+@dataclass(frozen=True)
+class Swap:
+    """Exchange the pointers `b[a]` and `b[b]` (a loop's new carried values become
+    current without copying them)."""
+
+    a: int
+    b: int
+
+
+@dataclass(frozen=True)
+class Branch:
+    """`if (b[cond]) then else orelse` (the flag is one byte, a bool)."""
+
+    cond: int
+    then: list
+    orelse: list
+
+
+@dataclass(frozen=True)
+class Loop:
+    """`for (;;) { cond; if (!b[flag]) break; body }`."""
+
+    cond: list
+    flag: int
+    body: list
+
+
+def _emit(items: list, groups: list, indent: str, lines: list[str]) -> None:
+    for item in items:
+        if isinstance(item, Call):
+            extent = c_render.outer_extent(groups[item.group])
+            args = ", ".join(f"b[{a}]" for a in item.args)
+            lines.append(f"{indent}k{item.group}({args}, 0, {extent}LL);")
+        elif isinstance(item, Fill):
+            lines.append(f"{indent}for (int64_t i = 0; i < {item.count}LL; i++) "
+                         f"(({item.ctype} *)b[{item.slot}])[i] = {item.literal};")
+        elif isinstance(item, Copy):
+            if item.nbytes:
+                lines.append(f"{indent}__builtin_memcpy(b[{item.dst}], b[{item.src}], "
+                             f"{item.nbytes});")
+        elif isinstance(item, Swap):
+            lines.append(f"{indent}{{ void *t = b[{item.a}]; b[{item.a}] = b[{item.b}]; "
+                         f"b[{item.b}] = t; }}")
+        elif isinstance(item, Branch):
+            lines.append(f"{indent}if (*(const unsigned char *)b[{item.cond}]) {{")
+            _emit(item.then, groups, indent + "    ", lines)
+            lines.append(f"{indent}}} else {{")
+            _emit(item.orelse, groups, indent + "    ", lines)
+            lines.append(f"{indent}}}")
+        else:
+            lines.append(f"{indent}for (;;) {{")
+            _emit(item.cond, groups, indent + "    ", lines)
+            lines.append(f"{indent}    if (!*(const unsigned char *)b[{item.flag}]) break;")
+            _emit(item.body, groups, indent + "    ", lines)
+            lines.append(f"{indent}}}")
+
+
+LANES = 8
+
+
+def whole_extremum(group) -> bool:
+    """A max/min of a whole contiguous array: order-free, so it can run in lanes."""
+    if not isinstance(group, ReduceGroup) or group.op not in ("max", "min"):
+        return False
+    pro = group.prologue
+    return (tuple(group.axis) == tuple(range(len(pro.shape))) and not group.keepdims
+            and not any(pro.axes_of(k) for k in range(len(pro.inputs)))
+            and all(spec.shape == pro.shape for spec in pro.inputs))
+
+
+def _identity(group: ReduceGroup) -> str:
+    """Where max/min start: -inf/+inf for floats, the type's limits otherwise."""
+    dtype = np.dtype(group.dtype)
+    if dtype.kind == "f":
+        return REDUCTION_IDENTITY[group.op]
+    info = np.iinfo(dtype) if dtype.kind in "iu" else None
+    low, high = (0, 1) if info is None else (info.min, info.max)
+    value = low if group.op == "max" else high
+    return c_render.literal(value, dtype) if info is None or value > info.min else \
+        f"(({c_render.ctype(dtype)}){value + 1}LL - 1)"
+
+
+def render_lanes_extremum(group: ReduceGroup, name: str) -> str:
+    """A whole-array max/min in LANES independent lanes: the one-chain loop waits on every
+    compare, and its NaN test inside the select keeps it scalar. Floats use GCC vector
+    types (one SIMD compare-and-blend per LANES elements) and a separate NaN mask, so a
+    NaN anywhere gives NaN as numpy's does; max and min do not depend on order."""
+    pro = group.prologue
+    n = size_of(pro.shape)
+    main = n - n % LANES
+    t = c_render.ctype(group.dtype)
+    floating = np.dtype(group.dtype).kind == "f"
+    better = ">" if group.op == "max" else "<"
+    params = ", ".join(f"const void *in{k}_" for k in range(len(pro.inputs)))
+    lines = [f"static void {name}({params}, void *out0_, int64_t start, int64_t stop) {{"]
+    for k, spec in enumerate(pro.inputs):
+        ct = c_render.ctype(spec.dtype)
+        lines.append(f"    const {ct} *in{k} = (const {ct} *)in{k}_;")
+
+    def element(index: str, target: str, indent: str) -> None:
+        for k, spec in enumerate(pro.inputs):
+            lines.append(f"{indent}const {c_render.ctype(spec.dtype)} x{k} = in{k}[{index}];")
+        for j, step in enumerate(pro.steps):
+            lines.append(indent + c_render.render_step(j, step, pro))
+        lines.append(f"{indent}{target} = ({t})t{pro.outputs[0]};")
+
+    identity = _identity(group)
+    if floating:
+        mask = "int32_t" if np.dtype(group.dtype).itemsize == 4 else "int64_t"
+        lines += [f"    typedef {t} lanes_t __attribute__((vector_size({LANES} * sizeof({t}))));",
+                  f"    typedef {mask} mask_t __attribute__((vector_size({LANES} * sizeof({t}))));",
+                  f"    lanes_t acc = {{{', '.join([identity] * LANES)}}};",
+                  "    mask_t bad = {0};",
+                  f"    for (int64_t i = 0; i < {main}LL; i += {LANES}) {{",
+                  "        lanes_t v;",
+                  f"        for (int l = 0; l < {LANES}; l++) {{"]
+        element("i + l", "v[l]", "            ")
+        lines += ["        }",
+                  f"        mask_t take = v {better} acc;",
+                  "        acc = (lanes_t)(((mask_t)v & take) | ((mask_t)acc & ~take));",
+                  "        bad |= v != v;",
+                  "    }",
+                  f"    {t} m = acc[0];",
+                  "    int nan = bad[0] != 0;",
+                  f"    for (int l = 1; l < {LANES}; l++) {{",
+                  f"        m = acc[l] {better} m ? acc[l] : m;",
+                  "        nan |= bad[l] != 0;",
+                  "    }"]
+    else:
+        lines += [f"    {t} lane[{LANES}];",
+                  f"    for (int l = 0; l < {LANES}; l++) lane[l] = {identity};",
+                  f"    for (int64_t i = 0; i < {main}LL; i += {LANES}) {{",
+                  f"        for (int l = 0; l < {LANES}; l++) {{",
+                  f"            {t} v;"]
+        element("i + l", "v", "            ")
+        lines += [f"            lane[l] = v {better} lane[l] ? v : lane[l];",
+                  "        }", "    }",
+                  f"    {t} m = lane[0];",
+                  "    int nan = 0;",
+                  f"    for (int l = 1; l < {LANES}; l++) m = lane[l] {better} m ? lane[l] : m;"]
+    lines += [f"    for (int64_t i = {main}LL; i < {n}LL; i++) {{", f"        {t} v;"]
+    element("i", "v", "        ")
+    lines.append(f"        m = v {better} m ? v : m;")
+    if floating:
+        lines.append("        nan |= v != v;")
+    lines.append("    }")
+    result = f"nan ? ({t})NAN : m" if floating else "m"
+    lines += [f"    (({t} *)out0_)[0] = {result};", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_program(groups: list, items: list) -> str:
+    """The C source: one static function per group and `ej_program(void **b)`."""
+    # No fused multiply-adds: each op rounds as its numpy kernel does, so the compiled
+    # program equals the interpreted graph bit for bit.
+    parts = ['#pragma GCC optimize ("fp-contract=off")', preamble()]
+    for i, group in enumerate(groups):
+        if whole_extremum(group):
+            parts.append(render_lanes_extremum(group, f"k{i}"))
+        else:
+            parts.append("static " + c_render.render(group, f"k{i}"))
+    lines = ["void ej_program(void **b) {"]
+    _emit(items, groups, "    ", lines)
+    lines.append("}")
+    parts.append("\n".join(lines) + "\n")
+    return "\n".join(parts)
+
+
+__all__ = ["DECLARATION", "Branch", "Call", "Copy", "Fill", "Loop", "Swap", "render_program",
+           "whole_extremum"]
