@@ -83,9 +83,11 @@ def to_dtype(dtype: Any) -> np.dtype:
         return default_int
     if dtype is bool:
         return bool_
-    if dtype == "bfloat16" and bfloat16 is None:
+    if isinstance(dtype, str) and dtype == "bfloat16" and bfloat16 is None:
         raise DTypeError("dtype: bfloat16 needs the ml_dtypes package (pip install ml_dtypes)")
     try:
+        if isinstance(dtype, np.ndarray):   # np.dtype would take the array's own dtype
+            raise TypeError(dtype)
         resolved = np.dtype(dtype)
     except TypeError as exc:
         raise DTypeError(f"dtype: unknown dtype {dtype!r}; use one of {sorted(DTYPES)}") from exc
