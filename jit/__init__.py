@@ -12,10 +12,15 @@ both work.
 (5.0, 25.0)
 """
 from jit.api import CacheInfo, JitCheckError, JitFunction, disabled, jit, jit_enabled
+from jit.export import ExportError, export, export_onnx, load_exported
 from jit.signature_key import UnhashableArgument
 
 jit.jit = jit
 jit.disabled = disabled
+jit.export = export
+jit.load_exported = load_exported
+jit.export_onnx = export_onnx
+jit.ExportError = ExportError
 
-__all__ = ["CacheInfo", "JitCheckError", "JitFunction", "UnhashableArgument", "disabled",
-           "jit", "jit_enabled"]
+__all__ = ["CacheInfo", "ExportError", "JitCheckError", "JitFunction", "UnhashableArgument",
+           "disabled", "export", "export_onnx", "jit", "jit_enabled", "load_exported"]
