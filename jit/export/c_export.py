@@ -15,6 +15,7 @@ import numpy as np
 
 from jit.export import weights
 from jit.export.c_model import input_names, render_header, render_source, runtime_file
+from jit.export.makefile import makefile
 from jit.export.prepare import inference_graph
 from jit.export.program import plan_program
 from kernels.codegen.compiler import FLAGS
@@ -44,7 +45,7 @@ def export(fn_or_module: Callable, example_args: Sequence[Any] | Any, out_dir: s
         "model.h": render_header(graph, title),
         "model.c": render_source(graph, program),
         "model_cli.c": runtime_file("model_cli.c"),
-        "Makefile": runtime_file("Makefile").replace("@FLAGS@", BUILD_FLAGS),
+        "Makefile": makefile(BUILD_FLAGS),
         "model.json": json.dumps(manifest(graph), indent=1) + "\n",
     }
     for name, text in files.items():

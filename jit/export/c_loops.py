@@ -164,9 +164,9 @@ def _bounded(var: str, value: str, dim: int, name: str, what: str) -> list[str]:
     """C lines reading index `value` into `var`, wrapping negatives, failing outside."""
     return [f"int64_t {var} = (int64_t)({value});",
             f"if ({var} < 0) {var} += {dim}LL;",
-            f"if ({var} < 0 || {var} >= {dim}LL) return ej_fail(MODEL_ERR_INDEX, "
+            (f"if ({var} < 0 || {var} >= {dim}LL) return ej_fail(MODEL_ERR_INDEX, "
             f"\"model_run: {name}: index %lld is out of range for {what} of size {dim}\", "
-            f"(long long)({value}));"]
+            f"(long long)({value}));")]
 
 
 @renders("index")
@@ -242,7 +242,7 @@ def render_gather(node: Node, name: str) -> str:
     pos = "0LL" + "".join(_term(f"i{d}", s) for d, s in enumerate(contiguous_strides(shape)))
     body += [indent + line for line in _bounded("v", f"in1[{pos}]", x.shape[axis], "gather",
                                                 f"axis {axis}")]
-    src = "v * %dLL" % cs[axis] + "".join(
+    src = f"v * {cs[axis]}LL" + "".join(
         _term(f"i{d}", 0 if x.shape[d] == 1 else cs[d]) for d in range(len(shape)) if d != axis)
     body.append(f"{indent}out[o++] = in0[{src}];")
     for _ in shape:

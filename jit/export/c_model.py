@@ -5,6 +5,9 @@ declares the API; the source holds the generated functions, the weights loader
 (`runtime/weights.c`) and `model_run`. State: the loaded weights (read-only while runs
 are in flight) and, per thread, the last error message; each `model_ctx` owns a scratch
 arena, so runs on different contexts may proceed in parallel.
+
+>>> "int model_load(const char *path)" in runtime_file("weights.c")
+True
 """
 from __future__ import annotations
 
@@ -103,8 +106,8 @@ def render_source(graph: Graph, program: Program) -> str:
     """model.c for `graph`."""
     consts = graph.consts
     parts = [preamble(),
-             "#include <stdarg.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
-             '#include "model.h"\n#ifdef MODEL_USE_BLAS\n#include <cblas.h>\n#endif\n',
+             ("#include <stdarg.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+             '#include "model.h"\n#ifdef MODEL_USE_BLAS\n#include <cblas.h>\n#endif\n'),
              "typedef model_tensor_info ej_spec;",
              f"#define EJ_NUM_WEIGHTS {len(consts)}",
              "static const ej_spec ej_weight_spec[EJ_NUM_WEIGHTS > 0 ? EJ_NUM_WEIGHTS : 1] = {"
@@ -138,14 +141,14 @@ def render_source(graph: Graph, program: Program) -> str:
            "    if (ctx == NULL || in == NULL || out == NULL)",
            '        return ej_fail(MODEL_ERR_ARG, "model_run: ctx, in and out must not be NULL");',
            "    if (ej_blob == NULL)",
-           '        return ej_fail(MODEL_ERR_NOT_LOADED, "model_run: no weights loaded; '
-           'call model_load(path) first");',
+           ('        return ej_fail(MODEL_ERR_NOT_LOADED, "model_run: no weights loaded; '
+           'call model_load(path) first");'),
            "    for (int k = 0; k < MODEL_NUM_INPUTS; k++)",
-           "        if (in[k] == NULL) return ej_fail(MODEL_ERR_ARG, "
-           '"model_run: input %d is NULL", k);',
+           ("        if (in[k] == NULL) return ej_fail(MODEL_ERR_ARG, "
+           '"model_run: input %d is NULL", k);'),
            "    for (int k = 0; k < MODEL_NUM_OUTPUTS; k++)",
-           "        if (out[k] == NULL) return ej_fail(MODEL_ERR_ARG, "
-           '"model_run: output %d is NULL", k);',
+           ("        if (out[k] == NULL) return ej_fail(MODEL_ERR_ARG, "
+           '"model_run: output %d is NULL", k);'),
            "    unsigned char *arena = ctx->arena;", "    int rc = MODEL_OK;", "    (void)arena;"]
     for call in program.calls:
         run.append(f"    if ((rc = {call.text}) != MODEL_OK) return rc;" if call.checked
@@ -154,8 +157,8 @@ def render_source(graph: Graph, program: Program) -> str:
     run += ["    return rc;", "}", "",
             "int model_run(const void *const *in, void *const *out) {",
             "    model_ctx *ctx = model_ctx_new();",
-            "    if (ctx == NULL) return ej_fail(MODEL_ERR_NOMEM, "
-            '"model_run: no memory for the scratch arena");',
+            ("    if (ctx == NULL) return ej_fail(MODEL_ERR_NOMEM, "
+            '"model_run: no memory for the scratch arena");'),
             "    int rc = model_run_ctx(ctx, in, out);",
             "    model_ctx_free(ctx);", "    return rc;", "}", ""]
     return "\n".join(parts + run)

@@ -6,6 +6,9 @@ body (an ONNX runtime fuses on its own). Each primitive op maps to one or a few 
 operators (opset 17) in `TRANSLATIONS`; ops without a counterpart raise `ExportError`
 naming the node. Weights become initializers. The model is checked with `onnx.checker`.
 Needs the `onnx` package (`pip install eager-jit[export]`).
+
+>>> OPSET >= 17, _UNARY["tanh"], _COMPARE["le"]
+(True, 'Tanh', 'LessOrEqual')
 """
 from __future__ import annotations
 

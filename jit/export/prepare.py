@@ -47,25 +47,25 @@ def inference_graph(fn: Callable, example_args: Sequence[Any] | Any) -> Graph:
 def check_exportable(graph: Graph) -> None:
     """Raise ExportError for anything a replay without Python could not reproduce."""
     if graph.guards:
-        guard = graph.guards[0]
         raise ExportError(
-            f"export: the traced function reads a tensor value on the host ({guard}"
-            f"{', ' + guard.where if guard.where else ''}); an exported graph cannot take a "
-            "data-dependent branch. Compute it with tensor ops (e.g. eager.where) instead")
-    if graph.writebacks:
-        wb = graph.writebacks[0]
-        raise ExportError(
-            f"export: the traced function updates a tensor in place or sets .grad ({wb}); "
-            "an exported inference graph has no side effects (training-time code?)")
-    for value in graph.inputs:
-        if not value.is_tensor:
-            raise ExportError(f"export: the function reads a random generator ({value!r} "
-                              f"{value.label}); random ops cannot be exported (call "
-                              "model.eval() to turn dropout off)")
+            f"export: the traced function reads a tensor value on the host ({graph.guards[0]}"
+            "); an exported graph cannot take a data-dependent branch. Compute it with "
+            "tensor ops (e.g. eager.where) instead")
     for node in walk(graph):
         if node.op.kind == "random":
             raise ExportError(f"export: random op in {node_text(node)}; random ops cannot be "
                               "exported (call model.eval() to turn dropout off)")
+    if graph.writebacks:
+        wb = graph.writebacks[0]
+        made_by = graph.producers().get(wb.value.id) if wb.value is not None else None
+        where = f" by {node_text(made_by)}" if made_by is not None else ""
+        raise ExportError(
+            f"export: the traced function updates a tensor in place or sets .grad ({wb}"
+            f"{where}); an exported inference graph has no side effects (training code?)")
+    for value in graph.inputs:
+        if not value.is_tensor:
+            raise ExportError(f"export: the function reads a random generator ({value!r} "
+                              f"{value.label}); generators cannot be exported")
     for value in list(graph.inputs) + [n.out for n in walk(graph) if not n.subgraphs]:
         if value.is_tensor and value.device != "cpu":
             raise ExportError(f"export: {value!r} {value.type_str} is on {value.device!r}; "
