@@ -318,3 +318,25 @@ def test_module_in_train_mode_with_dropout_is_refused_but_eval_exports(tmp_path)
     model.eval()
     jit.export(model, (eager.ones(1, 4, device="cpu"),), str(tmp_path))
     assert (tmp_path / "model.c").exists()
+
+
+def _cblas_available(tmp_path) -> bool:
+    probe = tmp_path / "probe.c"
+    probe.write_text("#include <cblas.h>\nint main(void) { return 0; }\n")
+    done = subprocess.run(["cc", str(probe), "-o", str(tmp_path / "probe"), "-lopenblas"],
+                          capture_output=True, check=False)
+    return done.returncode == 0
+
+
+def test_blas_build_matches_eager(exported, tmp_path):
+    if not _cblas_available(tmp_path):
+        pytest.skip("no CBLAS (cblas.h and -lopenblas) to link")
+    _, x, expected, source = exported["cnn"]
+    directory = tmp_path / "blas"
+    shutil.copytree(source, directory)
+    _make(directory, "clean")
+    _make(directory, "BLAS=1", "model_cli")
+    np.save(tmp_path / "x.npy", x.numpy())
+    done = _run_cli(directory, directory / "weights.bin", tmp_path / "x.npy", tmp_path / "y.npy")
+    assert done.returncode == 0, done.stderr
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected, rtol=1e-5, atol=1e-6)

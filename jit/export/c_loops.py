@@ -6,9 +6,7 @@ Each renderer returns a `static int name(const void *in0_, ..., void *out_)` fun
 that returns MODEL_OK or, for an index out of range, a code set through `ej_fail`. Shapes
 are static, so strides and trip counts are constants.
 
->>> import numpy as np
->>> from kernels.codegen.group import contiguous_strides
->>> print(strided_loops((2, 3), [(0, (1, 2))], "float"))  # doctest: +NORMALIZE_WHITESPACE
+>>> print(strided_loops((2, 3), [(0, (1, 2))]))  # doctest: +NORMALIZE_WHITESPACE
 for (int64_t i0 = 0; i0 < 2LL; i0++) {
     for (int64_t i1 = 0; i1 < 3LL; i1++) {
         out[o++] = in0[0LL + i0 * 1LL + i1 * 2LL];
@@ -52,7 +50,7 @@ def _term(var: str, stride: int) -> str:
     return f" + {var} * {stride}LL" if stride else ""
 
 
-def strided_loops(shape, reads, expr_type: str, value: str | None = None) -> str:
+def strided_loops(shape, reads, value: str | None = None) -> str:
     """Nested loops over `shape` writing `out[o++]`: with `reads` [(base, strides)] the
     value is in0[base + sum(i_d * stride_d)]; `value` overrides it (an expression over the
     offsets s0, s1, ... of each read)."""
@@ -61,7 +59,7 @@ def strided_loops(shape, reads, expr_type: str, value: str | None = None) -> str
         lines.append(f"{indent}for (int64_t i{d} = 0; i{d} < {n}LL; i{d}++) {{")
         indent += "    "
     offsets = []
-    for k, (base, strides) in enumerate(reads):
+    for base, strides in reads:
         offsets.append(f"{base}LL" + "".join(_term(f"i{d}", s) for d, s in enumerate(strides)))
     if value is None:
         lines.append(f"{indent}out[o++] = in0[{offsets[0]}];")
@@ -81,12 +79,12 @@ def _finish(lines: list[str], body: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-@renders("permute", "expand", "slice", "flip", "copy_view")
+@renders("permute", "expand", "slice", "flip")
 def render_view(node: Node, name: str) -> str:
     """A view op materialized: out[o] = in[base + sum(i_d * stride_d)]."""
     x = node.inputs[0]
     base, strides = view_strides(node.op.name, node.attrs, x.shape, node.out.shape)
-    return _finish(_header(name, node), strided_loops(node.out.shape, [(base, strides)], ""))
+    return _finish(_header(name, node), strided_loops(node.out.shape, [(base, strides)]))
 
 
 def view_strides(op: str, attrs: dict, shape: tuple, out_shape: tuple):
@@ -130,7 +128,7 @@ def render_pad(node: Node, name: str) -> str:
     inside = " && ".join(f"i{d} >= {lo}LL && i{d} < {lo + n}LL"
                          for d, ((lo, _), n) in enumerate(zip(widths, x.shape))) or "1"
     fill = literal(node.attrs.get("value", 0), node.out.dtype)
-    body = strided_loops(node.out.shape, [(base, list(cs))], "",
+    body = strided_loops(node.out.shape, [(base, list(cs))],
                          value=f"({inside}) ? in0[s0] : {fill}")
     return _finish(_header(name, node), body)
 

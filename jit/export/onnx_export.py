@@ -37,7 +37,7 @@ _LOGICAL = {"logical_and": "And", "logical_or": "Or", "logical_xor": "Xor"}
 class _Builder:
     """Collects ONNX nodes and initializers; names Values."""
 
-    def __init__(self, onnx, graph: Graph) -> None:
+    def __init__(self, onnx) -> None:
         self.onnx, self.helper = onnx, onnx.helper
         self.nodes: list = []
         self.initializers: list = []
@@ -210,13 +210,14 @@ def _index(b: _Builder, node: Node) -> str:
                 node.out.dtype, axis=tensors[0])
 
 
-def _emit(b: _Builder, graph: Graph, rename: dict[int, str]) -> None:
+def _emit(b: _Builder, graph: Graph) -> None:
+    """Translate every node of `graph`, fused kernels' bodies inline."""
     for node in graph.nodes:
         if node.subgraphs:
             body = node.body
             for param, x in zip(body.inputs, node.inputs):
                 b.names[param.id] = b.names[x.id]
-            _emit(b, body, rename)
+            _emit(b, body)
             continue
         b.names[node.out.id] = _translate(b, node)
 
@@ -228,7 +229,7 @@ def to_onnx(graph: Graph, name: str = "model"):
     except ImportError as exc:
         raise ExportError("export_onnx needs the onnx package: pip install "
                           "'eager-jit[export]'") from exc
-    b = _Builder(onnx, graph)
+    b = _Builder(onnx)
     helper = onnx.helper
     inputs = []
     for v, label in zip(graph.args, input_names(graph)):
@@ -238,7 +239,7 @@ def to_onnx(graph: Graph, name: str = "model"):
                                                     list(v.shape)))
     for v in graph.consts:
         b.names[v.id] = b.const(np.asarray(v.data), "w")
-    _emit(b, graph, {})
+    _emit(b, graph)
     outputs = []
     for k, v in enumerate(graph.output_values()):
         b.nodes.append(helper.make_node("Identity", [b.names[v.id]], [f"output{k}"]))

@@ -22,6 +22,7 @@ import numpy as np
 from jit.export import c_loops, c_matmul
 from jit.export.errors import ExportError, node_text
 from jit.lowering import FusedStep, OpStep, group_of_nodes, lower
+from jit.passes.memory import plan_buffers
 from kernels import GroupOp
 from kernels.codegen import c_render
 from kernels.codegen.c_render import can_render
@@ -56,9 +57,10 @@ def _nbytes(v: Value) -> int:
 
 
 class _Storage:
-    """Pointer expressions for Values."""
+    """Pointer expressions for Values; arena offsets come from `jit.passes.memory`'s
+    liveness planner, so a buffer is reused once its last reader has run."""
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, steps: list) -> None:
         self.ptr: dict[int, str] = {}
         for k, v in enumerate(graph.args):
             self.ptr[v.id] = f"in[{k}]"
@@ -67,25 +69,51 @@ class _Storage:
         self.out_slot: dict[int, int] = {}
         for k, v in enumerate(graph.output_values()):
             self.out_slot.setdefault(v.id, k)
-        self.arena = 0
+        plan = plan_buffers(*_liveness(graph, steps, set(self.out_slot)))
+        self.offset_of_slot, self.arena = [], 0
+        for nbytes in plan.slot_bytes:
+            self.offset_of_slot.append(self.arena)
+            self.arena += (nbytes + ALIGN - 1) // ALIGN * ALIGN
+        self.slot_of = plan.slot_of
 
     def write(self, v: Value) -> str:
         """Storage for a Value a step computes."""
         if v.id in self.out_slot:
             self.ptr[v.id] = f"out[{self.out_slot[v.id]}]"
         else:
-            self.ptr[v.id] = f"(void *)(arena + {self.arena})"
-            self.arena += (_nbytes(v) + ALIGN - 1) // ALIGN * ALIGN
+            self.ptr[v.id] = f"(void *)(arena + {self.offset_of_slot[self.slot_of[v.id]]})"
         return self.ptr[v.id]
 
     def read(self, v: Value) -> str:
         return self.ptr[v.id]
 
 
+def _is_alias(step) -> bool:
+    return isinstance(step, OpStep) and step.node.op.name == "reshape"
+
+
+def _liveness(graph: Graph, steps: list, escaping: set[int]):
+    """plan_buffers' arguments: each step's arena-bound writes, last uses, escaping ids."""
+    last_use: dict[int, int] = {}
+    for i, step in enumerate(steps):
+        for v in step.reads:
+            last_use[v.id] = i
+    for v in graph.output_values():
+        last_use[v.id] = len(steps)
+    for i in reversed(range(len(steps))):   # a reshape is its source's buffer
+        if _is_alias(steps[i]):
+            base, out = steps[i].node.inputs[0].id, steps[i].node.out.id
+            last_use[base] = max(last_use.get(base, i), last_use.get(out, i))
+    writes = [(i, [] if _is_alias(step) else [(v.id, _nbytes(v)) for v in step.writes])
+              for i, step in enumerate(steps)]
+    return writes, last_use, escaping
+
+
 def plan_program(graph: Graph) -> Program:
     """The C functions, calls and scratch size serving `graph` (see the module doc)."""
     program = Program()
-    store = _Storage(graph)
+    steps = lower(graph)
+    store = _Storage(graph, steps)
     bodies: dict[str, str] = {}   # function body (name-free) -> its name
 
     def function(source: str) -> str:
@@ -95,8 +123,8 @@ def plan_program(graph: Graph) -> Program:
             program.functions.append(source.replace("EJ_NAME", name, 1))
         return name
 
-    for step in lower(graph):
-        if isinstance(step, OpStep) and step.node.op.name == "reshape":
+    for step in steps:
+        if _is_alias(step):
             store.ptr[step.node.out.id] = store.read(step.node.inputs[0])
             continue
         if any(size_of(v.shape) == 0 for v in step.writes):
