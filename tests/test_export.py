@@ -340,3 +340,31 @@ def test_blas_build_matches_eager(exported, tmp_path):
     done = _run_cli(directory, directory / "weights.bin", tmp_path / "x.npy", tmp_path / "y.npy")
     assert done.returncode == 0, done.stderr
     np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected, rtol=1e-5, atol=1e-6)
+
+
+def _movement_and_reductions(x, y):
+    return (x.flip((0,)), x[::-1, 1::2], eager.concat([x, y.T], axis=0), x.T @ y.T,
+            eager.pad(x, ((1, 0), (2, 1)), value=3.0), x.reshape(4, 3).permute(1, 0) * 2,
+            y.sum(axis=0, keepdims=True) + x.max(axis=1, keepdims=True),
+            eager.argmax(x, axis=1), x.unsqueeze(0).expand(2, 3, 4).sum(axis=0), x[1],
+            x[:, 2:3], eager.logical_and(x > 0, y.T < 0.5))
+
+
+def test_movement_ops_and_reductions_in_c_and_onnx(tmp_path):
+    """Ops on arguments (nothing folds away): every movement loop, arg-reduction and a
+    bool output, in C and in onnxruntime."""
+    eager.manual_seed(1)
+    x, y = eager.randn(3, 4, device="cpu"), eager.randn(4, 3, device="cpu")
+    expected = [t.numpy() for t in _movement_and_reductions(x, y)]
+    jit.export(_movement_and_reductions, (x, y), str(tmp_path))
+    got = jit.load_exported(str(tmp_path))(x, y)
+    for g, want in zip(got, expected):
+        assert g.numpy().dtype == want.dtype
+        np.testing.assert_allclose(g.numpy(), want, rtol=1e-6, atol=1e-6)
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    path = jit.export_onnx(_movement_and_reductions, (x, y), str(tmp_path / "m.onnx"))
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    outs = session.run(None, {i.name: v.numpy() for i, v in zip(session.get_inputs(), (x, y))})
+    for g, want in zip(outs, expected):
+        np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-6)
