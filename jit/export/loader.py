@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 from typing import Any
 
@@ -46,7 +48,6 @@ class ExportedModel:
         self.outputs = spec["outputs"]
         self._lib, self._ffi = lib, ffi
         self._local = threading.local()
-        self._contexts: list = []
 
     def _context(self):
         ctx = getattr(self._local, "ctx", None)
@@ -55,7 +56,6 @@ class ExportedModel:
             if ctx == self._ffi.NULL:
                 raise MemoryError("load_exported: model_ctx_new: out of memory")
             ctx = self._local.ctx = self._ffi.gc(ctx, self._lib.model_ctx_free)
-            self._contexts.append(ctx)
         return ctx
 
     def __call__(self, *args: Any) -> Any:
@@ -84,25 +84,35 @@ class ExportedModel:
 
 
 def load_exported(out_dir: str) -> ExportedModel:
-    """Load the model `jit.export` wrote to `out_dir` (running `make` there first when
-    `libmodel.so` is missing) with the weights in `out_dir/weights.bin`.
+    """Load the model `jit.export` wrote to `out_dir` with the weights in
+    `out_dir/weights.bin`, running `make libmodel.so` there first (a no-op when the
+    library is up to date; skipped without `make` when the library exists).
 
-    Raises `ExportError` when the build or the weights check fails (with the loader's
-    message).
+    Every call loads a private copy of the library, so two loaded models (or a model
+    re-exported into the same directory) never share weights. Raises `ExportError` when
+    the build or the weights check fails, with the loader's message.
     """
     from cffi import FFI
 
     with open(os.path.join(out_dir, "model.json")) as f:
         spec = json.load(f)
     lib_path = os.path.join(out_dir, "libmodel.so")
-    if not os.path.exists(lib_path):
+    if shutil.which("make") is not None or not os.path.exists(lib_path):
         done = subprocess.run(["make", "-s", "libmodel.so"], cwd=out_dir, capture_output=True,
                               text=True, check=False)
         if done.returncode != 0:
             raise ExportError(f"load_exported: building {lib_path} failed:\n{done.stderr}")
     ffi = FFI()
     ffi.cdef(_DECLARATIONS)
-    lib = ffi.dlopen(os.path.abspath(lib_path))
+    # dlopen returns the already-loaded handle for a path it has seen; a private copy
+    # gives this model its own weights.
+    fd, private = tempfile.mkstemp(suffix=".so", prefix="eager-jit-model-")
+    try:
+        with os.fdopen(fd, "wb") as dst, open(lib_path, "rb") as src:
+            shutil.copyfileobj(src, dst)
+        lib = ffi.dlopen(private)
+    finally:
+        os.unlink(private)
     rc = lib.model_load(os.path.join(out_dir, "weights.bin").encode())
     if rc != 0:
         raise ExportError(f"load_exported: {ffi.string(lib.model_last_error()).decode()}")

@@ -27,7 +27,7 @@ from kernels import GroupOp
 from kernels.codegen import c_render
 from kernels.codegen.c_render import can_render
 from kernels.shapes import size_of
-from tracer.graph import Graph, Node, Value
+from tracer.graph import Graph, Node, Value, walk
 
 ALIGN = 64
 FUSABLE_REDUCTIONS = ("sum", "prod", "max", "min")
@@ -111,6 +111,7 @@ def _liveness(graph: Graph, steps: list, escaping: set[int]):
 
 def plan_program(graph: Graph) -> Program:
     """The C functions, calls and scratch size serving `graph` (see the module doc)."""
+    _check_dtypes(graph)
     program = Program()
     steps = lower(graph)
     store = _Storage(graph, steps)
@@ -134,10 +135,6 @@ def plan_program(graph: Graph) -> Program:
         reads = [store.read(v) for v in step.reads]
         if isinstance(step, FusedStep):
             group = step.group
-            for v in step.reads + step.writes:
-                if np.dtype(v.dtype).name not in c_render.CTYPES:
-                    raise ExportError(f"export: {v.type_str} has no C type in fused "
-                                      f"{node_text(step.kernel)}")
         else:
             group = _single_op_group(step.node)
         if group is not None:
@@ -176,3 +173,16 @@ def _single_op_group(node: Node):
         group, _, _ = group_of_nodes([node], {node.out.id})
         return group
     return None
+
+
+def _check_dtypes(graph: Graph) -> None:
+    """ExportError for a Value whose dtype has no C type (float16)."""
+    for v in graph.inputs:
+        if np.dtype(v.dtype).name not in c_render.CTYPES:
+            raise ExportError(f"export: input {v!r} {v.label} is {v.dtype.name}, which has "
+                              f"no C type; cast it (the C types: {sorted(c_render.CTYPES)})")
+    for node in walk(graph):
+        for v in node.outs:
+            if np.dtype(v.dtype).name not in c_render.CTYPES:
+                raise ExportError(f"export: {v.dtype.name} has no C type in "
+                                  f"{node_text(node)}")

@@ -20,16 +20,14 @@ static uint64_t ej_u64(const unsigned char *p) {
     return (uint64_t)ej_u32(p) | (uint64_t)ej_u32(p + 4) << 32;
 }
 
+/* CRC-32 with zlib's (reflected) polynomial. The table is built per call, on the stack:
+ * 2 KiB of work, and no static state shared between threads. */
 static uint32_t ej_crc32(const unsigned char *p, uint64_t n) {
-    static uint32_t table[256];
-    static int ready = 0;   /* filled once; identical on every fill, so a race is benign */
-    if (!ready) {
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
+    uint32_t table[256];
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        table[i] = c;
     }
     uint32_t crc = 0xFFFFFFFFu;
     for (uint64_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
