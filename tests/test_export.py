@@ -398,3 +398,22 @@ def test_dtype_without_a_c_type_is_refused(tmp_path):
     with pytest.raises(jit.ExportError, match="float16, which has no C type"):
         jit.export(lambda t: t * 2, (eager.ones(2, dtype=eager.float16, device="cpu"),),
                    str(tmp_path))
+
+
+def _matmuls(a, b, c, d, v):
+    return a @ b, c @ d, v @ b, (a @ b)[:, :10] @ b[:10, :], a @ b[:, :5], b.T @ v
+
+
+@needs_cc
+def test_matmul_shapes_through_every_gemm_path(tmp_path):
+    """Row blocks of 4 and a remainder, wide and narrow (< 16 columns) B, batch dims
+    broadcast, and 1-D operands, against numpy's matmul."""
+    eager.manual_seed(2)
+    args = (eager.randn(6, 33, device="cpu"), eager.randn(33, 150, device="cpu"),
+            eager.randn(2, 1, 5, 7, device="cpu"), eager.randn(3, 7, 20, device="cpu"),
+            eager.randn(33, device="cpu"))
+    jit.export(_matmuls, args, str(tmp_path))
+    got = jit.load_exported(str(tmp_path))(*args)
+    for g, want in zip(got, _matmuls(*args)):
+        assert g.shape == want.shape
+        np.testing.assert_allclose(g.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)

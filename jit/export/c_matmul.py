@@ -18,7 +18,8 @@ from tracer.graph import Node
 
 # Tiles: a KB x NB panel of B (32 KiB of float) stays in L1/L2 while every row of A
 # streams past it; the innermost loop runs over contiguous columns, which gcc vectorizes.
-KB, NB = 64, 128
+KB, NB, MR = 64, 128, 4
+SMALL_N, SMALL_KN, LANES = 16, 4096, 8
 _BLAS = {"float": "cblas_sgemm", "double": "cblas_dgemm"}
 
 
@@ -33,12 +34,52 @@ def gemm_source(t: str) -> str:
 """ if blas else "")
     return f"""static void ej_gemm_{t.replace(' ', '_')}(const {t} *restrict A, const {t} *restrict B,
                                 {t} *restrict C, int64_t M, int64_t K, int64_t N) {{
-{blas_call}    for (int64_t i = 0; i < M * N; i++) C[i] = 0;
+{blas_call}    if (N < {SMALL_N} && K * N <= {SMALL_KN}) {{
+        /* Few columns (a classifier head): a row-times-column loop over j would be too
+         * short to vectorize, so transpose B and take dot products over k instead, in
+         * {LANES} partial sums the compiler keeps in one vector register. */
+        {t} bt[{SMALL_KN}];
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t j = 0; j < N; j++) bt[j * K + k] = B[k * N + j];
+        for (int64_t i = 0; i < M; i++) {{
+            const {t} *a = A + i * K;
+            for (int64_t j = 0; j < N; j++) {{
+                const {t} *b = bt + j * K;
+                {t} acc[{LANES}] = {{0}};
+                int64_t k = 0;
+                for (; k + {LANES} <= K; k += {LANES})
+                    for (int u = 0; u < {LANES}; u++) acc[u] += a[k + u] * b[k + u];
+                {t} sum = 0;
+                for (int u = 0; u < {LANES}; u++) sum += acc[u];
+                for (; k < K; k++) sum += a[k] * b[k];
+                C[i * N + j] = sum;
+            }}
+        }}
+        return;
+    }}
+    for (int64_t i = 0; i < M * N; i++) C[i] = 0;
     for (int64_t j0 = 0; j0 < N; j0 += {NB}) {{
         const int64_t j1 = j0 + {NB} < N ? j0 + {NB} : N;
         for (int64_t k0 = 0; k0 < K; k0 += {KB}) {{
             const int64_t k1 = k0 + {KB} < K ? k0 + {KB} : K;
-            for (int64_t i = 0; i < M; i++) {{
+            int64_t i = 0;
+            for (; i + {MR} <= M; i += {MR}) {{   /* {MR} rows share each load of B */
+                {t} *restrict c0 = C + i * N, *restrict c1 = c0 + N;
+                {t} *restrict c2 = c1 + N, *restrict c3 = c2 + N;
+                const {t} *a = A + i * K;
+                for (int64_t k = k0; k < k1; k++) {{
+                    const {t} a0 = a[k], a1 = a[K + k], a2 = a[2 * K + k], a3 = a[3 * K + k];
+                    const {t} *restrict b = B + k * N;
+                    for (int64_t j = j0; j < j1; j++) {{
+                        const {t} bv = b[j];
+                        c0[j] += a0 * bv;
+                        c1[j] += a1 * bv;
+                        c2[j] += a2 * bv;
+                        c3[j] += a3 * bv;
+                    }}
+                }}
+            }}
+            for (; i < M; i++) {{
                 {t} *restrict c = C + i * N;
                 const {t} *a = A + i * K;
                 for (int64_t k = k0; k < k1; k++) {{
