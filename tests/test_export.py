@@ -417,3 +417,17 @@ def test_matmul_shapes_through_every_gemm_path(tmp_path):
     for g, want in zip(got, _matmuls(*args)):
         assert g.shape == want.shape
         np.testing.assert_allclose(g.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["cnn", "norm"])
+def test_sanitized_builds_of_every_loop_kind_run_clean(exported, name, tmp_path):
+    """im2col indexing, padding, pooling reductions, normalization: no sanitizer report."""
+    _, x, expected, source = exported[name]
+    directory = tmp_path / "asan"
+    shutil.copytree(source, directory)
+    _make(directory, "clean")
+    _make(directory, "SANITIZE=1", "model_cli")
+    np.save(tmp_path / "x.npy", x.numpy())
+    done = _run_cli(directory, directory / "weights.bin", tmp_path / "x.npy", tmp_path / "y.npy")
+    assert done.returncode == 0 and "Sanitizer" not in done.stderr, done.stderr
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected, rtol=1e-5, atol=1e-6)

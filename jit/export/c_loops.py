@@ -126,7 +126,8 @@ def render_pad(node: Node, name: str) -> str:
     cs = contiguous_strides(x.shape)
     base = -sum(lo * s for (lo, _), s in zip(widths, cs))
     inside = " && ".join(f"i{d} >= {lo}LL && i{d} < {lo + n}LL"
-                         for d, ((lo, _), n) in enumerate(zip(widths, x.shape))) or "1"
+                         for d, ((lo, hi), n) in enumerate(zip(widths, x.shape))
+                         if lo or hi) or "1"
     fill = literal(node.attrs.get("value", 0), node.out.dtype)
     body = strided_loops(node.out.shape, [(base, list(cs))],
                          value=f"({inside}) ? in0[s0] : {fill}")
