@@ -431,3 +431,20 @@ def test_sanitized_builds_of_every_loop_kind_run_clean(exported, name, tmp_path)
     done = _run_cli(directory, directory / "weights.bin", tmp_path / "x.npy", tmp_path / "y.npy")
     assert done.returncode == 0 and "Sanitizer" not in done.stderr, done.stderr
     np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected, rtol=1e-5, atol=1e-6)
+
+
+_gate = eager.ones(3, device="cpu")
+
+
+def _checks_a_weight(x):
+    if _gate.sum() > 0:       # a host read of bound state: decided once the weights freeze
+        return x * _gate
+    return x
+
+
+def test_guards_on_frozen_weights_are_settled_at_export(tmp_path):
+    x = eager.full((2, 3), 2.0, device="cpu")
+    jit.export(_checks_a_weight, (x,), str(tmp_path))
+    assert "guard" not in (tmp_path / "model.c").read_text()
+    if shutil.which("cc") is not None:
+        assert jit.load_exported(str(tmp_path))(x).tolist() == [[2.0] * 3] * 2

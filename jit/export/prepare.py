@@ -26,7 +26,9 @@ import tracer
 from jit.export.errors import ExportError, node_text
 from jit.passes import optimize
 from jit.passes.rewrite import rebuild
+from tracer.errors import GuardFailure
 from tracer.graph import Graph, Value, walk
+from tracer.plan import check_guard
 from tracer.pytree import flatten
 
 
@@ -41,16 +43,18 @@ def inference_graph(fn: Callable, example_args: Sequence[Any] | Any) -> Graph:
         graph = tracer.trace(fn, *as_arg_tuple(example_args))
     check_exportable(graph)
     graph, _ = optimize(freeze(graph))
-    return _drop_unused_consts(graph)
-
-
-def check_exportable(graph: Graph) -> None:
-    """Raise ExportError for anything a replay without Python could not reproduce."""
+    graph = settle_constant_guards(graph)
     if graph.guards:
         raise ExportError(
             f"export: the traced function reads a tensor value on the host ({graph.guards[0]}"
             "); an exported graph cannot take a data-dependent branch. Compute it with "
             "tensor ops (e.g. eager.where) instead")
+    return _drop_unused_consts(graph)
+
+
+def check_exportable(graph: Graph) -> None:
+    """Raise ExportError for anything a replay without Python could not reproduce (guards
+    are judged after freezing, by `settle_constant_guards`)."""
     for node in walk(graph):
         if node.op.kind == "random":
             raise ExportError(f"export: random op in {node_text(node)}; random ops cannot be "
@@ -97,3 +101,23 @@ def _drop_unused_consts(graph: Graph) -> Graph:
     used |= {v.id for v in graph.output_values()}
     inputs = [v for v in graph.inputs if v.kind != "const" or v.id in used]
     return rebuild(graph, graph.nodes, {}, inputs=inputs)
+
+
+def settle_constant_guards(graph: Graph) -> Graph:
+    """Drop the guards on values the frozen weights determine (after folding they read a
+    constant: a module's training flag, a check on a weight). They hold for every call of
+    the export; guards on values computed from the arguments remain."""
+    kept = []
+    for guard in graph.guards:
+        if guard.value.kind != "const":
+            kept.append(guard)
+            continue
+        try:
+            check_guard(guard, guard.value.data)
+        except GuardFailure as failure:   # the weights changed while exporting
+            raise ExportError(f"export: {failure}") from None
+    settled = copy.copy(graph)
+    settled.guards = kept
+    settled.invalidate()
+    return settled
+
