@@ -1,5 +1,6 @@
-"""Inference latency of the digits MLP and CNN (`jit/demo.py`) at batch 1 and 64: eager,
-@jit, the exported C (`model_cli --bench`) and onnxruntime on the exported ONNX file.
+"""Inference latency of the digits MLP and CNN (`jit/demo.py`), and of a small
+transformer encoder where `eager.nn` has one, at batch 1 and 64: eager, @jit, the
+exported C (`model_cli --bench`) and onnxruntime on the exported ONNX file.
 
     PYTHONPATH=$PWD python benchmarks/bench_export.py              # 300 runs per case
     PYTHONPATH=$PWD python benchmarks/bench_export.py --runs 1000 --ort-threads 0
@@ -22,9 +23,25 @@ import numpy as np
 
 import eager
 import jit
+from eager import nn
 from jit.demo import build_model
 
-INPUT_SHAPES = {"mlp": (64,), "cnn": (1, 8, 8)}
+INPUT_SHAPES = {"mlp": (64,), "cnn": (1, 8, 8), "transformer": (16, 64)}
+
+
+def build(kind: str):
+    """The model `kind` (in eval mode): the demo's MLP or CNN, or a 2-layer encoder
+    (d_model 64, 4 heads, GELU feed-forward of 128) over sequences of 16."""
+    if kind != "transformer":
+        return build_model(kind).to("cpu").eval()
+    layer = nn.TransformerEncoderLayer(d_model=64, nhead=4, dim_feedforward=128,
+                                       activation="gelu", batch_first=True)
+    return nn.TransformerEncoder(layer, num_layers=2).to("cpu").eval()
+
+
+def kinds() -> list[str]:
+    """The models to measure: the transformer only where eager.nn provides one."""
+    return ["mlp", "cnn"] + (["transformer"] if hasattr(nn, "TransformerEncoderLayer") else [])
 
 
 def median_us(fn, runs: int) -> float:
@@ -66,7 +83,7 @@ def onnxruntime_us(model, x, runs: int, workdir: str, threads: int) -> float | N
 def bench(kind: str, batch: int, runs: int, threads: int) -> dict[str, float | None]:
     """Latencies (us) of one model at one batch size."""
     eager.manual_seed(0)
-    model = build_model(kind).to("cpu").eval()
+    model = build(kind)
     x = eager.randn(batch, *INPUT_SHAPES[kind], device="cpu")
     compiled = jit.jit(lambda t: model(t))
     with eager.no_grad():
@@ -87,7 +104,7 @@ def main(argv=None) -> None:
     columns = ["eager", "@jit", "exported C", "onnxruntime"]
     print(f"| model | batch | {' | '.join(columns)} | C / onnxruntime |")
     print("|---|---:|" + "---:|" * (len(columns) + 1))
-    for kind in ("mlp", "cnn"):
+    for kind in kinds():
         for batch in (1, 64):
             row = bench(kind, batch, args.runs, args.ort_threads)
             cells = [f"{row[c]:.1f}" if row[c] is not None else "n/a" for c in columns]

@@ -448,3 +448,24 @@ def test_guards_on_frozen_weights_are_settled_at_export(tmp_path):
     assert "guard" not in (tmp_path / "model.c").read_text()
     if shutil.which("cc") is not None:
         assert jit.load_exported(str(tmp_path))(x).tolist() == [[2.0] * 3] * 2
+
+
+@pytest.mark.skipif(not hasattr(nn, "TransformerEncoderLayer"), reason="no transformer in nn")
+def test_transformer_encoder_exports_to_c_and_onnx(tmp_path):
+    eager.manual_seed(4)
+    layer = nn.TransformerEncoderLayer(d_model=16, nhead=4, dim_feedforward=32,
+                                       activation="gelu", batch_first=True)
+    encoder = nn.TransformerEncoder(layer, num_layers=2).to("cpu").eval()
+    x = eager.randn(2, 5, 16, device="cpu")
+    with eager.no_grad():
+        expected = encoder(x).numpy()
+    if shutil.which("cc") is not None:
+        jit.export(encoder, (x,), str(tmp_path))
+        got = jit.load_exported(str(tmp_path))(x).numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    path = jit.export_onnx(encoder, (x,), str(tmp_path / "m.onnx"))
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
