@@ -469,3 +469,8 @@ def test_transformer_encoder_exports_to_c_and_onnx(tmp_path):
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     (got,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_load_exported_of_a_directory_without_an_export(tmp_path):
+    with pytest.raises(jit.ExportError, match="no readable model.json"):
+        jit.load_exported(str(tmp_path))

@@ -19,6 +19,7 @@ from jit.export.makefile import makefile
 from jit.export.prepare import inference_graph
 from jit.export.program import plan_program
 from kernels.codegen.compiler import FLAGS
+from tracer.graph import Graph
 
 BUILD_FLAGS = " ".join(f for f in FLAGS if f not in ("-shared", "-fPIC"))
 
@@ -55,7 +56,7 @@ def export(fn_or_module: Callable, example_args: Sequence[Any] | Any, out_dir: s
     return out_dir
 
 
-def manifest(graph) -> dict:
+def manifest(graph: Graph) -> dict:
     """Names, dtypes and shapes of the inputs and outputs."""
     def describe(v, name):
         return {"name": name, "dtype": v.dtype.name, "shape": list(v.shape)}

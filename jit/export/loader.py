@@ -94,10 +94,18 @@ def load_exported(out_dir: str) -> ExportedModel:
     """
     from cffi import FFI
 
-    with open(os.path.join(out_dir, "model.json")) as f:
-        spec = json.load(f)
+    try:
+        with open(os.path.join(out_dir, "model.json")) as f:
+            spec = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"load_exported: {out_dir} holds no readable model.json ({exc}); "
+                          "is it a directory jit.export wrote?") from None
     lib_path = os.path.join(out_dir, "libmodel.so")
-    if shutil.which("make") is not None or not os.path.exists(lib_path):
+    if shutil.which("make") is None:
+        if not os.path.exists(lib_path):
+            raise ExportError(f"load_exported: {lib_path} is not built and `make` is not on "
+                              f"PATH; build it with `make -C {out_dir}` where a C compiler is")
+    else:
         done = subprocess.run(["make", "-s", "libmodel.so"], cwd=out_dir, capture_output=True,
                               text=True, check=False)
         if done.returncode != 0:
