@@ -12,13 +12,15 @@ both work.
 (5.0, 25.0)
 """
 from jit.api import CacheInfo, JitCheckError, JitFunction, disabled, jit, jit_enabled
+from jit.export import ExportError, export, export_onnx, load_exported
 from jit.script import ScriptError, script
 from jit.signature_key import UnhashableArgument
 
-jit.jit = jit
-jit.disabled = disabled
-jit.script = script
-jit.ScriptError = ScriptError
+for _name in ("jit", "disabled", "script", "ScriptError", "export", "load_exported",
+              "export_onnx", "ExportError"):
+    setattr(jit, _name, globals()[_name])
+del _name
 
-__all__ = ["CacheInfo", "JitCheckError", "JitFunction", "ScriptError", "UnhashableArgument",
-           "disabled", "jit", "jit_enabled", "script"]
+__all__ = ["CacheInfo", "ExportError", "JitCheckError", "JitFunction", "ScriptError",
+           "UnhashableArgument", "disabled", "export", "export_onnx", "jit", "jit_enabled",
+           "load_exported", "script"]
