@@ -13,6 +13,7 @@ from kernels import (  # noqa: F401  (importing registers the ops)
     random,
     reductions,
     sources,
+    windows,
 )
 from kernels.backend import array_namespace_for, cupy_available, default_device
 from kernels.dtypes import (

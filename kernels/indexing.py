@@ -161,6 +161,15 @@ def _scatter_add_impl(xp):
     add_at = _add_at(xp)
 
     def scatter_add(base, idx, src, *, axis):
+        axis %= idx.ndim
+        n = base.shape[axis]
+        if idx.shape[axis] == 1 and idx.shape == base.shape[:axis] + (1,) + base.shape[axis + 1:] \
+                and idx.size and -n <= int(idx.min()) and int(idx.max()) < n:
+            # One index per lane (a gather's backward at an argmax or a class target)
+            # never repeats: a broadcast one-hot select is far cheaper than add.at.
+            lanes = xp.arange(n).reshape((-1,) + (1,) * (base.ndim - axis - 1))
+            hit = lanes == (idx % n)
+            return base + xp.where(hit, src, 0).astype(base.dtype, copy=False)
         out = base.copy()
         add_at(out, _along_axis_key(xp, idx, axis % idx.ndim), src)
         return out

@@ -349,3 +349,19 @@ def _gather(n, g, needs):
 def _scatter_add(n, g, needs):
     g_src = apply(OPS.gather, g, n.inputs[1], axis=n.attrs["axis"]) if needs[2] else None
     return g, None, g_src
+
+
+# ---- sliding windows --------------------------------------------------------------------
+def _window_attrs(attrs: dict) -> dict:
+    return {k: attrs[k] for k in ("kernel", "stride", "dilation")}
+
+
+@backward(OPS.windows, saves=NOTHING)
+def _windows(node, g, needs):
+    size = node.inputs[0].shape[-2:]
+    return (apply(OPS.fold, g, size=size, **_window_attrs(node.attrs)),)
+
+
+@backward(OPS.fold, saves=NOTHING)
+def _fold(node, g, needs):
+    return (apply(OPS.windows, g, **_window_attrs(node.attrs)),)

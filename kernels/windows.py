@@ -1,0 +1,108 @@
+"""Sliding windows over the last two dims (`windows`, im2col as a strided view) and their
+adjoint (`fold`, col2im as one strided add per kernel offset).
+
+`windows(x)` of x (..., H, W) is a read-only view (..., kh, kw, oh, ow) of x's memory:
+element [..., i, j, r, c] is x[..., r*sh + i*dh, c*sw + j*dw]. Nothing is gathered or
+copied, so conv2d and max_pool2d pay only for the one copy BLAS needs. `fold` sums such
+windows back into an (..., H, W) image, so it is windows' backward and windows is fold's.
+
+>>> import numpy as np
+>>> x = np.arange(9.0).reshape(3, 3)
+>>> w = OPS.windows.cpu_kernel(x, kernel=(2, 2), stride=(1, 1), dilation=(1, 1))
+>>> w.shape, w[1, 0].tolist()
+((2, 2, 2, 2), [[3.0, 4.0], [6.0, 7.0]])
+>>> OPS.fold.cpu_kernel(np.ones((2, 2, 2, 2)), size=(3, 3), kernel=(2, 2), stride=(1, 1),
+...                     dilation=(1, 1)).tolist()
+[[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
+"""
+from __future__ import annotations
+
+from kernels.errors import ShapeError
+from kernels.opdef import OPS, OpDef, OpKind, TensorSpec, register
+
+Pair = tuple[int, int]
+
+
+def window_count(size: int, kernel: int, stride: int, dilation: int) -> int:
+    """How many windows of `kernel` taps `dilation` apart fit in `size` at `stride`.
+
+    >>> window_count(8, 3, 1, 1), window_count(8, 3, 2, 2), window_count(2, 3, 1, 1)
+    (6, 2, 0)
+    """
+    span = dilation * (kernel - 1) + 1
+    return max(0, (size - span) // stride + 1)
+
+
+def _check(op: str, shape: tuple[int, ...], kernel: Pair, stride: Pair,
+           dilation: Pair) -> None:
+    if len(shape) < 2:
+        raise ShapeError(f"{op}: needs at least 2 dims (..., H, W), got shape {shape}")
+    if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1:
+        raise ShapeError(f"{op}: kernel {kernel}, stride {stride} and dilation {dilation} "
+                         f"must be positive")
+
+
+def _windows_rule(x: TensorSpec, *, kernel: Pair, stride: Pair, dilation: Pair):
+    _check("windows", x.shape, kernel, stride, dilation)
+    h, w = x.shape[-2:]
+    oh = window_count(h, kernel[0], stride[0], dilation[0])
+    ow = window_count(w, kernel[1], stride[1], dilation[1])
+    if oh == 0 or ow == 0:
+        raise ShapeError(f"windows: kernel {kernel} with dilation {dilation} does not fit in "
+                         f"the ({h}, {w}) image of shape {x.shape}")
+    return TensorSpec(x.shape[:-2] + tuple(kernel) + (oh, ow), x.dtype)
+
+
+def _windows_impl(xp):
+    as_strided = xp.lib.stride_tricks.as_strided
+    read_only = {"writeable": False} if xp.__name__ == "numpy" else {}
+
+    def windows(x, *, kernel, stride, dilation):
+        (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+        h, w = x.shape[-2:]
+        oh, ow = window_count(h, kh, sh, dh), window_count(w, kw, sw, dw)
+        *lead, rs, cs = x.strides
+        # Read-only: the windows overlap, so a write through them would land several times.
+        return as_strided(x, x.shape[:-2] + (kh, kw, oh, ow),
+                          (*lead, rs * dh, cs * dw, rs * sh, cs * sw), **read_only)
+    return windows
+
+
+windows = register(OpDef("windows", OpKind.MOVEMENT, 1, _windows_impl, _windows_rule,
+                         is_view=True))
+
+
+def _fold_rule(g: TensorSpec, *, size: Pair, kernel: Pair, stride: Pair, dilation: Pair):
+    _check("fold", g.shape[:-2], kernel, stride, dilation)
+    expected = tuple(kernel) + tuple(window_count(n, k, s, d) for n, k, s, d
+                                     in zip(size, kernel, stride, dilation))
+    if len(g.shape) < 4 or g.shape[-4:] != expected:
+        raise ShapeError(f"fold: windows of shape {g.shape} do not end in {expected}, the "
+                         f"(kh, kw, oh, ow) of kernel {kernel} over an image of size {size}")
+    return TensorSpec(g.shape[:-4] + tuple(size), g.dtype)
+
+
+def _fold_impl(xp):
+    def fold(g, *, size, kernel, stride, dilation):
+        (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+        oh, ow = g.shape[-2:]
+        lead = g.shape[:-4]
+        out = xp.zeros(lead + tuple(size), dtype=g.dtype)
+        if (dh, dw) == (1, 1) and (sh, sw) == (kh, kw) and tuple(size) == (oh * kh, ow * kw):
+            # Windows that tile the image: each pixel is in exactly one, so folding is one
+            # transposed copy (pooling's common case); out is contiguous, so this is a view.
+            tiles = out.reshape(lead + (oh, kh, ow, kw))
+            n = len(lead)
+            tiles[...] = g.transpose(tuple(range(n)) + (n + 2, n, n + 3, n + 1))
+            return out
+        for i in range(kh):
+            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+            for j in range(kw):
+                out[..., rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += g[..., i, j, :, :]
+        return out
+    return fold
+
+
+fold = register(OpDef("fold", OpKind.MOVEMENT, 1, _fold_impl, _fold_rule))
+
+__all__ = ["OPS", "fold", "window_count", "windows"]
