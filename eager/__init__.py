@@ -72,6 +72,7 @@ from eager.ops.shape import (
 from eager.random import Generator, manual_seed, normal, rand, randint, randn, randperm, uniform
 from eager.serialization import LoadError, SaveError, load, save
 from eager.tensor import Tensor
+from eager.threads import get_num_threads, set_num_threads
 from kernels import (
     bool_ as bool,
 )
@@ -150,6 +151,7 @@ __all__ = [
     "full",
     "full_like",
     "get_default_device",
+    "get_num_threads",
     "grad",
     "half",
     "iinfo",
@@ -188,6 +190,7 @@ __all__ = [
     "result_type",
     "save",
     "set_default_device",
+    "set_num_threads",
     "set_grad_enabled",
     "sort",
     "split",

@@ -22,7 +22,6 @@ the ops' numpy kernels instead (one warning per process), so results stay correc
 from __future__ import annotations
 
 import itertools
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -35,21 +34,22 @@ from kernels.codegen.compiler import (
 )
 from kernels.codegen.fastmath import preamble
 from kernels.codegen.group import ElementwiseGroup, ReduceGroup, evaluate
+from kernels.codegen.threads import kernel_threads
 from kernels.shapes import size_of
 
 PARALLEL_MIN_ELEMENTS = 1 << 18
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0
 _from_buffer = None
 
 
-def _threads() -> int:
-    return min(os.cpu_count() or 1, 8)
-
-
-def _get_pool() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="eager-jit")
+def _get_pool(threads: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    if _pool is None or _pool_size < threads:
+        if _pool is not None:
+            _pool.shutdown(wait=False)
+        _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="eager-jit")
+        _pool_size = threads
     return _pool
 
 
@@ -64,12 +64,18 @@ class CpuKernel:
         self.extent = c_render.outer_extent(group)
         full = group.prologue.shape if isinstance(group, ReduceGroup) else group.shape
         numel = size_of(full)
-        threads = _threads()
+        self._parallel = numel >= PARALLEL_MIN_ELEMENTS
+        self._chunks_for = 1      # the thread count `chunks` was split for
         self.chunks = None  # [(start, stop)] per thread, for groups worth splitting
-        if numel >= PARALLEL_MIN_ELEMENTS and threads > 1 and self.extent >= threads:
+        self._empty = numel == 0
+
+    def _split(self, threads: int) -> None:
+        # Re-split when `eager.set_num_threads` changed the count since the last call.
+        self._chunks_for = threads
+        self.chunks = None
+        if threads > 1 and self.extent >= threads:
             bounds = [self.extent * t // threads for t in range(threads + 1)]
             self.chunks = list(itertools.pairwise(bounds))
-        self._empty = numel == 0
 
     def run(self, inputs: list, outputs: list) -> None:
         """Compute the group from `inputs` into `outputs`."""
@@ -78,11 +84,13 @@ class CpuKernel:
         fb = _from_buffer
         args = [fb(a if a.flags.c_contiguous else np.ascontiguousarray(a)) for a in inputs]
         args += [fb(o, require_writable=True) for o in outputs]
+        if self._parallel and self._chunks_for != kernel_threads():
+            self._split(kernel_threads())
         if self.chunks is None:
             self.fn(*args, 0, self.extent)
             return
         fn = self.fn
-        futures = [_get_pool().submit(fn, *args, lo, hi) for lo, hi in self.chunks[1:]]
+        futures = [_get_pool(len(self.chunks)).submit(fn, *args, lo, hi) for lo, hi in self.chunks[1:]]
         lo, hi = self.chunks[0]
         fn(*args, lo, hi)
         for fut in futures:
