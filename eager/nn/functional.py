@@ -204,7 +204,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
         raise ShapeError(f"conv2d: expected input (N, C, H, W) and weight "
                          f"(O, C // groups, kh, kw) with O and C divisible by groups={groups}, "
                          f"got input {x.shape} and weight {weight.shape}{user_line_suffix()}")
-    n, c = x.shape[:2]
+    n = x.shape[0]
     out_channels, c_group, kh, kw = weight.shape
     cols = sliding_windows("conv2d", x, (kh, kw), stride, padding, dilation, 0.0)
     oh, ow = cols.shape[-2:]
