@@ -36,7 +36,7 @@ def set_num_threads(n: int) -> None:
     >>> eager.set_num_threads(0)
     Traceback (most recent call last):
     ...
-    kernels.errors.ArgumentError: set_num_threads: n must be an int in [1, 64], got 0
+    kernels.errors.ArgumentError: set_num_threads: n must be an int in [1, 64], got 0...
     """
     if type(n) is not int or not 1 <= n <= MAX_THREADS:
         raise ArgumentError(f"set_num_threads: n must be an int in [1, {MAX_THREADS}], "

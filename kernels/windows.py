@@ -1,22 +1,27 @@
-"""Sliding windows over the last two dims (`windows`, im2col as a strided view) and their
-adjoint (`fold`, col2im as one strided add per kernel offset).
+"""Sliding windows over the last two dims (`windows`, im2col) and their adjoint (`fold`,
+col2im: one strided accumulation per kernel offset).
 
-`windows(x)` of x (..., H, W) is a read-only view (..., kh, kw, oh, ow) of x's memory:
-element [..., i, j, r, c] is x[..., r*sh + i*dh, c*sw + j*dw]. Nothing is gathered or
-copied, so conv2d and max_pool2d pay only for the one copy BLAS needs. `fold` sums such
-windows back into an (..., H, W) image, so it is windows' backward and windows is fold's.
+`windows(x)` of x (..., H, W) is (..., kh, kw, oh, ow), or (..., oh, ow, kh, kw) with
+kernel_last: element [..., i, j, r, c] is x[..., r*sh + i*dh, c*sw + j*dw]. It reads x
+through a strided view and writes the one contiguous copy BLAS (or an argmax along the
+last axis) needs: a C loop on cpu (kernels/codegen/windows_c.py), numpy's copy of the
+view elsewhere. Nothing is gathered by index. `fold` sums such windows back into an
+(..., H, W) image, so it is windows' backward and windows is fold's.
 
 >>> import numpy as np
 >>> x = np.arange(9.0).reshape(3, 3)
->>> w = OPS.windows.cpu_kernel(x, kernel=(2, 2), stride=(1, 1), dilation=(1, 1))
+>>> attrs = dict(kernel=(2, 2), stride=(1, 1), dilation=(1, 1), kernel_last=False)
+>>> w = OPS.windows.cpu_kernel(x, **attrs)
 >>> w.shape, w[1, 0].tolist()
 ((2, 2, 2, 2), [[3.0, 4.0], [6.0, 7.0]])
->>> OPS.fold.cpu_kernel(np.ones((2, 2, 2, 2)), size=(3, 3), kernel=(2, 2), stride=(1, 1),
-...                     dilation=(1, 1)).tolist()
+>>> OPS.fold.cpu_kernel(np.ones((2, 2, 2, 2)), size=(3, 3), **attrs).tolist()
 [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
 """
 from __future__ import annotations
 
+import numpy as np
+
+from kernels.codegen import windows_c
 from kernels.errors import ShapeError
 from kernels.opdef import OPS, OpDef, OpKind, TensorSpec, register
 
@@ -42,7 +47,8 @@ def _check(op: str, shape: tuple[int, ...], kernel: Pair, stride: Pair,
                          f"must be positive")
 
 
-def _windows_rule(x: TensorSpec, *, kernel: Pair, stride: Pair, dilation: Pair):
+def _windows_rule(x: TensorSpec, *, kernel: Pair, stride: Pair, dilation: Pair,
+                  kernel_last: bool = False):
     _check("windows", x.shape, kernel, stride, dilation)
     h, w = x.shape[-2:]
     oh = window_count(h, kernel[0], stride[0], dilation[0])
@@ -50,51 +56,68 @@ def _windows_rule(x: TensorSpec, *, kernel: Pair, stride: Pair, dilation: Pair):
     if oh == 0 or ow == 0:
         raise ShapeError(f"windows: kernel {kernel} with dilation {dilation} does not fit in "
                          f"the ({h}, {w}) image of shape {x.shape}")
-    return TensorSpec(x.shape[:-2] + tuple(kernel) + (oh, ow), x.dtype)
+    return TensorSpec(x.shape[:-2] + _window_dims(kernel, (oh, ow), kernel_last), x.dtype)
+
+
+def _window_dims(kernel: Pair, count: Pair, kernel_last: bool) -> tuple[int, ...]:
+    return tuple(count) + tuple(kernel) if kernel_last else tuple(kernel) + tuple(count)
+
+
+def _strided(xp, x, kernel, stride, dilation, kernel_last):
+    """The windows as a strided view of x (no copy)."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    h, w = x.shape[-2:]
+    oh, ow = window_count(h, kh, sh, dh), window_count(w, kw, sw, dw)
+    *lead, rs, cs = x.strides
+    view = xp.lib.stride_tricks.as_strided(
+        x, x.shape[:-2] + (kh, kw, oh, ow), (*lead, rs * dh, cs * dw, rs * sh, cs * sw))
+    if kernel_last:
+        n = len(lead)
+        view = view.transpose(tuple(range(n)) + (n + 2, n + 3, n, n + 1))
+    return view
 
 
 def _windows_impl(xp):
-    as_strided = xp.lib.stride_tricks.as_strided
-    read_only = {"writeable": False} if xp.__name__ == "numpy" else {}
-
-    def windows(x, *, kernel, stride, dilation):
-        (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-        h, w = x.shape[-2:]
-        oh, ow = window_count(h, kh, sh, dh), window_count(w, kw, sw, dw)
-        *lead, rs, cs = x.strides
-        # Read-only: the windows overlap, so a write through them would land several times.
-        return as_strided(x, x.shape[:-2] + (kh, kw, oh, ow),
-                          (*lead, rs * dh, cs * dw, rs * sh, cs * sw), **read_only)
+    def windows(x, *, kernel, stride, dilation, kernel_last=False):
+        if xp is np and windows_c.available(x.dtype):
+            x = np.ascontiguousarray(x)
+            oh = window_count(x.shape[-2], kernel[0], stride[0], dilation[0])
+            ow = window_count(x.shape[-1], kernel[1], stride[1], dilation[1])
+            out = np.empty(x.shape[:-2] + _window_dims(kernel, (oh, ow), kernel_last),
+                           x.dtype)
+            windows_c.unfold(x, out, kernel, stride, dilation, kernel_last=kernel_last)
+            return out
+        return xp.ascontiguousarray(_strided(xp, x, kernel, stride, dilation, kernel_last))
     return windows
 
 
-windows = register(OpDef("windows", OpKind.MOVEMENT, 1, _windows_impl, _windows_rule,
-                         is_view=True))
+windows = register(OpDef("windows", OpKind.MOVEMENT, 1, _windows_impl, _windows_rule))
 
 
-def _fold_rule(g: TensorSpec, *, size: Pair, kernel: Pair, stride: Pair, dilation: Pair):
+def _fold_rule(g: TensorSpec, *, size: Pair, kernel: Pair, stride: Pair, dilation: Pair,
+               kernel_last: bool = False):
     _check("fold", g.shape[:-2], kernel, stride, dilation)
-    expected = tuple(kernel) + tuple(window_count(n, k, s, d) for n, k, s, d
-                                     in zip(size, kernel, stride, dilation))
+    count = tuple(window_count(n, k, s, d) for n, k, s, d in zip(size, kernel, stride, dilation))
+    expected = _window_dims(kernel, count, kernel_last)
     if len(g.shape) < 4 or g.shape[-4:] != expected:
         raise ShapeError(f"fold: windows of shape {g.shape} do not end in {expected}, the "
-                         f"(kh, kw, oh, ow) of kernel {kernel} over an image of size {size}")
+                         f"window dims of kernel {kernel} over an image of size {size}")
     return TensorSpec(g.shape[:-4] + tuple(size), g.dtype)
 
 
 def _fold_impl(xp):
-    def fold(g, *, size, kernel, stride, dilation):
-        (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-        oh, ow = g.shape[-2:]
+    def fold(g, *, size, kernel, stride, dilation, kernel_last=False):
         lead = g.shape[:-4]
         out = xp.zeros(lead + tuple(size), dtype=g.dtype)
-        if (dh, dw) == (1, 1) and (sh, sw) == (kh, kw) and tuple(size) == (oh * kh, ow * kw):
-            # Windows that tile the image: each pixel is in exactly one, so folding is one
-            # transposed copy (pooling's common case); out is contiguous, so this is a view.
-            tiles = out.reshape(lead + (oh, kh, ow, kw))
-            n = len(lead)
-            tiles[...] = g.transpose(tuple(range(n)) + (n + 2, n, n + 3, n + 1))
+        if xp is np and windows_c.available(g.dtype):
+            windows_c.fold(np.ascontiguousarray(g), out, kernel, stride, dilation,
+                           kernel_last=kernel_last)
             return out
+        if kernel_last:
+            n = len(lead)
+            g = g.transpose(tuple(range(n)) + (n + 2, n + 3, n, n + 1))
+        (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+        oh, ow = g.shape[-2:]
         for i in range(kh):
             rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
             for j in range(kw):

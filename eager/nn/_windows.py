@@ -1,8 +1,8 @@
 """Sliding windows over the last two dims, shared by conv2d and max_pool2d.
 
-The windows are the `windows` primitive: a strided view of the (padded) image, so the
-forward gathers nothing and the backward is `fold`, one strided add per kernel offset.
-Autograd, the tracer and the jit see ordinary primitives.
+The windows are the `windows` primitive (im2col: a strided read of the padded image into
+one contiguous copy, no index gather) and its backward is `fold` (col2im: one strided
+accumulation per kernel offset). Autograd, the tracer and the jit see ordinary primitives.
 """
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ Pair = tuple[int, int]
 
 
 def sliding_windows(op: str, x: Tensor, kernel: Pair, stride: Pair, padding: Pair,
-                    dilation: Pair, pad_value: float) -> Tensor:
-    """Windows of x (N, C, H, W) as a (N, C, kh, kw, oh, ow) view of the padded input.
+                    dilation: Pair, pad_value: float, kernel_last: bool = False) -> Tensor:
+    """Windows of x (N, C, H, W) padded with pad_value: (N, C, kh, kw, oh, ow), or
+    (N, C, oh, ow, kh, kw) with kernel_last.
 
     >>> import eager
     >>> sliding_windows("f", eager.ones(1, 1, 4, 4), (3, 3), (1, 1), (1, 1), (2, 2), 0.0).shape
@@ -36,4 +37,5 @@ def sliding_windows(op: str, x: Tensor, kernel: Pair, stride: Pair, padding: Pai
                          f"{user_line_suffix()}")
     if padding != (0, 0):
         x = pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2), value=pad_value)
-    return apply(OPS.windows, x, kernel=kernel, stride=stride, dilation=dilation)
+    return apply(OPS.windows, x, kernel=kernel, stride=stride, dilation=dilation,
+                 kernel_last=kernel_last)

@@ -182,8 +182,8 @@ def _pair(op: str, name: str, value) -> tuple[int, int]:
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
            padding=0, dilation=1, groups: int = 1) -> Tensor:
-    """2-D cross-correlation (PyTorch's conv2d): windows of the input (a strided view)
-    copied once into the layout BLAS reads, then one (grouped) matmul.
+    """2-D cross-correlation (PyTorch's conv2d): the input's windows (im2col, read
+    through a strided view into the layout BLAS reads), then one (grouped) matmul.
 
     x: (N, C, H, W); weight: (O, C // groups, kh, kw); bias: (O,). Returns (N, O, H', W').
 
@@ -238,11 +238,12 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Te
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
         raise ArgumentError(f"max_pool2d: padding {padding} must be at most half the kernel "
                             f"size {kernel}")
-    cols = sliding_windows("max_pool2d", x, kernel, stride, padding, dilation, -math.inf)
-    oh, ow = cols.shape[-2:]
-    flat = reshape(cols, x.shape[:2] + (kernel[0] * kernel[1], oh, ow))
-    best = R.argmax(flat.detach(), axis=2, keepdims=True)
-    return reshape(gather(flat, 2, best), x.shape[:2] + (oh, ow))
+    cols = sliding_windows("max_pool2d", x, kernel, stride, padding, dilation, -math.inf,
+                           kernel_last=True)
+    oh, ow = cols.shape[2:4]
+    flat = reshape(cols, x.shape[:2] + (oh, ow, kernel[0] * kernel[1]))
+    best = R.argmax(flat.detach(), axis=4, keepdims=True)
+    return reshape(gather(flat, 4, best), x.shape[:2] + (oh, ow))
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
