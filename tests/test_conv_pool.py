@@ -23,7 +23,7 @@ def t64(a, grad=True):
 
 
 def loop_conv2d(x, w, b, stride, padding, dilation, groups):
-    n, c, h, wd = x.shape
+    n, _, h, wd = x.shape
     o, cg, kh, kw = w.shape
     xp = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
     oh = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
@@ -121,7 +121,7 @@ def test_max_pool2d_sends_a_tied_windows_gradient_to_its_first_largest_element()
 
 def test_windows_and_fold_are_adjoint():
     # <windows(x), g> == <x, fold(g)> for every x and g: fold is windows' transpose.
-    attrs = dict(kernel=(3, 2), stride=(2, 1), dilation=(1, 2))
+    attrs = {"kernel": (3, 2), "stride": (2, 1), "dilation": (1, 2)}
     x = rng.standard_normal((2, 3, 7, 8))
     for kernel_last in (False, True):
         cols = OPS.windows.cpu_kernel(x, kernel_last=kernel_last, **attrs)
@@ -135,8 +135,8 @@ def test_the_c_loops_agree_with_the_numpy_strided_path(dtype, monkeypatch):
     if not windows_c.available(dtype):
         pytest.skip("no C compiler")
     x = rng.standard_normal((2, 3, 9, 8)).astype(dtype)
-    for attrs in (dict(kernel=(3, 3), stride=(1, 1), dilation=(1, 1)),
-                  dict(kernel=(2, 3), stride=(2, 3), dilation=(2, 1))):
+    for attrs in ({"kernel": (3, 3), "stride": (1, 1), "dilation": (1, 1)},
+                  {"kernel": (2, 3), "stride": (2, 3), "dilation": (2, 1)}):
         for kernel_last in (False, True):
             c_cols = _windows_impl(np)(x, kernel_last=kernel_last, **attrs)
             g = rng.standard_normal(c_cols.shape).astype(dtype)
