@@ -172,7 +172,14 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ShapeError(f"linear: input of shape {x.shape} has {x.shape[-1:]} features but "
                          f"the weight of shape {weight.shape} expects {weight.shape[1]}"
                          f"{user_line_suffix()}")
-    out = matmul(x, weight.T)
+    if x.ndim > 2:
+        # One (batch * ..., in) x (in, out) GEMM, not one per leading index: its weight
+        # gradient is then one GEMM too, instead of a batch of them summed afterwards.
+        rows = math.prod(x.shape[:-1])
+        out = reshape(matmul(reshape(x, (rows, x.shape[-1])), weight.T),
+                      x.shape[:-1] + weight.shape[:1])
+    else:
+        out = matmul(x, weight.T)
     return out if bias is None else out + bias
 
 
