@@ -64,18 +64,21 @@ class CpuKernel:
         self.extent = c_render.outer_extent(group)
         full = group.prologue.shape if isinstance(group, ReduceGroup) else group.shape
         numel = size_of(full)
-        self._parallel = numel >= PARALLEL_MIN_ELEMENTS
-        self._chunks_for = 1      # the thread count `chunks` was split for
-        self.chunks = None  # [(start, stop)] per thread, for groups worth splitting
+        self._parallel = numel >= PARALLEL_MIN_ELEMENTS and self.extent > 1
+        # [(start, stop)] per thread for groups worth splitting (one range while the
+        # setting is 1 thread, so callers still route them through run()), else None.
+        self.chunks = None
+        self._chunks_for = 0      # the thread count `chunks` was split for
+        if self._parallel:
+            self._split(kernel_threads())
         self._empty = numel == 0
 
     def _split(self, threads: int) -> None:
         # Re-split when `eager.set_num_threads` changed the count since the last call.
         self._chunks_for = threads
-        self.chunks = None
-        if threads > 1 and self.extent >= threads:
-            bounds = [self.extent * t // threads for t in range(threads + 1)]
-            self.chunks = list(itertools.pairwise(bounds))
+        threads = max(1, min(threads, self.extent))
+        bounds = [self.extent * t // threads for t in range(threads + 1)]
+        self.chunks = list(itertools.pairwise(bounds))
 
     def run(self, inputs: list, outputs: list) -> None:
         """Compute the group from `inputs` into `outputs`."""
@@ -86,11 +89,12 @@ class CpuKernel:
         args += [fb(o, require_writable=True) for o in outputs]
         if self._parallel and self._chunks_for != kernel_threads():
             self._split(kernel_threads())
-        if self.chunks is None:
+        if self.chunks is None or len(self.chunks) == 1:
             self.fn(*args, 0, self.extent)
             return
         fn = self.fn
-        futures = [_get_pool(len(self.chunks)).submit(fn, *args, lo, hi) for lo, hi in self.chunks[1:]]
+        pool = _get_pool(len(self.chunks))
+        futures = [pool.submit(fn, *args, lo, hi) for lo, hi in self.chunks[1:]]
         lo, hi = self.chunks[0]
         fn(*args, lo, hi)
         for fut in futures:
