@@ -132,7 +132,8 @@ def load(path: str | os.PathLike, device: str | None = None) -> Any:
     except (LoadError, FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
-            KeyError, struct.error, zlib.error, NotImplementedError) as exc:
+            KeyError, struct.error, zlib.error, NotImplementedError,
+            RuntimeError) as exc:   # RuntimeError: zipfile on a bit flip marking "encrypted"
         raise LoadError(f"load: {path!r} is not a readable eager checkpoint "
                         f"({type(exc).__name__}: {exc}); it may be truncated or corrupt"
                         ) from None
