@@ -143,6 +143,12 @@ def _along_axis_key(xp, idx, axis: int) -> tuple:
     return tuple(grids)
 
 
+# From these many indices on, flat positions beat open-grid indexing (measured: below
+# them, building the positions costs more than the grids' per-element overhead).
+FLAT_GATHER_MIN = 8192
+FLAT_SCATTER_MIN = 1024
+
+
 def _flat_positions(xp, shape: tuple[int, ...], idx, axis: int):
     """Positions in a C-contiguous array of `shape` of the elements idx picks along
     `axis` (idx's other dims equal shape's), as one flat int array; raises IndexError for
@@ -174,7 +180,7 @@ def _gather_impl(xp):
         axis %= x.ndim
         xs, ids = x.shape, idx.shape
         if xs[:axis] == ids[:axis] and xs[axis + 1:] == ids[axis + 1:]:
-            if x.flags.c_contiguous and x.size:
+            if x.flags.c_contiguous and idx.size >= FLAT_GATHER_MIN:
                 return x.reshape(-1)[_flat_positions(xp, xs, idx, axis)].reshape(ids)
             return x[_along_axis_key(xp, idx, axis)]
         return xp.take_along_axis(x, idx, axis=axis)   # broadcasts the other dims
@@ -192,7 +198,7 @@ def _scatter_add_impl(xp):
         axis %= idx.ndim
         out = base.copy()
         if idx.shape[axis] == 1 and idx.shape[:axis] == base.shape[:axis] and \
-                idx.shape[axis + 1:] == base.shape[axis + 1:] and out.size:
+                idx.shape[axis + 1:] == base.shape[axis + 1:] and idx.size >= FLAT_SCATTER_MIN:
             # One index per lane (a gather's backward at an argmax or a class target)
             # never repeats, so a plain put-add gives add.at's sums, much faster.
             out.reshape(-1)[_flat_positions(xp, base.shape, idx, axis)] += src.reshape(-1)

@@ -218,3 +218,28 @@ def test_conv2d_module_takes_dilation_and_groups_like_pytorch():
     assert conv.weight.shape == (6, 2, 3, 3)
     assert conv(eager.ones(1, 4, 9, 9)).shape == (1, 6, 5, 5)
     assert "dilation=(2, 2), groups=2" in repr(conv)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_big_gathers_and_one_per_lane_scatters_match_take_and_a_loop(axis):
+    # Max-pool's argmax and its gradient take the flat-position paths (many lanes).
+    from kernels.indexing import FLAT_GATHER_MIN
+
+    shape = [96, 90, 96]
+    x = rng.standard_normal(shape)
+    idx_shape = list(shape)
+    idx_shape[axis] = 1
+    idx = rng.integers(-shape[axis], shape[axis], idx_shape)
+    assert idx.size >= FLAT_GATHER_MIN
+    big = np.concatenate([idx] * 3, axis=axis)      # 3 picks per lane: a plain gather
+    for picks in (idx, big):
+        np.testing.assert_array_equal(OPS.gather.cpu_kernel(x, picks, axis=axis),
+                                      np.take_along_axis(x, picks, axis=axis))
+    src = rng.standard_normal(idx_shape)
+    want = x.copy()
+    np.put_along_axis(want, idx % shape[axis], np.take_along_axis(x, idx, axis) + src, axis)
+    np.testing.assert_allclose(OPS.scatter_add.cpu_kernel(x, idx, src, axis=axis), want)
+    bad = idx.copy()
+    bad.flat[5] = shape[axis]
+    with pytest.raises(IndexError):
+        OPS.scatter_add.cpu_kernel(x, bad, src, axis=axis)
