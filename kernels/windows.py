@@ -2,7 +2,8 @@
 col2im: one strided accumulation per kernel offset).
 
 `windows(x)` of x (..., H, W) is (..., kh, kw, oh, ow), or (..., oh, ow, kh, kw) with
-kernel_last: element [..., i, j, r, c] is x[..., r*sh + i*dh, c*sw + j*dw]. It reads x
+kernel_last: element [..., i, j, r, c] is x[..., r*sh + i*dh - ph, c*sw + j*dw - pw], or
+pad_value where that falls in the (ph, pw) padding around x. It reads x
 through a strided view and writes the one contiguous copy BLAS (or an argmax along the
 last axis) needs: a C loop on cpu (kernels/codegen/windows_c.py), numpy's copy of the
 view elsewhere. Nothing is gathered by index. `fold` sums such windows back into an
@@ -39,18 +40,18 @@ def window_count(size: int, kernel: int, stride: int, dilation: int) -> int:
 
 
 def _check(op: str, shape: tuple[int, ...], kernel: Pair, stride: Pair,
-           dilation: Pair) -> None:
+           dilation: Pair, padding: Pair) -> None:
     if len(shape) < 2:
         raise ShapeError(f"{op}: needs at least 2 dims (..., H, W), got shape {shape}")
-    if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1:
+    if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
         raise ShapeError(f"{op}: kernel {kernel}, stride {stride} and dilation {dilation} "
-                         f"must be positive")
+                         f"must be positive and padding {padding} non-negative")
 
 
 def _windows_rule(x: TensorSpec, *, kernel: Pair, stride: Pair, dilation: Pair,
-                  kernel_last: bool = False):
-    _check("windows", x.shape, kernel, stride, dilation)
-    h, w = x.shape[-2:]
+                  padding: Pair = (0, 0), pad_value: float = 0.0, kernel_last: bool = False):
+    _check("windows", x.shape, kernel, stride, dilation, padding)
+    h, w = x.shape[-2] + 2 * padding[0], x.shape[-1] + 2 * padding[1]
     oh = window_count(h, kernel[0], stride[0], dilation[0])
     ow = window_count(w, kernel[1], stride[1], dilation[1])
     if oh == 0 or ow == 0:
@@ -78,15 +79,20 @@ def _strided(xp, x, kernel, stride, dilation, kernel_last):
 
 
 def _windows_impl(xp):
-    def windows(x, *, kernel, stride, dilation, kernel_last=False):
+    def windows(x, *, kernel, stride, dilation, padding=(0, 0), pad_value=0.0,
+                kernel_last=False):
         if xp is np and windows_c.available(x.dtype):
             x = np.ascontiguousarray(x)
-            oh = window_count(x.shape[-2], kernel[0], stride[0], dilation[0])
-            ow = window_count(x.shape[-1], kernel[1], stride[1], dilation[1])
+            oh = window_count(x.shape[-2] + 2 * padding[0], kernel[0], stride[0], dilation[0])
+            ow = window_count(x.shape[-1] + 2 * padding[1], kernel[1], stride[1], dilation[1])
             out = np.empty(x.shape[:-2] + _window_dims(kernel, (oh, ow), kernel_last),
                            x.dtype)
-            windows_c.unfold(x, out, kernel, stride, dilation, kernel_last=kernel_last)
+            windows_c.unfold(x, out, kernel, stride, dilation, padding, pad_value,
+                             kernel_last=kernel_last)
             return out
+        if padding != (0, 0):
+            widths = ((0, 0),) * (x.ndim - 2) + ((padding[0],) * 2, (padding[1],) * 2)
+            x = xp.pad(x, widths, constant_values=pad_value)
         return xp.ascontiguousarray(_strided(xp, x, kernel, stride, dilation, kernel_last))
     return windows
 
@@ -95,9 +101,10 @@ windows = register(OpDef("windows", OpKind.MOVEMENT, 1, _windows_impl, _windows_
 
 
 def _fold_rule(g: TensorSpec, *, size: Pair, kernel: Pair, stride: Pair, dilation: Pair,
-               kernel_last: bool = False):
-    _check("fold", g.shape[:-2], kernel, stride, dilation)
-    count = tuple(window_count(n, k, s, d) for n, k, s, d in zip(size, kernel, stride, dilation))
+               padding: Pair = (0, 0), pad_value: float = 0.0, kernel_last: bool = False):
+    _check("fold", g.shape[:-2], kernel, stride, dilation, padding)
+    count = tuple(window_count(n + 2 * p, k, s, d)
+                  for n, p, k, s, d in zip(size, padding, kernel, stride, dilation))
     expected = _window_dims(kernel, count, kernel_last)
     if len(g.shape) < 4 or g.shape[-4:] != expected:
         raise ShapeError(f"fold: windows of shape {g.shape} do not end in {expected}, the "
@@ -106,13 +113,17 @@ def _fold_rule(g: TensorSpec, *, size: Pair, kernel: Pair, stride: Pair, dilatio
 
 
 def _fold_impl(xp):
-    def fold(g, *, size, kernel, stride, dilation, kernel_last=False):
+    def fold(g, *, size, kernel, stride, dilation, padding=(0, 0), pad_value=0.0,
+             kernel_last=False):
+        # pad_value is windows' (their adjoint drops the padding whatever it held).
         lead = g.shape[:-4]
-        out = xp.zeros(lead + tuple(size), dtype=g.dtype)
+        (ph, pw) = padding
         if xp is np and windows_c.available(g.dtype):
-            windows_c.fold(np.ascontiguousarray(g), out, kernel, stride, dilation,
+            out = np.zeros(lead + tuple(size), dtype=g.dtype)
+            windows_c.fold(np.ascontiguousarray(g), out, kernel, stride, dilation, padding,
                            kernel_last=kernel_last)
             return out
+        out = xp.zeros(lead + (size[0] + 2 * ph, size[1] + 2 * pw), dtype=g.dtype)
         if kernel_last:
             n = len(lead)
             g = g.transpose(tuple(range(n)) + (n + 2, n + 3, n, n + 1))
@@ -122,7 +133,7 @@ def _fold_impl(xp):
             rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
             for j in range(kw):
                 out[..., rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += g[..., i, j, :, :]
-        return out
+        return xp.ascontiguousarray(out[..., ph:ph + size[0], pw:pw + size[1]])
     return fold
 
 

@@ -121,13 +121,15 @@ def test_max_pool2d_sends_a_tied_windows_gradient_to_its_first_largest_element()
 
 def test_windows_and_fold_are_adjoint():
     # <windows(x), g> == <x, fold(g)> for every x and g: fold is windows' transpose.
-    attrs = {"kernel": (3, 2), "stride": (2, 1), "dilation": (1, 2)}
     x = rng.standard_normal((2, 3, 7, 8))
-    for kernel_last in (False, True):
-        cols = OPS.windows.cpu_kernel(x, kernel_last=kernel_last, **attrs)
-        g = rng.standard_normal(cols.shape)
-        folded = OPS.fold.cpu_kernel(g, size=(7, 8), kernel_last=kernel_last, **attrs)
-        assert np.isclose((cols * g).sum(), (x * folded).sum())
+    for padding in ((0, 0), (1, 2)):
+        attrs = {"kernel": (3, 2), "stride": (2, 1), "dilation": (1, 2), "padding": padding}
+        for kernel_last in (False, True):
+            cols = OPS.windows.cpu_kernel(x, kernel_last=kernel_last, **attrs)
+            g = rng.standard_normal(cols.shape)
+            folded = OPS.fold.cpu_kernel(g, size=(7, 8), kernel_last=kernel_last, **attrs)
+            assert folded.shape == x.shape
+            assert np.isclose((cols * g).sum(), (x * folded).sum())
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -136,11 +138,14 @@ def test_the_c_loops_agree_with_the_numpy_strided_path(dtype, monkeypatch):
         pytest.skip("no C compiler")
     x = rng.standard_normal((2, 3, 9, 8)).astype(dtype)
     for attrs in ({"kernel": (3, 3), "stride": (1, 1), "dilation": (1, 1)},
-                  {"kernel": (2, 3), "stride": (2, 3), "dilation": (2, 1)}):
+                  {"kernel": (3, 3), "stride": (1, 1), "dilation": (1, 1), "padding": (1, 1)},
+                  {"kernel": (2, 3), "stride": (2, 3), "dilation": (2, 1), "padding": (1, 2),
+                   "pad_value": -np.inf}):
         for kernel_last in (False, True):
             c_cols = _windows_impl(np)(x, kernel_last=kernel_last, **attrs)
             g = rng.standard_normal(c_cols.shape).astype(dtype)
             c_fold = _fold_impl(np)(g, size=(9, 8), kernel_last=kernel_last, **attrs)
+            assert c_fold.shape == x.shape
             with monkeypatch.context() as m:
                 m.setattr(windows_c, "available", lambda dtype: False)
                 np_cols = _windows_impl(np)(x, kernel_last=kernel_last, **attrs)

@@ -353,7 +353,8 @@ def _scatter_add(n, g, needs):
 
 # ---- sliding windows --------------------------------------------------------------------
 def _window_attrs(attrs: dict) -> dict:
-    return {k: attrs[k] for k in ("kernel", "stride", "dilation", "kernel_last") if k in attrs}
+    return {k: attrs[k] for k in ("kernel", "stride", "dilation", "padding", "kernel_last")
+            if k in attrs}
 
 
 @backward(OPS.windows, saves=NOTHING)

@@ -1,14 +1,13 @@
 """Sliding windows over the last two dims, shared by conv2d and max_pool2d.
 
-The windows are the `windows` primitive (im2col: a strided read of the padded image into
-one contiguous copy, no index gather) and its backward is `fold` (col2im: one strided
+The windows are the `windows` primitive (im2col: a strided read of the image, padding
+included, into one contiguous copy, no index gather) and its backward is `fold` (col2im: one strided
 accumulation per kernel offset). Autograd, the tracer and the jit see ordinary primitives.
 """
 from __future__ import annotations
 
 from eager.dispatch import apply, user_line_suffix
 from eager.nn.errors import ArgumentError
-from eager.ops.shape import pad
 from eager.tensor import Tensor
 from kernels import OPS
 from kernels.errors import ShapeError
@@ -35,7 +34,5 @@ def sliding_windows(op: str, x: Tensor, kernel: Pair, stride: Pair, padding: Pai
         raise ShapeError(f"{op}: kernel {kernel} (dilation {dilation}) is larger than the "
                          f"padded input ({h}, {w}) of input shape {x.shape}"
                          f"{user_line_suffix()}")
-    if padding != (0, 0):
-        x = pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2), value=pad_value)
     return apply(OPS.windows, x, kernel=kernel, stride=stride, dilation=dilation,
-                 kernel_last=kernel_last)
+                 padding=padding, pad_value=pad_value, kernel_last=kernel_last)

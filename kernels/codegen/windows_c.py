@@ -28,10 +28,12 @@ _TYPES = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _SOURCE = r"""
 #include <stdint.h>
 
+/* Image (h, w) -> windows; (ph, pw) of padding around the image read as `fill`. */
 #define WINDOW_LOOPS(T, SUFFIX)                                                        \
 void ej_unfold_##SUFFIX(const T *x, T *out, int64_t lead, int64_t h, int64_t w,       \
                         int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh,    \
-                        int64_t sw, int64_t dh, int64_t dw, int64_t kernel_last) {     \
+                        int64_t sw, int64_t dh, int64_t dw, int64_t ph, int64_t pw,    \
+                        double fill, int64_t kernel_last) {                            \
     int64_t per_window = kh * kw, per_image = per_window * oh * ow;                   \
     for (int64_t l = 0; l < lead; l++) {                                               \
         const T *img = x + l * h * w;                                                  \
@@ -39,36 +41,41 @@ void ej_unfold_##SUFFIX(const T *x, T *out, int64_t lead, int64_t h, int64_t w, 
         for (int64_t i = 0; i < kh; i++)                                               \
             for (int64_t j = 0; j < kw; j++)                                           \
                 for (int64_t r = 0; r < oh; r++) {                                     \
-                    const T *src = img + (r * sh + i * dh) * w + j * dw;               \
-                    if (kernel_last) {                                                 \
-                        T *dst = o + r * ow * per_window + i * kw + j;                 \
-                        for (int64_t c = 0; c < ow; c++)                               \
-                            dst[c * per_window] = src[c * sw];                         \
-                    } else {                                                           \
-                        T *dst = o + ((i * kw + j) * oh + r) * ow;                     \
-                        for (int64_t c = 0; c < ow; c++) dst[c] = src[c * sw];         \
+                    int64_t row = r * sh + i * dh - ph;                                \
+                    int row_in = row >= 0 && row < h;                                  \
+                    const T *src = img + row * w;                                      \
+                    T *dst = kernel_last ? o + r * ow * per_window + i * kw + j        \
+                                         : o + ((i * kw + j) * oh + r) * ow;           \
+                    int64_t step = kernel_last ? per_window : 1;                       \
+                    for (int64_t c = 0; c < ow; c++) {                                 \
+                        int64_t col = c * sw + j * dw - pw;                            \
+                        dst[c * step] = row_in && col >= 0 && col < w ? src[col]       \
+                                                                      : (T)fill;       \
                     }                                                                  \
                 }                                                                      \
     }                                                                                  \
 }                                                                                      \
 void ej_fold_##SUFFIX(const T *g, T *out, int64_t lead, int64_t h, int64_t w,         \
                       int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh,      \
-                      int64_t sw, int64_t dh, int64_t dw, int64_t kernel_last) {       \
+                      int64_t sw, int64_t dh, int64_t dw, int64_t ph, int64_t pw,      \
+                      double fill, int64_t kernel_last) {                              \
     int64_t per_window = kh * kw, per_image = per_window * oh * ow;                   \
+    (void)fill;                                                                        \
     for (int64_t l = 0; l < lead; l++) {                                               \
         T *img = out + l * h * w;                                                      \
         const T *gi = g + l * per_image;                                               \
         for (int64_t i = 0; i < kh; i++)                                               \
             for (int64_t j = 0; j < kw; j++)                                           \
                 for (int64_t r = 0; r < oh; r++) {                                     \
-                    T *dst = img + (r * sh + i * dh) * w + j * dw;                     \
-                    if (kernel_last) {                                                 \
-                        const T *src = gi + r * ow * per_window + i * kw + j;          \
-                        for (int64_t c = 0; c < ow; c++)                               \
-                            dst[c * sw] += src[c * per_window];                        \
-                    } else {                                                           \
-                        const T *src = gi + ((i * kw + j) * oh + r) * ow;              \
-                        for (int64_t c = 0; c < ow; c++) dst[c * sw] += src[c];        \
+                    int64_t row = r * sh + i * dh - ph;                                \
+                    if (row < 0 || row >= h) continue;                                 \
+                    T *dst = img + row * w;                                            \
+                    const T *src = kernel_last ? gi + r * ow * per_window + i * kw + j \
+                                               : gi + ((i * kw + j) * oh + r) * ow;    \
+                    int64_t step = kernel_last ? per_window : 1;                       \
+                    for (int64_t c = 0; c < ow; c++) {                                 \
+                        int64_t col = c * sw + j * dw - pw;                            \
+                        if (col >= 0 && col < w) dst[col] += src[c * step];            \
                     }                                                                  \
                 }                                                                      \
     }                                                                                  \
@@ -78,7 +85,7 @@ WINDOW_LOOPS(float, f32)
 WINDOW_LOOPS(double, f64)
 """
 
-_ARGS = "(void *, void *" + ", int64_t" * 12 + ");"
+_ARGS = "(void *, void *" + ", int64_t" * 13 + ", double, int64_t);"
 _DECLARATIONS = "\n".join(f"void ej_{kind}_{suffix}{_ARGS}" for kind in ("unfold", "fold")
                           for suffix in ("f32", "f64"))
 _state: dict = {}
@@ -104,25 +111,30 @@ def available(dtype=np.float32) -> bool:
 
 
 def _call(kind: str, src: np.ndarray, out: np.ndarray, image: tuple[int, int],
-          windows: tuple[int, int], kernel, stride, dilation, kernel_last: bool) -> None:
+          windows: tuple[int, int], kernel, stride, dilation, padding, fill: float,
+          kernel_last: bool) -> None:
     fn = getattr(_library(), f"ej_{kind}_{_TYPES[src.dtype]}")
     ffi = _state["ffi"]
-    lead = out.size // (image[0] * image[1]) if kind == "fold" else \
-        src.size // (image[0] * image[1])
+    images = out if kind == "fold" else src
+    lead = images.size // (image[0] * image[1])
     fn(ffi.from_buffer(src), ffi.from_buffer(out, require_writable=True), lead, *image,
-       *kernel, *windows, *stride, *dilation, int(kernel_last))
+       *kernel, *windows, *stride, *dilation, *padding, float(fill), int(kernel_last))
 
 
-def unfold(x: np.ndarray, out: np.ndarray, kernel, stride, dilation, *,
-           kernel_last: bool) -> None:
-    """Write the windows of C-contiguous x (..., H, W) into C-contiguous `out`, shaped
-    (..., kh, kw, oh, ow), or (..., oh, ow, kh, kw) with kernel_last."""
+def unfold(x: np.ndarray, out: np.ndarray, kernel, stride, dilation, padding=(0, 0),
+           fill: float = 0.0, *, kernel_last: bool) -> None:
+    """Write the windows of C-contiguous x (..., H, W), padded by `padding` with `fill`,
+    into C-contiguous `out`, shaped (..., kh, kw, oh, ow), or (..., oh, ow, kh, kw) with
+    kernel_last."""
     windows = out.shape[-4:-2] if kernel_last else out.shape[-2:]
-    _call("unfold", x, out, x.shape[-2:], windows, kernel, stride, dilation, kernel_last)
+    _call("unfold", x, out, x.shape[-2:], windows, kernel, stride, dilation, padding, fill,
+          kernel_last)
 
 
-def fold(g: np.ndarray, out: np.ndarray, kernel, stride, dilation, *,
+def fold(g: np.ndarray, out: np.ndarray, kernel, stride, dilation, padding=(0, 0), *,
          kernel_last: bool) -> None:
-    """Add the windows g (layout as in `unfold`, C-contiguous) into zeroed `out` (..., H, W)."""
+    """Add the windows g (layout as in `unfold`, C-contiguous) into zeroed `out`
+    (..., H, W); window taps that fall in the padding are dropped."""
     windows = g.shape[-4:-2] if kernel_last else g.shape[-2:]
-    _call("fold", g, out, out.shape[-2:], windows, kernel, stride, dilation, kernel_last)
+    _call("fold", g, out, out.shape[-2:], windows, kernel, stride, dilation, padding, 0.0,
+          kernel_last)
