@@ -15,8 +15,8 @@ what its environment variables (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS) said.
 """
 from __future__ import annotations
 
-from kernels.codegen.threads import MAX_THREADS, kernel_threads, set_kernel_threads
 from kernels.errors import ArgumentError
+from kernels.threads import MAX_THREADS, kernel_threads, set_kernel_threads
 
 
 def get_num_threads() -> int:

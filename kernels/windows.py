@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.codegen import windows_c
 from kernels.errors import ShapeError
 from kernels.opdef import OPS, OpDef, OpKind, TensorSpec, register
 
@@ -64,6 +63,16 @@ def _window_dims(kernel: Pair, count: Pair, kernel_last: bool) -> tuple[int, ...
     return tuple(count) + tuple(kernel) if kernel_last else tuple(kernel) + tuple(count)
 
 
+def _c_loops(xp, dtype):
+    """The C loops when they serve `dtype` on cpu, else None. Imported on first use, so
+    that importing eager does not load codegen."""
+    if xp is not np:
+        return None
+    from kernels.codegen import windows_c
+
+    return windows_c if windows_c.available(dtype) else None
+
+
 def _strided(xp, x, kernel, stride, dilation, kernel_last):
     """The windows as a strided view of x (no copy)."""
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
@@ -81,14 +90,15 @@ def _strided(xp, x, kernel, stride, dilation, kernel_last):
 def _windows_impl(xp):
     def windows(x, *, kernel, stride, dilation, padding=(0, 0), pad_value=0.0,
                 kernel_last=False):
-        if xp is np and windows_c.available(x.dtype):
+        loops = _c_loops(xp, x.dtype)
+        if loops is not None:
             x = np.ascontiguousarray(x)
             oh = window_count(x.shape[-2] + 2 * padding[0], kernel[0], stride[0], dilation[0])
             ow = window_count(x.shape[-1] + 2 * padding[1], kernel[1], stride[1], dilation[1])
             out = np.empty(x.shape[:-2] + _window_dims(kernel, (oh, ow), kernel_last),
                            x.dtype)
-            windows_c.unfold(x, out, kernel, stride, dilation, padding, pad_value,
-                             kernel_last=kernel_last)
+            loops.unfold(x, out, kernel, stride, dilation, padding, pad_value,
+                         kernel_last=kernel_last)
             return out
         if padding != (0, 0):
             widths = ((0, 0),) * (x.ndim - 2) + ((padding[0],) * 2, (padding[1],) * 2)
@@ -118,10 +128,11 @@ def _fold_impl(xp):
         # pad_value is windows' (their adjoint drops the padding whatever it held).
         lead = g.shape[:-4]
         (ph, pw) = padding
-        if xp is np and windows_c.available(g.dtype):
+        loops = _c_loops(xp, g.dtype)
+        if loops is not None:
             out = np.zeros(lead + tuple(size), dtype=g.dtype)
-            windows_c.fold(np.ascontiguousarray(g), out, kernel, stride, dilation, padding,
-                           kernel_last=kernel_last)
+            loops.fold(np.ascontiguousarray(g), out, kernel, stride, dilation, padding,
+                       kernel_last=kernel_last)
             return out
         out = xp.zeros(lead + (size[0] + 2 * ph, size[1] + 2 * pw), dtype=g.dtype)
         if kernel_last:

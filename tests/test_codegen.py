@@ -20,8 +20,8 @@ from kernels.codegen import (
     layout,
 )
 from kernels.codegen.cpu import CpuKernel, NumpyKernel
-from kernels.codegen.threads import kernel_threads
 from kernels.opdef import OPS
+from kernels.threads import kernel_threads
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import eager
-from kernels import TensorSpec, float32
-from kernels.codegen import threads
+from kernels import TensorSpec, float32, threads
 from kernels.codegen.cpu import compile_groups
 from kernels.codegen.group import ElementwiseGroup, Step
 from kernels.errors import ArgumentError

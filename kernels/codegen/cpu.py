@@ -34,8 +34,8 @@ from kernels.codegen.compiler import (
 )
 from kernels.codegen.fastmath import preamble
 from kernels.codegen.group import ElementwiseGroup, ReduceGroup, evaluate
-from kernels.codegen.threads import kernel_threads
 from kernels.shapes import size_of
+from kernels.threads import kernel_threads
 
 PARALLEL_MIN_ELEMENTS = 1 << 18
 _pool: ThreadPoolExecutor | None = None
