@@ -192,7 +192,8 @@ def load(f: str | os.PathLike | BinaryIO, device: str | None = None, *,
     except (LoadError, FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
-            KeyError, struct.error, zlib.error, NotImplementedError) as exc:
+            KeyError, struct.error, zlib.error, NotImplementedError,
+            RuntimeError) as exc:   # RuntimeError: zipfile on a bit flip marking "encrypted"
         raise LoadError(f"load: {path!r} is not a readable eager checkpoint "
                         f"({type(exc).__name__}: {exc}); it may be truncated or corrupt"
                         ) from None

@@ -14,6 +14,7 @@ from kernels import (  # noqa: F401  (importing registers the ops)
     reductions,
     sources,
     special,
+    windows,
 )
 from kernels.backend import array_namespace_for, cupy_available, default_device
 from kernels.dtypes import (

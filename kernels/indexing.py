@@ -143,11 +143,45 @@ def _along_axis_key(xp, idx, axis: int) -> tuple:
     return tuple(grids)
 
 
+# From these many indices on, flat positions beat open-grid indexing (measured: below
+# them, building the positions costs more than the grids' per-element overhead).
+FLAT_GATHER_MIN = 8192
+FLAT_SCATTER_MIN = 1024
+
+
+def _flat_positions(xp, shape: tuple[int, ...], idx, axis: int):
+    """Positions in a C-contiguous array of `shape` of the elements idx picks along
+    `axis` (idx's other dims equal shape's), as one flat int array; raises IndexError for
+    an index outside [-n, n) as numpy's indexing would. One 1-d take or put through these
+    beats indexing with an open grid per dim, whose inner loop is a dim of a few elements.
+    """
+    n = shape[axis]
+    low, high = (int(idx.min()), int(idx.max())) if idx.size else (0, 0)
+    if low < -n or high >= n:
+        raise IndexError(f"index {low if low < -n else high} is out of bounds for axis "
+                         f"{axis} with size {n}")
+    outer = 1
+    for d in shape[:axis]:
+        outer *= d
+    inner = 1
+    for d in shape[axis + 1:]:
+        inner *= d
+    picked = idx.reshape(outer, idx.shape[axis], inner)
+    if low < 0:
+        picked = picked + (picked < 0) * n
+    starts = (xp.arange(outer) * (n * inner))[:, None, None]
+    if inner == 1:   # the common case (the last axis): no grid over the inner dims
+        return (starts + picked).reshape(-1)
+    return (starts + xp.arange(inner)[None, None, :] + picked * inner).reshape(-1)
+
+
 def _gather_impl(xp):
     def gather(x, idx, *, axis):
         axis %= x.ndim
         xs, ids = x.shape, idx.shape
         if xs[:axis] == ids[:axis] and xs[axis + 1:] == ids[axis + 1:]:
+            if x.flags.c_contiguous and idx.size >= FLAT_GATHER_MIN:
+                return x.reshape(-1)[_flat_positions(xp, xs, idx, axis)].reshape(ids)
             return x[_along_axis_key(xp, idx, axis)]
         return xp.take_along_axis(x, idx, axis=axis)   # broadcasts the other dims
     return gather
@@ -161,8 +195,15 @@ def _scatter_add_impl(xp):
     add_at = _add_at(xp)
 
     def scatter_add(base, idx, src, *, axis):
+        axis %= idx.ndim
         out = base.copy()
-        add_at(out, _along_axis_key(xp, idx, axis % idx.ndim), src)
+        if idx.shape[axis] == 1 and idx.shape[:axis] == base.shape[:axis] and \
+                idx.shape[axis + 1:] == base.shape[axis + 1:] and idx.size >= FLAT_SCATTER_MIN:
+            # One index per lane (a gather's backward at an argmax or a class target)
+            # never repeats, so a plain put-add gives add.at's sums, much faster.
+            out.reshape(-1)[_flat_positions(xp, base.shape, idx, axis)] += src.reshape(-1)
+            return out
+        add_at(out, _along_axis_key(xp, idx, axis), src)
         return out
     return scatter_add
 

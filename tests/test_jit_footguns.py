@@ -17,6 +17,7 @@ import eager
 import jit as jit_package
 from eager.dispatch import apply
 from eager.interpreters import DispatchHook
+from eager.nn import functional as F
 from jit import jit
 from kernels import OPS
 
@@ -389,6 +390,8 @@ def _every_op(x, i, b, gen):
     eager.rand(2, generator=gen), eager.randn(2, generator=gen)
     y.sum(), y.prod(), y.max(), y.min(), y.argmax(), y.argmin()
     eager.full((2,), 1.0), eager.arange(3)
+    image = y.reshape(1, 1, 2, 3).detach().requires_grad_()
+    F.conv2d(image, eager.ones(1, 1, 2, 2)).sum().backward()  # windows, and fold backward
 
 
 def test_every_op_is_a_view_exactly_when_its_opdef_says_so():

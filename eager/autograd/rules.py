@@ -362,3 +362,20 @@ def _atan2(node, g, needs):
     a, b = node.inputs
     scale = g / (a * a + b * b)
     return (scale * b if needs[0] else None), (-scale * a if needs[1] else None)
+
+
+# ---- sliding windows --------------------------------------------------------------------
+def _window_attrs(attrs: dict) -> dict:
+    return {k: attrs[k] for k in ("kernel", "stride", "dilation", "padding", "kernel_last")
+            if k in attrs}
+
+
+@backward(OPS.windows, saves=NOTHING)
+def _windows(node, g, needs):
+    size = node.inputs[0].shape[-2:]
+    return (apply(OPS.fold, g, size=size, **_window_attrs(node.attrs)),)
+
+
+@backward(OPS.fold, saves=NOTHING)
+def _fold(node, g, needs):
+    return (apply(OPS.windows, g, **_window_attrs(node.attrs)),)

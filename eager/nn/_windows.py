@@ -1,57 +1,38 @@
-"""Sliding windows over the last two dims (im2col), shared by conv2d and max_pool2d.
+"""Sliding windows over the last two dims, shared by conv2d and max_pool2d.
 
-The windows are one integer-array gather from the flattened (padded) image, so the
-forward is a single `index` op and its gradient a single `index_add`: autograd, the
-tracer and fusion see ordinary primitives.
+The windows are the `windows` primitive (im2col: a strided read of the image, padding
+included, into one contiguous copy, no index gather) and its backward is `fold` (col2im: one strided
+accumulation per kernel offset). Autograd, the tracer and the jit see ordinary primitives.
 """
 from __future__ import annotations
 
-import functools
-
-import numpy as np
-
-from eager.dispatch import user_line_suffix
+from eager.dispatch import apply, user_line_suffix
 from eager.nn.errors import ArgumentError
-from eager.ops.shape import pad, reshape
 from eager.tensor import Tensor
+from kernels import OPS
 from kernels.errors import ShapeError
+from kernels.windows import window_count
+
+Pair = tuple[int, int]
 
 
-@functools.lru_cache(maxsize=128)
-def window_index(height: int, width: int, kernel: tuple[int, int],
-                 stride: tuple[int, int]) -> np.ndarray:
-    """Flat positions (kh*kw*oh*ow,) in a height x width image, ordered kernel row, kernel
-    column, output row, output column.
+def sliding_windows(op: str, x: Tensor, kernel: Pair, stride: Pair, padding: Pair,
+                    dilation: Pair, pad_value: float, kernel_last: bool = False) -> Tensor:
+    """Windows of x (N, C, H, W) padded with pad_value: (N, C, kh, kw, oh, ow), or
+    (N, C, oh, ow, kh, kw) with kernel_last.
 
-    >>> window_index(3, 3, (2, 2), (1, 1)).reshape(4, 4)[0].tolist()
-    [0, 1, 3, 4]
+    >>> import eager
+    >>> sliding_windows("f", eager.ones(1, 1, 4, 4), (3, 3), (1, 1), (1, 1), (2, 2), 0.0).shape
+    (1, 1, 3, 3, 2, 2)
     """
-    kh, kw = kernel
-    oh, ow = (height - kh) // stride[0] + 1, (width - kw) // stride[1] + 1
-    rows = np.arange(kh)[:, None] + stride[0] * np.arange(oh)[None, :]
-    cols = np.arange(kw)[:, None] + stride[1] * np.arange(ow)[None, :]
-    index = rows[:, None, :, None] * width + cols[None, :, None, :]
-    index.setflags(write=False)
-    return index.reshape(-1)
-
-
-def sliding_windows(op: str, x: Tensor, kernel: tuple[int, int], stride: tuple[int, int],
-                    padding: tuple[int, int], pad_value: float
-                    ) -> tuple[Tensor, tuple[int, int]]:
-    """Windows of x (N, C, H, W) as (N, C, kh*kw, oh*ow), and (oh, ow)."""
-    from eager.creation import asarray
-
-    if min(stride) < 1 or min(padding) < 0 or min(kernel) < 1:
-        raise ArgumentError(f"{op}: kernel {kernel} and stride {stride} must be positive and "
-                            f"padding {padding} non-negative")
-    n, c, h, w = x.shape
-    h, w = h + 2 * padding[0], w + 2 * padding[1]
-    if kernel[0] > h or kernel[1] > w:
-        raise ShapeError(f"{op}: kernel {kernel} is larger than the padded input "
-                         f"({h}, {w}) of input shape {x.shape}{user_line_suffix()}")
-    if padding != (0, 0):
-        x = pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2), value=pad_value)
-    index = window_index(h, w, kernel, stride)
-    oh, ow = (h - kernel[0]) // stride[0] + 1, (w - kernel[1]) // stride[1] + 1
-    picked = reshape(x, (n, c, h * w))[:, :, asarray(index, device=x.device)]
-    return reshape(picked, (n, c, kernel[0] * kernel[1], oh * ow)), (oh, ow)
+    if min(stride) < 1 or min(padding) < 0 or min(kernel) < 1 or min(dilation) < 1:
+        raise ArgumentError(f"{op}: kernel {kernel}, stride {stride} and dilation {dilation} "
+                            f"must be positive and padding {padding} non-negative")
+    h, w = x.shape[-2] + 2 * padding[0], x.shape[-1] + 2 * padding[1]
+    if not (window_count(h, kernel[0], 1, dilation[0]) and
+            window_count(w, kernel[1], 1, dilation[1])):
+        raise ShapeError(f"{op}: kernel {kernel} (dilation {dilation}) is larger than the "
+                         f"padded input ({h}, {w}) of input shape {x.shape}"
+                         f"{user_line_suffix()}")
+    return apply(OPS.windows, x, kernel=kernel, stride=stride, dilation=dilation,
+                 padding=padding, pad_value=pad_value, kernel_last=kernel_last)

@@ -81,20 +81,23 @@ class MaxPool2d(Module):
     (1, 3, 4, 4)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1) -> None:
         super().__init__()
         arguments.pair("MaxPool2d", "kernel_size", kernel_size, minimum=1)
         if stride is not None:
             arguments.pair("MaxPool2d", "stride", stride, minimum=1)
         arguments.pair("MaxPool2d", "padding", padding, minimum=0)
+        arguments.pair("MaxPool2d", "dilation", dilation, minimum=1)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.dilation = dilation
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
 
     def extra_repr(self) -> str:
+        extra = "" if self.dilation == 1 else f", dilation={self.dilation}"
         return (f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, "
-                f"padding={self.padding}")
+                f"padding={self.padding}{extra}")
 
 
 class Flatten(Module):

@@ -41,6 +41,7 @@ from eager.nn.normalization import batch_norm
 from eager.nn.resampling import adaptive_avg_pool2d, avg_pool2d, interpolate, pad
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
+from eager.ops.indexing import gather_in_range
 from eager.ops.linalg import matmul
 from eager.ops.operands import promote
 from eager.ops.shape import reshape, unsqueeze
@@ -211,7 +212,14 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ShapeError(f"linear: input of shape {x.shape} has {x.shape[-1:]} features but "
                          f"the weight of shape {weight.shape} expects {weight.shape[1]}"
                          f"{user_line_suffix()}")
-    out = matmul(x, weight.T)
+    if x.ndim > 2:
+        # One (batch * ..., in) x (in, out) GEMM, not one per leading index: its weight
+        # gradient is then one GEMM too, instead of a batch of them summed afterwards.
+        rows = math.prod(x.shape[:-1])
+        out = reshape(matmul(reshape(x, (rows, x.shape[-1])), weight.T),
+                      x.shape[:-1] + weight.shape[:1])
+    else:
+        out = matmul(x, weight.T)
     return out if bias is None else out + bias
 
 
@@ -220,35 +228,47 @@ def _pair(op: str, name: str, value) -> tuple[int, int]:
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
-           padding=0) -> Tensor:
-    """2-D cross-correlation (PyTorch's conv2d) as im2col + one matmul.
+           padding=0, dilation=1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation (PyTorch's conv2d): the input's windows (im2col, read
+    through a strided view into the layout BLAS reads), then one (grouped) matmul.
 
-    x: (N, C, H, W); weight: (O, C, kh, kw); bias: (O,). Returns (N, O, H', W').
+    x: (N, C, H, W); weight: (O, C // groups, kh, kw); bias: (O,). Returns (N, O, H', W').
 
     >>> import eager
     >>> conv2d(eager.ones(1, 1, 3, 3), eager.ones(1, 1, 2, 2)).tolist()
     [[[[4.0, 4.0], [4.0, 4.0]]]]
+    >>> conv2d(eager.ones(1, 4, 5, 5), eager.ones(6, 2, 3, 3), dilation=2, groups=2).shape
+    (1, 6, 1, 1)
     """
     arguments.tensor("conv2d", "input", x)
     arguments.tensor("conv2d", "weight", weight)
     arguments.optional_tensor("conv2d", "bias", bias)
     stride, padding = _pair("conv2d", "stride", stride), _pair("conv2d", "padding", padding)
-    if x.ndim != 4 or weight.ndim != 4 or x.shape[1] != weight.shape[1]:
-        raise ShapeError(f"conv2d: expected input (N, C, H, W) and weight (O, C, kh, kw) with "
-                         f"the same C, got input {x.shape} and weight {weight.shape}"
-                         f"{user_line_suffix()}")
-    n, c = x.shape[:2]
-    out_channels, _, kh, kw = weight.shape
-    cols, (oh, ow) = sliding_windows("conv2d", x, (kh, kw), stride, padding, 0.0)
-    cols = reshape(cols, (n, c * kh * kw, oh * ow))
-    out = matmul(reshape(weight, (out_channels, c * kh * kw)), cols)
+    dilation = _pair("conv2d", "dilation", dilation)
+    groups = arguments.integer("conv2d", "groups", groups, minimum=1)
+    if x.ndim != 4 or weight.ndim != 4 or x.shape[1] != weight.shape[1] * groups or \
+            weight.shape[0] % groups:
+        raise ShapeError(f"conv2d: expected input (N, C, H, W) and weight "
+                         f"(O, C // groups, kh, kw) with O and C divisible by groups={groups}, "
+                         f"got input {x.shape} and weight {weight.shape}{user_line_suffix()}")
+    n = x.shape[0]
+    out_channels, c_group, kh, kw = weight.shape
+    cols = sliding_windows("conv2d", x, (kh, kw), stride, padding, dilation, 0.0)
+    oh, ow = cols.shape[-2:]
+    k = c_group * kh * kw
+    if groups == 1:
+        out = matmul(reshape(weight, (out_channels, k)), reshape(cols, (n, k, oh * ow)))
+    else:
+        out = matmul(reshape(weight, (groups, out_channels // groups, k)),
+                     reshape(cols, (n, groups, k, oh * ow)))
     out = reshape(out, (n, out_channels, oh, ow))
     return out if bias is None else out + reshape(bias, (1, out_channels, 1, 1))
 
 
-def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
     """Largest value in each kernel_size window of (N, C, H, W); stride defaults to the
-    kernel size. Padding uses -inf, so it never wins.
+    kernel size. Padding uses -inf, so it never wins. The gradient goes to the first
+    largest element of each window (its argmax), as in PyTorch.
 
     >>> import eager
     >>> max_pool2d(eager.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
@@ -258,14 +278,19 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     kernel = _pair("max_pool2d", "kernel_size", kernel_size)
     stride = kernel if stride is None else _pair("max_pool2d", "stride", stride)
     padding = _pair("max_pool2d", "padding", padding)
+    dilation = _pair("max_pool2d", "dilation", dilation)
     if x.ndim != 4:
         raise ShapeError(f"max_pool2d: expected input (N, C, H, W), got {x.shape}"
                          f"{user_line_suffix()}")
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
         raise ArgumentError(f"max_pool2d: padding {padding} must be at most half the kernel "
                             f"size {kernel}")
-    cols, (oh, ow) = sliding_windows("max_pool2d", x, kernel, stride, padding, -math.inf)
-    return reshape(R.max(cols, axis=2), x.shape[:2] + (oh, ow))
+    cols = sliding_windows("max_pool2d", x, kernel, stride, padding, dilation, -math.inf,
+                           kernel_last=True)
+    oh, ow = cols.shape[2:4]
+    flat = reshape(cols, x.shape[:2] + (oh, ow, kernel[0] * kernel[1]))
+    best = R.argmax(flat.detach(), axis=4, keepdims=True)
+    return reshape(gather_in_range(flat, 4, best), x.shape[:2] + (oh, ow))
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:

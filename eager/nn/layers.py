@@ -79,16 +79,24 @@ class Conv2d(Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 bias: bool = True, *, dtype=None, device=None, generator=None) -> None:
+                 dilation=1, groups: int = 1, bias: bool = True, *, dtype=None, device=None,
+                 generator=None) -> None:
         super().__init__()
         in_channels = arguments.integer("Conv2d", "in_channels", in_channels, minimum=0)
         out_channels = arguments.integer("Conv2d", "out_channels", out_channels, minimum=0)
         kernel = arguments.pair("Conv2d", "kernel_size", kernel_size, minimum=1)
+        groups = arguments.integer("Conv2d", "groups", groups, minimum=1)
+        if in_channels % groups or out_channels % groups:
+            raise ArgumentError(f"Conv2d: in_channels {in_channels} and out_channels "
+                                f"{out_channels} must both be divisible by groups={groups}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = kernel
         self.stride = arguments.pair("Conv2d", "stride", stride, minimum=1)
         self.padding = arguments.pair("Conv2d", "padding", padding, minimum=0)
-        self.weight = Parameter(_new((out_channels, in_channels) + kernel, dtype, device))
+        self.dilation = arguments.pair("Conv2d", "dilation", dilation, minimum=1)
+        self.groups = groups
+        self.weight = Parameter(_new((out_channels, in_channels // groups) + kernel, dtype,
+                                     device))
         self.bias = Parameter(_new((out_channels,), dtype, device)) if bias else None
         self.reset_parameters(generator)
 
@@ -97,11 +105,15 @@ class Conv2d(Module):
         _reset_weight_and_bias(self.weight, self.bias, generator)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
 
     def extra_repr(self) -> str:
+        extra = "" if self.dilation == (1, 1) else f", dilation={self.dilation}"
+        extra += "" if self.groups == 1 else f", groups={self.groups}"
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}")
+                f"stride={self.stride}, padding={self.padding}{extra}, "
+                f"bias={self.bias is not None}")
 
 
 class Embedding(Module):

@@ -195,8 +195,10 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     kernel, stride, padding = _pool_args("avg_pool2d", input, kernel_size, stride, padding)
     if ceil_mode:
         raise ArgumentError("avg_pool2d: ceil_mode=True is not supported; pad the input")
-    cols, (oh, ow) = sliding_windows("avg_pool2d", input, kernel, stride, padding, 0.0)
-    total = reshape(R.sum(cols, axis=2), input.shape[:2] + (oh, ow))
+    cols = sliding_windows("avg_pool2d", input, kernel, stride, padding, (1, 1), 0.0,
+                           kernel_last=True)
+    total = R.sum(cols, axis=(4, 5))
+    oh, ow = total.shape[2:]
     if divisor_override is not None:
         return total / arguments.integer("avg_pool2d", "divisor_override", divisor_override,
                                          minimum=1)
@@ -205,8 +207,9 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     from eager.creation import ones
 
     area = ones(1, 1, *input.shape[2:], dtype=input.dtype, device=input.device)
-    counts, _ = sliding_windows("avg_pool2d", area, kernel, stride, padding, 0.0)
-    return total / reshape(R.sum(counts, axis=2), (1, 1, oh, ow))
+    counts = sliding_windows("avg_pool2d", area, kernel, stride, padding, (1, 1), 0.0,
+                             kernel_last=True)
+    return total / R.sum(counts, axis=(4, 5))
 
 
 def _averaging_matrix(in_size: int, out_size: int) -> np.ndarray:

@@ -285,3 +285,37 @@ def render_node(node: Node, name: str) -> str:
     if renderer is None:
         raise ExportError(f"export: no C loop for op {node.op.name!r} in {node_text(node)}")
     return renderer(node, name)
+
+
+@renders("windows", "fold")
+def render_windows(node: Node, name: str) -> str:
+    """im2col (`windows`) and its adjoint (`fold`) through the same C loops the jit runs
+    (`kernels.codegen.windows_c`), included once per model.c."""
+    from kernels.codegen.windows_c import LOOPS_SOURCE
+
+    x, out, attrs = node.inputs[0], node.out, node.attrs
+    suffix = {"float32": "f32", "float64": "f64"}.get(x.dtype.name)
+    if suffix is None:
+        raise ExportError(f"export: {node.op.name} of {x.dtype.name} has no C loop in "
+                          f"{node_text(node)}")
+    kernel_last = bool(attrs.get("kernel_last", False))
+    if node.op.name == "windows":
+        image, win, fill = x.shape[-2:], out.shape[-4:-2] if kernel_last else out.shape[-2:], \
+            attrs.get("pad_value", 0.0)
+        call, lead = "ej_unfold", int(np.prod(x.shape[:-2]))
+    else:
+        image, win, fill = out.shape[-2:], x.shape[-4:-2] if kernel_last else x.shape[-2:], 0.0
+        call, lead = "ej_fold", int(np.prod(out.shape[:-2]))
+    numbers = [lead, *image, *attrs["kernel"], *win, *attrs["stride"], *attrs["dilation"],
+               *attrs.get("padding", (0, 0))]
+    t = ctype(out.dtype)
+    lines = ["#ifndef EJ_WINDOW_LOOPS", "#define EJ_WINDOW_LOOPS", LOOPS_SOURCE, "#endif",
+             f"static int {name}(const void *in0_, void *out_) {{"]
+    if node.op.name == "fold":
+        lines.append(f"    for (int64_t i = 0; i < {int(np.prod(out.shape))}LL; i++) "
+                     f"(({t} *)out_)[i] = 0;")
+    args = ", ".join(f"{n}LL" for n in numbers)
+    lines += [f"    {call}_{suffix}((void *)in0_, out_, {args}, "
+              f"{literal(fill, np.dtype('float64'))}, {int(kernel_last)});",
+              "    return MODEL_OK;", "}"]
+    return "\n".join(lines) + "\n"

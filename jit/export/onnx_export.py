@@ -151,6 +151,8 @@ def _translate(b: _Builder, node: Node) -> str:
                     axis=attrs["axis"])
     if name == "index":
         return _index(b, node)
+    if name == "windows":
+        return _windows(b, node)
     if name == "gather":
         x, idx = xs
         axis = attrs["axis"] % len(x.shape)
@@ -194,6 +196,30 @@ def _slice(b: _Builder, x: str, value: Value, key: tuple) -> str:
         return x
     return b.op("Slice", [x] + [b.const(np.array(v, np.int64)) for v in
                                 (starts, ends, axes, steps)], value.dtype)
+
+
+def _windows(b: _Builder, node: Node) -> str:
+    """im2col as Pad, then one Gather over the flattened padded image with the window
+    positions computed here (the shapes are static), then a Reshape to the layout."""
+    x, out, attrs = node.inputs[0], node.out, node.attrs
+    (ph, pw), (kh, kw) = attrs.get("padding", (0, 0)), attrs["kernel"]
+    (sh, sw), (dh, dw) = attrs["stride"], attrs["dilation"]
+    kernel_last = bool(attrs.get("kernel_last", False))
+    oh, ow = out.shape[-4:-2] if kernel_last else out.shape[-2:]
+    lead, (h, w) = x.shape[:-2], x.shape[-2:]
+    wide = w + 2 * pw
+    pads = [0] * len(lead) + [ph, pw] + [0] * len(lead) + [ph, pw]
+    padded = b.op("Pad", [b.names[x.id], b.const(np.array(pads, np.int64)),
+                          b.const(np.array(attrs.get("pad_value", 0.0), x.dtype))], x.dtype,
+                  mode="constant")
+    flat = b.op("Reshape", [padded, b.const(np.array(list(lead) + [-1], np.int64))], x.dtype)
+    i, j, r, c = np.ix_(range(kh), range(kw), range(oh), range(ow))
+    positions = (r * sh + i * dh) * wide + (c * sw + j * dw)
+    if kernel_last:
+        positions = positions.transpose(2, 3, 0, 1)
+    picked = b.op("Gather", [flat, b.const(positions.astype(np.int64))], x.dtype,
+                  axis=len(lead))
+    return _reshape(b, picked, out)
 
 
 def _index(b: _Builder, node: Node) -> str:

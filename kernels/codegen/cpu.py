@@ -22,7 +22,6 @@ the ops' numpy kernels instead (one warning per process), so results stay correc
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -37,20 +36,21 @@ from kernels.codegen.compiler import (
 from kernels.codegen.fastmath import preamble
 from kernels.codegen.group import ElementwiseGroup, ReduceGroup, evaluate
 from kernels.shapes import size_of
+from kernels.threads import kernel_threads
 
 PARALLEL_MIN_ELEMENTS = 1 << 18
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0
 _from_buffer = None
 
 
-def _threads() -> int:
-    return min(os.cpu_count() or 1, 8)
-
-
-def _get_pool() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="eager-jit")
+def _get_pool(threads: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    if _pool is None or _pool_size < threads:
+        if _pool is not None:
+            _pool.shutdown(wait=False)
+        _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="eager-jit")
+        _pool_size = threads
     return _pool
 
 
@@ -65,12 +65,21 @@ class CpuKernel:
         self.extent = c_render.outer_extent(group)
         full = group.prologue.shape if isinstance(group, ReduceGroup) else group.shape
         numel = size_of(full)
-        threads = _threads()
-        self.chunks = None  # [(start, stop)] per thread, for groups worth splitting
-        if numel >= PARALLEL_MIN_ELEMENTS and threads > 1 and self.extent >= threads:
-            bounds = [self.extent * t // threads for t in range(threads + 1)]
-            self.chunks = list(itertools.pairwise(bounds))
+        self._parallel = numel >= PARALLEL_MIN_ELEMENTS and self.extent > 1
+        # [(start, stop)] per thread for groups worth splitting (one range while the
+        # setting is 1 thread, so callers still route them through run()), else None.
+        self.chunks = None
+        self._chunks_for = 0      # the thread count `chunks` was split for
+        if self._parallel:
+            self._split(kernel_threads())
         self._empty = numel == 0
+
+    def _split(self, threads: int) -> None:
+        # Re-split when `eager.set_num_threads` changed the count since the last call.
+        self._chunks_for = threads
+        threads = max(1, min(threads, self.extent))
+        bounds = [self.extent * t // threads for t in range(threads + 1)]
+        self.chunks = list(itertools.pairwise(bounds))
 
     def run(self, inputs: list, outputs: list) -> None:
         """Compute the group from `inputs` into `outputs`."""
@@ -79,11 +88,14 @@ class CpuKernel:
         fb = _from_buffer
         args = [fb(a if a.flags.c_contiguous else np.ascontiguousarray(a)) for a in inputs]
         args += [fb(o, require_writable=True) for o in outputs]
-        if self.chunks is None:
+        if self._parallel and self._chunks_for != kernel_threads():
+            self._split(kernel_threads())
+        if self.chunks is None or len(self.chunks) == 1:
             self.fn(*args, 0, self.extent)
             return
         fn = self.fn
-        futures = [_get_pool().submit(fn, *args, lo, hi) for lo, hi in self.chunks[1:]]
+        pool = _get_pool(len(self.chunks))
+        futures = [pool.submit(fn, *args, lo, hi) for lo, hi in self.chunks[1:]]
         lo, hi = self.chunks[0]
         fn(*args, lo, hi)
         for fut in futures:
