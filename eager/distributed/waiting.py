@@ -1,0 +1,38 @@
+"""Waiting on a non-blocking request with a deadline, so a dead peer cannot hang us.
+
+Most requests complete within a few polls; spinning briefly keeps small messages fast,
+yielding the CPU afterwards keeps an oversubscribed machine (more ranks than cores)
+moving, and sleeping once the wait is long costs nothing that matters.
+
+>>> class Done:
+...     def Test(self): return True
+>>> poll_until_done(Done(), 1.0, lambda: "never")
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from eager.distributed.errors import CollectiveTimeoutError
+
+_SPINS = 64
+_YIELD_FOR_S = 0.01
+
+
+def poll_until_done(request, timeout: float | None, describe: Callable[[], str]) -> None:
+    """Drive `request.Test()` until it is true; past `timeout` seconds raise
+    CollectiveTimeoutError with `describe()` (what was being waited for) in the message."""
+    test = request.Test
+    for _ in range(_SPINS):
+        if test():
+            return
+    start = time.monotonic()
+    deadline = None if timeout is None else start + timeout
+    while not test():
+        now = time.monotonic()
+        if deadline is not None and now > deadline:
+            raise CollectiveTimeoutError(
+                f"{describe()} did not complete within {timeout:g} s: a peer rank died, "
+                "hangs, or called a different collective; raise the limit with "
+                "eager.distributed.init(timeout=...) if a peer is merely slow")
+        time.sleep(0 if now - start < _YIELD_FOR_S else 0.001)
