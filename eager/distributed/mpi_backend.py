@@ -16,7 +16,13 @@ from eager.distributed.errors import CollectiveMismatchError, DistributedError
 from eager.distributed.waiting import poll_until_done
 
 
-def _signature(kind: str, x: np.ndarray, detail) -> tuple:
+def signature_of(kind: str, x, detail) -> tuple:
+    """What every rank must agree on before a collective: its kind, op or root, shape and
+    dtype.
+
+    >>> signature_of("all_reduce", np.zeros((2, 3), np.float32), "sum")
+    ('all_reduce', 'sum', (2, 3), '<f4')
+    """
     return (kind, detail, tuple(x.shape), x.dtype.str)
 
 
@@ -96,7 +102,7 @@ class MPIGroup:
     def all_reduce_async(self, x: np.ndarray, reduce: str) -> Pending:
         """Start an all-reduce; the Pending's wait() gives the result."""
         x = np.ascontiguousarray(x)
-        self.verify(_signature("all_reduce", x, reduce))
+        self.verify(signature_of("all_reduce", x, reduce))
         out = np.empty_like(x)
         request = self.comm.Iallreduce(x, out, op=self._ops[reduce])
         finish = self._mean if reduce == "mean" else None
@@ -105,14 +111,14 @@ class MPIGroup:
     def broadcast_async(self, x: np.ndarray, src: int) -> Pending:
         """Start a broadcast from rank src."""
         out = np.array(x, copy=True, order="C")
-        self.verify(_signature("broadcast", out, src))
+        self.verify(signature_of("broadcast", out, src))
         request = self.comm.Ibcast(out, root=src)
         return Pending(self, request, out, f"broadcast(src={src}) of {list(x.shape)}")
 
     def all_gather_async(self, x: np.ndarray) -> Pending:
         """Start an all-gather along axis 0."""
         x = np.ascontiguousarray(x)
-        self.verify(_signature("all_gather", x, None))
+        self.verify(signature_of("all_gather", x, None))
         out = np.empty((self.size * x.shape[0], *x.shape[1:]), x.dtype)
         request = self.comm.Iallgather(x, out)
         return Pending(self, request, out, f"all_gather of {list(x.shape)}")
@@ -120,7 +126,7 @@ class MPIGroup:
     def reduce_scatter_async(self, x: np.ndarray, reduce: str) -> Pending:
         """Start a reduce-scatter along axis 0."""
         x = np.ascontiguousarray(x)
-        self.verify(_signature("reduce_scatter", x, reduce))
+        self.verify(signature_of("reduce_scatter", x, reduce))
         out = np.empty((x.shape[0] // self.size, *x.shape[1:]), x.dtype)
         request = self.comm.Ireduce_scatter_block(x, out, op=self._ops[reduce])
         finish = self._mean if reduce == "mean" else None

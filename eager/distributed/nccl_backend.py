@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 
 from eager.distributed.errors import BackendUnavailableError
-from kernels.errors import DTypeError
-from eager.distributed.mpi_backend import MPIGroup, _signature
+from eager.distributed.mpi_backend import MPIGroup, signature_of
 from eager.distributed.waiting import poll_until_done
+from kernels.errors import DTypeError
 
 
 def _nccl():
@@ -33,7 +33,7 @@ class _EventRequest:
         self.event = cupy.cuda.Event(disable_timing=True)
         self.event.record()
 
-    def Test(self) -> bool:  # noqa: N802  (the name MPI requests use)
+    def Test(self) -> bool:
         return self.event.done
 
 
@@ -124,7 +124,7 @@ class NCCLGroup:
     def all_reduce_async(self, x, reduce: str) -> NCCLPending:
         """Queue an all-reduce on the current stream."""
         x = self.cupy.ascontiguousarray(x)
-        self.host.verify(_signature("all_reduce", x, reduce) + ("cuda",))
+        self.host.verify(signature_of("all_reduce", x, reduce) + ("cuda",))
         out = self.cupy.empty_like(x)
         self.comm.allReduce(x.data.ptr, out.data.ptr, x.size, self._dtype("all_reduce", x),
                             self._ops[reduce], self._stream())
@@ -134,7 +134,7 @@ class NCCLGroup:
     def broadcast_async(self, x, src: int) -> NCCLPending:
         """Queue a broadcast from rank src."""
         x = self.cupy.ascontiguousarray(x)
-        self.host.verify(_signature("broadcast", x, src) + ("cuda",))
+        self.host.verify(signature_of("broadcast", x, src) + ("cuda",))
         out = self.cupy.empty_like(x)
         self.comm.broadcast(x.data.ptr, out.data.ptr, x.size, self._dtype("broadcast", x),
                             src, self._stream())
@@ -143,7 +143,7 @@ class NCCLGroup:
     def all_gather_async(self, x) -> NCCLPending:
         """Queue an all-gather along axis 0."""
         x = self.cupy.ascontiguousarray(x)
-        self.host.verify(_signature("all_gather", x, None) + ("cuda",))
+        self.host.verify(signature_of("all_gather", x, None) + ("cuda",))
         out = self.cupy.empty((self.size * x.shape[0], *x.shape[1:]), x.dtype)
         self.comm.allGather(x.data.ptr, out.data.ptr, x.size, self._dtype("all_gather", x),
                             self._stream())
@@ -152,7 +152,7 @@ class NCCLGroup:
     def reduce_scatter_async(self, x, reduce: str) -> NCCLPending:
         """Queue a reduce-scatter along axis 0."""
         x = self.cupy.ascontiguousarray(x)
-        self.host.verify(_signature("reduce_scatter", x, reduce) + ("cuda",))
+        self.host.verify(signature_of("reduce_scatter", x, reduce) + ("cuda",))
         out = self.cupy.empty((x.shape[0] // self.size, *x.shape[1:]), x.dtype)
         self.comm.reduceScatter(x.data.ptr, out.data.ptr, out.size,
                                 self._dtype("reduce_scatter", x), self._ops[reduce],
