@@ -4,6 +4,9 @@ Rank 0 makes the NCCL unique id and MPI broadcasts it; each rank then uses the G
 its local index. NCCL calls are queued on the current stream; a CUDA event recorded
 after each one is what `wait()` polls with the group's deadline, aborting the NCCL
 communicator when a peer never joins. Shape and dtype checks go over MPI, on the host.
+
+>>> "float32" in EXCHANGED_DTYPES, "bool" in EXCHANGED_DTYPES
+(True, False)
 """
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import os
 from eager.distributed.errors import BackendUnavailableError
 from eager.distributed.mpi_backend import MPIGroup, signature_of
 from eager.distributed.waiting import poll_until_done
+
+EXCHANGED_DTYPES = ("float16", "float32", "float64", "int8", "uint8", "int32", "int64")
 from kernels.errors import DTypeError
 
 
@@ -82,10 +87,8 @@ class NCCLGroup:
         self.comm = nccl.NcclCommunicator(self.size, uid, self.rank)
         self._ops = {"sum": nccl.NCCL_SUM, "mean": nccl.NCCL_SUM, "max": nccl.NCCL_MAX,
                      "min": nccl.NCCL_MIN}
-        self._dtypes = {"float16": nccl.NCCL_FLOAT16, "float32": nccl.NCCL_FLOAT32,
-                        "float64": nccl.NCCL_FLOAT64, "int8": nccl.NCCL_INT8,
-                        "uint8": nccl.NCCL_UINT8, "int32": nccl.NCCL_INT32,
-                        "int64": nccl.NCCL_INT64}
+        self._dtypes = {name: getattr(nccl, f"NCCL_{name.upper()}")
+                        for name in EXCHANGED_DTYPES}
 
     def __repr__(self) -> str:
         return f"<nccl group of {self.size}>"
