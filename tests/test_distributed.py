@@ -1,0 +1,234 @@
+"""eager.distributed and DistributedDataParallel, on 2 and 3 MPI ranks of this machine.
+
+The multi-rank tests start `mpiexec` themselves, running this very file as the worker
+(`python tests/test_distributed.py <scenario>`); each rank checks its own results and
+prints one "ok <scenario> rank <r>" line. The in-process tests use a world of one rank.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _mpi_available() -> str | None:
+    try:
+        import mpi4py  # noqa: F401
+        from eager.distributed.launch import find_mpiexec
+
+        find_mpiexec()
+    except Exception as exc:  # noqa: BLE001
+        return f"MPI is not installed ({exc}); pip install -e .[mpi]"
+    return None
+
+
+needs_mpi = pytest.mark.skipif(_mpi_available() is not None,
+                               reason=str(_mpi_available()))
+
+
+def launch(n: int, scenario: str, *, timeout: float = 60, keep_going: bool = False):
+    from eager.distributed.launch import clean_environment, mpiexec_command
+
+    env = clean_environment()
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env["EAGER_DEVICE"] = "cpu"
+    cmd = mpiexec_command(n, [os.path.abspath(__file__), scenario], keep_going=keep_going)
+    start = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
+                          cwd=ROOT)
+    return proc, time.monotonic() - start
+
+
+def assert_all_ranks_ok(proc, n: int, scenario: str) -> None:
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    for r in range(n):
+        assert f"ok {scenario} rank {r}" in proc.stdout, out
+
+
+# ---- multi-rank tests -------------------------------------------------------------------
+@needs_mpi
+def test_collectives_match_numpy_on_three_ranks():
+    proc, _ = launch(3, "collectives")
+    assert_all_ranks_ok(proc, 3, "collectives")
+
+
+@needs_mpi
+def test_ddp_keeps_ranks_identical_and_equals_single_process_training():
+    proc, _ = launch(2, "ddp")
+    assert_all_ranks_ok(proc, 2, "ddp")
+
+
+@needs_mpi
+def test_a_rank_that_dies_makes_the_others_fail_within_the_timeout():
+    proc, seconds = launch(2, "dead_peer", keep_going=True, timeout=50)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "CollectiveTimeoutError" in out and "did not complete within 2 s" in out, out
+    assert "all_reduce" in out
+    assert seconds < 40
+
+
+# ---- the worker: what each rank runs -----------------------------------------------------
+def _rank_data(r: int, shape, dtype=np.float32) -> np.ndarray:
+    return np.random.default_rng(100 + r).standard_normal(shape).astype(dtype)
+
+
+def scenario_collectives() -> None:
+    import eager
+    import eager.distributed as dist
+
+    dist.init()
+    r, n = dist.rank(), dist.world_size()
+    mine = _rank_data(r, (6, 4))
+    every = np.stack([_rank_data(k, (6, 4)) for k in range(n)])
+    t = eager.tensor(mine)
+    np.testing.assert_allclose(dist.all_reduce(t).numpy(), every.sum(0), rtol=1e-6)
+    np.testing.assert_allclose(dist.all_reduce(t, "mean").numpy(), every.mean(0), rtol=1e-5)
+    np.testing.assert_array_equal(dist.all_reduce(t, "max").numpy(), every.max(0))
+    np.testing.assert_array_equal(dist.all_reduce(t, "min").numpy(), every.min(0))
+    ints = eager.tensor(np.arange(5) * (r + 1))
+    assert dist.all_reduce(ints).tolist() == (np.arange(5) * sum(range(1, n + 1))).tolist()
+    np.testing.assert_array_equal(dist.broadcast(t, src=n - 1).numpy(), every[n - 1])
+    np.testing.assert_array_equal(dist.all_gather(t).numpy(), every.reshape(n * 6, 4))
+    rows = eager.tensor(_rank_data(r, (3 * n, 2)))
+    summed = np.stack([_rank_data(k, (3 * n, 2)) for k in range(n)]).sum(0)
+    np.testing.assert_allclose(dist.reduce_scatter(rows).numpy(),
+                               summed[3 * r:3 * r + 3], rtol=1e-5)
+    work = dist.all_reduce(t, async_op=True)
+    np.testing.assert_allclose(work.wait().numpy(), every.sum(0), rtol=1e-6)
+    assert work.is_completed()
+    dist.barrier()
+
+    # the gradient of an all_reduce(sum) is the all_reduce(sum) of the gradients
+    x = eager.tensor(mine, requires_grad=True)
+    (dist.all_reduce(x) * float(r + 1)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full((6, 4), sum(range(1, n + 1))))
+
+    # ranks that disagree all get the same named error instead of a hang
+    try:
+        dist.all_reduce(eager.ones(2 + r))
+    except dist.CollectiveMismatchError as exc:
+        assert "rank 0: all_reduce(float32[2], sum)" in str(exc)
+        assert f"rank {n - 1}: all_reduce(float32[{n + 1}], sum)" in str(exc)
+    else:
+        raise AssertionError("mismatched shapes were not detected")
+    try:
+        dist.all_reduce(eager.ones(2, dtype=eager.float64 if r == 0 else eager.float32))
+    except dist.CollectiveMismatchError as exc:
+        assert "float64" in str(exc) and "float32" in str(exc)
+    else:
+        raise AssertionError("mismatched dtypes were not detected")
+    print(f"ok collectives rank {r}", flush=True)
+
+
+def _mlp(seed: int):
+    import eager
+    from eager import nn
+
+    eager.manual_seed(seed)
+    return nn.Sequential(nn.Linear(8, 32), nn.Tanh(), nn.Linear(32, 16), nn.Tanh(),
+                         nn.Linear(16, 3))
+
+
+def _batches(steps: int, per_rank: int, n: int):
+    rng = np.random.default_rng(7)
+    for _ in range(steps):
+        yield (rng.standard_normal((per_rank * n, 8)).astype(np.float32),
+               rng.integers(0, 3, per_rank * n))
+
+
+def _train(model, batches, shard, step_fn=None):
+    import eager
+    import eager.nn.functional as F
+
+    opt = eager.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    run = step_fn(step) if step_fn else step
+    for xb, yb in batches:
+        xs, ys = shard(xb, yb)
+        run(eager.tensor(xs), eager.tensor(ys))
+    return run
+
+
+def scenario_ddp() -> None:
+    import eager
+    import eager.distributed as dist
+    from eager.nn.parallel import DistributedDataParallel
+    from jit import jit
+
+    dist.init()
+    r, n = dist.rank(), dist.world_size()
+    steps, per_rank = 5, 6
+    mine = lambda x, y: (x[r * per_rank:(r + 1) * per_rank], y[r * per_rank:(r + 1) * per_rank])
+
+    # every rank starts from rank 0's weights although each seeded its own
+    model = DistributedDataParallel(_mlp(seed=r), bucket_cap_mb=0.002)
+    assert len(model.bucket_sizes) >= 3, model.bucket_sizes
+    _train(model, _batches(steps, per_rank, n), mine)
+    flat = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
+    gathered = dist.all_gather(eager.tensor(flat)).numpy().reshape(n, -1)
+    assert all(np.array_equal(gathered[0], g) for g in gathered[1:]), "replicas differ"
+
+    reference = _mlp(seed=0)                      # one process, the whole global batch
+    _train(reference, _batches(steps, per_rank, n), lambda x, y: (x, y))
+    for p, q in zip(model.parameters(), reference.parameters()):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), atol=2e-5)
+
+    # no_sync: gradients stay local, the next synced backward averages their sums
+    import eager.nn.functional as F
+
+    model.module.zero_grad()
+    xb, yb = next(_batches(1, per_rank, n))
+    x, y = (eager.tensor(a) for a in mine(xb, yb))
+    with model.no_sync():
+        F.cross_entropy(model(x), y).backward()
+    local = model.module[0].bias.grad.numpy().copy()
+    assert not np.allclose(dist.all_reduce(eager.tensor(local), "max").numpy(),
+                           dist.all_reduce(eager.tensor(local), "min").numpy())
+    F.cross_entropy(model(x), y).backward()
+    every = dist.all_gather(eager.tensor(local[None])).numpy()
+    np.testing.assert_allclose(model.module[0].bias.grad.numpy(), 2 * every.mean(0),
+                               atol=1e-6)
+
+    # a jitted data-parallel step equals the eager one, with one all_reduce per bucket
+    eager_model = DistributedDataParallel(_mlp(seed=3), bucket_cap_mb=0.002)
+    _train(eager_model, _batches(steps, per_rank, n), mine)
+    jit_model = DistributedDataParallel(_mlp(seed=3), bucket_cap_mb=0.002)
+    jitted = _train(jit_model, _batches(steps, per_rank, n), mine, step_fn=jit)
+    info = jitted.cache_info()
+    assert (info.hits, info.misses) == (steps - 1, 1), info
+    for p, q in zip(jit_model.parameters(), eager_model.parameters()):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), atol=1e-5)
+    graph = jitted.graph_for(eager.tensor(xb[:per_rank]), eager.tensor(yb[:per_rank]))
+    reduces = [node for node in graph.nodes if node.op.name == "all_reduce"]
+    assert len(reduces) == len(jit_model.bucket_sizes), (len(reduces), jit_model.bucket_sizes)
+    print(f"ok ddp rank {r}", flush=True)
+
+
+def scenario_dead_peer() -> None:
+    import eager
+    import eager.distributed as dist
+
+    dist.init(timeout=2)
+    dist.barrier()
+    if dist.rank() == 1:
+        os._exit(3)                                  # dies without a word
+    dist.all_reduce(eager.ones(4))
+
+
+if __name__ == "__main__":
+    globals()[f"scenario_{sys.argv[1]}"]()
