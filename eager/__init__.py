@@ -10,6 +10,7 @@ define-by-run autograd.
 """
 from eager import (
     autograd,
+    distributed,
     nn,
     optim,
 )
@@ -34,6 +35,7 @@ from eager.creation import (
 )
 from eager.device import get_default_device, set_default_device
 from eager.dtypes import can_cast, finfo, iinfo, isdtype, result_type
+from eager.nn import parallel as _parallel  # noqa: F401  (makes eager.nn.parallel an attribute)
 from eager.ops.elementwise import (
     clip,
     isfinite,
@@ -134,6 +136,7 @@ __all__ = [
     "chunk",
     "clamp",
     "clip",
+    "distributed",
     "double",
     "e",
     "empty",
