@@ -36,7 +36,7 @@ def mpi_kind(executable: str) -> str:
     """"openmpi" or "mpich" (what `mpiexec --version` says)."""
     try:
         text = subprocess.run([executable, "--version"], capture_output=True, text=True,
-                              timeout=30).stdout
+                              check=False, timeout=30).stdout
     except (OSError, subprocess.TimeoutExpired):
         return "mpich"
     return "openmpi" if "Open MPI" in text or "OpenRTE" in text else "mpich"
