@@ -76,6 +76,120 @@ def test_a_rank_that_dies_makes_the_others_fail_within_the_timeout():
     assert seconds < 40
 
 
+@pytest.mark.gpu
+@needs_mpi
+def test_nccl_collectives_on_gpu_tensors():
+    proc, _ = launch(1, "nccl")
+    assert_all_ranks_ok(proc, 1, "nccl")
+
+
+# ---- one rank, in this process ----------------------------------------------------------
+def test_missing_mpi_names_the_extra_to_install(monkeypatch):
+    import eager.distributed as dist
+
+    monkeypatch.setitem(sys.modules, "mpi4py", None)
+    monkeypatch.setattr(dist.state, "_state", dict(dist.state._state, host=None))
+    with pytest.raises(dist.BackendUnavailableError, match=r"pip install eager-jit\[mpi\]"):
+        dist.init("mpi")
+
+
+def test_collectives_before_init_and_bad_arguments_raise_named_errors(monkeypatch):
+    import eager
+    import eager.distributed as dist
+    from kernels.errors import ArgumentError
+
+    monkeypatch.setattr(dist.state, "_state", dict(dist.state._state, host=None))
+    with pytest.raises(dist.NotInitializedError, match="init"):
+        dist.all_reduce(eager.ones(2))
+    with pytest.raises(ArgumentError, match="backend must be one of"):
+        dist.init("gloo")
+
+
+@needs_mpi
+def test_bad_ops_and_dtypes_are_refused_before_any_exchange():
+    import eager
+    import eager.distributed as dist
+    from kernels.errors import ArgumentError, DTypeError, ShapeError
+
+    dist.init("mpi")
+    with pytest.raises(DTypeError, match="op must be one of sum, mean, max, min, got 'prod'"):
+        dist.all_reduce(eager.ones(2), op="prod")
+    with pytest.raises(DTypeError, match="op='mean' needs a floating tensor, got int64"):
+        dist.all_reduce(eager.tensor([1, 2]), op="mean")
+    with pytest.raises(ShapeError, match="divisible by the world size"):
+        dist.reduce_scatter(eager.ones(dist.world_size() + 1) if dist.world_size() > 1
+                            else eager.ones(()))
+    with pytest.raises(ArgumentError, match="all_reduce: tensor must be a Tensor"):
+        dist.all_reduce([1.0, 2.0])
+
+
+@needs_mpi
+def test_one_rank_ddp_gives_the_plain_gradients():
+    import eager
+    import eager.distributed as dist
+    import eager.nn.functional as F
+    from eager.nn.parallel import DistributedDataParallel
+
+    dist.init("mpi")
+    x, y = eager.tensor(_rank_data(0, (5, 8))), eager.tensor([0, 1, 2, 0, 1])
+    plain = _mlp(seed=4)
+    F.cross_entropy(plain(x), y).backward()
+    model = DistributedDataParallel(_mlp(seed=4), bucket_cap_mb=0.001)
+    F.cross_entropy(model(x), y).backward()
+    for p, q in zip(model.parameters(), plain.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6)
+
+
+def test_grad_ready_hook_fires_once_with_the_final_gradient():
+    import eager
+    from eager.autograd.engine import register_backward_end_hook, register_grad_ready_hook
+
+    w = eager.tensor([1.0, 2.0], requires_grad=True)
+    b = eager.tensor([0.5, 0.5], requires_grad=True)
+    events = []
+    handles = [register_grad_ready_hook(t, lambda t, name=name: events.append(
+        (name, t.grad.tolist()))) for t, name in ((w, "w"), (b, "b"))]
+    handles.append(register_backward_end_hook(lambda: events.append(("end", None))))
+    ((w * w).sum() + (w * b).sum() + w.exp().sum()).backward()   # w feeds three nodes
+    for h in handles:
+        h.remove()
+    assert [e[0] for e in events].count("w") == 1 and events[-1] == ("end", None)
+    np.testing.assert_allclose(dict(events[:-1])["w"], 2 * w.detach().numpy() + 0.5 + np.exp(
+        w.detach().numpy()), rtol=1e-6)
+    (w * 2).sum().backward()
+    assert len(events) == 3                                         # removed: no more calls
+
+
+def test_buckets_follow_the_cap_and_keep_dtypes_apart():
+    import eager
+    from eager.distributed.buckets import plan_buckets
+
+    ps = [eager.zeros(100), eager.zeros(100), eager.zeros(300), eager.zeros(10),
+          eager.zeros(10, dtype=eager.float64)]
+    assert [len(b.params) for b in plan_buckets(ps, cap_bytes=800)] == [2, 1, 1, 1]
+    assert [len(b.params) for b in plan_buckets(ps, cap_bytes=1 << 20)] == [4, 1]
+
+
+def test_sampler_shards_are_disjoint_cover_the_data_and_reshuffle_per_epoch():
+    from eager.distributed import DistributedSampler
+
+    def shards(epoch, **kw):
+        out = []
+        for r in range(3):
+            s = DistributedSampler(11, num_replicas=3, rank=r, seed=5, **kw)
+            s.set_epoch(epoch)
+            out.append(list(s))
+        return out
+
+    first = shards(0, drop_last=True)
+    assert all(len(s) == 3 for s in first)
+    assert len({i for s in first for i in s}) == 9
+    assert {i for s in shards(0) for i in s} == set(range(11))
+    assert all(len(s) == 4 for s in shards(0))
+    assert shards(0) == shards(0) and shards(0) != shards(1)
+    assert list(DistributedSampler(4, 2, 1, shuffle=False)) == [1, 3]
+
+
 # ---- the worker: what each rank runs -----------------------------------------------------
 def _rank_data(r: int, shape, dtype=np.float32) -> np.ndarray:
     return np.random.default_rng(100 + r).standard_normal(shape).astype(dtype)
@@ -229,6 +343,20 @@ def scenario_dead_peer() -> None:
     if dist.rank() == 1:
         os._exit(3)                                  # dies without a word
     dist.all_reduce(eager.ones(4))
+
+
+def scenario_nccl() -> None:
+    import eager
+    import eager.distributed as dist
+
+    dist.init("nccl")
+    assert dist.get_backend() == "nccl"
+    t = eager.tensor(_rank_data(0, (4, 3)), device="cuda")
+    np.testing.assert_allclose(dist.all_reduce(t).to("cpu").numpy(), _rank_data(0, (4, 3)))
+    np.testing.assert_allclose(dist.all_gather(t).to("cpu").numpy(), _rank_data(0, (4, 3)))
+    work = dist.all_reduce(t, op="mean", async_op=True)
+    np.testing.assert_allclose(work.wait().to("cpu").numpy(), _rank_data(0, (4, 3)))
+    print("ok nccl rank 0", flush=True)
 
 
 if __name__ == "__main__":
