@@ -76,6 +76,28 @@ def test_a_rank_that_dies_makes_the_others_fail_within_the_timeout():
     assert seconds < 40
 
 
+@needs_mpi
+def test_demo_on_two_ranks_reaches_the_one_process_accuracy(tmp_path, capsys):
+    import re
+
+    from eager.distributed.launch import clean_environment, mpiexec_command
+    from jit import demo
+
+    flags = ["--epochs", "2", "--quiet", "--no-jit", "--seed", "3"]
+    env = dict(clean_environment(), PYTHONPATH=ROOT, EAGER_DEVICE="cpu")
+    cmd = mpiexec_command(2, ["-m", "jit.demo", "--distributed", "--out",
+                              str(tmp_path / "two"), *flags])
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env,
+                          cwd=ROOT, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("digits: ") == 1               # rank 0 alone prints
+    assert "data-parallel over 2 ranks" in proc.stdout
+    two = float(re.search(r"eager: .* test accuracy ([0-9.]+)%", proc.stdout).group(1))
+    one = demo.main(["--out", str(tmp_path / "one"), *flags])["eager"].accuracy * 100
+    assert abs(one - two) <= 100 / 359 + 1e-9, (one, two)   # at most one test image apart
+    assert os.path.exists(tmp_path / "two" / "digits_mlp.eager")
+
+
 @pytest.mark.gpu
 @needs_mpi
 def test_nccl_collectives_on_gpu_tensors():
@@ -339,7 +361,6 @@ def scenario_dead_peer() -> None:
     import eager.distributed as dist
 
     dist.init(timeout=2)
-    dist.barrier()
     if dist.rank() == 1:
         os._exit(3)                                  # dies without a word
     dist.all_reduce(eager.ones(4))

@@ -35,6 +35,7 @@ class Bucket:
         self.sizes = [int(np.prod(p.shape)) for p in self.params]
         self.ready = 0
         self.pending = None
+        self.buffer = None
 
     def reset(self) -> None:
         """Forget this pass: nothing ready, nothing in flight."""
@@ -116,8 +117,13 @@ class Reducer:
             bucket.pending = True
             return
         xp = np if bucket.params[0].device == "cpu" else _cupy()
-        flat = xp.concatenate([_grad_or_zeros(p)._data.reshape(-1) for p in bucket.params])
-        bucket.pending = group.all_reduce_async(flat, "mean", verified=True)
+        grads = [_grad_or_zeros(p)._data.reshape(-1) for p in bucket.params]
+        if bucket.buffer is None:
+            bucket.buffer = xp.empty(sum(bucket.sizes), grads[0].dtype)
+        # One buffer per bucket, reduced in place; the averaged .grad are views of it (as
+        # PyTorch's gradient_as_bucket_view), so a step allocates no gradient memory.
+        xp.concatenate(grads, out=bucket.buffer)
+        bucket.pending = group.all_reduce_async(bucket.buffer, "mean", in_place=True)
 
     @staticmethod
     def _store(bucket: Bucket, flat: Tensor) -> None:

@@ -8,10 +8,12 @@ CollectiveMismatchError, where a bare MPI call would hang or read garbage.
 """
 from __future__ import annotations
 
+import copy
 import zlib
 
 import numpy as np
 
+from eager.distributed.buffers import BufferPool
 from eager.distributed.errors import CollectiveMismatchError, DistributedError
 from eager.distributed.waiting import poll_until_done
 
@@ -71,9 +73,19 @@ class MPIGroup:
         self.timeout = timeout
         self.check = check
         self._ops = {"sum": MPI.SUM, "mean": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}
+        self._buffers = BufferPool()
+        self._unchecked = None
 
     def __repr__(self) -> str:
-        return f"<mpi group of {self.size}>"
+        return f"<mpi group of {self.size}{'' if self.check else ', unchecked'}>"
+
+    def unchecked(self) -> MPIGroup:
+        """The same ranks without the per-call signature check, for a caller that has
+        verified its layout once (DistributedDataParallel checks its buckets at start)."""
+        if self._unchecked is None:
+            self._unchecked = copy.copy(self)
+            self._unchecked.check = False
+        return self._unchecked
 
     # ---- array collectives (what kernels/collectives.py calls) ----------------------
     def all_reduce(self, x: np.ndarray, reduce: str) -> np.ndarray:
@@ -99,14 +111,18 @@ class MPIGroup:
         poll_until_done(request, self.timeout, lambda: f"barrier on rank {self.rank}")
 
     # ---- non-blocking forms ---------------------------------------------------------
-    def all_reduce_async(self, x: np.ndarray, reduce: str, *, verified: bool = False) -> Pending:
-        """Start an all-reduce; the Pending's wait() gives the result (verified: the
-        caller has checked that every rank passes the same shape and dtype)."""
+    def all_reduce_async(self, x: np.ndarray, reduce: str, *, in_place: bool = False
+                         ) -> Pending:
+        """Start an all-reduce; the Pending's wait() gives the result (with in_place,
+        x itself, which must be C-contiguous, holds it)."""
         x = np.ascontiguousarray(x)
-        if not verified:
-            self.verify(signature_of("all_reduce", x, reduce))
-        out = np.empty_like(x)
-        request = self.comm.Iallreduce(x, out, op=self._ops[reduce])
+        self.verify(signature_of("all_reduce", x, reduce))
+        if in_place:
+            out = x
+            request = self.comm.Iallreduce(self._MPI.IN_PLACE, x, op=self._ops[reduce])
+        else:
+            out = self._buffers.empty(x.shape, x.dtype)
+            request = self.comm.Iallreduce(x, out, op=self._ops[reduce])
         finish = self._mean if reduce == "mean" else None
         return Pending(self, request, out, f"all_reduce({reduce}) of {list(x.shape)}", finish)
 
@@ -121,7 +137,7 @@ class MPIGroup:
         """Start an all-gather along axis 0."""
         x = np.ascontiguousarray(x)
         self.verify(signature_of("all_gather", x, None))
-        out = np.empty((self.size * x.shape[0], *x.shape[1:]), x.dtype)
+        out = self._buffers.empty((self.size * x.shape[0], *x.shape[1:]), x.dtype)
         request = self.comm.Iallgather(x, out)
         return Pending(self, request, out, f"all_gather of {list(x.shape)}")
 
@@ -129,7 +145,7 @@ class MPIGroup:
         """Start a reduce-scatter along axis 0."""
         x = np.ascontiguousarray(x)
         self.verify(signature_of("reduce_scatter", x, reduce))
-        out = np.empty((x.shape[0] // self.size, *x.shape[1:]), x.dtype)
+        out = self._buffers.empty((x.shape[0] // self.size, *x.shape[1:]), x.dtype)
         request = self.comm.Ireduce_scatter_block(x, out, op=self._ops[reduce])
         finish = self._mean if reduce == "mean" else None
         return Pending(self, request, out, f"reduce_scatter({reduce}) of {list(x.shape)}",

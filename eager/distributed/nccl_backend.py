@@ -10,6 +10,7 @@ communicator when a peer never joins. Shape and dtype checks go over MPI, on the
 """
 from __future__ import annotations
 
+import copy
 import os
 
 from eager.distributed.errors import BackendUnavailableError
@@ -85,13 +86,21 @@ class NCCLGroup:
         cupy.cuda.Device(local % cupy.cuda.runtime.getDeviceCount()).use()
         uid = host.broadcast_object(nccl.get_unique_id() if host.rank == 0 else None)
         self.comm = nccl.NcclCommunicator(self.size, uid, self.rank)
+        self._unchecked = None
         self._ops = {"sum": nccl.NCCL_SUM, "mean": nccl.NCCL_SUM, "max": nccl.NCCL_MAX,
                      "min": nccl.NCCL_MIN}
         self._dtypes = {name: getattr(nccl, f"NCCL_{name.upper()}")
                         for name in EXCHANGED_DTYPES}
 
     def __repr__(self) -> str:
-        return f"<nccl group of {self.size}>"
+        return f"<nccl group of {self.size}{'' if self.host.check else ', unchecked'}>"
+
+    def unchecked(self) -> NCCLGroup:
+        """The same ranks without the per-call signature check (see MPIGroup.unchecked)."""
+        if self._unchecked is None:
+            self._unchecked = copy.copy(self)
+            self._unchecked.host = self.host.unchecked()
+        return self._unchecked
 
     def _dtype(self, kind: str, x) -> int:
         code = self._dtypes.get(x.dtype.name)
@@ -124,13 +133,11 @@ class NCCLGroup:
         self.cupy.cuda.get_current_stream().synchronize()
         self.host.barrier()
 
-    def all_reduce_async(self, x, reduce: str, *, verified: bool = False) -> NCCLPending:
-        """Queue an all-reduce on the current stream (verified: the caller has checked
-        that every rank passes the same shape and dtype)."""
+    def all_reduce_async(self, x, reduce: str, *, in_place: bool = False) -> NCCLPending:
+        """Queue an all-reduce on the current stream (with in_place, into x itself)."""
         x = self.cupy.ascontiguousarray(x)
-        if not verified:
-            self.host.verify(signature_of("all_reduce", x, reduce) + ("cuda",))
-        out = self.cupy.empty_like(x)
+        self.host.verify(signature_of("all_reduce", x, reduce) + ("cuda",))
+        out = x if in_place else self.cupy.empty_like(x)
         self.comm.allReduce(x.data.ptr, out.data.ptr, x.size, self._dtype("all_reduce", x),
                             self._ops[reduce], self._stream())
         finish = self._mean if reduce == "mean" else None

@@ -1,8 +1,10 @@
 """Waiting on a non-blocking request with a deadline, so a dead peer cannot hang us.
 
-Most requests complete within a few polls; spinning briefly keeps small messages fast,
-yielding the CPU afterwards keeps an oversubscribed machine (more ranks than cores)
-moving, and sleeping once the wait is long costs nothing that matters.
+Most requests complete within a few polls; spinning briefly keeps small messages fast.
+MPI advances a non-blocking collective only inside calls such as Test(), so the loop
+keeps polling, yielding the CPU between polls (an oversubscribed machine, more ranks
+than cores, keeps moving); only a wait past a second, when a peer is clearly late,
+sleeps between polls.
 
 >>> class Done:
 ...     def Test(self): return True
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from eager.distributed.errors import CollectiveTimeoutError
 
 _SPINS = 64
-_YIELD_FOR_S = 0.01
+_YIELD_FOR_S = 1.0
 
 
 def poll_until_done(request, timeout: float | None, describe: Callable[[], str]) -> None:

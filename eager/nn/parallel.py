@@ -58,7 +58,9 @@ class DistributedDataParallel(Module):
         for t in (*params, *(b for _, b in module.named_buffers())):
             _copy_from_rank0(t)
         buckets = plan_buckets(params[::-1], int(bucket_cap_mb * 2**20))
-        reducer = Reducer(buckets, lambda device: group_for(device, "DistributedDataParallel"))
+        # the layout was verified across ranks above; the buckets need no per-call check
+        reducer = Reducer(buckets, lambda device: group_for(
+            device, "DistributedDataParallel").unchecked())
         object.__setattr__(self, "reducer", reducer)
         weakref.finalize(self, reducer.remove)
 
