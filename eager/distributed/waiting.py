@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from eager.distributed.errors import CollectiveTimeoutError
+from eager.distributed.errors import CollectiveTimeoutError, DistributedError
 
 _SPINS = 64
 _YIELD_FOR_S = 1.0
@@ -24,7 +24,16 @@ _YIELD_FOR_S = 1.0
 def poll_until_done(request, timeout: float | None, describe: Callable[[], str]) -> None:
     """Drive `request.Test()` until it is true; past `timeout` seconds raise
     CollectiveTimeoutError with `describe()` (what was being waited for) in the message."""
-    test = request.Test
+    try:
+        _poll(request.Test, timeout, describe)
+    except (DistributedError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # MPI may report a lost peer as its own error
+        raise DistributedError(f"{describe()} failed: {type(exc).__name__}: {exc}; a peer "
+                               "rank has probably died") from exc
+
+
+def _poll(test, timeout: float | None, describe: Callable[[], str]) -> None:
     for _ in range(_SPINS):
         if test():
             return
