@@ -34,11 +34,6 @@ from tracer.subgraph import Kernel
 
 # Above this many input elements numpy's vectorized pairwise sum beats our scalar loop.
 SMALL_REDUCTION = 1 << 16
-# Groups of at most this many elements merge with unrelated groups of their shape: one
-# call, not one each (a C call costs microseconds; a bias update, nanoseconds).
-SMALL_GROUP = 1 << 12
-MAX_MERGED_NODES = 512
-MAX_MERGED_INPUTS = 96
 
 
 def _numel(shape) -> int:
@@ -137,7 +132,6 @@ def fuse(graph: Graph) -> Graph:
             if isinstance(x, Value):
                 group_reads.setdefault(x.id, []).append(target)
         order.append(("group", target))
-    order = _merge_groups(groups, order, readers)
     # A group runs where its last member was: every input of every member exists by then,
     # and no node before that point reads the group (reading it would have closed it).
     last = {item: i for i, (kind, item) in enumerate(order) if kind == "group"}
@@ -151,88 +145,6 @@ def fuse(graph: Graph) -> Graph:
             nodes.extend(groups[item])
     fused = rebuild(graph, nodes, {})
     return _as_kernels(fused, spans, readers, observed)
-
-
-def _merge_groups(groups: list[list[Node]], order: list[tuple[str, object]],
-                  readers: dict) -> list[tuple[str, object]]:
-    """Merge finished elementwise groups of one shape into one kernel where that is safe:
-    a group that reads another's values (the greedy pass closed the earlier one when a node
-    read both), and any small groups (at most SMALL_GROUP elements: biases, LayerNorm
-    weights, an optimizer's scalar step counts), whose cost is the call, not the work.
-
-    Merged groups run where the later of the two did. That is safe when every reader
-    outside both runs after that point: a group's inputs exist by its own position, so
-    running later only delays it. Groups ending in a reduction stay as they are. Returns
-    `order` with each merged group's entries naming the group that absorbed it; `groups`
-    is updated in place (absorbed groups become empty).
-    """
-    group_at: dict[int, int] = {}       # id(node) -> its group, for members
-    position: dict[int, int] = {}       # id(node) -> its index in order
-    taken = [0] * len(groups)           # members are listed in the order of their entries
-    for i, (kind, item) in enumerate(order):
-        if kind == "group":
-            member = groups[item][taken[item]]
-            taken[item] += 1
-            group_at[id(member)], position[id(member)] = item, i
-        else:
-            position[id(item)] = i
-    parent = list(range(len(groups)))
-
-    def find(g: int) -> int:
-        while parent[g] != g:
-            parent[g] = parent[parent[g]]
-            g = parent[g]
-        return g
-
-    last = [max((position[id(m)] for m in members), default=-1) for members in groups]
-
-    def earliest_outside_reader(g: int, other: int) -> float:
-        best = float("inf")
-        for m in groups[g]:
-            for r in readers.get(m.out.id, ()):
-                rg = group_at.get(id(r))
-                root = find(rg) if rg is not None else None
-                if root in (g, other):
-                    continue
-                best = min(best, last[root] if root is not None else position[id(r)])
-        return best
-
-    def mergeable(members: list[Node]) -> bool:
-        return bool(members) and isinstance(members[0].out, Value) and not any(
-            m.op.kind == "reduce" for m in members)
-
-    def related(a: int, b: int) -> bool:
-        inside = {id(m) for m in groups[b]}
-        return any(id(r) in inside for m in groups[a] for r in readers.get(m.out.id, ()))
-
-    def inputs_of(members: list[Node]) -> int:
-        made = {m.out.id for m in members}
-        return len({x.id for m in members for x in m.inputs
-                    if isinstance(x, Value) and x.id not in made})
-
-    latest: dict[tuple, int] = {}       # (shape, device) -> the group to merge into next
-    for g in sorted(range(len(groups)), key=lambda g: last[g]):
-        if not mergeable(groups[g]):
-            continue
-        out = groups[g][0].out
-        key = (out.shape, out.device)
-        acc = latest.get(key)
-        if acc is not None:
-            acc = find(acc)
-            small = _numel(out.shape) <= SMALL_GROUP
-            at = max(last[acc], last[g])
-            combined = groups[acc] + groups[g]
-            if (small or related(acc, g) or related(g, acc)) and \
-                    len(combined) <= MAX_MERGED_NODES and \
-                    inputs_of(combined) <= MAX_MERGED_INPUTS and \
-                    min(earliest_outside_reader(acc, g), earliest_outside_reader(g, acc)) > at:
-                combined.sort(key=lambda m: position[id(m)])
-                groups[acc], groups[g] = combined, []
-                parent[g] = acc
-                last[acc] = at
-                continue
-        latest[key] = g
-    return [(kind, find(item)) if kind == "group" else (kind, item) for kind, item in order]
 
 
 def _as_kernels(graph: Graph, spans: list[tuple[int, int]], readers: dict,
