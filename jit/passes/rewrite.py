@@ -69,5 +69,5 @@ def has_effect(node: Node) -> bool:
     """Nodes that must run even when their result is unused (random draws advance state;
     every rank must join a collective; a node with subgraphs has an effect when a node
     inside has one)."""
-    return node.op.kind in ("random", "collective") or any(has_effect(inner) for sub in node.subgraphs
-                                           for inner in walk(sub))
+    return node.op.kind in ("random", "collective") or any(
+        has_effect(inner) for sub in node.subgraphs for inner in walk(sub))
