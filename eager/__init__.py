@@ -14,6 +14,7 @@ from eager import (
     autograd,
     backends,
     cuda,
+    distributed,
     linalg,
     nn,
     optim,
@@ -50,6 +51,7 @@ from eager.dtypes import (
     result_type,
     set_default_dtype,
 )
+from eager.nn import parallel as _parallel  # noqa: F401  (makes eager.nn.parallel an attribute)
 from eager.nn.functional import log_softmax, softmax
 from eager.ops.counting import bincount, bucketize, count_nonzero, histc, searchsorted, unique
 from eager.ops.einsum import einsum
@@ -287,6 +289,7 @@ __all__ = [
     "diag",
     "diagonal",
     "diff",
+    "distributed",
     "dot",
     "double",
     "DoubleTensor",

@@ -3,17 +3,22 @@
     python -m jit.demo                    # MLP 64-128-10, Adam, 20 epochs
     python -m jit.demo --model cnn        # Conv2d + max_pool2d + Linear
     python -m jit.demo --epochs 5 --device cpu --seed 1 --out out
+    mpirun -n 2 python -m jit.demo --distributed   # data-parallel on two processes
 
 Data: the 1,797 8x8 handwritten digits shipped in `jit/data/` (UCI, CC BY 4.0), split
 80/20 into train and test with the seed. Each phase builds the same model from the same
 seed and sees the batches in the same order, so their loss curves should coincide; the
 jit phase differs only in that `train_step` is wrapped by `jit`. Prints time per step,
 test accuracy and the speed-up, writes a PNG of the loss curves, and saves and reloads
-the eager model through `eager.save` / `eager.load`.
+the eager model through `eager.save` / `eager.load`. With --distributed, each rank
+trains on its share of every global batch under DistributedDataParallel; rank 0 prints,
+plots and saves.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import statistics
 import sys
@@ -26,6 +31,8 @@ import numpy as np
 import eager
 import eager.nn.functional as F
 from eager import nn, optim
+from eager.distributed import all_reduce, init, rank, world_size
+from eager.nn.parallel import DistributedDataParallel
 from jit.data import load_digits
 
 MODELS = ("mlp", "cnn")
@@ -76,9 +83,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", default="out", help="directory for the plot and checkpoint")
     parser.add_argument("--no-jit", action="store_true", help="run only the eager phase")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--distributed", action="store_true",
+                        help="data-parallel over the ranks mpirun started; each rank takes "
+                             "batch-size / ranks examples of every batch")
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1:
         parser.error("--epochs and --batch-size must be positive")
+    args.rank, args.world = 0, 1  # this process's share of each batch (see --distributed)
     return args
 
 
@@ -158,11 +169,12 @@ def train(name: str, step: Callable, model: nn.Module, data, args, device: str,
         order = rng.permutation(len(y_train))
         for b in range(n_batches):
             idx = order[b * args.batch_size:(b + 1) * args.batch_size]
+            idx = idx[args.rank::args.world]
             xb = eager.tensor(x_train[idx], device=device)
             yb = eager.tensor(y_train[idx], device=device)
             start = time.perf_counter()
             loss = step(xb, yb)
-            value = loss.item()
+            value = loss.item() if args.world == 1 else all_reduce(loss, "mean").item()
             result.step_seconds.append(time.perf_counter() - start)
             result.losses.append(value)
         if progress:
@@ -190,7 +202,8 @@ def run_phase(name: str, wrap: Callable[[Callable], Callable], args, device: str
     model = build_model(args.model).to(device)
     lr = args.lr if args.lr is not None else (1e-2 if args.model == "mlp" else 5e-3)
     opt = optim.Adam(model.parameters(), lr=lr)
-    step = wrap(make_train_step(model, opt))
+    replicas = DistributedDataParallel(model) if args.distributed else model
+    step = wrap(make_train_step(replicas, opt))
     return train(name, step, model, data, args, device, progress), model, opt
 
 
@@ -263,11 +276,21 @@ def main(argv: Sequence[str] | None = None) -> dict:
     --device becomes the default device while the demo runs and is restored after.
     """
     args = parse_args(argv)
+    if args.distributed:
+        init()
+        args.rank, args.world = rank(), world_size()
+        if args.batch_size % args.world:
+            raise SystemExit(f"--batch-size {args.batch_size} must be divisible by the "
+                             f"{args.world} ranks")
     previous_device = eager.get_default_device()
     if args.device is not None:
         eager.set_default_device(args.device)
     try:
-        return run_demo(args, eager.get_default_device())
+        if args.rank == 0:
+            return run_demo(args, eager.get_default_device())
+        args.quiet = True
+        with contextlib.redirect_stdout(io.StringIO()):
+            return run_demo(args, eager.get_default_device())
     finally:
         eager.set_default_device(previous_device)
 
@@ -284,12 +307,14 @@ def run_demo(args: argparse.Namespace, device: str) -> dict:
     data = split_digits(args.seed, args.model)
     print(f"digits: {len(data[1])} train / {len(data[3])} test images, model {args.model}, "
           f"device {device}, {args.epochs} epochs of {len(data[1]) // args.batch_size} "
-          f"steps (batch {args.batch_size}), seed {args.seed}")
+          f"steps (batch {args.batch_size}), seed {args.seed}"
+          + (f", data-parallel over {args.world} ranks" if args.distributed else ""))
 
     eager_result, model, opt = run_phase("eager", lambda f: f, args, device, data, progress)
     print(f"eager: {eager_result.per_step * 1e3:.3f} ms/step, test accuracy "
           f"{eager_result.accuracy:.2%}")
-    checkpoint, restored_accuracy = check_checkpoint(model, opt, args, device, data, args.out)
+    checkpoint, restored_accuracy = (check_checkpoint(model, opt, args, device, data, args.out)
+                                     if args.rank == 0 else (None, eager_result.accuracy))
     print(f"checkpoint: {checkpoint} (reloaded model: test accuracy {restored_accuracy:.2%})")
 
     results, jit_result = [eager_result], None
@@ -306,8 +331,9 @@ def run_demo(args: argparse.Namespace, device: str) -> dict:
               f"{jit_result.accuracy:.2%}, speed-up {speedup:.2f}x, "
               f"largest loss difference from eager {gap:.2e}")
 
+    ranks = f", {args.world} ranks" if args.distributed else ""
     plot_path = plot(results, os.path.join(args.out, f"loss_curves_{args.model}.png"),
-                     f"digits, {args.model}, {device}")
+                     f"digits, {args.model}, {device}{ranks}") if args.rank == 0 else None
     print()
     print(summary_table(results))
     print()

@@ -42,6 +42,7 @@ class OpKind(str, Enum):
     SOURCE = "source"
     RANDOM = "random"
     TRANSFER = "transfer"
+    COLLECTIVE = "collective"
     OTHER = "other"
 
 

@@ -403,7 +403,9 @@ def test_every_op_is_a_view_exactly_when_its_opdef_says_so():
     x = eager.tensor(np.arange(6, dtype=np.float32).reshape(2, 3) + 1)
     with interpreting(recorder):
         _every_op(x, eager.tensor([1, 0]), x > 2, eager.Generator(seed=0))
-    assert set(recorder.seen) == set(OPS), f"not exercised: {set(OPS) - set(recorder.seen)}"
+    # Collectives need a communicator (mpiexec); tests/test_distributed.py runs them.
+    local = {name for name, op in OPS.items() if op.kind != "collective"}
+    assert set(recorder.seen) == local, f"not exercised: {local - set(recorder.seen)}"
     wrong = {name: shared for name, shared in recorder.seen.items()
              if shared != {OPS[name].is_view}}
     assert not wrong, f"ops whose numpy result shares memory against OpDef.is_view: {wrong}"

@@ -113,11 +113,16 @@ def run(outputs: Sequence, grad_outputs, *, retain_graph: bool, create_graph: bo
         for out, g in zip(outputs, root_grads):
             deliver(_edge_of(out), g)
         outputs_alive = {out._node: out for out in outputs if out._node is not None}
-        for node in _topological_order(list(outputs_alive), outputs_alive):
+        order = _topological_order(list(outputs_alive), outputs_alive)
+        pending = _pending_leaf_edges(order) if wanted is None and _grad_ready_hooks else None
+        for node in order:
+            edges = node.edges
             g = node_grads.pop(node, None)
             if g is None:
                 if not retain_graph:
                     node.release()
+                if pending:
+                    _settle(edges, pending)
                 continue
             op = node.op
             if op.backward is None:
@@ -141,7 +146,81 @@ def run(outputs: Sequence, grad_outputs, *, retain_graph: bool, create_graph: bo
             if not retain_graph:
                 node.release()
             outputs_alive.pop(node, None)
+            if pending:
+                _settle(edges, pending)
+        if wanted is None:
+            for hook in tuple(_backward_end_hooks.values()):
+                hook()
     return collected
+
+
+# Gradient-ready hooks (what DistributedDataParallel starts its all-reduces from): id of
+# a leaf -> fn(leaf), called once per backward when the last node that feeds the leaf has
+# run, so its .grad is final; end hooks run when backward() is done.
+_grad_ready_hooks: dict = {}
+_backward_end_hooks: dict = {}
+
+
+class HookHandle:
+    """What a register_* function returns; `remove()` unregisters the hook."""
+
+    def __init__(self, table: dict, key) -> None:
+        self._table, self._key = table, key
+
+    def remove(self) -> None:
+        """Stop calling the hook."""
+        self._table.pop(self._key, None)
+
+
+def register_grad_ready_hook(leaf, fn) -> HookHandle:
+    """Call fn(leaf) during backward() once leaf's .grad is final for this pass.
+
+    >>> import eager
+    >>> w = eager.tensor([1.0, 2.0], requires_grad=True)
+    >>> seen = []
+    >>> handle = register_grad_ready_hook(w, lambda t: seen.append(t.grad.tolist()))
+    >>> (w * w + w).sum().backward(); handle.remove(); seen
+    [[3.0, 5.0]]
+    """
+    _grad_ready_hooks[id(leaf)] = fn
+    return HookHandle(_grad_ready_hooks, id(leaf))
+
+
+def register_backward_end_hook(fn) -> HookHandle:
+    """Call fn() at the end of every backward() (not of eager.grad()).
+
+    >>> import eager
+    >>> calls = []
+    >>> handle = register_backward_end_hook(lambda: calls.append("done"))
+    >>> eager.tensor(1.0, requires_grad=True).exp().backward(); handle.remove(); calls
+    ['done']
+    """
+    key = object()
+    _backward_end_hooks[key] = fn
+    return HookHandle(_backward_end_hooks, key)
+
+
+def _pending_leaf_edges(order) -> dict:
+    """id(leaf) -> how many nodes of this pass feed it, for the leaves that have hooks."""
+    pending: dict = {}
+    for node in order:
+        for edge in node.edges or ():
+            key = id(edge)
+            if key in _grad_ready_hooks:
+                pending[key] = pending.get(key, 0) + 1
+    return pending
+
+
+def _settle(edges, pending: dict) -> None:
+    for edge in edges or ():
+        key = id(edge)
+        if key in pending:
+            pending[key] -= 1
+            if not pending[key]:
+                del pending[key]
+                hook = _grad_ready_hooks.get(key)
+                if hook is not None:
+                    hook(edge)
 
 
 def accumulate_leaf(leaf, g, handed_out: set, create_graph: bool) -> None:

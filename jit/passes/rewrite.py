@@ -77,6 +77,7 @@ def can_fail(node: Node) -> bool:
 
 def has_effect(node: Node) -> bool:
     """Nodes that must run even when their result is unused (random draws advance state;
-    a node with subgraphs has an effect when a node inside has one)."""
-    return node.op.kind == "random" or any(has_effect(inner) for sub in node.subgraphs
-                                           for inner in walk(sub))
+    every rank must join a collective; a node with subgraphs has an effect when a node
+    inside has one)."""
+    return node.op.kind in ("random", "collective") or any(
+        has_effect(inner) for sub in node.subgraphs for inner in walk(sub))

@@ -1,0 +1,125 @@
+"""`DistributedDataParallel`: train one model replica per rank, gradients averaged.
+
+PyTorch's name and behaviour: at construction rank 0's parameters and buffers are
+copied to every rank; during backward each bucket of about `bucket_cap_mb` of gradients
+is averaged over all ranks as soon as it is complete (overlapping the rest of
+backward); when backward returns every rank holds the same averaged `.grad`, so the same
+optimizer step keeps the replicas identical. `no_sync()` skips the averaging, to
+accumulate gradients locally over several micro-batches. Every rank must use the same
+parameters in each backward (PyTorch's default, find_unused_parameters=False).
+
+>>> import eager, eager.distributed as dist
+>>> from eager import nn
+>>> dist.init()
+>>> model = DistributedDataParallel(nn.Linear(3, 2))
+>>> model(eager.ones(4, 3)).sum().backward()
+>>> model.module.weight.grad.shape
+(2, 3)
+"""
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from eager.distributed.buckets import Reducer, plan_buckets
+from eager.distributed.collectives import broadcast
+from eager.distributed.state import group_for
+from eager.nn.errors import ArgumentError
+from eager.nn.module import Module
+from eager.tensor import Tensor
+
+DEFAULT_BUCKET_CAP_MB = 25.0
+
+
+class DistributedDataParallel(Module):
+    """Wrap `module` so backward averages its gradients over all ranks.
+
+    bucket_cap_mb bounds the bytes of gradients per all-reduce; broadcast_buffers
+    copies rank 0's buffers to every rank at the start of each forward.
+    """
+
+    def __init__(self, module: Module, *, bucket_cap_mb: float = DEFAULT_BUCKET_CAP_MB,
+                 broadcast_buffers: bool = True) -> None:
+        if not isinstance(module, Module):
+            raise ArgumentError(f"DistributedDataParallel: module must be an nn.Module, got "
+                                f"{type(module).__name__}")
+        if not bucket_cap_mb > 0:
+            raise ArgumentError(f"DistributedDataParallel: bucket_cap_mb must be positive, "
+                                f"got {bucket_cap_mb}")
+        super().__init__()
+        self.module = module
+        self.broadcast_buffers = broadcast_buffers
+        params = _unique(p for p in module.parameters() if p.requires_grad)
+        _verify_layout(params)
+        for t in (*params, *(b for _, b in module.named_buffers())):
+            _copy_from_rank0(t)
+        buckets = plan_buckets(params[::-1], int(bucket_cap_mb * 2**20))
+        # the layout was verified across ranks above; the buckets need no per-call check
+        reducer = Reducer(buckets, lambda device: group_for(
+            device, "DistributedDataParallel").unchecked())
+        object.__setattr__(self, "reducer", reducer)
+        weakref.finalize(self, reducer.remove)
+
+    @property
+    def bucket_sizes(self) -> list[int]:
+        """How many parameters each bucket holds, in the order they are reduced."""
+        return [len(b.params) for b in self.reducer.buckets]
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the wrapped module (after syncing buffers from rank 0 if asked to)."""
+        if self.broadcast_buffers:
+            for _, buf in self.module.named_buffers():
+                _copy_from_rank0(buf)
+        return self.module(*args, **kwargs)
+
+    @contextlib.contextmanager
+    def no_sync(self) -> Iterator[None]:
+        """Within this block backward leaves gradients local (they accumulate); the first
+        backward after it averages the accumulated sums.
+
+        >>> import eager, eager.distributed as dist
+        >>> from eager import nn
+        >>> dist.init(); model = DistributedDataParallel(nn.Linear(2, 1))
+        >>> with model.no_sync():
+        ...     model(eager.ones(1, 2)).sum().backward()
+        >>> model.module.bias.grad.tolist()
+        [1.0]
+        """
+        enabled = self.reducer.enabled
+        self.reducer.enabled = False
+        try:
+            yield
+        finally:
+            self.reducer.enabled = enabled
+
+    def extra_repr(self) -> str:
+        return f"buckets={self.bucket_sizes}"
+
+
+def _unique(tensors) -> list[Tensor]:
+    seen, out = set(), []
+    for t in tensors:
+        if id(t) not in seen:
+            seen.add(id(t))
+            out.append(t)
+    return out
+
+
+def _verify_layout(params: list[Tensor]) -> None:
+    """Every rank must wrap a model of the same parameter shapes, dtypes and devices."""
+    layout = tuple((p.device, tuple(p.shape), p.dtype.str) for p in params)
+    total = sum(int(np.prod(p.shape)) for p in params)
+    dtype = params[0].dtype.str if params else "<f4"
+    group_for("cpu", "DistributedDataParallel").verify(
+        ("DistributedDataParallel", f"{len(params)} parameters", (total,), dtype, layout))
+
+
+def _copy_from_rank0(t: Tensor) -> None:
+    # Setup, not a step: the copy goes straight into the tensor's memory, like
+    # Parameter initialisation, so it is no autograd or tracer event.
+    t._data[...] = broadcast(t.detach(), src=0)._data
+    t._version += 1
