@@ -30,6 +30,7 @@ from eager.ops.public import METHODS, NAMESPACE, implements
 from eager.tensor import Tensor
 from kernels import OPS, bool_, float16, float32, float64, int32, int64, to_dtype
 from kernels.errors import DTypeError
+from kernels.shapes import normalize_axes
 
 _OPERANDS = (Tensor, bool, int, float, np.generic, np.ndarray, list, tuple)
 
@@ -101,6 +102,31 @@ def _to(self, *args, dtype=None, device=None, copy: bool = False, non_blocking: 
 def _to_device(self, device, /, *, stream=None):
     """Array API spelling of `to(device)`."""
     return _to(self, device=device)
+
+
+def _torch_spread(fn):
+    """x.var()/x.std() as in PyTorch: unbiased (correction=1) unless told otherwise; the
+    namespace functions keep the Array API's correction=0."""
+    def method(self, axis=None, *args, correction=None, unbiased=None, **kwargs):
+        if args and isinstance(args[0], bool):      # torch's x.var(dim, unbiased, keepdim)
+            unbiased, args = args[0], args[1:]
+        if args:
+            kwargs["keepdim"] = args[0]
+        if correction is None:
+            correction = 1.0 if unbiased is None else 0.0   # unbiased decides in fn
+        return fn(self, axis, correction=correction, unbiased=unbiased, **kwargs)
+    method.__doc__ = fn.__doc__
+    return method
+
+
+def _torch_squeeze(self, dim=None, *, axis=None):
+    """x.squeeze(d) as in PyTorch: a listed dim that is not of size 1 is left as it is
+    (`eager.squeeze`, the Array API function, raises)."""
+    dims = dim if axis is None else axis
+    if dims is None or self.ndim == 0:
+        return shape.squeeze(self, dims)
+    wanted = normalize_axes("squeeze", dims, self.ndim)
+    return shape.squeeze(self, tuple(a for a in wanted if self.shape[a] == 1))
 
 
 def _fill_(self, value):
@@ -222,9 +248,10 @@ _METHODS = {
     # composites
     "square": E.square, "relu": E.relu, "clip": E.clip, "clamp": E.clip,
     "where": lambda self, c, y: E.where(c, self, y),
-    "mean": reductions.mean, "var": reductions.var, "std": reductions.std,
+    "mean": reductions.mean, "var": _torch_spread(reductions.var),
+    "std": _torch_spread(reductions.std),
     "logsumexp": reductions.logsumexp, "all": reductions.all, "any": reductions.any,
-    "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze, "flatten": shape.flatten,
+    "squeeze": _torch_squeeze, "unsqueeze": shape.unsqueeze, "flatten": shape.flatten,
     "split": shape.split, "chunk": shape.chunk,
     "expand_as": lambda self, other: shape.expand(
         self, arguments.tensor("expand_as", "other", other).shape),

@@ -905,3 +905,15 @@ def test_tensor_queries_match_pytorch():
             a = torch.multinomial(torch.tensor(probs), 3, replacement)
             b = real_torch.multinomial(real_torch.tensor(probs), 3, replacement)
             assert a.shape == tuple(b.shape) and a.dtype == b.numpy().dtype
+
+
+def test_var_std_methods_are_unbiased_and_squeeze_skips_other_dims_as_in_torch():
+    """Tensor methods follow PyTorch, the namespace functions the Array API."""
+    x = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    assert abs(x.var().item() - 5 / 3) < 1e-6 and abs(torch.var(x).item() - 1.25) < 1e-6
+    assert abs(x.var(0, False).item() - 1.25) < 1e-6 and x.var(0, True, True).shape == (1,)
+    assert abs(x.std(unbiased=False).item() - 1.25 ** 0.5) < 1e-6
+    z = torch.zeros(2, 1, 3)
+    assert z.squeeze(0).shape == (2, 1, 3) and z.squeeze((0, 1)).shape == (2, 3)
+    with pytest.raises(torch.ShapeError):
+        torch.squeeze(z, 0)
