@@ -260,6 +260,15 @@ class JitFunction:
             log.info("jit(%s): retracing because %s", self.__name__, reason)
         self._reasons.append(reason)
         probes = self._probes()
+        if probes is not None and probes.random_calls:
+            self._always_eager = (f"it draws Python random numbers "
+                                  f"({', '.join(probes.random_calls)}), which a replay would "
+                                  "repeat")
+            self._warn_once("python random", f"jit({self.__name__}): {self._always_eager}; "
+                            "running it eagerly. Draw with eager.rand/randn/randint (fresh "
+                            "numbers on every replay) to keep it compiled.")
+            self._eager_calls += 1
+            return self.fn(*args, **kwargs)
         before = None if probes is None else probes.read()
         with interpreting(tracer):
             result = self.fn(*args, **kwargs)

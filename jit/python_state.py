@@ -14,6 +14,11 @@ name), the globals and closure cells its code reads, and checks them on every ca
 - any other object (including `self` of a method): its scalar attributes whose names the
   code reads (`self.k`, `cfg.scale`).
 
+Python-side random draws (`random.randint(...)`, `np.random.rand()`, a `random.Random`
+or numpy Generator the code calls) cannot be guarded: a replay would repeat the number
+drawn while tracing. They are collected in `random_calls`, and the jit runs such a
+function eagerly, saying which call it saw.
+
 What is not listed (lists, sets, bigger dicts, objects reached through two attributes,
 values read inside methods of other objects) stays frozen at its traced value.
 
@@ -32,6 +37,7 @@ changed (`global lr: 0.1 -> 0.5`).
 from __future__ import annotations
 
 import os
+import random
 import types
 from collections.abc import Callable
 from typing import Any
@@ -64,21 +70,23 @@ def _is_scalar(value: Any) -> bool:
 class PythonState:
     """The probes of one function (see the module doc)."""
 
-    __slots__ = ("getters", "labels")
+    __slots__ = ("getters", "labels", "random_calls")
 
-    def __init__(self, labels: list[str], getters: list[Callable[[], Any]]) -> None:
+    def __init__(self, labels: list[str], getters: list[Callable[[], Any]],
+                 random_calls: tuple[str, ...] = ()) -> None:
         self.labels = tuple(labels)
         self.getters = tuple(getters)
+        self.random_calls = random_calls
 
     @classmethod
     def of(cls, fn: Callable) -> PythonState:
         """Find what `fn` reads (its code, nested code, and functions it calls by name)."""
         finder = _Finder()
         finder.visit_callable(fn, 0)
-        return cls(finder.labels, finder.getters)
+        return cls(finder.labels, finder.getters, tuple(sorted(finder.random_calls)))
 
     def __bool__(self) -> bool:
-        return bool(self.getters)
+        return bool(self.getters or self.random_calls)
 
     def read(self) -> tuple:
         """The current values, as comparable as the cache key's."""
@@ -105,6 +113,7 @@ class _Finder:
         self.getters: list[Callable[[], Any]] = []
         self.seen_code: set[int] = set()
         self.seen_probe: set[tuple] = set()
+        self.random_calls: set[str] = set()
 
     def add(self, label: str, key: tuple, getter: Callable[[], Any]) -> None:
         if key in self.seen_probe or len(self.getters) >= _MAX_PROBES:
@@ -150,7 +159,10 @@ class _Finder:
 
     def visit_value(self, label: str, key: tuple, value: Any, getter, names: set,
                     depth: int) -> None:
-        if _is_scalar(value):
+        drawn = _random_draw(label.split()[-1], value, names)
+        if drawn is not None:
+            self.random_calls.add(drawn)
+        elif _is_scalar(value):
             self.add(label, key, lambda: _canonical(getter()))
         elif type(value) is Tensor:
             self.add(label, key + ("is",), lambda: id(getter()))
@@ -190,6 +202,28 @@ class _Finder:
             if name in attrs and _is_scalar(attrs[name]):
                 self.add(f"{label}.{name}", ("attr", id(obj), name),
                          _attr_getter(obj, name))
+
+
+_RANDOM_STATES = (random.Random, np.random.Generator, np.random.RandomState)
+_NOT_DRAWS = {"seed", "getstate", "setstate", "get_state", "set_state", "default_rng",
+              "Generator", "RandomState", "Random", "SystemRandom", "SeedSequence",
+              "PCG64", "MT19937", "BitGenerator"}
+
+
+def _random_draw(name: str, value: Any, names: set) -> str | None:
+    """The Python-side random draw the code makes through `value` (bound to `name`), as
+    the code spells it (`random.randint`), or None."""
+    module = value
+    if value is np and "random" in names:
+        module, name = np.random, f"{name}.random"
+    if module is random or module is np.random:
+        drawn = sorted(n for n in names if n not in _NOT_DRAWS
+                       and callable(getattr(module, n, None)))
+        return f"{name}.{drawn[0]}" if drawn else None
+    owner = getattr(value, "__self__", None)
+    if isinstance(value, _RANDOM_STATES) or isinstance(owner, _RANDOM_STATES):
+        return name
+    return None
 
 
 _JIT = os.path.dirname(os.path.abspath(__file__)) + os.sep

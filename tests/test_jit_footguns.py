@@ -819,3 +819,39 @@ def test_every_case_is_labelled():
     unlabelled = [fn.__name__ for fn in tests if not (fn.__doc__ or "").startswith(
         ("[before: silent mismatch", "[before: error", "[before: correct"))]
     assert not unlabelled
+
+
+_rng = __import__("random").Random(0)
+
+
+@pytest.mark.parametrize("draw, spelled", [
+    (lambda: __import__("random").randint(1, 10 ** 6), None),
+    (lambda: np.random.rand(), "np.random.rand"),
+    (lambda: _rng.random(), "_rng"),
+])
+def test_python_side_random_draws_run_eagerly_with_a_warning(draw, spelled):
+    """[before: silent mismatch] `random.randint` in a forward was drawn once while tracing
+    and every replay repeated that number."""
+    import random
+
+    def pick():
+        return random.randint(1, 10 ** 6) if spelled is None else draw()
+
+    def scaled(x):
+        return x * float(pick())
+
+    f = jit(scaled)
+    with pytest.warns(RuntimeWarning, match=r"draws Python random numbers \((random\.randint|"
+                                             + (spelled or "random.randint") + r")"):
+        first = f(eager.ones(1)).item()
+    others = {f(eager.ones(1)).item() for _ in range(5)}
+    assert len(others | {first}) > 1            # fresh draws, as eager
+    assert f.cache_info().eager_calls == 6
+
+
+def test_functions_that_only_name_numpy_stay_compiled():
+    """[before: correct] Reading numpy constants is not a random draw."""
+    f = jit(lambda x: x * np.float32(2.0).item())
+    f(eager.ones(1))
+    f(eager.ones(1))
+    assert f.cache_info().hits == 1
