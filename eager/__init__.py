@@ -22,6 +22,8 @@ from eager import (
 )
 from eager import tensor_methods as _tensor_methods  # noqa: F401  (attaches operators)
 from eager.amp import autocast
+from eager.array_api_info import ARRAY_API_VERSION as __array_api_version__
+from eager.array_api_info import __array_namespace_info__
 from eager.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from eager.autograd.engine import grad
 from eager.autograd.inference_mode import inference_mode
@@ -53,6 +55,22 @@ from eager.dtypes import (
 )
 from eager.nn import parallel as _parallel  # noqa: F401  (makes eager.nn.parallel an attribute)
 from eager.nn.functional import log_softmax, softmax
+from eager.ops.array_api import (
+    conj,
+    copysign,
+    cumulative_prod,
+    cumulative_sum,
+    hypot,
+    imag,
+    positive,
+    real,
+    repeat,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
+    unstack,
+)
 from eager.ops.counting import bincount, bucketize, count_nonzero, histc, searchsorted, unique
 from eager.ops.einsum import einsum
 from eager.ops.elementwise import (
@@ -452,4 +470,5 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+__all__.extend(["__array_api_version__", "__array_namespace_info__", "conj", "copysign", "cumulative_prod", "cumulative_sum", "hypot", "imag", "positive", "real", "repeat", "unique_all", "unique_counts", "unique_inverse", "unique_values", "unstack"])
 __all__.extend(sorted(_NAMESPACE))
