@@ -1,5 +1,7 @@
 """`eager.linalg`: norms as PyTorch's `torch.linalg` spells them (vector_norm, norm,
-matrix_norm), composites of abs, pow, sum and max.
+matrix_norm), composites of abs, pow, sum and max, and the rest of the Array API's
+linalg extension (decompositions in eager/ops/decompositions.py; matmul, outer,
+tensordot, vecdot, matrix_transpose shared with the main namespace).
 
 >>> import eager
 >>> eager.linalg.norm(eager.tensor([3.0, 4.0])).item()
@@ -12,6 +14,22 @@ import math
 from eager import arguments
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
+from eager.ops.decompositions import (  # noqa: F401  (the linalg namespace)
+    cholesky,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    matrix_power,
+    matrix_rank,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    svd,
+    svdvals,
+)
+from eager.ops.linalg import matrix_transpose, outer, tensordot, vecdot  # noqa: F401
 from eager.tensor import Tensor
 from kernels.errors import ArgumentError, DTypeError
 from kernels.shapes import normalize_axes, normalize_axis

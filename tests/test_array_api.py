@@ -205,3 +205,61 @@ def test_namespace_info_and_version():
         info.dtypes(kind="ints")
     for dtype in info.dtypes().values():
         eager.empty(1, dtype=dtype)
+
+
+def spd_matrices():
+    """Stacks of well-conditioned symmetric positive-definite float64 matrices."""
+    return st.tuples(st.integers(1, 4), st.integers(0, 2)).flatmap(lambda nb: hnp.arrays(
+        "float64", (nb[1], nb[0], nb[0]) if nb[1] else (nb[0], nb[0]),
+        elements=st.floats(-1, 1))).map(
+        lambda a: a @ np.swapaxes(a, -1, -2) + a.shape[-1] * np.eye(a.shape[-1]))
+
+
+@settings(max_examples=25, deadline=None)
+@given(spd_matrices())
+def test_linalg_matches_numpy(a):
+    x = eager.asarray(a)
+    np.testing.assert_allclose(eager.linalg.inv(x).numpy(), np.linalg.inv(a), atol=1e-10)
+    np.testing.assert_allclose(eager.linalg.det(x).numpy(), np.linalg.det(a), rtol=1e-10)
+    sign, logabs = eager.linalg.slogdet(x)
+    np.testing.assert_allclose(sign.numpy(), np.linalg.slogdet(a)[0])
+    np.testing.assert_allclose(logabs.numpy(), np.linalg.slogdet(a)[1], atol=1e-10)
+    np.testing.assert_allclose(eager.linalg.cholesky(x).numpy(), np.linalg.cholesky(a),
+                               atol=1e-10)
+    np.testing.assert_allclose(eager.linalg.eigvalsh(x).numpy(), np.linalg.eigvalsh(a),
+                               atol=1e-10)
+    u, s, vh = eager.linalg.svd(x, full_matrices=False)
+    np.testing.assert_allclose((u.numpy() * s.numpy()[..., None, :]) @ vh.numpy(), a,
+                               atol=1e-10)
+    q, r = eager.linalg.qr(x)
+    np.testing.assert_allclose(q.numpy() @ r.numpy(), a, atol=1e-10)
+    b = np.ones(a.shape[:-1] + (2,))
+    np.testing.assert_allclose(eager.linalg.solve(x, eager.asarray(b)).numpy(),
+                               np.linalg.solve(a, b), atol=1e-10)
+    np.testing.assert_allclose(eager.linalg.pinv(x).numpy(), np.linalg.pinv(a), atol=1e-8)
+    np.testing.assert_array_equal(eager.linalg.matrix_rank(x).numpy(),
+                                  np.linalg.matrix_rank(a))
+    np.testing.assert_allclose(eager.linalg.matrix_power(x, -2).numpy(),
+                               np.linalg.matrix_power(a, -2), atol=1e-10)
+
+
+A = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+
+
+@pytest.mark.parametrize("fn", [
+    eager.linalg.inv, eager.linalg.det, lambda a: eager.linalg.slogdet(a).logabsdet,
+    lambda a: eager.linalg.cholesky((a + a.mT) * 0.5), lambda a: eager.linalg.eigvalsh(
+        (a + a.mT) * 0.5), eager.linalg.svdvals,
+    lambda a: eager.linalg.solve(a, eager.tensor([1.0, 2.0, 3.0], dtype=eager.float64))],
+    ids=["inv", "det", "slogdet", "cholesky", "eigvalsh", "svdvals", "solve"])
+def test_linalg_gradcheck(fn):
+    assert gradcheck(fn, (eager.tensor(A, requires_grad=True),))
+
+
+def test_linalg_under_jit_and_errors():
+    f = jit(lambda a: eager.linalg.det(a) + eager.linalg.inv(a).sum())
+    a = eager.tensor(A)
+    for _ in range(2):
+        assert f(a).item() == pytest.approx(np.linalg.det(A) + np.linalg.inv(A).sum())
+    with pytest.raises(eager.ShapeError, match=r"inv: expected a stack of square matrices"):
+        eager.linalg.inv(eager.ones(2, 3))
