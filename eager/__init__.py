@@ -15,6 +15,7 @@ from eager import (
     backends,
     cuda,
     distributed,
+    fft,
     linalg,
     nn,
     optim,
@@ -470,5 +471,5 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
-__all__.extend(["__array_api_version__", "__array_namespace_info__", "conj", "copysign", "cumulative_prod", "cumulative_sum", "hypot", "imag", "positive", "real", "repeat", "unique_all", "unique_counts", "unique_inverse", "unique_values", "unstack"])
+__all__.extend(["fft", "__array_api_version__", "__array_namespace_info__", "conj", "copysign", "cumulative_prod", "cumulative_sum", "hypot", "imag", "positive", "real", "repeat", "unique_all", "unique_counts", "unique_inverse", "unique_values", "unstack"])
 __all__.extend(sorted(_NAMESPACE))

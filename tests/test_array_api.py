@@ -263,3 +263,31 @@ def test_linalg_under_jit_and_errors():
         assert f(a).item() == pytest.approx(np.linalg.det(A) + np.linalg.inv(A).sum())
     with pytest.raises(eager.ShapeError, match=r"inv: expected a stack of square matrices"):
         eager.linalg.inv(eager.ones(2, 3))
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 8])
+def test_fft_frequencies_and_shifts_match_numpy(n):
+    np.testing.assert_allclose(eager.fft.fftfreq(n, d=0.3, dtype=eager.float64).numpy(),
+                               np.fft.fftfreq(n, 0.3))
+    np.testing.assert_allclose(eager.fft.rfftfreq(n, d=0.3, dtype=eager.float64).numpy(),
+                               np.fft.rfftfreq(n, 0.3))
+    a = np.arange(n * 3).reshape(n, 3)
+    np.testing.assert_array_equal(eager.fft.fftshift(eager.asarray(a)).numpy(), np.fft.fftshift(a))
+    np.testing.assert_array_equal(eager.fft.ifftshift(eager.asarray(a), axes=0).numpy(),
+                                  np.fft.ifftshift(a, axes=0))
+
+
+@settings(max_examples=20, deadline=None)
+@given(hnp.arrays("float64", st.tuples(st.integers(0, 2), st.integers(1, 4), st.integers(1, 4)),
+                  elements=st.floats(-2, 2)), st.sampled_from(["fro", "nuc", 1, -1, 2, -2]))
+def test_standard_linalg_spellings_match_numpy(a, ord):
+    x = eager.asarray(a)
+    np.testing.assert_allclose(eager.linalg.matrix_norm(x, ord=ord, keepdims=True).numpy(),
+                               np.linalg.norm(a, ord=ord, axis=(-2, -1), keepdims=True),
+                               atol=1e-10)
+    np.testing.assert_allclose(eager.linalg.vector_norm(x, axis=-1, keepdims=True).numpy(),
+                               np.linalg.norm(a, axis=-1, keepdims=True), atol=1e-10)
+    np.testing.assert_array_equal(eager.linalg.diagonal(x, offset=1).numpy(),
+                                  np.diagonal(a, 1, -2, -1))
+    np.testing.assert_allclose(eager.linalg.trace(x, offset=-1).numpy(),
+                               np.trace(a, -1, -2, -1), atol=1e-12)
