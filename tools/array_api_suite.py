@@ -80,7 +80,8 @@ def run_file(suite: Path, test_file: str, args: argparse.Namespace) -> FileResul
                "--max-examples", str(args.max_examples), "--derandomize", "--disable-deadline",
                "-p", "no:cacheprovider", "--rootdir", str(suite), "-c", str(suite / "pytest.ini"),
                "--json-report", f"--json-report-file={report_path}", "-W", "ignore"]
-        proc = subprocess.run(cmd, cwd=suite, env=env, capture_output=True, text=True)
+        proc = subprocess.run(cmd, check=False, cwd=suite, env=env, capture_output=True,
+                              text=True)
         if not report_path.exists():
             tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no report"]
             return FileResult(test_file, collect_error=tail[0])
