@@ -124,8 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     suite = args.suite.resolve()
     files = args.files or sorted(p.name for p in (suite / "array_api_tests").glob("test_*.py"))
+    results = []
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        results = list(pool.map(lambda f: run_file(suite, f, args), files))
+        # Each file's line is printed as it finishes, so a long run shows progress.
+        for result in pool.map(lambda f: run_file(suite, f, args), files):
+            results.append(result)
+            print(format_table([result]).splitlines()[1], flush=True)
     print(format_table(results))
     return 0
 
