@@ -201,6 +201,8 @@ def test_namespace_info_and_version():
     assert info.default_dtypes()["integral"] == eager.int64
     assert set(info.dtypes(kind="integral")) == {"int8", "int16", "int32", "int64", "uint8"}
     assert set(info.dtypes(kind="real floating")) == {"float32", "float64"}
+    assert info.dtypes(kind="complex floating") == {}
+    assert not eager.isdtype(eager.float32, "complex floating")
     with pytest.raises(ValueError, match="unknown kind 'ints'"):
         info.dtypes(kind="ints")
     for dtype in info.dtypes().values():
