@@ -293,3 +293,12 @@ def test_standard_linalg_spellings_match_numpy(a, ord):
                                   np.diagonal(a, 1, -2, -1))
     np.testing.assert_allclose(eager.linalg.trace(x, offset=-1).numpy(),
                                np.trace(a, -1, -2, -1), atol=1e-12)
+
+
+def test_from_dlpack_shares_memory_with_numpy_and_copy_copies():
+    a = np.arange(4, dtype=np.float32)
+    shared, copied = eager.from_dlpack(a), eager.from_dlpack(a, copy=True)
+    a[1] = 9.0
+    assert shared.tolist() == [0.0, 9.0, 2.0, 3.0] and copied.tolist() == [0.0, 1.0, 2.0, 3.0]
+    with pytest.raises(eager.ArgumentError, match="from_dlpack: list is not a DLPack producer"):
+        eager.from_dlpack([1, 2])
