@@ -15,6 +15,7 @@ from eager import (
     backends,
     cuda,
     distributed,
+    fft,
     linalg,
     nn,
     optim,
@@ -22,6 +23,8 @@ from eager import (
 )
 from eager import tensor_methods as _tensor_methods  # noqa: F401  (attaches operators)
 from eager.amp import autocast
+from eager.array_api_info import ARRAY_API_VERSION as __array_api_version__
+from eager.array_api_info import __array_namespace_info__
 from eager.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from eager.autograd.engine import grad
 from eager.autograd.inference_mode import inference_mode
@@ -53,6 +56,23 @@ from eager.dtypes import (
 )
 from eager.nn import parallel as _parallel  # noqa: F401  (makes eager.nn.parallel an attribute)
 from eager.nn.functional import log_softmax, softmax
+from eager.ops.array_api import (
+    conj,
+    copysign,
+    cumulative_prod,
+    cumulative_sum,
+    from_dlpack,
+    hypot,
+    imag,
+    positive,
+    real,
+    repeat,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
+    unstack,
+)
 from eager.ops.counting import bincount, bucketize, count_nonzero, histc, searchsorted, unique
 from eager.ops.einsum import einsum
 from eager.ops.elementwise import (
@@ -239,6 +259,8 @@ if bfloat16 is None:
 globals().update(_NAMESPACE)
 
 __all__ = [
+    "__array_api_version__",
+    "__array_namespace_info__",
     "accelerator",
     "acos",
     "acosh",
@@ -279,11 +301,15 @@ __all__ = [
     "clamp",
     "clip",
     "clone",
+    "conj",
+    "copysign",
     "cosh",
     "count_nonzero",
     "cross",
     "cuda",
     "cumprod",
+    "cumulative_prod",
+    "cumulative_sum",
     "device",
     "DeviceError",
     "diag",
@@ -305,6 +331,7 @@ __all__ = [
     "expand_dims",
     "expm1",
     "eye",
+    "fft",
     "finfo",
     "flatten",
     "float",
@@ -313,6 +340,7 @@ __all__ = [
     "float64",
     "FloatTensor",
     "frac",
+    "from_dlpack",
     "from_numpy",
     "full",
     "full_like",
@@ -325,7 +353,9 @@ __all__ = [
     "HalfTensor",
     "histc",
     "hstack",
+    "hypot",
     "iinfo",
+    "imag",
     "index_add",
     "index_copy",
     "index_fill",
@@ -384,6 +414,7 @@ __all__ = [
     "optim",
     "outer",
     "pi",
+    "positive",
     "quantile",
     "rand",
     "rand_like",
@@ -392,8 +423,10 @@ __all__ = [
     "randn",
     "randn_like",
     "randperm",
+    "real",
     "reciprocal",
     "relu",
+    "repeat",
     "repeat_interleave",
     "result_type",
     "roll",
@@ -442,7 +475,12 @@ __all__ = [
     "unflatten",
     "uniform",
     "unique",
+    "unique_all",
+    "unique_counts",
+    "unique_inverse",
+    "unique_values",
     "unsqueeze",
+    "unstack",
     "utils",
     "var",
     "var_mean",

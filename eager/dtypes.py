@@ -13,7 +13,7 @@ from kernels.dtypes import DTYPES, bfloat16, default_float, result_dtype, to_dty
 from kernels.errors import DTypeError
 
 _KINDS = {"bool": "b", "signed integer": "i", "unsigned integer": "u", "integral": "iu",
-          "real floating": "f", "numeric": "iuf"}
+          "real floating": "f", "complex floating": "c", "numeric": "iufc"}
 
 
 def finfo(dtype) -> np.finfo:

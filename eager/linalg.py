@@ -1,5 +1,7 @@
 """`eager.linalg`: norms as PyTorch's `torch.linalg` spells them (vector_norm, norm,
-matrix_norm), composites of abs, pow, sum and max.
+matrix_norm), composites of abs, pow, sum and max, and the rest of the Array API's
+linalg extension (decompositions in eager/ops/decompositions.py; matmul, outer,
+tensordot, vecdot, matrix_transpose shared with the main namespace).
 
 >>> import eager
 >>> eager.linalg.norm(eager.tensor([3.0, 4.0])).item()
@@ -12,6 +14,22 @@ import math
 from eager import arguments
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
+from eager.ops.decompositions import (  # noqa: F401  (the linalg namespace)
+    cholesky,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    matrix_power,
+    matrix_rank,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    svd,
+    svdvals,
+)
+from eager.ops.linalg import matrix_transpose, outer, tensordot, vecdot  # noqa: F401
 from eager.tensor import Tensor
 from kernels.errors import ArgumentError, DTypeError
 from kernels.shapes import normalize_axes, normalize_axis
@@ -24,9 +42,10 @@ def _safe_sqrt(total: Tensor) -> Tensor:
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,
-                dtype=None) -> Tensor:
+                dtype=None, axis=None, keepdims: bool | None = None) -> Tensor:
     """The ord-norm of x over dim (None: all elements): ord 2 (default), 1, inf, -inf,
-    0 (the count of non-zeros) or any real p.
+    0 (the count of non-zeros) or any real p. `axis` and `keepdims` are the Array API
+    spellings of dim and keepdim.
 
     >>> import eager
     >>> x = eager.tensor([[3.0, -4.0]])
@@ -34,6 +53,8 @@ def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,
     (5.0, [7.0])
     """
     x = arguments.tensor("vector_norm", "x", x)
+    dim = axis if axis is not None else dim
+    keepdim = keepdims if keepdims is not None else keepdim
     if x.dtype.kind != "f":
         raise DTypeError(f"vector_norm: expected a floating tensor, got {x.dtype.name}; "
                          "call .float() first")
@@ -58,10 +79,12 @@ def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,
     return total ** (1.0 / ord)
 
 
-def matrix_norm(x: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False) -> Tensor:
+def matrix_norm(x: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
+                keepdims: bool | None = None) -> Tensor:
     """A norm of the matrices in dims `dim` (default the last two): "fro" (Frobenius),
-    1 / -1 (largest / smallest column sum of |x|) or inf / -inf (row sums). The norms
-    that need singular values (2, -2, "nuc") are not supported.
+    1 / -1 (largest / smallest column sum of |x|), inf / -inf (row sums), 2 / -2
+    (largest / smallest singular value) or "nuc" (their sum). keepdims is the Array API
+    spelling of keepdim.
 
     >>> import eager
     >>> m = eager.tensor([[1.0, -2.0], [3.0, 4.0]])
@@ -69,6 +92,7 @@ def matrix_norm(x: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False) -> Te
     (2.0, 6.0)
     """
     x = arguments.tensor("matrix_norm", "x", x)
+    keepdim = keepdims if keepdims is not None else keepdim
     if not isinstance(dim, (tuple, list)) or len(dim) != 2:
         raise ArgumentError(f"matrix_norm: dim must name two dims, got {dim!r}")
     rows, cols = (normalize_axis("matrix_norm", d, x.ndim) for d in dim)
@@ -76,9 +100,15 @@ def matrix_norm(x: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False) -> Te
         raise ArgumentError(f"matrix_norm: the two dims must differ, got {dim!r}")
     if ord == "fro":
         return vector_norm(x, 2, dim=(rows, cols), keepdim=keepdim)
+    if ord in ("nuc", 2, -2):
+        planes = x.moveaxis((rows, cols), (-2, -1))
+        s = svdvals(planes)
+        out = s.sum(dim=-1) if ord == "nuc" else (s.amax if ord == 2 else s.amin)(dim=-1)
+        return out.unsqueeze(-1).unsqueeze(-1).moveaxis((-2, -1), (rows, cols)) if keepdim \
+            else out
     if isinstance(ord, str) or ord not in (1, -1, math.inf, -math.inf):
-        raise ArgumentError(f"matrix_norm: ord {ord!r} is not supported (it needs singular "
-                            "values); use 'fro', 1, -1, inf or -inf")
+        raise ArgumentError(f"matrix_norm: ord {ord!r} is not supported; use 'fro', "
+                            "'nuc', 1, -1, 2, -2, inf or -inf")
     if x.dtype.kind != "f":
         raise DTypeError(f"matrix_norm: expected a floating tensor, got {x.dtype.name}")
     summed, across = (rows, cols) if ord in (1, -1) else (cols, rows)
@@ -123,3 +153,49 @@ def tensor_norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None)
 
 
 __all__ = ["matrix_norm", "norm", "tensor_norm", "vector_norm"]
+
+
+def matmul(x1: Tensor, x2: Tensor, /) -> Tensor:
+    """`eager.matmul` (the Array API lists it in linalg too).
+
+    >>> import eager
+    >>> eager.linalg.matmul(eager.eye(2), eager.tensor([1.0, 2.0])).tolist()
+    [1.0, 2.0]
+    """
+    return x1 @ x2
+
+
+def diagonal(x: Tensor, /, *, offset: int = 0) -> Tensor:
+    """The diagonals (offset above the main one; negative: below) of the matrices in the
+    last two dims of x.
+
+    >>> import eager
+    >>> eager.linalg.diagonal(eager.arange(4).reshape(2, 2), offset=1).tolist()
+    [1]
+    """
+    from eager.ops.matrices import diagonal as diagonal_of
+
+    return diagonal_of(x, offset, -2, -1)
+
+
+def trace(x: Tensor, /, *, offset: int = 0, dtype=None) -> Tensor:
+    """Sums of the diagonals of the matrices in the last two dims of x.
+
+    >>> import eager
+    >>> eager.linalg.trace(eager.ones(3, 2, 2)).tolist()
+    [2.0, 2.0, 2.0]
+    """
+    d = diagonal(x, offset=offset)
+    return R.sum(d, axis=-1, dtype=dtype)
+
+
+def cross(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
+    """Cross product of 3-vectors along axis (the Array API spelling of `eager.cross`).
+
+    >>> import eager
+    >>> eager.linalg.cross(eager.tensor([0., 1., 0.]), eager.tensor([0., 0., 1.])).tolist()
+    [1.0, 0.0, 0.0]
+    """
+    from eager.ops.matrices import cross as cross_product
+
+    return cross_product(x1, x2, axis)

@@ -56,12 +56,17 @@ def _equality(fn):
     return method
 
 
+_BITWISE = {"&": "bitwise_and", "|": "bitwise_or", "^": "bitwise_xor"}
+
+
 def _logical_operator(fn, symbol):
-    # `&`, `|`, `^` are logical on bool tensors; there is no bitwise and/or/xor on integers.
+    # `&`, `|`, `^` are logical on bool tensors and bitwise on integer ones.
     def method(self, other):
+        if any(type(x) is Tensor and x.dtype.kind in "iu" for x in (self, other)):
+            return NAMESPACE[_BITWISE[symbol]](self, other)
         for x in (self, other):
             if type(x) is Tensor and x.dtype != bool_:
-                raise DTypeError(f"{symbol}: only bool tensors are supported, got "
+                raise DTypeError(f"{symbol}: only bool or integer tensors are supported, got "
                                  f"{x.dtype.name}{user_line_suffix()}; compare first, "
                                  f"e.g. (x > 0) {symbol} mask")
         return fn(self, other)

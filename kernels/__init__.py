@@ -5,6 +5,8 @@
 <OpKind.BINARY: 'binary'>
 """
 from kernels import (  # noqa: F401  (importing registers the ops)
+    bitwise,
+    decompositions,
     collectives,
     elementwise,
     indexing,

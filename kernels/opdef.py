@@ -77,7 +77,8 @@ class Rest(NamedTuple):
 # Python operators: symbol -> the name inside the dunder (binary and unary spellings).
 BINARY_DUNDERS = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv",
                   "%": "mod", "**": "pow", "@": "matmul", "<": "lt", "<=": "le", ">": "gt",
-                  ">=": "ge", "==": "eq", "!=": "ne", "&": "and", "|": "or", "^": "xor"}
+                  ">=": "ge", "==": "eq", "!=": "ne", "&": "and", "|": "or", "^": "xor",
+                  "<<": "lshift", ">>": "rshift"}
 UNARY_DUNDERS = {"-": "neg", "~": "invert", "abs": "abs"}
 COMPARISON_SYMBOLS = frozenset({"<", "<=", ">", ">=", "==", "!="})
 

@@ -373,6 +373,11 @@ def _every_op(x, i, b, gen):
     z = y + 1
     y // z, y % z, y == z, y != z, y < z, y <= z, y > z, y >= z
     b & b, b | b, b ^ b
+    i & i, i | i, i ^ i, i << 1, i >> 1
+    eager.signbit(y), eager.nextafter(y, z)
+    m = y[:, :2] @ y[:, :2].mT + 10.0 * eager.eye(2)
+    eager.linalg.inv(m), eager.linalg.slogdet(m), eager.linalg.cholesky(m)
+    eager.linalg.eigh(m), eager.linalg.svd(y), eager.linalg.qr(y)
     eager.where(b, y, y)
     y.reshape(3, 2), y.permute(1, 0), y[:1].expand(4, 3), y[0], y.flip(0)
     eager.pad(y, ((1, 0), (0, 1)))

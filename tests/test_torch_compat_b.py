@@ -465,8 +465,8 @@ def test_norms_and_cdist():
         close(torch.linalg.norm(x, ord), np.linalg.norm(xn, ord))
         close(torch.linalg.matrix_norm(x, ord, dim=(1, 0)), np.linalg.norm(xn.T, ord))
     assert gradcheck(lambda t: torch.linalg.matrix_norm(t, 1), [x])
-    with pytest.raises(torch.ArgumentError, match="singular values"):
-        torch.linalg.norm(x, 2)          # the spectral norm: not supported
+    for ord in (2, -2, "nuc"):          # the singular-value norms
+        close(torch.linalg.norm(x, ord), np.linalg.norm(xn, ord))
     close(torch.norm(x, 1), np.abs(xn).sum())   # torch.norm: a vector norm of all elements
     for fn in (torch.norm, lambda t: t.norm(dim=1, keepdim=True),
                lambda t: torch.linalg.vector_norm(t, 3, dim=0)):

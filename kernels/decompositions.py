@@ -1,0 +1,93 @@
+"""Matrix functions that need a LAPACK routine (numpy.linalg / cupy.linalg): inverse,
+determinant, log-abs-determinant, Cholesky factor, and one op per output of the
+eigen, singular value and QR decompositions (eigh_values / eigh_vectors, svd_u / svd_s /
+svd_vh, qr_q / qr_r), so every op has one output. Each works on a stack of matrices
+(..., m, n) and takes floating tensors only.
+
+>>> import numpy as np
+>>> from kernels import OPS
+>>> OPS.det.cpu_kernel(np.array([[2.0, 0.0], [0.0, 3.0]])).item()
+6.0
+"""
+from __future__ import annotations
+
+from kernels.elementwise import check_kind
+from kernels.errors import ShapeError
+from kernels.opdef import OpDef, OpKind, TensorSpec, register
+
+
+def _matrices(name: str, x: TensorSpec, square: bool) -> tuple[int, int]:
+    check_kind(name, x.dtype, "f")
+    if len(x.shape) < 2 or (square and x.shape[-1] != x.shape[-2]):
+        kind = "square matrices" if square else "matrices"
+        raise ShapeError(f"{name}: expected a stack of {kind} (..., n, n), got shape "
+                         f"{x.shape}")
+    return x.shape[-2], x.shape[-1]
+
+
+def _rule(name: str, square: bool, out_shape):
+    def infer(x: TensorSpec, **attrs):
+        m, n = _matrices(name, x, square)
+        return TensorSpec(x.shape[:-2] + out_shape(m, n, **attrs), x.dtype)
+    return infer
+
+
+def _op(name: str, impl, square: bool, out_shape, differentiable: bool = True):
+    return register(OpDef(name, OpKind.OTHER, 1, impl, _rule(name, square, out_shape),
+                          fusable=False, differentiable=differentiable))
+
+
+def _cast_like(fn):
+    # numpy.linalg returns float64 for float16/float32 batches in some routines.
+    def run(x, **attrs):
+        out = fn(x, **attrs)
+        return out.astype(x.dtype, copy=False)
+    return run
+
+
+inv = _op("inv", lambda xp: _cast_like(lambda x: xp.linalg.inv(x)), True,
+          lambda m, n: (m, n))
+det = _op("det", lambda xp: _cast_like(lambda x: xp.asarray(xp.linalg.det(x))), True,
+          lambda m, n: ())
+logabsdet = _op("logabsdet",
+                lambda xp: _cast_like(lambda x: xp.asarray(xp.linalg.slogdet(x)[1])), True,
+                lambda m, n: ())
+cholesky = _op("cholesky", lambda xp: _cast_like(lambda x: xp.linalg.cholesky(x)), True,
+               lambda m, n: (m, n))
+eigh_values = _op("eigh_values", lambda xp: _cast_like(lambda x: xp.linalg.eigh(x)[0]), True,
+                  lambda m, n: (n,))
+eigh_vectors = _op("eigh_vectors", lambda xp: _cast_like(lambda x: xp.linalg.eigh(x)[1]),
+                   True, lambda m, n: (m, n), differentiable=False)
+
+
+def _svd_part(part: int):
+    def impl(xp):
+        def svd(x, *, full_matrices: bool):
+            if part == 1:
+                return xp.linalg.svd(x, compute_uv=False)
+            return xp.linalg.svd(x, full_matrices=full_matrices)[part]
+        return _cast_like(svd)
+    return impl
+
+
+svd_u = _op("svd_u", _svd_part(0), False,
+            lambda m, n, full_matrices: (m, m if full_matrices else min(m, n)),
+            differentiable=False)
+svd_s = _op("svd_s", _svd_part(1), False, lambda m, n, full_matrices: (min(m, n),))
+svd_vh = _op("svd_vh", _svd_part(2), False,
+             lambda m, n, full_matrices: (n if full_matrices else min(m, n), n),
+             differentiable=False)
+
+
+def _qr_part(part: int):
+    def impl(xp):
+        def qr(x, *, mode: str):
+            return xp.linalg.qr(x, mode=mode)[part]
+        return _cast_like(qr)
+    return impl
+
+
+qr_q = _op("qr_q", _qr_part(0), False,
+           lambda m, n, mode: (m, m if mode == "complete" else min(m, n)), differentiable=False)
+qr_r = _op("qr_r", _qr_part(1), False,
+           lambda m, n, mode: (m if mode == "complete" else min(m, n), n), differentiable=False)
