@@ -15,14 +15,14 @@ Target: @jit.script at least 20x faster than eager on 1,000 elements.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench_jit import best_time, optional  # the timing helpers all benchmarks share
 
 import eager
 import jit
@@ -42,24 +42,6 @@ def newton(a):
     while ((y * y - a).abs() > TOL * a).any():
         y = 0.5 * (y + a / y)
     return y
-
-
-def best_time(fn, repeat: int) -> float:
-    """Fastest seconds per call of fn() (after one warm-up call)."""
-    fn()
-    best = math.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def optional(name: str):
-    try:
-        return __import__(name)
-    except ImportError:
-        return None
 
 
 def jax_versions():
