@@ -13,8 +13,6 @@ it uninitialised). `Tensor` makes float32, as `torch.Tensor` does.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from kernels.dtypes import (
@@ -33,7 +31,7 @@ from kernels.errors import DTypeError
 
 __all__ = ["BFloat16Tensor", "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor",
            "FloatTensor", "HalfTensor", "IntTensor", "LongTensor", "ShortTensor",
-           "is_tensor", "new_typed", "numel"]
+           "new_typed"]
 
 
 def new_typed(dtype: np.dtype, args: tuple, kwargs: dict, name: str):

@@ -6,8 +6,8 @@
 """
 from kernels import (  # noqa: F401  (importing registers the ops)
     bitwise,
-    decompositions,
     collectives,
+    decompositions,
     elementwise,
     indexing,
     linalg,

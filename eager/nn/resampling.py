@@ -25,7 +25,6 @@ from eager.nn.errors import ArgumentError
 from eager.ops import reductions as R
 from eager.ops.linalg import matmul
 from eager.ops.shape import pad as constant_pad
-from eager.ops.shape import reshape
 from eager.tensor import Tensor
 from kernels.errors import ShapeError
 
@@ -198,7 +197,6 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     cols = sliding_windows("avg_pool2d", input, kernel, stride, padding, (1, 1), 0.0,
                            kernel_last=True)
     total = R.sum(cols, axis=(4, 5))
-    oh, ow = total.shape[2:]
     if divisor_override is not None:
         return total / arguments.integer("avg_pool2d", "divisor_override", divisor_override,
                                          minimum=1)

@@ -315,7 +315,7 @@ def render_windows(node: Node, name: str) -> str:
         lines.append(f"    for (int64_t i = 0; i < {int(np.prod(out.shape))}LL; i++) "
                      f"(({t} *)out_)[i] = 0;")
     args = ", ".join(f"{n}LL" for n in numbers)
-    lines += [f"    {call}_{suffix}((void *)in0_, out_, {args}, "
-              f"{literal(fill, np.dtype('float64'))}, {int(kernel_last)});",
+    lines += [(f"    {call}_{suffix}((void *)in0_, out_, {args}, "
+               f"{literal(fill, np.dtype('float64'))}, {int(kernel_last)});"),
               "    return MODEL_OK;", "}"]
     return "\n".join(lines) + "\n"

@@ -206,8 +206,7 @@ def _windows(b: _Builder, node: Node) -> str:
     (sh, sw), (dh, dw) = attrs["stride"], attrs["dilation"]
     kernel_last = bool(attrs.get("kernel_last", False))
     oh, ow = out.shape[-4:-2] if kernel_last else out.shape[-2:]
-    lead, (h, w) = x.shape[:-2], x.shape[-2:]
-    wide = w + 2 * pw
+    lead, wide = x.shape[:-2], x.shape[-1] + 2 * pw
     pads = [0] * len(lead) + [ph, pw] + [0] * len(lead) + [ph, pw]
     padded = b.op("Pad", [b.names[x.id], b.const(np.array(pads, np.int64)),
                           b.const(np.array(attrs.get("pad_value", 0.0), x.dtype))], x.dtype,
