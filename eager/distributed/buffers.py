@@ -19,6 +19,7 @@ False
 """
 from __future__ import annotations
 
+import math
 import sys
 
 import numpy as np
@@ -38,9 +39,9 @@ class BufferPool:
     def empty(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """An uninitialised array of shape and dtype (maybe a reused one)."""
         dtype = np.dtype(dtype)
-        if int(np.prod(shape)) * dtype.itemsize < MIN_POOLED_BYTES:
+        if math.prod(shape) * dtype.itemsize < MIN_POOLED_BYTES:
             return np.empty(shape, dtype)
-        cached = self._cached.setdefault((tuple(shape), dtype.str), [])
+        cached = self._cached.setdefault((tuple(shape), dtype), [])
         for i in range(len(cached)):
             if sys.getrefcount(cached[i]) == _UNUSED_REFCOUNT:
                 return cached[i]

@@ -48,6 +48,8 @@ def _run(name: str, t, async_op: bool, **attrs):
     group = group_for(t._device, name)
     op = OPS[name]
     op.infer(spec_of(t), group=group, **attrs)
+    if t._device == "cpu":
+        group.announce(name, t._data, **attrs)
     if not async_op:
         return apply(op, t, group=group, **attrs)
     if get_hook() is not None or (t._requires_grad and grad_enabled()):
