@@ -248,7 +248,16 @@ def scenario_collectives() -> None:
     (dist.all_reduce(x) * float(r + 1)).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.full((6, 4), sum(range(1, n + 1))))
 
-    # ranks that disagree all get the same named error instead of a hang
+    # a finished async mean, polled with is_completed before wait, is still divided
+    work = dist.all_reduce(eager.tensor(mine * 0 + float(n)), "mean", async_op=True)
+    while not work.is_completed():
+        pass
+    np.testing.assert_allclose(work.wait().numpy(), np.full((6, 4), float(n)))
+
+    # ranks that disagree all get the same named error instead of a hang, also when
+    # every rank has already used both layouts (the check is cached, never skipped)
+    for k in range(n):
+        dist.all_reduce(eager.ones(2 + k))
     try:
         dist.all_reduce(eager.ones(2 + r))
     except dist.CollectiveMismatchError as exc:

@@ -11,7 +11,6 @@ only a wait past a second, when a peer is clearly late, sleeps between polls.
 """
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 
@@ -49,7 +48,4 @@ def _poll(test, timeout: float | None, describe: Callable[[], str]) -> None:
                 f"{describe()} did not complete within {timeout:g} s: a peer rank died, "
                 "hangs, or called a different collective; raise the limit with "
                 "eager.distributed.init(timeout=...) if a peer is merely slow")
-        if now - start < _YIELD_FOR_S:
-            os.sched_yield()
-        else:
-            time.sleep(0.001)
+        time.sleep(0 if now - start < _YIELD_FOR_S else 0.001)
