@@ -31,7 +31,8 @@ import numpy as np
 import eager
 import eager.nn.functional as F
 from eager import nn, optim
-from eager.distributed import all_reduce, init, rank, world_size
+from eager.distributed import init, rank, world_size
+from eager.distributed.functional import all_reduce
 from eager.nn.parallel import DistributedDataParallel
 from jit.data import load_digits
 

@@ -14,6 +14,8 @@ import time
 import numpy as np
 import pytest
 
+from eager.distributed import functional as fc
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -122,7 +124,7 @@ def test_collectives_before_init_and_bad_arguments_raise_named_errors(monkeypatc
 
     monkeypatch.setattr(dist.state, "_state", dict(dist.state._state, host=None))
     with pytest.raises(dist.NotInitializedError, match="init"):
-        dist.all_reduce(eager.ones(2))
+        fc.all_reduce(eager.ones(2))
     with pytest.raises(ArgumentError, match="backend must be one of"):
         dist.init("gloo")
 
@@ -135,14 +137,14 @@ def test_bad_ops_and_dtypes_are_refused_before_any_exchange():
 
     dist.init("mpi")
     with pytest.raises(DTypeError, match="op must be one of sum, mean, max, min, got 'prod'"):
-        dist.all_reduce(eager.ones(2), op="prod")
+        fc.all_reduce(eager.ones(2), op="prod")
     with pytest.raises(DTypeError, match="op='mean' needs a floating tensor, got int64"):
-        dist.all_reduce(eager.tensor([1, 2]), op="mean")
+        fc.all_reduce(eager.tensor([1, 2]), op="mean")
     with pytest.raises(ShapeError, match="divisible by the world size"):
-        dist.reduce_scatter(eager.ones(dist.world_size() + 1) if dist.world_size() > 1
+        fc.reduce_scatter(eager.ones(dist.world_size() + 1) if dist.world_size() > 1
                             else eager.ones(()))
     with pytest.raises(ArgumentError, match="all_reduce: tensor must be a Tensor"):
-        dist.all_reduce([1.0, 2.0])
+        fc.all_reduce([1.0, 2.0])
 
 
 @needs_mpi
@@ -226,30 +228,30 @@ def scenario_collectives() -> None:
     mine = _rank_data(r, (6, 4))
     every = np.stack([_rank_data(k, (6, 4)) for k in range(n)])
     t = eager.tensor(mine)
-    np.testing.assert_allclose(dist.all_reduce(t).numpy(), every.sum(0), rtol=1e-6)
-    np.testing.assert_allclose(dist.all_reduce(t, "mean").numpy(), every.mean(0), rtol=1e-5)
-    np.testing.assert_array_equal(dist.all_reduce(t, "max").numpy(), every.max(0))
-    np.testing.assert_array_equal(dist.all_reduce(t, "min").numpy(), every.min(0))
+    np.testing.assert_allclose(fc.all_reduce(t).numpy(), every.sum(0), rtol=1e-6)
+    np.testing.assert_allclose(fc.all_reduce(t, "mean").numpy(), every.mean(0), rtol=1e-5)
+    np.testing.assert_array_equal(fc.all_reduce(t, "max").numpy(), every.max(0))
+    np.testing.assert_array_equal(fc.all_reduce(t, "min").numpy(), every.min(0))
     ints = eager.tensor(np.arange(5) * (r + 1))
-    assert dist.all_reduce(ints).tolist() == (np.arange(5) * sum(range(1, n + 1))).tolist()
-    np.testing.assert_array_equal(dist.broadcast(t, src=n - 1).numpy(), every[n - 1])
-    np.testing.assert_array_equal(dist.all_gather(t).numpy(), every.reshape(n * 6, 4))
+    assert fc.all_reduce(ints).tolist() == (np.arange(5) * sum(range(1, n + 1))).tolist()
+    np.testing.assert_array_equal(fc.broadcast(t, src=n - 1).numpy(), every[n - 1])
+    np.testing.assert_array_equal(fc.all_gather(t).numpy(), every.reshape(n * 6, 4))
     rows = eager.tensor(_rank_data(r, (3 * n, 2)))
     summed = np.stack([_rank_data(k, (3 * n, 2)) for k in range(n)]).sum(0)
-    np.testing.assert_allclose(dist.reduce_scatter(rows).numpy(),
+    np.testing.assert_allclose(fc.reduce_scatter(rows).numpy(),
                                summed[3 * r:3 * r + 3], rtol=1e-5)
-    work = dist.all_reduce(t, async_op=True)
+    work = fc.all_reduce(t, async_op=True)
     np.testing.assert_allclose(work.wait().numpy(), every.sum(0), rtol=1e-6)
     assert work.is_completed()
     dist.barrier()
 
     # the gradient of an all_reduce(sum) is the all_reduce(sum) of the gradients
     x = eager.tensor(mine, requires_grad=True)
-    (dist.all_reduce(x) * float(r + 1)).sum().backward()
+    (fc.all_reduce(x) * float(r + 1)).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.full((6, 4), sum(range(1, n + 1))))
 
     # a finished async mean, polled with is_completed before wait, is still divided
-    work = dist.all_reduce(eager.tensor(mine * 0 + float(n)), "mean", async_op=True)
+    work = fc.all_reduce(eager.tensor(mine * 0 + float(n)), "mean", async_op=True)
     while not work.is_completed():
         pass
     np.testing.assert_allclose(work.wait().numpy(), np.full((6, 4), float(n)))
@@ -257,16 +259,16 @@ def scenario_collectives() -> None:
     # ranks that disagree all get the same named error instead of a hang, also when
     # every rank has already used both layouts (the check is cached, never skipped)
     for k in range(n):
-        dist.all_reduce(eager.ones(2 + k))
+        fc.all_reduce(eager.ones(2 + k))
     try:
-        dist.all_reduce(eager.ones(2 + r))
+        fc.all_reduce(eager.ones(2 + r))
     except dist.CollectiveMismatchError as exc:
         assert "rank 0: all_reduce(float32[2], sum)" in str(exc)
         assert f"rank {n - 1}: all_reduce(float32[{n + 1}], sum)" in str(exc)
     else:
         raise AssertionError("mismatched shapes were not detected")
     try:
-        dist.all_reduce(eager.ones(2, dtype=eager.float64 if r == 0 else eager.float32))
+        fc.all_reduce(eager.ones(2, dtype=eager.float64 if r == 0 else eager.float32))
     except dist.CollectiveMismatchError as exc:
         assert "float64" in str(exc) and "float32" in str(exc)
     else:
@@ -326,7 +328,7 @@ def scenario_ddp() -> None:
     assert len(model.bucket_sizes) >= 3, model.bucket_sizes
     _train(model, _batches(steps, per_rank, n), mine)
     flat = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
-    gathered = dist.all_gather(eager.tensor(flat)).numpy().reshape(n, -1)
+    gathered = fc.all_gather(eager.tensor(flat)).numpy().reshape(n, -1)
     assert all(np.array_equal(gathered[0], g) for g in gathered[1:]), "replicas differ"
 
     reference = _mlp(seed=0)                      # one process, the whole global batch
@@ -343,10 +345,10 @@ def scenario_ddp() -> None:
     with model.no_sync():
         F.cross_entropy(model(x), y).backward()
     local = model.module[0].bias.grad.numpy().copy()
-    assert not np.allclose(dist.all_reduce(eager.tensor(local), "max").numpy(),
-                           dist.all_reduce(eager.tensor(local), "min").numpy())
+    assert not np.allclose(fc.all_reduce(eager.tensor(local), "max").numpy(),
+                           fc.all_reduce(eager.tensor(local), "min").numpy())
     F.cross_entropy(model(x), y).backward()
-    every = dist.all_gather(eager.tensor(local[None])).numpy()
+    every = fc.all_gather(eager.tensor(local[None])).numpy()
     np.testing.assert_allclose(model.module[0].bias.grad.numpy(), 2 * every.mean(0),
                                atol=1e-6)
 
@@ -372,7 +374,7 @@ def scenario_dead_peer() -> None:
     dist.init(timeout=2)
     if dist.rank() == 1:
         os._exit(3)                                  # dies without a word
-    dist.all_reduce(eager.ones(4))
+    fc.all_reduce(eager.ones(4))
 
 
 def scenario_nccl() -> None:
@@ -382,9 +384,9 @@ def scenario_nccl() -> None:
     dist.init("nccl")
     assert dist.get_backend() == "nccl"
     t = eager.tensor(_rank_data(0, (4, 3)), device="cuda")
-    np.testing.assert_allclose(dist.all_reduce(t).to("cpu").numpy(), _rank_data(0, (4, 3)))
-    np.testing.assert_allclose(dist.all_gather(t).to("cpu").numpy(), _rank_data(0, (4, 3)))
-    work = dist.all_reduce(t, op="mean", async_op=True)
+    np.testing.assert_allclose(fc.all_reduce(t).to("cpu").numpy(), _rank_data(0, (4, 3)))
+    np.testing.assert_allclose(fc.all_gather(t).to("cpu").numpy(), _rank_data(0, (4, 3)))
+    work = fc.all_reduce(t, op="mean", async_op=True)
     np.testing.assert_allclose(work.wait().to("cpu").numpy(), _rank_data(0, (4, 3)))
     print("ok nccl rank 0", flush=True)
 

@@ -146,9 +146,11 @@ class MPIGroup:
             request = self.comm.Iallreduce(x, out, op=self._ops[reduce])
         return Pending(self, request, out, signature, self._mean if reduce == "mean" else None)
 
-    def broadcast_async(self, x: np.ndarray, src: int) -> Pending:
-        """Start a broadcast from rank src."""
-        out = np.array(x, copy=True, order="C")
+    def broadcast_async(self, x: np.ndarray, src: int, *, in_place: bool = False
+                        ) -> Pending:
+        """Start a broadcast from rank src (with in_place, into x itself, which must be
+        C-contiguous)."""
+        out = x if in_place else np.array(x, copy=True, order="C")
         signature = signature_of("broadcast", out, f"src={src}")
         self.verify(signature)
         request = self.comm.Ibcast(out, root=src)

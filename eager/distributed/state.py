@@ -1,4 +1,6 @@
-"""The process group of this process: `init`, `rank`, `world_size`, `destroy`.
+"""The process group of this process: `init`, `rank`, `world_size`, `destroy`, and
+PyTorch's names for them (`init_process_group`, `get_rank`, `get_world_size`,
+`destroy_process_group`).
 
 One group spans every rank `mpiexec` started. CPU tensors travel over MPI; with the
 NCCL backend, GPU tensors travel over NCCL (MPI still starts the job and shares the NCCL
@@ -10,8 +12,13 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from datetime import timedelta
 
-from eager.distributed.errors import BackendUnavailableError, NotInitializedError
+from eager.distributed.errors import (
+    BackendUnavailableError,
+    DistributedError,
+    NotInitializedError,
+)
 from kernels.errors import ArgumentError
 
 BACKENDS = ("mpi", "nccl", "auto")
@@ -163,3 +170,92 @@ def destroy() -> None:
     if _state["excepthook"] is not None:
         sys.excepthook = _state["excepthook"]
     _state.update(host=None, gpu=None, backend=None, excepthook=None)
+
+
+# ---- PyTorch's spellings ---------------------------------------------------------------
+# torch's CPU backend is gloo; here MPI carries CPU tensors, so "gloo" means "mpi".
+_TORCH_BACKENDS = {None: "auto", "gloo": "mpi", "mpi": "mpi", "nccl": "nccl",
+                   "cpu:gloo,cuda:nccl": "auto"}
+
+
+def init_process_group(backend: str | None = None, init_method: str | None = None,
+                       timeout: timedelta | float | None = None, world_size: int = -1,
+                       rank: int = -1) -> None:
+    """PyTorch's `torch.distributed.init_process_group`: join the group `mpiexec` started.
+
+    backend "gloo" (torch's CPU backend) and "mpi" carry CPU tensors over MPI, "nccl"
+    GPU tensors over NCCL, None picks as `init("auto")`. The launcher does the
+    rendezvous, so init_method (e.g. "env://") is not needed; world_size and rank, if
+    given, must be what mpiexec assigned. timeout is a timedelta or seconds.
+
+    >>> import eager.distributed as dist
+    >>> dist.init_process_group("gloo"); dist.get_rank() < dist.get_world_size()
+    True
+    """
+    if backend not in _TORCH_BACKENDS:
+        raise ArgumentError(f"init_process_group: backend must be one of "
+                            f"{', '.join(k for k in _TORCH_BACKENDS if k)} or None, got "
+                            f"{backend!r}")
+    if isinstance(timeout, timedelta):
+        timeout = timeout.total_seconds()
+    init(_TORCH_BACKENDS[backend], timeout=timeout)
+    host = _host()
+    for name, given, actual in (("world_size", world_size, host.size),
+                                ("rank", rank, host.rank)):
+        if given not in (-1, actual):
+            raise DistributedError(f"init_process_group: {name}={given} but mpiexec started "
+                                   f"this process as {name} {actual}; leave {name} out "
+                                   "(the launcher decides it)")
+
+
+def get_rank(group=None) -> int:
+    """PyTorch's name for `rank()` (only the default group exists).
+
+    >>> import eager.distributed as dist
+    >>> dist.init_process_group(); dist.get_rank() == dist.rank()
+    True
+    """
+    _default_group_only("get_rank", group)
+    return rank()
+
+
+def get_world_size(group=None) -> int:
+    """PyTorch's name for `world_size()` (only the default group exists).
+
+    >>> import eager.distributed as dist
+    >>> dist.init_process_group(); dist.get_world_size() == dist.world_size()
+    True
+    """
+    _default_group_only("get_world_size", group)
+    return world_size()
+
+
+def destroy_process_group(group=None) -> None:
+    """PyTorch's name for `destroy()`.
+
+    >>> import eager.distributed as dist
+    >>> dist.init_process_group(); dist.destroy_process_group(); dist.is_initialized()
+    False
+    """
+    _default_group_only("destroy_process_group", group)
+    destroy()
+
+
+def is_available() -> bool:
+    """Whether collectives can run here: mpi4py and an MPI runtime import.
+
+    >>> import eager.distributed as dist
+    >>> isinstance(dist.is_available(), bool)
+    True
+    """
+    try:
+        _import_mpi()
+    except BackendUnavailableError:
+        return False
+    return True
+
+
+def _default_group_only(name: str, group) -> None:
+    if group is not None:
+        raise ArgumentError(f"{name}: only the default group (group=None) exists here, got "
+                            f"{group!r}")

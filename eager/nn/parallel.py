@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from eager.distributed.buckets import Reducer, plan_buckets
-from eager.distributed.collectives import broadcast
+from eager.distributed.functional import broadcast
 from eager.distributed.state import group_for
 from eager.nn.errors import ArgumentError
 from eager.nn.module import Module

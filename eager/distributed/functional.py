@@ -1,15 +1,18 @@
-"""Collectives on Tensors: each runs one `kernels.collectives` op through dispatch.
+"""Functional collectives on Tensors: each runs one `kernels.collectives` op through
+dispatch and returns a new tensor (like `torch.distributed._functional_collectives`).
 
-They return a new tensor (the functional form, as `torch.compile` uses), so eager
-mode, the tracer and `@jit` see one op like any other: a jitted step replays its
-collectives in traced order. With `async_op=True` they return a `Work` whose `wait()`
-gives the tensor; the exchange then overlaps whatever the caller does meanwhile (under
-a tracer, or when the result needs a gradient, it completes at once instead).
+Eager mode, the tracer and `@jit` see one op like any other: a jitted step replays its
+collectives in traced order, and gradients flow through them. With `async_op=True` they
+return a `Work` whose `wait()` gives the tensor; the exchange then overlaps whatever the
+caller does meanwhile (under a tracer, or when the result needs a gradient, it
+completes at once instead). The in-place forms of `eager.distributed` (PyTorch's
+`dist.all_reduce(t)`) are built on these.
 
 >>> import eager, eager.distributed as dist
+>>> from eager.distributed import functional as fc
 >>> dist.init()
 >>> t = eager.tensor([1.0, 2.0])
->>> (dist.all_reduce(t) / dist.world_size()).tolist()
+>>> (fc.all_reduce(t) / dist.world_size()).tolist()
 [1.0, 2.0]
 """
 from __future__ import annotations
@@ -23,6 +26,19 @@ from eager.interpreters import grad_enabled
 from eager.tensor import Tensor
 from kernels import OPS
 from kernels.errors import AutogradError
+
+
+class ReduceOp:
+    """The reductions, under PyTorch's names: `op=ReduceOp.SUM` is `op="sum"`.
+
+    >>> ReduceOp.AVG
+    'mean'
+    """
+
+    SUM = "sum"
+    AVG = "mean"
+    MAX = "max"
+    MIN = "min"
 
 
 class Work:
@@ -43,13 +59,20 @@ class Work:
         return self._result
 
 
-def _run(name: str, t, async_op: bool, **attrs):
-    t = arguments.tensor(name, "tensor", t)
+def prepare(name: str, t, **attrs):
+    """Check a collective's arguments on this rank (named errors before any exchange),
+    start the cross-rank layout check, and return the group that will run it."""
     group = group_for(t._device, name)
-    op = OPS[name]
-    op.infer(spec_of(t), group=group, **attrs)
+    OPS[name].infer(spec_of(t), group=group, **attrs)
     if t._device == "cpu":
         group.announce(name, t._data, **attrs)
+    return group
+
+
+def _run(name: str, t, async_op: bool, **attrs):
+    t = arguments.tensor(name, "tensor", t)
+    group = prepare(name, t, **attrs)
+    op = OPS[name]
     if not async_op:
         return apply(op, t, group=group, **attrs)
     if get_hook() is not None or (t._requires_grad and grad_enabled()):
@@ -58,12 +81,13 @@ def _run(name: str, t, async_op: bool, **attrs):
     return Work(pending, t._device)
 
 
-def all_reduce(tensor: Tensor, op: str = "sum", *, async_op: bool = False):
+def all_reduce(tensor: Tensor, op: str = ReduceOp.SUM, *, async_op: bool = False):
     """Elementwise `op` ("sum", "mean", "max", "min") of `tensor` over all ranks.
 
     >>> import eager, eager.distributed as dist
+    >>> from eager.distributed import functional as fc
     >>> dist.init()
-    >>> dist.all_reduce(eager.tensor([3.0, -1.0]), op="max").tolist()
+    >>> fc.all_reduce(eager.tensor([3.0, -1.0]), op="max").tolist()
     [3.0, -1.0]
     """
     return _run("all_reduce", tensor, async_op, reduce=op)
@@ -73,8 +97,9 @@ def broadcast(tensor: Tensor, src: int = 0, *, async_op: bool = False):
     """Rank `src`'s `tensor`, on every rank (all ranks pass the same shape and dtype).
 
     >>> import eager, eager.distributed as dist
+    >>> from eager.distributed import functional as fc
     >>> dist.init()
-    >>> dist.broadcast(eager.tensor([5, 6]), src=0).tolist()
+    >>> fc.broadcast(eager.tensor([5, 6]), src=0).tolist()
     [5, 6]
     """
     return _run("broadcast", tensor, async_op, src=src)
@@ -84,20 +109,22 @@ def all_gather(tensor: Tensor, *, async_op: bool = False):
     """Every rank's `tensor` concatenated along axis 0, in rank order.
 
     >>> import eager, eager.distributed as dist
+    >>> from eager.distributed import functional as fc
     >>> dist.init()
-    >>> dist.all_gather(eager.ones(2, 3)).shape[0] == 2 * dist.world_size()
+    >>> fc.all_gather(eager.ones(2, 3)).shape[0] == 2 * dist.world_size()
     True
     """
     return _run("all_gather", tensor, async_op)
 
 
-def reduce_scatter(tensor: Tensor, op: str = "sum", *, async_op: bool = False):
+def reduce_scatter(tensor: Tensor, op: str = ReduceOp.SUM, *, async_op: bool = False):
     """Reduce `tensor` over ranks and give rank r chunk r of world_size() along axis 0.
 
     >>> import eager, eager.distributed as dist
+    >>> from eager.distributed import functional as fc
     >>> dist.init()
     >>> n = dist.world_size()
-    >>> dist.reduce_scatter(eager.ones(2 * n), op="mean").tolist()
+    >>> fc.reduce_scatter(eager.ones(2 * n), op="mean").tolist()
     [1.0, 1.0]
     """
     return _run("reduce_scatter", tensor, async_op, reduce=op)
