@@ -22,6 +22,7 @@ from eager.distributed.errors import (
     CollectiveTimeoutError,
     DistributedError,
     NotInitializedError,
+    UnusedParametersError,
 )
 from eager.distributed.functional import ReduceOp, Work, barrier
 from eager.distributed.inplace import (
@@ -56,6 +57,7 @@ __all__ = [
     "InPlaceWork",
     "NotInitializedError",
     "ReduceOp",
+    "UnusedParametersError",
     "Work",
     "all_gather",
     "all_gather_into_tensor",

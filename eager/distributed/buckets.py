@@ -7,6 +7,11 @@ the bucket's all-reduce starts, so communication overlaps the rest of backward. 
 end of backward the reducer waits for every bucket and hands each parameter the mean
 of its gradient over all ranks.
 
+A parameter that got no gradient in this backward takes part with zeros, so every rank
+still issues the same all-reduces (a peer never waits for a bucket that never comes);
+unless `find_unused_parameters` is on, the reducer then raises UnusedParametersError
+naming those parameters, as PyTorch does.
+
 Eager mode flattens each bucket with numpy and starts a non-blocking all-reduce. Under
 a tracer (a `@jit` step being recorded), the same bucket is flattened and averaged
 with eager ops and the all_reduce op, so the graph holds one collective per bucket, in
@@ -22,6 +27,7 @@ import numpy as np
 from eager.autograd.engine import register_backward_end_hook, register_grad_ready_hook
 from eager.creation import from_array
 from eager.dispatch import apply, get_hook
+from eager.distributed.errors import UnusedParametersError
 from eager.ops.shape import concat, reshape
 from eager.tensor import Tensor
 from kernels import OPS
@@ -33,13 +39,13 @@ class Bucket:
     def __init__(self, params: Sequence[Tensor]) -> None:
         self.params = list(params)
         self.sizes = [int(np.prod(p.shape)) for p in self.params]
-        self.ready = 0
+        self.ready: set[int] = set()
         self.pending = None
         self.buffer = None
 
     def reset(self) -> None:
         """Forget this pass: nothing ready, nothing in flight."""
-        self.ready, self.pending = 0, None
+        self.ready, self.pending = set(), None
 
 
 def plan_buckets(params: Sequence[Tensor], cap_bytes: int) -> list[Bucket]:
@@ -70,12 +76,20 @@ def plan_buckets(params: Sequence[Tensor], cap_bytes: int) -> list[Bucket]:
 class Reducer:
     """Starts each bucket's all-reduce when its gradients are final; finishes them at the
     end of backward. `enabled` False (DistributedDataParallel.no_sync) lets gradients
-    accumulate locally."""
+    accumulate locally.
 
-    def __init__(self, buckets: list[Bucket], groups) -> None:
+    names maps id(param) to its name for error messages; find_unused_parameters lets
+    parameters go without a gradient; as_views leaves each averaged .grad a view of the
+    bucket's buffer (rewritten by the next backward) instead of memory of its own."""
+
+    def __init__(self, buckets: list[Bucket], groups, *, names: dict[int, str],
+                 find_unused_parameters: bool = False, as_views: bool = False) -> None:
         self.buckets = buckets
         self.groups = groups
         self.enabled = True
+        self.names = names
+        self.find_unused_parameters = find_unused_parameters
+        self.as_views = as_views
         self._bucket_of = {id(p): b for b in buckets for p in b.params}
         self._launched: list[Bucket] = []
         me = weakref.ref(self)
@@ -88,8 +102,8 @@ class Reducer:
         if not self.enabled:
             return
         bucket = self._bucket_of[id(param)]
-        bucket.ready += 1
-        if bucket.ready == len(bucket.params):
+        bucket.ready.add(id(param))
+        if len(bucket.ready) == len(bucket.params):
             self._launch(bucket)
 
     def finish(self) -> None:
@@ -97,15 +111,24 @@ class Reducer:
         gradient this pass (as zeros), wait for all, store the averaged gradients."""
         if not self.enabled or not any(b.ready for b in self.buckets):
             return
+        unused = [self.names[id(p)] for b in self.buckets for p in b.params
+                  if id(p) not in b.ready]
         for bucket in self.buckets:
             if bucket.pending is None:
                 self._launch(bucket)
         for bucket in self._launched:
             if bucket.pending is not True:
-                flat = from_array(bucket.pending.wait(), bucket.params[0].device)
-                self._store(bucket, flat)
+                flat = bucket.pending.wait()
+                self._store(bucket, from_array(flat if self.as_views else flat.copy(),
+                                               bucket.params[0].device))
             bucket.reset()
         self._launched = []
+        if unused and not self.find_unused_parameters:
+            raise UnusedParametersError(
+                f"DistributedDataParallel: {len(unused)} parameter(s) got no gradient in "
+                f"this backward: {', '.join(unused)}; they were averaged as zeros. Pass "
+                "find_unused_parameters=True if the forward does not use every parameter "
+                "every step, or leave the unused ones out of the module")
 
     def _launch(self, bucket: Bucket) -> None:
         self._launched.append(bucket)

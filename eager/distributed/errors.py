@@ -26,3 +26,8 @@ class CollectiveMismatchError(DistributedError):
 
 class CollectiveTimeoutError(DistributedError, TimeoutError):
     """A collective did not complete in time: a peer died, hangs, or called another one."""
+
+
+class UnusedParametersError(DistributedError):
+    """A DistributedDataParallel backward left parameters without a gradient (pass
+    find_unused_parameters=True where that is intended)."""

@@ -5,8 +5,8 @@ copied to every rank; during backward each bucket of about `bucket_cap_mb` of gr
 is averaged over all ranks as soon as it is complete (overlapping the rest of
 backward); when backward returns every rank holds the same averaged `.grad`, so the same
 optimizer step keeps the replicas identical. `no_sync()` skips the averaging, to
-accumulate gradients locally over several micro-batches. Every rank must use the same
-parameters in each backward (PyTorch's default, find_unused_parameters=False).
+accumulate gradients locally over several micro-batches. A backward must reach every
+parameter unless find_unused_parameters=True (PyTorch's rule).
 
 >>> import eager, eager.distributed as dist
 >>> from eager import nn
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,12 +38,25 @@ DEFAULT_BUCKET_CAP_MB = 25.0
 class DistributedDataParallel(Module):
     """Wrap `module` so backward averages its gradients over all ranks.
 
-    bucket_cap_mb bounds the bytes of gradients per all-reduce; broadcast_buffers
-    copies rank 0's buffers to every rank at the start of each forward.
+    PyTorch's keywords: bucket_cap_mb bounds the bytes of gradients per all-reduce;
+    broadcast_buffers copies rank 0's buffers to every rank at the start of each
+    forward; find_unused_parameters lets a backward leave parameters without a gradient
+    (they join the averaging as zeros; without it such a backward raises
+    UnusedParametersError naming them); gradient_as_bucket_view makes each averaged
+    .grad a view of its bucket (no copy, but the next backward rewrites it);
+    static_graph is accepted (the reducer already adapts to each backward, so it
+    changes nothing here). device_ids and output_device are accepted for PyTorch
+    scripts: the module's parameters already say where it runs, so they must be None
+    or name that one device.
     """
 
-    def __init__(self, module: Module, *, bucket_cap_mb: float = DEFAULT_BUCKET_CAP_MB,
-                 broadcast_buffers: bool = True) -> None:
+    def __init__(self, module: Module, device_ids: Sequence[int | str] | None = None,
+                 output_device: int | str | None = None, *,
+                 broadcast_buffers: bool = True,
+                 bucket_cap_mb: float = DEFAULT_BUCKET_CAP_MB,
+                 find_unused_parameters: bool = False,
+                 gradient_as_bucket_view: bool = False,
+                 static_graph: bool = False) -> None:
         if not isinstance(module, Module):
             raise ArgumentError(f"DistributedDataParallel: module must be an nn.Module, got "
                                 f"{type(module).__name__}")
@@ -53,14 +66,22 @@ class DistributedDataParallel(Module):
         super().__init__()
         self.module = module
         self.broadcast_buffers = broadcast_buffers
-        params = _unique(p for p in module.parameters() if p.requires_grad)
+        self.find_unused_parameters = find_unused_parameters
+        self.gradient_as_bucket_view = gradient_as_bucket_view
+        self.static_graph = static_graph
+        named = _unique((n, p) for n, p in module.named_parameters() if p.requires_grad)
+        params = [p for _, p in named]
+        _check_devices(params, device_ids, output_device)
         _verify_layout(params)
         for t in (*params, *(b for _, b in module.named_buffers())):
             _copy_from_rank0(t)
         buckets = plan_buckets(params[::-1], int(bucket_cap_mb * 2**20))
         # the layout was verified across ranks above; the buckets need no per-call check
         reducer = Reducer(buckets, lambda device: group_for(
-            device, "DistributedDataParallel").unchecked())
+            device, "DistributedDataParallel").unchecked(),
+            names={id(p): n for n, p in named},
+            find_unused_parameters=find_unused_parameters,
+            as_views=gradient_as_bucket_view)
         object.__setattr__(self, "reducer", reducer)
         weakref.finalize(self, reducer.remove)
 
@@ -100,13 +121,31 @@ class DistributedDataParallel(Module):
         return f"buckets={self.bucket_sizes}"
 
 
-def _unique(tensors) -> list[Tensor]:
+def _unique(named) -> list[tuple[str, Tensor]]:
     seen, out = set(), []
-    for t in tensors:
+    for name, t in named:
         if id(t) not in seen:
             seen.add(id(t))
-            out.append(t)
+            out.append((name, t))
     return out
+
+
+def _check_devices(params: list[Tensor], device_ids, output_device) -> None:
+    devices = {p.device for p in params}
+    wanted = {_device_name(d) for d in (*(device_ids or ()), output_device) if d is not None}
+    if len(devices) > 1 or (wanted and wanted != devices) or (
+            device_ids is not None and len(device_ids) != 1):
+        raise ArgumentError(f"DistributedDataParallel: device_ids={device_ids!r}, "
+                            f"output_device={output_device!r} do not match the module, "
+                            f"whose parameters are on {sorted(devices)}; one replica runs "
+                            "on one device: move the module there and leave device_ids out")
+
+
+def _device_name(device: int | str) -> str:
+    # a GPU index names this rank's GPU ("cuda"), as "cuda:1" does
+    if isinstance(device, int) or str(device).startswith("cuda"):
+        return "cuda"
+    return str(device)
 
 
 def _verify_layout(params: list[Tensor]) -> None:
