@@ -111,8 +111,8 @@ class Reducer:
         gradient this pass (as zeros), wait for all, store the averaged gradients."""
         if not self.enabled or not any(b.ready for b in self.buckets):
             return
-        unused = [self.names[id(p)] for b in self.buckets for p in b.params
-                  if id(p) not in b.ready]
+        ready = set().union(*(b.ready for b in self.buckets))
+        unused = [name for key, name in self.names.items() if key not in ready]
         for bucket in self.buckets:
             if bucket.pending is None:
                 self._launch(bucket)
