@@ -8,8 +8,9 @@ The script starts itself under `mpiexec` (1 and 2 ranks) and rank 0 reports JSON
 - steps/s of a digits training step (MLP and CNN, global batch 64 split across the
   ranks, Adam), eager and jitted, plain model on 1 rank, DistributedDataParallel on 2;
 - all-reduce time of float32 messages from 1 KB to 64 MB through `eager.distributed`
-  (with and without the cross-rank shape check) against raw `mpi4py` `Allreduce` on
-  numpy buffers, the floor (target: within 10% for 1 MB and more);
+  (the in-place torch form with and without the cross-rank shape check, and the
+  functional form) against raw `mpi4py` `Allreduce` on numpy buffers, the floor
+  (target: within 10% for 1 MB and more);
 - scaling to 8 and 64 ranks on paper: a ring all-reduce costs
   2(n-1)·a + 2(n-1)/n·bytes/b, with the latency a and bandwidth b fitted to the 2-rank
   measurements, added to the compute time per step measured on 1 rank.
@@ -93,6 +94,7 @@ def worker_bandwidth(max_mb: float, repeats: int) -> dict:
 
     import eager
     import eager.distributed as dist
+    from eager.distributed import functional as fc
     from eager.distributed.state import _host
 
     comm, group, out = MPI.COMM_WORLD, _host(), {}
@@ -101,10 +103,13 @@ def worker_bandwidth(max_mb: float, repeats: int) -> dict:
         b = np.empty_like(a)
         t = eager.tensor(a)
         reps = repeats if nbytes < 1 << 22 else max(5, repeats // 4)
+        # the in-place form sums into t over and over: values overflow to inf, which
+        # adds as fast as any other number
         out[nbytes] = _interleaved({
             "raw": lambda a=a, b=b: comm.Allreduce(a, b),
             "eager": lambda t=t: dist.all_reduce(t),
-            "eager_nocheck": lambda t=t: dist.all_reduce(t)}, group, reps)
+            "eager_nocheck": lambda t=t: dist.all_reduce(t),
+            "functional": lambda t=t: fc.all_reduce(t)}, group, reps)
     return out
 
 
@@ -154,12 +159,13 @@ def launch(n: int, args) -> dict:
 
 
 def ring_model(bandwidth: dict) -> tuple[float, float]:
-    """(latency a in s, bandwidth b in bytes/s) of t = 2a + bytes/b at 2 ranks, from the
-    smallest and the largest message measured raw."""
+    """(latency a in s, bandwidth b in bytes/s) of t = 2a + bytes/b at 2 ranks: a from the
+    smallest message measured raw, b the median over the messages of 1 MB and more (one
+    size hit by a neighbour's load spike does not set it)."""
     sizes = sorted(int(s) for s in bandwidth)
-    small, large = sizes[0], sizes[-1]
-    a = bandwidth[str(small)]["raw"] / 2
-    b = large / max(bandwidth[str(large)]["raw"] - 2 * a, 1e-9)
+    a = bandwidth[str(sizes[0])]["raw"] / 2
+    large = [s for s in sizes if s >= 1 << 20] or sizes[-1:]
+    b = statistics.median(s / max(bandwidth[str(s)]["raw"] - 2 * a, 1e-9) for s in large)
     return a, b
 
 
@@ -178,14 +184,19 @@ def report(one: dict, two: dict) -> str:
             lines.append(f"| {kind} | {mode} | {s1:.0f} | {s2:.0f} | {s2 / s1:.2f}x |")
     lines += ["", ("all-reduce of float32, 2 ranks (fastest ms; median over rounds of the "
                    "ratio to raw mpi4py Allreduce)"),
-              "", ("| size | raw mpi4py | eager.distributed | ratio | no shape check | ratio |"
-                   " raw GB/s |"), "|-----:|-----:|-----:|-----:|-----:|-----:|-----:|"]
+              ("dist.all_reduce(t) is the in-place torch form (MPI_IN_PLACE into t), "
+               "checked; functional is eager.distributed.functional.all_reduce (a new "
+               "tensor), checked"),
+              "", ("| size | raw mpi4py | dist.all_reduce | ratio | no shape check | ratio |"
+                   " functional | ratio | raw GB/s |"),
+              "|-----:|-----:|-----:|-----:|-----:|-----:|-----:|-----:|-----:|"]
     for size, t in two["bandwidth"].items():
         size = int(size)
         label = f"{size >> 20} MB" if size >= 1 << 20 else f"{size >> 10} KB"
         lines.append(f"| {label} | {t['raw'] * 1e3:.3f} | {t['eager'] * 1e3:.3f} | "
                      f"{t['eager ratio']:.2f} | {t['eager_nocheck'] * 1e3:.3f} | "
-                     f"{t['eager_nocheck ratio']:.2f} | {size / t['raw'] / 1e9:.2f} |")
+                     f"{t['eager_nocheck ratio']:.2f} | {t['functional'] * 1e3:.3f} | "
+                     f"{t['functional ratio']:.2f} | {size / t['raw'] / 1e9:.2f} |")
     a, b = ring_model(two["bandwidth"])
     lines += ["", (f"ring model fitted at 2 ranks: latency a = {a * 1e6:.1f} us, bandwidth "
                    f"b = {b / 1e9:.2f} GB/s"), "",

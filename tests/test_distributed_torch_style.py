@@ -332,9 +332,9 @@ def scenario_ddp_keywords() -> None:
         F.cross_entropy(alone(every[k], "a" if k == 0 else "b"), y).backward()
         used = "a" if k == 0 else "b"
         sums[used] = sums[used] + getattr(alone, f"head_{used}").weight.grad.numpy()
-    for name in sums:
+    for name, total in sums.items():
         np.testing.assert_allclose(getattr(model.module, f"head_{name}").weight.grad.numpy(),
-                                   sums[name] / n, atol=1e-6)
+                                   total / n, atol=1e-6)
 
     # gradient_as_bucket_view: .grad is a view of the bucket, rewritten by the next
     # backward; by default each .grad keeps memory of its own
