@@ -1,9 +1,11 @@
 """Waiting on a non-blocking request with a deadline, so a dead peer cannot hang us.
 
 MPI advances a non-blocking collective only inside calls such as Test(), so the loop
-polls without pause, as MPI's own blocking wait does, and yields the CPU once every few
-hundred polls (so an oversubscribed machine, more ranks than cores, keeps moving);
-only a wait past a second, when a peer is clearly late, sleeps between polls.
+polls without pause, as MPI's own blocking wait does. Past a few milliseconds (longer
+than a 4 MB all-reduce on one machine) it yields the CPU once every few hundred polls,
+so an oversubscribed machine, more ranks than cores, keeps moving; yielding from the
+start would hand a busy machine's CPU away in the middle of every large message. Only a
+wait past a second, when a peer is clearly late, sleeps between polls.
 
 >>> class Done:
 ...     def Test(self): return True
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from eager.distributed.errors import CollectiveTimeoutError, DistributedError
 
 _POLLS_PER_YIELD = 256
+_SPIN_FOR_S = 0.004
 _YIELD_FOR_S = 1.0
 
 
@@ -48,4 +51,6 @@ def _poll(test, timeout: float | None, describe: Callable[[], str]) -> None:
                 f"{describe()} did not complete within {timeout:g} s: a peer rank died, "
                 "hangs, or called a different collective; raise the limit with "
                 "eager.distributed.init(timeout=...) if a peer is merely slow")
-        time.sleep(0 if now - start < _YIELD_FOR_S else 0.001)
+        waited = now - start
+        if waited > _SPIN_FOR_S:
+            time.sleep(0 if waited < _YIELD_FOR_S else 0.001)
