@@ -185,6 +185,24 @@ def test_torch_names_and_their_errors():
 
 
 @needs_mpi
+def test_in_place_all_reduce_writes_the_tensors_memory_and_bumps_its_version():
+    from kernels.errors import AutogradError
+
+    dist.init()
+    x = eager.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1.0
+    loss = (y * y).sum()                      # backward needs y as it is now
+    before = y._data.ctypes.data
+    with eager.no_grad():
+        dist.all_reduce(y, op=dist.ReduceOp.MAX)
+    assert y._data.ctypes.data == before      # reduced in place, no new buffer
+    with pytest.raises(AutogradError, match="modified by an in-place operation"):
+        loss.backward()
+    with pytest.raises(AutogradError, match="leaf tensor .* in-place"):
+        dist.all_reduce(x)
+
+
+@needs_mpi
 def test_ddp_refuses_device_ids_that_are_not_the_modules_device():
     from eager import nn
     from eager.nn.errors import ArgumentError
