@@ -216,6 +216,15 @@ def test_compiled_loop_equals_interpreted_bit_for_bit(fn, args):
     same(compiled.run(leaves), compiled.interpreter.run(leaves))
 
 
+def test_each_compiled_call_returns_fresh_arrays():
+    # The program's buffers are reused by every call: a result must not be one of them.
+    scripted = SCRIPTED["halve"]
+    first = scripted(eager.tensor([8.0, 2.0]), 1.0)
+    second = scripted(eager.tensor([64.0, 4.0]), 1.0)
+    assert first.tolist() == [0.5, 0.125] and second.tolist() == [0.5, 0.03125]
+    assert scripted._lowered((first, 1.0)).direct
+
+
 def test_body_without_c_kernel_runs_interpreted_and_explain_says_so():
     @script
     def power_iteration(m, v):

@@ -67,8 +67,16 @@ class Program:
             self.buffers.append(None)
         self.inputs = len(graph.inputs)
         self.items = self._lower(graph)
-        self.outputs = [(v.id, self._slot(v), v.dtype, v.shape, _nbytes(v))
-                        for v in graph.output_values() if v.kind == "node"]
+        # Each output is copied into an array the caller passes (slots after the
+        # buffers): loops swap buffer pointers, so a result may sit in any of its
+        # loop's buffers, and the program's buffers are reused by the next call.
+        node_outputs = [v for v in graph.output_values() if v.kind == "node"]
+        first = len(self.buffers)
+        self.buffers += [None] * len(node_outputs)
+        self.items += [Copy(first + k, self._slot(v), _nbytes(v))
+                       for k, v in enumerate(node_outputs)]
+        self.outputs = [(v.id, first + k, v.dtype, v.shape)
+                        for k, v in enumerate(node_outputs)]
         self.source = render_program(self.groups, self.items)
         from cffi import FFI
 
@@ -171,23 +179,36 @@ class Program:
         return items
 
     def __call__(self, arrays: list) -> dict[int, np.ndarray] | None:
-        """Run on the input arrays; None when another thread is running this program."""
+        """Run on the input arrays; {output value id: new array}, or None when another
+        thread is running this program."""
+        results = self.run(arrays)
+        if results is None:
+            return None
+        return {out[0]: array for out, array in zip(self.outputs, results)}
+
+    def run(self, arrays: list) -> list[np.ndarray] | None:
+        """Run on the input arrays; the new output arrays in `outputs` order, or None
+        when another thread is running this program."""
         if not self.lock.acquire(False):
             return None
         try:
-            held = []
             from_buffer, pointers = self.ffi.from_buffer, self.pointers
+            held = []
             for i, a in enumerate(arrays):
                 if type(a) is not np.ndarray or not a.flags.c_contiguous:
                     a = np.ascontiguousarray(a)
                 cdata = from_buffer(a)
                 held.append(cdata)
                 pointers[i] = cdata
-            self.fn(self.pointers)
-            # Loops swap buffers: read each output where its pointer is now.
-            buffer, pointers = self.ffi.buffer, self.pointers
-            return {vid: np.frombuffer(buffer(pointers[slot], nbytes), dtype).reshape(shape)
-                    .copy() for vid, slot, dtype, shape, nbytes in self.outputs}
+            results = []
+            for _, slot, dtype, shape in self.outputs:
+                out = np.empty(shape, dtype)
+                cdata = from_buffer(out, require_writable=True)
+                held.append(cdata)
+                pointers[slot] = cdata
+                results.append(out)
+            self.fn(pointers)
+            return results
         finally:
             self.lock.release()
 
