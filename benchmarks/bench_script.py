@@ -99,16 +99,18 @@ def inputs(n: int) -> dict:
             "newton": rs.uniform(1.0, 1e4, n).astype(np.float32)}
 
 
-def race(contestants: dict, repeat: int) -> dict:
-    """Fastest seconds per call of each fn, timing them in turn `repeat` times."""
+def race(contestants: dict, repeat: int, batch: int) -> dict:
+    """Fastest seconds per call of each fn: `repeat` rounds, each timing `batch` calls
+    of every contestant in turn (so load on the machine hits them alike)."""
     for fn in contestants.values():
         fn()
     best = dict.fromkeys(contestants, math.inf)
     for _ in range(repeat):
         for label, fn in contestants.items():
             start = time.perf_counter()
-            fn()
-            best[label] = min(best[label], time.perf_counter() - start)
+            for _ in range(batch):
+                fn()
+            best[label] = min(best[label], (time.perf_counter() - start) / batch)
     return best
 
 
@@ -128,7 +130,8 @@ def main() -> None:
     print(f"{'loop':8s} {'n':>9s} {'trips':>6s}{header} {'vs eager':>9s}"
           + (f" {'vs jax':>7s}" if others["jax"] else ""))
     for n in (1_000, 1_000_000):
-        repeat = (20 if n == 1_000 else 3) if args.quick else (200 if n == 1_000 else 10)
+        repeat = 3 if args.quick else (20 if n == 1_000 else 10)
+        batch = 10 if n == 1_000 else 1
         for name, data in inputs(n).items():
             x = eager.asarray(data)
             expected = programs[name](x).numpy()
@@ -142,7 +145,7 @@ def main() -> None:
                     value = convert(data)
                     np.testing.assert_allclose(np.asarray(fn(value)), expected, rtol=1e-5)
                     contestants[label] = lambda f=fn, v=value: f(v)
-            best = race(contestants, repeat)
+            best = race(contestants, repeat, batch)
             cells = "".join(f"{best[label] * 1e6:11,.0f}us" for label in labels)
             ratios = f" {best['eager'] / best['@jit.script']:8.1f}x"
             if others["jax"]:

@@ -259,6 +259,16 @@ def test_each_compiled_call_returns_fresh_arrays():
     assert scripted._lowered((first, 1.0)).direct
 
 
+def test_an_argument_updated_in_place_between_calls_is_read_afresh():
+    # The program keeps the pointer of an argument passed again: it must see new data.
+    x = eager.tensor([8.0, 2.0])
+    assert SCRIPTED["halve"](x, 1.0).tolist() == [0.5, 0.125]
+    x *= 4.0
+    assert SCRIPTED["halve"](x, 1.0).tolist() == [0.5, 0.125]
+    x -= 31.0
+    assert SCRIPTED["halve"](x, 1.0).tolist() == [0.03125, -0.71875]
+
+
 def test_body_without_c_kernel_runs_interpreted_and_explain_says_so():
     @script
     def power_iteration(m, v):

@@ -101,6 +101,9 @@ class Program:
                 held = self.ffi.from_buffer(buf, require_writable=True)
                 self._held.append(held)
                 self.pointers[i] = held
+        # The arrays of the latest call and their pointers: an argument passed again (a
+        # weight, the same input) is not wrapped again. Holding them keeps them alive.
+        self._last = [(None, None)] * self.inputs
         self.lock = threading.Lock()
 
     def _check(self, v: Value, what: str) -> None:
@@ -261,15 +264,14 @@ class Program:
         if not self.lock.acquire(False):
             return None
         try:
-            from_buffer, pointers = self.ffi.from_buffer, self.pointers
-            held = []
+            from_buffer, pointers, last = self.ffi.from_buffer, self.pointers, self._last
             for i, a in enumerate(arrays):
-                if type(a) is not np.ndarray or not a.flags.c_contiguous:
-                    a = np.ascontiguousarray(a)
-                cdata = from_buffer(a)
-                held.append(cdata)
-                pointers[i] = cdata
-            results = []
+                if a is not last[i][0]:
+                    if type(a) is not np.ndarray or not a.flags.c_contiguous:
+                        a = np.ascontiguousarray(a)
+                    last[i] = (a, from_buffer(a))
+                    pointers[i] = last[i][1]
+            results, held = [], []
             for _, slot, dtype, shape in self.outputs:
                 out = np.empty(shape, dtype)
                 cdata = from_buffer(out, require_writable=True)
