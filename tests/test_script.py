@@ -391,6 +391,56 @@ def test_jitted_step_differentiating_through_a_scripted_part():
         np.testing.assert_allclose(step(x).item(), train(m1, o1, x).item(), rtol=1e-6)
     np.testing.assert_allclose(m2.weight.detach().numpy(), m1.weight.detach().numpy(),
                                rtol=1e-6)
+    # The loop's backward is loops in the graph too: one graph for every trip count.
+    assert step.cache_info().misses == 1
+    graph = step.graph_for(eager.tensor([[3.0, -2.0]]))
+    assert sum(isinstance(n, While) for n in graph.nodes) >= 3   # forward, count, reverse
+    assert not [g for g in graph.guards if g.kind == "bool"]   # no guard on a loop test
+
+
+def test_jitted_step_with_varying_trip_counts_replays_without_retracing():
+    @script
+    def settle(y, rate):
+        while (y * y).sum() > 0.5:
+            y = y * rate + 0.01 * y.tanh()
+        return y
+
+    w = eager.tensor([1.5, -0.5], requires_grad=True)
+    rate = eager.tensor(0.7, requires_grad=True)
+
+    def step_eager(x):
+        w.grad, rate.grad = None, None
+        loss = (settle(x * w, rate) ** 2).sum()
+        loss.backward()
+        return loss.detach(), w.grad, rate.grad
+
+    step = jit.jit(step_eager)
+    for scale in [1.0, 10.0, 100.0, 0.1, 1000.0]:   # 0 to ~20 trips
+        x = eager.tensor([2.0, 1.0]) * scale
+        want = [t.numpy().copy() for t in step_eager(x)]
+        got = [t.numpy().copy() for t in step(x)]
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    info = step.cache_info()
+    assert info.misses == 1 and info.hits == 4
+
+
+@pytest.mark.parametrize("scale", [0.1, 3.0, 40.0])
+def test_gradcheck_loop_backward_with_invariants_and_counter(scale):
+    # Zero, a few and many trips; gradients for the carried value and two invariants.
+    @script
+    def damp(x, a, b):
+        n = 0
+        while x.abs().sum() > 1.0:
+            x = x * a.sigmoid() + b * 0.01
+            n += 1
+        return x * n
+
+    x = eager.tensor([1.0, -0.5], dtype=eager.float64) * scale
+    x.requires_grad_()
+    a = eager.tensor(0.3, dtype=eager.float64, requires_grad=True)
+    b = eager.tensor([0.2, -0.1], dtype=eager.float64, requires_grad=True)
+    assert gradcheck(damp, (x, a, b))
 
 
 # ---- trace and script in one IR ------------------------------------------------------

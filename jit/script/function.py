@@ -7,10 +7,13 @@ compiles it into one C call when every node has a C kernel (`jit.script.program`
 runs it with the graph interpreter; `explain()` says which.
 
 Calls with gradients needed run the graph through eager dispatch, so autograd records
-the branches taken and every loop trip with its values (backward then runs through
-them). A call inside a traced or jitted function becomes the control-flow nodes of the
-outer graph, unless gradients flow through it, in which case the outer trace records the
-trip taken (with guards, so the jit retraces when the data takes another path).
+the branch taken; a loop of straight-line code runs as one differentiable op whose
+backward is loops too (`jit.script.backward`), other loops trip by trip. A call inside a
+traced or jitted function becomes the control-flow nodes of the outer graph; with
+gradients flowing through it, its loops and their backward loops are nodes of the
+outer graph as well (one graph for every trip count), while a branch or a loop with
+control flow inside is recorded as the path taken, with guards (the jit retraces when
+the data takes another path).
 """
 from __future__ import annotations
 
@@ -165,12 +168,31 @@ class Compiled:
 
 
 class _Differentiable(DispatchInterpreter):
+    """Every op through dispatch with gradients on; a loop of straight-line code as one
+    differentiable op whose backward is loops too (`jit.script.backward`)."""
+
     def __init__(self, graph: Graph) -> None:
         super().__init__(graph, True)
 
     def run(self, leaves: list) -> Any:
         with enable_grad():
             return Interpreter.run(self, leaves)
+
+    def run_subgraph_node(self, step, env: list) -> None:
+        from jit.script.backward import LoopFunction, NotStraight, applies
+
+        node = step.node
+        inputs = [env[x.id] for x in node.inputs]
+        if applies(node) and any(t._requires_grad for t in inputs):
+            try:
+                outs = LoopFunction.apply(node, *inputs)
+            except NotStraight:
+                pass
+            else:
+                for v, t in zip(node.outs, outs):
+                    env[v.id] = t
+                return
+        super().run_subgraph_node(step, env)
 
 
 class ScriptFunction:
