@@ -170,6 +170,72 @@ def test_loop_over_tensor_valued_bound():
     assert triangle.compiles == 1
 
 
+def rows_weighted(m):
+    acc = m[0] * 0.0
+    for i, row in enumerate(m):
+        acc = acc + row * i
+    for a, b in zip(m, m * 2.0):
+        acc = acc + a * b
+    for row in m:
+        if row.sum() > 8.0:
+            return acc - row
+    return acc
+
+
+def static_sequences(x):
+    for s in (1.0, 2.0, 3.0):
+        x = x * s
+    for i, s in enumerate([0.5, 0.25, 4.0]):
+        if x.sum() > 20.0:
+            break
+        if x.sum() < -20.0:
+            continue
+        x = x + s * i
+    for s, t in zip((1.0, -1.0), [2.0, 3.0]):
+        x = x * s + t
+    return x
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.lists(st.floats(-4, 4, width=32), min_size=2, max_size=2),
+                min_size=1, max_size=5))
+def test_for_over_tensor_rows_enumerate_and_zip_match_eager(rows):
+    m = eager.tensor(rows)
+    same(script(rows_weighted)(m), rows_weighted(m))
+
+
+@pytest.mark.parametrize("values", [[0.5, 0.5], [3.0, 2.0], [-5.0, -4.0], [10.0, 1.0]])
+def test_for_over_tuples_and_lists_is_unrolled_with_break_and_continue(values):
+    x = eager.tensor(values)
+    scripted = script(static_sequences)
+    same(scripted(x), static_sequences(x))
+    assert not any(isinstance(n, While) for n in walk(scripted.graph_for(x)))
+
+
+def test_for_over_module_list_and_sequential_members():
+    class Stack(eager.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = eager.nn.ModuleList([eager.nn.Linear(3, 3) for _ in range(3)])
+            self.head = eager.nn.Sequential(eager.nn.Tanh(), eager.nn.Linear(3, 2))
+
+        def forward(self, x):
+            for k, block in enumerate(self.blocks):
+                x = x + block(x).relu() * (k + 1)
+            for layer in self.head:
+                x = layer(x)
+            return x
+
+    eager.manual_seed(3)
+    model = Stack()
+    scripted = script(model)
+    x = eager.randn(4, 3)
+    np.testing.assert_allclose(scripted(x).detach().numpy(), model(x).detach().numpy(), rtol=1e-6)
+    with eager.no_grad():
+        model.head[1].bias.add_(1.0)   # parameters are read by reference
+    np.testing.assert_allclose(scripted(x).detach().numpy(), model(x).detach().numpy(), rtol=1e-6)
+
+
 def test_python_locals_become_tensors_only_when_they_depend_on_tensors():
     @script
     def count(x):
@@ -603,6 +669,24 @@ def err_lambda(x):
     return f(x)
 
 
+def err_for_over_str(x):
+    for c in "ab":
+        x = x * 2.0
+    return x
+
+
+def err_for_zip_mixed(x):
+    for a, b in zip(x, (1.0, 2.0)):
+        x = x + a * b
+    return x
+
+
+def err_for_over_scalar_tensor(x):
+    for a in x.sum():
+        x = x + a
+    return x
+
+
 ERRORS = [
     (err_try, 1, 4, "`try` is not supported"),
     (err_generator, 1, 4, "generators are not supported"),
@@ -615,6 +699,9 @@ ERRORS = [
     (err_setitem, 1, 4, "assignment to attributes or items"),
     (err_lambda, 1, 8, "`lambda` is not supported"),
     (err_augmented_argument_in_loop, 2, 8, "would update the caller's tensor in place"),
+    (err_for_over_str, 1, 13, "`for` loops are supported over `range(...)`, tensors"),
+    (err_for_zip_mixed, 1, 16, "`zip` of tensors and Python sequences"),
+    (err_for_over_scalar_tensor, 1, 13, "iteration over a 0-d tensor"),
 ]
 
 
