@@ -543,6 +543,40 @@ def test_scripted_functions_call_scripted_functions():
     assert sum(isinstance(n, While) for n in walk(outer.graph)) == 2
 
 
+def test_scripted_calls_inside_loops_nest_and_differentiate():
+    @script
+    def settle(x):
+        while x.abs().max() > 2.0:
+            x = x * 0.5
+        return x
+
+    @script
+    def outer(x, n):
+        for i in range(n):
+            x = settle(x * 3.0) + i
+            if x.sum() > 100.0:
+                return x
+        return x
+
+    def plain(x, n):
+        for i in range(n):
+            y = x * 3.0
+            while y.abs().max() > 2.0:
+                y = y * 0.5
+            x = y + i
+            if x.sum() > 100.0:
+                return x
+        return x
+
+    x = eager.tensor([3.0, -7.0, 0.5], dtype=eager.float64, requires_grad=True)
+    for n in (0, 1, 3):
+        with eager.no_grad():
+            same(outer(x, n), plain(x, n))
+        assert gradcheck(lambda t, n=n: outer(t, n).sum(), (x,))
+    graph = outer.graph_for(x, 4)
+    assert sum(isinstance(n, While) for n in walk(graph)) == 2   # the loop nests settle's
+
+
 def test_scripted_module_binds_parameters_by_reference():
     class Refine(eager.nn.Module):
         def __init__(self):
@@ -687,6 +721,110 @@ def err_for_over_scalar_tensor(x):
     return x
 
 
+def err_comprehension(x):
+    return [t for t in (x, x)][0]
+
+
+def err_dict(x):
+    d = {"a": x}
+    return x
+
+
+def err_raise(x):
+    raise ValueError("no")
+
+
+def err_nested_def(x):
+    def inner(t):
+        return t
+    return x
+
+
+def err_assert(x):
+    assert x.sum() > 0
+    return x
+
+
+def err_while_else(x):
+    while x.sum() > 0:
+        x = x - 1.0
+    else:
+        x = x + 1.0
+    return x
+
+
+def err_for_else(x):
+    for i in range(3):
+        x = x * 2.0
+    else:
+        x = x + 1.0
+    return x
+
+
+def err_range_step(x):
+    for i in range(0, 4, 0):
+        x = x * 2.0
+    return x
+
+
+def err_range_float_bound(x):
+    for i in range(x.sum()):
+        x = x * 2.0
+    return x
+
+
+def err_loop_changes_type(x):
+    y = x.sum()
+    while y < 10.0:
+        y = x * y
+    return y
+
+
+def err_endless(x):
+    while True:
+        x = x * 2.0
+    return x
+
+
+def err_expression_statement(x):
+    x.sum()
+    return x
+
+
+def err_random_in_loop(x):
+    while x.sum() < 1.0:
+        x = x + eager.rand(3)
+    return x
+
+
+def err_dynamic_shape(x):
+    return x[x > 0]
+
+
+def err_grad(x):
+    return x.grad
+
+
+def err_in(x):
+    if 1.0 in (x, x):
+        return x
+    return x
+
+
+def err_unpack(x):
+    a, b = (x, x, x)
+    return a
+
+
+def err_fall_off(x):
+    if x.sum() > 0:
+        return x
+
+
+def err_in_place_method(x):
+    return x.add_(1.0)
+
+
 ERRORS = [
     (err_try, 1, 4, "`try` is not supported"),
     (err_generator, 1, 4, "generators are not supported"),
@@ -702,6 +840,25 @@ ERRORS = [
     (err_for_over_str, 1, 13, "`for` loops are supported over `range(...)`, tensors"),
     (err_for_zip_mixed, 1, 16, "`zip` of tensors and Python sequences"),
     (err_for_over_scalar_tensor, 1, 13, "iteration over a 0-d tensor"),
+    (err_comprehension, 1, 11, "comprehensions are not supported"),
+    (err_dict, 1, 8, "dicts are not supported"),
+    (err_raise, 1, 4, "`raise` is not supported"),
+    (err_nested_def, 1, 4, "nested function definitions are not supported"),
+    (err_assert, 1, 4, "`assert` is not supported"),
+    (err_while_else, 1, 4, "`while ... else` is not supported"),
+    (err_for_else, 1, 4, "`for ... else` is not supported"),
+    (err_range_step, 1, 13, "the step of `range` must be a nonzero Python int"),
+    (err_range_float_bound, 1, 13, "a `range` bound must be an int or a 0-d integer tensor"),
+    (err_loop_changes_type, 2, 4, "`y` changes type in the loop: f32[] before, f32[3] after"),
+    (err_endless, 1, 4, "an endless loop"),
+    (err_expression_statement, 1, 4, "an expression statement has no effect"),
+    (err_random_in_loop, 1, 4, "random generators are not supported"),
+    (err_dynamic_shape, 1, 11, "`nonzero` gives a shape that depends on values"),
+    (err_grad, 1, 11, "Tensor attribute `grad` is not available"),
+    (err_in, 1, 7, "`in` is not supported"),
+    (err_unpack, 1, 4, "cannot unpack a tuple of 3 into 2 names"),
+    (err_fall_off, 1, 4, "some paths fall off the end of the function"),
+    (err_in_place_method, 1, 11, "`Tensor.add_` is not supported"),
 ]
 
 
