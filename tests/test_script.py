@@ -491,6 +491,31 @@ def test_jitted_step_with_varying_trip_counts_replays_without_retracing():
     assert info.misses == 1 and info.hits == 4
 
 
+def test_loop_backward_runs_as_compiled_loops_and_matches_eager_autograd():
+    from jit.script.backward import backward_of
+
+    def settle(y, rate):
+        while (y * y).sum() > 0.5:
+            y = y * rate + 0.01 * y.tanh()
+        return y
+
+    scripted = script(settle)
+    grads = []
+    for fn in (scripted, settle):
+        y = eager.tensor([3.0, 1.0], requires_grad=True)
+        rate = eager.tensor(0.7, requires_grad=True)
+        (fn(y, rate) * eager.tensor([1.0, -2.0])).sum().backward()
+        grads.append((y.grad.numpy(), rate.grad.numpy()))
+    for got, want in zip(*grads):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    y = eager.tensor([3.0, 1.0])
+    loop = next(n for n in scripted.graph_for(y, eager.tensor(0.7)).nodes
+                if isinstance(n, While))
+    loops = backward_of(loop, [y, eager.tensor(0.7)])
+    assert loops.count.program is not None and loops.reverse.program is not None, \
+        (loops.count.reason, loops.reverse.reason)
+
+
 @pytest.mark.parametrize("scale", [0.1, 3.0, 40.0])
 def test_gradcheck_loop_backward_with_invariants_and_counter(scale):
     # Zero, a few and many trips; gradients for the carried value and two invariants.

@@ -4,7 +4,8 @@ Every subgraph is fused (`jit.passes.fuse`) and each fused group becomes a C fun
 `If` and `While` become C control flow around their calls. Every value has a buffer of
 its own, allocated once per program; a subgraph's parameters share the buffer of what
 they bind (a loop's carried values live in the buffers of the loop's outputs, and each
-trip swaps them with the body's results instead of copying). A loop whose condition
+trip swaps them with the body's results instead of copying); a reshape is a copy of the
+bytes. A loop whose condition
 starts with a whole-array max/min is rotated: the body's last kernel also computes the
 next trip's reduction and writes the carried values in place (one pass over memory
 per trip instead of two). A graph
@@ -196,6 +197,10 @@ class Program:
                 slot = self._new(out)
                 items.append(Fill(slot, int(np.prod(out.shape)), c_render.ctype(out.dtype),
                                   c_render.literal(node.attrs["value"], out.dtype)))
+            elif node.op.name == "reshape" and isinstance(node.inputs[0], Value):
+                # Every buffer is C-contiguous: a reshape is the same bytes.
+                src = node.inputs[0]
+                items.append(Copy(self._new(node.out), self._slot(src), _nbytes(src)))
             else:
                 where = f" at {node.where}" if node.where else ""
                 raise NotCompiled(f"`{node.op.name}`{where} has no C kernel")
