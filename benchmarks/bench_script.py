@@ -136,9 +136,9 @@ def main() -> None:
             x = eager.asarray(data)
             expected = programs[name](x).numpy()
             np.testing.assert_array_equal(scripted[name](x).numpy(), expected)
-            contestants = {"eager": lambda f=programs[name]: f(x),
-                           "@jit": lambda f=jitted[name]: f(x),
-                           "@jit.script": lambda f=scripted[name]: f(x)}
+            contestants = {"eager": lambda f=programs[name], x=x: f(x),
+                           "@jit": lambda f=jitted[name], x=x: f(x),
+                           "@jit.script": lambda f=scripted[name], x=x: f(x)}
             for label, found in others.items():
                 if found is not None:
                     fn, convert = found[name]

@@ -516,6 +516,49 @@ def test_loop_backward_runs_as_compiled_loops_and_matches_eager_autograd():
         (loops.count.reason, loops.reverse.reason)
 
 
+def clip_and_settle(x, w):
+    if (x * w).sum() > 0.0:
+        x = x * w
+    else:
+        x = x.tanh() - w
+    while x.abs().max() > 1.0:
+        if x.sum() > 0.0:
+            x = x * 0.5
+        else:
+            x = x * 0.25 + w * 0.01
+    return x
+
+
+def test_jitted_step_through_branches_and_loops_with_branches_never_retraces():
+    w = eager.tensor([0.5, -1.5, 2.0], requires_grad=True)
+    scripted = script(clip_and_settle)
+
+    def step_with(fn):
+        def step(x):
+            w.grad = None
+            loss = (fn(x, w) ** 2).sum()
+            loss.backward()
+            return loss.detach(), w.grad
+        return step
+
+    plain, step = step_with(clip_and_settle), jit.jit(step_with(scripted))
+    inputs = [[3.0, 1.0, 2.0], [-30.0, 1.0, 2.0], [1.0, 40.0, -2.0], [0.1, 0.1, 0.1],
+              [-9.0, -9.0, 9.0]]
+    for values in inputs:
+        x = eager.tensor(values)
+        for got, want in zip(step(x), plain(x)):
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-7)
+    info = step.cache_info()
+    assert (info.misses, info.hits) == (1, len(inputs) - 1)
+
+
+@pytest.mark.parametrize("values", [[3.3, 1.1, 2.7], [-30.0, 1.3, 2.1], [0.13, 0.27, -0.31]])
+def test_gradcheck_through_branches_inside_loops(values):
+    x = eager.tensor(values, dtype=eager.float64, requires_grad=True)
+    w = eager.tensor([0.5, -1.5, 2.0], dtype=eager.float64, requires_grad=True)
+    assert gradcheck(script(clip_and_settle), (x, w))
+
+
 @pytest.mark.parametrize("scale", [0.1, 3.0, 40.0])
 def test_gradcheck_loop_backward_with_invariants_and_counter(scale):
     # Zero, a few and many trips; gradients for the carried value and two invariants.
@@ -747,11 +790,11 @@ def err_for_over_scalar_tensor(x):
 
 
 def err_comprehension(x):
-    return [t for t in (x, x)][0]
+    return [t for t in (x, x)][0]  # noqa: RUF015
 
 
 def err_dict(x):
-    d = {"a": x}
+    d = {"a": x}  # noqa: F841
     return x
 
 
@@ -773,14 +816,18 @@ def err_assert(x):
 def err_while_else(x):
     while x.sum() > 0:
         x = x - 1.0
+        if x.max() > 5.0:
+            break
     else:
         x = x + 1.0
     return x
 
 
 def err_for_else(x):
-    for i in range(3):
+    for _ in range(3):
         x = x * 2.0
+        if x.max() > 5.0:
+            break
     else:
         x = x + 1.0
     return x
@@ -837,7 +884,7 @@ def err_in(x):
 
 
 def err_unpack(x):
-    a, b = (x, x, x)
+    a, b = (x, x, x)  # noqa: F841
     return a
 
 

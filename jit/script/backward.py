@@ -1,22 +1,25 @@
-"""Gradients through scripted loops as graph nodes: the backward of a `While` is loops
-too, so a jitted training step with a data-dependent loop replays one graph whatever the
-trip count (no guard on it, no retrace).
+"""Gradients through scripted control flow as graph nodes: the backward of a `While` is
+loops and that of an `If` a branch, so a jitted training step with data-dependent
+control flow replays one graph whatever the data (no guard on it, no retrace).
 
-Autograd through a scripted call runs its graph through eager dispatch, so the tape
-records each op, except that a `While` whose condition and body are straight-line code
-runs as one op, `LoopFunction` (an `eager.autograd.Function`). Its forward is the loop
-as one unit: one C call, and one `While` node for a listening tracer. Its backward is
-two more loops built from the same condition and body:
+Autograd through a scripted call runs its graph with `ControlAsOps`: each op through
+eager dispatch, so the tape records it, and each `If` / `While` node as one op. The
+node's forward is one unit: one C call when it compiles, and the node itself for a
+listening tracer. `BranchFunction` pulls gradients back with an `If` on the same
+condition whose branches are the two bodies' vector-Jacobian products (each body's
+autograd traced into a graph). `LoopFunction` pulls them back with two more loops
+built from the loop's own condition and body:
 
 - count: the forward loop again with a trip counter, giving n;
 - reverse: for k = n, ..., 1, recompute the carried values after k - 1 trips (an inner
   loop of k - 1 body trips from the initial values) and pull the gradient back through
-  the k-th trip with the body's vector-Jacobian product (the body's autograd traced
-  into a graph); the invariants' gradients are summed over the trips.
+  the k-th trip with the body's vector-Jacobian product; the invariants' gradients are
+  summed over the trips.
 
 Recomputing the values of each trip instead of stacking them keeps every shape static
 (a stack would have the trip count as a dimension), at the price of n(n-1)/2 extra body
-trips in the backward pass.
+trips in the backward pass. Bodies may hold control flow of their own: it runs as
+units the same way.
 
 >>> import eager
 >>> from jit.script import script
@@ -43,10 +46,10 @@ from eager.autograd.engine import grad as autograd_grad
 from eager.autograd.function import Function
 from eager.autograd.grad_mode import enable_grad, no_grad
 from eager.creation import zeros, zeros_like
-from eager.interpreters import replace_stack, stack
+from eager.interpreters import grad_enabled, replace_stack, stack
 from eager.tensor import Tensor
-from jit.script.regions import renumber, stand_in
-from tracer.control import While
+from jit.script.regions import blank, renumber, stand_in
+from tracer.control import If, While
 from tracer.graph import Graph, Value
 from tracer.interpreter import Interpreter
 from tracer.nested import DispatchInterpreter
@@ -58,19 +61,44 @@ class NotStraight(Exception):
     state that is not a parameter)."""
 
 
-def applies(node: Any) -> bool:
-    """Whether `node` is a loop whose backward can be a graph node (`LoopFunction`)."""
-    return isinstance(node, While) and all(
-        not inner.subgraphs for sub in node.subgraphs for inner in sub.nodes)
+class ControlAsOps(DispatchInterpreter):
+    """Runs a graph op by op through eager dispatch (with gradients on when
+    `differentiable`), each `If` / `While` node as one op (module doc)."""
+
+    def __init__(self, graph: Graph, differentiable: bool) -> None:
+        super().__init__(graph, False)
+        self.grad = differentiable
+
+    def run(self, leaves: list) -> Any:
+        """The graph's outputs for argument leaves (tensors)."""
+        if self.grad:
+            with enable_grad():   # every op records autograd history
+                return Interpreter.run(self, leaves)
+        return super().run(leaves)
+
+    def run_subgraph_node(self, step, env: list) -> None:
+        """An `If` / `While` as one op: differentiable when an input requires grad."""
+        node = step.node
+        if not isinstance(node, (If, While)):
+            super().run_subgraph_node(step, env)
+            return
+        inputs = [env[x.id] for x in node.inputs]
+        try:
+            if grad_enabled() and any(t._requires_grad for t in inputs):
+                function = LoopFunction if isinstance(node, While) else BranchFunction
+                outs = function.apply(node, *inputs)
+            else:
+                outs = run_unit(_unit(node), inputs)
+        except NotStraight:
+            super().run_subgraph_node(step, env)   # trip by trip, branch by branch
+            return
+        for v, t in zip(node.outs, outs):
+            env[v.id] = t
 
 
 def run_body(graph: Graph, tensors: list, differentiable: bool = False) -> list[Tensor]:
-    """A straight-line subgraph's outputs, its ops run through eager dispatch."""
-    interpreter = DispatchInterpreter(graph, False)
-    if differentiable:
-        with enable_grad():   # every op records autograd history, not only traced ones
-            return list(Interpreter.run(interpreter, tensors))
-    return list(interpreter.run(tensors))
+    """A subgraph's outputs, run by `ControlAsOps`."""
+    return list(ControlAsOps(graph, differentiable).run(tensors))
 
 
 def run_unit(unit, tensors: list) -> list[Tensor]:
@@ -93,7 +121,18 @@ def run_unit(unit, tensors: list) -> list[Tensor]:
     return list(result)
 
 
-def _alone(node: While, name: str, fresh: bool) -> Any:
+_UNITS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _unit(node: If | While) -> Any:
+    """A node of a scripted graph as a compiled unit of its own (built once)."""
+    found = _UNITS.get(node)
+    if found is None:
+        found = _UNITS[node] = _alone(node, node.op.name, fresh=False)
+    return found
+
+
+def _alone(node: If | While, name: str, fresh: bool) -> Any:
     """`node` as the only node of a graph of its own, compiled (see `run_unit`). A
     `fresh` node's values are numbered anew; a node of another graph keeps its own."""
     from jit.script.function import Compiled
@@ -158,6 +197,19 @@ def _floating(t: Tensor) -> bool:
     return t.dtype.kind == "f"
 
 
+def pull_back(graph: Graph, inputs: list, outs: list[int], wanted: list[int],
+              g: list) -> list[Tensor]:
+    """The vector-Jacobian product of a subgraph: the gradients of its inputs `wanted`
+    (positions) given `g` for its outputs `outs`, zeros where none flows."""
+    with enable_grad():
+        leaves = [t.detach().requires_grad_() if _floating(t) else t for t in inputs]
+        results = run_body(graph, leaves, differentiable=True)
+        chosen = [leaves[i] for i in wanted]
+        grads = autograd_grad([results[k] for k in outs], chosen, grad_outputs=g,
+                              allow_unused=True)
+    return [zeros_like(w) if d is None else d for d, w in zip(grads, chosen)]
+
+
 class _Backward:
     """The loops one forward `While` needs for its backward pass (built on first use)."""
 
@@ -167,7 +219,6 @@ class _Backward:
         self.c = c
         self.carried_f = [k for k in range(c) if _floating(inputs[k])]
         self.inv_f = [i for i in range(len(inputs) - c) if _floating(inputs[c + i])]
-        self.forward = _alone(node, "loop", fresh=False)
         counter = zeros((), dtype=np.int64, device=inputs[0]._device)
         self.count = make_loop("count trips", self._count_cond, self._count_body,
                                [counter, *inputs[:c]], inputs[c:])
@@ -211,14 +262,8 @@ class _Backward:
 
     def _pull_back(self, x: list, inv: list, g: list) -> tuple[list, list]:
         """The body's vector-Jacobian product at carried values `x`."""
-        with enable_grad():
-            leaves = [t.detach().requires_grad_() if _floating(t) else t for t in x + inv]
-            outs = run_body(self.node.body, leaves, differentiable=True)
-            wanted = [leaves[k] for k in self.carried_f] + \
-                [leaves[self.c + i] for i in self.inv_f]
-            grads = autograd_grad([outs[k] for k in self.carried_f], wanted, grad_outputs=g,
-                                  allow_unused=True)
-        grads = [zeros_like(w) if d is None else d for d, w in zip(grads, wanted)]
+        wanted = self.carried_f + [self.c + i for i in self.inv_f]
+        grads = pull_back(self.node.body, x + inv, self.carried_f, wanted, g)
         nf = len(self.carried_f)
         return grads[:nf], grads[nf:]
 
@@ -249,6 +294,70 @@ def backward_of(node: While, inputs: list[Tensor]) -> _Backward:
     return found
 
 
+class _BranchBackward:
+    """The `If` whose branches are the vector-Jacobian products of `node`'s branches."""
+
+    def __init__(self, node: If, inputs: list[Tensor]) -> None:
+        self.node = node
+        self.outs_f = [k for k, v in enumerate(node.outs) if v.dtype.kind == "f"]
+        self.inputs_f = [i for i in range(1, len(inputs)) if _floating(inputs[i])]
+        grads = [blank(node.outs[k].shape, node.outs[k].dtype, node.outs[k].device)
+                 for k in self.outs_f]
+        examples = list(inputs) + grads
+        then_graph, else_graph = (
+            _subgraph(f"{name} vjp", lambda *xs, body=body: tuple(self._pull(body, xs)),
+                      examples)
+            for name, body in zip(node.labels, node.subgraphs))
+        for graph in (then_graph, else_graph):
+            graph.in_tree = (tuple(graph.inputs), {})
+        params = tuple(Value(0, t.shape, t.dtype, t._device, "arg") for t in examples)
+        outs = tuple(Value(0, inputs[i].shape, inputs[i].dtype, inputs[i]._device, "node")
+                     for i in self.inputs_f)
+        self.backward = _alone(If(params, then_graph, else_graph, outs, "branch vjp"),
+                               "branch vjp", fresh=True)
+
+    def _pull(self, body: Graph, xs: tuple) -> list[Tensor]:
+        n = len(self.node.inputs)
+        return pull_back(body, list(xs[:n]), self.outs_f, self.inputs_f, list(xs[n:]))
+
+    def gradients(self, inputs: list[Tensor], grads: tuple) -> list:
+        """One gradient (or None) per input of the forward branch."""
+        outs = self.node.outs
+        g = [zeros(outs[k].shape, dtype=outs[k].dtype, device=outs[k].device)
+             if grads[k] is None else grads[k] for k in self.outs_f]
+        result = run_unit(self.backward, [*inputs, *g])
+        found: list = [None] * len(inputs)
+        for i, value in zip(self.inputs_f, result):
+            found[i] = value
+        return found
+
+
+def branch_backward_of(node: If, inputs: list[Tensor]) -> _BranchBackward:
+    """The backward branch of `node` (built once)."""
+    found = _BACKWARDS.get(node)
+    if found is None:
+        found = _BACKWARDS[node] = _BranchBackward(node, inputs)
+    return found
+
+
+class BranchFunction(Function):
+    """An `If` as one differentiable op (see the module doc)."""
+
+    @staticmethod
+    def forward(ctx, node: If, *inputs: Tensor) -> tuple:
+        """Run the taken branch as one unit."""
+        ctx.node = node
+        ctx.save_for_backward(*inputs)
+        branch_backward_of(node, list(inputs))
+        return tuple(run_unit(_unit(node), list(inputs)))
+
+    @staticmethod
+    def backward(ctx, *grads: Tensor) -> tuple:
+        """The gradients of the branch's inputs, computed by a branch."""
+        inputs = list(ctx.saved_tensors)
+        return (None, *branch_backward_of(ctx.node, inputs).gradients(inputs, grads))
+
+
 class LoopFunction(Function):
     """A `While` as one differentiable op (see the module doc)."""
 
@@ -257,7 +366,8 @@ class LoopFunction(Function):
         """Run the loop as one unit."""
         ctx.node = node
         ctx.save_for_backward(*inputs)
-        return tuple(run_unit(backward_of(node, list(inputs)).forward, list(inputs)))
+        backward_of(node, list(inputs))   # refuses (NotStraight) before anything runs
+        return tuple(run_unit(_unit(node), list(inputs)))
 
     @staticmethod
     def backward(ctx, *grads: Tensor) -> tuple:
@@ -266,5 +376,5 @@ class LoopFunction(Function):
         return (None, *backward_of(ctx.node, inputs).gradients(inputs, grads))
 
 
-__all__ = ["LoopFunction", "NotStraight", "applies", "make_loop", "run_body", "run_unit",
-           "values_of"]
+__all__ = ["BranchFunction", "ControlAsOps", "LoopFunction", "NotStraight", "make_loop",
+           "pull_back", "run_body", "run_unit", "values_of"]

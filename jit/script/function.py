@@ -25,7 +25,6 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from eager.autograd.grad_mode import enable_grad
 from eager.interpreters import grad_enabled, replace_stack, stack
 from eager.nn import Module
 from eager.tensor import Tensor, wrap
@@ -34,7 +33,6 @@ from jit.script.regions import Region, ScriptTracer, renumber, stand_in
 from tracer.errors import GuardFailure
 from tracer.graph import Graph, walk
 from tracer.interpreter import Interpreter
-from tracer.nested import DispatchInterpreter
 from tracer.trace import Tracer
 
 
@@ -164,35 +162,9 @@ class Compiled:
 
     def run_differentiable(self, leaves: list) -> Any:
         """Through eager dispatch with gradients on: autograd records the path taken."""
-        return _Differentiable(self.graph).run(leaves)
+        from jit.script.backward import ControlAsOps
 
-
-class _Differentiable(DispatchInterpreter):
-    """Every op through dispatch with gradients on; a loop of straight-line code as one
-    differentiable op whose backward is loops too (`jit.script.backward`)."""
-
-    def __init__(self, graph: Graph) -> None:
-        super().__init__(graph, True)
-
-    def run(self, leaves: list) -> Any:
-        with enable_grad():
-            return Interpreter.run(self, leaves)
-
-    def run_subgraph_node(self, step, env: list) -> None:
-        from jit.script.backward import LoopFunction, NotStraight, applies
-
-        node = step.node
-        inputs = [env[x.id] for x in node.inputs]
-        if applies(node) and any(t._requires_grad for t in inputs):
-            try:
-                outs = LoopFunction.apply(node, *inputs)
-            except NotStraight:
-                pass
-            else:
-                for v, t in zip(node.outs, outs):
-                    env[v.id] = t
-                return
-        super().run_subgraph_node(step, env)
+        return ControlAsOps(self.graph, True).run(leaves)
 
 
 class ScriptFunction:

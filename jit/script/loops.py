@@ -225,7 +225,8 @@ class Loops:
                     exited = self.logical("or", exited, flag)
                 rest = items[k + 1:]
                 self.branch(self.logical("not", exited),
-                            lambda e: self._unroll_from(stmt, rest, e), lambda e: None, env)
+                            lambda e, rest=rest: self._unroll_from(stmt, rest, e),
+                            lambda e: None, env)
                 return
 
 

@@ -33,8 +33,8 @@ import numpy as np
 from jit.lowering import group_of_nodes
 from jit.passes.fusion import fuse
 from kernels.codegen import c_render
-from kernels.codegen.group import ElementwiseGroup, ReduceGroup
 from kernels.codegen.compiler import CompilerUnavailable, load_library
+from kernels.codegen.group import ElementwiseGroup, ReduceGroup
 from kernels.codegen.loops import (
     DECLARATION,
     Branch,

@@ -186,8 +186,8 @@ def render_lanes_extremum(group: ReduceGroup, name: str, stored: tuple[int, ...]
     better = ">" if group.op == "max" else "<"
     params = [f"const void *in{k}_" for k in range(len(pro.inputs))]
     params += [f"void *s{k}_" for k in range(len(stored))]
-    lines = [f"static void {name}({', '.join(params)}, void *out0_, int64_t start, "
-             "int64_t stop) {"]
+    lines = [(f"static void {name}({', '.join(params)}, void *out0_, int64_t start, "
+              "int64_t stop) {")]
     for k, spec in enumerate(pro.inputs):
         ct = c_render.ctype(spec.dtype)
         lines.append(f"    const {ct} *in{k} = (const {ct} *)in{k}_;")
