@@ -170,6 +170,72 @@ def test_loop_over_tensor_valued_bound():
     assert triangle.compiles == 1
 
 
+def rows_weighted(m):
+    acc = m[0] * 0.0
+    for i, row in enumerate(m):
+        acc = acc + row * i
+    for a, b in zip(m, m * 2.0):
+        acc = acc + a * b
+    for row in m:
+        if row.sum() > 8.0:
+            return acc - row
+    return acc
+
+
+def static_sequences(x):
+    for s in (1.0, 2.0, 3.0):
+        x = x * s
+    for i, s in enumerate([0.5, 0.25, 4.0]):
+        if x.sum() > 20.0:
+            break
+        if x.sum() < -20.0:
+            continue
+        x = x + s * i
+    for s, t in zip((1.0, -1.0), [2.0, 3.0]):
+        x = x * s + t
+    return x
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.lists(st.floats(-4, 4, width=32), min_size=2, max_size=2),
+                min_size=1, max_size=5))
+def test_for_over_tensor_rows_enumerate_and_zip_match_eager(rows):
+    m = eager.tensor(rows)
+    same(script(rows_weighted)(m), rows_weighted(m))
+
+
+@pytest.mark.parametrize("values", [[0.5, 0.5], [3.0, 2.0], [-5.0, -4.0], [10.0, 1.0]])
+def test_for_over_tuples_and_lists_is_unrolled_with_break_and_continue(values):
+    x = eager.tensor(values)
+    scripted = script(static_sequences)
+    same(scripted(x), static_sequences(x))
+    assert not any(isinstance(n, While) for n in walk(scripted.graph_for(x)))
+
+
+def test_for_over_module_list_and_sequential_members():
+    class Stack(eager.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = eager.nn.ModuleList([eager.nn.Linear(3, 3) for _ in range(3)])
+            self.head = eager.nn.Sequential(eager.nn.Tanh(), eager.nn.Linear(3, 2))
+
+        def forward(self, x):
+            for k, block in enumerate(self.blocks):
+                x = x + block(x).relu() * (k + 1)
+            for layer in self.head:
+                x = layer(x)
+            return x
+
+    eager.manual_seed(3)
+    model = Stack()
+    scripted = script(model)
+    x = eager.randn(4, 3)
+    np.testing.assert_allclose(scripted(x).detach().numpy(), model(x).detach().numpy(), rtol=1e-6)
+    with eager.no_grad():
+        model.head[1].bias.add_(1.0)   # parameters are read by reference
+    np.testing.assert_allclose(scripted(x).detach().numpy(), model(x).detach().numpy(), rtol=1e-6)
+
+
 def test_python_locals_become_tensors_only_when_they_depend_on_tensors():
     @script
     def count(x):
@@ -214,6 +280,59 @@ def test_compiled_loop_equals_interpreted_bit_for_bit(fn, args):
     assert compiled.program is not None, compiled.reason
     leaves = list(args)
     same(compiled.run(leaves), compiled.interpreter.run(leaves))
+
+
+def newton_any(a):
+    y = a
+    while ((y * y - a).abs() > 1e-6 * a).any():
+        y = 0.5 * (y + a / y)
+    return y
+
+
+def two_carried(x, y):
+    while (x - y).abs().max() > 0.01:
+        x, y = 0.75 * x + 0.25 * y, 0.5 * (x + y)
+    return x, y
+
+
+@pytest.mark.parametrize("fn,arrays", [
+    (newton_any, [np.random.RandomState(4).uniform(0.1, 1e4, 1001).astype(np.float32)]),
+    (newton_any, [np.array([4.0, 1.0, 9.0], np.float32)]),
+    (two_carried, [np.random.RandomState(5).uniform(-5, 5, 37).astype(np.float32),
+                   np.random.RandomState(6).uniform(-5, 5, 37).astype(np.float32)]),
+    (halve, [np.array([3.0, np.nan, 1e6] * 5, np.float32), 1e-3]),
+])
+def test_rotated_loop_fuses_the_condition_and_matches_interpreter(fn, arrays):
+    # The condition's reduction runs in the body's last kernel, which writes the carried
+    # values in place; results stay bit-identical to the interpreted graph.
+    args = tuple(eager.asarray(a) if isinstance(a, np.ndarray) else a for a in arrays)
+    compiled = script(fn)._lowered(args)
+    assert compiled.program is not None, compiled.reason
+    loop_source = compiled.program.source.split("void ej_program")[1]
+    assert "if (!*(const unsigned char *)b[" in loop_source.split("for (;;) {")[1].split("\n")[1]
+    assert "void *t" not in loop_source   # no swap: updated in place
+    same(compiled.run(list(args)), compiled.interpreter.run(list(args)))
+    eager_result = fn(*args)
+    same(script(fn)(*args), eager_result)
+
+
+def test_each_compiled_call_returns_fresh_arrays():
+    # The program's buffers are reused by every call: a result must not be one of them.
+    scripted = SCRIPTED["halve"]
+    first = scripted(eager.tensor([8.0, 2.0]), 1.0)
+    second = scripted(eager.tensor([64.0, 4.0]), 1.0)
+    assert first.tolist() == [0.5, 0.125] and second.tolist() == [0.5, 0.03125]
+    assert scripted._lowered((first, 1.0)).direct
+
+
+def test_an_argument_updated_in_place_between_calls_is_read_afresh():
+    # The program keeps the pointer of an argument passed again: it must see new data.
+    x = eager.tensor([8.0, 2.0])
+    assert SCRIPTED["halve"](x, 1.0).tolist() == [0.5, 0.125]
+    x *= 4.0
+    assert SCRIPTED["halve"](x, 1.0).tolist() == [0.5, 0.125]
+    x -= 31.0
+    assert SCRIPTED["halve"](x, 1.0).tolist() == [0.03125, -0.71875]
 
 
 def test_body_without_c_kernel_runs_interpreted_and_explain_says_so():
@@ -338,6 +457,124 @@ def test_jitted_step_differentiating_through_a_scripted_part():
         np.testing.assert_allclose(step(x).item(), train(m1, o1, x).item(), rtol=1e-6)
     np.testing.assert_allclose(m2.weight.detach().numpy(), m1.weight.detach().numpy(),
                                rtol=1e-6)
+    # The loop's backward is loops in the graph too: one graph for every trip count.
+    assert step.cache_info().misses == 1
+    graph = step.graph_for(eager.tensor([[3.0, -2.0]]))
+    assert sum(isinstance(n, While) for n in graph.nodes) >= 3   # forward, count, reverse
+    assert not [g for g in graph.guards if g.kind == "bool"]   # no guard on a loop test
+
+
+def test_jitted_step_with_varying_trip_counts_replays_without_retracing():
+    @script
+    def settle(y, rate):
+        while (y * y).sum() > 0.5:
+            y = y * rate + 0.01 * y.tanh()
+        return y
+
+    w = eager.tensor([1.5, -0.5], requires_grad=True)
+    rate = eager.tensor(0.7, requires_grad=True)
+
+    def step_eager(x):
+        w.grad, rate.grad = None, None
+        loss = (settle(x * w, rate) ** 2).sum()
+        loss.backward()
+        return loss.detach(), w.grad, rate.grad
+
+    step = jit.jit(step_eager)
+    for scale in [1.0, 10.0, 100.0, 0.1, 1000.0]:   # 0 to ~20 trips
+        x = eager.tensor([2.0, 1.0]) * scale
+        want = [t.numpy().copy() for t in step_eager(x)]
+        got = [t.numpy().copy() for t in step(x)]
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    info = step.cache_info()
+    assert info.misses == 1 and info.hits == 4
+
+
+def test_loop_backward_runs_as_compiled_loops_and_matches_eager_autograd():
+    from jit.script.backward import backward_of
+
+    def settle(y, rate):
+        while (y * y).sum() > 0.5:
+            y = y * rate + 0.01 * y.tanh()
+        return y
+
+    scripted = script(settle)
+    grads = []
+    for fn in (scripted, settle):
+        y = eager.tensor([3.0, 1.0], requires_grad=True)
+        rate = eager.tensor(0.7, requires_grad=True)
+        (fn(y, rate) * eager.tensor([1.0, -2.0])).sum().backward()
+        grads.append((y.grad.numpy(), rate.grad.numpy()))
+    for got, want in zip(*grads):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    y = eager.tensor([3.0, 1.0])
+    loop = next(n for n in scripted.graph_for(y, eager.tensor(0.7)).nodes
+                if isinstance(n, While))
+    loops = backward_of(loop, [y, eager.tensor(0.7)])
+    assert loops.count.program is not None and loops.reverse.program is not None, \
+        (loops.count.reason, loops.reverse.reason)
+
+
+def clip_and_settle(x, w):
+    if (x * w).sum() > 0.0:
+        x = x * w
+    else:
+        x = x.tanh() - w
+    while x.abs().max() > 1.0:
+        if x.sum() > 0.0:
+            x = x * 0.5
+        else:
+            x = x * 0.25 + w * 0.01
+    return x
+
+
+def test_jitted_step_through_branches_and_loops_with_branches_never_retraces():
+    w = eager.tensor([0.5, -1.5, 2.0], requires_grad=True)
+    scripted = script(clip_and_settle)
+
+    def step_with(fn):
+        def step(x):
+            w.grad = None
+            loss = (fn(x, w) ** 2).sum()
+            loss.backward()
+            return loss.detach(), w.grad
+        return step
+
+    plain, step = step_with(clip_and_settle), jit.jit(step_with(scripted))
+    inputs = [[3.0, 1.0, 2.0], [-30.0, 1.0, 2.0], [1.0, 40.0, -2.0], [0.1, 0.1, 0.1],
+              [-9.0, -9.0, 9.0]]
+    for values in inputs:
+        x = eager.tensor(values)
+        for got, want in zip(step(x), plain(x)):
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-7)
+    info = step.cache_info()
+    assert (info.misses, info.hits) == (1, len(inputs) - 1)
+
+
+@pytest.mark.parametrize("values", [[3.3, 1.1, 2.7], [-30.0, 1.3, 2.1], [0.13, 0.27, -0.31]])
+def test_gradcheck_through_branches_inside_loops(values):
+    x = eager.tensor(values, dtype=eager.float64, requires_grad=True)
+    w = eager.tensor([0.5, -1.5, 2.0], dtype=eager.float64, requires_grad=True)
+    assert gradcheck(script(clip_and_settle), (x, w))
+
+
+@pytest.mark.parametrize("scale", [0.1, 3.0, 40.0])
+def test_gradcheck_loop_backward_with_invariants_and_counter(scale):
+    # Zero, a few and many trips; gradients for the carried value and two invariants.
+    @script
+    def damp(x, a, b):
+        n = 0
+        while x.abs().sum() > 1.0:
+            x = x * a.sigmoid() + b * 0.01
+            n += 1
+        return x * n
+
+    x = eager.tensor([1.0, -0.5], dtype=eager.float64) * scale
+    x.requires_grad_()
+    a = eager.tensor(0.3, dtype=eager.float64, requires_grad=True)
+    b = eager.tensor([0.2, -0.1], dtype=eager.float64, requires_grad=True)
+    assert gradcheck(damp, (x, a, b))
 
 
 # ---- trace and script in one IR ------------------------------------------------------
@@ -372,6 +609,40 @@ def test_scripted_functions_call_scripted_functions():
     assert outer(eager.tensor([1.0, 2.0])).tolist() == [10.0, 12.0]
     assert outer(eager.tensor([-1.0, -2.0])).tolist() == [5.0, 6.0]
     assert sum(isinstance(n, While) for n in walk(outer.graph)) == 2
+
+
+def test_scripted_calls_inside_loops_nest_and_differentiate():
+    @script
+    def settle(x):
+        while x.abs().max() > 2.0:
+            x = x * 0.5
+        return x
+
+    @script
+    def outer(x, n):
+        for i in range(n):
+            x = settle(x * 3.0) + i
+            if x.sum() > 100.0:
+                return x
+        return x
+
+    def plain(x, n):
+        for i in range(n):
+            y = x * 3.0
+            while y.abs().max() > 2.0:
+                y = y * 0.5
+            x = y + i
+            if x.sum() > 100.0:
+                return x
+        return x
+
+    x = eager.tensor([3.0, -7.0, 0.5], dtype=eager.float64, requires_grad=True)
+    for n in (0, 1, 3):
+        with eager.no_grad():
+            same(outer(x, n), plain(x, n))
+        assert gradcheck(lambda t, n=n: outer(t, n).sum(), (x,))
+    graph = outer.graph_for(x, 4)
+    assert sum(isinstance(n, While) for n in walk(graph)) == 2   # the loop nests settle's
 
 
 def test_scripted_module_binds_parameters_by_reference():
@@ -500,6 +771,132 @@ def err_lambda(x):
     return f(x)
 
 
+def err_for_over_str(x):
+    for c in "ab":
+        x = x * 2.0
+    return x
+
+
+def err_for_zip_mixed(x):
+    for a, b in zip(x, (1.0, 2.0)):
+        x = x + a * b
+    return x
+
+
+def err_for_over_scalar_tensor(x):
+    for a in x.sum():
+        x = x + a
+    return x
+
+
+def err_comprehension(x):
+    return [t for t in (x, x)][0]  # noqa: RUF015
+
+
+def err_dict(x):
+    d = {"a": x}  # noqa: F841
+    return x
+
+
+def err_raise(x):
+    raise ValueError("no")
+
+
+def err_nested_def(x):
+    def inner(t):
+        return t
+    return x
+
+
+def err_assert(x):
+    assert x.sum() > 0
+    return x
+
+
+def err_while_else(x):
+    while x.sum() > 0:
+        x = x - 1.0
+        if x.max() > 5.0:
+            break
+    else:
+        x = x + 1.0
+    return x
+
+
+def err_for_else(x):
+    for _ in range(3):
+        x = x * 2.0
+        if x.max() > 5.0:
+            break
+    else:
+        x = x + 1.0
+    return x
+
+
+def err_range_step(x):
+    for i in range(0, 4, 0):
+        x = x * 2.0
+    return x
+
+
+def err_range_float_bound(x):
+    for i in range(x.sum()):
+        x = x * 2.0
+    return x
+
+
+def err_loop_changes_type(x):
+    y = x.sum()
+    while y < 10.0:
+        y = x * y
+    return y
+
+
+def err_endless(x):
+    while True:
+        x = x * 2.0
+    return x
+
+
+def err_expression_statement(x):
+    x.sum()
+    return x
+
+
+def err_random_in_loop(x):
+    while x.sum() < 1.0:
+        x = x + eager.rand(3)
+    return x
+
+
+def err_dynamic_shape(x):
+    return x[x > 0]
+
+
+def err_grad(x):
+    return x.grad
+
+
+def err_in(x):
+    if 1.0 in (x, x):
+        return x
+    return x
+
+
+def err_unpack(x):
+    a, b = (x, x, x)  # noqa: F841
+    return a
+
+
+def err_fall_off(x):
+    if x.sum() > 0:
+        return x
+
+
+def err_in_place_method(x):
+    return x.add_(1.0)
+
+
 ERRORS = [
     (err_try, 1, 4, "`try` is not supported"),
     (err_generator, 1, 4, "generators are not supported"),
@@ -512,6 +909,28 @@ ERRORS = [
     (err_setitem, 1, 4, "assignment to attributes or items"),
     (err_lambda, 1, 8, "`lambda` is not supported"),
     (err_augmented_argument_in_loop, 2, 8, "would update the caller's tensor in place"),
+    (err_for_over_str, 1, 13, "`for` loops are supported over `range(...)`, tensors"),
+    (err_for_zip_mixed, 1, 16, "`zip` of tensors and Python sequences"),
+    (err_for_over_scalar_tensor, 1, 13, "iteration over a 0-d tensor"),
+    (err_comprehension, 1, 11, "comprehensions are not supported"),
+    (err_dict, 1, 8, "dicts are not supported"),
+    (err_raise, 1, 4, "`raise` is not supported"),
+    (err_nested_def, 1, 4, "nested function definitions are not supported"),
+    (err_assert, 1, 4, "`assert` is not supported"),
+    (err_while_else, 1, 4, "`while ... else` is not supported"),
+    (err_for_else, 1, 4, "`for ... else` is not supported"),
+    (err_range_step, 1, 13, "the step of `range` must be a nonzero Python int"),
+    (err_range_float_bound, 1, 13, "a `range` bound must be an int or a 0-d integer tensor"),
+    (err_loop_changes_type, 2, 4, "`y` changes type in the loop: f32[] before, f32[3] after"),
+    (err_endless, 1, 4, "an endless loop"),
+    (err_expression_statement, 1, 4, "an expression statement has no effect"),
+    (err_random_in_loop, 1, 4, "random generators are not supported"),
+    (err_dynamic_shape, 1, 11, "`nonzero` gives a shape that depends on values"),
+    (err_grad, 1, 11, "Tensor attribute `grad` is not available"),
+    (err_in, 1, 7, "`in` is not supported"),
+    (err_unpack, 1, 4, "cannot unpack a tuple of 3 into 2 names"),
+    (err_fall_off, 1, 4, "some paths fall off the end of the function"),
+    (err_in_place_method, 1, 11, "`Tensor.add_` is not supported"),
 ]
 
 

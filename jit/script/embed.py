@@ -105,7 +105,7 @@ def control_runner(graph: Graph, node: If | While):
         program = None
     interpreter = Interpreter(alone)
     step = interpreter.plan.steps[0]
-    size = alone._next_id
+    template = interpreter.plan.node_template   # value slots, then the nodes' literals
     outs = [v.id for v in node.outs]
 
     def run(arrays: list) -> list:
@@ -113,7 +113,7 @@ def control_runner(graph: Graph, node: If | While):
             results = program(arrays)
             if results is not None:
                 return [results[i] for i in outs]
-        env = [None] * size
+        env = template.copy()
         for p, a in zip(params, arrays):
             env[p.id] = a
         interpreter.run_subgraph_node(step, env)

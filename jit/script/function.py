@@ -7,10 +7,13 @@ compiles it into one C call when every node has a C kernel (`jit.script.program`
 runs it with the graph interpreter; `explain()` says which.
 
 Calls with gradients needed run the graph through eager dispatch, so autograd records
-the branches taken and every loop trip with its values (backward then runs through
-them). A call inside a traced or jitted function becomes the control-flow nodes of the
-outer graph, unless gradients flow through it, in which case the outer trace records the
-trip taken (with guards, so the jit retraces when the data takes another path).
+the branch taken; a loop of straight-line code runs as one differentiable op whose
+backward is loops too (`jit.script.backward`), other loops trip by trip. A call inside a
+traced or jitted function becomes the control-flow nodes of the outer graph; with
+gradients flowing through it, its loops and their backward loops are nodes of the
+outer graph as well (one graph for every trip count), while a branch or a loop with
+control flow inside is recorded as the path taken, with guards (the jit retraces when
+the data takes another path).
 """
 from __future__ import annotations
 
@@ -22,7 +25,6 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from eager.autograd.grad_mode import enable_grad
 from eager.interpreters import grad_enabled, replace_stack, stack
 from eager.nn import Module
 from eager.tensor import Tensor, wrap
@@ -31,7 +33,6 @@ from jit.script.regions import Region, ScriptTracer, renumber, stand_in
 from tracer.errors import GuardFailure
 from tracer.graph import Graph, walk
 from tracer.interpreter import Interpreter
-from tracer.nested import DispatchInterpreter
 from tracer.trace import Tracer
 
 
@@ -111,26 +112,48 @@ class Compiled:
         self.plan = graph.execution_plan()
         self.interpreter = Interpreter(graph)
         self.bound = [v.ref for v in graph.inputs if isinstance(v.ref, Tensor)]
-        entries = self.plan.out_entries
-        # One returned tensor computed by the graph: wrap it without rebuilding a tree.
-        self.single = entries[0].value if self.plan.out_tree.kind == "leaf" and \
-            entries[0].kind == "value" else None
         try:
             self.program: Any = Program(graph)
             self.reason = ""
         except NotCompiled as exc:
             self.program, self.reason = None, str(exc)
+        self.direct = self.program is not None and not self.plan.has_state_in
+        if self.direct:
+            self._direct_plan()
+
+    def _direct_plan(self) -> None:
+        """What a direct call (no bound state, so no guards before the C call) needs:
+        where each graph input comes from, and where each output goes."""
+        leaf_of = {arg.slot: arg.leaf for arg in self.plan.args}
+        self.sources = [leaf_of.get(v.id) for v in self.graph.inputs]
+        self.consts = [v.data if v.kind == "const" else None for v in self.graph.inputs]
+        self.direct = all(s is not None or c is not None
+                          for s, c in zip(self.sources, self.consts))
+        positions = {out[0]: k for k, out in enumerate(self.program.outputs)}
+        entries = self.plan.out_entries
+        # One returned tensor computed by the graph: wrap it without rebuilding a tree.
+        self.single = positions[entries[0].value] if self.plan.out_tree.kind == "leaf" and \
+            entries[0].kind == "value" else None
 
     def run(self, leaves: list) -> Any:
         """The outputs for argument leaves: the C program, else the interpreter."""
-        if self.program is not None:
+        if self.direct:
+            arrays = [leaves[s]._data if s is not None else c
+                      for s, c in zip(self.sources, self.consts)]
+            results = self.program.run(arrays)
+            if results is not None:
+                if self.single is not None:
+                    return wrap(results[self.single], "cpu")
+                env = self.plan.template.copy()
+                for out, array in zip(self.program.outputs, results):
+                    env[out[0]] = array
+                return self.plan.outputs(env, leaves)
+        elif self.program is not None:
             env = self.plan.template.copy()
             for arg in self.plan.args:
                 env[arg.slot] = leaves[arg.leaf]._data if arg.tensor else leaves[arg.leaf]
             self.plan.read_state(env, leaves)
             results = self.program([env[v.id] for v in self.graph.inputs])
-            if results is not None and self.single is not None:
-                return wrap(results[self.single], "cpu")
             if results is not None:
                 for vid, array in results.items():
                     env[vid] = array
@@ -139,16 +162,9 @@ class Compiled:
 
     def run_differentiable(self, leaves: list) -> Any:
         """Through eager dispatch with gradients on: autograd records the path taken."""
-        return _Differentiable(self.graph).run(leaves)
+        from jit.script.backward import ControlAsOps
 
-
-class _Differentiable(DispatchInterpreter):
-    def __init__(self, graph: Graph) -> None:
-        super().__init__(graph, True)
-
-    def run(self, leaves: list) -> Any:
-        with enable_grad():
-            return Interpreter.run(self, leaves)
+        return ControlAsOps(self.graph, True).run(leaves)
 
 
 class ScriptFunction:
@@ -163,6 +179,7 @@ class ScriptFunction:
         self._compiled: dict[tuple, Compiled] = {}
         self._per_instance: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self.compiles = 0
+        self._arity = len(self.__script__.signature.parameters) - (owner is not None)
 
     # ---- calling --------------------------------------------------------------------
     def _arguments(self, args: tuple, kwargs: dict) -> tuple:
@@ -177,7 +194,8 @@ class ScriptFunction:
         key = []
         for x in args:
             if type(x) is Tensor:
-                key.append((x.shape, x.dtype, x.device))
+                data = x._data
+                key.append((data.shape, data.dtype, x._device))
             else:
                 try:
                     hash(x)
@@ -200,20 +218,30 @@ class ScriptFunction:
         return compiled
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        args = self._arguments(args, kwargs)
+        if kwargs or len(args) != self._arity:
+            args = self._arguments(args, kwargs)
+        compiled = self._compiled.get(self._key(args))
+        if compiled is None:
+            compiled = self._lowered(args)
+        if not stack() and not (grad_enabled() and _wants_grad(args, compiled)):
+            try:
+                return compiled.run(args)
+            except GuardFailure:
+                return self._relower(args)
         try:
-            return self._call(self._lowered(args), args)
+            return self._call(compiled, args)
         except GuardFailure:
-            # State bound by reference (a module's parameter) changed shape or dtype:
-            # lower again for the state as it is now.
-            del self._compiled[self._key(args)]
-            return self._call(self._lowered(args), args)
+            return self._relower(args)
+
+    def _relower(self, args: tuple) -> Any:
+        # State bound by reference (a module's parameter) changed shape or dtype: lower
+        # again for the state as it is now.
+        del self._compiled[self._key(args)]
+        return self._call(self._lowered(args), args)
 
     def _call(self, compiled: Compiled, args: tuple) -> Any:
         hooks = stack()
-        needs_grad = grad_enabled() and (
-            any(type(x) is Tensor and x._requires_grad for x in args)
-            or any(t._requires_grad for t in compiled.bound))
+        needs_grad = grad_enabled() and _wants_grad(args, compiled)
         if hooks and not needs_grad and all(isinstance(h, Tracer) for h in hooks):
             previous = replace_stack(None)
             try:
@@ -293,6 +321,17 @@ class ScriptFunction:
 
     def __repr__(self) -> str:
         return f"<jit.script of {self.__name__}>"
+
+
+def _wants_grad(args: tuple, compiled: Compiled) -> bool:
+    """Whether an argument or a tensor the graph binds requires gradients."""
+    for x in args:
+        if type(x) is Tensor and x._requires_grad:
+            return True
+    for t in compiled.bound:
+        if t._requires_grad:
+            return True
+    return False
 
 
 def _finish(tracer: ScriptTracer, result: Any, lowerer) -> Graph:

@@ -1,4 +1,8 @@
-"""Loops: `while` and `for i in range(...)` lowered to `While` nodes.
+"""Loops: `while`, `for i in range(...)` and `for row in tensor` (rows along dim 0, the
+trip count from the shape; `enumerate` and `zip` of tensors too) lowered to `While`
+nodes; `for` over tuples, lists and the members of an nn.ModuleList / nn.Sequential /
+nn.ParameterList (and `enumerate` / `zip` of those) unrolled, one copy of the body per
+item.
 
 The variables a loop body assigns that exist before the loop are carried. Their types
 are found by lowering the body into throwaway regions until they are stable (a Python
@@ -18,6 +22,15 @@ condition also checks the `$brk` and `$ret` flags, so `break` and `return` end t
 4
 >>> sorted(assigned_names(ast.parse("for i in r: y = i; break").body[0].body))
 ['$brk', 'y']
+>>> @script
+... def weighted_rows(m):
+...     total = m[0] * 0.0
+...     for i, row in enumerate(m):
+...         for w in (1.0, 10.0):
+...             total = total + row * (i * w)
+...     return total
+>>> weighted_rows(eager.tensor([[1.0, 2.0], [3.0, 4.0]])).tolist()
+[33.0, 44.0]
 """
 from __future__ import annotations
 
@@ -25,6 +38,7 @@ import ast
 from typing import Any
 
 from eager.dispatch import apply
+from eager.nn import ModuleList, ParameterList, Sequential
 from eager.tensor import Tensor
 from jit.script.regions import Region, blank, unify
 from jit.script.scope import (
@@ -59,6 +73,32 @@ def assigned_names(stmts: list[ast.stmt]) -> set[str]:
     return names
 
 
+def _target_names(target: ast.expr) -> set[str]:
+    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+
+
+class _Rows:
+    """The item a loop over tensors binds at index `i`: the rows `t[i]` of `sources`
+    (one tensor, or those of `parts` zipped), with `i` in front for `enumerate`."""
+
+    def __init__(self, sources: tuple, counted: bool, parts: tuple) -> None:
+        self.counted = counted
+        self.parts = parts
+        self.sources = sources if not parts else tuple(t for p in parts for t in p.sources)
+
+    def at(self, sources: tuple, i: Any) -> Any:
+        """The item for index `i`, reading the region's stand-ins of `sources`."""
+        if not self.parts:
+            return sources[0][i]
+        items, used = [], 0
+        for part in self.parts:
+            items.append(part.at(sources[used:used + len(part.sources)], i))
+            used += len(part.sources)
+        if self.counted:
+            return (i, items[0])
+        return tuple(items)
+
+
 def _this_loop(node: ast.AST):
     if isinstance(node, (ast.While, ast.For)):
         # A nested loop's break is its own; its other assignments are ours too.
@@ -80,14 +120,61 @@ class Loops:
                   assigned_names(stmt.body))
 
     def stmt_For(self, stmt: ast.For, env: dict) -> None:
+        if stmt.orelse:
+            raise self.error("`for ... else` is not supported in script mode", stmt)
         call = stmt.iter
-        if stmt.orelse or not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
-                               and call.func.id == "range" and not call.keywords
-                               and 1 <= len(call.args) <= 3):
-            raise self.error("`for` loops are supported over `range(...)` only", stmt.iter)
-        if not isinstance(stmt.target, ast.Name):
-            raise self.error("the loop variable must be a name", stmt.target)
-        bounds = [self.expr(a, env) for a in call.args]
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and \
+                call.func.id == "range" and self.lookup("range", env, call.func) is range:
+            if call.keywords or not 1 <= len(call.args) <= 3:
+                raise self.error("`range` takes one to three positional arguments", call)
+            self._for_range(stmt, [self.expr(a, env) for a in call.args], env)
+            return
+        seq = self._iteration(call, env)
+        if isinstance(seq, list):
+            self._unrolled(stmt, seq, env)
+            return
+        length, item = seq
+        key = f"$seq{id(stmt)}"
+        env[key] = item.sources
+        self._for_range(stmt, [length], env, lambda e: item.at(e[key], e[f"$ctr{id(stmt)}"]))
+        del env[key]
+
+    def _iteration(self, node: ast.expr, env: dict) -> list | tuple:
+        """What a `for` loop iterates over: a list of static items (a tuple or list, the
+        members of an nn.ModuleList / nn.Sequential / nn.ParameterList: unrolled), or
+        `(length, _Rows)` for tensors (a loop over the rows along dim 0)."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id in ("enumerate", "zip") and not node.keywords:
+            fn = self.lookup(node.func.id, env, node.func)
+            if fn is enumerate and len(node.args) == 1:
+                inner = self._iteration(node.args[0], env)
+                if isinstance(inner, list):
+                    return list(enumerate(inner))
+                return inner[0], _Rows(inner[1].sources, True, (inner[1],))
+            if fn is zip and node.args:
+                parts = [self._iteration(a, env) for a in node.args]
+                if all(isinstance(p, list) for p in parts):
+                    return list(zip(*parts))
+                if any(isinstance(p, list) for p in parts):
+                    raise self.error("`zip` of tensors and Python sequences is not "
+                                     "supported in script mode; zip tensors with tensors",
+                                     node)
+                return min(p[0] for p in parts), _Rows((), False, tuple(p[1] for p in parts))
+        value = self.expr(node, env)
+        if isinstance(value, (tuple, list)):
+            return list(value)
+        if isinstance(value, (ModuleList, Sequential, ParameterList)):
+            return list(value)
+        if isinstance(value, Tensor):
+            if value.ndim == 0:
+                raise self.error("iteration over a 0-d tensor", node)
+            return value.shape[0], _Rows((value,), False, ())
+        raise self.error(f"`for` loops are supported over `range(...)`, tensors, tuples and "
+                         f"lists, nn.ModuleList / nn.Sequential members, and `enumerate` / "
+                         f"`zip` of those; got {describe(value)}", node)
+
+    def _for_range(self, stmt: ast.For, bounds: list, env: dict, item=None) -> None:
+        call = stmt.iter
         start, stop, step = (0, bounds[0], 1) if len(bounds) == 1 else (bounds + [1])[:3]
         if type(step) is not int or step == 0:
             raise self.error("the step of `range` must be a nonzero Python int", call)
@@ -102,11 +189,46 @@ class Loops:
             return self.compare(ast.Lt() if step > 0 else ast.Gt(), e[ctr], e[end])
 
         def prologue(e: dict) -> None:
-            e[stmt.target.id] = e[ctr]
+            self.assign(stmt.target, e[ctr] if item is None else item(e), e)
             e[ctr] = self.binary(ast.Add(), e[ctr], step, stmt)
         self.loop(stmt, test, prologue, stmt.body, env,
-                  assigned_names(stmt.body) | {stmt.target.id, ctr})
+                  assigned_names(stmt.body) | _target_names(stmt.target) | {ctr})
         del env[ctr], env[end]
+
+    def _unrolled(self, stmt: ast.For, items: list, env: dict) -> None:
+        """A loop over static items, lowered once per item; a `break`, `continue` or
+        `return` on a tensor condition puts the items after it under an If."""
+        saved_brk = env.pop("$brk", None)
+        self.loops.append(stmt)
+        try:
+            self._unroll_from(stmt, items, env)
+        finally:
+            self.loops.pop()
+        env.pop("$brk", None)
+        env.pop("$cont", None)
+        if saved_brk is not None:
+            env["$brk"] = saved_brk
+
+    def _unroll_from(self, stmt: ast.For, items: list, env: dict) -> None:
+        for k, value in enumerate(items):
+            self.at = stmt
+            self.assign(stmt.target, value, env)
+            self.block(stmt.body, env)
+            env.pop("$cont", None)
+            flags = [env.get(f, False) for f in ("$brk", "$ret")]
+            if any(f is True for f in flags):
+                return
+            dynamic = [f for f in flags if isinstance(f, Tensor)]
+            if dynamic and items[k + 1:]:
+                exited = dynamic[0]
+                for flag in dynamic[1:]:
+                    exited = self.logical("or", exited, flag)
+                rest = items[k + 1:]
+                self.branch(self.logical("not", exited),
+                            lambda e, rest=rest: self._unroll_from(stmt, rest, e),
+                            lambda e: None, env)
+                return
+
 
     def loop(self, stmt, test, prologue, body: list[ast.stmt], env: dict,
              assigned: set[str]) -> None:

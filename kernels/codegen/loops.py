@@ -3,8 +3,9 @@
 
 A program works on numbered buffers `b[i]` (the caller owns the memory). Its items:
 `Call` runs a group (`c_render`) on buffers, `Fill` sets a buffer to a constant, `Copy`
-copies one buffer into another, `Swap` exchanges two buffer pointers, `Branch` picks items by a 0-d bool buffer and `Loop`
-repeats `cond` items, leaves when the flag buffer is false, else runs `body` items.
+copies one buffer into another, `Swap` exchanges two buffer pointers, `Branch` picks
+items by a 0-d bool buffer, `Loop` repeats `cond` items, leaves when the flag buffer is
+false, else runs `body` items, and `Rotated` is a loop that tests its flag first.
 
 >>> import numpy as np
 >>> from kernels import TensorSpec, float32
@@ -86,10 +87,33 @@ class Loop:
     body: list
 
 
+@dataclass(frozen=True)
+class Rotated:
+    """`enter; for (;;) { if (!b[flag]) break; body }`: a loop whose condition is
+    computed before the first trip and then at the end of each trip (so the body's last
+    kernel can compute the next condition in the same pass)."""
+
+    enter: list
+    flag: int
+    body: list
+
+
+@dataclass(frozen=True)
+class StoringExtremum:
+    """A whole-array max/min (see `whole_extremum`) whose prologue also stores the
+    values of its steps `stored`: a loop body's last kernel fused with the reduction
+    the next condition starts with, one pass over memory instead of two. A `Call` of
+    it passes the prologue's inputs, then one buffer per stored step, then the result."""
+
+    reduce: ReduceGroup
+    stored: tuple[int, ...]
+
+
 def _emit(items: list, groups: list, indent: str, lines: list[str]) -> None:
     for item in items:
         if isinstance(item, Call):
-            extent = c_render.outer_extent(groups[item.group])
+            group = groups[item.group]
+            extent = 1 if isinstance(group, StoringExtremum) else c_render.outer_extent(group)
             args = ", ".join(f"b[{a}]" for a in item.args)
             lines.append(f"{indent}k{item.group}({args}, 0, {extent}LL);")
         elif isinstance(item, Fill):
@@ -107,6 +131,12 @@ def _emit(items: list, groups: list, indent: str, lines: list[str]) -> None:
             _emit(item.then, groups, indent + "    ", lines)
             lines.append(f"{indent}}} else {{")
             _emit(item.orelse, groups, indent + "    ", lines)
+            lines.append(f"{indent}}}")
+        elif isinstance(item, Rotated):
+            _emit(item.enter, groups, indent, lines)
+            lines.append(f"{indent}for (;;) {{")
+            lines.append(f"{indent}    if (!*(const unsigned char *)b[{item.flag}]) break;")
+            _emit(item.body, groups, indent + "    ", lines)
             lines.append(f"{indent}}}")
         else:
             lines.append(f"{indent}for (;;) {{")
@@ -141,28 +171,37 @@ def _identity(group: ReduceGroup) -> str:
         f"(({c_render.ctype(dtype)}){value + 1}LL - 1)"
 
 
-def render_lanes_extremum(group: ReduceGroup, name: str) -> str:
+def render_lanes_extremum(group: ReduceGroup, name: str, stored: tuple[int, ...] = ()) -> str:
     """A whole-array max/min in LANES independent lanes: the one-chain loop waits on every
     compare, and its NaN test inside the select keeps it scalar. Floats use GCC vector
     types (one SIMD compare-and-blend per LANES elements) and a separate NaN mask, so a
-    NaN anywhere gives NaN as numpy's does; max and min do not depend on order."""
+    NaN anywhere gives NaN as numpy's does; max and min do not depend on order. Integers
+    need no lanes: gcc vectorizes their max/min loop. The prologue's steps `stored` are
+    also written out (`StoringExtremum`)."""
     pro = group.prologue
     n = size_of(pro.shape)
     main = n - n % LANES
     t = c_render.ctype(group.dtype)
     floating = np.dtype(group.dtype).kind == "f"
     better = ">" if group.op == "max" else "<"
-    params = ", ".join(f"const void *in{k}_" for k in range(len(pro.inputs)))
-    lines = [f"static void {name}({params}, void *out0_, int64_t start, int64_t stop) {{"]
+    params = [f"const void *in{k}_" for k in range(len(pro.inputs))]
+    params += [f"void *s{k}_" for k in range(len(stored))]
+    lines = [(f"static void {name}({', '.join(params)}, void *out0_, int64_t start, "
+              "int64_t stop) {")]
     for k, spec in enumerate(pro.inputs):
         ct = c_render.ctype(spec.dtype)
         lines.append(f"    const {ct} *in{k} = (const {ct} *)in{k}_;")
+    for k, j in enumerate(stored):
+        ct = c_render.ctype(pro.steps[j].dtype)
+        lines.append(f"    {ct} *s{k} = ({ct} *)s{k}_;")
 
     def element(index: str, target: str, indent: str) -> None:
         for k, spec in enumerate(pro.inputs):
             lines.append(f"{indent}const {c_render.ctype(spec.dtype)} x{k} = in{k}[{index}];")
         for j, step in enumerate(pro.steps):
             lines.append(indent + c_render.render_step(j, step, pro))
+        for k, j in enumerate(stored):
+            lines.append(f"{indent}s{k}[{index}] = t{j};")
         lines.append(f"{indent}{target} = ({t})t{pro.outputs[0]};")
 
     identity = _identity(group)
@@ -188,17 +227,9 @@ def render_lanes_extremum(group: ReduceGroup, name: str) -> str:
                   "        nan |= bad[l] != 0;",
                   "    }"]
     else:
-        lines += [f"    {t} lane[{LANES}];",
-                  f"    for (int l = 0; l < {LANES}; l++) lane[l] = {identity};",
-                  f"    for (int64_t i = 0; i < {main}LL; i += {LANES}) {{",
-                  f"        for (int l = 0; l < {LANES}; l++) {{",
-                  f"            {t} v;"]
-        element("i + l", "v", "            ")
-        lines += [f"            lane[l] = v {better} lane[l] ? v : lane[l];",
-                  "        }", "    }",
-                  f"    {t} m = lane[0];",
-                  "    int nan = 0;",
-                  f"    for (int l = 1; l < {LANES}; l++) m = lane[l] {better} m ? lane[l] : m;"]
+        # An integer max/min is a reduction gcc vectorizes itself: one plain loop.
+        main = 0
+        lines += [f"    {t} m = {identity};"]
     lines += [f"    for (int64_t i = {main}LL; i < {n}LL; i++) {{", f"        {t} v;"]
     element("i", "v", "        ")
     lines.append(f"        m = v {better} m ? v : m;")
@@ -216,7 +247,9 @@ def render_program(groups: list, items: list) -> str:
     # program equals the interpreted graph bit for bit.
     parts = ['#pragma GCC optimize ("fp-contract=off")', preamble()]
     for i, group in enumerate(groups):
-        if whole_extremum(group):
+        if isinstance(group, StoringExtremum):
+            parts.append(render_lanes_extremum(group.reduce, f"k{i}", group.stored))
+        elif whole_extremum(group):
             parts.append(render_lanes_extremum(group, f"k{i}"))
         else:
             parts.append("static " + c_render.render(group, f"k{i}"))
@@ -227,5 +260,5 @@ def render_program(groups: list, items: list) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["DECLARATION", "Branch", "Call", "Copy", "Fill", "Loop", "Swap", "render_program",
-           "whole_extremum"]
+__all__ = ["DECLARATION", "Branch", "Call", "Copy", "Fill", "Loop", "Rotated",
+           "StoringExtremum", "Swap", "render_program", "whole_extremum"]
