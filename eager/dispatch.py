@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from eager.autograd.node import record as record_node
+from eager.host_memory import keep_freed_memory
 from eager.interpreters import DispatchHook, replace_stack
 from eager.interpreters import grad_enabled as _grad_enabled
 from eager.interpreters import listener as _listener
@@ -34,6 +35,10 @@ from kernels.errors import (
 
 _ndarray = np.ndarray
 _new_tensor = object.__new__
+
+# Every op allocates its result and drops temporaries; without this, glibc hands freed
+# pages back to the system and faults them in again on the next step (host_memory.py).
+keep_freed_memory()
 
 
 def set_hook(hook: DispatchHook | None) -> DispatchHook | None:
