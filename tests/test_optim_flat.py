@@ -140,3 +140,14 @@ def test_jitted_step_matches_eager(variant):
         assert np.allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-6, atol=1e-7)
         assert np.allclose(eager_opt.state[p]["exp_avg_sq"].numpy(),
                            jit_opt.state[q]["exp_avg_sq"].numpy(), rtol=1e-6, atol=1e-9)
+
+
+def test_a_parameter_appended_to_a_group_later_is_still_updated():
+    a, b = eager.ones(2, requires_grad=True), eager.ones(3, requires_grad=True)
+    opt = optim.Adam([a], lr=0.1)
+    group = opt.param_groups[0]
+    group["params"].append(b)
+    opt.state[b] = opt.init_state(b, group)
+    a.grad, b.grad = eager.ones(2), eager.ones(3)
+    opt.step()
+    assert a.tolist() == pytest.approx([0.9, 0.9]) and b.tolist() == pytest.approx([0.9] * 3)

@@ -61,6 +61,7 @@ class Adam(Optimizer):
                                   "weight_decay": weight_decay, "amsgrad": amsgrad})
 
     def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add a group (see Optimizer.add_param_group), its state in flat buffers."""
         super().add_param_group(group)
         added = self.param_groups[-1]
         self._flat[id(added)] = FlatState.over(
@@ -97,9 +98,13 @@ class Adam(Optimizer):
         p -= (lr / bias_correction1) * m / denom
 
     def update_group(self, group: dict[str, Any]) -> None:
+        """All of the group's parameters in one pass over its flat state when each has a
+        gradient and their step counts agree; one parameter at a time otherwise."""
         flat = self._flat.get(id(group))
-        if flat is None:
-            super().update_group(group)
+        params = group["params"]
+        if flat is None or len(params) != len(flat.params) or \
+                any(p is not q for p, q in zip(params, flat.params)):
+            super().update_group(group)  # no flat state, or the group was edited since
             return
         grads = [p.grad for p in flat.params]
         if any(g is None for g in grads) or not flat.in_lockstep():
