@@ -7,7 +7,7 @@ the system as soon as more than about twice the largest recent block is free, so
 next step faults every page in again: on a small GPT that was 8,000 page faults and half
 of the step's time in the kernel. Raising the two thresholds keeps those pages in the
 process (up to `trim_threshold` bytes of free heap), where the next allocation reuses
-them. numpy and cupy's pinned host buffers allocate through malloc, so they all benefit.
+them. numpy's arrays come from malloc, so every CPU tensor benefits.
 
 Set the environment variable `EAGER_KEEP_HOST_MEMORY=0` before importing eager to keep
 the C library's defaults.
