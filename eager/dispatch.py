@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from eager.autograd.node import record as record_node
+from eager.host_memory import keep_freed_memory
 from eager.interpreters import DispatchHook, replace_stack
 from eager.interpreters import grad_enabled as _grad_enabled
 from eager.interpreters import listener as _listener
@@ -34,6 +35,10 @@ from kernels.errors import (
 
 _ndarray = np.ndarray
 _new_tensor = object.__new__
+
+# Every op allocates its result and drops temporaries; without this, glibc hands freed
+# pages back to the system and faults them in again on the next step (host_memory.py).
+keep_freed_memory()
 
 
 def set_hook(hook: DispatchHook | None) -> DispatchHook | None:
@@ -64,14 +69,24 @@ def get_hook() -> DispatchHook | None:
 
 def apply(op: OpDef, *inputs: Any, **attrs: Any):
     """Run `op` on `inputs` (Tensors, Python scalars, generators) and return a Tensor."""
-    if len(inputs) == 2 and type(inputs[0]) is Tensor and type(inputs[1]) is Tensor:
-        # The most common call, unrolled: it is most of the cost of a small op.
-        a, b = inputs
-        device = a._device
-        if b._device != device:
-            _raise_device_mismatch(op, inputs)
-        arrays = (a._data, b._data)
-        needs_grad = a._requires_grad or b._requires_grad
+    count = len(inputs)
+    first = inputs[0] if count else None
+    if count == 2 and type(first) is Tensor:
+        # The most common calls, unrolled: this is most of the cost of a small op.
+        b = inputs[1]
+        device = first._device
+        if type(b) is Tensor:
+            if b._device != device:
+                _raise_device_mismatch(op, inputs)
+            arrays = (first._data, b._data)
+            needs_grad = first._requires_grad or b._requires_grad
+        else:
+            arrays = (first._data, b)
+            needs_grad = first._requires_grad
+    elif count == 1 and type(first) is Tensor:
+        device = first._device
+        arrays = (first._data,)
+        needs_grad = first._requires_grad
     else:
         device = None
         needs_grad = False

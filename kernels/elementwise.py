@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from kernels import blend
 from kernels.dtypes import FLOATING, bool_, result_dtype
 from kernels.errors import DTypeError
 from kernels.opdef import OpDef, OpKind, TensorSpec, register
@@ -217,5 +218,6 @@ def _where_rule(cond, a, b, **_):
     return TensorSpec(shape, result_dtype(_spec_dtype(a), _spec_dtype(b)))
 
 
-where = register(OpDef("where", OpKind.TERNARY, 3, lambda xp: xp.where, _where_rule,
+where = register(OpDef("where", OpKind.TERNARY, 3,
+                       lambda xp: blend.where if xp is np else xp.where, _where_rule,
                        c_expr="({0} ? {1} : {2})", functions=("where",)))

@@ -66,12 +66,30 @@ def _add_at(xp):
     return cupyx.scatter_add
 
 
+def _add_rows(out, rows, src) -> None:
+    """np.add.at(out, rows, src) for one index array into the first axis of a contiguous
+    out, as a 1-d add.at over element positions: numpy's add.at of whole rows costs about
+    1 us per index (an embedding's gradient: 0.55 ms for 512 tokens), its 1-d loop a
+    sixth of that. Each element receives the same additions in the same order."""
+    size = out.shape[0]
+    rows = np.asarray(rows, dtype=np.intp)
+    if rows.size and (rows.min() < -size or rows.max() >= size):
+        raise IndexError(f"index out of bounds for axis 0 with size {size}")
+    row = out.size // size if size else 0
+    positions = (np.where(rows < 0, rows + size, rows)[..., None] * row + np.arange(row))
+    values = np.broadcast_to(src, rows.shape + out.shape[1:])
+    np.add.at(out.reshape(-1), positions.reshape(-1), values.reshape(-1))
+
+
 def _index_add_impl(xp):
     add_at = _add_at(xp)
 
     def index_add(base, src, *index_arrays, key):
         out = base.copy()
-        if index_arrays:
+        if xp is np and len(key) == 1 and key[0][0] == "t" and len(index_arrays) == 1 and \
+                out.ndim > 1 and np.result_type(src, out) == out.dtype:
+            _add_rows(out, index_arrays[0], src)
+        elif index_arrays:
             add_at(out, full_key(key, index_arrays), src)
         else:
             # A key of slices and ints never names an element twice, so a plain (much

@@ -28,11 +28,32 @@ def _reduce_rule(name, out_dtype, needs_elements):
     return infer
 
 
+def _short_rows_first(fn):
+    """fn (numpy's maximum/minimum.reduce) reducing a short last axis of many rows over
+    the transposed rows instead: numpy pays about 130 ns per row for the last-axis loop
+    (softmax's max over 32 keys: 290 us for 2048 rows, 11x PyTorch), while a reduction
+    over the leading axis of the (n, rows) copy streams (70 us, copy included). The
+    comparisons are the same, so NaN propagates as before."""
+    def reduce(x, *, axis, keepdims=False):
+        if len(axis) == 1 and x.ndim >= 2 and axis[0] == x.ndim - 1 and \
+                1 < x.shape[-1] <= _SHORT_ROW and x.size >= 4096 and x.flags.c_contiguous:
+            rows = np.ascontiguousarray(x.reshape(-1, x.shape[-1]).T)
+            return fn(rows, axis=0).reshape(x.shape[:-1] + ((1,) if keepdims else ()))
+        return fn(x, axis=axis, keepdims=keepdims)
+    return reduce
+
+
+_SHORT_ROW = 64
+"""Longest last axis that _short_rows_first transposes (beyond it the copy costs more)."""
+
+
 def _reduce(name, fn_name, ufunc_name, out_dtype, needs_elements, c_combine, identity):
     def impl(xp, accumulate=out_dtype is _accumulating_dtype):
         # On numpy, ufunc.reduce skips np.sum's Python wrapper (a third of the time of a
         # small reduction); it has the same results, NaN propagation included.
         fn = getattr(np, ufunc_name).reduce if xp is np else getattr(xp, fn_name)
+        if xp is np and ufunc_name in ("maximum", "minimum"):
+            return _short_rows_first(fn)
         if accumulate:
             def reduce(x, *, axis, keepdims=False):
                 return fn(x, axis=axis, keepdims=keepdims, dtype=_accumulating_dtype(x.dtype))

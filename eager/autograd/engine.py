@@ -99,6 +99,7 @@ def run(outputs: Sequence, grad_outputs, *, retain_graph: bool, create_graph: bo
             wanted.setdefault(_edge_of(x), []).append(i)
     collected: list = [None] * (0 if inputs is None else len(inputs))
     handed_out: set[int] = set()
+    plain = wanted is None  # no inputs= to collect: a node's gradient only accumulates
 
     def deliver(edge, g):
         if wanted is not None and edge in wanted:
@@ -125,24 +126,33 @@ def run(outputs: Sequence, grad_outputs, *, retain_graph: bool, create_graph: bo
                     _settle(edges, pending)
                 continue
             op = node.op
-            if op.backward is None:
+            rule = op.backward
+            if rule is None:
                 raise AutogradError(f"{node.name}: op {op.name} has no backward rule")
-            node.lend_output(outputs_alive.get(node))
+            if edges is None:
+                node.check_versions()  # released by an earlier backward: raises
+            needs = [e is not None for e in edges]
+            node._lent_out = outputs_alive.get(node)
             try:
-                node.check_versions(op.saves)
-                input_grads = op.backward(node, g, [e is not None for e in node.edges])
+                node.check_versions(op.saves, needs)
+                input_grads = rule(node, g, needs)
             finally:
-                node.lend_output(None)
-            for x, edge, gx in zip(node.inputs, node.edges, input_grads):
+                node._lent_out = None
+            for x, edge, gx in zip(node.inputs, edges, input_grads):
                 if gx is not None and edge is not None:
-                    if gx._data.shape != x._data.shape:
+                    data = x._data
+                    if gx._data.shape != data.shape:
                         # Rules give gradients in the broadcast shape; one place sums them.
-                        gx = sum_to(gx, x._data.shape)
-                    if gx._data.dtype != x._data.dtype:
+                        gx = sum_to(gx, data.shape)
+                    if gx._data.dtype != data.dtype:
                         # A gradient has the dtype of its tensor (x * float64 gives
                         # float64 grads, but a float32 x gets a float32 one).
-                        gx = astype(gx, x._data.dtype, copy=False)
-                    deliver(edge, gx)
+                        gx = astype(gx, data.dtype, copy=False)
+                    if plain and type(edge) is Node:
+                        earlier = node_grads.get(edge)
+                        node_grads[edge] = gx if earlier is None else earlier + gx
+                    else:
+                        deliver(edge, gx)
             if not retain_graph:
                 node.release()
             outputs_alive.pop(node, None)

@@ -86,20 +86,30 @@ class Node:
                         saved.add(p)
         return saved
 
-    def check_versions(self, reads: tuple | None = None) -> None:
+    def check_versions(self, reads: tuple | None = None, needs: list | None = None) -> None:
         """Raise if a value the backward rule is about to read (see saved_positions) was
-        modified in place after this op recorded it."""
-        if self.inputs is None:
+        modified in place after this op recorded it. `needs` (which inputs want a
+        gradient, as backward computes it anyway) may be given to save recomputing it."""
+        inputs = self.inputs
+        if inputs is None:
             raise AutogradError(
                 f"{self.name}: trying to backward through the graph a second time (or directly "
                 "access saved tensors after they have already been freed); pass "
                 "retain_graph=True to the first backward() if you need to")
-        saved = self.saved_positions(reads)
+        if needs is None:
+            needs = [e is not None for e in self.edges]
+        # Which values a rule reads depends only on the rule, which inputs want a gradient
+        # and how many inputs there are: worked out once per combination, not per node.
+        key = (reads, tuple(needs), len(inputs))
+        saved = _saved_for.get(key)
+        if saved is None:
+            saved = _saved_for[key] = tuple(sorted(self.saved_positions(reads)))
+        versions = self.versions
         for position in saved:
             if position == OUT:
                 x, recorded = self._lent_out, self.out_version
-            elif position < len(self.inputs):
-                x, recorded = self.inputs[position], self.versions[position]
+            elif position < len(inputs):
+                x, recorded = inputs[position], versions[position]
             else:
                 continue
             if recorded is None or x is None:
@@ -174,5 +184,7 @@ def record(op, inputs: tuple, attrs: dict, out) -> Node:
 
 
 _new_node = object.__new__
+# (reads, needs, number of inputs) -> the positions check_versions looks at.
+_saved_for: dict[tuple, tuple] = {}
 
 from eager.tensor import Tensor

@@ -20,6 +20,7 @@ from eager import arguments
 from eager.creation import full, zeros_like
 from eager.nn.errors import ArgumentError
 from eager.ops.elementwise import maximum
+from eager.optim.flat import FlatState
 from eager.optim.optimizer import Optimizer
 from eager.tensor import Tensor
 from kernels.dtypes import float64
@@ -32,6 +33,10 @@ class Adam(Optimizer):
     weight_decay adds weight_decay * p to the gradient (L2 regularisation), as PyTorch's
     Adam does; AdamW decays the weights directly instead. amsgrad=True divides by the
     running maximum of v instead of v (Reddi et al., 2018).
+
+    A group whose parameters share a dtype and device keeps its state in flat buffers
+    (`eager.optim.flat`) and, when every parameter has a gradient and all step counts
+    agree, is updated by one pass of ops over all its parameters at once.
     """
 
     decoupled_weight_decay = False
@@ -51,8 +56,16 @@ class Adam(Optimizer):
         if eps < 0 or weight_decay < 0:
             raise ArgumentError(f"{type(self).__name__}: eps ({eps}) and weight_decay "
                                 f"({weight_decay}) must be non-negative")
+        self._flat: dict[int, FlatState | None] = {}
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
                                   "weight_decay": weight_decay, "amsgrad": amsgrad})
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add a group (see Optimizer.add_param_group), its state in flat buffers."""
+        super().add_param_group(group)
+        added = self.param_groups[-1]
+        self._flat[id(added)] = FlatState.over(
+            added["params"], [self.state[p] for p in added["params"]])
 
     def init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Tensor]:
         state = {"step": full((), 0.0, dtype=p.dtype, device=p.device),
@@ -83,6 +96,49 @@ class Adam(Optimizer):
             v.copy_(maximum(v, state["exp_avg_sq"]))
         denom = v.sqrt() / bias_correction2 + group["eps"]
         p -= (lr / bias_correction1) * m / denom
+
+    def update_group(self, group: dict[str, Any]) -> None:
+        """All of the group's parameters in one pass over its flat state when each has a
+        gradient and their step counts agree; one parameter at a time otherwise."""
+        flat = self._flat.get(id(group))
+        params = group["params"]
+        if flat is None or len(params) != len(flat.params) or \
+                any(p is not q for p, q in zip(params, flat.params)):
+            super().update_group(group)  # no flat state, or the group was edited since
+            return
+        grads = [p.grad for p in flat.params]
+        if any(g is None for g in grads) or not flat.in_lockstep():
+            super().update_group(group)
+            return
+        self._update_flat(flat, grads, group)
+
+    def _update_flat(self, flat: FlatState, grads: list[Tensor], group: dict[str, Any]) -> None:
+        """`update` for every parameter of the group at once, op for op the same math."""
+        beta1, beta2 = group["betas"]
+        lr, decay = group["lr"], group["weight_decay"]
+        buffers = flat.buffers
+        steps, m, v = buffers["step"], buffers["exp_avg"], buffers["exp_avg_sq"]
+        steps += 1
+        grad = flat.concat(grads)
+        if decay and self.decoupled_weight_decay:
+            keep = 1 - lr * decay
+            for p in flat.params:
+                p.mul_(keep)
+        elif decay:
+            grad = grad + decay * flat.concat(flat.params)
+        m.mul_(beta1).add_((1 - beta1) * grad)
+        v.mul_(beta2).add_((1 - beta2) * grad * grad)
+        step64 = steps[0].astype(float64)
+        bias_correction1 = (1 - beta1 ** step64).astype(m.dtype)
+        bias_correction2 = (1 - beta2 ** step64).sqrt().astype(m.dtype)
+        if "max_exp_avg_sq" in buffers:
+            v_max = buffers["max_exp_avg_sq"]
+            v_max.copy_(maximum(v_max, v))
+            v = v_max
+        denom = v.sqrt() / bias_correction2 + group["eps"]
+        change = (lr / bias_correction1) * m / denom
+        for p, piece in zip(flat.params, flat.pieces(change)):
+            p -= piece
 
 
 class AdamW(Adam):

@@ -149,11 +149,16 @@ class Optimizer:
             int(self._hyperparameter_version.item())
         with no_grad():
             for group in self.param_groups:
-                for p in group["params"]:
-                    grad = p.grad
-                    if grad is not None:
-                        self.update(p, grad, self.state[p], group)
+                self.update_group(group)
         return loss
+
+    def update_group(self, group: dict[str, Any]) -> None:
+        """Update every parameter of `group` that has a gradient (one `update` each;
+        Adam overrides it to update them all at once)."""
+        for p in group["params"]:
+            grad = p.grad
+            if grad is not None:
+                self.update(p, grad, self.state[p], group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear gradients: set them to None (default), or fill them with zeros in place."""
