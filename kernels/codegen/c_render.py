@@ -21,10 +21,12 @@ import numpy as np
 from kernels.codegen.group import (
     ElementwiseGroup,
     ReduceGroup,
+    RowGroup,
     Step,
     compute_dtype,
     layout,
     reduce_layout,
+    row_layout,
 )
 from kernels.dtypes import float32
 from kernels.elementwise import int_bounds
@@ -98,9 +100,11 @@ def _saturating_cast(x: str, dtype: np.dtype, types: dict[str, str]) -> str:
             f"{x} <= {low!r} ? ({t}){smallest} : ({t}){x})")
 
 
-def render_step(j: int, step: Step, group: ElementwiseGroup,
+def render_step(j: int, step: Step, group: ElementwiseGroup | RowGroup,
                 types: dict[str, str] = CTYPES) -> str:
     """`T tj = <c_expr with operands cast to the compute dtype>;` (C or CUDA types)."""
+    if step.op == "expand":  # a row value broadcast over its row: the value itself
+        return f"{ctype(step.dtype, types)} t{j} = t{step.args[0][1]};"
     operand_dtypes = [_operand_dtype(r, group) for r in step.args]
     cast_from = 1 if step.op == "where" else 0
     if step.op == "cast":
@@ -263,15 +267,95 @@ def _render_column_reduce(group: ReduceGroup, outer, inner, lines: list[str], ac
     return "\n".join(lines) + "\n"
 
 
-def render(group: ElementwiseGroup | ReduceGroup, name: str) -> str:
-    """C source of either kind of group."""
+def _full_steps_needed(group: RowGroup, targets: list[int]) -> list[int]:
+    """The full steps computing `targets` (row values are already in scope), in order."""
+    needed: set[int] = set()
+    todo = [j for j in targets if group.is_full(j)]
+    while todo:
+        j = todo.pop()
+        if j in needed:
+            continue
+        needed.add(j)
+        todo += [r[1] for r in group.steps[j].args if r[0] == "step" and group.is_full(r[1])]
+    return sorted(needed)
+
+
+def render_row_group(group: RowGroup, name: str) -> str:
+    """The C function computing a `RowGroup`, named `name`: per row, one loop along the
+    row per reduction (float sums and products accumulate in double), then one loop
+    writing the full outputs; row steps run once per row between them."""
+    in_axes = group.input_axes
+    outer, along = row_layout([spec.shape for spec in group.inputs], group.shape, in_axes)
+    n_in = len(group.inputs)
+    width = group.shape[-1]
+    full_out = [k for k, j in enumerate(group.outputs) if group.is_full(j)]
+    lines = _signature(name, group.inputs, [group.steps[j].dtype for j in group.outputs])
+    outer_vars = [f"o{d}" for d in range(len(outer.dims))]
+    indent = _open_outer_loops(lines, "o", outer.dims)
+
+    def at(k: int, inner: bool) -> str:
+        base = _index(outer_vars, outer.strides[k])
+        if not inner or not along[k]:
+            return base
+        step = "r" if along[k] == 1 else f"r * {along[k]}LL"
+        return step if base == "0" else f"{base} + {step}"
+
+    for k, spec in enumerate(group.inputs):
+        if not along[k]:
+            lines.append(f"{indent}const {ctype(spec.dtype)} x{k} = in{k}[{at(k, False)}];")
+
+    def row_loop(targets: list[int], body_end: list[str]) -> None:
+        lines.append(f"{indent}for (int64_t r = 0; r < {width}LL; r++) {{")
+        inner = indent + "    "
+        for k, spec in enumerate(group.inputs):
+            if along[k]:
+                lines.append(f"{inner}const {ctype(spec.dtype)} x{k} = in{k}[{at(k, True)}];")
+        lines.extend(inner + render_step(j, group.steps[j], group)
+                     for j in _full_steps_needed(group, targets))
+        lines.extend(inner + text for text in body_end)
+        lines.append(f"{indent}}}")
+
+    for j, step in enumerate(group.steps):
+        if group.is_full(j):
+            continue
+        if step.op not in REDUCTION_IDENTITY:
+            lines.append(indent + render_step(j, step, group))
+            continue
+        kind, what = step.args[0]
+        acc_t = "double" if step.dtype.kind == "f" and step.op in ("sum", "prod") \
+            else ctype(step.dtype)
+        element = f"(({acc_t}){'x' if kind == 'in' else 't'}{what})"
+        lines.append(f"{indent}{acc_t} acc{j} = {REDUCTION_IDENTITY[step.op]};")
+        row_loop([what] if kind == "step" else [],
+                 [f"acc{j} = {OPS[step.op].c_expr.format(f'acc{j}', element)};"])
+        lines.append(f"{indent}{ctype(step.dtype)} t{j} = ({ctype(step.dtype)})acc{j};")
+    row_out = n_in + 1
+    for k, j in enumerate(group.outputs):
+        if not group.is_full(j):
+            lines.append(f"{indent}out{k}[{at(row_out, False)}] = t{j};")
+    if full_out:
+        index = at(n_in, True)
+        row_loop([group.outputs[k] for k in full_out],
+                 [f"out{k}[{index}] = t{group.outputs[k]};" for k in full_out])
+    indent = _close_loops(lines, indent, len(outer.dims))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render(group: ElementwiseGroup | ReduceGroup | RowGroup, name: str) -> str:
+    """C source of any kind of group."""
     if isinstance(group, ReduceGroup):
         return render_reduce_group(group, name)
+    if isinstance(group, RowGroup):
+        return render_row_group(group, name)
     return render_group(group, name)
 
 
-def outer_extent(group: ElementwiseGroup | ReduceGroup) -> int:
+def outer_extent(group: ElementwiseGroup | ReduceGroup | RowGroup) -> int:
     """Trip count of the outermost loop: the range `start`/`stop` split across threads."""
+    if isinstance(group, RowGroup):
+        return row_layout([s.shape for s in group.inputs], group.shape,
+                          group.input_axes)[0].dims[0]
     if isinstance(group, ReduceGroup):
         pro = group.prologue
         return reduce_layout([s.shape for s in pro.inputs], pro.shape, group.axis,

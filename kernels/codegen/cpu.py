@@ -34,7 +34,7 @@ from kernels.codegen.compiler import (
     warn_no_compiler,
 )
 from kernels.codegen.fastmath import preamble
-from kernels.codegen.group import ElementwiseGroup, ReduceGroup, evaluate
+from kernels.codegen.group import ElementwiseGroup, ReduceGroup, RowGroup, evaluate
 from kernels.shapes import size_of
 from kernels.threads import kernel_threads
 
@@ -59,7 +59,7 @@ class CpuKernel:
 
     compiled = True
 
-    def __init__(self, group: ElementwiseGroup | ReduceGroup, fn) -> None:
+    def __init__(self, group: ElementwiseGroup | ReduceGroup | RowGroup, fn) -> None:
         self.group = group
         self.fn = fn  # the C function: fn(*input_ptrs, *output_ptrs, start, stop)
         self.extent = c_render.outer_extent(group)
@@ -107,7 +107,7 @@ class NumpyKernel:
 
     compiled = False
 
-    def __init__(self, group: ElementwiseGroup | ReduceGroup) -> None:
+    def __init__(self, group: ElementwiseGroup | ReduceGroup | RowGroup) -> None:
         self.group = group
 
     def run(self, inputs: list, outputs: list) -> None:
@@ -119,7 +119,7 @@ class NumpyKernel:
 TABLE_DECLARATION = "void *ej_table(int);"
 
 
-def source_for(groups: list[ElementwiseGroup | ReduceGroup]) -> tuple[str, str]:
+def source_for(groups: list[ElementwiseGroup | ReduceGroup | RowGroup]) -> tuple[str, str]:
     """The C file for `groups` (functions k0, k1, ...) and its cffi declarations.
 
     Besides the kernels the file exports `ej_table(i)`, the address of group i's kernel,
@@ -142,7 +142,7 @@ def source_for(groups: list[ElementwiseGroup | ReduceGroup]) -> tuple[str, str]:
     return preamble() + "\n" + "\n".join(bodies), TABLE_DECLARATION
 
 
-def compile_groups(groups: list[ElementwiseGroup | ReduceGroup]
+def compile_groups(groups: list[ElementwiseGroup | ReduceGroup | RowGroup]
                    ) -> list[CpuKernel | NumpyKernel]:
     """One kernel per group, all compiled in one C file (numpy fallback without a compiler)."""
     global _from_buffer
