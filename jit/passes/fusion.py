@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 
+from jit.passes.remat import rematerialize
 from jit.passes.rewrite import live_value_ids, rebuild
 from kernels.codegen.c_render import can_render
 from kernels.reductions import REDUCTION_IDENTITY
@@ -225,8 +226,9 @@ def fuse(graph: Graph) -> Graph:
         elif last[item] == i:
             spans.append((len(nodes), len(nodes) + len(groups[item])))
             nodes.extend(groups[item])
+    nodes, spans = rematerialize(graph, nodes, spans)
     fused = rebuild(graph, nodes, {})
-    return _as_kernels(fused, spans, readers, observed)
+    return _as_kernels(fused, spans, fused.users(), observed)
 
 
 def _merge_groups(groups: list[list[Node]], order: list[tuple[str, object]],
@@ -322,7 +324,8 @@ def _as_kernels(graph: Graph, spans: list[tuple[int, int]], readers: dict,
         inside = {m.out.id for m in members}
         writes = [m.out for m in members if m.out.id in observed
                   or any(r.outs[0].id not in inside for r in readers.get(m.out.id, ()))]
-        nodes.append(Kernel.of(graph, members, writes))
+        if writes:  # a group whose values all were recomputed by their readers is dead
+            nodes.append(Kernel.of(graph, members, writes))
         start = b
     graph.nodes = nodes + graph.nodes[start:]
     graph.invalidate()
