@@ -23,6 +23,7 @@ from jit.passes.dce import dce
 from jit.passes.fold import fold_constants
 from jit.passes.fusion import fuse, fusion_groups
 from jit.passes.simplify import simplify
+from tracer.errors import GraphError
 from tracer.graph import Graph, walk
 
 PASSES: dict[str, Callable[[Graph], Graph]] = {
@@ -60,14 +61,34 @@ def count_nodes(graph: Graph) -> int:
 
 
 def optimize(graph: Graph, disable=()) -> tuple[Graph, list[PassReport]]:
-    """Run the enabled passes; return the optimized graph and a report per pass."""
+    """Run the enabled passes; return the optimized graph and a report per pass.
+
+    The result is verified once (a pass's output is only ever read by the next pass);
+    when that fails, the passes run again, each verified, so the error names the pass
+    that broke the graph.
+    """
     disable = check_pass_names(disable)
+    try:
+        optimized, report = _run_passes(graph, disable, each=False)
+        return optimized.verify(), report
+    except GraphError:
+        return _run_passes(graph, disable, each=True)
+
+
+def _run_passes(graph: Graph, disable: tuple[str, ...], each: bool
+                ) -> tuple[Graph, list[PassReport]]:
     report = []
     for name, run in PASSES.items():
         if name in disable:
             continue
         before = count_nodes(graph)
-        graph = run(graph).verify()
+        graph = run(graph)
+        if each:
+            try:
+                graph.verify()
+            except GraphError as exc:
+                raise GraphError(f"optimize: pass {name!r} made a malformed graph: {exc}") \
+                    from None
         note = ""
         if name == "fuse":
             sizes = [len(g) for g in fusion_groups(graph)]

@@ -156,7 +156,8 @@ def compile_groups(groups: list[ElementwiseGroup | ReduceGroup | RowGroup]
         warn_no_compiler(exc)
         return [NumpyKernel(g) for g in groups]
     _from_buffer = ffi.from_buffer
-    return [CpuKernel(g, ffi.cast(_function_type(ffi, g), lib.ej_table(i)))
+    _declare_arities(ffi, {_arity(g) for g in groups})
+    return [CpuKernel(g, ffi.cast(f"ej_fn{_arity(g)}", lib.ej_table(i)))
             for i, g in enumerate(groups)]
 
 
@@ -178,11 +179,17 @@ def _shared_ffi():
     return _ffi_instance
 
 
-def _function_type(ffi, group) -> str:
-    """`ej_fnN`: pointer to void(void * x N, int64_t, int64_t), declared on first use."""
-    n = len(group.inputs) + (1 if isinstance(group, ReduceGroup) else len(group.outputs))
+def _arity(group) -> int:
+    """Pointer arguments of a group's kernel: its inputs and outputs."""
+    return len(group.inputs) + (1 if isinstance(group, ReduceGroup) else len(group.outputs))
+
+
+def _declare_arities(ffi, arities: set[int]) -> None:
+    """Declare `ej_fnN`, pointer to void(void * x N, int64_t, int64_t), for each new N, in
+    one cdef: each cdef call runs the C parser (tens of ms), so not one per arity."""
     with _ffi_lock:
-        if n not in _declared_arities:
-            ffi.cdef(f"typedef void (*ej_fn{n})({'void *, ' * n}int64_t, int64_t);")
-            _declared_arities.add(n)
-    return f"ej_fn{n}"
+        new = sorted(arities - _declared_arities)
+        if new:
+            ffi.cdef("\n".join(f"typedef void (*ej_fn{n})({'void *, ' * n}int64_t, int64_t);"
+                               for n in new))
+            _declared_arities.update(new)
