@@ -267,28 +267,42 @@ def _render_column_reduce(group: ReduceGroup, outer, inner, lines: list[str], ac
     return "\n".join(lines) + "\n"
 
 
-def _full_steps_needed(group: RowGroup, targets: list[int]) -> list[int]:
-    """The full steps computing `targets` (row values are already in scope), in order."""
+def _full_steps_needed(group: RowGroup, targets: list[int], stored: set[int]
+                       ) -> tuple[list[int], list[int]]:
+    """The full steps computing `targets` (row values are already in scope), in order:
+    (those to compute, those to load from the row's scratch, `stored`)."""
     needed: set[int] = set()
+    loads: set[int] = set()
     todo = [j for j in targets if group.is_full(j)]
     while todo:
         j = todo.pop()
-        if j in needed:
+        if j in needed or j in loads:
+            continue
+        if j in stored:
+            loads.add(j)
             continue
         needed.add(j)
         todo += [r[1] for r in group.steps[j].args if r[0] == "step" and group.is_full(r[1])]
-    return sorted(needed)
+    return sorted(needed), sorted(loads)
+
+
+# A reduction's pass runs in this many independent lanes (so gcc can vectorize it).
+ROW_LANES = 8
+# Scratch rows (full values a reduction consumed, kept for the later passes) live on the
+# stack: at most this many bytes per row.
+ROW_SCRATCH_BYTES = 1 << 15
 
 
 def render_row_group(group: RowGroup, name: str) -> str:
-    """The C function computing a `RowGroup`, named `name`: per row, one loop along the
-    row per reduction (float sums and products accumulate in double), then one loop
-    writing the full outputs; row steps run once per row between them."""
-    in_axes = group.input_axes
-    outer, along = row_layout([spec.shape for spec in group.inputs], group.shape, in_axes)
+    """The C function computing a `RowGroup`, named `name`: per row, one pass along the
+    row per reduction (in ROW_LANES lanes; float sums and products accumulate in double),
+    then one pass writing the full outputs; row steps run once per row between them. The
+    value a reduction consumed is kept in a scratch row when a later pass needs it (the
+    exp of a softmax), so it is computed once."""
+    outer, along = row_layout([spec.shape for spec in group.inputs], group.shape,
+                              group.input_axes)
     n_in = len(group.inputs)
     width = group.shape[-1]
-    full_out = [k for k, j in enumerate(group.outputs) if group.is_full(j)]
     lines = _signature(name, group.inputs, [group.steps[j].dtype for j in group.outputs])
     outer_vars = [f"o{d}" for d in range(len(outer.dims))]
     indent = _open_outer_loops(lines, "o", outer.dims)
@@ -303,17 +317,19 @@ def render_row_group(group: RowGroup, name: str) -> str:
     for k, spec in enumerate(group.inputs):
         if not along[k]:
             lines.append(f"{indent}const {ctype(spec.dtype)} x{k} = in{k}[{at(k, False)}];")
+    keep = _scratch_rows(group)
+    for j in sorted(keep):
+        lines.append(f"{indent}{ctype(group.steps[j].dtype)} s{j}[{width}];")
+    stored: set[int] = set()
 
-    def row_loop(targets: list[int], body_end: list[str]) -> None:
-        lines.append(f"{indent}for (int64_t r = 0; r < {width}LL; r++) {{")
-        inner = indent + "    "
-        for k, spec in enumerate(group.inputs):
-            if along[k]:
-                lines.append(f"{inner}const {ctype(spec.dtype)} x{k} = in{k}[{at(k, True)}];")
-        lines.extend(inner + render_step(j, group.steps[j], group)
-                     for j in _full_steps_needed(group, targets))
-        lines.extend(inner + text for text in body_end)
-        lines.append(f"{indent}}}")
+    def body(targets: list[int], end: list[str], inner: str) -> list[str]:
+        out = [f"{inner}const {ctype(spec.dtype)} x{k} = in{k}[{at(k, True)}];"
+               for k, spec in enumerate(group.inputs) if along[k]]
+        compute, loads = _full_steps_needed(group, targets, stored)
+        out += [f"{inner}{ctype(group.steps[j].dtype)} t{j} = s{j}[r];" for j in loads]
+        out += [inner + render_step(j, group.steps[j], group) for j in compute]
+        out += [f"{inner}s{j}[r] = t{j};" for j in compute if j in keep]
+        return out + [inner + text for text in end]
 
     for j, step in enumerate(group.steps):
         if group.is_full(j):
@@ -325,21 +341,63 @@ def render_row_group(group: RowGroup, name: str) -> str:
         acc_t = "double" if step.dtype.kind == "f" and step.op in ("sum", "prod") \
             else ctype(step.dtype)
         element = f"(({acc_t}){'x' if kind == 'in' else 't'}{what})"
-        lines.append(f"{indent}{acc_t} acc{j} = {REDUCTION_IDENTITY[step.op]};")
-        row_loop([what] if kind == "step" else [],
-                 [f"acc{j} = {OPS[step.op].c_expr.format(f'acc{j}', element)};"])
-        lines.append(f"{indent}{ctype(step.dtype)} t{j} = ({ctype(step.dtype)})acc{j};")
-    row_out = n_in + 1
+        targets = [what] if kind == "step" else []
+        main = width - width % ROW_LANES
+        identity = REDUCTION_IDENTITY[step.op]
+        lines.append(f"{indent}{acc_t} acc{j}[{ROW_LANES}] = "
+                     f"{{{', '.join([identity] * ROW_LANES)}}};")
+        inner = indent + "        "
+        lines += [f"{indent}for (int64_t rb = 0; rb < {main}LL; rb += {ROW_LANES}) {{",
+                  f"{indent}    for (int l = 0; l < {ROW_LANES}; l++) {{",
+                  f"{inner}const int64_t r = rb + l;"]
+        lines += body(targets, [f"acc{j}[l] = "
+                                f"{OPS[step.op].c_expr.format(f'acc{j}[l]', element)};"], inner)
+        lines += [f"{indent}    }}", f"{indent}}}"]
+        if main < width:
+            lines.append(f"{indent}for (int64_t r = {main}LL; r < {width}LL; r++) {{")
+            lines += body(targets, [f"acc{j}[0] = "
+                                    f"{OPS[step.op].c_expr.format(f'acc{j}[0]', element)};"],
+                          indent + "    ")
+            lines.append(f"{indent}}}")
+        lines.append(f"{indent}for (int l = 1; l < {ROW_LANES}; l++) "
+                     f"acc{j}[0] = {OPS[step.op].c_expr.format(f'acc{j}[0]', f'acc{j}[l]')};")
+        lines.append(f"{indent}{ctype(step.dtype)} t{j} = ({ctype(step.dtype)})acc{j}[0];")
+        stored |= {what} & keep if kind == "step" else set()
     for k, j in enumerate(group.outputs):
         if not group.is_full(j):
-            lines.append(f"{indent}out{k}[{at(row_out, False)}] = t{j};")
+            lines.append(f"{indent}out{k}[{at(n_in + 1, False)}] = t{j};")
+    full_out = [k for k, j in enumerate(group.outputs) if group.is_full(j)]
     if full_out:
         index = at(n_in, True)
-        row_loop([group.outputs[k] for k in full_out],
-                 [f"out{k}[{index}] = t{group.outputs[k]};" for k in full_out])
+        lines.append(f"{indent}for (int64_t r = 0; r < {width}LL; r++) {{")
+        lines += body([group.outputs[k] for k in full_out],
+                      [f"out{k}[{index}] = t{group.outputs[k]};" for k in full_out],
+                      indent + "    ")
+        lines.append(f"{indent}}}")
     indent = _close_loops(lines, indent, len(outer.dims))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _scratch_rows(group: RowGroup) -> set[int]:
+    """Full steps a reduction consumes that a later pass (a later reduction or the output
+    pass) needs too, as many as fit in ROW_SCRATCH_BYTES per row."""
+    passes = [j for j, st in enumerate(group.steps)
+              if not group.is_full(j) and st.op in REDUCTION_IDENTITY]
+    keep: set[int] = set()
+    budget = ROW_SCRATCH_BYTES
+    full_outputs = [j for j in group.outputs if group.is_full(j)]
+    for i, j in enumerate(passes):
+        kind, what = group.steps[j].args[0]
+        if kind != "step" or not group.is_full(what):
+            continue
+        later = [group.steps[p].args[0][1] for p in passes[i + 1:]
+                 if group.steps[p].args[0][0] == "step"] + full_outputs
+        size = group.shape[-1] * group.steps[what].dtype.itemsize
+        if size <= budget and what in _full_steps_needed(group, later, set())[0]:
+            keep.add(what)
+            budget -= size
+    return keep
 
 
 def render(group: ElementwiseGroup | ReduceGroup | RowGroup, name: str) -> str:
