@@ -221,7 +221,7 @@ def test_generated_row_programs_fused_match_unfused_and_eager(prog, dtype):
             w.grad = None
         out = fn(eager.tensor(data))
         results.append([t.detach().numpy() for t in out])
-    tol = dict(rtol=1e-9, atol=1e-9) if dtype == np.float64 else dict(rtol=2e-4, atol=2e-4)
+    tol = {"rtol": 1e-9, "atol": 1e-9} if dtype == np.float64 else {"rtol": 2e-4, "atol": 2e-4}
     eager_out, unfused, fused = results
     for a, b, c in zip(eager_out, unfused, fused):
         scale = max(1.0, float(np.max(np.abs(a))))
@@ -239,3 +239,37 @@ def test_executable_of_a_softmax_backward_is_fewer_kernels_than_unfused():
     fused = Executable(optimize(graph)[0])
     unfused = Executable(optimize(graph, disable=("fuse",))[0])
     assert fused.kernel_launches < unfused.kernel_launches / 2
+
+
+def test_attention_is_blas_then_one_softmax_kernel_then_blas_forward_and_backward():
+    q, k, v = (eager.randn(2, 3, 5, 4) for _ in range(3))
+
+    def step(q, k, v):
+        for t in (q, k, v):
+            t.requires_grad_()
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        (y * y).sum().backward()
+        return y, q.grad, k.grad, v.grad
+
+    graph, _ = optimize(tracer.trace(step, q, k, v))
+    steps = [s for s in lower(graph)
+             if isinstance(s, FusedStep) or s.node.op.name == "matmul"]
+    kinds = ["matmul" if not isinstance(s, FusedStep) else
+             "softmax" if isinstance(s.group, RowGroup) else "ew" for s in steps]
+    # forward: scores, then scale+mask+softmax in one kernel, then the weighted sum
+    assert kinds[:3] == ["matmul", "softmax", "matmul"]
+    # backward: the softmax gradient (with the mask and the scale) is one kernel too
+    assert kinds.count("softmax") == 2
+    soft_bwd = [s for s in steps if isinstance(s, FusedStep)
+                and isinstance(s.group, RowGroup)][1]
+    assert {"sum", "where", "mul"} <= {st.op for st in soft_bwd.group.steps}
+    f = jit(step)
+
+    def fresh():  # new leaves per call: their grads accumulate
+        return [t.detach().clone() for t in (q, k, v)]
+
+    f(*fresh())
+    got = f(*fresh())
+    want = step(*fresh())
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)

@@ -350,17 +350,17 @@ def render_row_group(group: RowGroup, name: str) -> str:
         lines += [f"{indent}for (int64_t rb = 0; rb < {main}LL; rb += {ROW_LANES}) {{",
                   f"{indent}    for (int l = 0; l < {ROW_LANES}; l++) {{",
                   f"{inner}const int64_t r = rb + l;"]
-        lines += body(targets, [f"acc{j}[l] = "
-                                f"{OPS[step.op].c_expr.format(f'acc{j}[l]', element)};"], inner)
+        combine = OPS[step.op].c_expr
+        accumulate = [f"acc{j}[{lane}] = {combine.format(f'acc{j}[{lane}]', element)};"
+                      for lane in ("l", "0")]
+        lines += body(targets, [accumulate[0]], inner)
         lines += [f"{indent}    }}", f"{indent}}}"]
         if main < width:
             lines.append(f"{indent}for (int64_t r = {main}LL; r < {width}LL; r++) {{")
-            lines += body(targets, [f"acc{j}[0] = "
-                                    f"{OPS[step.op].c_expr.format(f'acc{j}[0]', element)};"],
-                          indent + "    ")
+            lines += body(targets, [accumulate[1]], indent + "    ")
             lines.append(f"{indent}}}")
         lines.append(f"{indent}for (int l = 1; l < {ROW_LANES}; l++) "
-                     f"acc{j}[0] = {OPS[step.op].c_expr.format(f'acc{j}[0]', f'acc{j}[l]')};")
+                     f"acc{j}[0] = {combine.format(f'acc{j}[0]', f'acc{j}[l]')};")
         lines.append(f"{indent}{ctype(step.dtype)} t{j} = ({ctype(step.dtype)})acc{j}[0];")
         stored |= {what} & keep if kind == "step" else set()
     for k, j in enumerate(group.outputs):
