@@ -8,6 +8,15 @@ min) whose input is a group's value that nothing else reads joins that group as 
 epilogue: the reduced value is never written to memory at full size. A small reduction
 no group absorbs becomes a group of its own (one C call beats numpy's wrappers there).
 
+Reductions over the last axis make a row group (`kernels.codegen.RowGroup`, cpu): they
+join the group computing their input whoever else reads it, and so do the ops after
+them on the reduced values (shape `(..., 1)`, e.g. LayerNorm's `sqrt(var + eps)`), the
+`expand` of such a value over the row (what autograd's sum rule records) and the
+elementwise ops of the full shape reading them. A softmax with its scale and mask, a
+LayerNorm, a log-softmax and their backward each become one kernel looping over rows.
+Finally the readers of elementwise groups recompute what is cheaper to recompute than
+to load (`jit.passes.remat`).
+
 The pass orders the nodes so each group's members are adjacent, then wraps each group in
 one `tracer.Kernel` node: the members become its subgraph, with explicit reads and
 writes, so the groups are part of the IR (`fusion_groups(graph)` lists them). Groups are

@@ -14,6 +14,7 @@ True
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -54,6 +55,12 @@ def can_render(op_name: str, dtypes: list[np.dtype]) -> bool:
     Expressions over C's floating-point library (`{f}` in the template: pow, fabs, ...)
     are used for float results only: an integer result through double would lose exactness.
     """
+    return _can_render(op_name, tuple(dtypes))
+
+
+@functools.lru_cache(maxsize=4096)
+def _can_render(op_name: str, dtypes: tuple) -> bool:
+    # the fuser asks for every node of every graph: the answer depends on a few dtypes
     op = OPS.get(op_name)
     if op is None or op.kind not in GroupOp.ELEMENTWISE or op.c_expr is None:
         return False
