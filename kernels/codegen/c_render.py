@@ -46,7 +46,13 @@ CUDA_TYPES = dict(CTYPES, int8="signed char", int16="short", int32="int", int64=
 
 def ctype(dtype: np.dtype, types: dict[str, str] = CTYPES) -> str:
     """The C type holding one element of `dtype` (`types`: CTYPES or CUDA_TYPES)."""
-    return types[np.dtype(dtype).name]
+    return types[_dtype_name(dtype)]
+
+
+@functools.lru_cache(maxsize=256)
+def _dtype_name(dtype) -> str:
+    # numpy computes a dtype's name anew on each access (tens of microseconds)
+    return np.dtype(dtype).name
 
 
 def can_render(op_name: str, dtypes: list[np.dtype]) -> bool:
@@ -66,7 +72,7 @@ def _can_render(op_name: str, dtypes: tuple) -> bool:
         return False
     if "{f}" in op.c_expr and np.dtype(dtypes[-1]).kind != "f":
         return False
-    return all(np.dtype(d).name in CTYPES for d in dtypes)
+    return all(_dtype_name(d) in CTYPES for d in dtypes)
 
 
 def literal(value, dtype: np.dtype, types: dict[str, str] = CTYPES) -> str:
