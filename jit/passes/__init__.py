@@ -1,8 +1,9 @@
-"""The optimization pipeline: small passes, each `Graph -> Graph`, each verified.
+"""The optimization pipeline: small passes, each `Graph -> Graph`, the result verified.
 
 `optimize(graph, disable=...)` runs, in order: `simplify` (algebraic identities),
 `fold` (constant folding), `cse` (common subexpressions), `dce` (dead code) and `fuse`
-(elementwise fusion into `Kernel` nodes, each holding its group as a subgraph). Memory
+(elementwise fusion, with reductions over the last axis as row kernels, into `Kernel`
+nodes, each holding its group as a subgraph; then `remat`). Memory
 planning runs when the graph is compiled (`jit.executable`). Node counts in the report
 count primitive nodes, inside kernels too. Any pass can be switched off by name for
 teaching and debugging, e.g. `jit(fn, disable=("fuse",))`.
