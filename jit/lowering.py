@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kernels.codegen import ElementwiseGroup, ReduceGroup, Step
+from kernels.codegen import ElementwiseGroup, ReduceGroup, RowGroup, Step
 from kernels.opdef import TensorSpec
 from tracer.control import If, While
 from tracer.graph import Graph, Node, Value
@@ -31,7 +31,7 @@ class FusedStep:
     graph); `kernel` is the graph node it comes from."""
 
     kernel: Kernel
-    group: ElementwiseGroup | ReduceGroup
+    group: ElementwiseGroup | ReduceGroup | RowGroup
     reads: tuple[Value, ...]
     writes: tuple[Value, ...]
 
@@ -104,8 +104,12 @@ def lower(graph: Graph) -> list[LoweredStep]:
 def group_of_nodes(nodes: list[Node], used_outside: set[int],
                    producers: dict[int, Node] | None = None,
                    rename: dict[int, Value] | None = None,
-                   ) -> tuple[ElementwiseGroup | ReduceGroup, list[Value], list[Value]]:
+                   ) -> tuple[ElementwiseGroup | ReduceGroup | RowGroup, list[Value], list[Value]]:
     """Turn fused nodes into a codegen group; returns (group, input Values, outputs).
+
+    Nodes ending in their only reduction, which is all the group writes, make a
+    `ReduceGroup`; nodes with more reductions (over the last axis, `fuse` sees to it), or
+    whose values are written besides, a `RowGroup`; else an `ElementwiseGroup`.
 
     `rename` maps a kernel body's parameters to the Values they are bound to. An input
     made by `expand` is replaced by the expand's own input: the kernel broadcasts it with
@@ -113,7 +117,10 @@ def group_of_nodes(nodes: list[Node], used_outside: set[int],
     """
     producers = producers or {}
     rename = rename or {}
-    if nodes[-1].op.kind == "reduce":
+    reductions = [n for n in nodes if n.op.kind == "reduce"]
+    rows = len(reductions) > 1 or any(n.op.name == "expand" for n in nodes) or \
+        (reductions and (reductions[0] is not nodes[-1] or used_outside != {nodes[-1].out.id}))
+    if reductions and not rows:
         reduce = nodes[-1]
         x = rename.get(reduce.inputs[0].id, reduce.inputs[0])
         if len(nodes) == 1:  # a reduction alone: its prologue just reads the input
@@ -158,6 +165,11 @@ def group_of_nodes(nodes: list[Node], used_outside: set[int],
         position[node.out.id] = ("step", j)
     outputs = [j for j, node in enumerate(nodes) if node.out.id in used_outside]
     out_values = [nodes[j].out for j in outputs]
+    if rows:
+        group = RowGroup(tuple(specs), tuple(steps), tuple(n.out.shape for n in nodes),
+                         tuple(outputs), reductions[0].inputs[0].shape,
+                         tuple(axes) if any(a is not None for a in axes) else ())
+        return group, inputs, out_values
     group = ElementwiseGroup(tuple(specs), tuple(steps), tuple(outputs), nodes[0].out.shape,
                              tuple(axes) if any(a is not None for a in axes) else ())
     return group, inputs, out_values

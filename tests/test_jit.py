@@ -236,12 +236,17 @@ def test_fusion_launches_one_kernel_for_an_elementwise_chain():
 
 
 def test_reduction_splits_groups_and_matmul_is_its_own_kernel():
-    f = jit(lambda a, b: ((a @ b).exp() / (a @ b).exp().sum(axis=1, keepdims=True)).tanh())
+    f = jit(lambda a, b: ((a @ b).exp() / (a @ b).exp().sum(axis=0, keepdims=True)).tanh())
     a, b = eager.ones(4, 5), eager.ones(5, 6)
     f(a, b)
     exe = f._variant_for((a, b), {}).executable
     # matmul (CSE'd), exp, sum (a small reduction: a C kernel of its own), then div+tanh
     assert exe.kernel_launches == 4 and exe.fused_kernels == 3
+    # over the last axis the reduction joins: matmul, then one kernel per row
+    f = jit(lambda a, b: ((a @ b).exp() / (a @ b).exp().sum(axis=1, keepdims=True)).tanh())
+    f(a, b)
+    exe = f._variant_for((a, b), {}).executable
+    assert exe.kernel_launches == 2 and exe.fused_kernels == 1
 
 
 def test_memory_planning_reuses_buffers():

@@ -132,13 +132,31 @@ def test_simplify_keeps_x_times_one_when_it_broadcasts_or_changes_dtype():
 def test_fusion_groups_are_maximal_and_stop_at_other_shapes_and_readers():
     def f(x, b):
         y = (x * 2.0 + 1.0).tanh()      # group 1 (shape 4x3)
-        s = y.sum(axis=1, keepdims=True)  # a small reduction: a group of its own
+        s = y.sum(axis=0, keepdims=True)  # a small column reduction: a group of its own
         z = (y - s).exp() * b           # group 3 (y is read by the sum, so group 1 closed)
         return z
 
     g = fuse(tracer.trace(f, eager.ones(4, 3), eager.ones(3)))
     groups = [[n.op.name for n in grp] for grp in fusion_groups(g)]
     assert groups == [["mul", "add", "tanh"], ["sum"], ["sub", "exp", "mul"]]
+
+
+def test_fusion_keeps_a_row_reduction_and_its_readers_in_one_group():
+    def f(x, b):
+        y = (x * 2.0 + 1.0).tanh()
+        s = y.sum(axis=1, keepdims=True)  # over the last axis: one value per row
+        return (y - s).exp() * b, s
+
+    g = fuse(tracer.trace(f, eager.ones(4, 3), eager.ones(3)))
+    groups = [[n.op.name for n in grp] for grp in fusion_groups(g)]
+    assert groups == [["mul", "add", "tanh", "sum", "sub", "exp", "mul"]]
+
+
+def test_fusion_does_not_read_a_reduction_without_keepdims_as_a_row_value():
+    # s has shape (3,): (y - s) broadcasts it along the rows, not across them
+    g = fuse(tracer.trace(lambda y: y - y.sum(axis=1), eager.ones(3, 3)))
+    groups = [[n.op.name for n in grp] for grp in fusion_groups(g)]
+    assert groups == [["sum"], ["sub"]]
 
 
 def test_fusion_joins_independent_chains_of_one_shape():
@@ -226,3 +244,20 @@ def test_internal_matmul_results_live_in_pooled_buffers_and_returned_ones_do_not
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
     for got, was in zip(second, kept):
         np.testing.assert_array_equal(got.numpy(), was)   # a later call changed no result
+
+
+def test_optimize_names_the_pass_that_made_a_malformed_graph(monkeypatch):
+    from jit import passes
+    from tracer.errors import GraphError
+
+    def breaks_ssa(graph):
+        out = dce(graph)
+        out.nodes = out.nodes + out.nodes[:1]   # defines a value twice
+        return out
+
+    monkeypatch.setitem(passes.PASSES, "fuse", breaks_ssa)
+    g = tracer.trace(lambda x: (x * 2.0).exp(), eager.ones(3))
+    with pytest.raises(GraphError, match="pass 'fuse'"):
+        passes.optimize(g)
+    assert [r.name for r in passes.optimize(g, disable=("fuse",))[1]] == \
+        ["simplify", "fold", "cse", "dce"]

@@ -8,6 +8,15 @@ min) whose input is a group's value that nothing else reads joins that group as 
 epilogue: the reduced value is never written to memory at full size. A small reduction
 no group absorbs becomes a group of its own (one C call beats numpy's wrappers there).
 
+Reductions over the last axis make a row group (`kernels.codegen.RowGroup`, cpu): they
+join the group computing their input whoever else reads it, and so do the ops after
+them on the reduced values (shape `(..., 1)`, e.g. LayerNorm's `sqrt(var + eps)`), the
+`expand` of such a value over the row (what autograd's sum rule records) and the
+elementwise ops of the full shape reading them. A softmax with its scale and mask, a
+LayerNorm, a log-softmax and their backward each become one kernel looping over rows.
+Finally the readers of elementwise groups recompute what is cheaper to recompute than
+to load (`jit.passes.remat`).
+
 The pass orders the nodes so each group's members are adjacent, then wraps each group in
 one `tracer.Kernel` node: the members become its subgraph, with explicit reads and
 writes, so the groups are part of the IR (`fusion_groups(graph)` lists them). Groups are
@@ -28,6 +37,7 @@ from __future__ import annotations
 
 import itertools
 
+from jit.passes.remat import rematerialize
 from jit.passes.rewrite import live_value_ids, rebuild
 from kernels.codegen.c_render import can_render
 from kernels.reductions import REDUCTION_IDENTITY
@@ -81,6 +91,54 @@ def _reduces_only(node: Node, group: list[Node], readers: dict, observed: set) -
                all(id(r) in members for r in readers.get(m.out.id, ())) for m in group)
 
 
+def row_reduction(node: Node) -> bool:
+    """A compilable cpu reduction over the last axis only, of a row longer than one."""
+    if not compilable_reduction(node):
+        return False
+    shape = node.inputs[0].shape
+    return len(shape) >= 1 and shape[-1] > 1 and \
+        tuple(a % len(shape) for a in node.attrs["axis"]) == (len(shape) - 1,)
+
+
+def _reads_whole_values(node: Node, g: int, shape_of: list, group_of: dict) -> bool:
+    """Whether every value of group g that `node` reads has the group's shape or is a
+    row value (the group's shape with the last axis 1): one value per element or per row.
+    A reduction without keepdims cannot be read inside the group (numpy would broadcast
+    it along the other axes)."""
+    shape = shape_of[g]
+    row = shape[:-1] + (1,) if shape else None
+    return all(x.shape in (shape, row) for x in node.inputs
+               if isinstance(x, Value) and group_of.get(x.id) == g)
+
+
+def _row_target(node: Node, sources: set[int], groups: list, is_open: list, shape_of: list,
+                rows: list, group_of: dict) -> int | None:
+    """The group a node joins by the row rules, -1 for a new row group, None if they do
+    not apply. A reduction over the last axis joins the open group making its input (else
+    starts a row group, if small); in a row group, an op on row values (shape `(..., 1)`) and an
+    `expand` of a row value over the row join too."""
+    if node.subgraphs or node.out.device != "cpu":
+        return None
+    if row_reduction(node):
+        x = node.inputs[0]
+        g = group_of.get(x.id)
+        if g is not None and is_open[g] and shape_of[g] == x.shape and \
+                _reads_whole_values(node, g, shape_of, group_of):
+            return g
+        # alone, a large reduction is faster through numpy's vectorized loops
+        return -1 if _numel(x.shape) <= SMALL_REDUCTION else None
+    if node.op.name == "expand":
+        x = node.inputs[0]
+        g = group_of.get(x.id)
+        ok = g is not None and is_open[g] and rows[g] and x.shape == shape_of[g][:-1] + (1,) \
+            and node.out.shape == shape_of[g]
+        return g if ok else None
+    candidates = [g for g in sorted(sources) if is_open[g] and rows[g]
+                  and shape_of[g][:-1] + (1,) == node.out.shape != shape_of[g]
+                  and _reads_whole_values(node, g, shape_of, group_of)]
+    return candidates[0] if candidates and fusible(node) else None
+
+
 def fuse(graph: Graph) -> Graph:
     """Fuse groups of nodes into `Kernel` nodes (each holding its members as a subgraph,
     placed where its last member was); `fusion_groups` lists the members."""
@@ -91,12 +149,37 @@ def fuse(graph: Graph) -> Graph:
     is_open: list[bool] = []
     order: list[tuple[str, object]] = []  # ("node", Node) | ("group", index) per member
     group_reads: dict[int, list[int]] = {}  # value id -> groups with a member reading it
+    shape_of: list[tuple] = []        # per group: the shape its full-size members have
+    rows: list[bool] = []             # per group: it reduces over the last axis (a RowGroup)
+
+    def new_group(shape: tuple, is_row: bool, still_open: bool) -> int:
+        groups.append([])
+        is_open.append(still_open)
+        shape_of.append(shape)
+        rows.append(is_row)
+        return len(groups) - 1
+
     for node in graph.nodes:
         sources = {group_of[x.id] for x in node.inputs
                    if isinstance(x, Value) and x.id in group_of}
+        row = _row_target(node, sources, groups, is_open, shape_of, rows, group_of)
+        if row is not None:
+            target = row if row >= 0 else new_group(node.inputs[0].shape, True, True)
+            rows[target] = True
+            for g in sources:
+                if g != target:
+                    is_open[g] = False
+            groups[target].append(node)
+            group_of[node.out.id] = target
+            for x in node.inputs:
+                if isinstance(x, Value):
+                    group_reads.setdefault(x.id, []).append(target)
+            order.append(("group", target))
+            continue
         if len(sources) == 1:
             (g,) = sources
-            if is_open[g] and _reduces_only(node, groups[g], readers, observed):
+            if is_open[g] and not rows[g] and \
+                    _reduces_only(node, groups[g], readers, observed):
                 groups[g].append(node)
                 group_of[node.out.id] = g
                 is_open[g] = False
@@ -107,10 +190,10 @@ def fuse(graph: Graph) -> Graph:
             # Alone, a small reduction is still cheaper as C than through numpy's wrappers.
             for g in sources:
                 is_open[g] = False
-            group_of[node.out.id] = len(groups)
-            groups.append([node])
-            is_open.append(False)
-            order.append(("group", len(groups) - 1))
+            target = new_group(node.inputs[0].shape, False, False)
+            groups[target].append(node)
+            group_of[node.out.id] = target
+            order.append(("group", target))
             continue
         if fusible(node):
             # Prefer a group the node reads; else the latest open group of its shape that
@@ -121,17 +204,16 @@ def fuse(graph: Graph) -> Graph:
             shared = (g for x in node.inputs if isinstance(x, Value)
                       for g in reversed(group_reads.get(x.id, [])))
             for g in itertools.chain(sorted(sources), shared):
-                if is_open[g] and groups[g][0].out.shape == node.out.shape \
-                        and groups[g][0].out.device == node.out.device:
+                if is_open[g] and shape_of[g] == node.out.shape \
+                        and groups[g][0].out.device == node.out.device \
+                        and _reads_whole_values(node, g, shape_of, group_of):
                     target = g
                     break
         for g in sources:
             if g != target:
                 is_open[g] = False
         if target is None and fusible(node):
-            target = len(groups)
-            groups.append([])
-            is_open.append(True)
+            target = new_group(node.out.shape, False, True)
         if target is None:
             order.append(("node", node))
             continue
@@ -153,8 +235,9 @@ def fuse(graph: Graph) -> Graph:
         elif last[item] == i:
             spans.append((len(nodes), len(nodes) + len(groups[item])))
             nodes.extend(groups[item])
+    nodes, spans = rematerialize(graph, nodes, spans)
     fused = rebuild(graph, nodes, {})
-    return _as_kernels(fused, spans, readers, observed)
+    return _as_kernels(fused, spans, fused.users(), observed)
 
 
 def _merge_groups(groups: list[list[Node]], order: list[tuple[str, object]],
@@ -250,7 +333,8 @@ def _as_kernels(graph: Graph, spans: list[tuple[int, int]], readers: dict,
         inside = {m.out.id for m in members}
         writes = [m.out for m in members if m.out.id in observed
                   or any(r.outs[0].id not in inside for r in readers.get(m.out.id, ()))]
-        nodes.append(Kernel.of(graph, members, writes))
+        if writes:  # a group whose values all were recomputed by their readers is dead
+            nodes.append(Kernel.of(graph, members, writes))
         start = b
     graph.nodes = nodes + graph.nodes[start:]
     graph.invalidate()

@@ -4,7 +4,14 @@
 """
 from kernels.codegen.compiler import CompileError, CompilerUnavailable, cache_dir
 from kernels.codegen.cpu import CpuKernel, NumpyKernel, compile_groups
-from kernels.codegen.group import ElementwiseGroup, ReduceGroup, Step, evaluate, layout
+from kernels.codegen.group import (
+    ElementwiseGroup,
+    ReduceGroup,
+    RowGroup,
+    Step,
+    evaluate,
+    layout,
+)
 
 __all__ = [
            "CompileError",
@@ -13,6 +20,7 @@ __all__ = [
            "ElementwiseGroup",
            "NumpyKernel",
            "ReduceGroup",
+           "RowGroup",
            "Step",
            "cache_dir",
            "compile_groups",

@@ -14,6 +14,7 @@ True
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -21,10 +22,12 @@ import numpy as np
 from kernels.codegen.group import (
     ElementwiseGroup,
     ReduceGroup,
+    RowGroup,
     Step,
     compute_dtype,
     layout,
     reduce_layout,
+    row_layout,
 )
 from kernels.dtypes import float32
 from kernels.elementwise import int_bounds
@@ -43,7 +46,13 @@ CUDA_TYPES = dict(CTYPES, int8="signed char", int16="short", int32="int", int64=
 
 def ctype(dtype: np.dtype, types: dict[str, str] = CTYPES) -> str:
     """The C type holding one element of `dtype` (`types`: CTYPES or CUDA_TYPES)."""
-    return types[np.dtype(dtype).name]
+    return types[_dtype_name(dtype)]
+
+
+@functools.lru_cache(maxsize=256)
+def _dtype_name(dtype) -> str:
+    # numpy computes a dtype's name anew on each access (tens of microseconds)
+    return np.dtype(dtype).name
 
 
 def can_render(op_name: str, dtypes: list[np.dtype]) -> bool:
@@ -52,12 +61,18 @@ def can_render(op_name: str, dtypes: list[np.dtype]) -> bool:
     Expressions over C's floating-point library (`{f}` in the template: pow, fabs, ...)
     are used for float results only: an integer result through double would lose exactness.
     """
+    return _can_render(op_name, tuple(dtypes))
+
+
+@functools.lru_cache(maxsize=4096)
+def _can_render(op_name: str, dtypes: tuple) -> bool:
+    # the fuser asks for every node of every graph: the answer depends on a few dtypes
     op = OPS.get(op_name)
     if op is None or op.kind not in GroupOp.ELEMENTWISE or op.c_expr is None:
         return False
     if "{f}" in op.c_expr and np.dtype(dtypes[-1]).kind != "f":
         return False
-    return all(np.dtype(d).name in CTYPES for d in dtypes)
+    return all(_dtype_name(d) in CTYPES for d in dtypes)
 
 
 def literal(value, dtype: np.dtype, types: dict[str, str] = CTYPES) -> str:
@@ -98,9 +113,11 @@ def _saturating_cast(x: str, dtype: np.dtype, types: dict[str, str]) -> str:
             f"{x} <= {low!r} ? ({t}){smallest} : ({t}){x})")
 
 
-def render_step(j: int, step: Step, group: ElementwiseGroup,
+def render_step(j: int, step: Step, group: ElementwiseGroup | RowGroup,
                 types: dict[str, str] = CTYPES) -> str:
     """`T tj = <c_expr with operands cast to the compute dtype>;` (C or CUDA types)."""
+    if step.op == "expand":  # a row value broadcast over its row: the value itself
+        return f"{ctype(step.dtype, types)} t{j} = t{step.args[0][1]};"
     operand_dtypes = [_operand_dtype(r, group) for r in step.args]
     cast_from = 1 if step.op == "where" else 0
     if step.op == "cast":
@@ -263,15 +280,153 @@ def _render_column_reduce(group: ReduceGroup, outer, inner, lines: list[str], ac
     return "\n".join(lines) + "\n"
 
 
-def render(group: ElementwiseGroup | ReduceGroup, name: str) -> str:
-    """C source of either kind of group."""
+def _full_steps_needed(group: RowGroup, targets: list[int], stored: set[int]
+                       ) -> tuple[list[int], list[int]]:
+    """The full steps computing `targets` (row values are already in scope), in order:
+    (those to compute, those to load from the row's scratch, `stored`)."""
+    needed: set[int] = set()
+    loads: set[int] = set()
+    todo = [j for j in targets if group.is_full(j)]
+    while todo:
+        j = todo.pop()
+        if j in needed or j in loads:
+            continue
+        if j in stored:
+            loads.add(j)
+            continue
+        needed.add(j)
+        todo += [r[1] for r in group.steps[j].args if r[0] == "step" and group.is_full(r[1])]
+    return sorted(needed), sorted(loads)
+
+
+# A reduction's pass runs in this many independent lanes (so gcc can vectorize it).
+ROW_LANES = 8
+# Scratch rows (full values a reduction consumed, kept for the later passes) live on the
+# stack: at most this many bytes per row.
+ROW_SCRATCH_BYTES = 1 << 15
+
+
+def render_row_group(group: RowGroup, name: str) -> str:
+    """The C function computing a `RowGroup`, named `name`: per row, one pass along the
+    row per reduction (in ROW_LANES lanes; float sums and products accumulate in double),
+    then one pass writing the full outputs; row steps run once per row between them. The
+    value a reduction consumed is kept in a scratch row when a later pass needs it (the
+    exp of a softmax), so it is computed once."""
+    outer, along = row_layout([spec.shape for spec in group.inputs], group.shape,
+                              group.input_axes)
+    n_in = len(group.inputs)
+    width = group.shape[-1]
+    lines = _signature(name, group.inputs, [group.steps[j].dtype for j in group.outputs])
+    outer_vars = [f"o{d}" for d in range(len(outer.dims))]
+    indent = _open_outer_loops(lines, "o", outer.dims)
+
+    def at(k: int, inner: bool) -> str:
+        base = _index(outer_vars, outer.strides[k])
+        if not inner or not along[k]:
+            return base
+        step = "r" if along[k] == 1 else f"r * {along[k]}LL"
+        return step if base == "0" else f"{base} + {step}"
+
+    for k, spec in enumerate(group.inputs):
+        if not along[k]:
+            lines.append(f"{indent}const {ctype(spec.dtype)} x{k} = in{k}[{at(k, False)}];")
+    keep = _scratch_rows(group)
+    for j in sorted(keep):
+        lines.append(f"{indent}{ctype(group.steps[j].dtype)} s{j}[{width}];")
+    stored: set[int] = set()
+
+    def body(targets: list[int], end: list[str], inner: str) -> list[str]:
+        out = [f"{inner}const {ctype(spec.dtype)} x{k} = in{k}[{at(k, True)}];"
+               for k, spec in enumerate(group.inputs) if along[k]]
+        compute, loads = _full_steps_needed(group, targets, stored)
+        out += [f"{inner}{ctype(group.steps[j].dtype)} t{j} = s{j}[r];" for j in loads]
+        out += [inner + render_step(j, group.steps[j], group) for j in compute]
+        out += [f"{inner}s{j}[r] = t{j};" for j in compute if j in keep]
+        return out + [inner + text for text in end]
+
+    for j, step in enumerate(group.steps):
+        if group.is_full(j):
+            continue
+        if step.op not in REDUCTION_IDENTITY:
+            lines.append(indent + render_step(j, step, group))
+            continue
+        kind, what = step.args[0]
+        acc_t = "double" if step.dtype.kind == "f" and step.op in ("sum", "prod") \
+            else ctype(step.dtype)
+        element = f"(({acc_t}){'x' if kind == 'in' else 't'}{what})"
+        targets = [what] if kind == "step" else []
+        main = width - width % ROW_LANES
+        identity = REDUCTION_IDENTITY[step.op]
+        lines.append(f"{indent}{acc_t} acc{j}[{ROW_LANES}] = "
+                     f"{{{', '.join([identity] * ROW_LANES)}}};")
+        inner = indent + "        "
+        lines += [f"{indent}for (int64_t rb = 0; rb < {main}LL; rb += {ROW_LANES}) {{",
+                  f"{indent}    for (int l = 0; l < {ROW_LANES}; l++) {{",
+                  f"{inner}const int64_t r = rb + l;"]
+        combine = OPS[step.op].c_expr
+        accumulate = [f"acc{j}[{lane}] = {combine.format(f'acc{j}[{lane}]', element)};"
+                      for lane in ("l", "0")]
+        lines += body(targets, [accumulate[0]], inner)
+        lines += [f"{indent}    }}", f"{indent}}}"]
+        if main < width:
+            lines.append(f"{indent}for (int64_t r = {main}LL; r < {width}LL; r++) {{")
+            lines += body(targets, [accumulate[1]], indent + "    ")
+            lines.append(f"{indent}}}")
+        lines.append(f"{indent}for (int l = 1; l < {ROW_LANES}; l++) "
+                     f"acc{j}[0] = {combine.format(f'acc{j}[0]', f'acc{j}[l]')};")
+        lines.append(f"{indent}{ctype(step.dtype)} t{j} = ({ctype(step.dtype)})acc{j}[0];")
+        stored |= {what} & keep if kind == "step" else set()
+    for k, j in enumerate(group.outputs):
+        if not group.is_full(j):
+            lines.append(f"{indent}out{k}[{at(n_in + 1, False)}] = t{j};")
+    full_out = [k for k, j in enumerate(group.outputs) if group.is_full(j)]
+    if full_out:
+        index = at(n_in, True)
+        lines.append(f"{indent}for (int64_t r = 0; r < {width}LL; r++) {{")
+        lines += body([group.outputs[k] for k in full_out],
+                      [f"out{k}[{index}] = t{group.outputs[k]};" for k in full_out],
+                      indent + "    ")
+        lines.append(f"{indent}}}")
+    indent = _close_loops(lines, indent, len(outer.dims))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _scratch_rows(group: RowGroup) -> set[int]:
+    """Full steps a reduction consumes that a later pass (a later reduction or the output
+    pass) needs too, as many as fit in ROW_SCRATCH_BYTES per row."""
+    passes = [j for j, st in enumerate(group.steps)
+              if not group.is_full(j) and st.op in REDUCTION_IDENTITY]
+    keep: set[int] = set()
+    budget = ROW_SCRATCH_BYTES
+    full_outputs = [j for j in group.outputs if group.is_full(j)]
+    for i, j in enumerate(passes):
+        kind, what = group.steps[j].args[0]
+        if kind != "step" or not group.is_full(what):
+            continue
+        later = [group.steps[p].args[0][1] for p in passes[i + 1:]
+                 if group.steps[p].args[0][0] == "step"] + full_outputs
+        size = group.shape[-1] * group.steps[what].dtype.itemsize
+        if size <= budget and what in _full_steps_needed(group, later, set())[0]:
+            keep.add(what)
+            budget -= size
+    return keep
+
+
+def render(group: ElementwiseGroup | ReduceGroup | RowGroup, name: str) -> str:
+    """C source of any kind of group."""
     if isinstance(group, ReduceGroup):
         return render_reduce_group(group, name)
+    if isinstance(group, RowGroup):
+        return render_row_group(group, name)
     return render_group(group, name)
 
 
-def outer_extent(group: ElementwiseGroup | ReduceGroup) -> int:
+def outer_extent(group: ElementwiseGroup | ReduceGroup | RowGroup) -> int:
     """Trip count of the outermost loop: the range `start`/`stop` split across threads."""
+    if isinstance(group, RowGroup):
+        return row_layout([s.shape for s in group.inputs], group.shape,
+                          group.input_axes)[0].dims[0]
     if isinstance(group, ReduceGroup):
         pro = group.prologue
         return reduce_layout([s.shape for s in pro.inputs], pro.shape, group.axis,

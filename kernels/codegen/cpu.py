@@ -34,7 +34,7 @@ from kernels.codegen.compiler import (
     warn_no_compiler,
 )
 from kernels.codegen.fastmath import preamble
-from kernels.codegen.group import ElementwiseGroup, ReduceGroup, evaluate
+from kernels.codegen.group import ElementwiseGroup, ReduceGroup, RowGroup, evaluate
 from kernels.shapes import size_of
 from kernels.threads import kernel_threads
 
@@ -59,7 +59,7 @@ class CpuKernel:
 
     compiled = True
 
-    def __init__(self, group: ElementwiseGroup | ReduceGroup, fn) -> None:
+    def __init__(self, group: ElementwiseGroup | ReduceGroup | RowGroup, fn) -> None:
         self.group = group
         self.fn = fn  # the C function: fn(*input_ptrs, *output_ptrs, start, stop)
         self.extent = c_render.outer_extent(group)
@@ -107,7 +107,7 @@ class NumpyKernel:
 
     compiled = False
 
-    def __init__(self, group: ElementwiseGroup | ReduceGroup) -> None:
+    def __init__(self, group: ElementwiseGroup | ReduceGroup | RowGroup) -> None:
         self.group = group
 
     def run(self, inputs: list, outputs: list) -> None:
@@ -119,7 +119,7 @@ class NumpyKernel:
 TABLE_DECLARATION = "void *ej_table(int);"
 
 
-def source_for(groups: list[ElementwiseGroup | ReduceGroup]) -> tuple[str, str]:
+def source_for(groups: list[ElementwiseGroup | ReduceGroup | RowGroup]) -> tuple[str, str]:
     """The C file for `groups` (functions k0, k1, ...) and its cffi declarations.
 
     Besides the kernels the file exports `ej_table(i)`, the address of group i's kernel,
@@ -142,7 +142,7 @@ def source_for(groups: list[ElementwiseGroup | ReduceGroup]) -> tuple[str, str]:
     return preamble() + "\n" + "\n".join(bodies), TABLE_DECLARATION
 
 
-def compile_groups(groups: list[ElementwiseGroup | ReduceGroup]
+def compile_groups(groups: list[ElementwiseGroup | ReduceGroup | RowGroup]
                    ) -> list[CpuKernel | NumpyKernel]:
     """One kernel per group, all compiled in one C file (numpy fallback without a compiler)."""
     global _from_buffer
@@ -156,7 +156,8 @@ def compile_groups(groups: list[ElementwiseGroup | ReduceGroup]
         warn_no_compiler(exc)
         return [NumpyKernel(g) for g in groups]
     _from_buffer = ffi.from_buffer
-    return [CpuKernel(g, ffi.cast(_function_type(ffi, g), lib.ej_table(i)))
+    _declare_arities(ffi, {_arity(g) for g in groups})
+    return [CpuKernel(g, ffi.cast(f"ej_fn{_arity(g)}", lib.ej_table(i)))
             for i, g in enumerate(groups)]
 
 
@@ -178,11 +179,17 @@ def _shared_ffi():
     return _ffi_instance
 
 
-def _function_type(ffi, group) -> str:
-    """`ej_fnN`: pointer to void(void * x N, int64_t, int64_t), declared on first use."""
-    n = len(group.inputs) + (1 if isinstance(group, ReduceGroup) else len(group.outputs))
+def _arity(group) -> int:
+    """Pointer arguments of a group's kernel: its inputs and outputs."""
+    return len(group.inputs) + (1 if isinstance(group, ReduceGroup) else len(group.outputs))
+
+
+def _declare_arities(ffi, arities: set[int]) -> None:
+    """Declare `ej_fnN`, pointer to void(void * x N, int64_t, int64_t), for each new N, in
+    one cdef: each cdef call runs the C parser (tens of ms), so not one per arity."""
     with _ffi_lock:
-        if n not in _declared_arities:
-            ffi.cdef(f"typedef void (*ej_fn{n})({'void *, ' * n}int64_t, int64_t);")
-            _declared_arities.add(n)
-    return f"ej_fn{n}"
+        new = sorted(arities - _declared_arities)
+        if new:
+            ffi.cdef("\n".join(f"typedef void (*ej_fn{n})({'void *, ' * n}int64_t, int64_t);"
+                               for n in new))
+            _declared_arities.update(new)

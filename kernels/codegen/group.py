@@ -1,5 +1,6 @@
 """What codegen compiles: a fused group of elementwise ops over broadcasting inputs,
-optionally ending in a reduction.
+optionally ending in a reduction, or a `RowGroup` mixing elementwise ops with reductions
+over the last axis (softmax, LayerNorm, their backward: one kernel per row).
 
 A group is a small straight-line program over the group's inputs. Every step is one
 elementwise op from `kernels.OPS`; its arguments are references: ("in", k) is the k-th
@@ -91,6 +92,49 @@ class ReduceGroup:
         return tuple(d for i, d in enumerate(p) if i not in self.axis)
 
 
+@dataclass(frozen=True)
+class RowGroup:
+    """Steps over the rows of `shape` (all its axes but the last), in program order.
+
+    `step_shapes[j]` is `shape` (a full step: one value per element), `shape[:-1] + (1,)`
+    (a row step: one value per row, a reduction with keepdims or an op over row values)
+    or `shape[:-1]` (a reduction without keepdims, which later steps do not read). A
+    reduction step (sum, prod, max, min) reduces its operand over the last axis; an
+    `expand` step broadcasts a row value over the row. A row is small, so each reduction
+    is one pass over it that recomputes the full steps it needs from the inputs, and the
+    outputs are written by one last pass: a full step is never stored unless written.
+
+    >>> import numpy as np
+    >>> from kernels import TensorSpec, float32
+    >>> softmax = RowGroup(
+    ...     inputs=(TensorSpec((1, 2), float32),),
+    ...     steps=(Step("max", (("in", 0),), float32, (("axis", (1,)), ("keepdims", True))),
+    ...            Step("sub", (("in", 0), ("step", 0)), float32),
+    ...            Step("exp", (("step", 1),), float32),
+    ...            Step("sum", (("step", 2),), float32, (("axis", (1,)), ("keepdims", True))),
+    ...            Step("div", (("step", 2), ("step", 3)), float32)),
+    ...     step_shapes=((1, 1), (1, 2), (1, 2), (1, 1), (1, 2)),
+    ...     outputs=(4,), shape=(1, 2))
+    >>> evaluate(softmax, [np.array([[0.0, 0.0]], np.float32)], np)[0].tolist()
+    [[0.5, 0.5]]
+    """
+
+    inputs: tuple[TensorSpec, ...]
+    steps: tuple[Step, ...]
+    step_shapes: tuple[tuple[int, ...], ...]
+    outputs: tuple[int, ...]
+    shape: tuple[int, ...]
+    input_axes: tuple[tuple[int, ...] | None, ...] = ()
+
+    def axes_of(self, k: int) -> tuple[int, ...] | None:
+        """The transpose applied to input k, or None."""
+        return self.input_axes[k] if k < len(self.input_axes) else None
+
+    def is_full(self, j: int) -> bool:
+        """Whether step j has one value per element (else one per row)."""
+        return self.step_shapes[j] == self.shape
+
+
 def compute_dtype(step: Step, operand_dtypes: list[Any]) -> np.dtype:
     """The dtype the step's C expression computes in: its operands promoted (weak scalars).
 
@@ -101,7 +145,7 @@ def compute_dtype(step: Step, operand_dtypes: list[Any]) -> np.dtype:
     return result_dtype(*operand_dtypes)
 
 
-def evaluate(group: ElementwiseGroup | ReduceGroup, arrays: list, xp) -> list:
+def evaluate(group: ElementwiseGroup | ReduceGroup | RowGroup, arrays: list, xp) -> list:
     """Run a group with each op's array kernel (numpy or cupy); returns the output arrays."""
     if isinstance(group, ReduceGroup):
         (value,) = evaluate(group.prologue, arrays, xp)
@@ -115,6 +159,8 @@ def evaluate(group: ElementwiseGroup | ReduceGroup, arrays: list, xp) -> list:
                     for r in step.args]
         out = OPS[step.op].kernel(xp)(*operands, **dict(step.attrs))
         values.append(xp.asarray(out, dtype=step.dtype))
+    if isinstance(group, RowGroup):
+        return [values[i] for i in group.outputs]
     return [xp.broadcast_to(values[i], group.shape) for i in group.outputs]
 
 
@@ -153,6 +199,22 @@ def broadcast_strides(shape: tuple[int, ...], out_shape: tuple[int, ...],
         strides = tuple(base[a] for a in axes)
     pad = len(out_shape) - len(shape)
     return (0,) * pad + tuple(0 if d == 1 else st for d, st in zip(shape, strides))
+
+
+def row_layout(in_shapes: list[tuple[int, ...]], shape: tuple[int, ...],
+               in_axes: list | tuple = ()) -> tuple[Layout, tuple[int, ...]]:
+    """Loops over the rows of `shape` and each array's stride along a row.
+
+    Arrays are the inputs, then the full outputs (C-contiguous at `shape`), then the row
+    outputs (C-contiguous over the rows, zero stride along one). Returns the collapsed
+    layout of the row dims and, per array, its element stride along the last axis.
+    """
+    arrays = [broadcast_strides(s, shape, in_axes[k] if k < len(in_axes) else None)
+              for k, s in enumerate(in_shapes)]
+    arrays.append(contiguous_strides(shape))
+    arrays.append(contiguous_strides(shape[:-1]) + (0,))
+    outer = _collapse(list(shape[:-1]), [list(s[:-1]) for s in arrays])
+    return outer, tuple(s[-1] for s in arrays)
 
 
 def layout(in_shapes: list[tuple[int, ...]], out_shape: tuple[int, ...],
