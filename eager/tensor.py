@@ -65,8 +65,9 @@ class Tensor:
 
     def __new__(cls, *args, **kwargs) -> Tensor:  # noqa: PYI034
         from eager.tensor_types import new_typed
+        from kernels.dtypes import current_default_float
 
-        return new_typed(np.dtype("float32"), args, dict(kwargs), "Tensor")
+        return new_typed(current_default_float(), args, dict(kwargs), "Tensor")
 
     def __init__(self, *args, **kwargs) -> None:
         """Everything happens in __new__ (internals build tensors with object.__new__)."""
