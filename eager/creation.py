@@ -19,11 +19,8 @@ from eager.dispatch import apply, get_hook
 from eager.tensor import Tensor, wrap
 from kernels import OPS, array_namespace_for, default_int, to_dtype
 from kernels.backend import device_of_array
-from kernels.dtypes import current_default_float
+from kernels.dtypes import DTYPES, current_default_float
 from kernels.errors import ArgumentError, DTypeError, EagerError, ShapeError
-
-_SUPPORTED = ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32",
-              "float64")
 
 
 def _device(device) -> str:
@@ -86,7 +83,7 @@ def tensor(data: Any, *, dtype=None, device=None, requires_grad: bool = False) -
                          f"({exc})") from None
     except OverflowError as exc:  # tensor([300], dtype=int8)
         raise ArgumentError(f"tensor: a value does not fit the dtype ({exc})") from None
-    if array.dtype.name not in _SUPPORTED:
+    if array.dtype.name not in DTYPES:
         raise DTypeError(f"tensor: unsupported dtype {array.dtype}")
     out = from_array(array, device)
     return out.requires_grad_() if requires_grad else out
@@ -300,9 +297,9 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray) and not hasattr(array, "__cuda_array_interface__"):
         raise ArgumentError(f"from_numpy: expected a numpy array, got "
                             f"{type(array).__name__}; use eager.tensor() for other data")
-    if array.dtype.name not in _SUPPORTED:
+    if array.dtype.name not in DTYPES:
         raise DTypeError(f"from_numpy: unsupported dtype {array.dtype}; supported: "
-                         f"{', '.join(_SUPPORTED)}")
+                         f"{', '.join(sorted(DTYPES))}")
     return from_array(array, device_of_array(array))
 
 

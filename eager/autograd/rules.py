@@ -26,6 +26,7 @@ from eager.ops import elementwise as E
 from eager.ops.shape import reshape
 from eager.tensor import Tensor
 from kernels import OPS, OpDef, Rest
+from kernels.dtypes import is_floating
 
 NOTHING: tuple = ()
 """`saves` of a rule that reads no values, only shapes."""
@@ -118,7 +119,7 @@ def _copy(n, g, needs):
 @backward(OPS.cast, saves=NOTHING)
 def _cast(node, g, needs):
     x = node.inputs[0]
-    return (E.astype(g, x.dtype, copy=False) if x.dtype.kind == "f" else None,)
+    return (E.astype(g, x.dtype, copy=False) if is_floating(x.dtype) else None,)
 
 
 @backward(OPS.to_device, saves=NOTHING)
