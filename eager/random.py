@@ -347,7 +347,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
         # zero weights get -inf and so are taken only once the others are used up.
         tiny = float(np.finfo(rows.dtype).tiny)
         gumbel = -((-(draw.clip(tiny, None)).log()).log())
-        keys = rows.clip(0.0, None).log() + gumbel
+        keys = where(rows > 0, rows.clip(tiny, None).log(), -np.inf) + gumbel
         out = keys.argsort(dim=1, descending=True)[:, :num_samples]
     return out if weights.ndim == 2 else out.reshape(-1)
 
