@@ -111,6 +111,16 @@ def _abs(n, g, needs):
     return (g * E.sign(n.inputs[0]),)
 
 
+def _flat(n, g, needs):
+    # Piecewise constant: zero almost everywhere, as torch says (not g * 0, which turns
+    # an infinite upstream gradient into NaN).
+    return (_zeros_like(g),)
+
+
+for _op in (OPS.floor, OPS.ceil, OPS.sign):
+    backward(_op, saves=NOTHING)(_flat)
+
+
 @backward(OPS.copy, saves=NOTHING)
 def _copy(n, g, needs):
     return (g,)
