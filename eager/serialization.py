@@ -334,7 +334,7 @@ def _decode_tensor(node: dict, reader: _Reader, device: str | None) -> Tensor:
     if dtype == "bfloat16" and not _BITS:
         raise reader.bad(f"gives tensor {index} the dtype bfloat16, which needs the "
                          "ml_dtypes package (pip install ml_dtypes)")
-    if dtype not in _DTYPES and dtype not in _BITS:
+    if type(dtype) is not str or (dtype not in _DTYPES and dtype not in _BITS):
         raise reader.bad(f"gives tensor {index} the dtype {_short(dtype)}; a checkpoint "
                          f"holds {', '.join(_DTYPES + tuple(_BITS))}")
     if not isinstance(shape, list) or len(shape) > 64 or \

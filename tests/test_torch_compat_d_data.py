@@ -70,7 +70,7 @@ def test_weighted_sampler_drives_a_dataloader_as_torch():
         [0, 0, 1, 0, 0, 1], 8, generator=torch.Generator(seed=0)))
     batches = [b[0].tolist() for b in loader]
     assert len(loader) == 2 and [len(b) for b in batches] == [4, 4]
-    assert set(sum(batches, [])) <= {2, 5}
+    assert {i for b in batches for i in b} <= {2, 5}
     pt = pytest.importorskip("torch")
     from torch.utils.data import DataLoader as PtLoader
     from torch.utils.data import TensorDataset as PtDataset
@@ -79,7 +79,7 @@ def test_weighted_sampler_drives_a_dataloader_as_torch():
     theirs = PtLoader(PtDataset(pt.arange(6)), batch_size=4, sampler=PtSampler(
         [0, 0, 1, 0, 0, 1], 8))
     assert len(theirs) == len(loader)
-    assert set(sum((b[0].tolist() for b in theirs), [])) <= {2, 5}
+    assert {i for b in theirs for i in b[0].tolist()} <= {2, 5}
 
 
 # ---- DataLoader workers ---------------------------------------------------------------
