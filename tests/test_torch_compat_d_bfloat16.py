@@ -171,3 +171,17 @@ def test_jit_replays_of_a_bfloat16_training_step_equal_eager():
     for a, b in zip(eager_model.parameters(), jit_model.parameters()):
         assert a.dtype == b.dtype == torch.bfloat16
         np.testing.assert_array_equal(a.detach().float().numpy(), b.detach().float().numpy())
+
+
+def test_long_sums_accumulate_in_float32_as_torch():
+    x = torch.ones(1000, dtype=torch.bfloat16)
+    assert x.sum().item() == 1000 and x.mean().item() == 1.0
+    assert x.cumsum(0)[-1].item() == 1000
+    assert x.reshape(100, 10).sum(0).tolist() == [100] * 10
+    small = torch.full((4000,), 0.01).to(torch.bfloat16)
+    assert abs(small.sum().item() - 40) < 0.5
+    f = jit(lambda t: t.sum() * t.mean())
+    assert f(x).item() == f(x).item() == 1000
+    pt = pytest.importorskip("torch")
+    want = pt.full((4000,), 0.01).to(pt.bfloat16).sum().float().item()
+    assert small.sum().float().item() == want

@@ -269,3 +269,30 @@ def test_map_style_workers_match_torch():
     theirs = [(x.tolist(), m["index"].tolist())
               for x, m in PtLoader(PtSquares(), batch_size=3, num_workers=2)]
     assert ours == theirs
+
+
+class _JittedItems(Dataset):
+    def __init__(self, fn, x):
+        self.fn, self.x = fn, x
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return self.fn(self.x).sum()
+
+
+def test_a_worker_forked_after_parallel_jit_kernels_can_run_them():
+    from jit import jit
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        fn = jit(lambda x: (x * 2 + 1).tanh())
+        big = torch.ones(1 << 19)
+        want = fn(big).sum().item()
+        fn(big)                     # the parent now holds the kernel thread pool
+        loader = DataLoader(_JittedItems(fn, big), batch_size=1, num_workers=1, timeout=30)
+        assert [b.item() for b in loader] == [want, want]
+    finally:
+        torch.set_num_threads(previous)

@@ -4,6 +4,12 @@ sent to them, and the batches they return, delivered in the sampler's order.
 Task k of an epoch goes to worker k mod num_workers (skipping workers whose
 IterableDataset copy ran out), at most `prefetch_factor` tasks per worker are in flight,
 and results that arrive early wait in a buffer until their turn, as in torch.
+
+>>> import eager
+>>> from eager.utils.data import DataLoader, TensorDataset
+>>> loader = DataLoader(TensorDataset(eager.arange(6)), batch_size=2, num_workers=2)
+>>> [b[0].tolist() for b in loader]
+[[0, 1], [2, 3], [4, 5]]
 """
 from __future__ import annotations
 
