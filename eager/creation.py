@@ -149,8 +149,8 @@ def zeros(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tenso
     >>> eager.zeros(2, 3).shape
     (2, 3)
     """
-    return full(_shape("zeros", shape), 0, dtype=_or(dtype, current_default_float()), device=device,
-                requires_grad=requires_grad)
+    return full(_shape("zeros", shape), 0, dtype=_or(dtype, current_default_float()),
+                device=device, requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -160,8 +160,8 @@ def ones(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     >>> eager.ones(2, dtype=eager.int8)
     tensor([1, 1], dtype=eager.int8)
     """
-    return full(_shape("ones", shape), 1, dtype=_or(dtype, current_default_float()), device=device,
-                requires_grad=requires_grad)
+    return full(_shape("ones", shape), 1, dtype=_or(dtype, current_default_float()),
+                device=device, requires_grad=requires_grad)
 
 
 def empty(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -283,7 +283,8 @@ def eye(n_rows: int, n_cols: int | None = None, /, *, k: int = 0, dtype=None,
     k = arguments.integer("eye", "k", k)
     rows = arange(n_rows, device=device).reshape(n_rows, 1)
     cols = arange(n_cols, device=device).reshape(1, n_cols)
-    return (rows + k == cols).astype(to_dtype(dtype) if dtype else current_default_float(), copy=False)
+    dtype = to_dtype(dtype) if dtype else current_default_float()
+    return (rows + k == cols).astype(dtype, copy=False)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

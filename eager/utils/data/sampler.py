@@ -120,7 +120,8 @@ class WeightedRandomSampler(Sampler):
     eager's default generator; a fresh draw each pass. Weights need not sum to one.
 
     >>> import eager
-    >>> sampler = WeightedRandomSampler([0.0, 5.0, 0.0, 1e-9], 4, generator=eager.Generator(seed=0))
+    >>> g = eager.Generator(seed=0)
+    >>> sampler = WeightedRandomSampler([0.0, 5.0, 0.0, 1e-9], 4, generator=g)
     >>> list(sampler), len(sampler)
     ([1, 1, 1, 1], 4)
     """

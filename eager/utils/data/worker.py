@@ -1,12 +1,12 @@
 """What runs inside a `DataLoader` worker process, and what the process can ask about
 itself (`get_worker_info`, as `torch.utils.data.get_worker_info`).
 
-A worker reads tasks `(task, indices)` from its own queue, builds each batch with the
-loader's fetch function and puts `(task, batch)` on the shared result queue. Tensors do
+A worker reads tasks `(task, epoch, indices)` from its own queue, builds each batch with
+the loader's `Fetcher` and puts `(task, batch)` on the shared result queue. Tensors do
 not pickle (eager refuses, so a checkpoint never becomes one), so batches travel as
-their host arrays (`ship` / `unship`), pickled by the worker itself. An exception in the dataset or collate function
-travels as a `WorkerFailure` that names the worker and the indices, and the loader raises
-it in the main process.
+their host arrays (`ship` / `unship`), pickled by the worker itself. An exception in the
+dataset or collate function travels as a `WorkerFailure` that names the worker and the
+indices, and the loader raises it in the main process.
 
 >>> import eager
 >>> batch = unship(ship({"x": eager.arange(3), "ys": (eager.ones(2), "label")}))
