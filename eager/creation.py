@@ -17,12 +17,10 @@ from eager import arguments
 from eager.device import check_device, get_default_device
 from eager.dispatch import apply, get_hook
 from eager.tensor import Tensor, wrap
-from kernels import OPS, array_namespace_for, default_float, default_int, to_dtype
+from kernels import OPS, array_namespace_for, default_int, to_dtype
 from kernels.backend import device_of_array
+from kernels.dtypes import DTYPES, current_default_float
 from kernels.errors import ArgumentError, DTypeError, EagerError, ShapeError
-
-_SUPPORTED = ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32",
-              "float64")
 
 
 def _device(device) -> str:
@@ -36,7 +34,7 @@ def _infer_dtype(data: Any, dtype) -> np.dtype | None:
         return None
     flat = np.asarray(data)
     if flat.dtype.kind == "f":
-        return default_float
+        return current_default_float()
     if flat.dtype.kind in "iu":
         return default_int
     if flat.dtype.kind == "b":
@@ -85,7 +83,7 @@ def tensor(data: Any, *, dtype=None, device=None, requires_grad: bool = False) -
                          f"({exc})") from None
     except OverflowError as exc:  # tensor([300], dtype=int8)
         raise ArgumentError(f"tensor: a value does not fit the dtype ({exc})") from None
-    if array.dtype.name not in _SUPPORTED:
+    if array.dtype.name not in DTYPES:
         raise DTypeError(f"tensor: unsupported dtype {array.dtype}")
     out = from_array(array, device)
     return out.requires_grad_() if requires_grad else out
@@ -126,7 +124,7 @@ def _or(value, default):
 def _default_fill_dtype(fill_value) -> np.dtype:
     if isinstance(fill_value, (bool, np.bool_)):
         return np.dtype(bool)
-    return default_int if isinstance(fill_value, numbers.Integral) else default_float
+    return default_int if isinstance(fill_value, numbers.Integral) else current_default_float()
 
 
 def full(shape, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -151,8 +149,8 @@ def zeros(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tenso
     >>> eager.zeros(2, 3).shape
     (2, 3)
     """
-    return full(_shape("zeros", shape), 0, dtype=_or(dtype, default_float), device=device,
-                requires_grad=requires_grad)
+    return full(_shape("zeros", shape), 0, dtype=_or(dtype, current_default_float()),
+                device=device, requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -162,8 +160,8 @@ def ones(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     >>> eager.ones(2, dtype=eager.int8)
     tensor([1, 1], dtype=eager.int8)
     """
-    return full(_shape("ones", shape), 1, dtype=_or(dtype, default_float), device=device,
-                requires_grad=requires_grad)
+    return full(_shape("ones", shape), 1, dtype=_or(dtype, current_default_float()),
+                device=device, requires_grad=requires_grad)
 
 
 def empty(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -238,7 +236,7 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None,
     _check_arange(start, stop, step)
     if dtype is None:
         dtype = default_int if all(isinstance(v, int) for v in (start, stop, step)) \
-            else default_float
+            else current_default_float()
     out = apply(OPS["arange"], start=start, stop=stop, step=step, dtype=to_dtype(dtype),
                 device=_device(device))
     return out.requires_grad_() if requires_grad else out
@@ -262,7 +260,7 @@ def linspace(start, stop, /, num: int, *, dtype=None, device=None, endpoint: boo
     num = arguments.integer("linspace", "num", num, minimum=0)
     start = arguments.real("linspace", "start", start)
     stop = arguments.real("linspace", "stop", stop)
-    dtype = to_dtype(dtype) if dtype else default_float
+    dtype = to_dtype(dtype) if dtype else current_default_float()
     divisions = (num - 1) if endpoint else num
     step = (stop - start) / divisions if divisions > 0 else 0.0
     values = arange(num, dtype=np.float64, device=device) * step + start
@@ -285,7 +283,8 @@ def eye(n_rows: int, n_cols: int | None = None, /, *, k: int = 0, dtype=None,
     k = arguments.integer("eye", "k", k)
     rows = arange(n_rows, device=device).reshape(n_rows, 1)
     cols = arange(n_cols, device=device).reshape(1, n_cols)
-    return (rows + k == cols).astype(to_dtype(dtype) if dtype else default_float, copy=False)
+    dtype = to_dtype(dtype) if dtype else current_default_float()
+    return (rows + k == cols).astype(dtype, copy=False)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -299,9 +298,9 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray) and not hasattr(array, "__cuda_array_interface__"):
         raise ArgumentError(f"from_numpy: expected a numpy array, got "
                             f"{type(array).__name__}; use eager.tensor() for other data")
-    if array.dtype.name not in _SUPPORTED:
+    if array.dtype.name not in DTYPES:
         raise DTypeError(f"from_numpy: unsupported dtype {array.dtype}; supported: "
-                         f"{', '.join(_SUPPORTED)}")
+                         f"{', '.join(sorted(DTYPES))}")
     return from_array(array, device_of_array(array))
 
 

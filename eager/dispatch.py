@@ -23,7 +23,7 @@ from eager.interpreters import DispatchHook, replace_stack
 from eager.interpreters import grad_enabled as _grad_enabled
 from eager.interpreters import listener as _listener
 from kernels import OPS, OpDef, TensorSpec, array_namespace_for
-from kernels.dtypes import FLOATING
+from kernels.dtypes import FLOATING, bfloat16
 from kernels.errors import (
     DeviceError,
     DTypeError,
@@ -34,6 +34,7 @@ from kernels.errors import (
 )
 
 _ndarray = np.ndarray
+_bfloat16 = bfloat16 if bfloat16 is not None else object()
 _new_tensor = object.__new__
 
 # Every op allocates its result and drops temporaries; without this, glibc hands freed
@@ -80,20 +81,26 @@ def apply(op: OpDef, *inputs: Any, **attrs: Any):
                 _raise_device_mismatch(op, inputs)
             arrays = (first._data, b._data)
             needs_grad = first._requires_grad or b._requires_grad
+            narrow = False  # two tensors: numpy keeps bfloat16 (matmul rounds in its kernel)
         else:
             arrays = (first._data, b)
             needs_grad = first._requires_grad
+            narrow = first._data.dtype is _bfloat16
     elif count == 1 and type(first) is Tensor:
         device = first._device
         arrays = (first._data,)
         needs_grad = first._requires_grad
+        narrow = first._data.dtype is _bfloat16
     else:
         device = None
         needs_grad = False
+        narrow = False
         arrays = []
         for x in inputs:
             if type(x) is Tensor:
                 arrays.append(x._data)
+                if x._data.dtype is _bfloat16:
+                    narrow = True
                 if device is None:
                     device = x._device
                 elif x._device != device:
@@ -113,6 +120,8 @@ def apply(op: OpDef, *inputs: Any, **attrs: Any):
         raise explain_failure(op, inputs, attrs, exc) from None
     if type(result) is not _ndarray or device != "cpu":
         result, device = _fix_up(op, result, device, attrs)
+    if narrow and result.dtype is not _bfloat16:
+        result = _round_to_rule(op, inputs, attrs, result)
     out = _new_tensor(Tensor)
     out._data = result
     out._device = device
@@ -133,6 +142,15 @@ def apply(op: OpDef, *inputs: Any, **attrs: Any):
     if hook is not None:
         hook.record(op, inputs, attrs, out)
     return out
+
+
+def _round_to_rule(op: OpDef, inputs: tuple, attrs: dict, result):
+    """numpy computes bfloat16 with a Python float (or in sigmoid's formula) in float32
+    or float64; round to the dtype the op's rule gives, as torch's cpu kernels do."""
+    spec = op.infer(*(spec_of(x) for x in inputs), **attrs)
+    if isinstance(spec, TensorSpec) and spec.dtype != result.dtype:
+        return result.astype(spec.dtype)
+    return result
 
 
 def _fix_up(op: OpDef, result, device: str, attrs: dict):

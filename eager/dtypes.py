@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.dtypes import DTYPES, bfloat16, default_float, result_dtype, to_dtype
+from kernels.dtypes import (
+    DTYPES,
+    FLOATING,
+    bfloat16,
+    current_default_float,
+    result_dtype,
+    swap_default_float,
+    to_dtype,
+)
 from kernels.errors import DTypeError
 
 _KINDS = {"bool": "b", "signed integer": "i", "unsigned integer": "u", "integral": "iu",
@@ -93,29 +101,34 @@ def isdtype(dtype, kind) -> bool:
 def get_default_dtype() -> np.dtype:
     """The floating dtype new tensors get from Python floats and `zeros`, `rand`, ...
 
+    float32 unless `set_default_dtype` changed it in this thread.
+
     >>> import eager
     >>> eager.get_default_dtype()
     dtype('float32')
     """
-    return default_float
+    return current_default_float()
 
 
 def set_default_dtype(dtype) -> None:
-    """PyTorch's `torch.set_default_dtype`; only float32, the default, is supported.
+    """PyTorch's `torch.set_default_dtype`: the floating dtype that creation functions
+    (`tensor` of Python floats, `zeros`, `rand`, `arange(0.5)`, ...), `nn` layers'
+    parameters and Python float scalars with integer tensors give.
 
-    A float64 default would change what every creation function and weak Python float
-    gives; pass `dtype=eager.float64` where it is needed instead.
+    The setting belongs to the calling thread (as grad mode does): other threads keep
+    their own default. `@jit` keys its cache on it, so a function traced under one
+    default never replays under another.
 
     >>> import eager
+    >>> eager.set_default_dtype(eager.float64)
+    >>> eager.zeros(2).dtype, eager.tensor([1.5]).dtype, (eager.arange(3) * 0.5).dtype
+    (dtype('float64'), dtype('float64'), dtype('float64'))
     >>> eager.set_default_dtype(eager.float32)
-    >>> try:
-    ...     eager.set_default_dtype(eager.float64)
-    ... except eager.DTypeError as exc:
-    ...     print(str(exc)[:60])
-    set_default_dtype: only float32 can be the default dtype, go
+    >>> eager.get_default_dtype()
+    dtype('float32')
     """
     resolved = to_dtype(dtype)
-    if resolved != default_float:
-        raise DTypeError(f"set_default_dtype: only float32 can be the default dtype, got "
-                         f"{resolved.name}; pass dtype=eager.{resolved.name} to the "
-                         "creation functions (or call .to(eager." f"{resolved.name})) instead")
+    if resolved not in FLOATING:
+        raise DTypeError(f"set_default_dtype: only floating dtypes can be the default, got "
+                         f"{resolved.name}; use float32, float64, float16 or bfloat16")
+    swap_default_float(resolved)

@@ -20,7 +20,8 @@ from eager.device import check_device, get_default_device
 from eager.dispatch import apply
 from eager.ops.elementwise import where
 from eager.tensor import Tensor
-from kernels import OPS, array_namespace_for, default_float, default_int, to_dtype
+from kernels import OPS, array_namespace_for, default_int, to_dtype
+from kernels.dtypes import current_default_float
 from kernels.errors import ArgumentError, DeviceError, DTypeError
 
 _SEED_RANGE = (-(2 ** 63), 2 ** 64)
@@ -145,7 +146,7 @@ def uniform(low=0.0, high=1.0, size=(), *, dtype=None, device=None, generator=No
 
 
 def _float_dtype(op: str, dtype) -> np.dtype:
-    dtype = to_dtype(default_float if dtype is None else dtype)
+    dtype = to_dtype(current_default_float() if dtype is None else dtype)
     if dtype.kind != "f":
         raise DTypeError(f"{op}: dtype must be floating, got {dtype.name}")
     return dtype
@@ -346,7 +347,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
         # zero weights get -inf and so are taken only once the others are used up.
         tiny = float(np.finfo(rows.dtype).tiny)
         gumbel = -((-(draw.clip(tiny, None)).log()).log())
-        keys = rows.clip(0.0, None).log() + gumbel
+        keys = where(rows > 0, rows.clip(tiny, None).log(), -np.inf) + gumbel
         out = keys.argsort(dim=1, descending=True)[:, :num_samples]
     return out if weights.ndim == 2 else out.reshape(-1)
 

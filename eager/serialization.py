@@ -30,12 +30,16 @@ import numpy as np
 
 from eager.atomic_write import write_atomically
 from eager.tensor import Tensor
+from kernels.dtypes import bfloat16
 from kernels.errors import EagerError
 
 FORMAT = "eager-jit checkpoint"
 VERSION = 1
 _MANIFEST = "manifest.json"
 _DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64")
+# `.npy` has no bfloat16 (numpy would write an anonymous 2-byte void): its bits are stored
+# as uint16, and the manifest's dtype says how to read them back.
+_BITS = {"bfloat16": "uint16"} if bfloat16 is not None else {}
 _SCALARS = (bool, int, float, str, type(None))
 _DEVICES = ("cpu", "cuda")
 MAX_DEPTH = 100  # containers inside containers; deeper (or cyclic) objects are refused
@@ -111,13 +115,14 @@ def _encode(obj: Any, arrays: list, where: str, depth: int) -> Any:
         raise SaveError(f"save: {where} is nested more than {MAX_DEPTH} containers deep "
                         "(or contains itself); a checkpoint holds at most that depth")
     if isinstance(obj, Tensor):
-        if obj.dtype.name not in _DTYPES:
-            raise SaveError(f"save: the {obj.dtype.name} tensor at {where} cannot be stored; "
-                            f"a checkpoint holds {', '.join(_DTYPES)}: save x.float() and "
-                            f"convert back with .to(eager.{obj.dtype.name}) after loading")
+        name = obj.dtype.name
+        if name not in _DTYPES and name not in _BITS:
+            raise SaveError(f"save: the {name} tensor at {where} cannot be stored; "
+                            f"a checkpoint holds {', '.join(_DTYPES + tuple(_BITS))}: save "
+                            f"x.float() and convert back with .to(eager.{name}) after loading")
         data = obj._data if obj.device == "cpu" else obj._data.get()
-        arrays.append(data)
-        return {"tensor": len(arrays) - 1, "dtype": data.dtype.name, "shape": list(data.shape),
+        arrays.append(data.view(_BITS[name]) if name in _BITS else data)
+        return {"tensor": len(arrays) - 1, "dtype": name, "shape": list(data.shape),
                 "device": obj.device, "requires_grad": obj.requires_grad}
     if type(obj) in _SCALARS:
         return obj
@@ -242,17 +247,21 @@ class _Reader:
         return LoadError(f"load: the manifest of {self.path!r} {message}")
 
     def array(self, index: int, dtype: str, shape: list[int]) -> np.ndarray:
+        stored = _BITS.get(dtype, dtype)
         if index in self.arrays:
             array = self.arrays[index]
         else:
-            array = self.arrays[index] = self._read(f"tensors/{index}.npy", dtype, shape)
-        if array.dtype.name != dtype or list(array.shape) != shape:
+            array = self.arrays[index] = self._read(f"tensors/{index}.npy", stored, shape,
+                                                    dtype)
+        if array.dtype.name != stored or list(array.shape) != shape:
             raise LoadError(f"load: tensors/{index}.npy in {self.path!r} holds "
                             f"{array.dtype.name}{list(array.shape)} but the manifest says "
                             f"{dtype}{shape}")
-        return array
+        return array.view(bfloat16) if dtype in _BITS else array
 
-    def _read(self, name: str, dtype: str, shape: list[int]) -> np.ndarray:
+    def _read(self, name: str, dtype: str, shape: list[int], said: str) -> np.ndarray:
+        """Member `name` as a `dtype` array of `shape`; `said` is the manifest's dtype
+        (bfloat16 is stored as its uint16 bits)."""
         try:
             info = self.zf.getinfo(name)
         except KeyError:
@@ -261,7 +270,7 @@ class _Reader:
         nbytes = np.dtype(dtype).itemsize * _product(shape)
         if not nbytes <= info.file_size <= nbytes + _MAX_NPY_HEADER:
             raise LoadError(f"load: {name} in {self.path!r} has {info.file_size} bytes but "
-                            f"the manifest says {dtype}{shape} ({nbytes} bytes of data)")
+                            f"the manifest says {said}{shape} ({nbytes} bytes of data)")
         data = self.zf.read(name)
         header = io.BytesIO(data)
         major, _ = np.lib.format.read_magic(header)
@@ -275,7 +284,7 @@ class _Reader:
                 or len(data) - header.tell() != nbytes:
             raise LoadError(f"load: {name} in {self.path!r} holds "
                             f"{found_dtype.name}{list(found_shape)} but the manifest says "
-                            f"{dtype}{shape}")
+                            f"{said}{shape}")
         return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
 
 
@@ -322,9 +331,12 @@ def _decode_tensor(node: dict, reader: _Reader, device: str | None) -> Tensor:
     index, dtype, shape = node["tensor"], node["dtype"], node["shape"]
     if type(index) is not int or index < 0:
         raise reader.bad(f"refers to tensor {_short(index)}, not a tensor number")
-    if dtype not in _DTYPES:
+    if dtype == "bfloat16" and not _BITS:
+        raise reader.bad(f"gives tensor {index} the dtype bfloat16, which needs the "
+                         "ml_dtypes package (pip install ml_dtypes)")
+    if type(dtype) is not str or (dtype not in _DTYPES and dtype not in _BITS):
         raise reader.bad(f"gives tensor {index} the dtype {_short(dtype)}; a checkpoint "
-                         f"holds {', '.join(_DTYPES)}")
+                         f"holds {', '.join(_DTYPES + tuple(_BITS))}")
     if not isinstance(shape, list) or len(shape) > 64 or \
             any(type(n) is not int or n < 0 for n in shape):
         raise reader.bad(f"gives tensor {index} the shape {_short(shape)}, not a list of "

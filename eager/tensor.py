@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from eager.device import device, device_object
+from kernels.dtypes import is_floating
 from kernels.errors import ArgumentError, AutogradError, DTypeError, ShapeError, ZeroDimError
 from kernels.shapes import normalize_axis
 
@@ -65,8 +66,9 @@ class Tensor:
 
     def __new__(cls, *args, **kwargs) -> Tensor:  # noqa: PYI034
         from eager.tensor_types import new_typed
+        from kernels.dtypes import current_default_float
 
-        return new_typed(np.dtype("float32"), args, dict(kwargs), "Tensor")
+        return new_typed(current_default_float(), args, dict(kwargs), "Tensor")
 
     def __init__(self, *args, **kwargs) -> None:
         """Everything happens in __new__ (internals build tensors with object.__new__)."""
@@ -125,7 +127,7 @@ class Tensor:
 
     def is_floating_point(self) -> bool:
         """Whether the dtype is a floating type."""
-        return self._data.dtype.kind == "f"
+        return is_floating(self._data.dtype)
 
     @property
     def data(self) -> Tensor:
@@ -188,7 +190,7 @@ class Tensor:
         if not requires_grad and self._node is not None:
             raise AutogradError("requires_grad_: cannot turn off gradients of a non-leaf "
                                 "tensor; use .detach() instead")
-        if requires_grad and self._data.dtype.kind != "f":
+        if requires_grad and not is_floating(self._data.dtype):
             raise DTypeError(f"requires_grad_: only floating tensors can require gradients, "
                              f"got {self._data.dtype.name}")
         self._requires_grad = bool(requires_grad)
@@ -403,7 +405,7 @@ def format_tensor(t: Tensor) -> str:
     """
     data = host_array(t._data)
     floatmode = "maxprec"
-    if data.dtype.kind == "f":
+    if is_floating(data.dtype):
         finite = data[np.isfinite(data)]
         # PyTorch prints "1., 2." for whole numbers and four decimals otherwise.
         floatmode = "maxprec" if np.all(finite == np.round(finite)) else "fixed"

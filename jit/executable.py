@@ -29,6 +29,7 @@ from jit.lowering import ControlStep, FusedStep, LoweredStep, lower
 from jit.passes.memory import buffer_plan, escaping_values, in_place_updates
 from kernels import array_namespace_for
 from kernels.codegen import ElementwiseGroup, compile_groups
+from kernels.dtypes import bfloat16
 from tracer.errors import GuardFailure
 from tracer.graph import Graph, Node, Value
 from tracer.plan import check_guard
@@ -250,6 +251,9 @@ class Executable:
         call = f"{fn}({', '.join(args)})"
         if node.out.device == "cpu" and (node.out.shape == () or node.op.kind == "reduce"):
             call = f"_asarray({call})"
+        if node.out.is_tensor and node.out.dtype == bfloat16:
+            # numpy computes bfloat16 with Python floats in float32; round as eager does.
+            call = f"{call}.astype({bind(bfloat16, 'd')}, copy=False)"
         lines.append(f"    env[{node.out.id}] = {call}")
 
     def __call__(self, leaves: list) -> Any:

@@ -3,8 +3,10 @@
 The key holds each tensor argument's shape, dtype, device, requires_grad and strides
 (whether a reshape is a view of the argument or a copy depends on them, and with it
 whether an in-place update reaches the argument), the nesting of the arguments, grad
-mode, and the values of non-tensor arguments (which must be hashable; -0.0 and 0.0 are
-different keys, and NaN equals NaN, also inside tuples). `describe_change` says in one line what differs between two keys, e.g.
+mode, the default floating dtype (`eager.set_default_dtype`: Python floats in the
+traced code became constants of that dtype), and the values of non-tensor arguments
+(which must be hashable; -0.0 and 0.0 are different keys, and NaN equals NaN, also
+inside tuples). `describe_change` says in one line what differs between two keys, e.g.
 `x.shape[0]: 3 -> 4`.
 
 >>> import eager
@@ -22,6 +24,7 @@ from typing import Any
 from eager.autograd import grad_mode
 from eager.random import Generator
 from eager.tensor import Tensor
+from kernels.dtypes import current_default_float
 from tracer.pytree import flatten
 from tracer.signature import _leaf_paths
 
@@ -93,11 +96,12 @@ def make_key(args: tuple, kwargs: dict, names: tuple = ()) -> tuple:
         tree = _positional_trees.get(len(args))
         if tree is None:
             tree = _positional_trees[len(args)] = repr(flatten((args, {}))[1])
-        return (grad_mode.is_grad_enabled(), tree,
+        return ((grad_mode.is_grad_enabled(), current_default_float()), tree,
                 tuple([(a._data.shape, a._data.dtype, a._device, a._requires_grad,
                         a._data.strides) for a in args]))
     leaves, tree = flatten((args, kwargs))
-    key = (grad_mode.is_grad_enabled(), repr(tree), tuple(leaf_key(x) for x in leaves))
+    key = ((grad_mode.is_grad_enabled(), current_default_float()), repr(tree),
+           tuple(leaf_key(x) for x in leaves))
     try:
         hash(key)
     except TypeError:
@@ -117,9 +121,11 @@ def make_key(args: tuple, kwargs: dict, names: tuple = ()) -> tuple:
 def describe_change(old: tuple, new: tuple, args: tuple = (), kwargs: dict | None = None,
                     names: tuple = ()) -> str:
     """One line naming what differs between two keys (`x.shape[0]: 3 -> 4`)."""
-    if old[0] != new[0]:
-        return f"grad mode: {'enabled' if old[0] else 'disabled'} -> " \
-               f"{'enabled' if new[0] else 'disabled'}"
+    if old[0][0] != new[0][0]:
+        return f"grad mode: {'enabled' if old[0][0] else 'disabled'} -> " \
+               f"{'enabled' if new[0][0] else 'disabled'}"
+    if old[0][1] != new[0][1]:
+        return f"default dtype: {old[0][1].name} -> {new[0][1].name} (set_default_dtype)"
     if old[1] != new[1]:
         return f"argument structure: {old[1]} -> {new[1]}"
     paths = _leaf_paths((args, kwargs or {}), names) if args or kwargs else [

@@ -14,6 +14,7 @@ dtype('float32')
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,25 @@ FLOATING = frozenset({float16, float32, float64} | ({bfloat16} - {None}))
 default_float = float32
 default_int = int64
 
+# `set_default_dtype` changes this context's floating default (float32 unless set), as
+# grad mode is per context: a thread that sets float64 never changes another's results.
+_default_float: ContextVar[np.dtype] = ContextVar("eager_default_float", default=float32)
+current_default_float = _default_float.get
+"""The floating dtype Python floats and float creation functions give in this context."""
+
+
+def swap_default_float(dtype: np.dtype) -> np.dtype:
+    """Make `dtype` this context's default floating dtype; return the previous one.
+
+    >>> from kernels.dtypes import swap_default_float, current_default_float, float64
+    >>> previous = swap_default_float(float64)
+    >>> current_default_float(), swap_default_float(previous)
+    (dtype('float64'), dtype('float64'))
+    """
+    previous = _default_float.get()
+    _default_float.set(dtype)
+    return previous
+
 
 def is_floating(dtype: np.dtype) -> bool:
     """True for float16/32/64 and bfloat16.
@@ -78,7 +98,7 @@ def to_dtype(dtype: Any) -> np.dtype:
     (dtype('float32'), dtype('int8'))
     """
     if dtype is float:
-        return default_float
+        return _default_float.get()
     if dtype is int:
         return default_int
     if dtype is bool:
@@ -137,9 +157,9 @@ def result_dtype(*operands: Any) -> np.dtype:
     for s in scalars:
         kind = scalar_kind(s)
         if result is None:
-            result = {"b": bool_, "i": default_int, "f": default_float}[kind]
+            result = {"b": bool_, "i": default_int, "f": _default_float.get()}[kind]
         elif kind == "f" and result.kind in "biu":
-            result = default_float
+            result = _default_float.get()
         elif kind == "i" and result.kind == "b":
             result = default_int
     return result

@@ -61,8 +61,7 @@ cos = _unary("cos", "cos", "cos{f}({0})")
 tanh = _unary("tanh", "tanh", "tanh{f}({0})")
 sqrt = _unary("sqrt", "sqrt", "sqrt{f}({0})")
 abs_ = _unary("abs", "abs", "fabs{f}({0})", kinds="iuf", symbol="abs")
-sign = _unary("sign", "sign", "({0} != {0} ? {0} : ({0} > 0) - ({0} < 0))", kinds="iuf",
-              differentiable=False)
+sign = _unary("sign", "sign", "({0} != {0} ? {0} : ({0} > 0) - ({0} < 0))", kinds="iuf")
 # Integers only: `~` on a bool tensor is logical_not, and on a float one an error.
 bitwise_invert = _unary("bitwise_invert", "invert", "(~{0})", kinds="iu", differentiable=False,
                         methods=("bitwise_not",), symbol="~")
@@ -78,8 +77,8 @@ def _copy_impl(xp):
 
 copy = register(OpDef("copy", OpKind.UNARY, 1, _copy_impl, _same_dtype_rule("copy", None),
                       c_expr="{0}", methods=("clone",)))
-floor = _unary("floor", "floor", "floor{f}({0})", differentiable=False)
-ceil = _unary("ceil", "ceil", "ceil{f}({0})", differentiable=False)
+floor = _unary("floor", "floor", "floor{f}({0})")   # gradient zero, as torch
+ceil = _unary("ceil", "ceil", "ceil{f}({0})")
 
 
 def _sigmoid_impl(xp):

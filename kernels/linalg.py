@@ -1,7 +1,7 @@
 """Matrix multiplication with numpy's batching and broadcasting rules."""
 from __future__ import annotations
 
-from kernels.dtypes import result_dtype
+from kernels.dtypes import bfloat16, result_dtype
 from kernels.errors import DTypeError, ShapeError
 from kernels.opdef import OpDef, OpKind, TensorSpec, register
 from kernels.shapes import broadcast_shapes
@@ -28,5 +28,19 @@ def _matmul_rule(a: TensorSpec, b: TensorSpec):
     return TensorSpec(shape, dtype)
 
 
-matmul = register(OpDef("matmul", OpKind.MATMUL, 2, lambda xp: xp.matmul, _matmul_rule,
+def _matmul(xp):
+    def run(a, b, out=None):
+        dtype = result_dtype(a.dtype, b.dtype)
+        if dtype != bfloat16:
+            return xp.matmul(a, b, out=out)
+        # ml_dtypes' bfloat16 matmul accumulates in and returns float32; round as torch.
+        result = xp.matmul(a, b).astype(dtype)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+    return run
+
+
+matmul = register(OpDef("matmul", OpKind.MATMUL, 2, _matmul, _matmul_rule,
                         functions=("matmul",), methods=("matmul",), symbol="@"))

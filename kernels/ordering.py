@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.dtypes import default_int, int64
+from kernels.dtypes import bfloat16, default_int, float32, int64
 from kernels.opdef import OpDef, OpKind, TensorSpec, register
 
 
@@ -31,6 +31,8 @@ argsort = register(OpDef(
 def _cumsum_impl(xp):
     def cumsum(x, *, axis):
         dtype = default_int if x.dtype.kind in "biu" else x.dtype
+        if dtype is bfloat16:   # accumulate in float32, as torch: bfloat16 has 8 bits
+            return xp.cumsum(x, axis=axis, dtype=float32).astype(dtype)
         return xp.cumsum(x, axis=axis, dtype=dtype)
     return cumsum
 

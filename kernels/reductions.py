@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from kernels.dtypes import default_int, int64
+from kernels.dtypes import bfloat16, default_int, float32, int64
 from kernels.errors import ShapeError
 from kernels.opdef import OPS, OpDef, OpKind, TensorSpec, register
 
@@ -56,7 +56,10 @@ def _reduce(name, fn_name, ufunc_name, out_dtype, needs_elements, c_combine, ide
             return _short_rows_first(fn)
         if accumulate:
             def reduce(x, *, axis, keepdims=False):
-                return fn(x, axis=axis, keepdims=keepdims, dtype=_accumulating_dtype(x.dtype))
+                dtype = _accumulating_dtype(x.dtype)
+                if dtype is bfloat16:   # numpy would add in bfloat16, where 256 + 1 == 256
+                    return fn(x, axis=axis, keepdims=keepdims, dtype=float32).astype(dtype)
+                return fn(x, axis=axis, keepdims=keepdims, dtype=dtype)
             return reduce
         return fn
     return register(OpDef(name, OpKind.REDUCE, 1, impl,

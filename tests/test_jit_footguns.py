@@ -860,3 +860,23 @@ def test_functions_that_only_name_numpy_stay_compiled():
     f(eager.ones(1))
     f(eager.ones(1))
     assert f.cache_info().hits == 1
+
+
+def test_default_dtype_is_part_of_the_key():
+    """[before: error] set_default_dtype(float64) raised. Now a function traced under
+    float32 retraces under float64 (its Python floats became float32 constants)."""
+    f = jit(lambda x: x * 0.5 + eager.ones(3))
+    x = eager.arange(3)
+    assert f(x).dtype == eager.float32
+    previous = eager.get_default_dtype()
+    eager.set_default_dtype(eager.float64)
+    try:
+        out = f(x)
+        assert out.dtype == eager.float64
+        np.testing.assert_array_equal(out.numpy(), np.arange(3) * 0.5 + 1)
+        assert f.cache_info().reasons[-1] == "default dtype: float32 -> float64 " \
+            "(set_default_dtype)"
+    finally:
+        eager.set_default_dtype(previous)
+    assert f(x).dtype == eager.float32
+    assert f.cache_info().hits == 1

@@ -29,6 +29,7 @@ from typing import Any
 from eager.autograd import grad_mode
 from eager.autograd.node import record
 from eager.tensor import Tensor
+from kernels.dtypes import is_floating
 from kernels.errors import AutogradError
 
 __all__ = ["Function", "FunctionCtx"]
@@ -134,7 +135,7 @@ class Function:
 def _connect(cls: type[Function], ctx: FunctionCtx, args: tuple, outputs: list) -> None:
     """Give each differentiable tensor output a node whose rule runs cls.backward."""
     tensor_outputs = [i for i, out in enumerate(outputs)
-                      if isinstance(out, Tensor) and out.dtype.kind == "f"
+                      if isinstance(out, Tensor) and is_floating(out.dtype)
                       and id(out) not in ctx._non_differentiable]
     for position in tensor_outputs:
         node = record(_FunctionOp(cls.__name__, _rule(cls, ctx, outputs, position, len(args))),

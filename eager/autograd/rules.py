@@ -26,6 +26,7 @@ from eager.ops import elementwise as E
 from eager.ops.shape import reshape
 from eager.tensor import Tensor
 from kernels import OPS, OpDef, Rest
+from kernels.dtypes import is_floating
 
 NOTHING: tuple = ()
 """`saves` of a rule that reads no values, only shapes."""
@@ -110,6 +111,16 @@ def _abs(n, g, needs):
     return (g * E.sign(n.inputs[0]),)
 
 
+def _flat(n, g, needs):
+    # Piecewise constant: zero almost everywhere, as torch says (not g * 0, which turns
+    # an infinite upstream gradient into NaN).
+    return (_zeros_like(g),)
+
+
+for _op in (OPS.floor, OPS.ceil, OPS.sign):
+    backward(_op, saves=NOTHING)(_flat)
+
+
 @backward(OPS.copy, saves=NOTHING)
 def _copy(n, g, needs):
     return (g,)
@@ -118,7 +129,7 @@ def _copy(n, g, needs):
 @backward(OPS.cast, saves=NOTHING)
 def _cast(node, g, needs):
     x = node.inputs[0]
-    return (E.astype(g, x.dtype, copy=False) if x.dtype.kind == "f" else None,)
+    return (E.astype(g, x.dtype, copy=False) if is_floating(x.dtype) else None,)
 
 
 @backward(OPS.to_device, saves=NOTHING)

@@ -24,7 +24,7 @@ from eager.nn.containers import (
     Tanh,
 )
 from eager.nn.errors import ArgumentError, ModuleError, StateDictError, TargetError
-from eager.nn.layers import Conv2d, Embedding, LayerNorm, Linear
+from eager.nn.layers import Conv1d, Conv2d, ConvTranspose2d, Embedding, LayerNorm, Linear
 from eager.nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -37,7 +37,7 @@ from eager.nn.losses import (
 )
 from eager.nn.module import LoadResult, Module, RemovableHandle
 from eager.nn.module_containers import ModuleDict, ModuleList, ParameterDict, ParameterList
-from eager.nn.normalization import BatchNorm1d, BatchNorm2d
+from eager.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm
 from eager.nn.parameter import Parameter
 from eager.nn.pooling import AdaptiveAvgPool2d, AvgPool2d
 from eager.nn.rnn import GRU, LSTM, RNN
@@ -62,11 +62,14 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv1d",
     "Conv2d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
     "Flatten",
+    "GroupNorm",
     "HuberLoss",
     "Identity",
     "L1Loss",

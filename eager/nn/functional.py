@@ -27,6 +27,7 @@ from eager.nn.activation_functions import (
     softplus,
 )
 from eager.nn.attention import scaled_dot_product_attention
+from eager.nn.convolution import conv1d, conv_transpose2d
 from eager.nn.errors import ArgumentError, TargetError
 from eager.nn.loss_functions import (
     binary_cross_entropy,
@@ -37,7 +38,7 @@ from eager.nn.loss_functions import (
     nll_loss,
     smooth_l1_loss,
 )
-from eager.nn.normalization import batch_norm
+from eager.nn.normalization import batch_norm, group_norm
 from eager.nn.resampling import adaptive_avg_pool2d, avg_pool2d, interpolate, pad
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
@@ -375,13 +376,16 @@ __all__ = [
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
     "conv2d",
+    "conv_transpose2d",
     "cross_entropy",
     "dropout",
     "elu",
     "embedding",
     "erf",
     "gelu",
+    "group_norm",
     "huber_loss",
     "interpolate",
     "l1_loss",

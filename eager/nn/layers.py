@@ -1,7 +1,8 @@
-"""Layers with weights: Linear, Conv2d, Embedding, LayerNorm.
+"""Layers with weights: Linear, Conv1d, Conv2d, ConvTranspose2d, Embedding, LayerNorm.
 
 Each draws its initial weights like PyTorch does (kaiming-uniform with a=sqrt(5) for
-Linear and Conv2d, N(0, 1) for Embedding), from the default generator unless one is given.
+Linear and the convolutions, N(0, 1) for Embedding), from the default generator unless
+one is given.
 
 >>> import eager
 >>> from eager import nn
@@ -114,6 +115,121 @@ class Conv2d(Module):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}{extra}, "
                 f"bias={self.bias is not None}")
+
+
+class Conv1d(Module):
+    """1-D convolution over (N, C, L) with a (out, in // groups, k) kernel.
+
+    >>> import eager
+    >>> from eager import nn
+    >>> nn.Conv1d(4, 8, 3, padding=1, groups=2)(eager.zeros(2, 4, 10)).shape
+    (2, 8, 10)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, *, dtype=None, device=None,
+                 generator=None) -> None:
+        from eager.nn.convolution import single
+
+        super().__init__()
+        in_channels = arguments.integer("Conv1d", "in_channels", in_channels, minimum=0)
+        out_channels = arguments.integer("Conv1d", "out_channels", out_channels, minimum=0)
+        groups = arguments.integer("Conv1d", "groups", groups, minimum=1)
+        if in_channels % groups or out_channels % groups:
+            raise ArgumentError(f"Conv1d: in_channels {in_channels} and out_channels "
+                                f"{out_channels} must both be divisible by groups={groups}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = (single("Conv1d", "kernel_size", kernel_size, 1),)
+        self.stride = (single("Conv1d", "stride", stride, 1),)
+        self.padding = (single("Conv1d", "padding", padding, 0),)
+        self.dilation = (single("Conv1d", "dilation", dilation, 1),)
+        self.weight = Parameter(_new((out_channels, in_channels // groups) + self.kernel_size,
+                                     dtype, device))
+        self.bias = Parameter(_new((out_channels,), dtype, device)) if bias else None
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator=None) -> None:
+        """Re-draw weight and bias as PyTorch's Conv1d does."""
+        _reset_weight_and_bias(self.weight, self.bias, generator)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+    def extra_repr(self) -> str:
+        return _conv_repr(self)
+
+
+class ConvTranspose2d(Module):
+    """2-D transposed convolution over (N, C, H, W) with an (in, out // groups, kh, kw)
+    kernel: Conv2d's gradient with respect to its input, the usual learned upsampling.
+
+    >>> import eager
+    >>> from eager import nn
+    >>> nn.ConvTranspose2d(3, 6, 4, stride=2, padding=1)(eager.zeros(1, 3, 8, 8)).shape
+    (1, 6, 16, 16)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1, *,
+                 dtype=None, device=None, generator=None) -> None:
+        super().__init__()
+        name = "ConvTranspose2d"
+        in_channels = arguments.integer(name, "in_channels", in_channels, minimum=0)
+        out_channels = arguments.integer(name, "out_channels", out_channels, minimum=0)
+        groups = arguments.integer(name, "groups", groups, minimum=1)
+        if in_channels % groups or out_channels % groups:
+            raise ArgumentError(f"{name}: in_channels {in_channels} and out_channels "
+                                f"{out_channels} must both be divisible by groups={groups}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = arguments.pair(name, "kernel_size", kernel_size, minimum=1)
+        self.stride = arguments.pair(name, "stride", stride, minimum=1)
+        self.padding = arguments.pair(name, "padding", padding, minimum=0)
+        self.output_padding = arguments.pair(name, "output_padding", output_padding, minimum=0)
+        self.dilation = arguments.pair(name, "dilation", dilation, minimum=1)
+        self.weight = Parameter(_new((in_channels, out_channels // groups) + self.kernel_size,
+                                     dtype, device))
+        self.bias = Parameter(_new((out_channels,), dtype, device)) if bias else None
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator=None) -> None:
+        """Re-draw weight and bias as PyTorch's ConvTranspose2d does (its fan-in is the
+        weight's dim 1 times the kernel size, as for every convolution)."""
+        _reset_weight_and_bias(self.weight, self.bias, generator)
+
+    def forward(self, x: Tensor, output_size=None) -> Tensor:
+        output_padding = self.output_padding if output_size is None \
+            else self._output_padding(x, output_size)
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+                                  output_padding, self.groups, self.dilation)
+
+    def _output_padding(self, x: Tensor, output_size) -> tuple[int, int]:
+        """The output_padding that gives `output_size` (the last two of its sizes)."""
+        wanted = tuple(output_size)[-2:]
+        smallest = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in zip(
+            x.shape[-2:], self.stride, self.padding, self.dilation, self.kernel_size)]
+        extra = tuple(int(w) - m for w, m in zip(wanted, smallest))
+        if len(wanted) != 2 or any(e < 0 or e >= max(s, d) for e, s, d in
+                                   zip(extra, self.stride, self.dilation)):
+            raise ArgumentError(f"ConvTranspose2d: output_size {tuple(output_size)} is not "
+                                f"reachable from input {x.shape}; the smallest is "
+                                f"{tuple(smallest)}, each at most stride - 1 larger")
+        return extra
+
+    def extra_repr(self) -> str:
+        text = _conv_repr(self)
+        if self.output_padding != (0, 0):
+            text = text.replace(", bias=", f", output_padding={self.output_padding}, bias=")
+        return text
+
+
+def _conv_repr(conv) -> str:
+    ones = (1,) * len(conv.dilation)
+    extra = "" if conv.dilation == ones else f", dilation={conv.dilation}"
+    extra += "" if conv.groups == 1 else f", groups={conv.groups}"
+    return (f"{conv.in_channels}, {conv.out_channels}, kernel_size={conv.kernel_size}, "
+            f"stride={conv.stride}, padding={conv.padding}{extra}, "
+            f"bias={conv.bias is not None}")
 
 
 class Embedding(Module):

@@ -29,6 +29,7 @@ from eager.interpreters import listener
 from eager.nn.errors import ArgumentError, ModuleError, StateDictError
 from eager.nn.parameter import Parameter, clear_grad
 from eager.tensor import Tensor
+from kernels.dtypes import is_floating
 from kernels.errors import ShapeError
 
 
@@ -552,6 +553,6 @@ def _convert(t: Tensor, device, dtype) -> Tensor:
     out = t.detach()
     if device is not None and device != t.device:
         out = out.to(device)
-    if dtype is not None and t.dtype.kind == "f" and dtype != t.dtype:
+    if dtype is not None and is_floating(t.dtype) and dtype != t.dtype:
         out = out.astype(dtype)
     return t if out._data is t._data else out

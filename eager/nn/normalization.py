@@ -1,4 +1,5 @@
-"""Batch normalisation: `F.batch_norm` and the `BatchNorm1d` / `BatchNorm2d` layers.
+"""Batch and group normalisation: `F.batch_norm`, `F.group_norm` and the `BatchNorm1d` /
+`BatchNorm2d` / `GroupNorm` layers.
 
 In training mode the batch statistics normalise the input and the running estimates are
 updated in place (running = (1 - momentum) running + momentum batch, with the unbiased
@@ -18,6 +19,7 @@ from eager import arguments
 from eager.autograd import no_grad
 from eager.creation import ones, zeros
 from eager.dispatch import user_line_suffix
+from eager.nn.errors import ArgumentError
 from eager.nn.module import Module
 from eager.nn.parameter import Parameter
 from eager.ops import elementwise as E
@@ -180,4 +182,77 @@ class BatchNorm2d(_BatchNorm):
     ranks = (4,)
 
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "batch_norm"]
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise (N, C, ...) over each group of C // num_groups channels and all the
+    positions, per sample (the biased variance, as PyTorch), then scale and shift per
+    channel by weight and bias.
+
+    >>> import eager
+    >>> x = eager.tensor([[[1.0], [3.0], [10.0], [30.0]]])
+    >>> [round(v, 3) for v in group_norm(x, 2, eps=0.0).reshape(-1).tolist()]
+    [-1.0, 1.0, -1.0, 1.0]
+    """
+    op = "group_norm"
+    arguments.tensor(op, "input", input)
+    num_groups = arguments.integer(op, "num_groups", num_groups, minimum=1)
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise ShapeError(f"{op}: input must be (N, C, ...) with C divisible by num_groups="
+                         f"{num_groups}, got {input.shape}{user_line_suffix()}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        arguments.optional_tensor(op, name, t)
+        if t is not None and t.shape != (input.shape[1],):
+            raise ShapeError(f"{op}: {name} of shape {t.shape} does not match the channels "
+                             f"of input {input.shape}{user_line_suffix()}")
+    eps = arguments.real(op, "eps", eps, low=0.0)
+    (input,) = promote("f", input)
+    grouped = input.reshape(input.shape[0], num_groups, -1)
+    mean = R.mean(grouped, axis=-1, keepdims=True)
+    centered = grouped - mean
+    var = R.mean(centered * centered, axis=-1, keepdims=True)
+    out = (centered / E.sqrt(var + eps)).reshape(input.shape)
+    channel_shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(channel_shape)
+    if bias is not None:
+        out = out + bias.reshape(channel_shape)
+    return out
+
+
+class GroupNorm(Module):
+    """Group normalisation (PyTorch's `nn.GroupNorm`): `num_channels` split into
+    `num_groups` groups, each normalised per sample; with `affine`, a learned scale
+    (ones) and shift (zeros) per channel.
+
+    >>> import eager
+    >>> from eager import nn
+    >>> gn = nn.GroupNorm(2, 4)
+    >>> gn(eager.randn(3, 4, 5)).shape, sorted(gn.state_dict())
+    ((3, 4, 5), ['bias', 'weight'])
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device=None, dtype=None) -> None:
+        super().__init__()
+        self.num_groups = arguments.integer("GroupNorm", "num_groups", num_groups, minimum=1)
+        self.num_channels = arguments.integer("GroupNorm", "num_channels", num_channels,
+                                              minimum=1)
+        if self.num_channels % self.num_groups:
+            raise ArgumentError(f"GroupNorm: num_channels={num_channels} must be divisible "
+                                f"by num_groups={num_groups}")
+        self.eps = arguments.real("GroupNorm", "eps", eps, low=0.0)
+        self.affine = arguments.boolean("GroupNorm", "affine", affine)
+        if self.affine:
+            self.weight = Parameter(ones(num_channels, dtype=dtype, device=device))
+            self.bias = Parameter(zeros(num_channels, dtype=dtype, device=device))
+        else:
+            self.weight = self.bias = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "batch_norm", "group_norm"]

@@ -17,6 +17,7 @@ import weakref
 
 from eager.autograd import no_grad
 from eager.tensor import Tensor
+from kernels.dtypes import is_floating
 from kernels.errors import DTypeError
 
 # id -> tensor, held weakly; the identity check in __instancecheck__ guards against a
@@ -38,7 +39,7 @@ class Parameter(metaclass=_ParameterMeta):
     def __new__(cls, data: Tensor, requires_grad: bool = True) -> Tensor:  # type: ignore[misc]
         if type(data) is not Tensor:
             raise DTypeError(f"Parameter: expected a Tensor, got {type(data).__name__}")
-        if data.dtype.kind != "f" and requires_grad:
+        if not is_floating(data.dtype) and requires_grad:
             raise DTypeError(f"Parameter: only floating tensors can be trained, got "
                              f"{data.dtype.name}; pass requires_grad=False")
         param = data.detach()

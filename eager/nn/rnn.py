@@ -1,11 +1,15 @@
 """Recurrent layers as PyTorch builds them: `RNN`, `LSTM` and `GRU` (multi-layer,
-bidirectional, batch_first, dropout between layers, initial states), with PyTorch's
-parameter names and shapes (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0,
-..._reverse), gate order (LSTM: i, f, g, o; GRU: r, z, n) and initialisation
-U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), so state_dicts load either way.
+bidirectional, batch_first, dropout between layers, initial states, LSTM's `proj_size`),
+with PyTorch's parameter names and shapes (weight_ih_l0, weight_hh_l0, bias_ih_l0,
+bias_hh_l0, weight_hr_l0, ..._reverse), gate order (LSTM: i, f, g, o; GRU: r, z, n) and
+initialisation U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), so state_dicts load either
+way.
 
 Each layer computes the input projection of every time step in one matmul, then steps
-through time with small eager ops; a traced or jitted call unrolls the loop.
+through time with small eager ops; a traced or jitted call unrolls the loop. A
+`PackedSequence` input (`nn.utils.rnn`) runs padded, in the original batch order: past a
+sequence's length its state is held (`where` on a per-step mask), so each sequence's
+final state is the one at its last step, and the reverse direction starts there.
 
 >>> import eager
 >>> from eager import nn
@@ -25,6 +29,7 @@ from eager.nn import init
 from eager.nn.errors import ArgumentError
 from eager.nn.module import Module
 from eager.nn.parameter import Parameter
+from eager.nn.utils.rnn import PackedSequence, pad_packed_sequence, repack
 from eager.ops import elementwise as E
 from eager.ops.linalg import matmul
 from eager.ops.shape import concat, stack, transpose
@@ -42,12 +47,18 @@ class _RNNBase(Module):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, *, dtype=None, device=None,
+                 bidirectional: bool = False, proj_size: int = 0, *, dtype=None, device=None,
                  mode: str | None = None) -> None:
         super().__init__()
         if mode is not None:
             self.mode = mode
         name = type(self).__name__
+        self.proj_size = arguments.integer(name, "proj_size", proj_size, minimum=0)
+        if self.proj_size and self.mode != "LSTM":
+            raise ArgumentError(f"{name}: proj_size is only supported for LSTM, not RNN or GRU")
+        if self.proj_size >= hidden_size:
+            raise ArgumentError(f"{name}: proj_size={proj_size} must be smaller than "
+                                f"hidden_size={hidden_size}")
         self.input_size = arguments.integer(name, "input_size", input_size, minimum=0)
         self.hidden_size = arguments.integer(name, "hidden_size", hidden_size, minimum=1)
         self.num_layers = arguments.integer(name, "num_layers", num_layers, minimum=1)
@@ -57,15 +68,18 @@ class _RNNBase(Module):
         self.bidirectional = arguments.boolean(name, "bidirectional", bidirectional)
         directions = 2 if self.bidirectional else 1
         gate_size = _GATES[self.mode] * self.hidden_size
+        out_size = self.proj_size or self.hidden_size
         self._flat_weights_names: list[str] = []
         for layer in range(self.num_layers):
-            layer_input = self.input_size if layer == 0 else self.hidden_size * directions
+            layer_input = self.input_size if layer == 0 else out_size * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
                 shapes = [("weight_ih", (gate_size, layer_input)),
-                          ("weight_hh", (gate_size, self.hidden_size))]
+                          ("weight_hh", (gate_size, out_size))]
                 if self.bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if self.proj_size:
+                    shapes.append(("weight_hr", (self.proj_size, self.hidden_size)))
                 for kind, shape in shapes:
                     self.register_parameter(kind + suffix,
                                             Parameter(empty(*shape, dtype=dtype, device=device)))
@@ -79,16 +93,23 @@ class _RNNBase(Module):
             init.uniform_(getattr(self, name), -bound, bound, generator)
 
     def _weights(self, layer: int, direction: int) -> tuple:
+        """(weight_ih, weight_hh, bias_ih, bias_hh, weight_hr), None for those absent."""
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
-        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-        return tuple(getattr(self, n + suffix) if self.bias or n.startswith("weight") else None
-                     for n in names)
+        present = {"weight_ih": True, "weight_hh": True, "bias_ih": self.bias,
+                   "bias_hh": self.bias, "weight_hr": bool(self.proj_size)}
+        return tuple(getattr(self, n + suffix) if there else None
+                     for n, there in present.items())
 
     def _state_count(self) -> int:
         return 2 if self.mode == "LSTM" else 1
 
     def _check_input(self, x: Tensor) -> tuple[Tensor, bool]:
         name = type(self).__name__
+        if isinstance(x, PackedSequence):
+            if x.data.ndim != 2 or x.data.shape[-1] != self.input_size:
+                raise ShapeError(f"{name}: a PackedSequence's data must be (steps, "
+                                 f"{self.input_size}), got {x.data.shape}{user_line_suffix()}")
+            return pad_packed_sequence(x)[0], True
         arguments.tensor(name, "input", x)
         if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:
             raise ShapeError(f"{name}: input must be (length, batch, {self.input_size}) "
@@ -104,47 +125,64 @@ class _RNNBase(Module):
     def _initial(self, hx, batch: int, like: Tensor, batched: bool) -> list[Tensor]:
         name = type(self).__name__
         layers = self.num_layers * (2 if self.bidirectional else 1)
-        shape = (layers, batch, self.hidden_size)
+        # h is projected to proj_size when there is one; c keeps hidden_size.
+        shapes = [(layers, batch, self.proj_size or self.hidden_size),
+                  (layers, batch, self.hidden_size)][:self._state_count()]
         if hx is None:
-            zero = zeros(*shape, dtype=like.dtype, device=like.device)
-            return [zero] * self._state_count()
+            return [zeros(*shape, dtype=like.dtype, device=like.device) for shape in shapes]
         states = list(hx) if self.mode == "LSTM" else [hx]
         if self.mode == "LSTM" and len(states) != 2:
             raise ArgumentError(f"{name}: the initial state must be a pair (h_0, c_0)")
         out = []
-        for s in states:
+        for s, shape in zip(states, shapes):
             arguments.tensor(name, "hx", s)
             if not batched:
                 s = s.reshape(s.shape[0], 1, *s.shape[1:]) if s.ndim == 2 else s
             if s.shape != shape:
                 raise ShapeError(f"{name}: initial state of shape {s.shape} does not match "
-                                 f"{shape} (layers * directions, batch, hidden_size)"
+                                 f"{shape} (layers * directions, batch, size)"
                                  f"{user_line_suffix()}")
             out.append(s)
         return out
 
-    def _cell(self, projected: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None
-              ) -> tuple:
+    def _cell(self, projected: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None,
+              w_hr: Tensor | None) -> tuple:
         raise NotImplementedError
 
-    def _run_direction(self, x: Tensor, state: tuple, layer: int, direction: int
-                       ) -> tuple[Tensor, tuple]:
-        w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
+    def _run_direction(self, x: Tensor, state: tuple, layer: int, direction: int,
+                       masks: list) -> tuple[Tensor, tuple]:
+        w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
         projected = matmul(x, w_ih.T)
         if b_ih is not None:
             projected = projected + b_ih
         steps = range(x.shape[0] - 1, -1, -1) if direction else range(x.shape[0])
         outputs = [None] * x.shape[0]
         for t in steps:
-            state = self._cell(projected[t], state, w_hh, b_hh)
+            new = self._cell(projected[t], state, w_hh, b_hh, w_hr)
+            if masks[t] is not None:   # some sequences of a packed batch have ended
+                new = tuple(E.where(masks[t], n, s) for n, s in zip(new, state))
+            state = new
             outputs[t] = state[0]
         return stack(outputs, axis=0), state
+
+    @staticmethod
+    def _step_masks(input, x: Tensor) -> list:
+        """Per time step, None when every sequence runs, else a (batch, 1) bool tensor of
+        those that still do (only for a PackedSequence input)."""
+        if not isinstance(input, PackedSequence):
+            return [None] * x.shape[0]
+        from eager.creation import tensor
+
+        lengths = input.lengths()
+        running = tensor(lengths, device=x.device).reshape(-1, 1)
+        return [None if t < min(lengths) else running > t for t in range(x.shape[0])]
 
     def forward(self, input: Tensor, hx=None):
         from eager.nn.functional import dropout
 
         x, batched = self._check_input(input)
         initial = self._initial(hx, x.shape[1], x, batched)
+        masks = self._step_masks(input, x)
         directions = 2 if self.bidirectional else 1
         finals: list[list[Tensor]] = [[] for _ in range(self._state_count())]
         for layer in range(self.num_layers):
@@ -154,13 +192,15 @@ class _RNNBase(Module):
             for direction in range(directions):
                 index = layer * directions + direction
                 state = tuple(s[index] for s in initial)
-                out, state = self._run_direction(x, state, layer, direction)
+                out, state = self._run_direction(x, state, layer, direction, masks)
                 outs.append(out)
                 for k, s in enumerate(state):
                     finals[k].append(s)
             x = outs[0] if directions == 1 else concat(outs, axis=-1)
         states = [stack(f, axis=0) for f in finals]
-        if not batched:
+        if isinstance(input, PackedSequence):
+            x = repack(x, input)
+        elif not batched:
             x = x.reshape(x.shape[0], x.shape[2])
             states = [s.reshape(s.shape[0], s.shape[2]) for s in states]
         elif self.batch_first:
@@ -177,6 +217,8 @@ class _RNNBase(Module):
             text += f", dropout={self.dropout}"
         if self.bidirectional:
             text += ", bidirectional=True"
+        if self.proj_size:
+            text += f", proj_size={self.proj_size}"
         return text
 
 
@@ -208,18 +250,26 @@ class RNN(_RNNBase):
                          mode="RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU")
         self.nonlinearity = nonlinearity
 
-    def _cell(self, projected, state, w_hh, b_hh):
+    def _cell(self, projected, state, w_hh, b_hh, w_hr):
         pre = projected + _hidden_projection(state[0], w_hh, b_hh)
         return (E.tanh(pre) if self.mode == "RNN_TANH" else E.relu(pre),)
 
 
 class LSTM(_RNNBase):
     """Long short-term memory: gates i, f, g, o from W_ih x + b_ih + W_hh h + b_hh;
-    c' = f c + i g; h' = o tanh(c'). Returns (output, (h_n, c_n))."""
+    c' = f c + i g; h' = o tanh(c'), then h' = W_hr h' with `proj_size`. Returns
+    (output, (h_n, c_n)).
+
+    >>> import eager
+    >>> from eager import nn
+    >>> out, (h, c) = nn.LSTM(3, 8, proj_size=2)(eager.randn(5, 4, 3))
+    >>> out.shape, h.shape, c.shape
+    ((5, 4, 2), (1, 4, 2), (1, 4, 8))
+    """
 
     mode = "LSTM"
 
-    def _cell(self, projected, state, w_hh, b_hh):
+    def _cell(self, projected, state, w_hh, b_hh, w_hr):
         h, c = state
         gates = projected + _hidden_projection(h, w_hh, b_hh)
         size = self.hidden_size
@@ -228,7 +278,8 @@ class LSTM(_RNNBase):
         g = E.tanh(gates[:, 2 * size:3 * size])
         o = E.sigmoid(gates[:, 3 * size:])
         c = f * c + i * g
-        return o * E.tanh(c), c
+        h = o * E.tanh(c)
+        return (h if w_hr is None else matmul(h, w_hr.T)), c
 
 
 class GRU(_RNNBase):
@@ -243,7 +294,7 @@ class GRU(_RNNBase):
 
     mode = "GRU"
 
-    def _cell(self, projected, state, w_hh, b_hh):
+    def _cell(self, projected, state, w_hh, b_hh, w_hr):
         (h,) = state
         hidden = _hidden_projection(h, w_hh, b_hh)
         size = self.hidden_size

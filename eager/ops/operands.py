@@ -7,8 +7,8 @@ import numpy as np
 
 from eager.dispatch import apply
 from eager.tensor import Tensor
-from kernels import OPS, default_float, default_int, result_dtype
-from kernels.dtypes import FLOATING, bfloat16, float16, float32
+from kernels import OPS, default_int, result_dtype
+from kernels.dtypes import FLOATING, bfloat16, current_default_float, float16, float32
 from kernels.errors import DTypeError
 
 _cast = OPS["cast"]
@@ -77,4 +77,4 @@ def promote(op_kinds: str | None, *operands):
         if "I" in kinds and tensor_kinds and all(k == "b" for k in tensor_kinds):
             return tuple(cast(x, default_int) if type(x) is Tensor else x for x in operands)
         return operands
-    return tuple(cast(x, default_float) if type(x) is Tensor else x for x in operands)
+    return tuple(cast(x, current_default_float()) if type(x) is Tensor else x for x in operands)

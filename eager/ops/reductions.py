@@ -16,7 +16,8 @@ from eager.dispatch import apply
 from eager.ops.operands import cast
 from eager.ops.public import implements
 from eager.tensor import Tensor
-from kernels import OPS, bool_, default_float, to_dtype
+from kernels import OPS, bool_, to_dtype
+from kernels.dtypes import current_default_float, is_floating
 from kernels.errors import ShapeError
 from kernels.shapes import normalize_axes, normalize_axis, size_of
 
@@ -115,7 +116,7 @@ def _count(x, axes):
 
 
 def _as_float(x):
-    return x if x.dtype.kind == "f" else cast(x, default_float)
+    return x if is_floating(x.dtype) else cast(x, current_default_float())
 
 
 def mean(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):

@@ -19,7 +19,7 @@ from eager.nn.errors import ArgumentError
 from eager.nn.parameter import clear_grad
 from eager.optim.param_group import ParamGroup
 from eager.tensor import Tensor
-from kernels.dtypes import int64
+from kernels.dtypes import int64, is_floating
 from kernels.errors import DTypeError, EagerError, ShapeError
 
 
@@ -88,7 +88,7 @@ class Optimizer:
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise ArgumentError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor")
-            if p.dtype.kind != "f":
+            if not is_floating(p.dtype):
                 raise DTypeError(f"{name}: parameter {i} has dtype {p.dtype.name}; only "
                                  "floating tensors can be optimized")
             if not p.is_leaf:

@@ -22,6 +22,7 @@ the ops' numpy kernels instead (one warning per process), so results stay correc
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -52,6 +53,16 @@ def _get_pool(threads: int) -> ThreadPoolExecutor:
         _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="eager-jit")
         _pool_size = threads
     return _pool
+
+
+def _forget_pool_after_fork() -> None:
+    # A forked child (a DataLoader worker) has none of the parent's pool threads: a pool
+    # it inherited would queue work that never runs.
+    global _pool, _pool_size
+    _pool, _pool_size = None, 0
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 class CpuKernel:

@@ -24,13 +24,17 @@ from eager.utils.data.sampler import (
     Sampler,
     SequentialSampler,
     SubsetRandomSampler,
+    WeightedRandomSampler,
 )
+from eager.utils.data.worker import WorkerInfo, get_worker_info
+from eager.utils.data.worker_pool import DataLoaderWorkerError
 
 __all__ = [
     "BatchSampler",
     "ConcatDataset",
     "DataLoader",
     "DataLoaderError",
+    "DataLoaderWorkerError",
     "Dataset",
     "IterableDataset",
     "RandomSampler",
@@ -39,7 +43,10 @@ __all__ = [
     "Subset",
     "SubsetRandomSampler",
     "TensorDataset",
+    "WeightedRandomSampler",
+    "WorkerInfo",
     "default_collate",
     "default_convert",
+    "get_worker_info",
     "random_split",
 ]

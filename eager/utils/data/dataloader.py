@@ -1,9 +1,13 @@
 """`DataLoader`: iterate a dataset in (shuffled) batches, as PyTorch's.
 
-Everything runs in the calling process: `num_workers`, `pin_memory`, `prefetch_factor`
-and `persistent_workers` are accepted and change nothing but speed in torch, so the
-batches are the same. A `TensorDataset` with the default collate is batched by indexing
-its tensors once per batch, which gives the same batch as stacking the samples.
+With `num_workers=0` batches are built in the calling process. With more, as in torch,
+worker processes build them (`eager.utils.data.worker_pool`) and the loader yields them
+in the sampler's order; each worker is seeded from a base seed drawn from `generator`
+(or eager's default generator) plus its id, calls `worker_init_fn(id)` first, and can
+read `get_worker_info()`. `persistent_workers=True` keeps the processes between passes;
+`prefetch_factor` batches per worker are in flight. `pin_memory` is accepted and changes
+nothing on the cpu. A `TensorDataset` with the default collate is batched by indexing its
+tensors once per batch, which gives the same batch as stacking the samples.
 
 >>> import eager
 >>> from eager.utils.data import DataLoader, TensorDataset
@@ -16,10 +20,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from eager.utils.data.collate import default_collate, default_convert
-from eager.utils.data.dataset import IterableDataset, TensorDataset
+from eager.utils.data.dataset import IterableDataset
 from eager.utils.data.errors import DataLoaderError
+from eager.utils.data.fetch import Fetcher
 from eager.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
+from eager.utils.data.worker_pool import WorkerPool
 
 __all__ = ["DataLoader", "DataLoaderError"]
 
@@ -41,16 +46,19 @@ class DataLoader:
                  sampler=None, batch_sampler=None, num_workers: int = 0,
                  collate_fn: Callable[[list], Any] | None = None, pin_memory: bool = False,
                  drop_last: bool = False, timeout: float = 0,
-                 worker_init_fn: Callable | None = None, generator=None, *,
-                 prefetch_factor: int | None = None, persistent_workers: bool = False,
-                 **_ignored: Any) -> None:
-        if type(num_workers) is not int or num_workers < 0:
-            raise DataLoaderError(f"DataLoader: num_workers must be a non-negative int, got "
-                                  f"{num_workers!r}")
+                 worker_init_fn: Callable | None = None, multiprocessing_context=None,
+                 generator=None, *, prefetch_factor: int | None = None,
+                 persistent_workers: bool = False, **_ignored: Any) -> None:
+        self._check_workers(num_workers, timeout, prefetch_factor, persistent_workers,
+                            multiprocessing_context)
         self.dataset, self.generator, self.num_workers = dataset, generator, num_workers
         self.drop_last, self.pin_memory, self.timeout = drop_last, pin_memory, timeout
-        self._auto_collate = collate_fn is None
-        self.collate_fn = collate_fn
+        self.worker_init_fn, self.multiprocessing_context = (worker_init_fn,
+                                                             multiprocessing_context)
+        self.prefetch_factor = 2 if num_workers and prefetch_factor is None \
+            else prefetch_factor
+        self.persistent_workers = persistent_workers
+        self._pool: WorkerPool | None = None
         self._iterable = isinstance(dataset, IterableDataset)
         if self._iterable:
             if shuffle or sampler is not None or batch_sampler is not None:
@@ -58,8 +66,9 @@ class DataLoader:
                                       "shuffle, sampler and batch_sampler cannot be used")
             self.sampler = self.batch_sampler = None
             self.batch_size = batch_size
-            if self.collate_fn is None:
-                self.collate_fn = default_convert if batch_size is None else default_collate
+            self._fetcher = Fetcher(dataset, collate_fn, batch_size is not None, batch_size,
+                                    drop_last)
+            self.collate_fn = self._fetcher.collate_fn
             return
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
@@ -79,37 +88,58 @@ class DataLoader:
         if batch_size is not None and batch_sampler is None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.sampler, self.batch_sampler, self.batch_size = sampler, batch_sampler, batch_size
-        if self.collate_fn is None:
-            self.collate_fn = default_collate if batch_sampler is not None else default_convert
+        self._fetcher = Fetcher(dataset, collate_fn, batch_sampler is not None)
+        self.collate_fn = self._fetcher.collate_fn
+
+    @staticmethod
+    def _check_workers(num_workers, timeout, prefetch_factor, persistent_workers,
+                       context) -> None:
+        if type(num_workers) is not int or num_workers < 0:
+            raise DataLoaderError(f"DataLoader: num_workers must be a non-negative int, got "
+                                  f"{num_workers!r}")
+        if not isinstance(timeout, (int, float)) or timeout < 0:
+            raise DataLoaderError(f"DataLoader: timeout must be a non-negative number of "
+                                  f"seconds, got {timeout!r}")
+        if num_workers == 0 and (prefetch_factor is not None or persistent_workers
+                                 or context is not None):
+            raise DataLoaderError("DataLoader: prefetch_factor, persistent_workers and "
+                                  "multiprocessing_context need worker processes; pass "
+                                  "num_workers > 0")
+        if prefetch_factor is not None and (type(prefetch_factor) is not int
+                                            or prefetch_factor < 1):
+            raise DataLoaderError(f"DataLoader: prefetch_factor must be a positive int, got "
+                                  f"{prefetch_factor!r}")
 
     def __iter__(self) -> Iterator:
+        from eager.random import randint
+
+        # Drawn on every pass, with or without workers, as torch does: the generator then
+        # gives the same shuffled order whatever num_workers is.
+        base_seed = randint(0, 2 ** 63 - 1, (), generator=self.generator).item()
+        if self.num_workers:
+            return self._through_workers(base_seed)
+        fetch = self._fetcher
         if self._iterable:
-            return self._iterate_stream()
-        if self.batch_sampler is None:
-            return (self.collate_fn(self.dataset[i]) for i in self.sampler)
-        return (self._fetch(indices) for indices in self.batch_sampler)
+            return fetch.stream()
+        return (fetch(indices) for indices in (self.batch_sampler or self.sampler))
 
-    def _fetch(self, indices: list[int]):
-        if self._auto_collate and type(self.dataset) is TensorDataset:
-            from eager.creation import tensor
+    def _through_workers(self, base_seed: int) -> Iterator:
+        pool = self._pool
+        if pool is None or pool.closed:
+            pool = WorkerPool(self._fetcher, self.num_workers, base_seed=base_seed,
+                              init_fn=self.worker_init_fn, context=self.multiprocessing_context,
+                              iterable=self._iterable, prefetch_factor=self.prefetch_factor,
+                              timeout=self.timeout)
+            if self.persistent_workers:
+                self._pool = pool
+        epoch = pool.epoch(None if self._iterable else iter(self.batch_sampler or self.sampler))
+        if not self.persistent_workers:
+            epoch.on_close = pool.close
+        return epoch
 
-            where = tensor(indices, device=self.dataset.tensors[0].device)
-            return [t[where] if t.device == where.device else t[where.to(t.device)]
-                    for t in self.dataset.tensors]
-        return self.collate_fn([self.dataset[i] for i in indices])
-
-    def _iterate_stream(self) -> Iterator:
-        if self.batch_size is None:
-            yield from (self.collate_fn(x) for x in self.dataset)
-            return
-        batch = []
-        for x in self.dataset:
-            batch.append(x)
-            if len(batch) == self.batch_size:
-                yield self.collate_fn(batch)
-                batch = []
-        if batch and not self.drop_last:
-            yield self.collate_fn(batch)
+    def __del__(self) -> None:
+        if getattr(self, "_pool", None) is not None:
+            self._pool.close()
 
     def __len__(self) -> int:
         if self._iterable:

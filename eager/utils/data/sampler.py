@@ -114,6 +114,53 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
+class WeightedRandomSampler(Sampler):
+    """`num_samples` indices drawn with probability proportional to `weights` (one weight
+    per dataset item), with replacement unless `replacement=False`, from `generator` or
+    eager's default generator; a fresh draw each pass. Weights need not sum to one.
+
+    >>> import eager
+    >>> g = eager.Generator(seed=0)
+    >>> sampler = WeightedRandomSampler([0.0, 5.0, 0.0, 1e-9], 4, generator=g)
+    >>> list(sampler), len(sampler)
+    ([1, 1, 1, 1], 4)
+    """
+
+    def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
+                 generator=None) -> None:
+        from eager.creation import asarray
+        from kernels.dtypes import float64
+
+        if type(num_samples) is not int or num_samples <= 0:
+            raise DataLoaderError(f"WeightedRandomSampler: num_samples must be a positive "
+                                  f"int, got {num_samples!r}")
+        if not isinstance(replacement, bool):
+            raise DataLoaderError(f"WeightedRandomSampler: replacement must be a bool, got "
+                                  f"{replacement!r}")
+        weights = asarray(weights, dtype=float64)
+        if weights.ndim != 1 or weights.shape[0] == 0:
+            raise DataLoaderError(f"WeightedRandomSampler: weights must be a non-empty 1-D "
+                                  f"sequence, got shape {tuple(weights.shape)}")
+        if not (weights >= 0).all().item() or not weights.isfinite().all().item() \
+                or weights.sum().item() <= 0:
+            raise DataLoaderError("WeightedRandomSampler: weights must be finite, "
+                                  "non-negative and not all zero")
+        if not replacement and num_samples > weights.shape[0]:
+            raise DataLoaderError(f"WeightedRandomSampler: cannot draw {num_samples} samples "
+                                  f"without replacement from {weights.shape[0]} weights")
+        self.weights, self.num_samples = weights, num_samples
+        self.replacement, self.generator = replacement, generator
+
+    def __iter__(self) -> Iterator[int]:
+        from eager.random import multinomial
+
+        yield from multinomial(self.weights, self.num_samples, self.replacement,
+                               generator=self.generator).tolist()
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
 class BatchSampler(Sampler):
     """Groups the indices of `sampler` into lists of `batch_size`; a short last group is
     kept unless `drop_last`.

@@ -22,6 +22,7 @@ from eager.autograd import no_grad
 from eager.creation import zeros
 from eager.dispatch import user_line_suffix
 from eager.nn.errors import ArgumentError
+from eager.nn.utils import rnn as rnn  # `nn.utils.rnn`, as in torch
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
 from eager.ops.shape import concat, reshape
@@ -124,3 +125,4 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
         for p in params:
             p.copy_(reshape(vec[start:start + p.size], p.shape))
             start += p.size
+
