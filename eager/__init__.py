@@ -18,6 +18,7 @@ from eager import (
     fft,
     linalg,
     nn,
+    onnx,
     optim,
     utils,
 )

@@ -33,6 +33,12 @@ from eager.distributed.state import (
     rank,
     world_size,
 )
+from eager.distributed.torch_names import (
+    destroy_process_group,
+    get_rank,
+    get_world_size,
+    init_process_group,
+)
 
 __all__ = [
     "BackendUnavailableError",
@@ -47,8 +53,12 @@ __all__ = [
     "barrier",
     "broadcast",
     "destroy",
+    "destroy_process_group",
     "get_backend",
+    "get_rank",
+    "get_world_size",
     "init",
+    "init_process_group",
     "is_initialized",
     "rank",
     "reduce_scatter",
