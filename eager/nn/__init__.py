@@ -15,6 +15,7 @@ from eager.nn.activations import ELU, GELU, LeakyReLU, LogSoftmax, Mish, SiLU, S
 from eager.nn.attention import MultiheadAttention
 from eager.nn.containers import (
     Dropout,
+    Dropout2d,
     Flatten,
     Identity,
     MaxPool2d,
@@ -41,6 +42,7 @@ from eager.nn.normalization import BatchNorm1d, BatchNorm2d
 from eager.nn.parameter import Parameter
 from eager.nn.pooling import AdaptiveAvgPool2d, AvgPool2d
 from eager.nn.rnn import GRU, LSTM, RNN
+from eager.nn.rnn_cells import GRUCell, LSTMCell, RNNCell
 from eager.nn.transformer import (
     Transformer,
     TransformerDecoder,
@@ -53,8 +55,11 @@ __all__ = [
     "ELU",
     "GELU",
     "GRU",
+    "GRUCell",
     "LSTM",
+    "LSTMCell",
     "RNN",
+    "RNNCell",
     "AdaptiveAvgPool2d",
     "ArgumentError",
     "AvgPool2d",
@@ -65,6 +70,7 @@ __all__ = [
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "Embedding",
     "Flatten",
     "HuberLoss",

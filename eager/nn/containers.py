@@ -72,6 +72,20 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+class Dropout2d(Dropout):
+    """Zero whole channels of (N, C, H, W) with probability p while training
+    (`F.dropout2d`); identity in `model.eval()`.
+
+    >>> import eager
+    >>> from eager import nn
+    >>> nn.Dropout2d(0.25).eval()(eager.ones(1, 2, 2, 2)).sum().item()
+    8.0
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout2d(x, self.p, self.training, self.generator)
+
+
 class MaxPool2d(Module):
     """Largest value in each window of (N, C, H, W); stride defaults to kernel_size.
 

@@ -10,6 +10,7 @@ terms of eager ops, so autograd, the tracer and the jit's fusion all see through
 from __future__ import annotations
 
 import math
+import warnings
 
 from eager import arguments
 from eager.dispatch import user_line_suffix
@@ -314,6 +315,38 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None) ->
     return E.where(keep, x * (1.0 / (1.0 - p)), 0.0)
 
 
+def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+    """Zero whole channels with probability p and scale the kept ones by 1 / (1 - p) while
+    training; the identity otherwise. As in PyTorch, the first two dims are (N, C) and
+    the rest is one channel: (N, C, H, W), and a 3-D input is read as (N, C, L). A 2-D
+    input is deprecated there and drops single elements (as `dropout`), with a warning.
+
+    >>> import eager
+    >>> y = dropout2d(eager.ones(2, 3, 4, 4), p=0.5)
+    >>> sorted({float(v) for v in y.sum(axis=(2, 3)).reshape(-1).tolist()} - {0.0})
+    [32.0]
+    """
+    arguments.tensor("dropout2d", "input", x)
+    if x.ndim < 2:
+        raise ShapeError(f"dropout2d: input must be (N, C, H, W) or (N, C, L), got "
+                         f"{x.shape}{user_line_suffix()}")
+    if x.ndim == 2:
+        warnings.warn(f"dropout2d: a 2-D input {x.shape} drops single elements, as "
+                      f"dropout does; use dropout for it{user_line_suffix()}",
+                      UserWarning, stacklevel=2)
+        return dropout(x, p, training, generator)
+    p = arguments.probability("dropout2d", "p", p)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    from eager.random import uniform
+
+    channels = x.shape[:2] + (1,) * (x.ndim - 2)
+    keep = uniform(0.0, 1.0, channels, dtype=x.dtype, device=x.device,
+                   generator=generator) >= p
+    return E.where(keep, x * (1.0 / (1.0 - p)), 0.0)
+
 def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing `normalized_shape` dims to zero mean and unit variance
@@ -378,6 +411,7 @@ __all__ = [
     "conv2d",
     "cross_entropy",
     "dropout",
+    "dropout2d",
     "elu",
     "embedding",
     "erf",
