@@ -2,6 +2,9 @@
 nanoGPT, makemore, minGPT, micrograd): each test is a small program in that style, of our
 own, checked against torch when it is installed and against eager under `@jit`."""
 import io
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -167,3 +170,54 @@ def test_jitted_step_that_clears_grads_at_the_end_replays_and_matches_eager():
     np.testing.assert_allclose(jit_losses, eager_losses, rtol=1e-5)
     info = f.cache_info()
     assert info.hits == 5 and info.eager_calls == 0
+
+
+def test_ieee_results_come_back_without_numpy_warnings():
+    # word_language_model's Transformer mask: torch.log(torch.tril(torch.ones(n, n))).
+    # A fresh interpreter: pytest drops warning filters set while it imports test modules.
+    program = (
+        "import warnings, numpy as np\n"
+        "warnings.simplefilter('always')\n"
+        "import eager as torch\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    mask = torch.log(torch.tril(torch.ones(3, 3)))\n"
+        "    ratio = torch.zeros(2) / torch.zeros(2)\n"
+        "    np.log(np.zeros(1))\n"
+        "assert mask[0, 1].item() == float('-inf') and torch.isnan(ratio).all().item()\n"
+        "print([str(w.message) for w in caught])\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    # the user's own numpy code still warns as numpy does
+    assert done.stdout.strip() == "['divide by zero encountered in log']"
+
+
+def test_summary_writer_writes_tensorboard_event_records(tmp_path):
+    import struct
+
+    from eager.utils.tensorboard import SummaryWriter, crc32c
+
+    def masked(data):
+        crc = crc32c(data)
+        return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+    writer = SummaryWriter(tmp_path / "run")
+    for step in range(3):
+        writer.add_scalar("Loss/train", torch.tensor(0.5 * step), step)
+    writer.close()
+    blob = open(writer.file_name, "rb").read()
+    records, at = [], 0
+    while at < len(blob):
+        (length,) = struct.unpack_from("<Q", blob, at)
+        assert struct.unpack_from("<I", blob, at + 8)[0] == masked(blob[at:at + 8])
+        data = blob[at + 12:at + 12 + length]
+        assert struct.unpack_from("<I", blob, at + 12 + length)[0] == masked(data)
+        records.append(data)
+        at += 16 + length
+    assert len(records) == 4 and b"brain.Event:2" in records[0]
+    last = records[-1]
+    assert b"Loss/train" in last and last[9:11] == b"\x10\x02"      # field 2 (step) = 2
+    assert struct.unpack("<f", last[-4:])[0] == 1.0                  # simple_value
+    with pytest.raises(ValueError, match="closed"):
+        writer.add_scalar("x", 1.0)
