@@ -221,3 +221,25 @@ def test_summary_writer_writes_tensorboard_event_records(tmp_path):
     assert struct.unpack("<f", last[-4:])[0] == 1.0                  # simple_value
     with pytest.raises(ValueError, match="closed"):
         writer.add_scalar("x", 1.0)
+
+
+def test_inplace_activations_overwrite_their_input_and_keep_gradients():
+    # torchvision-style blocks: nn.ReLU(inplace=True) after BatchNorm, nn.Dropout(p, True)
+    torch.manual_seed(0)
+    for layer, plain in ((nn.ReLU(inplace=True), F.relu), (nn.LeakyReLU(0.2, inplace=True),
+                         lambda v: F.leaky_relu(v, 0.2)), (nn.ELU(inplace=True), F.elu),
+                         (nn.SiLU(inplace=True), F.silu)):
+        w = torch.randn(2, 3, 4, 4, requires_grad=True)
+        bn = nn.BatchNorm2d(3)
+        h = bn(w * 1.0)
+        out = layer(h)
+        assert out is h
+        out.sum().backward()
+        w2 = w.detach().clone().requires_grad_()
+        plain(nn.BatchNorm2d(3)(w2 * 1.0)).sum().backward()
+        np.testing.assert_allclose(w.grad.numpy(), w2.grad.numpy(), rtol=1e-5, atol=1e-6)
+    x = torch.ones(2, 3)
+    drop = nn.Dropout(0.5, True)
+    assert drop(x) is x and set(np.unique(x.numpy())) <= {0.0, 2.0}
+    with pytest.raises(RuntimeError):
+        F.relu(torch.ones(2, requires_grad=True), inplace=True)   # a leaf, as torch refuses
