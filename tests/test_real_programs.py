@@ -243,3 +243,16 @@ def test_inplace_activations_overwrite_their_input_and_keep_gradients():
     assert drop(x) is x and set(np.unique(x.numpy())) <= {0.0, 2.0}
     with pytest.raises(RuntimeError):
         F.relu(torch.ones(2, requires_grad=True), inplace=True)   # a leaf, as torch refuses
+
+
+def test_replacing_a_layer_keeps_its_place_among_the_children():
+    # siamese_network: resnet.conv1 = nn.Conv2d(1, ...); nn.Sequential(*list(resnet.children())[:-1])
+    net = nn.Sequential()
+    net.conv1 = nn.Conv2d(3, 4, 3)
+    net.act = nn.ReLU()
+    net.fc = nn.Linear(4, 2)
+    net.conv1 = nn.Conv2d(1, 4, 3)
+    assert [name for name, _ in net.named_children()] == ["conv1", "act", "fc"]
+    assert list(net.state_dict())[:2] == ["conv1.weight", "conv1.bias"]
+    trunk = nn.Sequential(*list(net.children())[:-1])
+    assert trunk(torch.ones(1, 1, 5, 5)).shape == (1, 4, 3, 3)
