@@ -256,3 +256,14 @@ def test_replacing_a_layer_keeps_its_place_among_the_children():
     assert list(net.state_dict())[:2] == ["conv1.weight", "conv1.bias"]
     trunk = nn.Sequential(*list(net.children())[:-1])
     assert trunk(torch.ones(1, 1, 5, 5)).shape == (1, 4, 3, 3)
+
+
+def test_rnn_flatten_parameters_leaves_the_layer_working():
+    # word_language_model calls model.rnn.flatten_parameters() after loading a checkpoint
+    lstm = nn.LSTM(3, 4, num_layers=2)
+    before = {k: v.clone() for k, v in lstm.state_dict().items()}
+    x = torch.randn(5, 2, 3)
+    expected = lstm(x)[0]
+    lstm.flatten_parameters()
+    assert all(bool((before[k] == v).all()) for k, v in lstm.state_dict().items())
+    assert torch.allclose(lstm(x)[0], expected)
