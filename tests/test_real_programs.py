@@ -267,3 +267,19 @@ def test_rnn_flatten_parameters_leaves_the_layer_working():
     lstm.flatten_parameters()
     assert all(bool((before[k] == v).all()) for k, v in lstm.state_dict().items())
     assert torch.allclose(lstm(x)[0], expected)
+
+
+def test_bce_gradient_stays_finite_at_saturated_probabilities():
+    # siamese_network: nn.Sigmoid() then nn.BCELoss(); a saturated sigmoid gives exactly 0 or 1
+    p = torch.tensor([0.0, 1.0, 0.25, 0.0, 1.0], requires_grad=True)
+    t = torch.tensor([1.0, 0.0, 1.0, 0.0, 1.0])
+    loss = nn.BCELoss()(p, t)
+    loss.backward()
+    expected = (p.detach() - t) / np.maximum((p.detach() * (1 - p.detach())).numpy(), 1e-12) / 5
+    assert np.isfinite(p.grad.numpy()).all()
+    np.testing.assert_allclose(p.grad.numpy(), expected.numpy(), rtol=1e-6)
+    assert loss.item() == pytest.approx((100 + 100 - np.log(0.25)) / 5, rel=1e-6)
+    ref = pytest.importorskip("torch")
+    q = ref.tensor(p.detach().numpy(), requires_grad=True)
+    ref.nn.BCELoss()(q, ref.tensor(t.numpy())).backward()
+    np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6)
