@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 import eager as torch
-import eager.nn as nn
 import eager.nn.functional as F
 import eager.onnx
-import eager.optim as optim
+from eager import nn, optim
 from eager.distributed import destroy_process_group, get_rank, get_world_size, init_process_group
 from eager.utils.data import DataLoader, RandomSampler, TensorDataset
 from jit import jit
@@ -206,7 +205,8 @@ def test_summary_writer_writes_tensorboard_event_records(tmp_path):
     for step in range(3):
         writer.add_scalar("Loss/train", torch.tensor(0.5 * step), step)
     writer.close()
-    blob = open(writer.file_name, "rb").read()
+    with open(writer.file_name, "rb") as f:
+        blob = f.read()
     records, at = [], 0
     while at < len(blob):
         (length,) = struct.unpack_from("<Q", blob, at)

@@ -22,7 +22,7 @@ import os
 import socket
 import struct
 import time
-from typing import Any
+from typing import Any, Self
 
 from kernels.errors import ArgumentError
 
@@ -154,8 +154,8 @@ class SummaryWriter:
             self.flush()
             self._closed = True
 
-    def __enter__(self) -> SummaryWriter:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
