@@ -8,6 +8,8 @@ define-by-run autograd.
 >>> x.grad.shape
 (2, 2)
 """
+import warnings as _warnings
+
 from eager import (
     accelerator,
     amp,
@@ -18,6 +20,7 @@ from eager import (
     fft,
     linalg,
     nn,
+    onnx,
     optim,
     utils,
 )
@@ -258,6 +261,12 @@ if bfloat16 is None:
 # off the ops' declarations; the rest are composites and helpers.
 globals().update(_NAMESPACE)
 
+# IEEE results come back silently, as in PyTorch (log(0) is -inf, 0/0 is nan): numpy's
+# floating-point RuntimeWarnings raised inside our kernels are not the user's to act on.
+_warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow|underflow) "
+                         r"encountered", RuntimeWarning,
+                         r"(eager|kernels|tracer|jit)(\.|$)")
+
 __all__ = [
     "ArgumentError",
     "AutogradError",
@@ -416,6 +425,7 @@ __all__ = [
     "numel",
     "ones",
     "ones_like",
+    "onnx",
     "optim",
     "outer",
     "pi",

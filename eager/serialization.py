@@ -76,6 +76,8 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
     >>> buffer = io.BytesIO(); eager.save({"step": 3}, buffer); _ = buffer.seek(0)
     >>> eager.load(buffer)
     {'step': 3}
+
+    Numpy arrays (of the dtypes above) are stored too and load back as numpy arrays.
     """
     arrays: list[np.ndarray] = []
     manifest = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj", 0)}
@@ -126,6 +128,10 @@ def _encode(obj: Any, arrays: list, where: str, depth: int) -> Any:
                 "device": obj.device, "requires_grad": obj.requires_grad}
     if type(obj) in _SCALARS:
         return obj
+    if type(obj) is np.ndarray and obj.dtype.name in _DTYPES:
+        # A numpy array (a data file written with torch.save) comes back as numpy.
+        arrays.append(obj)
+        return {"ndarray": len(arrays) - 1, "dtype": obj.dtype.name, "shape": list(obj.shape)}
     if isinstance(obj, (list, tuple)):
         items = [_encode(v, arrays, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)]
         return {"tuple" if isinstance(obj, tuple) else "list": items}
@@ -145,7 +151,7 @@ def _encode(obj: Any, arrays: list, where: str, depth: int) -> Any:
                         "state_dict() instead (eager.save(obj.state_dict(), path)), and "
                         "restore it with load_state_dict(eager.load(path)) on a new one")
     raise SaveError(f"save: cannot store a {type(obj).__name__} at {where}; a checkpoint "
-                    "holds tensors, numbers, strings, None and dicts/lists/tuples of them")
+                    "holds tensors, numpy arrays, numbers, strings, None and dicts/lists/tuples of them")
 
 
 def _stateful_kind(obj: Any) -> str:
@@ -304,6 +310,13 @@ def _decode(node: Any, reader: _Reader, device: str | None, depth: int) -> Any:
         raise reader.bad(f"holds an unknown entry {_short(node)}")
     if "tensor" in node:
         return _decode_tensor(node, reader, device)
+    if "ndarray" in node:
+        if set(node) != {"ndarray", "dtype", "shape"}:
+            raise reader.bad(f"holds an array entry with keys {sorted(node)}; expected "
+                             "['dtype', 'ndarray', 'shape']")
+        fields = {"tensor": node["ndarray"], "dtype": node["dtype"], "shape": node["shape"],
+                  "device": "cpu"}
+        return _decode_tensor(fields, reader, "cpu").numpy()
     if len(node) != 1:
         raise reader.bad(f"holds an unknown entry {_short(node)}")
     ((kind, items),) = node.items()

@@ -343,7 +343,7 @@ class JitFunction:
 
     def _compile(self, variant: Variant, result: Any) -> None:
         graph = variant.traced
-        needs_autograd = any(type(x) is Tensor and x._requires_grad for x in flatten(result)[0])
+        needs_autograd = any(_has_live_history(x) for x in flatten(result)[0])
         ran_backward = any(wb.slot == "grad" for wb in graph.writebacks)
         if needs_autograd and not ran_backward:
             variant.eager_reason = ("it returns tensors that require grad, and a replay "
@@ -428,6 +428,16 @@ class JitFunction:
         lines.append(f"  updates written in place into bound tensors: {len(exe.in_place)}")
         lines.append(f"  compile time: {variant.compile_seconds * 1e3:.1f} ms")
         return "\n".join(lines)
+
+
+def _has_live_history(x: Any) -> bool:
+    """Whether a result needs autograd history a replay cannot give it: a tensor that
+    requires grad, unless `backward()` inside the step already released its graph (the
+    loss of a training step that ends with `zero_grad(set_to_none=True)`), after which
+    eager could not backward through it again either."""
+    if type(x) is not Tensor or not x._requires_grad:
+        return False
+    return x._node is None or x._node.inputs is not None
 
 
 def _same_state(a: tuple | None, b: tuple | None) -> bool:

@@ -15,6 +15,7 @@ from eager.nn.activations import ELU, GELU, LeakyReLU, LogSoftmax, Mish, SiLU, S
 from eager.nn.attention import MultiheadAttention
 from eager.nn.containers import (
     Dropout,
+    Dropout2d,
     Flatten,
     Identity,
     MaxPool2d,
@@ -41,6 +42,7 @@ from eager.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm
 from eager.nn.parameter import Parameter
 from eager.nn.pooling import AdaptiveAvgPool2d, AvgPool2d
 from eager.nn.rnn import GRU, LSTM, RNN
+from eager.nn.rnn_cells import GRUCell, LSTMCell, RNNCell
 from eager.nn.transformer import (
     Transformer,
     TransformerDecoder,
@@ -67,12 +69,15 @@ __all__ = [
     "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "Embedding",
     "Flatten",
+    "GRUCell",
     "GroupNorm",
     "HuberLoss",
     "Identity",
     "L1Loss",
+    "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
@@ -90,6 +95,7 @@ __all__ = [
     "Parameter",
     "ParameterDict",
     "ParameterList",
+    "RNNCell",
     "ReLU",
     "RemovableHandle",
     "Sequential",

@@ -34,6 +34,15 @@ def _floating(op: str, x) -> Tensor:
     return x
 
 
+def _result(x: Tensor, compute, inplace: bool) -> Tensor:
+    """compute(x), or with inplace=True (PyTorch's flag) compute(x) written into x, which is
+    returned. The in-place form computes from a copy when autograd records, because the
+    backward rules of these composites read their input, which the write overwrites."""
+    if not inplace:
+        return compute(x)
+    return x.copy_(compute(x.clone() if x.requires_grad else x))
+
+
 def erf(x: Tensor) -> Tensor:
     """The error function 2/sqrt(pi) * integral_0^x exp(-t^2) dt (relative error < 1.2e-7).
 
@@ -68,7 +77,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     return 0.5 * x * (1.0 + erf(x * (1.0 / math.sqrt(2.0))))
 
 
-def silu(x: Tensor) -> Tensor:
+def silu(x: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (also called swish).
 
     >>> import eager
@@ -76,10 +85,10 @@ def silu(x: Tensor) -> Tensor:
     0.7311
     """
     x = _floating("silu", x)
-    return x * E.sigmoid(x)
+    return _result(x, lambda v: v * E.sigmoid(v), inplace)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else negative_slope * x.
 
     >>> import eager
@@ -88,10 +97,10 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """
     x = _floating("leaky_relu", x)
     slope = arguments.real("leaky_relu", "negative_slope", negative_slope)
-    return E.where(x > 0, x, x * slope)
+    return _result(x, lambda v: E.where(v > 0, v, v * slope), inplace)
 
 
-def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1).
 
     >>> import eager
@@ -101,7 +110,8 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     x = _floating("elu", x)
     alpha = arguments.real("elu", "alpha", alpha)
     # exp of the clipped value: exp(large x) in the branch not taken would give inf * 0.
-    return E.where(x > 0, x, alpha * (E.exp(E.minimum(x, 0.0)) - 1.0))
+    return _result(x, lambda v: E.where(v > 0, v, alpha * (E.exp(E.minimum(v, 0.0)) - 1.0)),
+                   inplace)
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -119,7 +129,7 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return E.where(bx > threshold, x, stable / beta)
 
 
-def mish(x: Tensor) -> Tensor:
+def mish(x: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x)) (Misra, 2019).
 
     >>> import eager
@@ -127,7 +137,7 @@ def mish(x: Tensor) -> Tensor:
     0.8651
     """
     x = _floating("mish", x)
-    return x * E.tanh(softplus(x))
+    return _result(x, lambda v: v * E.tanh(softplus(v)), inplace)
 
 
 def logsigmoid(x: Tensor) -> Tensor:

@@ -35,26 +35,35 @@ class GELU(Module):
 class SiLU(Module):
     """x * sigmoid(x)."""
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = arguments.boolean("SiLU", "inplace", inplace)
+
     def forward(self, x: Tensor) -> Tensor:
-        return A.silu(x)
+        return A.silu(x, self.inplace)
 
 
 class Mish(Module):
     """x * tanh(softplus(x))."""
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = arguments.boolean("Mish", "inplace", inplace)
+
     def forward(self, x: Tensor) -> Tensor:
-        return A.mish(x)
+        return A.mish(x, self.inplace)
 
 
 class LeakyReLU(Module):
     """x where x > 0, else negative_slope * x."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = arguments.real("LeakyReLU", "negative_slope", negative_slope)
+        self.inplace = arguments.boolean("LeakyReLU", "inplace", inplace)
 
     def forward(self, x: Tensor) -> Tensor:
-        return A.leaky_relu(x, self.negative_slope)
+        return A.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -63,12 +72,13 @@ class LeakyReLU(Module):
 class ELU(Module):
     """x where x > 0, else alpha * (exp(x) - 1)."""
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = arguments.real("ELU", "alpha", alpha)
+        self.inplace = arguments.boolean("ELU", "inplace", inplace)
 
     def forward(self, x: Tensor) -> Tensor:
-        return A.elu(x, self.alpha)
+        return A.elu(x, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}"

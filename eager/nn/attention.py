@@ -81,7 +81,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
             scores = scores + attn_mask
     weights = softmax(scores, dim=-1)
     if dropout_p:
-        weights = dropout(weights, dropout_p, True, generator)
+        weights = dropout(weights, dropout_p, True, generator=generator)
     return matmul(weights, value)
 
 

@@ -23,10 +23,24 @@ class SequentialIndexError(ArgumentError, IndexError):
 
 
 class ReLU(Module):
-    """max(x, 0) elementwise."""
+    """max(x, 0) elementwise (inplace=True overwrites the input, as in PyTorch).
+
+    >>> import eager
+    >>> from eager import nn
+    >>> x = eager.tensor([-1.0, 2.0])
+    >>> nn.ReLU(inplace=True)(x) is x, x.tolist()
+    (True, [0.0, 2.0])
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = arguments.boolean("ReLU", "inplace", inplace)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.relu(x)
+        return F.relu(x, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Tanh(Module):
@@ -60,16 +74,32 @@ class Dropout(Module):
     [1.0, 1.0]
     """
 
-    def __init__(self, p: float = 0.5, generator=None) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False, generator=None) -> None:
         super().__init__()
-        self.p = arguments.probability("Dropout", "p", p)
+        name = type(self).__name__
+        self.p = arguments.probability(name, "p", p)
+        self.inplace = arguments.boolean(name, "inplace", inplace)
         self.generator = generator
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.dropout(x, self.p, self.training, self.generator)
+        return F.dropout(x, self.p, self.training, self.inplace, self.generator)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}" + (", inplace=True" if self.inplace else "")
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of (N, C, H, W) with probability p while training
+    (`F.dropout2d`); identity in `model.eval()`.
+
+    >>> import eager
+    >>> from eager import nn
+    >>> nn.Dropout2d(0.25).eval()(eager.ones(1, 2, 2, 2)).sum().item()
+    8.0
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout2d(x, self.p, self.training, self.inplace, self.generator)
 
 
 class MaxPool2d(Module):

@@ -10,6 +10,7 @@ terms of eager ops, so autograd, the tracer and the jit's fusion all see through
 from __future__ import annotations
 
 import math
+import warnings
 
 from eager import arguments
 from eager.dispatch import user_line_suffix
@@ -63,14 +64,15 @@ def _raise_if_out_of_range(op: str, indices: Tensor, size: int, described: str) 
                           f"first is {first}){user_line_suffix()}") from None
 
 
-def relu(x: Tensor) -> Tensor:
+def relu(x: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0) of a tensor; `eager.relu` is the one definition (gradient 0 at 0).
 
     >>> import eager
     >>> relu(eager.tensor([-1.0, 0.0, 2.0])).tolist()
     [0.0, 0.0, 2.0]
     """
-    return E.relu(arguments.tensor("relu", "input", x))
+    arguments.tensor("relu", "input", x)
+    return x.relu_() if inplace else E.relu(x)
 
 
 def tanh(x: Tensor) -> Tensor:
@@ -294,9 +296,11 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Te
     return reshape(gather_in_range(flat, 4, best), x.shape[:2] + (oh, ow))
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+            generator=None) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) while
-    training; the identity otherwise. Draws from `generator` (default: the device's).
+    training; the identity otherwise. Draws from `generator` (default: the device's);
+    inplace=True writes the result into x.
 
     >>> import eager
     >>> dropout(eager.ones(3), p=0.5, training=False).tolist()
@@ -307,13 +311,48 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None) ->
     if not training or p == 0.0:
         return x
     if p == 1.0:
-        return x * 0.0
+        return x.zero_() if inplace else x * 0.0
     from eager.random import uniform
 
     keep = uniform(0.0, 1.0, x.shape, dtype=x.dtype, device=x.device,
                    generator=generator) >= p
-    return E.where(keep, x * (1.0 / (1.0 - p)), 0.0)
+    out = E.where(keep, x * (1.0 / (1.0 - p)), 0.0)
+    return x.copy_(out) if inplace else out
 
+
+def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+              generator=None) -> Tensor:
+    """Zero whole channels with probability p and scale the kept ones by 1 / (1 - p) while
+    training; the identity otherwise. As in PyTorch, the first two dims are (N, C) and
+    the rest is one channel: (N, C, H, W), and a 3-D input is read as (N, C, L). A 2-D
+    input is deprecated there and drops single elements (as `dropout`), with a warning.
+
+    >>> import eager
+    >>> y = dropout2d(eager.ones(2, 3, 4, 4), p=0.5)
+    >>> sorted({float(v) for v in y.sum(axis=(2, 3)).reshape(-1).tolist()} - {0.0})
+    [32.0]
+    """
+    arguments.tensor("dropout2d", "input", x)
+    if x.ndim < 2:
+        raise ShapeError(f"dropout2d: input must be (N, C, H, W) or (N, C, L), got "
+                         f"{x.shape}{user_line_suffix()}")
+    if x.ndim == 2:
+        warnings.warn(f"dropout2d: a 2-D input {x.shape} drops single elements, as "
+                      f"dropout does; use dropout for it{user_line_suffix()}",
+                      UserWarning, stacklevel=2)
+        return dropout(x, p, training, inplace, generator)
+    p = arguments.probability("dropout2d", "p", p)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x.zero_() if inplace else x * 0.0
+    from eager.random import uniform
+
+    channels = x.shape[:2] + (1,) * (x.ndim - 2)
+    keep = uniform(0.0, 1.0, channels, dtype=x.dtype, device=x.device,
+                   generator=generator) >= p
+    out = E.where(keep, x * (1.0 / (1.0 - p)), 0.0)
+    return x.copy_(out) if inplace else out
 
 def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
@@ -381,6 +420,7 @@ __all__ = [
     "conv_transpose2d",
     "cross_entropy",
     "dropout",
+    "dropout2d",
     "elu",
     "embedding",
     "erf",

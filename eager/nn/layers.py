@@ -48,8 +48,8 @@ class Linear(Module):
     Linear(in_features=64, out_features=10, bias=True)
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
-                 dtype=None, device=None, generator=None) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 device=None, dtype=None, *, generator=None) -> None:
         super().__init__()
         in_features = arguments.integer("Linear", "in_features", in_features, minimum=0)
         out_features = arguments.integer("Linear", "out_features", out_features, minimum=0)

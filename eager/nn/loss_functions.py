@@ -15,6 +15,7 @@ that is not ignore_index raises TargetError (numpy would wrap a negative one).
 from __future__ import annotations
 
 from eager import arguments
+from eager.autograd import no_grad
 from eager.dispatch import user_line_suffix
 from eager.nn.activation_functions import logsigmoid
 from eager.nn.errors import ArgumentError, TargetError
@@ -214,7 +215,9 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          reduction: str = "mean") -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p = input; each log is clamped
-    at -100 as in PyTorch, so p of exactly 0 or 1 gives a finite loss.
+    at -100 as in PyTorch, so p of exactly 0 or 1 gives a finite loss, and the gradient
+    is PyTorch's (finite there too). It is a first derivative only: gradients of this
+    gradient are not formed.
 
     >>> import eager
     >>> round(binary_cross_entropy(eager.tensor([0.5]), eager.tensor([1.0])).item(), 4)
@@ -224,9 +227,19 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     reduction = check_reduction("binary_cross_entropy", reduction)
     arguments.optional_tensor("binary_cross_entropy", "weight", weight)
     (input, target) = promote("f", input, target)
-    log_p = E.maximum(E.log(input), -100.0)
-    log_q = E.maximum(E.log(1.0 - input), -100.0)
-    loss = -(target * log_p + (1.0 - target) * log_q)
+    with no_grad():
+        log_p = E.maximum(E.log(input), -100.0)
+        log_q = E.maximum(E.log(1.0 - input), -100.0)
+        value = -(target * log_p + (1.0 - target) * log_q)
+        # PyTorch's gradient, (p - t) / max(p (1 - p), 1e-12): finite at p = 0 or 1, where
+        # differentiating the clamped logs would give 0 * inf = nan.
+        slope = (input - target) / E.maximum(input * (1.0 - input), 1e-12)
+        target_slope = log_q - log_p
+    loss = value
+    if input.requires_grad:
+        loss = loss + (input - input.detach()) * slope
+    if target.requires_grad:
+        loss = loss + (target - target.detach()) * target_slope
     if weight is not None:
         loss = loss * weight
     return reduce(loss, reduction)

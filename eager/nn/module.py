@@ -77,16 +77,19 @@ class Module:
             if name in self._modules:
                 raise ModuleError(f"{type(self).__name__}.{name} is a submodule; assign a Module "
                                   f"or None, not a {type(value).__name__}")
+        target = self._parameters if isinstance(value, Parameter) else \
+            self._modules if isinstance(value, Module) else None
+        # Replacing a registered layer keeps its place (children(), state_dict order), as
+        # in PyTorch: `resnet.conv1 = nn.Conv2d(...)` stays first in the Sequential built
+        # from children().
         for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
-        if isinstance(value, Parameter):
-            self.__dict__.pop(name, None)
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self.__dict__.pop(name, None)
-            self._modules[name] = value
-        else:
+            if table is not target:
+                table.pop(name, None)
+        if target is None:
             object.__setattr__(self, name, value)
+        else:
+            self.__dict__.pop(name, None)
+            target[name] = value
 
     def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup fails: registered parameters, buffers, modules.

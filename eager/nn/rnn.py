@@ -92,6 +92,10 @@ class _RNNBase(Module):
         for name in self._flat_weights_names:
             init.uniform_(getattr(self, name), -bound, bound, generator)
 
+    def flatten_parameters(self) -> None:
+        """PyTorch packs the weights into one cuDNN buffer here; eager's layers read each
+        weight where it is, so there is nothing to repack and this returns at once."""
+
     def _weights(self, layer: int, direction: int) -> tuple:
         """(weight_ih, weight_hh, bias_ih, bias_hh, weight_hr), None for those absent."""
         suffix = f"_l{layer}" + ("_reverse" if direction else "")

@@ -1,4 +1,4 @@
-"""eager.optim: SGD, Adam, AdamW, RMSprop, Adagrad and Adadelta over a model's parameters.
+"""eager.optim: SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta and LBFGS over a model's parameters.
 
 >>> import eager
 >>> from eager import nn, optim
@@ -11,9 +11,10 @@ True
 from eager.optim import lr_scheduler
 from eager.optim.adam import Adam, AdamW
 from eager.optim.adaptive import Adadelta, Adagrad, RMSprop
+from eager.optim.lbfgs import LBFGS
 from eager.optim.optimizer import Optimizer, OptimizerStateError
 from eager.optim.param_group import ParamGroup
 from eager.optim.sgd import SGD
 
-__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "OptimizerStateError",
+__all__ = ["LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "OptimizerStateError",
            "ParamGroup", "RMSprop", "lr_scheduler"]

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from eager.utils.data.errors import DataLoaderError
 
+_DRAW_CHUNK = 4096
+
 
 class Sampler:
     """Base class: an iterable of dataset indices (and usually a `len`).
@@ -83,8 +85,12 @@ class RandomSampler(Sampler):
             from eager.random import randint
 
             device = "cpu" if self.generator is None else self.generator.device
-            yield from randint(0, n, (self.num_samples,), device=device,
-                               generator=self.generator).tolist()
+            # Drawn in chunks, so a practically endless sampler (num_samples=10**10, an
+            # "infinite" loader) starts at once and holds one chunk in memory.
+            for start in range(0, self.num_samples, _DRAW_CHUNK):
+                count = min(_DRAW_CHUNK, self.num_samples - start)
+                yield from randint(0, n, (count,), device=device,
+                                   generator=self.generator).tolist()
             return
         left = self.num_samples
         while left > 0:
