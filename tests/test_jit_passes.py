@@ -27,7 +27,10 @@ def test_every_pass_alone_preserves_the_interpreted_result(prog):
     for name, run in PASSES.items():
         new = run(graph).verify()
         np.testing.assert_allclose(new(*inputs).numpy(), want, rtol=1e-12, err_msg=name)
-        assert len(names(new)) <= len(graph.nodes), name
+        # fuse may copy cheap elementwise nodes into the groups that read them
+        # (jit.passes.remat), so only its top-level node count is bounded.
+        grown = len(new.nodes) if name == "fuse" else len(names(new))
+        assert grown <= len(graph.nodes), name
 
 
 @settings(max_examples=15)
