@@ -263,6 +263,7 @@ _METHODS = {
     "view_as": lambda self, other: shape.view(
         self, arguments.tensor("view_as", "other", other).shape),
     "sort": ordering.sort_with_indices, "topk": ordering.topk,
+    "nonzero": indexing.torch_nonzero,
     # conversions and copies
     "to": _to, "cpu": lambda self: _to(self, "cpu"),
     "cuda": lambda self, device=None, non_blocking=False: _to(self, "cuda"),

@@ -20,7 +20,7 @@ from eager.ops.operands import as_operand, cast
 from eager.ops.public import implements
 from eager.tensor import Tensor
 from kernels import OPS
-from kernels.errors import ArgumentError, DTypeError, IndexOutOfRangeError, ShapeError
+from kernels.errors import ArgumentError, DTypeError, IndexOutOfRangeError, ShapeError, ZeroDimError
 from kernels.shapes import normalize_axis
 
 
@@ -124,31 +124,85 @@ def _as_int(v) -> int:
 
 
 def _mask_to_indices(mask: Tensor) -> list[Tensor]:
-    positions = nonzero(mask)
-    return [apply(OPS["slice"], positions, key=(("s", None, None, None), ("i", d)))
-            for d in range(mask.ndim)]
+    return list(_columns(_nonzero_positions(mask), mask.ndim))
+
+
+def _nonzero_positions(x: Tensor) -> Tensor:
+    out = apply(OPS["nonzero"], x)
+    hook = get_hook()
+    if hook is not None:
+        hook.host_read(out, "shape", out.shape)
+    return out
+
+
+def _columns(positions: Tensor, ndim: int) -> tuple[Tensor, ...]:
+    return tuple(apply(OPS["slice"], positions, key=(("s", None, None, None), ("i", d)))
+                 for d in range(ndim))
 
 
 @implements(OPS.nonzero)
-def nonzero(x: Tensor, *, as_tuple: bool = False):
-    """Indices of non-zero elements, shape (count, ndim); with as_tuple=True one 1-D
-    tensor per dim (numpy's and the Array API's form). The count is a host read.
+def nonzero(x: Tensor, /) -> tuple[Tensor, ...]:
+    """The Array API's nonzero: one 1-D int64 tensor of indices per dim of x, for the
+    non-zero elements in row-major order. The count is a host read. (`x.nonzero()` is
+    PyTorch's, one (count, ndim) tensor; see `torch_nonzero`.)
 
     >>> import eager
     >>> eager.nonzero(eager.tensor([[0, 1], [2, 0]]))
+    (tensor([0, 1]), tensor([1, 0]))
+    """
+    x = arguments.tensor("nonzero", "x", x)
+    if x.ndim == 0:
+        raise ZeroDimError("nonzero: a 0-d tensor has no dims to index; reshape it to 1-d "
+                           "first (x.reshape(1))")
+    return _columns(_nonzero_positions(x), x.ndim)
+
+
+def torch_nonzero(x: Tensor, *, as_tuple: bool = False):
+    """`Tensor.nonzero` as in PyTorch: indices of non-zero elements, shape (count, ndim);
+    with as_tuple=True one 1-D tensor per dim (at least one, for a 0-d x).
+
+    >>> import eager
+    >>> eager.tensor([[0, 1], [2, 0]]).nonzero()
     tensor([[0, 1],
             [1, 0]])
     >>> eager.tensor([[0, 1], [2, 0]]).nonzero(as_tuple=True)
     (tensor([0, 1]), tensor([1, 0]))
     """
-    out = apply(OPS["nonzero"], x)
-    hook = get_hook()
-    if hook is not None:
-        hook.host_read(out, "shape", out.shape)
-    if not as_tuple:
-        return out
-    return tuple(apply(OPS["slice"], out, key=(("s", None, None, None), ("i", d)))
-                 for d in range(max(x.ndim, 1)))
+    out = _nonzero_positions(x)
+    return _columns(out, max(x.ndim, 1)) if as_tuple else out
+
+
+def _is_scalar_mask(k) -> bool:
+    if type(k) is Tensor:
+        return k.ndim == 0 and k.dtype == np.bool_
+    return isinstance(k, (bool, np.bool_)) or (isinstance(k, np.ndarray) and k.ndim == 0
+                                               and k.dtype == np.bool_)
+
+
+def _split_scalar_masks(x: Tensor, key) -> tuple[tuple, list[tuple[int, bool]]] | None:
+    """numpy reads a 0-d boolean mask as a new axis of length 1 (True) or 0 (False):
+    the key with each such mask replaced by None, and (output axis, mask value) pairs;
+    None when the key has no 0-d mask. Their values are host reads."""
+    key = key if type(key) is tuple else (key,)
+    if not any(_is_scalar_mask(k) for k in key):
+        return None
+    if any(not _is_scalar_mask(k) and not (k is None or k is Ellipsis
+                                           or isinstance(k, (int, np.integer, slice)))
+           for k in key):
+        raise ArgumentError("index: a 0-d boolean mask combines only with ints, slices, "
+                            "None and '...' in one key; index in two steps")
+    consumed = sum(1 for k in key if isinstance(k, (int, np.integer, slice))
+                   and not _is_scalar_mask(k))
+    masks, out_axis = [], 0
+    for k in key:
+        if _is_scalar_mask(k):
+            masks.append((out_axis, bool(k)))
+            out_axis += 1
+        elif k is Ellipsis:
+            out_axis += x.ndim - consumed
+        elif k is None or type(k) is slice:
+            out_axis += 1
+    return tuple(None if _is_scalar_mask(k) else k for k in key), masks
 
 
 def getitem(x: Tensor, key) -> Tensor:
@@ -159,12 +213,22 @@ def getitem(x: Tensor, key) -> Tensor:
     >>> x[1, ::2], x[:, [2, 0]], x[x > 3]
     (tensor([3, 5]), tensor([[2, 0],
             [5, 3]]), tensor([4, 5]))
+    >>> eager.tensor(5)[eager.tensor(False)].shape, eager.tensor(5)[eager.tensor(True)].shape
+    ((0,), (1,))
     """
     kind = type(key)
     if kind is slice:
         return apply(_slice_op, x, key=(_slice_entry(key),))
     if kind is int:
         return apply(_slice_op, x, key=(("i", key),))
+    split = _split_scalar_masks(x, key)
+    if split is not None:
+        key, masks = split
+        out = getitem(x, key)
+        empty = [axis for axis, value in masks if not value]
+        if empty:
+            out = getitem(out, (slice(None),) * empty[0] + (slice(0, 0),))
+        return out
     entries, arrays = normalize_key(x, key)
     if not arrays:
         return apply(_slice_op, x, key=entries)
@@ -183,6 +247,11 @@ def setitem(x: Tensor, key, value) -> None:
     >>> x
     tensor([-1.,  2.,  2.])
     """
+    split = _split_scalar_masks(x, key)
+    if split is not None:
+        key, masks = split
+        if not all(value for _, value in masks):
+            return
     entries, arrays = normalize_key(x, key)
     value = as_operand(value, x)
     if type(value) is Tensor:

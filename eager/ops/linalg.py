@@ -14,7 +14,7 @@ from eager.ops.shape import permute, reshape
 from eager.tensor import Tensor
 from kernels import OPS, bool_
 from kernels.errors import DTypeError, ShapeError
-from kernels.shapes import normalize_axis
+from kernels.shapes import normalize_axis, size_of
 
 
 @implements(OPS.matmul)
@@ -95,7 +95,13 @@ def tensordot(x1: Tensor, x2: Tensor, /, *, axes=2) -> Tensor:
     k = 1
     for a in a_axes:
         k *= x1.shape[a]
-    a2 = reshape(permute(x1, a_free + a_axes), (-1, k))
-    b2 = reshape(permute(x2, b_axes + b_free), (k, -1))
-    shape = tuple(x1.shape[a] for a in a_free) + tuple(x2.shape[b] for b in b_free)
-    return reshape(matmul(a2, b2), shape)
+    for a, b in zip(a_axes, b_axes):
+        if x1.shape[a] != x2.shape[b]:
+            raise ShapeError(f"tensordot: dim {a} of shape {x1.shape} ({x1.shape[a]}) and "
+                             f"dim {b} of shape {x2.shape} ({x2.shape[b]}) differ")
+    a_shape = tuple(x1.shape[a] for a in a_free)
+    b_shape = tuple(x2.shape[b] for b in b_free)
+    # Explicit sizes, not -1: a zero-size operand leaves -1 undetermined.
+    a2 = reshape(permute(x1, a_free + a_axes), (size_of(a_shape), k))
+    b2 = reshape(permute(x2, b_axes + b_free), (k, size_of(b_shape)))
+    return reshape(matmul(a2, b2), a_shape + b_shape)
