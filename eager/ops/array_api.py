@@ -160,6 +160,8 @@ def _cumulative(name: str, x: Tensor, axis, dtype, include_initial: bool) -> Ten
 
         out = cumprod(x, axis) if x.shape[axis] else x * 1
         initial = 1
+    if dtype is not None:
+        out = out.astype(dtype, copy=False)  # cumsum/cumprod widen small integers
     if not include_initial:
         return out
     shape = x.shape[:axis] + (1,) + x.shape[axis + 1:]

@@ -65,9 +65,9 @@ def normalize_key(x: Tensor, key) -> tuple[tuple, list[Tensor]]:
             consumed += _dims_consumed(k)
     if ellipses > 1:
         raise ShapeError("index: an index can only have a single ellipsis ('...')")
-    if consumed > x.ndim:
-        raise ShapeError(f"index: too many indices for tensor of shape {x.shape}: "
-                         f"{consumed} were indexed")
+    if consumed > x.ndim:  # an IndexError, as numpy's and the Array API's
+        raise IndexOutOfRangeError(f"index: too many indices for tensor of shape {x.shape}: "
+                                   f"{consumed} were indexed")
     entries, arrays = [], []
     axis = 0
     for k in key:
@@ -87,10 +87,12 @@ def normalize_key(x: Tensor, key) -> tuple[tuple, list[Tensor]]:
             t = _as_index_tensor(k, x)
             if t.dtype == np.bool_:
                 covered = x.shape[axis:axis + t.ndim]
-                if t.shape != covered:
-                    raise ShapeError(f"index: boolean mask of shape {t.shape} does not match "
-                                     f"the indexed dims {covered} of a tensor of shape "
-                                     f"{x.shape}")
+                # A mask dim of size 0 selects nothing whatever the tensor's size there.
+                if len(t.shape) != len(covered) or any(
+                        m not in (d, 0) for m, d in zip(t.shape, covered)):
+                    raise IndexOutOfRangeError(
+                        f"index: boolean mask of shape {t.shape} does not match the indexed "
+                        f"dims {covered} of a tensor of shape {x.shape}")
                 for column in _mask_to_indices(t):
                     entries.append(("t", len(arrays)))
                     arrays.append(column)

@@ -63,13 +63,29 @@ def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
 
 
 def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
-    """Dot product along axis, broadcasting the other dims.
+    """Dot product along axis (counted from the end of the broadcast shape; both operands
+    must have the same size there), broadcasting the other dims; the result keeps the
+    promoted dtype (int8 . int8 is int8, as the standard says).
 
     >>> import eager
     >>> eager.vecdot(eager.tensor([1., 2.]), eager.tensor([3., 4.]))
     tensor(11.)
     """
-    return (x1 * x2).sum(axis=axis)
+    x1, x2 = arguments.tensors("vecdot", "(x1, x2)", (x1, x2))
+    ndim = max(x1.ndim, x2.ndim)
+    axis = normalize_axis("vecdot", axis, ndim) - ndim
+    padded1, padded2 = ((1,) * (ndim - t.ndim) + t.shape for t in (x1, x2))
+    if padded1[axis] != padded2[axis]:
+        raise ShapeError(f"vecdot: shapes {x1.shape} and {x2.shape} do not have the same "
+                         f"size along axis {axis}")
+    if x1.dtype != x2.dtype:
+        x1, x2 = promote(None, x1, x2)
+    if x1.dtype.kind == "c":
+        from eager.ops.array_api import conj
+
+        x1 = conj(x1)
+    product = x1 * x2
+    return product.sum(axis=axis, dtype=product.dtype)
 
 
 def tensordot(x1: Tensor, x2: Tensor, /, *, axes=2) -> Tensor:

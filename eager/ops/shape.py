@@ -26,7 +26,7 @@ def _shape_arg(op: str, shape) -> tuple[int, ...]:
 
 
 @implements(OPS.reshape, "reshape")
-def reshape(x: Tensor, /, shape, *size, copy=None) -> Tensor:
+def reshape(x: Tensor, /, shape=(), *size, copy=None) -> Tensor:
     """x with a new shape of the same number of elements; one dimension may be -1.
     `reshape(x, (2, 3))`, `reshape(x, shape=(2, 3))` or PyTorch's `x.reshape(2, 3)`.
 
