@@ -99,7 +99,7 @@ def count_nonzero(x: Tensor, /, axis=None, *, keepdims: bool = False, dim=None) 
     return out.reshape(tuple(1 if i in axes else d for i, d in enumerate(x.shape)))
 
 
-def meshgrid(*arrays, indexing: str | None = None) -> tuple[Tensor, ...]:
+def meshgrid(*arrays, indexing: str | None = None) -> list[Tensor]:
     """Coordinate grids from 1-D tensors; indexing "xy" (Cartesian, the standard's
     default) or "ij" (matrix). PyTorch's form, one list of tensors, keeps PyTorch's
     default "ij"; pass indexing= to be explicit either way.
@@ -110,5 +110,5 @@ def meshgrid(*arrays, indexing: str | None = None) -> tuple[Tensor, ...]:
     ((3, 2), (2, 3))
     """
     if len(arrays) == 1 and isinstance(arrays[0], (list, tuple)):
-        return rearrange.meshgrid(*arrays[0], indexing="ij" if indexing is None else indexing)
-    return rearrange.meshgrid(*arrays, indexing="xy" if indexing is None else indexing)
+        return list(rearrange.meshgrid(*arrays[0], indexing="ij" if indexing is None else indexing))
+    return list(rearrange.meshgrid(*arrays, indexing="xy" if indexing is None else indexing))

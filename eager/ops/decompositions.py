@@ -192,44 +192,54 @@ def solve(x1: Tensor, x2: Tensor, /) -> Tensor:
     return out[..., 0] if vector else out
 
 
-def pinv(x: Tensor, /, *, rtol: float | None = None) -> Tensor:
+def _rtol_cutoff(name: str, x: Tensor, s: Tensor, rtol) -> Tensor:
+    """rtol * max(S) per matrix, shape (..., 1); rtol is a number or a tensor that
+    broadcasts against x's batch dims (default: max(m, n) * eps of x's dtype)."""
+    import numpy as np
+
+    if rtol is None:
+        rtol = max(x.shape[-2:]) * float(np.finfo(x.dtype).eps)
+    largest = s.amax(dim=-1, keepdim=True)
+    if type(rtol) is Tensor:
+        return largest * rtol.astype(x.dtype, copy=False)[..., None]
+    return largest * arguments.real(name, "rtol", rtol)
+
+
+def pinv(x: Tensor, /, *, rtol: float | Tensor | None = None) -> Tensor:
     """The Moore-Penrose pseudo-inverse: singular values at or below rtol * max(S) count
-    as zero (default rtol: max(m, n) * eps of x's dtype).
+    as zero (default rtol: max(m, n) * eps of x's dtype; a tensor rtol broadcasts
+    against the batch dims).
 
     >>> import eager
     >>> eager.linalg.pinv(eager.tensor([[2.0, 0.0], [0.0, 0.0]])).tolist()
     [[0.5, 0.0], [0.0, 0.0]]
     """
-    import numpy as np
-
     from eager.ops.elementwise import where
 
     x = _floating("pinv", x)
+    m, n = x.shape[-2:] if x.ndim >= 2 else (0, 0)
+    if x.ndim >= 2 and not min(m, n):
+        from eager.creation import zeros
+
+        return zeros(x.shape[:-2] + (n, m), dtype=x.dtype, device=x.device)
     u, s, vh = svd(x, full_matrices=False)
-    if rtol is None:
-        rtol = max(x.shape[-2:]) * float(np.finfo(x.dtype).eps)
-    cutoff = s.amax(dim=-1, keepdim=True) * rtol if s.shape[-1] else s
-    keep = s > cutoff
+    keep = s > _rtol_cutoff("pinv", x, s, rtol) if s.size else s > 0
     s_inv = where(keep, 1.0 / where(keep, s, 1.0), 0.0)
     return (vh.mT * s_inv[..., None, :]) @ u.mT
 
 
-def matrix_rank(x: Tensor, /, *, rtol: float | None = None) -> Tensor:
+def matrix_rank(x: Tensor, /, *, rtol: float | Tensor | None = None) -> Tensor:
     """The number of singular values above rtol * max(S) of each matrix in x (int64).
 
     >>> import eager
     >>> eager.linalg.matrix_rank(eager.tensor([[1.0, 2.0], [2.0, 4.0]])).item()
     1
     """
-    import numpy as np
-
     x = _floating("matrix_rank", x)
     s = svdvals(x)
-    if rtol is None:
-        rtol = max(x.shape[-2:]) * float(np.finfo(x.dtype).eps)
-    if not s.shape[-1]:
+    if not s.shape[-1] or not s.size:
         return (s > 0).sum(dim=-1)
-    return (s > s.amax(dim=-1, keepdim=True) * rtol).sum(dim=-1)
+    return (s > _rtol_cutoff("matrix_rank", x, s, rtol)).sum(dim=-1)
 
 
 def matrix_power(x: Tensor, n: int, /) -> Tensor:
