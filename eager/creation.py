@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -282,8 +283,9 @@ def eye(n_rows: int, n_cols: int | None = None, /, *, k: int = 0, dtype=None,
     """
     n_rows = arguments.integer("eye", "n_rows", n_rows, minimum=0)
     n_cols = n_rows if n_cols is None else arguments.integer("eye", "n_cols", n_cols, minimum=0)
-    # A k beyond the matrix leaves it all zeros; clamping keeps rows + k in int64.
-    k = max(-n_rows, min(n_cols, arguments.integer("eye", "k", k)))
+    # Any int k is fine: one beyond the matrix leaves it all zeros, and clamping keeps
+    # rows + k in int64.
+    k = max(-n_rows, min(n_cols, arguments.integer("eye", "k", k, limit=math.inf)))
     rows = arange(n_rows, device=device).reshape(n_rows, 1)
     cols = arange(n_cols, device=device).reshape(1, n_cols)
     return (rows + k == cols).astype(to_dtype(dtype) if dtype else default_float, copy=False)

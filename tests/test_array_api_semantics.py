@@ -198,3 +198,27 @@ def test_cumulative_functions_honour_dtype():
     out = eager.cumulative_prod(x, dtype=eager.uint8, include_initial=True)
     assert out.dtype == eager.uint8 and out.tolist() == [1, 3, 12]
     assert eager.cumulative_sum(x, dtype=eager.int16).dtype == eager.int16
+
+
+def test_eye_takes_any_int_k():
+    assert eager.eye(0, k=2 ** 63).shape == (0, 0)
+    assert eager.eye(2, k=-(2 ** 100)).tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.data())
+def test_take_along_axis_wraps_negative_indices_as_numpy(data):
+    shape = data.draw(array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[axis]
+    idx_shape = shape[:axis % len(shape)] + (data.draw(st.integers(0, 4)),) \
+        + shape[axis % len(shape) + 1:]
+    indices = data.draw(arrays(np.int64, idx_shape, elements=st.integers(-n, n - 1)))
+    a = np.arange(np.prod(shape)).reshape(shape)
+    got = eager.take_along_axis(eager.tensor(a), eager.tensor(indices), axis=axis)
+    np.testing.assert_array_equal(got.numpy(), np.take_along_axis(a, indices, axis=axis))
+
+
+def test_take_along_axis_refuses_indices_outside_minus_n_to_n():
+    with pytest.raises(IndexError, match=r"\[-2, 2\)"):
+        eager.take_along_axis(eager.tensor([1, 2]), eager.tensor([-3]), axis=0)

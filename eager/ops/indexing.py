@@ -328,13 +328,29 @@ def gather_in_range(x: Tensor, dim: int, index: Tensor) -> Tensor:
 
 @implements(OPS.gather, "take_along_axis")
 def take_along_axis(x: Tensor, indices: Tensor, /, *, axis: int = -1) -> Tensor:
-    """Array API spelling of gather.
+    """Array API spelling of gather; as the standard allows, a negative index counts from
+    the end (gather, PyTorch's, refuses it).
 
     >>> import eager
-    >>> eager.take_along_axis(eager.tensor([[5, 6, 7]]), eager.tensor([[2, 0]]), axis=1)
+    >>> eager.take_along_axis(eager.tensor([[5, 6, 7]]), eager.tensor([[2, -3]]), axis=1)
     tensor([[7, 5]])
     """
-    return gather(x, axis, indices)
+    from eager.ops.elementwise import where
+
+    x = arguments.tensor("take_along_axis", "x", x)
+    indices = arguments.tensor("take_along_axis", "indices", indices)
+    axis = normalize_axis("take_along_axis", axis, x.ndim)
+    if indices.dtype.kind not in "iu" or indices.ndim != x.ndim:
+        return gather(x, axis, indices)  # gather names the bad dtype or shape
+    n = x.shape[axis]
+    if indices.size:
+        outside = (indices < -n) | (indices >= n)
+        if bool(outside.any()):  # a host read, as in gather
+            raise IndexOutOfRangeError(
+                f"take_along_axis: index {indices[outside].tolist()[0]} is out of range for "
+                f"axis {axis} of a tensor of shape {x.shape}: indices must be in [{-n}, {n})"
+                f"{user_line_suffix()}")
+    return gather_in_range(x, axis, where(indices < 0, indices + n, indices))
 
 
 @implements(OPS.scatter_add)
