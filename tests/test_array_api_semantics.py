@@ -222,3 +222,19 @@ def test_take_along_axis_wraps_negative_indices_as_numpy(data):
 def test_take_along_axis_refuses_indices_outside_minus_n_to_n():
     with pytest.raises(IndexError, match=r"\[-2, 2\)"):
         eager.take_along_axis(eager.tensor([1, 2]), eager.tensor([-3]), axis=0)
+
+
+def test_mixed_float_dtypes_promote_in_composites_and_solve():
+    x32, x64 = eager.tensor([0.0, 2.0]), eager.tensor([-0.0, 3.0], dtype=eager.float64)
+    assert eager.copysign(x32, x64).dtype == eager.float64
+    assert eager.hypot(x32, x64).dtype == eager.float64
+    assert eager.linalg.solve(eager.eye(2), x64).dtype == eager.float64
+
+
+@pytest.mark.parametrize("a_shape, b_shape, axis", [((4, 3), (2, 4, 3), -1), ((0, 3), (0, 0, 3), -1),
+                                                    ((3, 2), (3, 2), -2), ((3,), (5, 3), -1)])
+def test_linalg_cross_broadcasts_as_numpy(a_shape, b_shape, axis):
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    got = eager.linalg.cross(eager.tensor(a), eager.tensor(b), axis=axis)
+    np.testing.assert_allclose(got.numpy(), np.cross(a, b, axis=axis), rtol=1e-12)

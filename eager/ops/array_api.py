@@ -21,7 +21,7 @@ from eager.dlpack import from_dlpack  # noqa: F401  (the namespace function)
 from eager.ops.elementwise import _tensor_operand, binary, unary, where
 from eager.ops.operands import promote
 from eager.tensor import Tensor
-from kernels.dtypes import FLOATING, int64
+from kernels.dtypes import FLOATING, int64, result_dtype
 from kernels.shapes import normalize_axis
 
 
@@ -35,6 +35,9 @@ def _float_pair(x1, x2) -> tuple[Tensor, Tensor]:
     if not isinstance(x2, Tensor):
         x2 = full_like(x1, x2, dtype=x1.dtype if x1.dtype in FLOATING else None)
     x1, x2 = promote("f", x1, x2)
+    if x1.dtype != x2.dtype:  # float32 with float64: both float64, as the kernels would
+        target = result_dtype(x1.dtype, x2.dtype)
+        x1, x2 = x1.astype(target, copy=False), x2.astype(target, copy=False)
     return x1, x2
 
 

@@ -17,7 +17,7 @@ from eager.autograd import linalg_rules as _linalg_rules  # noqa: F401  (registe
 from eager.dispatch import apply
 from eager.ops.operands import promote
 from eager.tensor import Tensor
-from kernels import OPS
+from kernels import OPS, result_dtype
 from kernels.errors import ShapeError
 
 
@@ -177,6 +177,9 @@ def solve(x1: Tensor, x2: Tensor, /) -> Tensor:
     from kernels.shapes import broadcast_shapes
 
     x1, x2 = promote("f", _floating("solve", x1), arguments.tensor("solve", "x2", x2))
+    if x1.dtype != x2.dtype:
+        target = result_dtype(x1.dtype, x2.dtype)
+        x1, x2 = x1.astype(target, copy=False), x2.astype(target, copy=False)
     if x1.ndim < 2 or x1.shape[-1] != x1.shape[-2]:
         raise ShapeError(f"solve: x1 must be a stack of square matrices (..., n, n), got "
                          f"shape {x1.shape}")
