@@ -12,7 +12,7 @@ so they are infinite where two coincide.
 >>> a = eager.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
 >>> eager.linalg.solve(a, eager.tensor([1.0, 0.0])).sum().backward()
 >>> [[round(v, 4) for v in row] for row in a.grad.tolist()]
-[[-0.32, 0.16], [0.16, -0.08]]
+[[-0.24, 0.08], [-0.12, 0.04]]
 """
 from __future__ import annotations
 
