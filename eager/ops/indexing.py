@@ -338,10 +338,10 @@ def take_along_axis(x: Tensor, indices: Tensor, /, *, axis: int = -1) -> Tensor:
     from eager.ops.elementwise import where
 
     x = arguments.tensor("take_along_axis", "x", x)
-    indices = arguments.tensor("take_along_axis", "indices", indices)
+    if type(indices) is not Tensor or indices.dtype.kind not in "iu" \
+            or indices.ndim != x.ndim:
+        return gather(x, axis, indices)  # gather names the bad type, dtype or shape
     axis = normalize_axis("take_along_axis", axis, x.ndim)
-    if indices.dtype.kind not in "iu" or indices.ndim != x.ndim:
-        return gather(x, axis, indices)  # gather names the bad dtype or shape
     n = x.shape[axis]
     if indices.size:
         outside = (indices < -n) | (indices >= n)
