@@ -76,7 +76,8 @@ from eager.ops.array_api import (
     unique_values,
     unstack,
 )
-from eager.ops.counting import bincount, bucketize, count_nonzero, histc, searchsorted, unique
+from eager.ops.array_api_forms import count_nonzero, diff, meshgrid, roll, tril, triu
+from eager.ops.counting import bincount, bucketize, histc, searchsorted, unique
 from eager.ops.einsum import einsum
 from eager.ops.elementwise import (
     clip,
@@ -106,23 +107,19 @@ from eager.ops.matrices import (
     mm,
     t,
     trace,
-    tril,
     tril_indices,
-    triu,
     triu_indices,
 )
-from eager.ops.ordering import cumprod, diff, median, quantile, sort, topk
+from eager.ops.ordering import cumprod, median, quantile, sort, topk
 from eager.ops.public import NAMESPACE as _NAMESPACE
 from eager.ops.rearrange import (
     hstack,
     index_select,
     masked_fill,
     masked_select,
-    meshgrid,
     movedim,
     narrow,
     repeat_interleave,
-    roll,
     rot90,
     swapaxes,
     swapdims,

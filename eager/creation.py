@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -142,36 +143,36 @@ def full(shape, fill_value, *, dtype=None, device=None, requires_grad: bool = Fa
     return out.requires_grad_() if requires_grad else out
 
 
-def zeros(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros: `zeros(2, 3)` or `zeros((2, 3))`.
+def zeros(shape=(), *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: `zeros(2, 3)`, `zeros((2, 3))` or `zeros(shape=(2, 3))`.
 
     >>> import eager
     >>> eager.zeros(2, 3).shape
     (2, 3)
     """
-    return full(_shape("zeros", shape), 0, dtype=_or(dtype, current_default_float()),
+    return full(_shape("zeros", (shape, *size)), 0, dtype=_or(dtype, current_default_float()),
                 device=device, requires_grad=requires_grad)
 
 
-def ones(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones(shape=(), *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones.
 
     >>> import eager
     >>> eager.ones(2, dtype=eager.int8)
     tensor([1, 1], dtype=eager.int8)
     """
-    return full(_shape("ones", shape), 1, dtype=_or(dtype, current_default_float()),
+    return full(_shape("ones", (shape, *size)), 1, dtype=_or(dtype, current_default_float()),
                 device=device, requires_grad=requires_grad)
 
 
-def empty(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def empty(shape=(), *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor whose contents are unspecified (here: zeros).
 
     >>> import eager
     >>> eager.empty(2).shape
     (2,)
     """
-    return zeros(_shape("empty", shape), dtype=dtype, device=device,
+    return zeros(_shape("empty", (shape, *size)), dtype=dtype, device=device,
                  requires_grad=requires_grad)
 
 
@@ -280,7 +281,9 @@ def eye(n_rows: int, n_cols: int | None = None, /, *, k: int = 0, dtype=None,
     """
     n_rows = arguments.integer("eye", "n_rows", n_rows, minimum=0)
     n_cols = n_rows if n_cols is None else arguments.integer("eye", "n_cols", n_cols, minimum=0)
-    k = arguments.integer("eye", "k", k)
+    # Any int k is fine: one beyond the matrix leaves it all zeros, and clamping keeps
+    # rows + k in int64.
+    k = max(-n_rows, min(n_cols, arguments.integer("eye", "k", k, limit=math.inf)))
     rows = arange(n_rows, device=device).reshape(n_rows, 1)
     cols = arange(n_cols, device=device).reshape(1, n_cols)
     dtype = to_dtype(dtype) if dtype else current_default_float()

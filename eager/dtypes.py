@@ -7,6 +7,8 @@ dtype('float16')
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from kernels.dtypes import (
@@ -24,21 +26,40 @@ _KINDS = {"bool": "b", "signed integer": "i", "unsigned integer": "u", "integral
           "real floating": "f", "complex floating": "c", "numeric": "iufc"}
 
 
-def finfo(dtype) -> np.finfo:
-    """Limits of a floating dtype (eps, max, min, tiny, ...).
+class FInfo(NamedTuple):
+    """What `finfo` returns: the Array API's fields as Python numbers (numpy's finfo
+    gives numpy scalars), plus PyTorch's `tiny` and `resolution`."""
+
+    bits: int
+    eps: float
+    max: float
+    min: float
+    smallest_normal: float
+    dtype: np.dtype
+    tiny: float
+    resolution: float
+
+
+def finfo(dtype) -> FInfo:
+    """Limits of a floating dtype (bits, eps, max, min, smallest_normal, ...), as
+    Python floats.
 
     >>> import eager
-    >>> float(eager.finfo(eager.float32).eps)
+    >>> eager.finfo(eager.float32).eps
     1.1920928955078125e-07
     """
-    resolved = to_dtype(dtype)
+    resolved = to_dtype(getattr(dtype, "dtype", dtype))
     if resolved == bfloat16:
         import ml_dtypes  # numpy's finfo does not know the dtype ml_dtypes adds
 
-        return ml_dtypes.finfo(resolved)
-    if resolved.kind != "f":
+        info = ml_dtypes.finfo(resolved)
+    elif resolved.kind != "f":
         raise DTypeError(f"finfo: {resolved.name} is not a floating dtype; use iinfo")
-    return np.finfo(resolved)
+    else:
+        info = np.finfo(resolved)
+    return FInfo(int(info.bits), float(info.eps), float(info.max), float(info.min),
+                 float(info.smallest_normal), resolved, float(info.tiny),
+                 float(info.resolution))
 
 
 def iinfo(dtype) -> np.iinfo:

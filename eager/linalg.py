@@ -31,7 +31,7 @@ from eager.ops.decompositions import (  # noqa: F401  (the linalg namespace)
 )
 from eager.ops.linalg import matrix_transpose, outer, tensordot, vecdot  # noqa: F401
 from eager.tensor import Tensor
-from kernels.errors import ArgumentError, DTypeError
+from kernels.errors import ArgumentError, DTypeError, ShapeError
 from kernels.shapes import normalize_axes, normalize_axis
 
 
@@ -190,12 +190,27 @@ def trace(x: Tensor, /, *, offset: int = 0, dtype=None) -> Tensor:
 
 
 def cross(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
-    """Cross product of 3-vectors along axis (the Array API spelling of `eager.cross`).
+    """Cross product of 3-vectors along axis (counted in the broadcast shape, where both
+    must have size 3), broadcasting the other dims; the Array API spelling of
+    `eager.cross`.
 
     >>> import eager
-    >>> eager.linalg.cross(eager.tensor([0., 1., 0.]), eager.tensor([0., 0., 1.])).tolist()
-    [1.0, 0.0, 0.0]
+    >>> eager.linalg.cross(eager.tensor([0., 1., 0.]), eager.tensor([[0., 0., 1.]])).tolist()
+    [[1.0, 0.0, 0.0]]
     """
     from eager.ops.matrices import cross as cross_product
+    from eager.ops.operands import promote
+    from eager.ops.shape import broadcast_arrays
+    from kernels.shapes import broadcast_shapes
 
+    x1, x2 = arguments.tensors("cross", "(x1, x2)", (x1, x2))
+    ndim = max(x1.ndim, x2.ndim)
+    axis = normalize_axis("cross", axis, ndim) - ndim
+    if -axis > min(x1.ndim, x2.ndim) or x1.shape[axis] != 3 or x2.shape[axis] != 3:
+        raise ShapeError(f"cross: axis {axis} must have size 3 in both operands, got shapes "
+                         f"{x1.shape} and {x2.shape}")
+    broadcast_shapes("cross", x1.shape, x2.shape)
+    if x1.dtype != x2.dtype:
+        x1, x2 = promote(None, x1, x2)
+    x1, x2 = broadcast_arrays(x1, x2)
     return cross_product(x1, x2, axis)

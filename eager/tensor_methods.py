@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from eager import arguments, creation
+from eager import arguments, creation, dlpack
 from eager import linalg as linalg_norms
 from eager import random as R
 from eager.dispatch import apply, user_line_suffix
@@ -263,6 +263,8 @@ _METHODS = {
     "view_as": lambda self, other: shape.view(
         self, arguments.tensor("view_as", "other", other).shape),
     "sort": ordering.sort_with_indices, "topk": ordering.topk,
+    "nonzero": indexing.torch_nonzero,
+    "__dlpack__": dlpack.tensor_dlpack, "__dlpack_device__": dlpack.tensor_dlpack_device,
     # conversions and copies
     "to": _to, "cpu": lambda self: _to(self, "cpu"),
     "cuda": lambda self, device=None, non_blocking=False: _to(self, "cuda"),

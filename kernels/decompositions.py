@@ -1,5 +1,5 @@
 """Matrix functions that need a LAPACK routine (numpy.linalg / cupy.linalg): inverse,
-determinant, log-abs-determinant, Cholesky factor, and one op per output of the
+determinant, log-abs-determinant, Cholesky factor, linear solve, and one op per output of the
 eigen, singular value and QR decompositions (eigh_values / eigh_vectors, svd_u / svd_s /
 svd_vh, qr_q / qr_r), so every op has one output. Each works on a stack of matrices
 (..., m, n) and takes floating tensors only.
@@ -39,8 +39,8 @@ def _op(name: str, impl, square: bool, out_shape, differentiable: bool = True):
 
 def _cast_like(fn):
     # numpy.linalg returns float64 for float16/float32 batches in some routines.
-    def run(x, **attrs):
-        out = fn(x, **attrs)
+    def run(x, *others, **attrs):
+        out = fn(x, *others, **attrs)
         return out.astype(x.dtype, copy=False)
     return run
 
@@ -57,7 +57,23 @@ cholesky = _op("cholesky", lambda xp: _cast_like(lambda x: xp.linalg.cholesky(x)
 eigh_values = _op("eigh_values", lambda xp: _cast_like(lambda x: xp.linalg.eigh(x)[0]), True,
                   lambda m, n: (n,))
 eigh_vectors = _op("eigh_vectors", lambda xp: _cast_like(lambda x: xp.linalg.eigh(x)[1]),
-                   True, lambda m, n: (m, n), differentiable=False)
+                   True, lambda m, n: (m, n))
+
+
+def _solve_rule(a: TensorSpec, b: TensorSpec):
+    n, _ = _matrices("solve", a, True)
+    check_kind("solve", b.dtype, "f")
+    if len(b.shape) < 2 or b.shape[-2] != n or b.shape[:-2] != a.shape[:-2] \
+            or a.dtype != b.dtype:
+        raise ShapeError(f"solve: expected x2 of shape {a.shape[:-2] + (n, 'k')} and dtype "
+                         f"{a.dtype.name} for x1 of shape {a.shape}, got {b.shape} "
+                         f"({b.dtype.name})")
+    return TensorSpec(b.shape, a.dtype)
+
+
+solve = register(OpDef("solve", OpKind.OTHER, 2,
+                       lambda xp: _cast_like(lambda a, b: xp.linalg.solve(a, b)), _solve_rule,
+                       fusable=False))
 
 
 def _svd_part(part: int):
@@ -71,12 +87,10 @@ def _svd_part(part: int):
 
 
 svd_u = _op("svd_u", _svd_part(0), False,
-            lambda m, n, full_matrices: (m, m if full_matrices else min(m, n)),
-            differentiable=False)
+            lambda m, n, full_matrices: (m, m if full_matrices else min(m, n)))
 svd_s = _op("svd_s", _svd_part(1), False, lambda m, n, full_matrices: (min(m, n),))
 svd_vh = _op("svd_vh", _svd_part(2), False,
-             lambda m, n, full_matrices: (n if full_matrices else min(m, n), n),
-             differentiable=False)
+             lambda m, n, full_matrices: (n if full_matrices else min(m, n), n))
 
 
 def _qr_part(part: int):
@@ -88,6 +102,6 @@ def _qr_part(part: int):
 
 
 qr_q = _op("qr_q", _qr_part(0), False,
-           lambda m, n, mode: (m, m if mode == "complete" else min(m, n)), differentiable=False)
+           lambda m, n, mode: (m, m if mode == "complete" else min(m, n)))
 qr_r = _op("qr_r", _qr_part(1), False,
-           lambda m, n, mode: (m if mode == "complete" else min(m, n), n), differentiable=False)
+           lambda m, n, mode: (m if mode == "complete" else min(m, n), n))

@@ -190,8 +190,22 @@ pow_ = _binary("pow", "power", "pow{f}({0}, {1})", kinds="iuf", check=_no_negati
                identities={1: 1}, methods=("pow", "pow_"), symbol="**")
 maximum = _binary("maximum", "maximum", "({0} > {1} || {0} != {0} ? {0} : {1})")
 minimum = _binary("minimum", "minimum", "({0} < {1} || {0} != {0} ? {0} : {1})")
-floor_divide = _binary("floor_divide", "floor_divide", None, kinds="iuf", differentiable=False,
-                       fusable=False, methods=(), symbol="//")
+def _floor_divide_impl(xp):
+    def floor_divide(a, b):
+        out = xp.floor_divide(a, b)
+        if out.dtype.kind != "f":
+            return out
+        # numpy's divmod-based result is NaN for inf // 2 and -1 for -5 // inf; the Array
+        # API asks floor(a / b) wherever an operand is infinite (inf and -0 there).
+        infinite = xp.isinf(a) | xp.isinf(b)
+        return xp.where(infinite, xp.floor(xp.true_divide(a, b)), out)
+    return floor_divide
+
+
+floor_divide = register(OpDef(
+    "floor_divide", OpKind.BINARY, 2, _floor_divide_impl,
+    _binary_rule("floor_divide", None, "iuf"), input_kinds="iuf", differentiable=False,
+    fusable=False, functions=("floor_divide",), methods=(), symbol="//"))
 remainder = _binary("remainder", "remainder", None, kinds="iuf", fusable=False, methods=(),
                     symbol="%")
 eq = _comparison("eq", "equal", "==", "==")

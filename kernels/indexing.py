@@ -248,6 +248,8 @@ def _nonzero_rule(x: TensorSpec, **_):
     raise ShapeError("nonzero: the output shape depends on the values; run the op to know it")
 
 
+# No method spelling: `eager.nonzero` is the Array API's (a tuple), `Tensor.nonzero`
+# PyTorch's (a (count, ndim) tensor), both on this op (eager/ops/indexing.py).
 nonzero = register(OpDef("nonzero", OpKind.INDEX, 1, _nonzero_impl, _nonzero_rule,
                          differentiable=False, dynamic_shape=True, functions=("nonzero",),
-                         methods=("nonzero",)))
+                         methods=()))

@@ -491,7 +491,7 @@ def test_gather_scatter_add_take_nonzero_match_numpy():
                                                              eager.ones(3, 2, dtype=eager.float64))
     assert_same(got, expected)
     assert_same(eager.take(t, eager.tensor([5, 0])), x.reshape(-1)[[5, 0]])
-    assert_same(eager.nonzero(eager.tensor(x > 8)), np.argwhere(x > 8))
+    assert_same(eager.tensor(x > 8).nonzero(), np.argwhere(x > 8))
 
 
 def test_iteration_and_len():

@@ -378,6 +378,7 @@ def _every_op(x, i, b, gen):
     m = y[:, :2] @ y[:, :2].mT + 10.0 * eager.eye(2)
     eager.linalg.inv(m), eager.linalg.slogdet(m), eager.linalg.cholesky(m)
     eager.linalg.eigh(m), eager.linalg.svd(y), eager.linalg.qr(y)
+    eager.linalg.solve(m, y[:2])
     eager.where(b, y, y)
     y.reshape(3, 2), y.permute(1, 0), y[:1].expand(4, 3), y[0], y.flip(0)
     eager.pad(y, ((1, 0), (0, 1)))

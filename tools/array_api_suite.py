@@ -4,6 +4,7 @@ Usage (from the project root; needs ``pip install pytest hypothesis ndindex pyte
 
     python tools/array_api_suite.py PATH/TO/array-api-tests [--max-examples 50] [--jobs 2]
         [--files test_linalg.py test_fft.py] [--module eager] [--skip-dtypes complex64,complex128]
+        [--show-failures]
 
 Each test file of the suite runs in its own pytest process (``--jobs`` at a time) with
 ``--derandomize``, so the figures are reproducible. The report lists, per file, the tests
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,7 @@ class FileResult:
     failed: int = 0
     skipped: int = 0
     collect_error: str = ""
+    failures: list[str] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -46,10 +48,11 @@ class FileResult:
 def count_outcomes(name: str, report: dict) -> FileResult:
     """Tally a pytest-json-report ``report`` into a :class:`FileResult`.
 
-    >>> r = count_outcomes("t.py", {"tests": [{"outcome": "passed"}, {"outcome": "failed"},
+    >>> r = count_outcomes("t.py", {"tests": [{"outcome": "passed"},
+    ...                                      {"outcome": "failed", "nodeid": "t.py::a"},
     ...                                      {"outcome": "error"}, {"outcome": "skipped"}]})
-    >>> (r.passed, r.failed, r.skipped, round(r.rate, 3))
-    (1, 2, 1, 0.333)
+    >>> (r.passed, r.failed, r.skipped, round(r.rate, 3), r.failures)
+    (1, 2, 1, 0.333, ['t.py::a', '?'])
     """
     result = FileResult(name)
     for test in report.get("tests", []):
@@ -60,6 +63,7 @@ def count_outcomes(name: str, report: dict) -> FileResult:
             result.skipped += 1
         else:
             result.failed += 1
+            result.failures.append(test.get("nodeid", "?"))
     errors = [c for c in report.get("collectors", []) if c.get("outcome") == "failed"]
     if errors:
         result.collect_error = errors[0].get("longrepr", "collection failed").splitlines()[-1]
@@ -121,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="test files run at once")
     parser.add_argument("--files", nargs="*", help="test files to run (default: all)")
     parser.add_argument("--skip-dtypes", default="", help="ARRAY_API_TESTS_SKIP_DTYPES value")
+    parser.add_argument("--show-failures", action="store_true",
+                        help="list the failing tests after the table")
     args = parser.parse_args(argv)
     suite = args.suite.resolve()
     files = args.files or sorted(p.name for p in (suite / "array_api_tests").glob("test_*.py"))
@@ -131,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
             results.append(result)
             print(format_table([result]).splitlines()[1], flush=True)
     print(format_table(results))
+    if args.show_failures:
+        for result in results:
+            for nodeid in result.failures:
+                print(f"FAILED {nodeid}")
     return 0
 
 

@@ -1,6 +1,6 @@
 """Array API 2024.12 functions that PyTorch spells differently or lacks, each a composite
 of existing ops (copysign, hypot, positive, conj/real/imag of real tensors, repeat,
-unstack, cumulative_sum/prod, the unique_* family, from_dlpack).
+unstack, cumulative_sum/prod, the unique_* family; from_dlpack lives in eager/dlpack.py).
 
 Where the standard and PyTorch disagree these follow the standard: `repeat` is numpy's
 (PyTorch's `Tensor.repeat` tiles), `cumulative_sum` takes `axis` and `include_initial`.
@@ -17,11 +17,11 @@ from typing import NamedTuple
 import numpy as np
 
 from eager import arguments
+from eager.dlpack import from_dlpack  # noqa: F401  (the namespace function)
 from eager.ops.elementwise import _tensor_operand, binary, unary, where
 from eager.ops.operands import promote
 from eager.tensor import Tensor
-from kernels.dtypes import FLOATING, int64
-from kernels.errors import ArgumentError
+from kernels.dtypes import FLOATING, int64, result_dtype
 from kernels.shapes import normalize_axis
 
 
@@ -35,6 +35,9 @@ def _float_pair(x1, x2) -> tuple[Tensor, Tensor]:
     if not isinstance(x2, Tensor):
         x2 = full_like(x1, x2, dtype=x1.dtype if x1.dtype in FLOATING else None)
     x1, x2 = promote("f", x1, x2)
+    if x1.dtype != x2.dtype:  # float32 with float64: both float64, as the kernels would
+        target = result_dtype(x1.dtype, x2.dtype)
+        x1, x2 = x1.astype(target, copy=False), x2.astype(target, copy=False)
     return x1, x2
 
 
@@ -160,6 +163,8 @@ def _cumulative(name: str, x: Tensor, axis, dtype, include_initial: bool) -> Ten
 
         out = cumprod(x, axis) if x.shape[axis] else x * 1
         initial = 1
+    if dtype is not None:
+        out = out.astype(dtype, copy=False)  # cumsum/cumprod widen small integers
     if not include_initial:
         return out
     shape = x.shape[:axis] + (1,) + x.shape[axis + 1:]
@@ -271,32 +276,3 @@ def unique_values(x: Tensor, /) -> Tensor:
     [2, 5]
     """
     return _unique("unique_values", x)[0]
-
-
-def from_dlpack(x, /, *, device=None, copy: bool | None = None) -> Tensor:
-    """A tensor sharing memory with any DLPack producer (a numpy array, a cupy or torch
-    tensor): cpu producers through numpy, cuda ones through cupy. copy=True copies;
-    device moves the result.
-
-    >>> import eager
-    >>> import numpy as np
-    >>> a = np.arange(3.0)
-    >>> t = eager.from_dlpack(a)
-    >>> a[0] = 7.0
-    >>> t.tolist()
-    [7.0, 1.0, 2.0]
-    """
-    from eager.creation import from_numpy
-
-    if not hasattr(x, "__dlpack__"):
-        raise ArgumentError(f"from_dlpack: {type(x).__name__} is not a DLPack producer (it "
-                            "has no __dlpack__ method)")
-    kind = x.__dlpack_device__()[0] if hasattr(x, "__dlpack_device__") else 1
-    if kind == 1:  # kDLCPU
-        array = np.from_dlpack(x)
-    else:
-        import cupy
-
-        array = cupy.from_dlpack(x)
-    out = from_numpy(array.copy() if copy else array)
-    return out if device is None else out.to(device)

@@ -1,7 +1,8 @@
 """The Array API `linalg` functions that need LAPACK (inv, det, slogdet, cholesky, eigh,
 svd, qr and what derives from them: solve, pinv, matrix_rank, matrix_power, eigvalsh,
 svdvals), written on the primitives of kernels/decompositions.py; inv, det, slogdet,
-cholesky, solve, eigvalsh and svdvals are differentiable.
+cholesky, solve, eigh, svd, qr, eigvalsh and svdvals are differentiable (their rules:
+eager/autograd/linalg_rules.py).
 
 >>> import eager
 >>> eager.linalg.det(eager.tensor([[2.0, 1.0], [1.0, 2.0]])).item()
@@ -12,10 +13,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from eager import arguments
+from eager.autograd import linalg_rules as _linalg_rules  # noqa: F401  (registers the rules)
 from eager.dispatch import apply
 from eager.ops.operands import promote
 from eager.tensor import Tensor
-from kernels import OPS
+from kernels import OPS, result_dtype
 from kernels.errors import ShapeError
 
 
@@ -102,8 +104,8 @@ def cholesky(x: Tensor, /, *, upper: bool = False) -> Tensor:
 
 
 def eigh(x: Tensor, /) -> EighResult:
-    """Eigenvalues (ascending) and eigenvectors (columns) of each symmetric matrix in x;
-    the eigenvalues are differentiable, the eigenvectors are not.
+    """Eigenvalues (ascending) and eigenvectors (columns) of each symmetric matrix in x,
+    both differentiable (the eigenvectors where the eigenvalues are distinct).
 
     >>> import eager
     >>> eager.linalg.eigh(eager.tensor([[2.0, 0.0], [0.0, 1.0]])).eigenvalues.tolist()
@@ -124,8 +126,9 @@ def eigvalsh(x: Tensor, /) -> Tensor:
 
 
 def svd(x: Tensor, /, *, full_matrices: bool = True) -> SVDResult:
-    """U, S, Vh with x = U @ diag(S) @ Vh for each matrix in x (S descending); only S is
-    differentiable.
+    """U, S, Vh with x = U @ diag(S) @ Vh for each matrix in x (S descending), all
+    differentiable where the singular values are distinct and non-zero (U and Vh of a
+    non-square x with full_matrices=True are not: their extra columns are arbitrary).
 
     >>> import eager
     >>> eager.linalg.svd(eager.tensor([[3.0, 0.0], [0.0, -4.0]])).S.tolist()
@@ -149,7 +152,7 @@ def svdvals(x: Tensor, /) -> Tensor:
 
 def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
     """Q (orthonormal columns) and upper-triangular R with x = Q @ R; mode "reduced" or
-    "complete".
+    "complete". Differentiable for full-rank x (mode "complete" only when m <= n).
 
     >>> import eager
     >>> q, r = eager.linalg.qr(eager.tensor([[1.0, 0.0], [0.0, 2.0]]))
@@ -163,60 +166,83 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
 
 
 def solve(x1: Tensor, x2: Tensor, /) -> Tensor:
-    """The solution X of x1 @ X = x2 for square x1 (..., n, n); x2 is a stack of
-    matrices (..., n, k) or, when 1-D, one vector (n,).
+    """The solution X of x1 @ X = x2 for square x1 (..., n, n) by LU (LAPACK gesv, not
+    through inv); x2 is a stack of matrices (..., n, k) or, when 1-D, one vector (n,).
+    Batch dims broadcast; differentiable in both.
 
     >>> import eager
     >>> eager.linalg.solve(eager.tensor([[2.0, 0.0], [0.0, 4.0]]), eager.tensor([2.0, 2.0])).tolist()
     [1.0, 0.5]
     """
+    from kernels.shapes import broadcast_shapes
+
     x1, x2 = promote("f", _floating("solve", x1), arguments.tensor("solve", "x2", x2))
-    if x2.ndim == 1:
-        if x1.shape[-1] != x2.shape[0]:
-            raise ShapeError(f"solve: x1 of shape {x1.shape} and vector x2 of shape "
-                             f"{x2.shape} do not match")
-        return (inv(x1) @ x2[:, None])[..., 0]
-    return inv(x1) @ x2
+    if x1.dtype != x2.dtype:
+        target = result_dtype(x1.dtype, x2.dtype)
+        x1, x2 = x1.astype(target, copy=False), x2.astype(target, copy=False)
+    if x1.ndim < 2 or x1.shape[-1] != x1.shape[-2]:
+        raise ShapeError(f"solve: x1 must be a stack of square matrices (..., n, n), got "
+                         f"shape {x1.shape}")
+    vector = x2.ndim == 1
+    b = x2[:, None] if vector else x2
+    if b.shape[-2] != x1.shape[-1]:
+        raise ShapeError(f"solve: x1 of shape {x1.shape} and x2 of shape {x2.shape} do not "
+                         "match")
+    batch = broadcast_shapes("solve", x1.shape[:-2], b.shape[:-2])
+    a = x1.expand(batch + x1.shape[-2:]) if x1.shape[:-2] != batch else x1
+    b = b.expand(batch + b.shape[-2:]) if b.shape[:-2] != batch else b
+    out = apply(OPS.solve, a, b)
+    return out[..., 0] if vector else out
 
 
-def pinv(x: Tensor, /, *, rtol: float | None = None) -> Tensor:
+def _rtol_cutoff(name: str, x: Tensor, s: Tensor, rtol) -> Tensor:
+    """rtol * max(S) per matrix, shape (..., 1); rtol is a number or a tensor that
+    broadcasts against x's batch dims (default: max(m, n) * eps of x's dtype)."""
+    import numpy as np
+
+    if rtol is None:
+        rtol = max(x.shape[-2:]) * float(np.finfo(x.dtype).eps)
+    largest = s.amax(dim=-1, keepdim=True)
+    if type(rtol) is Tensor:
+        return largest * rtol.astype(x.dtype, copy=False)[..., None]
+    return largest * arguments.real(name, "rtol", rtol)
+
+
+def pinv(x: Tensor, /, *, rtol: float | Tensor | None = None) -> Tensor:
     """The Moore-Penrose pseudo-inverse: singular values at or below rtol * max(S) count
-    as zero (default rtol: max(m, n) * eps of x's dtype).
+    as zero (default rtol: max(m, n) * eps of x's dtype; a tensor rtol broadcasts
+    against the batch dims).
 
     >>> import eager
     >>> eager.linalg.pinv(eager.tensor([[2.0, 0.0], [0.0, 0.0]])).tolist()
     [[0.5, 0.0], [0.0, 0.0]]
     """
-    import numpy as np
-
     from eager.ops.elementwise import where
 
     x = _floating("pinv", x)
+    m, n = x.shape[-2:] if x.ndim >= 2 else (0, 0)
+    if x.ndim >= 2 and not min(m, n):
+        from eager.creation import zeros
+
+        return zeros(x.shape[:-2] + (n, m), dtype=x.dtype, device=x.device)
     u, s, vh = svd(x, full_matrices=False)
-    if rtol is None:
-        rtol = max(x.shape[-2:]) * float(np.finfo(x.dtype).eps)
-    cutoff = s.amax(dim=-1, keepdim=True) * rtol if s.shape[-1] else s
-    keep = s > cutoff
+    keep = s > _rtol_cutoff("pinv", x, s, rtol) if s.size else s > 0
     s_inv = where(keep, 1.0 / where(keep, s, 1.0), 0.0)
     return (vh.mT * s_inv[..., None, :]) @ u.mT
 
 
-def matrix_rank(x: Tensor, /, *, rtol: float | None = None) -> Tensor:
+def matrix_rank(x: Tensor, /, *, rtol: float | Tensor | None = None) -> Tensor:
     """The number of singular values above rtol * max(S) of each matrix in x (int64).
 
     >>> import eager
     >>> eager.linalg.matrix_rank(eager.tensor([[1.0, 2.0], [2.0, 4.0]])).item()
     1
     """
-    import numpy as np
-
     x = _floating("matrix_rank", x)
     s = svdvals(x)
-    if rtol is None:
-        rtol = max(x.shape[-2:]) * float(np.finfo(x.dtype).eps)
-    if not s.shape[-1]:
+    if not s.shape[-1] or not s.size:
         return (s > 0).sum(dim=-1)
-    return (s > s.amax(dim=-1, keepdim=True) * rtol).sum(dim=-1)
+    return (s > _rtol_cutoff("matrix_rank", x, s, rtol)).sum(dim=-1)
 
 
 def matrix_power(x: Tensor, n: int, /) -> Tensor:

@@ -255,9 +255,9 @@ def where(condition, x1=_MISSING, x2=_MISSING) -> Tensor:
     if x1 is _MISSING or x2 is _MISSING:
         if x1 is not x2:
             raise ArgumentError("where: give both x1 and x2, or the condition alone")
-        from eager.ops.indexing import nonzero
+        from eager.ops.indexing import torch_nonzero
 
-        return nonzero(condition, as_tuple=True)
+        return torch_nonzero(condition, as_tuple=True)
     like = next((t for t in (condition, x1, x2) if type(t) is Tensor), None)
     condition = as_operand(condition, like, "where")
     if type(condition) is not Tensor or condition.dtype != bool_:
@@ -290,16 +290,19 @@ def clip(x, min=None, max=None) -> Tensor:
 
 
 @implements(OPS.cast)
-def astype(x: Tensor, dtype, /, *, copy: bool = True) -> Tensor:
-    """x converted to dtype (Array API `astype`).
+def astype(x: Tensor, dtype, /, *, copy: bool = True, device=None) -> Tensor:
+    """x converted to dtype (Array API `astype`), on `device` when one is given.
 
     >>> import eager
-    >>> eager.astype(eager.tensor([1.7, -1.7]), eager.int32)
+    >>> eager.astype(eager.tensor([1.7, -1.7]), eager.int32, device="cpu")
     tensor([ 1, -1], dtype=eager.int32)
     """
     from kernels import to_dtype
 
     dtype = to_dtype(dtype)
+    if device is not None and str(device) != x.device:
+        x = x.to(device)
+        copy = False
     if x.dtype == dtype:
         return apply(OPS["copy"], x) if copy else x
     return apply(OPS["cast"], x, dtype=dtype)

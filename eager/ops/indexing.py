@@ -20,7 +20,7 @@ from eager.ops.operands import as_operand, cast
 from eager.ops.public import implements
 from eager.tensor import Tensor
 from kernels import OPS
-from kernels.errors import ArgumentError, DTypeError, IndexOutOfRangeError, ShapeError
+from kernels.errors import ArgumentError, DTypeError, IndexOutOfRangeError, ShapeError, ZeroDimError
 from kernels.shapes import normalize_axis
 
 
@@ -65,9 +65,9 @@ def normalize_key(x: Tensor, key) -> tuple[tuple, list[Tensor]]:
             consumed += _dims_consumed(k)
     if ellipses > 1:
         raise ShapeError("index: an index can only have a single ellipsis ('...')")
-    if consumed > x.ndim:
-        raise ShapeError(f"index: too many indices for tensor of shape {x.shape}: "
-                         f"{consumed} were indexed")
+    if consumed > x.ndim:  # an IndexError, as numpy's and the Array API's
+        raise IndexOutOfRangeError(f"index: too many indices for tensor of shape {x.shape}: "
+                                   f"{consumed} were indexed")
     entries, arrays = [], []
     axis = 0
     for k in key:
@@ -87,10 +87,12 @@ def normalize_key(x: Tensor, key) -> tuple[tuple, list[Tensor]]:
             t = _as_index_tensor(k, x)
             if t.dtype == np.bool_:
                 covered = x.shape[axis:axis + t.ndim]
-                if t.shape != covered:
-                    raise ShapeError(f"index: boolean mask of shape {t.shape} does not match "
-                                     f"the indexed dims {covered} of a tensor of shape "
-                                     f"{x.shape}")
+                # A mask dim of size 0 selects nothing whatever the tensor's size there.
+                if len(t.shape) != len(covered) or any(
+                        m not in (d, 0) for m, d in zip(t.shape, covered)):
+                    raise IndexOutOfRangeError(
+                        f"index: boolean mask of shape {t.shape} does not match the indexed "
+                        f"dims {covered} of a tensor of shape {x.shape}")
                 for column in _mask_to_indices(t):
                     entries.append(("t", len(arrays)))
                     arrays.append(column)
@@ -124,31 +126,85 @@ def _as_int(v) -> int:
 
 
 def _mask_to_indices(mask: Tensor) -> list[Tensor]:
-    positions = nonzero(mask)
-    return [apply(OPS["slice"], positions, key=(("s", None, None, None), ("i", d)))
-            for d in range(mask.ndim)]
+    return list(_columns(_nonzero_positions(mask), mask.ndim))
+
+
+def _nonzero_positions(x: Tensor) -> Tensor:
+    out = apply(OPS["nonzero"], x)
+    hook = get_hook()
+    if hook is not None:
+        hook.host_read(out, "shape", out.shape)
+    return out
+
+
+def _columns(positions: Tensor, ndim: int) -> tuple[Tensor, ...]:
+    return tuple(apply(OPS["slice"], positions, key=(("s", None, None, None), ("i", d)))
+                 for d in range(ndim))
 
 
 @implements(OPS.nonzero)
-def nonzero(x: Tensor, *, as_tuple: bool = False):
-    """Indices of non-zero elements, shape (count, ndim); with as_tuple=True one 1-D
-    tensor per dim (numpy's and the Array API's form). The count is a host read.
+def nonzero(x: Tensor, /) -> tuple[Tensor, ...]:
+    """The Array API's nonzero: one 1-D int64 tensor of indices per dim of x, for the
+    non-zero elements in row-major order. The count is a host read. (`x.nonzero()` is
+    PyTorch's, one (count, ndim) tensor; see `torch_nonzero`.)
 
     >>> import eager
     >>> eager.nonzero(eager.tensor([[0, 1], [2, 0]]))
+    (tensor([0, 1]), tensor([1, 0]))
+    """
+    x = arguments.tensor("nonzero", "x", x)
+    if x.ndim == 0:
+        raise ZeroDimError("nonzero: a 0-d tensor has no dims to index; reshape it to 1-d "
+                           "first (x.reshape(1))")
+    return _columns(_nonzero_positions(x), x.ndim)
+
+
+def torch_nonzero(x: Tensor, *, as_tuple: bool = False):
+    """`Tensor.nonzero` as in PyTorch: indices of non-zero elements, shape (count, ndim);
+    with as_tuple=True one 1-D tensor per dim (at least one, for a 0-d x).
+
+    >>> import eager
+    >>> eager.tensor([[0, 1], [2, 0]]).nonzero()
     tensor([[0, 1],
             [1, 0]])
     >>> eager.tensor([[0, 1], [2, 0]]).nonzero(as_tuple=True)
     (tensor([0, 1]), tensor([1, 0]))
     """
-    out = apply(OPS["nonzero"], x)
-    hook = get_hook()
-    if hook is not None:
-        hook.host_read(out, "shape", out.shape)
-    if not as_tuple:
-        return out
-    return tuple(apply(OPS["slice"], out, key=(("s", None, None, None), ("i", d)))
-                 for d in range(max(x.ndim, 1)))
+    out = _nonzero_positions(x)
+    return _columns(out, max(x.ndim, 1)) if as_tuple else out
+
+
+def _is_scalar_mask(k) -> bool:
+    if type(k) is Tensor:
+        return k.ndim == 0 and k.dtype == np.bool_
+    return isinstance(k, (bool, np.bool_)) or (isinstance(k, np.ndarray) and k.ndim == 0
+                                               and k.dtype == np.bool_)
+
+
+def _split_scalar_masks(x: Tensor, key) -> tuple[tuple, list[tuple[int, bool]]] | None:
+    """numpy reads a 0-d boolean mask as a new axis of length 1 (True) or 0 (False):
+    the key with each such mask replaced by None, and (output axis, mask value) pairs;
+    None when the key has no 0-d mask. Their values are host reads."""
+    key = key if type(key) is tuple else (key,)
+    if not any(_is_scalar_mask(k) for k in key):
+        return None
+    if any(not _is_scalar_mask(k) and not (k is None or k is Ellipsis
+                                           or isinstance(k, (int, np.integer, slice)))
+           for k in key):
+        raise ArgumentError("index: a 0-d boolean mask combines only with ints, slices, "
+                            "None and '...' in one key; index in two steps")
+    consumed = sum(1 for k in key if isinstance(k, (int, np.integer, slice))
+                   and not _is_scalar_mask(k))
+    masks, out_axis = [], 0
+    for k in key:
+        if _is_scalar_mask(k):
+            masks.append((out_axis, bool(k)))
+            out_axis += 1
+        elif k is Ellipsis:
+            out_axis += x.ndim - consumed
+        elif k is None or type(k) is slice:
+            out_axis += 1
+    return tuple(None if _is_scalar_mask(k) else k for k in key), masks
 
 
 def getitem(x: Tensor, key) -> Tensor:
@@ -159,12 +215,22 @@ def getitem(x: Tensor, key) -> Tensor:
     >>> x[1, ::2], x[:, [2, 0]], x[x > 3]
     (tensor([3, 5]), tensor([[2, 0],
             [5, 3]]), tensor([4, 5]))
+    >>> eager.tensor(5)[eager.tensor(False)].shape, eager.tensor(5)[eager.tensor(True)].shape
+    ((0,), (1,))
     """
     kind = type(key)
     if kind is slice:
         return apply(_slice_op, x, key=(_slice_entry(key),))
     if kind is int:
         return apply(_slice_op, x, key=(("i", key),))
+    split = _split_scalar_masks(x, key)
+    if split is not None:
+        key, masks = split
+        out = getitem(x, key)
+        empty = [axis for axis, value in masks if not value]
+        if empty:
+            out = getitem(out, (slice(None),) * empty[0] + (slice(0, 0),))
+        return out
     entries, arrays = normalize_key(x, key)
     if not arrays:
         return apply(_slice_op, x, key=entries)
@@ -183,6 +249,11 @@ def setitem(x: Tensor, key, value) -> None:
     >>> x
     tensor([-1.,  2.,  2.])
     """
+    split = _split_scalar_masks(x, key)
+    if split is not None:
+        key, masks = split
+        if not all(value for _, value in masks):
+            return
     entries, arrays = normalize_key(x, key)
     value = as_operand(value, x)
     if type(value) is Tensor:
@@ -257,13 +328,29 @@ def gather_in_range(x: Tensor, dim: int, index: Tensor) -> Tensor:
 
 @implements(OPS.gather, "take_along_axis")
 def take_along_axis(x: Tensor, indices: Tensor, /, *, axis: int = -1) -> Tensor:
-    """Array API spelling of gather.
+    """Array API spelling of gather; as the standard allows, a negative index counts from
+    the end (gather, PyTorch's, refuses it).
 
     >>> import eager
-    >>> eager.take_along_axis(eager.tensor([[5, 6, 7]]), eager.tensor([[2, 0]]), axis=1)
+    >>> eager.take_along_axis(eager.tensor([[5, 6, 7]]), eager.tensor([[2, -3]]), axis=1)
     tensor([[7, 5]])
     """
-    return gather(x, axis, indices)
+    from eager.ops.elementwise import where
+
+    x = arguments.tensor("take_along_axis", "x", x)
+    if type(indices) is not Tensor or indices.dtype.kind not in "iu" \
+            or indices.ndim != x.ndim:
+        return gather(x, axis, indices)  # gather names the bad type, dtype or shape
+    axis = normalize_axis("take_along_axis", axis, x.ndim)
+    n = x.shape[axis]
+    if indices.size:
+        outside = (indices < -n) | (indices >= n)
+        if bool(outside.any()):  # a host read, as in gather
+            raise IndexOutOfRangeError(
+                f"take_along_axis: index {indices[outside].tolist()[0]} is out of range for "
+                f"axis {axis} of a tensor of shape {x.shape}: indices must be in [{-n}, {n})"
+                f"{user_line_suffix()}")
+    return gather_in_range(x, axis, where(indices < 0, indices + n, indices))
 
 
 @implements(OPS.scatter_add)

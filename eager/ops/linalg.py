@@ -14,7 +14,7 @@ from eager.ops.shape import permute, reshape
 from eager.tensor import Tensor
 from kernels import OPS, bool_
 from kernels.errors import DTypeError, ShapeError
-from kernels.shapes import normalize_axis
+from kernels.shapes import normalize_axis, size_of
 
 
 @implements(OPS.matmul)
@@ -63,13 +63,29 @@ def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
 
 
 def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
-    """Dot product along axis, broadcasting the other dims.
+    """Dot product along axis (counted from the end of the broadcast shape; both operands
+    must have the same size there), broadcasting the other dims; the result keeps the
+    promoted dtype (int8 . int8 is int8, as the standard says).
 
     >>> import eager
     >>> eager.vecdot(eager.tensor([1., 2.]), eager.tensor([3., 4.]))
     tensor(11.)
     """
-    return (x1 * x2).sum(axis=axis)
+    x1, x2 = arguments.tensors("vecdot", "(x1, x2)", (x1, x2))
+    ndim = max(x1.ndim, x2.ndim)
+    axis = normalize_axis("vecdot", axis, ndim) - ndim
+    padded1, padded2 = ((1,) * (ndim - t.ndim) + t.shape for t in (x1, x2))
+    if padded1[axis] != padded2[axis]:
+        raise ShapeError(f"vecdot: shapes {x1.shape} and {x2.shape} do not have the same "
+                         f"size along axis {axis}")
+    if x1.dtype != x2.dtype:
+        x1, x2 = promote(None, x1, x2)
+    if x1.dtype.kind == "c":
+        from eager.ops.array_api import conj
+
+        x1 = conj(x1)
+    product = x1 * x2
+    return product.sum(axis=axis, dtype=product.dtype)
 
 
 def tensordot(x1: Tensor, x2: Tensor, /, *, axes=2) -> Tensor:
@@ -95,7 +111,13 @@ def tensordot(x1: Tensor, x2: Tensor, /, *, axes=2) -> Tensor:
     k = 1
     for a in a_axes:
         k *= x1.shape[a]
-    a2 = reshape(permute(x1, a_free + a_axes), (-1, k))
-    b2 = reshape(permute(x2, b_axes + b_free), (k, -1))
-    shape = tuple(x1.shape[a] for a in a_free) + tuple(x2.shape[b] for b in b_free)
-    return reshape(matmul(a2, b2), shape)
+    for a, b in zip(a_axes, b_axes):
+        if x1.shape[a] != x2.shape[b]:
+            raise ShapeError(f"tensordot: dim {a} of shape {x1.shape} ({x1.shape[a]}) and "
+                             f"dim {b} of shape {x2.shape} ({x2.shape[b]}) differ")
+    a_shape = tuple(x1.shape[a] for a in a_free)
+    b_shape = tuple(x2.shape[b] for b in b_free)
+    # Explicit sizes, not -1: a zero-size operand leaves -1 undetermined.
+    a2 = reshape(permute(x1, a_free + a_axes), (size_of(a_shape), k))
+    b2 = reshape(permute(x2, b_axes + b_free), (k, size_of(b_shape)))
+    return reshape(matmul(a2, b2), a_shape + b_shape)

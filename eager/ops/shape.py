@@ -17,7 +17,7 @@ from eager.ops.operands import cast
 from eager.ops.public import implements
 from eager.tensor import Tensor
 from kernels import OPS, result_dtype
-from kernels.errors import ShapeError
+from kernels.errors import IndexOutOfRangeError, ShapeError
 from kernels.shapes import normalize_axes, normalize_axis, reshape_is_view, size_of
 
 
@@ -26,8 +26,9 @@ def _shape_arg(op: str, shape) -> tuple[int, ...]:
 
 
 @implements(OPS.reshape, "reshape")
-def reshape(x: Tensor, /, *shape, copy=None) -> Tensor:
+def reshape(x: Tensor, /, shape=(), *size, copy=None) -> Tensor:
     """x with a new shape of the same number of elements; one dimension may be -1.
+    `reshape(x, (2, 3))`, `reshape(x, shape=(2, 3))` or PyTorch's `x.reshape(2, 3)`.
 
     A view of x where its strides allow (as in numpy and PyTorch), else a view of a
     copy, so an in-place change to the result reaches x exactly when memory is shared.
@@ -39,7 +40,7 @@ def reshape(x: Tensor, /, *shape, copy=None) -> Tensor:
             [3, 4, 5]])
     """
     arguments.tensor("reshape", "x", x)
-    shape = _resolve_shape(x, _shape_arg("reshape", shape))
+    shape = _resolve_shape(x, _shape_arg("reshape", (shape, *size)))
     if shape == x.shape and not copy:
         return x
     if copy or not _shares_on_reshape(x, shape):
@@ -131,19 +132,27 @@ def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
 
 
 @implements(OPS.permute, "moveaxis")
-def moveaxis(x: Tensor, source: int, destination: int, /) -> Tensor:
-    """Move one axis to a new position, keeping the others in order.
+def moveaxis(x: Tensor, source, destination, /) -> Tensor:
+    """Move the axes `source` (an int or a tuple) to positions `destination`, keeping the
+    others in order; repeated axes raise ShapeError.
 
     >>> import eager
     >>> eager.moveaxis(eager.zeros(2, 3, 4), 0, -1).shape
     (3, 4, 2)
+    >>> eager.moveaxis(eager.zeros(2, 3, 4), (0, 1), (2, 0)).shape
+    (3, 4, 2)
     """
     arguments.tensor("moveaxis", "x", x)
-    src = normalize_axis("moveaxis", source, x.ndim)
-    dst = normalize_axis("moveaxis", destination, x.ndim)
-    axes = [a for a in range(x.ndim) if a != src]
-    axes.insert(dst, src)
-    return apply(OPS["permute"], x, axes=tuple(axes))
+    src = [normalize_axis("moveaxis", a, x.ndim) for a in arguments.varargs(source)]
+    dst = [normalize_axis("moveaxis", a, x.ndim) for a in arguments.varargs(destination)]
+    if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ShapeError(f"moveaxis: source {source!r} and destination {destination!r} must "
+                         "name as many distinct axes each")
+    order: list[int | None] = [None] * x.ndim
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(a for a in range(x.ndim) if a not in src)
+    return apply(OPS["permute"], x, axes=tuple(next(rest) if a is None else a for a in order))
 
 
 @implements(OPS.expand, "expand")
@@ -224,14 +233,18 @@ def unsqueeze(x: Tensor, /, dim: int) -> Tensor:
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
-def expand_dims(x: Tensor, /, *, axis: int = 0) -> Tensor:
-    """Array API spelling of unsqueeze.
+def expand_dims(x: Tensor, /, axis: int = 0) -> Tensor:
+    """Array API spelling of unsqueeze; an axis outside [-x.ndim - 1, x.ndim] raises
+    IndexOutOfRangeError (an IndexError, as the standard asks).
 
     >>> import eager
-    >>> eager.expand_dims(eager.zeros(3), axis=-1).shape
-    (3, 1)
+    >>> eager.expand_dims(eager.zeros(3), axis=-1).shape, eager.expand_dims(eager.zeros(3), 0).shape
+    ((3, 1), (1, 3))
     """
     arguments.tensor("expand_dims", "x", x)
+    if type(axis) is int and not -x.ndim - 1 <= axis <= x.ndim:
+        raise IndexOutOfRangeError(f"expand_dims: axis {axis} is out of range for a tensor "
+                                   f"with {x.ndim} dims (valid: {-x.ndim - 1}..{x.ndim})")
     return unsqueeze(x, axis)
 
 

@@ -47,9 +47,11 @@ def expm1(x) -> Tensor:
     um1 = u - 1
     # Where u rounds to 1, x itself is the answer; the second where keeps log(u) = 0 out
     # of the division (and its gradient), and large x (u = inf) keeps u - 1 = inf.
-    exact = binary("eq", um1, 0.0) | binary("eq", u, math.inf)
+    # u = 0 (x = -inf or very negative) gives exactly -1.
+    exact = binary("eq", um1, 0.0) | binary("eq", u, math.inf) | binary("eq", u, 0.0)
     safe_u = where(exact, 2.0, u)
-    corrected = (safe_u - 1) * x / unary("log", safe_u)
+    corrected = (safe_u - 1) * (x / unary("log", safe_u))  # no overflow near the top
+    corrected = where(binary("eq", u, 0.0), -1.0, corrected)
     return where(binary("eq", um1, 0.0), x, where(binary("eq", u, math.inf), um1, corrected))
 
 
@@ -65,7 +67,7 @@ def log1p(x) -> Tensor:
     um1 = u - 1
     exact = binary("eq", um1, 0.0) | binary("eq", u, math.inf)
     safe_u = where(exact, 2.0, u)
-    corrected = unary("log", safe_u) * x / (safe_u - 1)
+    corrected = unary("log", safe_u) * (x / (safe_u - 1))  # no overflow near the top
     return where(binary("eq", um1, 0.0), x, where(binary("eq", u, math.inf), u, corrected))
 
 
@@ -102,27 +104,40 @@ def tan(x) -> Tensor:
     return unary("sin", x) / unary("cos", x)
 
 
+_LARGE = 2.0 ** 26  # beyond it sqrt(x**2 +- 1) == |x| in float32 and float64 alike
+
+
 def asinh(x) -> Tensor:
-    """Inverse hyperbolic sine, sign(x) * log1p(|x| + x**2 / (1 + sqrt(1 + x**2))).
+    """Inverse hyperbolic sine, sign(x) * log1p(|x| + x**2 / (1 + sqrt(1 + x**2))), and
+    sign(x) * (log|x| + log 2) for |x| > 2**26, where x**2 would overflow; keeps -0.
 
     >>> import eager
-    >>> f"{eager.asinh(eager.tensor(1.0)).item():.6f}"
-    '0.881374'
+    >>> f"{eager.asinh(eager.tensor(1.0)).item():.6f}", eager.asinh(eager.tensor(-0.0)).item()
+    ('0.881374', -0.0)
     """
     x = _float(x)
     a = unary("abs", x)
-    return unary("sign", x) * log1p(a + a * a / (1 + unary("sqrt", 1 + a * a)))
+    large = binary("gt", a, _LARGE)
+    small = where(large, 1.0, a)
+    magnitude = where(large, unary("log", a) + math.log(2.0),
+                      log1p(small + small * small / (1 + unary("sqrt", 1 + small * small))))
+    return where(binary("lt", x, 0.0), -magnitude, where(binary("eq", x, 0.0), x, magnitude))
 
 
 def acosh(x) -> Tensor:
-    """Inverse hyperbolic cosine, log(x + sqrt(x**2 - 1)) for x >= 1 (NaN below).
+    """Inverse hyperbolic cosine, log(x + sqrt(x**2 - 1)) for 1 <= x <= 2**26 and
+    log(x) + log 2 above, where x**2 would overflow; NaN below 1.
 
     >>> import eager
-    >>> eager.acosh(eager.tensor([1.0])).tolist()
-    [0.0]
+    >>> eager.acosh(eager.tensor([1.0, 0.5])).tolist()
+    [0.0, nan]
     """
     x = _float(x)
-    return unary("log", x + unary("sqrt", (x - 1) * (x + 1)))
+    large = binary("gt", x, _LARGE)
+    inside = where(large | binary("lt", x, 1.0), 1.0, x)
+    out = where(large, unary("log", x) + math.log(2.0),
+                unary("log", inside + unary("sqrt", (inside - 1) * (inside + 1))))
+    return where(binary("lt", x, 1.0), math.nan, out)
 
 
 def atanh(x) -> Tensor:
