@@ -212,6 +212,8 @@ from kernels import (
     bool_ as bool,
 )
 from kernels import (
+    complex64,
+    complex128,
     float16,
     float32,
     float64,
@@ -220,6 +222,9 @@ from kernels import (
     int32,
     int64,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from kernels.dtypes import bfloat16
 from kernels.errors import (
@@ -317,6 +322,8 @@ __all__ = [
     "clamp",
     "clip",
     "clone",
+    "complex64",
+    "complex128",
     "conj",
     "copysign",
     "cosh",
@@ -472,6 +479,9 @@ __all__ = [
     "triu_indices",
     "trunc",
     "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
     "unbind",
     "unflatten",
     "uniform",

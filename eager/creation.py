@@ -18,11 +18,12 @@ from eager.device import check_device, get_default_device
 from eager.dispatch import apply, get_hook
 from eager.tensor import Tensor, wrap
 from kernels import OPS, array_namespace_for, default_float, default_int, to_dtype
+from kernels.dtypes import default_complex
 from kernels.backend import device_of_array
 from kernels.errors import ArgumentError, DTypeError, EagerError, ShapeError
 
-_SUPPORTED = ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32",
-              "float64")
+_SUPPORTED = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+              "float16", "float32", "float64", "complex64", "complex128")
 
 
 def _device(device) -> str:
@@ -39,6 +40,8 @@ def _infer_dtype(data: Any, dtype) -> np.dtype | None:
         return default_float
     if flat.dtype.kind in "iu":
         return default_int
+    if flat.dtype.kind == "c":
+        return default_complex
     if flat.dtype.kind == "b":
         return None
     raise DTypeError(f"tensor: cannot make a tensor from data of type {flat.dtype} "

@@ -35,7 +35,8 @@ from kernels.errors import EagerError
 FORMAT = "eager-jit checkpoint"
 VERSION = 1
 _MANIFEST = "manifest.json"
-_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64")
+_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+           "float16", "float32", "float64", "complex64", "complex128")
 _SCALARS = (bool, int, float, str, type(None))
 _DEVICES = ("cpu", "cuda")
 MAX_DEPTH = 100  # containers inside containers; deeper (or cyclic) objects are refused

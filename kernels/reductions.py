@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from kernels.dtypes import default_int, int64
+from kernels.dtypes import default_int, default_uint, int64
 from kernels.errors import ShapeError
 from kernels.opdef import OPS, OpDef, OpKind, TensorSpec, register
 
@@ -17,7 +17,11 @@ def _reduced_shape(shape, axis, keepdims):
 
 
 def _accumulating_dtype(dtype):
-    return default_int if dtype.kind in "biu" else dtype
+    """The Array API's sum/prod dtype: the default integer for bool and signed integers,
+    uint64 for unsigned ones (PyTorch gives int64 there), else the input dtype."""
+    if dtype.kind == "u":
+        return default_uint
+    return default_int if dtype.kind in "bi" else dtype
 
 
 def _reduce_rule(name, out_dtype, needs_elements):

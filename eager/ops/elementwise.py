@@ -18,12 +18,12 @@ from eager.ops.operands import as_operand, cast, promote
 from eager.ops.public import METHODS, NAMESPACE, implements
 from eager.tensor import Tensor
 from kernels import OPS, OpDef, OpKind, bool_
-from kernels.dtypes import FLOATING, float64, int64
+from kernels.dtypes import FLOATING, float64, int64, uint64
 from kernels.errors import ArgumentError, DTypeError
 
 # Read off the ops' own dtype rules: float-only math casts integer inputs to float32
 # first; ops whose rule refuses bool are checked before numpy, which would accept it.
-_FLOAT_ONLY = frozenset(name for name, op in OPS.items() if op.input_kinds == "f")
+_FLOAT_ONLY = frozenset(name for name, op in OPS.items() if op.input_kinds in ("f", "fc"))
 _NO_BOOL = frozenset(name for name, op in OPS.items()
                      if op.input_kinds is not None and "b" not in op.input_kinds)
 
@@ -113,7 +113,8 @@ def _binary_fn(op: OpDef):
                     if f1 and f2:
                         return apply(op, x1, x2)
                 elif f1 is f2 and (not no_bool or (x1._data.dtype != bool_
-                                                   and x2._data.dtype != bool_)):
+                                                   and x2._data.dtype != bool_)) and (
+                        f1 or uint64 not in (x1._data.dtype, x2._data.dtype)):
                     return apply(op, x1, x2)
             elif (t2 is float or t2 is int) and x1._data.dtype in FLOATING:
                 return apply(op, x1, x2)

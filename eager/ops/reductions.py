@@ -32,7 +32,7 @@ def _reduce(name, x, axis, keepdims, dim, keepdim):
 
 @implements(OPS.sum)
 def sum(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepdim=False):
-    """Sum over axis (None: all); bool and int tensors sum to int64.
+    """Sum over axis (None: all); bool and signed int tensors sum to int64, unsigned to uint64.
 
     >>> import eager
     >>> x = eager.tensor([[1., 2.], [3., 4.]])
