@@ -57,15 +57,12 @@ from eager.dtypes import (
 from eager.nn import parallel as _parallel  # noqa: F401  (makes eager.nn.parallel an attribute)
 from eager.nn.functional import log_softmax, softmax
 from eager.ops.array_api import (
-    conj,
     copysign,
     cumulative_prod,
     cumulative_sum,
     from_dlpack,
     hypot,
-    imag,
     positive,
-    real,
     repeat,
     unique_all,
     unique_counts,
@@ -73,6 +70,7 @@ from eager.ops.array_api import (
     unique_values,
     unstack,
 )
+from eager.ops.complex_math import angle, conj, imag, real
 from eager.ops.counting import bincount, bucketize, count_nonzero, histc, searchsorted, unique
 from eager.ops.einsum import einsum
 from eager.ops.elementwise import (
@@ -297,6 +295,7 @@ __all__ = [
     "all",
     "allclose",
     "amp",
+    "angle",
     "any",
     "arange",
     "asarray",

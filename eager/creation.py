@@ -18,8 +18,8 @@ from eager.device import check_device, get_default_device
 from eager.dispatch import apply, get_hook
 from eager.tensor import Tensor, wrap
 from kernels import OPS, array_namespace_for, default_float, default_int, to_dtype
-from kernels.dtypes import default_complex
 from kernels.backend import device_of_array
+from kernels.dtypes import default_complex
 from kernels.errors import ArgumentError, DTypeError, EagerError, ShapeError
 
 _SUPPORTED = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -129,7 +129,9 @@ def _or(value, default):
 def _default_fill_dtype(fill_value) -> np.dtype:
     if isinstance(fill_value, (bool, np.bool_)):
         return np.dtype(bool)
-    return default_int if isinstance(fill_value, numbers.Integral) else default_float
+    if isinstance(fill_value, numbers.Integral):
+        return default_int
+    return default_float if isinstance(fill_value, numbers.Real) else default_complex
 
 
 def full(shape, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

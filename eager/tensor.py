@@ -188,7 +188,7 @@ class Tensor:
         if not requires_grad and self._node is not None:
             raise AutogradError("requires_grad_: cannot turn off gradients of a non-leaf "
                                 "tensor; use .detach() instead")
-        if requires_grad and self._data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise DTypeError(f"requires_grad_: only floating tensors can require gradients, "
                              f"got {self._data.dtype.name}")
         self._requires_grad = bool(requires_grad)
@@ -298,6 +298,9 @@ class Tensor:
 
     def __int__(self) -> int:
         return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iu" or self._data.size != 1:

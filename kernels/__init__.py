@@ -7,6 +7,7 @@
 from kernels import (  # noqa: F401  (importing registers the ops)
     bitwise,
     collectives,
+    complex_ops,
     decompositions,
     elementwise,
     indexing,

@@ -54,6 +54,8 @@ FLOATING = frozenset({float16, float32, float64} | ({bfloat16} - {None}))
 """The floating dtypes; `dtype in FLOATING` is the cheapest test on the dispatch path."""
 
 COMPLEX = frozenset({complex64, complex128})
+DIFFERENTIABLE = FLOATING | COMPLEX
+"""The dtypes autograd follows (complex ones with PyTorch's conjugate-Wirtinger rule)."""
 
 default_float = float32
 default_int = int64

@@ -1,5 +1,5 @@
 """Array API 2024.12 functions that PyTorch spells differently or lacks, each a composite
-of existing ops (copysign, hypot, positive, conj/real/imag of real tensors, repeat,
+of existing ops (copysign, hypot, positive, repeat,
 unstack, cumulative_sum/prod, the unique_* family, from_dlpack).
 
 Where the standard and PyTorch disagree these follow the standard: `repeat` is numpy's
@@ -76,36 +76,6 @@ def positive(x) -> Tensor:
     [-1, 2]
     """
     return unary("copy", x)
-
-
-def conj(x) -> Tensor:
-    """Complex conjugate; a real tensor is its own conjugate (a copy).
-
-    >>> import eager
-    >>> eager.conj(eager.tensor([1.5])).tolist()
-    [1.5]
-    """
-    return unary("copy", x)
-
-
-def real(x) -> Tensor:
-    """Real part; of a real tensor, a copy of it.
-
-    >>> import eager
-    >>> eager.real(eager.tensor([1.5])).tolist()
-    [1.5]
-    """
-    return unary("copy", x)
-
-
-def imag(x) -> Tensor:
-    """Imaginary part; of a real tensor, zeros of its dtype.
-
-    >>> import eager
-    >>> eager.imag(eager.tensor([1.5])).tolist()
-    [0.0]
-    """
-    return _tensor_operand(x) * 0
 
 
 def repeat(x: Tensor, repeats, /, *, axis: int | None = None) -> Tensor:

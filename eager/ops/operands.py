@@ -12,7 +12,7 @@ from kernels.dtypes import FLOATING, bfloat16, float16, float32
 from kernels.errors import DTypeError
 
 _cast = OPS["cast"]
-_SCALARS = (bool, int, float)
+_SCALARS = (bool, int, float, complex)
 
 
 def as_operand(x: Any, like: Tensor | None = None, op: str = "operand"):

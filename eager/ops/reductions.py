@@ -115,7 +115,7 @@ def _count(x, axes):
 
 
 def _as_float(x):
-    return x if x.dtype.kind == "f" else cast(x, default_float)
+    return x if x.dtype.kind in "fc" else cast(x, default_float)
 
 
 def mean(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):
