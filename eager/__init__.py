@@ -70,7 +70,6 @@ from eager.ops.array_api import (
     unique_values,
     unstack,
 )
-from eager.ops.complex_math import angle, conj, imag, real
 from eager.ops.counting import bincount, bucketize, count_nonzero, histc, searchsorted, unique
 from eager.ops.einsum import einsum
 from eager.ops.elementwise import (
@@ -295,7 +294,6 @@ __all__ = [
     "all",
     "allclose",
     "amp",
-    "angle",
     "any",
     "arange",
     "asarray",
@@ -323,7 +321,6 @@ __all__ = [
     "clone",
     "complex64",
     "complex128",
-    "conj",
     "copysign",
     "cosh",
     "count_nonzero",
@@ -370,7 +367,6 @@ __all__ = [
     "hstack",
     "hypot",
     "iinfo",
-    "imag",
     "index_add",
     "index_copy",
     "index_fill",
@@ -434,7 +430,6 @@ __all__ = [
     "randn",
     "randn_like",
     "randperm",
-    "real",
     "reciprocal",
     "relu",
     "repeat",

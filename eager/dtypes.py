@@ -56,7 +56,7 @@ def result_type(*arrays_and_dtypes) -> np.dtype:
     """
     operands = []
     for x in arrays_and_dtypes:
-        if isinstance(x, (bool, int, float)):
+        if isinstance(x, (bool, int, float, complex)):
             operands.append(x)
         else:
             operands.append(to_dtype(getattr(x, "dtype", x)))

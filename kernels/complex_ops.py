@@ -66,11 +66,11 @@ def _angle_impl(xp):
 
 
 real = register(OpDef("real", OpKind.UNARY, 1, _copied(lambda xp: xp.real), _part_rule("real"),
-                      fusable=False, input_kinds="biufc", methods=()))
+                      fusable=False, input_kinds="biufc", functions=("real",)))
 imag = register(OpDef("imag", OpKind.UNARY, 1, _copied(lambda xp: xp.imag), _part_rule("imag"),
-                      fusable=False, input_kinds="biufc", methods=()))
+                      fusable=False, input_kinds="biufc", functions=("imag",)))
 angle = register(OpDef("angle", OpKind.UNARY, 1, _angle_impl, _part_rule("angle"),
-                       fusable=False, input_kinds="fc", methods=()))
+                       fusable=False, input_kinds="fc", functions=("angle",), methods=("angle",)))
 
 
 def _conj_rule(x: TensorSpec, **_):
@@ -78,7 +78,7 @@ def _conj_rule(x: TensorSpec, **_):
 
 
 conj = register(OpDef("conj", OpKind.UNARY, 1, lambda xp: xp.conj, _conj_rule, fusable=False,
-                      methods=()))
+                      functions=("conj",), methods=("conj",)))
 
 
 def _complex_math_rule(x: TensorSpec, *, fn: str):

@@ -106,6 +106,8 @@ def to_dtype(dtype: Any) -> np.dtype:
         return default_int
     if dtype is bool:
         return bool_
+    if dtype is complex:
+        return default_complex
     if isinstance(dtype, str) and dtype == "bfloat16" and bfloat16 is None:
         raise DTypeError("dtype: bfloat16 needs the ml_dtypes package (pip install ml_dtypes)")
     try:

@@ -45,7 +45,7 @@ def gradcheck(fn: Callable, inputs: Sequence, *, eps: float = 1e-6, atol: float 
     """
     from eager import tensor
     from eager.autograd.engine import grad
-    from eager.ops.complex_math import real
+    from eager.ops.elementwise import unary
     from eager.tensor import host_array
 
     if not callable(fn) or not isinstance(inputs, (list, tuple)):
@@ -64,7 +64,7 @@ def gradcheck(fn: Callable, inputs: Sequence, *, eps: float = 1e-6, atol: float 
         total = 0.0
         for o, w in zip(outs, weights):
             term = (o * tensor(np.conj(w), dtype=o.dtype, device=o.device)).sum()
-            total = total + (real(term) if o.dtype.kind == "c" else term)
+            total = total + (unary("real", term) if o.dtype.kind == "c" else term)
         return total
 
     def derivative(flat, j, step):

@@ -63,12 +63,15 @@ def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
 
 
 def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
-    """Dot product along axis, broadcasting the other dims.
+    """Dot product along axis, broadcasting the other dims; a complex x1 is conjugated
+    (the Array API's sum of conj(x1) * x2).
 
     >>> import eager
     >>> eager.vecdot(eager.tensor([1., 2.]), eager.tensor([3., 4.]))
     tensor(11.)
     """
+    if isinstance(x1, Tensor) and x1.dtype.kind == "c":
+        x1 = x1.conj()
     return (x1 * x2).sum(axis=axis)
 
 

@@ -13,7 +13,7 @@ import functools
 import math
 
 from eager.ops import elementwise as E
-from eager.ops.complex_math import complex_unary, imag, is_complex, real
+from eager.ops.complex_math import complex_unary, is_complex
 from eager.ops.elementwise import _tensor_operand, binary, unary, where
 from eager.ops.operands import promote
 from eager.tensor import Tensor
@@ -319,7 +319,8 @@ def round(x, *, decimals: int = 0) -> Tensor:
     if x.dtype.kind in "biu":
         return x
     if is_complex(x):  # the Array API rounds both parts
-        return round(real(x), decimals=decimals) + round(imag(x), decimals=decimals) * 1j
+        return (round(unary("real", x), decimals=decimals)
+                + round(unary("imag", x), decimals=decimals) * 1j)
     if decimals:
         scale = 10.0 ** decimals
         return round(x * scale) / scale
