@@ -10,6 +10,7 @@ from kernels import (  # noqa: F401  (importing registers the ops)
     complex_ops,
     decompositions,
     elementwise,
+    fft,
     indexing,
     linalg,
     movement,

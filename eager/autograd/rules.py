@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 from eager.autograd.node import OUT
 from eager.autograd.sum_to import sum_to
 from eager.dispatch import apply
@@ -494,3 +496,49 @@ def _d_complex_math(fn: str, z: Tensor, out: Tensor) -> Tensor:
 @backward(OPS.complex_math, saves=((0, OUT),))
 def _complex_math(node, g, needs):
     return (g * _c(_d_complex_math(node.attrs["fn"], node.inputs[0], node.out)),)
+
+
+# ---- fft --------------------------------------------------------------------------------
+_DUAL_NORM = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
+
+
+def _resize(t: Tensor, shape: tuple[int, ...], axes: tuple[int, ...]) -> Tensor:
+    """t cut or zero-padded along `axes` to `shape`: the adjoint of the transform's own
+    cutting or padding of its input."""
+    key, widths = [], []
+    for a, (have, want) in enumerate(zip(t.shape, shape)):
+        key.append(("s", 0, min(have, want) if a in axes else have, None))
+        widths.append((0, max(want - have, 0) if a in axes else 0))
+    if any(have > want for have, want in zip(t.shape, shape)):
+        t = apply(OPS.slice, t, key=tuple(key))
+    if any(hi for _, hi in widths):
+        t = apply(OPS.pad, t, widths=tuple(widths))
+    return t
+
+
+@backward(OPS.fft, saves=NOTHING)
+def _fft(node, g, needs):
+    # The adjoint of a DFT is the inverse DFT with the dual normalisation.
+    x = node.inputs[0]
+    transform, s, axes = node.attrs["transform"], node.attrs["s"], node.attrs["axes"]
+    dual = _DUAL_NORM[node.attrs["norm"]]
+    if transform in ("fft", "ifft"):
+        gx = apply(OPS.fft, g, transform="ifft" if transform == "fft" else "fft", s=s,
+                   axes=axes, norm=dual)
+    elif transform == "rfft":
+        # The half spectrum's missing bins contribute nothing: pad them with zeros.
+        gx = apply(OPS.real, apply(OPS.fft, g, transform="ifft", s=s, axes=axes, norm=dual))
+    else:
+        # irfft reads each inner bin twice (as itself and as its conjugate mirror), the
+        # zero-frequency bin (and for even lengths the Nyquist bin) once.
+        half = apply(OPS.fft, g, transform="rfft", s=s, axes=axes, norm=dual)
+        from eager.creation import tensor
+
+        weight = np.full(half.shape[axes[-1]], 2.0)
+        weight[0] = 1.0
+        if s[-1] % 2 == 0:
+            weight[-1] = 1.0
+        shape = [1] * half.ndim
+        shape[axes[-1]] = weight.size
+        gx = half * tensor(weight.reshape(shape), dtype=g.dtype, device=g.device)
+    return (_resize(gx, x.shape, axes),)
