@@ -7,6 +7,8 @@ dtype('float16')
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from kernels.dtypes import DTYPES, bfloat16, default_float, result_dtype, to_dtype
@@ -16,22 +18,42 @@ _KINDS = {"bool": "b", "signed integer": "i", "unsigned integer": "u", "integral
           "real floating": "f", "complex floating": "c", "numeric": "iufc"}
 
 
-def finfo(dtype) -> np.finfo:
-    """Limits of a floating dtype (eps, max, min, tiny, ...); of a complex dtype, those
-    of its real and imaginary parts (complex64: float32's), as the Array API says.
+@dataclass(frozen=True)
+class FInfo:
+    """Limits of a floating dtype, as Python floats (the Array API's finfo object), with
+    numpy's `tiny` and `resolution` as well."""
+
+    bits: int
+    eps: float
+    max: float
+    min: float
+    smallest_normal: float
+    tiny: float
+    resolution: float
+    dtype: np.dtype
+
+
+def finfo(dtype) -> FInfo:
+    """Limits of a floating dtype (eps, max, min, smallest_normal, ... as Python floats);
+    of a complex dtype, those of its real and imaginary parts (complex64: float32's), as
+    the Array API says.
 
     >>> import eager
-    >>> float(eager.finfo(eager.float32).eps), eager.finfo(eager.complex128).dtype
+    >>> eager.finfo(eager.float32).eps, eager.finfo(eager.complex128).dtype
     (1.1920928955078125e-07, dtype('float64'))
     """
     resolved = to_dtype(dtype)
     if resolved == bfloat16:
         import ml_dtypes  # numpy's finfo does not know the dtype ml_dtypes adds
 
-        return ml_dtypes.finfo(resolved)
-    if resolved.kind not in "fc":
+        info = ml_dtypes.finfo(resolved)
+    elif resolved.kind not in "fc":
         raise DTypeError(f"finfo: {resolved.name} is not a floating dtype; use iinfo")
-    return np.finfo(resolved)
+    else:
+        info = np.finfo(resolved)
+    return FInfo(int(info.bits), float(info.eps), float(info.max), float(info.min),
+                 float(info.smallest_normal), float(info.tiny), float(info.resolution),
+                 np.dtype(info.dtype))
 
 
 def iinfo(dtype) -> np.iinfo:

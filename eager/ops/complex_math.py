@@ -6,9 +6,9 @@ give numpy's complex values.
 On real tensors the Array API meaning holds: real and conj are copies, imag is zeros.
 
 >>> import eager
->>> z = eager.tensor([3 + 4j, -1j])
+>>> z = eager.tensor([3 + 4j, 2 - 1j])
 >>> eager.real(z).tolist(), eager.imag(z).tolist(), eager.conj(z).tolist()
-([3.0, 0.0], [4.0, -1.0], [(3-4j), 1j])
+([3.0, 2.0], [4.0, -1.0], [(3-4j), (2+1j)])
 """
 from __future__ import annotations
 
