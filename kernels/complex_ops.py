@@ -41,9 +41,9 @@ def real_dtype(dtype: np.dtype) -> np.dtype:
     return _REAL_OF.get(np.dtype(dtype), np.dtype(dtype))
 
 
-def _part_rule(name: str):
+def _part_rule(name: str, kinds: str):
     def infer(x: TensorSpec, **_):
-        check_kind(name, x.dtype, "biufc")
+        check_kind(name, x.dtype, kinds)
         return TensorSpec(x.shape, real_dtype(x.dtype))
     return infer
 
@@ -65,11 +65,11 @@ def _angle_impl(xp):
     return angle
 
 
-real = register(OpDef("real", OpKind.UNARY, 1, _copied(lambda xp: xp.real), _part_rule("real"),
+real = register(OpDef("real", OpKind.UNARY, 1, _copied(lambda xp: xp.real), _part_rule("real", "biufc"),
                       fusable=False, input_kinds="biufc", functions=("real",)))
-imag = register(OpDef("imag", OpKind.UNARY, 1, _copied(lambda xp: xp.imag), _part_rule("imag"),
+imag = register(OpDef("imag", OpKind.UNARY, 1, _copied(lambda xp: xp.imag), _part_rule("imag", "biufc"),
                       fusable=False, input_kinds="biufc", functions=("imag",)))
-angle = register(OpDef("angle", OpKind.UNARY, 1, _angle_impl, _part_rule("angle"),
+angle = register(OpDef("angle", OpKind.UNARY, 1, _angle_impl, _part_rule("angle", "fc"),
                        fusable=False, input_kinds="fc", functions=("angle",), methods=("angle",)))
 
 
@@ -77,7 +77,13 @@ def _conj_rule(x: TensorSpec, **_):
     return TensorSpec(x.shape, x.dtype)
 
 
-conj = register(OpDef("conj", OpKind.UNARY, 1, lambda xp: xp.conj, _conj_rule, fusable=False,
+def _conj_impl(xp):
+    def conj(x):
+        return xp.conj(x) if x.dtype.kind == "c" else x.copy()  # numpy's conj(bool) is int8
+    return conj
+
+
+conj = register(OpDef("conj", OpKind.UNARY, 1, _conj_impl, _conj_rule, fusable=False,
                       functions=("conj",), methods=("conj",)))
 
 
