@@ -93,6 +93,20 @@ def is_integer(dtype: np.dtype) -> bool:
     return dtype.kind in "iu"
 
 
+def sum_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype sums and products (also cumulative ones) of `dtype` accumulate in, as the
+    Array API says: the default integer for bool and signed integers, uint64 for unsigned
+    ones (PyTorch gives int64 there), else the dtype itself.
+
+    >>> from kernels.dtypes import sum_dtype, uint8, int8, float16
+    >>> sum_dtype(uint8), sum_dtype(int8), sum_dtype(float16)
+    (dtype('uint64'), dtype('int64'), dtype('float16'))
+    """
+    if dtype.kind == "u":
+        return default_uint
+    return default_int if dtype.kind in "bi" else dtype
+
+
 def to_dtype(dtype: Any) -> np.dtype:
     """Normalise a user's dtype spelling ("float32", np.float32, eager.float32, float).
 

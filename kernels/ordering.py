@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.dtypes import default_int, int64
+from kernels.dtypes import default_int, int64, uint64
 from kernels.opdef import OpDef, OpKind, TensorSpec, register
 
 
@@ -28,14 +28,19 @@ argsort = register(OpDef(
     functions=("argsort",), methods=("argsort",)))
 
 
+def _cumsum_dtype(dtype):
+    # PyTorch's cumsum: integers and bool accumulate in int64; uint64, which int64 cannot
+    # hold, in itself (eager.cumulative_sum casts to the Array API's dtype first).
+    return dtype if dtype == uint64 else default_int if dtype.kind in "biu" else dtype
+
+
 def _cumsum_impl(xp):
     def cumsum(x, *, axis):
-        dtype = default_int if x.dtype.kind in "biu" else x.dtype
-        return xp.cumsum(x, axis=axis, dtype=dtype)
+        return xp.cumsum(x, axis=axis, dtype=_cumsum_dtype(x.dtype))
     return cumsum
 
 
 cumsum = register(OpDef(
     "cumsum", OpKind.OTHER, 1, _cumsum_impl,
-    lambda x, *, axis: TensorSpec(x.shape, default_int if x.dtype.kind in "biu" else x.dtype),
+    lambda x, *, axis: TensorSpec(x.shape, _cumsum_dtype(x.dtype)),
     functions=("cumsum",), methods=("cumsum",)))

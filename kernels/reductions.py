@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from kernels.dtypes import default_int, default_uint, int64
+from kernels.dtypes import int64, sum_dtype
 from kernels.errors import ShapeError
 from kernels.opdef import OPS, OpDef, OpKind, TensorSpec, register
 
@@ -16,12 +16,7 @@ def _reduced_shape(shape, axis, keepdims):
     return tuple(d for i, d in enumerate(shape) if i not in axis)
 
 
-def _accumulating_dtype(dtype):
-    """The Array API's sum/prod dtype: the default integer for bool and signed integers,
-    uint64 for unsigned ones (PyTorch gives int64 there), else the input dtype."""
-    if dtype.kind == "u":
-        return default_uint
-    return default_int if dtype.kind in "bi" else dtype
+_accumulating_dtype = sum_dtype
 
 
 def _reduce_rule(name, out_dtype, needs_elements):

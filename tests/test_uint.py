@@ -126,3 +126,11 @@ def test_graph_prints_short_uint_types():
 
     g = tracer.trace(lambda a: a + 1, eager.ones(3, dtype=eager.uint32))
     assert "u32[3]" in str(g)
+
+
+def test_cumulative_sums_accumulate_like_sum():
+    x = eager.tensor([200, 100], dtype=eager.uint8)
+    assert eager.cumulative_sum(x).dtype == eager.uint64
+    assert eager.cumulative_sum(x).tolist() == [200, 300]
+    assert eager.cumulative_prod(x).tolist() == [200, 20000]
+    assert eager.cumsum(eager.tensor([2**63, 1], dtype=eager.uint64), 0).tolist() == [2**63, 2**63 + 1]

@@ -20,7 +20,7 @@ from eager import arguments
 from eager.ops.elementwise import _tensor_operand, binary, unary, where
 from eager.ops.operands import promote
 from eager.tensor import Tensor
-from kernels.dtypes import FLOATING, int64
+from kernels.dtypes import FLOATING, sum_dtype
 from kernels.errors import ArgumentError
 from kernels.shapes import normalize_axis
 
@@ -116,8 +116,8 @@ def _cumulative(name: str, x: Tensor, axis, dtype, include_initial: bool) -> Ten
     if x.ndim == 0:
         x = x.reshape(1)
     axis = normalize_axis(name, axis, x.ndim)
-    if dtype is None and (x.dtype.kind == "b" or x.dtype.kind == "i"):
-        dtype = int64
+    if dtype is None and x.dtype.kind in "biu":
+        dtype = sum_dtype(x.dtype)
     if dtype is not None:
         x = x.astype(dtype, copy=False)
     if name == "cumulative_sum":
@@ -141,7 +141,8 @@ def _cumulative(name: str, x: Tensor, axis, dtype, include_initial: bool) -> Ten
 def cumulative_sum(x: Tensor, /, *, axis: int | None = None, dtype=None,
                    include_initial: bool = False) -> Tensor:
     """Cumulative sum along axis (optional for a 1-d tensor); include_initial puts the
-    empty sum 0 first. Integer and bool tensors sum in int64 unless dtype says otherwise.
+    empty sum 0 first. Bool and signed integer tensors sum in int64, unsigned ones in
+    uint64, unless dtype says otherwise.
 
     >>> import eager
     >>> eager.cumulative_sum(eager.tensor([1, 2, 3]), include_initial=True).tolist()
