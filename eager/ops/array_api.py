@@ -130,6 +130,8 @@ def _cumulative(name: str, x: Tensor, axis, dtype, include_initial: bool) -> Ten
 
         out = cumprod(x, axis) if x.shape[axis] else x * 1
         initial = 1
+    if out.dtype != x.dtype:  # cumsum/cumprod widen integers as PyTorch does; dtype rules here
+        out = out.astype(x.dtype, copy=False)
     if not include_initial:
         return out
     shape = x.shape[:axis] + (1,) + x.shape[axis + 1:]
