@@ -60,15 +60,12 @@ from eager.dtypes import (
 from eager.nn import parallel as _parallel  # noqa: F401  (makes eager.nn.parallel an attribute)
 from eager.nn.functional import log_softmax, softmax
 from eager.ops.array_api import (
-    conj,
     copysign,
     cumulative_prod,
     cumulative_sum,
     from_dlpack,
     hypot,
-    imag,
     positive,
-    real,
     repeat,
     unique_all,
     unique_counts,
@@ -212,6 +209,8 @@ from kernels import (
     bool_ as bool,
 )
 from kernels import (
+    complex64,
+    complex128,
     float16,
     float32,
     float64,
@@ -220,6 +219,9 @@ from kernels import (
     int32,
     int64,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from kernels.dtypes import bfloat16
 from kernels.errors import (
@@ -323,7 +325,8 @@ __all__ = [
     "clamp",
     "clip",
     "clone",
-    "conj",
+    "complex64",
+    "complex128",
     "copysign",
     "cosh",
     "count_nonzero",
@@ -370,7 +373,6 @@ __all__ = [
     "hstack",
     "hypot",
     "iinfo",
-    "imag",
     "index_add",
     "index_copy",
     "index_fill",
@@ -435,7 +437,6 @@ __all__ = [
     "randn",
     "randn_like",
     "randperm",
-    "real",
     "reciprocal",
     "relu",
     "repeat",
@@ -479,6 +480,9 @@ __all__ = [
     "triu_indices",
     "trunc",
     "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
     "unbind",
     "unflatten",
     "uniform",

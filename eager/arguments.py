@@ -277,6 +277,8 @@ def fill_value(op: str, value: Any, dtype: np.dtype) -> Any:
     """
     if isinstance(value, Tensor):
         return value
+    if dtype.kind == "c" and isinstance(value, numbers.Complex):
+        return value
     if not isinstance(value, (numbers.Real, np.bool_)):
         raise ArgumentError(f"{op}: fill_value must be a real number, got {_described(value)}")
     finite = not isinstance(value, (float, np.floating)) or math.isfinite(value)

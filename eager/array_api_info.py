@@ -73,7 +73,7 @@ class Info:
         by name.
 
         >>> sorted(Info().dtypes(kind=("bool", "unsigned integer")))
-        ['bool', 'uint8']
+        ['bool', 'uint16', 'uint32', 'uint64', 'uint8']
         """
         from eager.dtypes import isdtype
 

@@ -20,7 +20,7 @@ from eager.dispatch import apply, get_hook
 from eager.tensor import Tensor, wrap
 from kernels import OPS, array_namespace_for, default_int, to_dtype
 from kernels.backend import device_of_array
-from kernels.dtypes import DTYPES, current_default_float
+from kernels.dtypes import DTYPES, current_default_complex, current_default_float
 from kernels.errors import ArgumentError, DTypeError, EagerError, ShapeError
 
 
@@ -38,6 +38,8 @@ def _infer_dtype(data: Any, dtype) -> np.dtype | None:
         return current_default_float()
     if flat.dtype.kind in "iu":
         return default_int
+    if flat.dtype.kind == "c":
+        return current_default_complex()
     if flat.dtype.kind == "b":
         return None
     raise DTypeError(f"tensor: cannot make a tensor from data of type {flat.dtype} "
@@ -125,7 +127,11 @@ def _or(value, default):
 def _default_fill_dtype(fill_value) -> np.dtype:
     if isinstance(fill_value, (bool, np.bool_)):
         return np.dtype(bool)
-    return default_int if isinstance(fill_value, numbers.Integral) else current_default_float()
+    if isinstance(fill_value, numbers.Integral):
+        return default_int
+    if isinstance(fill_value, numbers.Real):
+        return current_default_float()
+    return current_default_complex()
 
 
 def full(shape, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

@@ -23,7 +23,7 @@ from eager.interpreters import DispatchHook, replace_stack
 from eager.interpreters import grad_enabled as _grad_enabled
 from eager.interpreters import listener as _listener
 from kernels import OPS, OpDef, TensorSpec, array_namespace_for
-from kernels.dtypes import FLOATING, bfloat16
+from kernels.dtypes import DIFFERENTIABLE, bfloat16
 from kernels.errors import (
     DeviceError,
     DTypeError,
@@ -132,7 +132,7 @@ def apply(op: OpDef, *inputs: Any, **attrs: Any):
         out._base = base if base._base is None else base._base
     else:
         out._base = None
-    if needs_grad and _grad_enabled() and op.differentiable and result.dtype in FLOATING:
+    if needs_grad and _grad_enabled() and op.differentiable and result.dtype in DIFFERENTIABLE:
         out._requires_grad = True
         out._node = record_node(op, inputs, attrs, out)
     else:

@@ -7,7 +7,7 @@ dtype('float16')
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,40 +26,42 @@ _KINDS = {"bool": "b", "signed integer": "i", "unsigned integer": "u", "integral
           "real floating": "f", "complex floating": "c", "numeric": "iufc"}
 
 
-class FInfo(NamedTuple):
-    """What `finfo` returns: the Array API's fields as Python numbers (numpy's finfo
-    gives numpy scalars), plus PyTorch's `tiny` and `resolution`."""
+@dataclass(frozen=True)
+class FInfo:
+    """Limits of a floating dtype, as Python floats (the Array API's finfo object), with
+    numpy's `tiny` and `resolution` as well."""
 
     bits: int
     eps: float
     max: float
     min: float
     smallest_normal: float
-    dtype: np.dtype
     tiny: float
     resolution: float
+    dtype: np.dtype
 
 
 def finfo(dtype) -> FInfo:
-    """Limits of a floating dtype (bits, eps, max, min, smallest_normal, ...), as
-    Python floats.
+    """Limits of a floating dtype (eps, max, min, smallest_normal, ... as Python floats);
+    of a complex dtype, those of its real and imaginary parts (complex64: float32's), as
+    the Array API says.
 
     >>> import eager
-    >>> eager.finfo(eager.float32).eps
-    1.1920928955078125e-07
+    >>> eager.finfo(eager.float32).eps, eager.finfo(eager.complex128).dtype
+    (1.1920928955078125e-07, dtype('float64'))
     """
     resolved = to_dtype(getattr(dtype, "dtype", dtype))
     if resolved == bfloat16:
         import ml_dtypes  # numpy's finfo does not know the dtype ml_dtypes adds
 
         info = ml_dtypes.finfo(resolved)
-    elif resolved.kind != "f":
+    elif resolved.kind not in "fc":
         raise DTypeError(f"finfo: {resolved.name} is not a floating dtype; use iinfo")
     else:
         info = np.finfo(resolved)
     return FInfo(int(info.bits), float(info.eps), float(info.max), float(info.min),
-                 float(info.smallest_normal), resolved, float(info.tiny),
-                 float(info.resolution))
+                 float(info.smallest_normal), float(info.tiny), float(info.resolution),
+                 np.dtype(info.dtype))
 
 
 def iinfo(dtype) -> np.iinfo:
@@ -84,7 +86,7 @@ def result_type(*arrays_and_dtypes) -> np.dtype:
     """
     operands = []
     for x in arrays_and_dtypes:
-        if isinstance(x, (bool, int, float)):
+        if isinstance(x, (bool, int, float, complex)):
             operands.append(x)
         else:
             operands.append(to_dtype(getattr(x, "dtype", x)))

@@ -36,7 +36,8 @@ from kernels.errors import EagerError
 FORMAT = "eager-jit checkpoint"
 VERSION = 1
 _MANIFEST = "manifest.json"
-_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64")
+_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+           "float16", "float32", "float64", "complex64", "complex128")
 # `.npy` has no bfloat16 (numpy would write an anonymous 2-byte void): its bits are stored
 # as uint16, and the manifest's dtype says how to read them back.
 _BITS = {"bfloat16": "uint16"} if bfloat16 is not None else {}

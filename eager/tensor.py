@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from eager.device import device, device_object
-from kernels.dtypes import is_floating
+from kernels.dtypes import DIFFERENTIABLE, is_floating
 from kernels.errors import ArgumentError, AutogradError, DTypeError, ShapeError, ZeroDimError
 from kernels.shapes import normalize_axis
 
@@ -190,7 +190,7 @@ class Tensor:
         if not requires_grad and self._node is not None:
             raise AutogradError("requires_grad_: cannot turn off gradients of a non-leaf "
                                 "tensor; use .detach() instead")
-        if requires_grad and not is_floating(self._data.dtype):
+        if requires_grad and self._data.dtype not in DIFFERENTIABLE:
             raise DTypeError(f"requires_grad_: only floating tensors can require gradients, "
                              f"got {self._data.dtype.name}")
         self._requires_grad = bool(requires_grad)
@@ -300,6 +300,9 @@ class Tensor:
 
     def __int__(self) -> int:
         return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iu" or self._data.size != 1:

@@ -7,8 +7,10 @@
 from kernels import (  # noqa: F401  (importing registers the ops)
     bitwise,
     collectives,
+    complex_ops,
     decompositions,
     elementwise,
+    fft,
     indexing,
     linalg,
     movement,
@@ -23,6 +25,8 @@ from kernels.backend import array_namespace_for, cupy_available, default_device
 from kernels.dtypes import (
     DTYPES,
     bool_,
+    complex64,
+    complex128,
     default_float,
     default_int,
     float16,
@@ -37,6 +41,9 @@ from kernels.dtypes import (
     result_dtype,
     to_dtype,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from kernels.errors import AutogradError, DeviceError, DTypeError, EagerError, ShapeError
 from kernels.opdef import OPS, GroupOp, KernelError, OpDef, OpKind, Rest, TensorSpec
@@ -57,6 +64,8 @@ __all__ = [
     "TensorSpec",
     "array_namespace_for",
     "bool_",
+    "complex64",
+    "complex128",
     "cupy_available",
     "default_device",
     "default_float",
@@ -73,4 +82,7 @@ __all__ = [
     "result_dtype",
     "to_dtype",
     "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
 ]

@@ -26,7 +26,7 @@ def _spec_shape(spec):
     return spec.shape if isinstance(spec, TensorSpec) else ()
 
 
-_KIND_WORDS = {"b": "bool", "i": "integer", "u": "integer", "f": "floating"}
+_KIND_WORDS = {"b": "bool", "i": "integer", "u": "integer", "f": "floating", "c": "complex"}
 
 
 def check_kind(name: str, dtype, kinds: str | None) -> None:
@@ -44,24 +44,32 @@ def _same_dtype_rule(name: str, kinds: str | None):
     return infer
 
 
-def _unary(name, fn_name, c_expr, kinds="f", functions=None, methods=None, **kw):
+def _abs_rule(x: TensorSpec, **_):
+    """|z| of a complex tensor is real (float32 for complex64)."""
+    check_kind("abs", x.dtype, "iufc")
+    if x.dtype.kind == "c":
+        return TensorSpec(x.shape, np.dtype(f"float{x.dtype.itemsize * 4}"))
+    return TensorSpec(x.shape, x.dtype)
+
+
+def _unary(name, fn_name, c_expr, kinds="f", functions=None, methods=None, rule=None, **kw):
     functions = (name,) if functions is None else functions
     return register(OpDef(
         name, OpKind.UNARY, 1, lambda xp, f=fn_name: getattr(xp, f),
-        _same_dtype_rule(name, kinds), c_expr=c_expr, input_kinds=kinds,
+        rule or _same_dtype_rule(name, kinds), c_expr=c_expr, input_kinds=kinds,
         functions=functions, methods=functions if methods is None else methods, **kw))
 
 
-neg = _unary("neg", "negative", "(-{0})", kinds="iuf", functions=("negative", "neg"),
+neg = _unary("neg", "negative", "(-{0})", kinds="iufc", functions=("negative", "neg"),
              methods=("neg", "negative"), symbol="-")
-exp = _unary("exp", "exp", "exp{f}({0})")
-log = _unary("log", "log", "log{f}({0})")
-sin = _unary("sin", "sin", "sin{f}({0})")
-cos = _unary("cos", "cos", "cos{f}({0})")
-tanh = _unary("tanh", "tanh", "tanh{f}({0})")
-sqrt = _unary("sqrt", "sqrt", "sqrt{f}({0})")
-abs_ = _unary("abs", "abs", "fabs{f}({0})", kinds="iuf", symbol="abs")
-sign = _unary("sign", "sign", "({0} != {0} ? {0} : ({0} > 0) - ({0} < 0))", kinds="iuf")
+exp = _unary("exp", "exp", "exp{f}({0})", kinds="fc")
+log = _unary("log", "log", "log{f}({0})", kinds="fc")
+sin = _unary("sin", "sin", "sin{f}({0})", kinds="fc")
+cos = _unary("cos", "cos", "cos{f}({0})", kinds="fc")
+tanh = _unary("tanh", "tanh", "tanh{f}({0})", kinds="fc")
+sqrt = _unary("sqrt", "sqrt", "sqrt{f}({0})", kinds="fc")
+abs_ = _unary("abs", "abs", "fabs{f}({0})", kinds="iufc", symbol="abs", rule=_abs_rule)
+sign = _unary("sign", "sign", "({0} != {0} ? {0} : ({0} > 0) - ({0} < 0))", kinds="iufc")
 # Integers only: `~` on a bool tensor is logical_not, and on a float one an error.
 bitwise_invert = _unary("bitwise_invert", "invert", "(~{0})", kinds="iu", differentiable=False,
                         methods=("bitwise_not",), symbol="~")
@@ -114,6 +122,10 @@ def int_bounds(dtype) -> tuple[float, float]:
 def _cast_impl(xp):
     def cast(x, *, dtype):
         dtype = np.dtype(dtype)
+        if x.dtype.kind == "c" and dtype.kind not in "bc":
+            raise DTypeError(f"astype: casting complex ({x.dtype.name}) to {dtype.name} would "
+                             "drop the imaginary part; take eager.real(x) (or eager.abs(x)) "
+                             "first")
         if x.dtype.kind != "f" or dtype.kind not in "iu":
             return x.astype(dtype)
         # Float -> integer saturates (NaN -> 0) instead of C's undefined behaviour, so
@@ -173,23 +185,25 @@ def _binary(name, fn_name, c_expr, out_dtype=None, kinds=None, check=None, funct
         functions=functions, methods=functions if methods is None else methods, **kw))
 
 
-def _comparison(name, fn_name, c_op, symbol):
-    return _binary(name, fn_name, f"({{0}} {c_op} {{1}})", out_dtype=bool_,
+def _comparison(name, fn_name, c_op, symbol, kinds=None):
+    return _binary(name, fn_name, f"({{0}} {c_op} {{1}})", out_dtype=bool_, kinds=kinds,
                    differentiable=False, functions=(fn_name,), methods=(name,), symbol=symbol)
 
 
-add = _binary("add", "add", "({0} + {1})", kinds="biuf", identities={0: -0.0, 1: -0.0},
+add = _binary("add", "add", "({0} + {1})", kinds="biufc", identities={0: -0.0, 1: -0.0},
               methods=("add", "add_"), symbol="+")
-sub = _binary("sub", "subtract", "({0} - {1})", kinds="iuf", identities={1: 0.0},
+sub = _binary("sub", "subtract", "({0} - {1})", kinds="iufc", identities={1: 0.0},
               functions=("subtract", "sub"), methods=("sub", "subtract", "sub_"), symbol="-")
 mul = _binary("mul", "multiply", "({0} * {1})", identities={0: 1, 1: 1},
               functions=("multiply", "mul"), methods=("mul", "multiply", "mul_"), symbol="*")
-div = _binary("div", "true_divide", "({0} / {1})", kinds="f", identities={1: 1},
+div = _binary("div", "true_divide", "({0} / {1})", kinds="fc", identities={1: 1},
               functions=("divide", "div"), methods=("div", "divide", "div_"), symbol="/")
-pow_ = _binary("pow", "power", "pow{f}({0}, {1})", kinds="iuf", check=_no_negative_int_power,
+pow_ = _binary("pow", "power", "pow{f}({0}, {1})", kinds="iufc", check=_no_negative_int_power,
                identities={1: 1}, methods=("pow", "pow_"), symbol="**")
-maximum = _binary("maximum", "maximum", "({0} > {1} || {0} != {0} ? {0} : {1})")
-minimum = _binary("minimum", "minimum", "({0} < {1} || {0} != {0} ? {0} : {1})")
+maximum = _binary("maximum", "maximum", "({0} > {1} || {0} != {0} ? {0} : {1})", kinds="biuf")
+minimum = _binary("minimum", "minimum", "({0} < {1} || {0} != {0} ? {0} : {1})", kinds="biuf")
+
+
 def _floor_divide_impl(xp):
     def floor_divide(a, b):
         out = xp.floor_divide(a, b)
@@ -210,10 +224,10 @@ remainder = _binary("remainder", "remainder", None, kinds="iuf", fusable=False, 
                     symbol="%")
 eq = _comparison("eq", "equal", "==", "==")
 ne = _comparison("ne", "not_equal", "!=", "!=")
-lt = _comparison("lt", "less", "<", "<")
-le = _comparison("le", "less_equal", "<=", "<=")
-gt = _comparison("gt", "greater", ">", ">")
-ge = _comparison("ge", "greater_equal", ">=", ">=")
+lt = _comparison("lt", "less", "<", "<", kinds="biuf")  # complex has no order
+le = _comparison("le", "less_equal", "<=", "<=", kinds="biuf")  # complex has no order
+gt = _comparison("gt", "greater", ">", ">", kinds="biuf")  # complex has no order
+ge = _comparison("ge", "greater_equal", ">=", ">=", kinds="biuf")  # complex has no order
 # input_kinds "b": the operators `&`, `|`, `^` take bool tensors only; the namespace
 # functions convert their operands to bool first.
 logical_and = _binary("logical_and", "logical_and", "({0} && {1})", out_dtype=bool_,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.dtypes import bfloat16, default_int, float32, int64
+from kernels.dtypes import bfloat16, default_int, float32, int64, uint64
 from kernels.opdef import OpDef, OpKind, TensorSpec, register
 
 
@@ -28,9 +28,15 @@ argsort = register(OpDef(
     functions=("argsort",), methods=("argsort",)))
 
 
+def _cumsum_dtype(dtype):
+    # PyTorch's cumsum: integers and bool accumulate in int64; uint64, which int64 cannot
+    # hold, in itself (eager.cumulative_sum casts to the Array API's dtype first).
+    return dtype if dtype == uint64 else default_int if dtype.kind in "biu" else dtype
+
+
 def _cumsum_impl(xp):
     def cumsum(x, *, axis):
-        dtype = default_int if x.dtype.kind in "biu" else x.dtype
+        dtype = _cumsum_dtype(x.dtype)
         if dtype is bfloat16:   # accumulate in float32, as torch: bfloat16 has 8 bits
             return xp.cumsum(x, axis=axis, dtype=float32).astype(dtype)
         return xp.cumsum(x, axis=axis, dtype=dtype)
@@ -39,5 +45,5 @@ def _cumsum_impl(xp):
 
 cumsum = register(OpDef(
     "cumsum", OpKind.OTHER, 1, _cumsum_impl,
-    lambda x, *, axis: TensorSpec(x.shape, default_int if x.dtype.kind in "biu" else x.dtype),
+    lambda x, *, axis: TensorSpec(x.shape, _cumsum_dtype(x.dtype)),
     functions=("cumsum",), methods=("cumsum",)))

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from kernels.dtypes import bfloat16, default_int, float32, int64
+from kernels.dtypes import bfloat16, float32, int64, sum_dtype
 from kernels.errors import ShapeError
 from kernels.opdef import OPS, OpDef, OpKind, TensorSpec, register
 
@@ -16,8 +16,7 @@ def _reduced_shape(shape, axis, keepdims):
     return tuple(d for i, d in enumerate(shape) if i not in axis)
 
 
-def _accumulating_dtype(dtype):
-    return default_int if dtype.kind in "biu" else dtype
+_accumulating_dtype = sum_dtype
 
 
 def _reduce_rule(name, out_dtype, needs_elements):

@@ -82,7 +82,7 @@ DTYPE_ERRORS = [
     (lambda: eager.tensor([True]) - eager.tensor([True]), r"sub: dtype bool is not supported"),
     (lambda: eager.tensor([1], requires_grad=True), (r"requires_grad_: only floating tensors "
                                                     r"can require gradients, got int64")),
-    (lambda: eager.zeros(2, dtype="complex64"), r"dtype: unsupported dtype complex64"),
+    (lambda: eager.zeros(2, dtype="complex256"), r"dtype: unsupported dtype complex256"),
     (lambda: eager.zeros(2, dtype="floaty"), r"dtype: unknown dtype 'floaty'"),
     (lambda: eager.tensor(["a"]), r"tensor: cannot make a tensor from data of type <U1"),
     (lambda: A + "x", r"add: unsupported operand of type str"),

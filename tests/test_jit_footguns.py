@@ -380,6 +380,8 @@ def _every_op(x, i, b, gen):
     eager.linalg.eigh(m), eager.linalg.svd(y), eager.linalg.qr(y)
     eager.linalg.solve(m, y[:2])
     eager.where(b, y, y)
+    c = eager.astype(y, eager.complex64) * (1 + 1j)
+    eager.real(c), eager.imag(c), eager.conj(c), eager.angle(c), eager.acos(c), eager.fft.fft(c)
     y.reshape(3, 2), y.permute(1, 0), y[:1].expand(4, 3), y[0], y.flip(0)
     eager.pad(y, ((1, 0), (0, 1)))
     eager.concat([y, y])

@@ -61,7 +61,9 @@ if TYPE_CHECKING:
     from tracer.plan import ExecutionPlan
 
 _SHORT_DTYPES = {"float16": "f16", "float32": "f32", "float64": "f64", "int8": "i8",
-                 "int16": "i16", "int32": "i32", "int64": "i64", "uint8": "u8", "bool": "b8"}
+                 "int16": "i16", "int32": "i32", "int64": "i64", "uint8": "u8", "uint16": "u16",
+                 "uint32": "u32", "uint64": "u64", "complex64": "c64", "complex128": "c128",
+                 "bool": "b8"}
 INPUT_KINDS = ("arg", "ref", "const")
 
 

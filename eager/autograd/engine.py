@@ -11,7 +11,9 @@ from eager.autograd import grad_mode
 from eager.autograd import rules as _rules  # noqa: F401  (registers the backward rules)
 from eager.autograd.node import Node
 from eager.autograd.sum_to import sum_to
+from eager.dispatch import apply
 from eager.ops.elementwise import astype
+from kernels import OPS
 from kernels.errors import ArgumentError, AutogradError
 
 
@@ -143,8 +145,11 @@ def run(outputs: Sequence, grad_outputs, *, retain_graph: bool, create_graph: bo
                     data = x._data
                     if gx._data.shape != data.shape:
                         # Rules give gradients in the broadcast shape; one place sums them.
-                        gx = sum_to(gx, data.shape)
-                    if gx._data.dtype != data.dtype:
+                        gx = sum_to(gx, x._data.shape)
+                    if gx._data.dtype.kind == "c" and x._data.dtype.kind != "c":
+                        # A real input of a complex result gets the real part (PyTorch).
+                        gx = apply(OPS.real, gx)
+                    if gx._data.dtype != x._data.dtype:
                         # A gradient has the dtype of its tensor (x * float64 gives
                         # float64 grads, but a float32 x gets a float32 one).
                         gx = astype(gx, data.dtype, copy=False)

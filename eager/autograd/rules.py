@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 from eager.autograd.node import OUT
 from eager.autograd.sum_to import sum_to
 from eager.dispatch import apply
@@ -26,7 +28,8 @@ from eager.ops import elementwise as E
 from eager.ops.shape import reshape
 from eager.tensor import Tensor
 from kernels import OPS, OpDef, Rest
-from kernels.dtypes import is_floating
+from kernels.dtypes import DIFFERENTIABLE
+from kernels.errors import AutogradError
 
 NOTHING: tuple = ()
 """`saves` of a rule that reads no values, only shapes."""
@@ -47,6 +50,14 @@ def backward(op: OpDef, saves: tuple) -> Callable[[Callable], Callable]:
         op.backward, op.saves = rule, saves
         return rule
     return register
+
+
+def _c(x):
+    """conj(x) for a complex tensor, x itself otherwise: with PyTorch's convention the
+    gradient of a holomorphic f is g * conj(f'(z)), which on real tensors is g * f'(x)."""
+    if type(x) is Tensor and x._data.dtype.kind == "c":
+        return apply(OPS.conj, x)
+    return x.conjugate() if type(x) is complex else x
 
 
 def _zeros_like(x: Tensor) -> Tensor:
@@ -73,27 +84,27 @@ def _neg(n, g, needs):
 
 @backward(OPS.exp, saves=((OUT,),))
 def _exp(n, g, needs):
-    return (g * n.out,)
+    return (g * _c(n.out),)
 
 
 @backward(OPS.log, saves=((0,),))
 def _log(n, g, needs):
-    return (g / n.inputs[0],)
+    return (g / _c(n.inputs[0]),)
 
 
 @backward(OPS.sin, saves=((0,),))
 def _sin(n, g, needs):
-    return (g * E.cos(n.inputs[0]),)
+    return (g * _c(E.cos(n.inputs[0])),)
 
 
 @backward(OPS.cos, saves=((0,),))
 def _cos(n, g, needs):
-    return (-g * E.sin(n.inputs[0]),)
+    return (-g * _c(E.sin(n.inputs[0])),)
 
 
 @backward(OPS.tanh, saves=((OUT,),))
 def _tanh(n, g, needs):
-    return (g * (1 - n.out * n.out),)
+    return (g * _c(1 - n.out * n.out),)
 
 
 @backward(OPS.sigmoid, saves=((OUT,),))
@@ -103,7 +114,7 @@ def _sigmoid(n, g, needs):
 
 @backward(OPS.sqrt, saves=((OUT,),))
 def _sqrt(n, g, needs):
-    return (g / (2 * n.out),)
+    return (g / (2 * _c(n.out)),)
 
 
 @backward(OPS.abs, saves=((0,),))
@@ -114,6 +125,9 @@ def _abs(n, g, needs):
 def _flat(n, g, needs):
     # Piecewise constant: zero almost everywhere, as torch says (not g * 0, which turns
     # an infinite upstream gradient into NaN).
+    if n.out.dtype.kind == "c":  # z / |z| is not piecewise constant
+        raise AutogradError(f"{n.op.name}: no gradient for complex inputs (of dtype "
+                            f"{n.out.dtype}); write z / z.abs() to differentiate it")
     return (_zeros_like(g),)
 
 
@@ -129,7 +143,11 @@ def _copy(n, g, needs):
 @backward(OPS.cast, saves=NOTHING)
 def _cast(node, g, needs):
     x = node.inputs[0]
-    return (E.astype(g, x.dtype, copy=False) if is_floating(x.dtype) else None,)
+    if x.dtype not in DIFFERENTIABLE:
+        return (None,)
+    if g.dtype.kind == "c" and x.dtype.kind != "c":
+        g = apply(OPS.real, g)  # a real input gets the real part, as in PyTorch
+    return (E.astype(g, x.dtype, copy=False),)
 
 
 @backward(OPS.to_device, saves=NOTHING)
@@ -150,13 +168,13 @@ def _sub(n, g, needs):
 @backward(OPS.mul, saves=((1,), (0,)))
 def _mul(node, g, needs):
     a, b = node.inputs
-    return (g * b if needs[0] else None), (g * a if needs[1] else None)
+    return (g * _c(b) if needs[0] else None), (g * _c(a) if needs[1] else None)
 
 
 @backward(OPS.div, saves=((1,), (1, OUT)))
 def _div(node, g, needs):
     _a, b = node.inputs
-    return (g / b if needs[0] else None), (-g * node.out / b if needs[1] else None)
+    return (g / _c(b) if needs[0] else None), (-g * _c(node.out / b) if needs[1] else None)
 
 
 @backward(OPS.pow, saves=((0, 1), (0, OUT)))
@@ -166,16 +184,18 @@ def _pow(node, g, needs):
     if needs[0]:
         # d(a**b)/da is 0 where b == 0 (a**0 is constant), not 0 * 0**-1 = nan at a == 0.
         if type(b) is Tensor:
-            ga = g * E.where(b == 0, 0.0, b * a ** (b - 1))
+            ga = g * _c(E.where(b == 0, 0.0, b * a ** (b - 1)))
         else:
-            ga = _zeros_like(a) if b == 0 else g * b * a ** (b - 1)
+            ga = _zeros_like(a) if b == 0 else g * _c(b * a ** (b - 1))
     if needs[1]:
         # d(a**b)/db = a**b * log(a); where a <= 0 the derivative is taken as 0, as PyTorch does.
-        if type(a) is Tensor:
+        if type(a) is Tensor and a.dtype.kind == "c":
+            log_a = E.log(E.where(a == 0, 1.0, a))
+        elif type(a) is Tensor:
             log_a = E.log(E.where(a > 0, a, 1.0))
         else:
             log_a = math.log(a) if a > 0 else 0.0
-        gb = g * node.out * log_a
+        gb = g * _c(node.out * log_a)
     return ga, gb
 
 
@@ -232,7 +252,7 @@ def _prod(node, g, needs):
     for i, a in enumerate(tuple(keep) + axes):
         inverse[a] = i
     others = reshape(others, moved.shape).permute(tuple(inverse))
-    return (_expand_reduced(g, node) * others,)
+    return (_expand_reduced(g, node) * _c(others),)
 
 
 def _max_min(node, g, needs):
@@ -266,8 +286,8 @@ def _matmul(node, g, needs):
         g2 = g2.unsqueeze(-2)
     # Batch dims are summed against the 2-d operand first: a 1-d operand's shape says
     # nothing about which of the gradient's dims it came from.
-    ga = reshape(sum_to(g2 @ b2.mT, a2.shape), a.shape) if needs[0] else None
-    gb = reshape(sum_to(a2.mT @ g2, b2.shape), b.shape) if needs[1] else None
+    ga = reshape(sum_to(g2 @ _c(b2.mT), a2.shape), a.shape) if needs[0] else None
+    gb = reshape(sum_to(_c(a2.mT) @ g2, b2.shape), b.shape) if needs[1] else None
     return ga, gb
 
 
@@ -439,3 +459,101 @@ def _svd_s(node, g, needs):
     u = apply(OPS.svd_u, a, full_matrices=False)
     vh = apply(OPS.svd_vh, a, full_matrices=False)
     return ((u * g[..., None, :]) @ vh,)
+
+
+# ---- complex ----------------------------------------------------------------------------
+# PyTorch's convention: a tensor's gradient is dL/d(conj z) = dL/dx + i dL/dy for a real
+# loss L of z = x + iy.
+@backward(OPS.real, saves=NOTHING)
+def _real(node, g, needs):
+    x = node.inputs[0]
+    return (E.astype(g, x.dtype, copy=False) if x.dtype.kind == "c" else g,)
+
+
+@backward(OPS.imag, saves=NOTHING)
+def _imag(node, g, needs):
+    x = node.inputs[0]
+    return (g * 1j if x.dtype.kind == "c" else g * 0,)
+
+
+@backward(OPS.conj, saves=NOTHING)
+def _conj(node, g, needs):
+    return (_c(g),)
+
+
+@backward(OPS.angle, saves=((0,),))
+def _angle(node, g, needs):
+    z = node.inputs[0]
+    if z.dtype.kind != "c":
+        return (g * 0,)
+    # angle = atan2(y, x): d/dx = -y / |z|^2, d/dy = x / |z|^2, so dL/dx + i dL/dy = i z / |z|^2.
+    norm2 = E.where(z == 0, 1.0, apply(OPS.real, z * _c(z)))
+    return (g * 1j * z / norm2,)
+
+
+def _d_complex_math(fn: str, z: Tensor, out: Tensor) -> Tensor:
+    """The complex derivative f'(z) of numpy's function `fn`."""
+    sqrt, log_2, log_10 = E.sqrt, math.log(2.0), math.log(10.0)
+    derivatives = {
+        "arccos": lambda: -1 / sqrt(1 - z * z), "arcsin": lambda: 1 / sqrt(1 - z * z),
+        "arccosh": lambda: 1 / (sqrt(z - 1) * sqrt(z + 1)),
+        "arcsinh": lambda: 1 / sqrt(1 + z * z), "arctan": lambda: 1 / (1 + z * z),
+        "arctanh": lambda: 1 / (1 - z * z), "cosh": lambda: apply(OPS.complex_math, z, fn="sinh"),
+        "sinh": lambda: apply(OPS.complex_math, z, fn="cosh"), "tan": lambda: 1 + out * out,
+        "expm1": lambda: out + 1, "log1p": lambda: 1 / (1 + z), "log2": lambda: 1 / (z * log_2),
+        "log10": lambda: 1 / (z * log_10), "exp": lambda: out, "log": lambda: 1 / z,
+        "sqrt": lambda: 0.5 / out, "sin": lambda: E.cos(z), "cos": lambda: -E.sin(z),
+        "tanh": lambda: 1 - out * out, "square": lambda: 2 * z, "reciprocal": lambda: -out * out,
+    }
+    return derivatives[fn]()
+
+
+@backward(OPS.complex_math, saves=((0, OUT),))
+def _complex_math(node, g, needs):
+    return (g * _c(_d_complex_math(node.attrs["fn"], node.inputs[0], node.out)),)
+
+
+# ---- fft --------------------------------------------------------------------------------
+_DUAL_NORM = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
+
+
+def _resize(t: Tensor, shape: tuple[int, ...], axes: tuple[int, ...]) -> Tensor:
+    """t cut or zero-padded along `axes` to `shape`: the adjoint of the transform's own
+    cutting or padding of its input."""
+    key, widths = [], []
+    for a, (have, want) in enumerate(zip(t.shape, shape)):
+        key.append(("s", 0, min(have, want) if a in axes else have, None))
+        widths.append((0, max(want - have, 0) if a in axes else 0))
+    if any(have > want for have, want in zip(t.shape, shape)):
+        t = apply(OPS.slice, t, key=tuple(key))
+    if any(hi for _, hi in widths):
+        t = apply(OPS.pad, t, widths=tuple(widths))
+    return t
+
+
+@backward(OPS.fft, saves=NOTHING)
+def _fft(node, g, needs):
+    # The adjoint of a DFT is the inverse DFT with the dual normalisation.
+    x = node.inputs[0]
+    transform, s, axes = node.attrs["transform"], node.attrs["s"], node.attrs["axes"]
+    dual = _DUAL_NORM[node.attrs["norm"]]
+    if transform in ("fft", "ifft"):
+        gx = apply(OPS.fft, g, transform="ifft" if transform == "fft" else "fft", s=s,
+                   axes=axes, norm=dual)
+    elif transform == "rfft":
+        # The half spectrum's missing bins contribute nothing: pad them with zeros.
+        gx = apply(OPS.real, apply(OPS.fft, g, transform="ifft", s=s, axes=axes, norm=dual))
+    else:
+        # irfft reads each inner bin twice (as itself and as its conjugate mirror), the
+        # zero-frequency bin (and for even lengths the Nyquist bin) once.
+        half = apply(OPS.fft, g, transform="rfft", s=s, axes=axes, norm=dual)
+        from eager.creation import tensor
+
+        weight = np.full(half.shape[axes[-1]], 2.0)
+        weight[0] = 1.0
+        if s[-1] % 2 == 0:
+            weight[-1] = 1.0
+        shape = [1] * half.ndim
+        shape[axes[-1]] = weight.size
+        gx = half * tensor(weight.reshape(shape), dtype=g.dtype, device=g.device)
+    return (_resize(gx, x.shape, axes),)

@@ -1,6 +1,6 @@
 """Array API 2024.12 functions that PyTorch spells differently or lacks, each a composite
-of existing ops (copysign, hypot, positive, conj/real/imag of real tensors, repeat,
-unstack, cumulative_sum/prod, the unique_* family; from_dlpack lives in eager/dlpack.py).
+of existing ops (copysign, hypot, positive, repeat, unstack, cumulative_sum/prod, the
+unique_* family; from_dlpack lives in eager/dlpack.py).
 
 Where the standard and PyTorch disagree these follow the standard: `repeat` is numpy's
 (PyTorch's `Tensor.repeat` tiles), `cumulative_sum` takes `axis` and `include_initial`.
@@ -21,7 +21,7 @@ from eager.dlpack import from_dlpack  # noqa: F401  (the namespace function)
 from eager.ops.elementwise import _tensor_operand, binary, unary, where
 from eager.ops.operands import promote
 from eager.tensor import Tensor
-from kernels.dtypes import FLOATING, int64, result_dtype
+from kernels.dtypes import FLOATING, result_dtype, sum_dtype
 from kernels.shapes import normalize_axis
 
 
@@ -81,36 +81,6 @@ def positive(x) -> Tensor:
     return unary("copy", x)
 
 
-def conj(x) -> Tensor:
-    """Complex conjugate; a real tensor is its own conjugate (a copy).
-
-    >>> import eager
-    >>> eager.conj(eager.tensor([1.5])).tolist()
-    [1.5]
-    """
-    return unary("copy", x)
-
-
-def real(x) -> Tensor:
-    """Real part; of a real tensor, a copy of it.
-
-    >>> import eager
-    >>> eager.real(eager.tensor([1.5])).tolist()
-    [1.5]
-    """
-    return unary("copy", x)
-
-
-def imag(x) -> Tensor:
-    """Imaginary part; of a real tensor, zeros of its dtype.
-
-    >>> import eager
-    >>> eager.imag(eager.tensor([1.5])).tolist()
-    [0.0]
-    """
-    return _tensor_operand(x) * 0
-
-
 def repeat(x: Tensor, repeats, /, *, axis: int | None = None) -> Tensor:
     """Repeat each element `repeats` times (an int or a 1-D tensor of counts) along axis
     (None: of the flattened tensor), as numpy.repeat. `Tensor.repeat` is PyTorch's, which
@@ -149,8 +119,8 @@ def _cumulative(name: str, x: Tensor, axis, dtype, include_initial: bool) -> Ten
     if x.ndim == 0:
         x = x.reshape(1)
     axis = normalize_axis(name, axis, x.ndim)
-    if dtype is None and (x.dtype.kind == "b" or x.dtype.kind == "i"):
-        dtype = int64
+    if dtype is None and x.dtype.kind in "biu":
+        dtype = sum_dtype(x.dtype)
     if dtype is not None:
         x = x.astype(dtype, copy=False)
     if name == "cumulative_sum":
@@ -163,8 +133,8 @@ def _cumulative(name: str, x: Tensor, axis, dtype, include_initial: bool) -> Ten
 
         out = cumprod(x, axis) if x.shape[axis] else x * 1
         initial = 1
-    if dtype is not None:
-        out = out.astype(dtype, copy=False)  # cumsum/cumprod widen small integers
+    if out.dtype != x.dtype:  # cumsum/cumprod widen integers as PyTorch does; dtype rules here
+        out = out.astype(x.dtype, copy=False)
     if not include_initial:
         return out
     shape = x.shape[:axis] + (1,) + x.shape[axis + 1:]
@@ -176,7 +146,8 @@ def _cumulative(name: str, x: Tensor, axis, dtype, include_initial: bool) -> Ten
 def cumulative_sum(x: Tensor, /, *, axis: int | None = None, dtype=None,
                    include_initial: bool = False) -> Tensor:
     """Cumulative sum along axis (optional for a 1-d tensor); include_initial puts the
-    empty sum 0 first. Integer and bool tensors sum in int64 unless dtype says otherwise.
+    empty sum 0 first. Bool and signed integer tensors sum in int64, unsigned ones in
+    uint64, unless dtype says otherwise.
 
     >>> import eager
     >>> eager.cumulative_sum(eager.tensor([1, 2, 3]), include_initial=True).tolist()

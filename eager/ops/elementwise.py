@@ -18,14 +18,17 @@ from eager.ops.operands import as_operand, cast, promote
 from eager.ops.public import METHODS, NAMESPACE, implements
 from eager.tensor import Tensor
 from kernels import OPS, OpDef, OpKind, bool_
-from kernels.dtypes import FLOATING, float64, int64
+from kernels.dtypes import COMPLEX, FLOATING, float64, int64, uint64
 from kernels.errors import ArgumentError, DTypeError
 
 # Read off the ops' own dtype rules: float-only math casts integer inputs to float32
 # first; ops whose rule refuses bool are checked before numpy, which would accept it.
-_FLOAT_ONLY = frozenset(name for name, op in OPS.items() if op.input_kinds == "f")
+_FLOAT_ONLY = frozenset(name for name, op in OPS.items() if op.input_kinds in ("f", "fc"))
 _NO_BOOL = frozenset(name for name, op in OPS.items()
                      if op.input_kinds is not None and "b" not in op.input_kinds)
+# Off the fast paths: complex operands have their kinds checked (no complex ordering),
+# uint64 with a signed integer has no promotion.
+_CHECKED = COMPLEX | {uint64}
 
 
 def _tensor_operand(x) -> Tensor:
@@ -50,7 +53,7 @@ def unary(name: str, x) -> Tensor:
     x = _tensor_operand(x)
     if name in _FLOAT_ONLY and x._data.dtype not in FLOATING:
         (x,) = promote("f", x)
-    if name in _NO_BOOL:
+    if name in _NO_BOOL or x._data.dtype in COMPLEX:
         op.infer(spec_of(x))  # numpy takes abs of a bool; the op set does not
     return apply(op, x)
 
@@ -73,13 +76,18 @@ def binary(name: str, a, b) -> Tensor:
     if name in _COMPARISONS:
         a, b = _widen_for_int_scalar(a, b), _widen_for_int_scalar(b, a)
     a, b = promote("f" if name in _FLOAT_ONLY else None, a, b)
-    if name in _NO_BOOL:
-        # numpy computes bool // bool (as int8); the op set does not, nor does a graph.
+    if name in _NO_BOOL or _is_complex(a) or _is_complex(b):
+        # numpy computes bool // bool (as int8) and orders complex numbers; the op set
+        # does neither, nor does a graph.
         op.infer(spec_of(a), spec_of(b))
     return apply(op, a, b)
 
 
 _COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
+
+
+def _is_complex(x) -> bool:
+    return type(x) is complex or type(x) is Tensor and x._data.dtype in COMPLEX
 
 
 def _widen_for_int_scalar(x, other):
@@ -113,7 +121,8 @@ def _binary_fn(op: OpDef):
                     if f1 and f2:
                         return apply(op, x1, x2)
                 elif f1 is f2 and (not no_bool or (x1._data.dtype != bool_
-                                                   and x2._data.dtype != bool_)):
+                                                   and x2._data.dtype != bool_)) and (
+                        f1 or (x1._data.dtype not in _CHECKED and x2._data.dtype not in _CHECKED)):
                     return apply(op, x1, x2)
             elif (t2 is float or t2 is int) and x1._data.dtype in FLOATING:
                 return apply(op, x1, x2)
@@ -132,7 +141,7 @@ def _unary_fn(op: OpDef):
 
     def fn(x):
         if type(x) is Tensor and (x._data.dtype in FLOATING or not float_only and not (
-                no_bool and x._data.dtype == bool_)):
+                no_bool and x._data.dtype == bool_) and x._data.dtype not in COMPLEX):
             return apply(op, x)
         return unary(name, x)
     fn.__name__ = fn.__qualname__ = op.functions[0] if op.functions else op.methods[0]

@@ -64,8 +64,9 @@ def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
 
 def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
     """Dot product along axis (counted from the end of the broadcast shape; both operands
-    must have the same size there), broadcasting the other dims; the result keeps the
-    promoted dtype (int8 . int8 is int8, as the standard says).
+    must have the same size there), broadcasting the other dims; a complex x1 is
+    conjugated (the Array API's sum of conj(x1) * x2); the result keeps the promoted dtype
+    (int8 . int8 is int8, as the standard says).
 
     >>> import eager
     >>> eager.vecdot(eager.tensor([1., 2.]), eager.tensor([3., 4.]))
@@ -81,9 +82,7 @@ def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
     if x1.dtype != x2.dtype:
         x1, x2 = promote(None, x1, x2)
     if x1.dtype.kind == "c":
-        from eager.ops.array_api import conj
-
-        x1 = conj(x1)
+        x1 = x1.conj()
     product = x1 * x2
     return product.sum(axis=axis, dtype=product.dtype)
 

@@ -12,7 +12,7 @@ from kernels.dtypes import FLOATING, bfloat16, current_default_float, float16, f
 from kernels.errors import DTypeError
 
 _cast = OPS["cast"]
-_SCALARS = (bool, int, float)
+_SCALARS = (bool, int, float, complex)
 
 
 def as_operand(x: Any, like: Tensor | None = None, op: str = "operand"):
@@ -65,14 +65,17 @@ def promote(op_kinds: str | None, *operands):
     ['float32', 'float32']
     """
     kinds = [_kind(x) for x in operands]
-    tensor_kinds = [k for k in kinds if k in "biuf"]
-    has_float_tensor = "f" in tensor_kinds
+    tensor_kinds = [k for k in kinds if k in "biufc"]
+    # Complex shares the floating category (kernels.dtypes.result_dtype).
+    has_float_tensor = "f" in tensor_kinds or "c" in tensor_kinds
     wants_float = ("F" in kinds or op_kinds == "f") and not has_float_tensor
     if has_float_tensor and (any(k in "biu" for k in tensor_kinds) or _mixes_bfloat16(operands)):
         # numpy would widen float32 with int64 to float64; the float operand's dtype wins.
         target = result_dtype(*(x._data.dtype for x in operands if type(x) is Tensor))
         return tuple(cast(x, target) if type(x) is Tensor and (
-            x._data.dtype not in FLOATING or target == float32) else x for x in operands)
+            _kind(x) in "biu" or target == float32) else x for x in operands)
+    if "u" in tensor_kinds and "i" in tensor_kinds:
+        result_dtype(*(x._data.dtype for x in operands if type(x) is Tensor))  # uint64 raises
     if not wants_float:
         if "I" in kinds and tensor_kinds and all(k == "b" for k in tensor_kinds):
             return tuple(cast(x, default_int) if type(x) is Tensor else x for x in operands)

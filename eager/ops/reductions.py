@@ -17,7 +17,7 @@ from eager.ops.operands import cast
 from eager.ops.public import implements
 from eager.tensor import Tensor
 from kernels import OPS, bool_, to_dtype
-from kernels.dtypes import current_default_float, is_floating
+from kernels.dtypes import DIFFERENTIABLE, current_default_float
 from kernels.errors import ShapeError
 from kernels.shapes import normalize_axes, normalize_axis, size_of
 
@@ -33,7 +33,7 @@ def _reduce(name, x, axis, keepdims, dim, keepdim):
 
 @implements(OPS.sum)
 def sum(x: Tensor, /, axis=None, *, keepdims=False, dtype=None, dim=None, keepdim=False):
-    """Sum over axis (None: all); bool and int tensors sum to int64.
+    """Sum over axis (None: all); bool and signed int tensors sum to int64, unsigned to uint64.
 
     >>> import eager
     >>> x = eager.tensor([[1., 2.], [3., 4.]])
@@ -116,7 +116,7 @@ def _count(x, axes):
 
 
 def _as_float(x):
-    return x if is_floating(x.dtype) else cast(x, current_default_float())
+    return x if x.dtype in DIFFERENTIABLE else cast(x, current_default_float())
 
 
 def mean(x: Tensor, /, axis=None, *, keepdims=False, dim=None, keepdim=False):

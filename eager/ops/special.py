@@ -9,13 +9,28 @@ rounding, nan_to_num and closeness tests. (erf and atan2 are primitives: kernels
 """
 from __future__ import annotations
 
+import functools
 import math
 
 from eager.ops import elementwise as E
+from eager.ops.complex_math import complex_unary, is_complex
 from eager.ops.elementwise import _tensor_operand, binary, unary, where
 from eager.ops.operands import promote
 from eager.tensor import Tensor
 from kernels.dtypes import FLOATING
+
+
+def _complex_as(numpy_name: str):
+    """Decorator: a complex input goes to numpy's own complex function instead of the
+    real-valued composite (atan2, sign and friends have no complex meaning)."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(x):
+            if is_complex(x):
+                return complex_unary(numpy_name, x)
+            return fn(x)
+        return wrapper
+    return decorate
 
 
 def _float(x) -> Tensor:
@@ -35,6 +50,7 @@ def erfc(x) -> Tensor:
     return 1 - unary("erf", x)
 
 
+@_complex_as("expm1")
 def expm1(x) -> Tensor:
     """exp(x) - 1, accurate for tiny x (Kahan's correction: (u - 1) * x / log(u)).
 
@@ -55,6 +71,7 @@ def expm1(x) -> Tensor:
     return where(binary("eq", um1, 0.0), x, where(binary("eq", u, math.inf), um1, corrected))
 
 
+@_complex_as("log1p")
 def log1p(x) -> Tensor:
     """log(1 + x), accurate for tiny x (Goldberg's correction: log(u) * x / (u - 1)).
 
@@ -71,6 +88,7 @@ def log1p(x) -> Tensor:
     return where(binary("eq", um1, 0.0), x, where(binary("eq", u, math.inf), u, corrected))
 
 
+@_complex_as("sinh")
 def sinh(x) -> Tensor:
     """Hyperbolic sine, (expm1(x) - expm1(-x)) / 2 (accurate near 0).
 
@@ -82,6 +100,7 @@ def sinh(x) -> Tensor:
     return (expm1(x) - expm1(-x)) * 0.5
 
 
+@_complex_as("cosh")
 def cosh(x) -> Tensor:
     """Hyperbolic cosine, (exp(x) + exp(-x)) / 2.
 
@@ -93,6 +112,7 @@ def cosh(x) -> Tensor:
     return (unary("exp", x) + unary("exp", -x)) * 0.5
 
 
+@_complex_as("tan")
 def tan(x) -> Tensor:
     """Tangent, sin(x) / cos(x).
 
@@ -107,6 +127,7 @@ def tan(x) -> Tensor:
 _LARGE = 2.0 ** 26  # beyond it sqrt(x**2 +- 1) == |x| in float32 and float64 alike
 
 
+@_complex_as("arcsinh")
 def asinh(x) -> Tensor:
     """Inverse hyperbolic sine, sign(x) * log1p(|x| + x**2 / (1 + sqrt(1 + x**2))), and
     sign(x) * (log|x| + log 2) for |x| > 2**26, where x**2 would overflow; keeps -0.
@@ -124,6 +145,7 @@ def asinh(x) -> Tensor:
     return where(binary("lt", x, 0.0), -magnitude, where(binary("eq", x, 0.0), x, magnitude))
 
 
+@_complex_as("arccosh")
 def acosh(x) -> Tensor:
     """Inverse hyperbolic cosine, log(x + sqrt(x**2 - 1)) for 1 <= x <= 2**26 and
     log(x) + log 2 above, where x**2 would overflow; NaN below 1.
@@ -140,6 +162,7 @@ def acosh(x) -> Tensor:
     return where(binary("lt", x, 1.0), math.nan, out)
 
 
+@_complex_as("arctanh")
 def atanh(x) -> Tensor:
     """Inverse hyperbolic tangent, (log1p(x) - log1p(-x)) / 2.
 
@@ -151,6 +174,7 @@ def atanh(x) -> Tensor:
     return (log1p(x) - log1p(-x)) * 0.5
 
 
+@_complex_as("arctan")
 def atan(x) -> Tensor:
     """Inverse tangent, atan2(x, 1).
 
@@ -161,6 +185,7 @@ def atan(x) -> Tensor:
     return binary("atan2", _float(x), 1.0)
 
 
+@_complex_as("arcsin")
 def asin(x) -> Tensor:
     """Inverse sine, atan2(x, sqrt(1 - x**2)) (NaN outside [-1, 1]).
 
@@ -172,6 +197,7 @@ def asin(x) -> Tensor:
     return binary("atan2", x, unary("sqrt", (1 - x) * (1 + x)))
 
 
+@_complex_as("arccos")
 def acos(x) -> Tensor:
     """Inverse cosine, atan2(sqrt(1 - x**2), x) (NaN outside [-1, 1]).
 
@@ -203,6 +229,7 @@ def rsqrt(x) -> Tensor:
     return binary("div", 1.0, unary("sqrt", _float(x)))
 
 
+@_complex_as("log2")
 def log2(x) -> Tensor:
     """Base-2 logarithm.
 
@@ -213,6 +240,7 @@ def log2(x) -> Tensor:
     return unary("log", _float(x)) * (1 / math.log(2))
 
 
+@_complex_as("log10")
 def log10(x) -> Tensor:
     """Base-10 logarithm.
 
@@ -305,6 +333,9 @@ def round(x, *, decimals: int = 0) -> Tensor:
     x = _tensor_operand(x)
     if x.dtype.kind in "biu":
         return x
+    if is_complex(x):  # the Array API rounds both parts
+        return (round(unary("real", x), decimals=decimals)
+                + round(unary("imag", x), decimals=decimals) * 1j)
     if decimals:
         scale = 10.0 ** decimals
         return round(x * scale) / scale

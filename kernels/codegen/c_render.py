@@ -36,12 +36,14 @@ from kernels.reductions import REDUCTION_IDENTITY
 
 CTYPES = {
     "bool": "unsigned char", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t",
-    "int64": "int64_t", "uint8": "uint8_t", "float32": "float", "float64": "double",
+    "int64": "int64_t", "uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t",
+    "uint64": "uint64_t", "float32": "float", "float64": "double",
 }
 
 
 CUDA_TYPES = dict(CTYPES, int8="signed char", int16="short", int32="int", int64="long long",
-                  uint8="unsigned char")
+                  uint8="unsigned char", uint16="unsigned short", uint32="unsigned int",
+                  uint64="unsigned long long")
 
 
 def ctype(dtype: np.dtype, types: dict[str, str] = CTYPES) -> str:
@@ -89,7 +91,8 @@ def literal(value, dtype: np.dtype, types: dict[str, str] = CTYPES) -> str:
         return f"(({ctype(dtype, types)}){text})"
     if dtype.kind == "b":
         return "1" if value else "0"
-    return f"(({ctype(dtype, types)}){int(value)}LL)"
+    suffix = "ULL" if dtype.kind == "u" else "LL"  # uint64's upper half overflows LL
+    return f"(({ctype(dtype, types)}){int(value)}{suffix})"
 
 
 def _operand_dtype(ref, group: ElementwiseGroup):
