@@ -5,6 +5,7 @@
 <OpKind.BINARY: 'binary'>
 """
 from kernels import (  # noqa: F401  (importing registers the ops)
+    activations,
     bitwise,
     collectives,
     decompositions,

@@ -26,6 +26,7 @@ from eager.ops import elementwise as E
 from eager.ops.shape import reshape
 from eager.tensor import Tensor
 from kernels import OPS, OpDef, Rest
+from kernels.activations import GELU_A, GELU_C
 from kernels.dtypes import is_floating
 
 NOTHING: tuple = ()
@@ -373,6 +374,27 @@ def _atan2(node, g, needs):
     a, b = node.inputs
     scale = g / (a * a + b * b)
     return (scale * b if needs[0] else None), (-scale * a if needs[1] else None)
+
+
+@backward(OPS.gelu_tanh, saves=((0,),))
+def _gelu_tanh(n, g, needs):
+    return (apply(OPS.gelu_tanh_grad, g, n.inputs[0]),)
+
+
+@backward(OPS.gelu_tanh_grad, saves=((1,), (0, 1)))
+def _gelu_tanh_grad(n, gg, needs):
+    # The second derivative, for create_graph=True: with u = c (x + a x^3), t = tanh(u),
+    # gelu'' = (1 - t^2) (u' - x t u'^2 + 3 a c x^2).
+    g, x = n.inputs
+    g_g = apply(OPS.gelu_tanh_grad, gg, x) if needs[0] else None
+    if not needs[1]:
+        return g_g, None
+    c, a = GELU_C, GELU_A
+    x2 = x * x
+    t = E.tanh(c * x * (1.0 + a * x2))
+    du = c + (3.0 * a * c) * x2
+    second = (1.0 - t * t) * (du - x * t * du * du + (3.0 * a * c) * x2)
+    return g_g, gg * g * second
 
 
 # ---- sliding windows --------------------------------------------------------------------
