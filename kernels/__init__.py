@@ -13,6 +13,7 @@ from kernels import (  # noqa: F401  (importing registers the ops)
     indexing,
     linalg,
     movement,
+    normalization,
     ordering,
     random,
     reductions,

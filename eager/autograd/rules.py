@@ -19,10 +19,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from eager.autograd.grad_mode import is_grad_enabled
 from eager.autograd.node import OUT
 from eager.autograd.sum_to import sum_to
-from eager.dispatch import apply
+from eager.dispatch import apply, get_hook
 from eager.ops import elementwise as E
+from eager.ops import reductions as R
 from eager.ops.shape import reshape
 from eager.tensor import Tensor
 from kernels import OPS, OpDef, Rest
@@ -395,6 +397,20 @@ def _gelu_tanh_grad(n, gg, needs):
     du = c + (3.0 * a * c) * x2
     second = (1.0 - t * t) * (du - x * t * du * du + (3.0 * a * c) * x2)
     return g_g, gg * g * second
+
+
+@backward(OPS.normalize_rows, saves=((0,),))
+def _normalize_rows(n, g, needs):
+    x = n.inputs[0]
+    axes, eps = n.attrs["axes"], n.attrs["eps"]
+    if not is_grad_enabled() and get_hook() is None:
+        return (apply(OPS.normalize_rows_grad, g, x, axes=axes, eps=eps),)
+    # create_graph=True or a tracer: the same product in differentiable, fusable ops
+    centered = x - R.mean(x, axis=axes, keepdims=True)
+    inv_std = 1.0 / E.sqrt(R.mean(centered * centered, axis=axes, keepdims=True) + eps)
+    xhat = centered * inv_std
+    projection = R.mean(g * xhat, axis=axes, keepdims=True)
+    return ((g - R.mean(g, axis=axes, keepdims=True) - xhat * projection) * inv_std,)
 
 
 # ---- sliding windows --------------------------------------------------------------------

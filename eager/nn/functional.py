@@ -39,7 +39,7 @@ from eager.nn.loss_functions import (
     nll_loss,
     smooth_l1_loss,
 )
-from eager.nn.normalization import batch_norm, group_norm
+from eager.nn.normalization import batch_norm, group_norm, standardize
 from eager.nn.resampling import adaptive_avg_pool2d, avg_pool2d, interpolate, pad
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
@@ -373,9 +373,7 @@ def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None,
                          f"dims of input {x.shape}{user_line_suffix()}")
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     (x,) = promote("f", x)
-    centered = x - R.mean(x, axis=axes, keepdims=True)
-    var = R.mean(centered * centered, axis=axes, keepdims=True)
-    out = centered / E.sqrt(var + eps)
+    out = standardize(x, axes, eps)
     if weight is not None:
         out = out * weight
     if bias is not None:
