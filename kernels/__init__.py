@@ -17,6 +17,7 @@ from kernels import (  # noqa: F401  (importing registers the ops)
     ordering,
     random,
     reductions,
+    softmax,
     sources,
     special,
     windows,

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from kernels.elementwise import _binary_rule, _same_dtype_rule
 from kernels.opdef import OpDef, OpKind, register
 
@@ -23,7 +25,19 @@ GELU_C = math.sqrt(2.0 / math.pi)
 GELU_A = 0.044715
 
 
+def _in_float32(fn):
+    """fn computed in float32 for float16 and bfloat16 inputs, rounded once at the end, as
+    the generated C computes them."""
+    def run(*arrays):
+        dtype = arrays[-1].dtype
+        if dtype.itemsize >= 4:
+            return fn(*arrays)
+        return fn(*(a.astype(np.float32) for a in arrays)).astype(dtype)
+    return run
+
+
 def _gelu_tanh_impl(xp):
+    @_in_float32
     def gelu_tanh(x):
         t = x * x
         t *= GELU_C * GELU_A
@@ -38,6 +52,7 @@ def _gelu_tanh_impl(xp):
 
 
 def _gelu_tanh_grad_impl(xp):
+    @_in_float32
     def gelu_tanh_grad(g, x):
         # d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2), t = tanh(c (x + a x^3))
         x2 = x * x

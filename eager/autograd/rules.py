@@ -413,6 +413,17 @@ def _normalize_rows(n, g, needs):
     return ((g - R.mean(g, axis=axes, keepdims=True) - xhat * projection) * inv_std,)
 
 
+@backward(OPS.softmax, saves=((OUT,),))
+def _softmax(n, g, needs):
+    y = n.out
+    return (y * (g - R.sum(g * y, axis=n.attrs["axis"], keepdims=True)),)
+
+
+@backward(OPS.log_softmax, saves=((OUT,),))
+def _log_softmax(n, g, needs):
+    return (g - E.exp(n.out) * R.sum(g, axis=n.attrs["axis"], keepdims=True),)
+
+
 # ---- sliding windows --------------------------------------------------------------------
 def _window_attrs(attrs: dict) -> dict:
     return {k: attrs[k] for k in ("kernel", "stride", "dilation", "padding", "kernel_last")

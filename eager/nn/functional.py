@@ -13,7 +13,7 @@ import math
 import warnings
 
 from eager import arguments
-from eager.dispatch import user_line_suffix
+from eager.dispatch import apply, get_hook, user_line_suffix
 from eager.nn._windows import sliding_windows
 from eager.nn.activation_functions import (
     elu,
@@ -48,6 +48,8 @@ from eager.ops.linalg import matmul
 from eager.ops.operands import promote
 from eager.ops.shape import reshape, unsqueeze
 from eager.tensor import Tensor
+from kernels import OPS
+from kernels.dtypes import float32, float64
 from kernels.errors import DTypeError, ShapeError
 from kernels.shapes import normalize_axis
 
@@ -107,6 +109,8 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
     dim = normalize_axis("softmax", dim, arguments.tensor("softmax", "input", x).ndim)
     if x.ndim and x.shape[dim] == 0:  # an empty axis has no max to shift by
         return x.exp()
+    if x.ndim and x.dtype in (float32, float64) and get_hook() is None:
+        return apply(OPS.softmax, x, axis=dim)
     shifted = x - R.max(x.detach(), axis=dim, keepdims=True)
     e = shifted.exp()
     return e / R.sum(e, axis=dim, keepdims=True)
@@ -121,6 +125,9 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     """
     dim = normalize_axis("log_softmax", dim, arguments.tensor("log_softmax", "input", x).ndim)
     (x,) = promote("f", x)  # an int64 x minus a float32 logsumexp would be float64
+    # narrower floats keep the composite: eager then rounds as the jit's kernels do
+    if x.ndim and x.shape[dim] and x.dtype in (float32, float64) and get_hook() is None:
+        return apply(OPS.log_softmax, x, axis=dim)
     return x - R.logsumexp(x, axis=dim, keepdims=True)
 
 
