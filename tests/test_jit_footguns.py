@@ -384,6 +384,11 @@ def _every_op(x, i, b, gen):
     eager.pad(y, ((1, 0), (0, 1)))
     eager.concat([y, y])
     apply(OPS["to_device"], y, device="cpu")
+    # eager-mode primitives a tracer never sees (F.* spells them as composites there)
+    F.gelu(y, approximate="tanh"), apply(OPS["gelu_tanh_grad"], y, y)
+    apply(OPS["normalize_rows"], y, axes=(1,), eps=1e-5)
+    apply(OPS["normalize_rows_grad"], y, y, axes=(1,), eps=1e-5)
+    apply(OPS["softmax"], y, axis=1), apply(OPS["log_softmax"], y, axis=1)
     y[i], y[b]
     w = y.detach().requires_grad_()
     w[i].sum().backward()                  # index's backward adds into a zero tensor
