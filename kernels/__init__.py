@@ -15,6 +15,7 @@ from kernels import (  # noqa: F401  (importing registers the ops)
     movement,
     normalization,
     ordering,
+    pooling,
     random,
     reductions,
     softmax,

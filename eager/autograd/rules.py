@@ -424,6 +424,22 @@ def _log_softmax(n, g, needs):
     return (g - E.exp(n.out) * R.sum(g, axis=n.attrs["axis"], keepdims=True),)
 
 
+@backward(OPS.max_pool_blocks, saves=((0,),))
+def _max_pool_blocks(n, g, needs):
+    return (apply(OPS.block_argmax_scatter, g, n.inputs[0], kernel=n.attrs["kernel"]),)
+
+
+@backward(OPS.block_argmax_scatter, saves=((1,), ()))
+def _block_argmax_scatter(n, g, needs):
+    # the positions are piecewise constant in x: no gradient flows to it
+    return apply(OPS.block_argmax_pick, g, n.inputs[1], kernel=n.attrs["kernel"]), None
+
+
+@backward(OPS.block_argmax_pick, saves=((1,), ()))
+def _block_argmax_pick(n, g, needs):
+    return apply(OPS.block_argmax_scatter, g, n.inputs[1], kernel=n.attrs["kernel"]), None
+
+
 # ---- sliding windows --------------------------------------------------------------------
 def _window_attrs(attrs: dict) -> dict:
     return {k: attrs[k] for k in ("kernel", "stride", "dilation", "padding", "kernel_last")
