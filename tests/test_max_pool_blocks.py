@@ -51,6 +51,19 @@ def test_primitive_equals_the_composite_with_ties(shape, kernel):
     np.testing.assert_array_equal(gx, want_gx)
 
 
+def test_non_finite_values_and_gradients_go_where_the_composite_sends_them():
+    data = np.maximum(np.round(RNG.normal(size=(1, 2, 4, 4)), 1), 0.0)
+    data[0, 0, 0, 1] = np.nan
+    data[0, 1, 2, 2] = np.inf
+    weights = RNG.normal(size=(1, 2, 2, 2))
+    weights[0, 1, 0, 0] = np.inf
+    with np.errstate(invalid="ignore"):
+        (y, gx), (want_y, want_gx) = both_paths(data, 2, weights)
+    np.testing.assert_array_equal(y, want_y)
+    np.testing.assert_array_equal(gx, want_gx)
+    assert np.isinf(gx).sum() == 1 and not np.isnan(gx).any()
+
+
 def test_first_and_second_derivatives():
     data = RNG.permutation(2 * 2 * 4 * 6).reshape(2, 2, 4, 6) * 0.37  # distinct: no kinks
     assert gradcheck(lambda t: F.max_pool2d(t, 2), [f64(data)])
