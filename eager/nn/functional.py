@@ -296,8 +296,8 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Te
         raise ArgumentError(f"max_pool2d: padding {padding} must be at most half the kernel "
                             f"size {kernel}")
     if (stride == kernel and padding == (0, 0) and dilation == (1, 1) and get_hook() is None
-            and x.dtype in (float32, float64) and x.shape[2] >= kernel[0]
-            and x.shape[3] >= kernel[1]):
+            and x.dtype in (float32, float64) and 0 < kernel[0] <= x.shape[2]
+            and 0 < kernel[1] <= x.shape[3]):
         return apply(OPS.max_pool_blocks, x, kernel=kernel)
     cols = sliding_windows("max_pool2d", x, kernel, stride, padding, dilation, -math.inf,
                            kernel_last=True)
