@@ -49,11 +49,6 @@ class MnistCNN(nn.Module):
         return self.fc2(x)
 
 
-def gelu_tanh(x):
-    """GELU, tanh approximation (GPT-2's)."""
-    return 0.5 * x * (1.0 + (math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)).tanh())
-
-
 class Block(nn.Module):
     """Pre-LN transformer block: x + attn(ln1(x)), then x + mlp(ln2(x))."""
 
@@ -77,7 +72,7 @@ class Block(nn.Module):
 
     def forward(self, x, mask):
         x = x + self.attention(self.ln1(x), mask)
-        return x + self.out(gelu_tanh(self.fc(self.ln2(x))))
+        return x + self.out(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
 
 
 class TinyGPT(nn.Module):

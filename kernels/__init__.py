@@ -5,6 +5,7 @@
 <OpKind.BINARY: 'binary'>
 """
 from kernels import (  # noqa: F401  (importing registers the ops)
+    activations,
     bitwise,
     collectives,
     complex_ops,
@@ -14,9 +15,12 @@ from kernels import (  # noqa: F401  (importing registers the ops)
     indexing,
     linalg,
     movement,
+    normalization,
     ordering,
+    pooling,
     random,
     reductions,
+    softmax,
     sources,
     special,
     windows,

@@ -386,6 +386,15 @@ def _every_op(x, i, b, gen):
     eager.pad(y, ((1, 0), (0, 1)))
     eager.concat([y, y])
     apply(OPS["to_device"], y, device="cpu")
+    # primitives F.* calls in eager mode only (a tracer records composites), and gelu_tanh
+    F.gelu(y, approximate="tanh"), apply(OPS["gelu_tanh_grad"], y, y)
+    apply(OPS["normalize_rows"], y, axes=(1,), eps=1e-5)
+    apply(OPS["normalize_rows_grad"], y, y, axes=(1,), eps=1e-5)
+    apply(OPS["softmax"], y, axis=1), apply(OPS["log_softmax"], y, axis=1)
+    image = y.reshape(1, 1, 2, 3)
+    apply(OPS["max_pool_blocks"], image, kernel=(2, 2))
+    apply(OPS["block_argmax_pick"], image, image, kernel=(2, 2))
+    apply(OPS["block_argmax_scatter"], eager.ones(1, 1, 1, 1), image, kernel=(2, 2))
     y[i], y[b]
     w = y.detach().requires_grad_()
     w[i].sum().backward()                  # index's backward adds into a zero tensor

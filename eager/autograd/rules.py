@@ -21,13 +21,16 @@ from collections.abc import Callable
 
 import numpy as np
 
+from eager.autograd.grad_mode import is_grad_enabled
 from eager.autograd.node import OUT
 from eager.autograd.sum_to import sum_to
-from eager.dispatch import apply
+from eager.dispatch import apply, get_hook
 from eager.ops import elementwise as E
+from eager.ops import reductions as R
 from eager.ops.shape import reshape
 from eager.tensor import Tensor
 from kernels import OPS, OpDef, Rest
+from kernels.activations import GELU_A, GELU_C
 from kernels.dtypes import DIFFERENTIABLE
 from kernels.errors import AutogradError
 
@@ -393,6 +396,68 @@ def _atan2(node, g, needs):
     a, b = node.inputs
     scale = g / (a * a + b * b)
     return (scale * b if needs[0] else None), (-scale * a if needs[1] else None)
+
+
+@backward(OPS.gelu_tanh, saves=((0,),))
+def _gelu_tanh(n, g, needs):
+    return (apply(OPS.gelu_tanh_grad, g, n.inputs[0]),)
+
+
+@backward(OPS.gelu_tanh_grad, saves=((1,), (0, 1)))
+def _gelu_tanh_grad(n, gg, needs):
+    # The second derivative, for create_graph=True: with u = c (x + a x^3), t = tanh(u),
+    # gelu'' = (1 - t^2) (u' - x t u'^2 + 3 a c x^2).
+    g, x = n.inputs
+    g_g = apply(OPS.gelu_tanh_grad, gg, x) if needs[0] else None
+    if not needs[1]:
+        return g_g, None
+    c, a = GELU_C, GELU_A
+    x2 = x * x
+    t = E.tanh(c * x * (1.0 + a * x2))
+    du = c + (3.0 * a * c) * x2
+    second = (1.0 - t * t) * (du - x * t * du * du + (3.0 * a * c) * x2)
+    return g_g, gg * g * second
+
+
+@backward(OPS.normalize_rows, saves=((0,),))
+def _normalize_rows(n, g, needs):
+    x = n.inputs[0]
+    axes, eps = n.attrs["axes"], n.attrs["eps"]
+    if not is_grad_enabled() and get_hook() is None:
+        return (apply(OPS.normalize_rows_grad, g, x, axes=axes, eps=eps),)
+    # create_graph=True or a tracer: the same product in differentiable, fusable ops
+    centered = x - R.mean(x, axis=axes, keepdims=True)
+    inv_std = 1.0 / E.sqrt(R.mean(centered * centered, axis=axes, keepdims=True) + eps)
+    xhat = centered * inv_std
+    projection = R.mean(g * xhat, axis=axes, keepdims=True)
+    return ((g - R.mean(g, axis=axes, keepdims=True) - xhat * projection) * inv_std,)
+
+
+@backward(OPS.softmax, saves=((OUT,),))
+def _softmax(n, g, needs):
+    y = n.out
+    return (y * (g - R.sum(g * y, axis=n.attrs["axis"], keepdims=True)),)
+
+
+@backward(OPS.log_softmax, saves=((OUT,),))
+def _log_softmax(n, g, needs):
+    return (g - E.exp(n.out) * R.sum(g, axis=n.attrs["axis"], keepdims=True),)
+
+
+@backward(OPS.max_pool_blocks, saves=((0,),))
+def _max_pool_blocks(n, g, needs):
+    return (apply(OPS.block_argmax_scatter, g, n.inputs[0], kernel=n.attrs["kernel"]),)
+
+
+@backward(OPS.block_argmax_scatter, saves=((1,), ()))
+def _block_argmax_scatter(n, g, needs):
+    # the positions are piecewise constant in x: no gradient flows to it
+    return apply(OPS.block_argmax_pick, g, n.inputs[1], kernel=n.attrs["kernel"]), None
+
+
+@backward(OPS.block_argmax_pick, saves=((1,), ()))
+def _block_argmax_pick(n, g, needs):
+    return apply(OPS.block_argmax_scatter, g, n.inputs[1], kernel=n.attrs["kernel"]), None
 
 
 # ---- sliding windows --------------------------------------------------------------------

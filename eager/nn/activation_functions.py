@@ -2,7 +2,8 @@
 plus `normalize` and `one_hot`; re-exported by `eager.nn.functional`.
 
 Each is a composite of eager primitives, so autograd, the tracer and the fuser see
-through it. The exact GELU needs erf, which is written here as a composite too
+through it, except GPT-2's tanh GELU: a primitive (kernels/activations.py), because as a
+composite it is two dozen small ops per call. The exact GELU needs erf, which is written here as a composite too
 (Numerical Recipes' Chebyshev fit of erfc, relative error below 1.2e-7).
 
 >>> import eager
@@ -15,12 +16,13 @@ from __future__ import annotations
 import math
 
 from eager import arguments
-from eager.dispatch import user_line_suffix
+from eager.dispatch import apply, user_line_suffix
 from eager.nn.errors import ArgumentError, TargetError
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
 from eager.ops.operands import promote
 from eager.tensor import Tensor
+from kernels import OPS
 from kernels.dtypes import int64
 from kernels.errors import DTypeError
 
@@ -70,8 +72,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """
     x = _floating("gelu", x)
     if approximate == "tanh":
-        inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)
-        return 0.5 * x * (1.0 + E.tanh(inner))
+        return apply(OPS.gelu_tanh, x)
     if approximate != "none":
         raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return 0.5 * x * (1.0 + erf(x * (1.0 / math.sqrt(2.0))))

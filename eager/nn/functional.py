@@ -13,7 +13,7 @@ import math
 import warnings
 
 from eager import arguments
-from eager.dispatch import user_line_suffix
+from eager.dispatch import apply, get_hook, user_line_suffix
 from eager.nn._windows import sliding_windows
 from eager.nn.activation_functions import (
     elu,
@@ -39,7 +39,7 @@ from eager.nn.loss_functions import (
     nll_loss,
     smooth_l1_loss,
 )
-from eager.nn.normalization import batch_norm, group_norm
+from eager.nn.normalization import batch_norm, group_norm, standardize
 from eager.nn.resampling import adaptive_avg_pool2d, avg_pool2d, interpolate, pad
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
@@ -48,6 +48,8 @@ from eager.ops.linalg import matmul
 from eager.ops.operands import promote
 from eager.ops.shape import reshape, unsqueeze
 from eager.tensor import Tensor
+from kernels import OPS
+from kernels.dtypes import float32, float64
 from kernels.errors import DTypeError, ShapeError
 from kernels.shapes import normalize_axis
 
@@ -107,6 +109,8 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
     dim = normalize_axis("softmax", dim, arguments.tensor("softmax", "input", x).ndim)
     if x.ndim and x.shape[dim] == 0:  # an empty axis has no max to shift by
         return x.exp()
+    if x.ndim and x.dtype in (float32, float64) and get_hook() is None:
+        return apply(OPS.softmax, x, axis=dim)
     shifted = x - R.max(x.detach(), axis=dim, keepdims=True)
     e = shifted.exp()
     return e / R.sum(e, axis=dim, keepdims=True)
@@ -121,6 +125,9 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     """
     dim = normalize_axis("log_softmax", dim, arguments.tensor("log_softmax", "input", x).ndim)
     (x,) = promote("f", x)  # an int64 x minus a float32 logsumexp would be float64
+    # narrower floats keep the composite: eager then rounds as the jit's kernels do
+    if x.ndim and x.shape[dim] and x.dtype in (float32, float64) and get_hook() is None:
+        return apply(OPS.log_softmax, x, axis=dim)
     return x - R.logsumexp(x, axis=dim, keepdims=True)
 
 
@@ -288,6 +295,10 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Te
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
         raise ArgumentError(f"max_pool2d: padding {padding} must be at most half the kernel "
                             f"size {kernel}")
+    if (stride == kernel and padding == (0, 0) and dilation == (1, 1) and get_hook() is None
+            and x.dtype in (float32, float64) and 0 < kernel[0] <= x.shape[2]
+            and 0 < kernel[1] <= x.shape[3]):
+        return apply(OPS.max_pool_blocks, x, kernel=kernel)
     cols = sliding_windows("max_pool2d", x, kernel, stride, padding, dilation, -math.inf,
                            kernel_last=True)
     oh, ow = cols.shape[2:4]
@@ -373,9 +384,7 @@ def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None,
                          f"dims of input {x.shape}{user_line_suffix()}")
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     (x,) = promote("f", x)
-    centered = x - R.mean(x, axis=axes, keepdims=True)
-    var = R.mean(centered * centered, axis=axes, keepdims=True)
-    out = centered / E.sqrt(var + eps)
+    out = standardize(x, axes, eps)
     if weight is not None:
         out = out * weight
     if bias is not None:

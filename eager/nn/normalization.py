@@ -1,5 +1,5 @@
 """Batch and group normalisation: `F.batch_norm`, `F.group_norm` and the `BatchNorm1d` /
-`BatchNorm2d` / `GroupNorm` layers.
+`BatchNorm2d` / `GroupNorm` layers; `standardize`, the core of `F.layer_norm`.
 
 In training mode the batch statistics normalise the input and the running estimates are
 updated in place (running = (1 - momentum) running + momentum batch, with the unbiased
@@ -18,7 +18,7 @@ from __future__ import annotations
 from eager import arguments
 from eager.autograd import no_grad
 from eager.creation import ones, zeros
-from eager.dispatch import user_line_suffix
+from eager.dispatch import apply, get_hook, user_line_suffix
 from eager.nn.errors import ArgumentError
 from eager.nn.module import Module
 from eager.nn.parameter import Parameter
@@ -26,8 +26,27 @@ from eager.ops import elementwise as E
 from eager.ops import reductions as R
 from eager.ops.operands import promote
 from eager.tensor import Tensor
-from kernels.dtypes import int64
+from kernels import OPS
+from kernels.dtypes import float32, float64, int64
 from kernels.errors import ShapeError
+
+
+def standardize(x: Tensor, axes: tuple[int, ...], eps: float) -> Tensor:
+    """(x - mean) / sqrt(biased var + eps) over `axes` of the floating tensor x.
+
+    Eager runs it as one primitive (kernels/normalization.py) with a one-op backward;
+    under a tracer it is the composite, which the jit fuses into its row kernels.
+
+    >>> import eager
+    >>> standardize(eager.tensor([[1.0, 3.0]]), (1,), 0.0).tolist()
+    [[-1.0, 1.0]]
+    """
+    # float16 and bfloat16 keep the composite: eager then rounds as the jit's kernels do
+    if x.dtype in (float32, float64) and get_hook() is None:
+        return apply(OPS.normalize_rows, x, axes=axes, eps=eps)
+    centered = x - R.mean(x, axis=axes, keepdims=True)
+    var = R.mean(centered * centered, axis=axes, keepdims=True)
+    return centered / E.sqrt(var + eps)
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,

@@ -1,0 +1,79 @@
+"""Layer normalisation as two eager-mode primitives: `normalize_rows` (x to zero mean
+and unit biased variance over trailing `axes`, before any weight or bias) and
+`normalize_rows_grad` (its vector-Jacobian product). As composites they are ten ops
+forward and twenty backward, each a numpy pass and an autograd node; these are four
+and six numpy passes.
+
+Traced code never sees them: eager's layer_norm spells the same math as a composite
+under a tracer, which the jit's row fuser turns into one C loop per row.
+
+>>> import numpy as np
+>>> from kernels import OPS
+>>> OPS.normalize_rows.cpu_kernel(np.array([[1.0, 3.0]]), axes=(1,), eps=0.0).tolist()
+[[-1.0, 1.0]]
+"""
+from __future__ import annotations
+
+from kernels.dtypes import FLOATING
+from kernels.errors import DTypeError, ShapeError
+from kernels.opdef import OpDef, OpKind, TensorSpec, register
+
+
+def _inverse_std(xp, x, axes, eps):
+    mean = x.mean(axis=axes, keepdims=True)
+    centered = x - mean
+    var = xp.square(centered).mean(axis=axes, keepdims=True)
+    var += eps
+    xp.sqrt(var, out=var)
+    return centered, xp.reciprocal(var, out=var)
+
+
+def _normalize_rows_impl(xp):
+    def normalize_rows(x, *, axes, eps):
+        centered, inv_std = _inverse_std(xp, x, axes, eps)
+        centered *= inv_std
+        return centered
+    return normalize_rows
+
+
+def _normalize_rows_grad_impl(xp):
+    def normalize_rows_grad(g, x, *, axes, eps):
+        # dx = (g - mean(g) - xhat * mean(g * xhat)) / std
+        xhat, inv_std = _inverse_std(xp, x, axes, eps)
+        xhat *= inv_std
+        projection = (g * xhat).mean(axis=axes, keepdims=True)
+        xhat *= projection
+        dx = g - g.mean(axis=axes, keepdims=True)
+        dx -= xhat
+        dx *= inv_std
+        return dx
+    return normalize_rows_grad
+
+
+def _check(name: str, specs, axes) -> None:
+    for spec in specs:
+        if spec.dtype not in FLOATING:
+            raise DTypeError(f"{name}: dtype {spec.dtype.name} is not supported; expected "
+                             "floating tensors")
+    shape = specs[0].shape
+    if any(s.shape != shape for s in specs) or any(not 0 <= a < len(shape) for a in axes):
+        raise ShapeError(f"{name}: shapes {[s.shape for s in specs]} with axes {axes}: "
+                         "expected equal shapes and axes within them")
+
+
+def _normalize_rows_rule(x: TensorSpec, *, axes, eps):
+    _check("normalize_rows", (x,), axes)
+    return TensorSpec(x.shape, x.dtype)
+
+
+def _normalize_rows_grad_rule(g: TensorSpec, x: TensorSpec, *, axes, eps):
+    _check("normalize_rows_grad", (g, x), axes)
+    return TensorSpec(x.shape, x.dtype)
+
+
+normalize_rows = register(OpDef("normalize_rows", OpKind.OTHER, 1, _normalize_rows_impl,
+                                _normalize_rows_rule, fusable=False))
+# Its backward rule runs it only without create_graph; with it, the rule runs the composite.
+normalize_rows_grad = register(OpDef(
+    "normalize_rows_grad", OpKind.OTHER, 2, _normalize_rows_grad_impl,
+    _normalize_rows_grad_rule, fusable=False, differentiable=False))
