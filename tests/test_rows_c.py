@@ -87,3 +87,12 @@ def test_jitted_embedding_gradient_matches_eager():
         grads.append(w.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[2])
     np.testing.assert_array_equal(grads[1], grads[2])
+
+
+@pytest.mark.parametrize("axis, keepdims", [(-1, False), (2, True), (0, False), (1, True)])
+def test_jitted_argmax_matches_eager_on_every_axis(axis, keepdims):
+    x = eager.tensor(np.round(np.random.default_rng(5).standard_normal((3, 4, 5)), 0)
+                     .astype(np.float32))
+    fn = jit(lambda t: t.argmax(axis, keepdims=keepdims) + 0)
+    for _ in range(2):
+        np.testing.assert_array_equal(fn(x).numpy(), x.numpy().argmax(axis, keepdims=keepdims))
