@@ -200,10 +200,23 @@ def _flat_positions(xp, shape: tuple[int, ...], idx, axis: int):
     return (starts + xp.arange(inner)[None, None, :] + picked * inner).reshape(-1)
 
 
+def _one_per_row(x, idx, axis: int) -> bool:
+    """Whether idx picks one element of each row of float x along its last axis (max-pool's
+    argmax, a class target), which the C loop of `kernels.codegen.rows_c` serves."""
+    from kernels.codegen import rows_c
+
+    return axis == x.ndim - 1 and idx.shape == x.shape[:-1] + (1,) and \
+        x.shape[-1] > 0 and idx.dtype.kind in "iu" and rows_c.available(x.dtype)
+
+
 def _gather_impl(xp):
     def gather(x, idx, *, axis):
         axis %= x.ndim
         xs, ids = x.shape, idx.shape
+        if xp is np and _one_per_row(x, idx, axis):
+            from kernels.codegen import rows_c
+
+            return rows_c.pick_last(x, idx)
         if xs[:axis] == ids[:axis] and xs[axis + 1:] == ids[axis + 1:]:
             if x.flags.c_contiguous and idx.size >= FLAT_GATHER_MIN:
                 return x.reshape(-1)[_flat_positions(xp, xs, idx, axis)].reshape(ids)
@@ -222,6 +235,11 @@ def _scatter_add_impl(xp):
     def scatter_add(base, idx, src, *, axis):
         axis %= idx.ndim
         out = base.copy()
+        if xp is np and _one_per_row(base, idx, axis) and src.dtype == base.dtype:
+            from kernels.codegen import rows_c
+
+            rows_c.pick_last(out, idx, src)
+            return out
         if idx.shape[axis] == 1 and idx.shape[:axis] == base.shape[:axis] and \
                 idx.shape[axis + 1:] == base.shape[axis + 1:] and idx.size >= FLAT_SCATTER_MIN:
             # One index per lane (a gather's backward at an argmax or a class target)

@@ -96,3 +96,24 @@ def test_jitted_argmax_matches_eager_on_every_axis(axis, keepdims):
     fn = jit(lambda t: t.argmax(axis, keepdims=keepdims) + 0)
     for _ in range(2):
         np.testing.assert_array_equal(fn(x).numpy(), x.numpy().argmax(axis, keepdims=keepdims))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_per_row_gather_and_scatter_add_match_numpy(dtype):
+    from kernels import OPS
+
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((5, 3, 4)).astype(dtype)
+    idx = rng.integers(-4, 4, (5, 3, 1))
+    np.testing.assert_array_equal(OPS.gather.kernel(np)(x, idx, axis=2),
+                                  np.take_along_axis(x, idx, axis=2))
+    src = rng.standard_normal((5, 3, 1)).astype(dtype)
+    want = x.copy()
+    np.put_along_axis(want, idx, np.take_along_axis(x, idx, axis=2) + src, axis=2)
+    np.testing.assert_array_equal(OPS.scatter_add.kernel(np)(x, idx, src, axis=-1), want)
+    bad = idx.copy()
+    bad[2, 1, 0] = 4
+    with pytest.raises(IndexError, match="index 4 is out of bounds for axis 2 with size 4"):
+        OPS.gather.kernel(np)(x, bad, axis=2)
+    with pytest.raises(IndexError, match="index 4 is out of bounds"):
+        OPS.scatter_add.kernel(np)(x, bad, src, axis=2)

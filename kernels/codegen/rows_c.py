@@ -50,6 +50,19 @@ void ej_add_rows_##SUFFIX(T *table, const int64_t *index, const T *src, int64_t 
         const T *s = src + i * src_step;                                               \
         for (int64_t j = 0; j < width; j++) dst[j] += s[j];                            \
     }                                                                                  \
+}                                                                                      \
+/* One element per row at index[r] (negative: from the end): out[r] = x[r, index[r]] */ \
+/* (put = 0), or x[r, index[r]] += out[r] (put = 1). Returns the first row whose     */ \
+/* index is out of range (nothing after it is done), else -1.                        */ \
+int64_t ej_pick_##SUFFIX(T *x, const int64_t *index, T *out, int64_t rows,           \
+                         int64_t width, int64_t put) {                                 \
+    for (int64_t r = 0; r < rows; r++) {                                               \
+        int64_t j = index[r] < 0 ? index[r] + width : index[r];                        \
+        if (j < 0 || j >= width) return r;                                             \
+        if (put) x[r * width + j] += out[r];                                           \
+        else out[r] = x[r * width + j];                                                \
+    }                                                                                  \
+    return -1;                                                                         \
 }
 
 ROW_LOOPS(float, f32)
@@ -58,7 +71,8 @@ ROW_LOOPS(double, f64)
 
 _DECLARATIONS = "\n".join(
     f"void ej_argmax_{s}(void *, int64_t *, int64_t, int64_t);\n"
-    f"void ej_add_rows_{s}(void *, int64_t *, void *, int64_t, int64_t, int64_t);"
+    f"void ej_add_rows_{s}(void *, int64_t *, void *, int64_t, int64_t, int64_t);\n"
+    f"int64_t ej_pick_{s}(void *, int64_t *, void *, int64_t, int64_t, int64_t);"
     for s in ("f32", "f64"))
 _state: dict = {}
 
@@ -109,3 +123,27 @@ def add_rows(table: np.ndarray, index: np.ndarray, src: np.ndarray) -> None:
         ffi.from_buffer(table, require_writable=True),
         ffi.cast("int64_t *", ffi.from_buffer(index)), ffi.from_buffer(values), index.size,
         width, width)
+
+
+def pick_last(x: np.ndarray, index: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """`take_along_axis(x, index, -1)` for index of shape x.shape[:-1] + (1,) (one
+    element per row); with `out` (index's shape, x's dtype) the reverse: adds out's
+    values into C-contiguous x at those places. Raises IndexError naming the index and
+    the size for an index outside [-n, n)."""
+    put = out is not None
+    if not put:
+        x = np.ascontiguousarray(x)
+        out = np.empty(index.shape, x.dtype)
+    else:
+        out = np.ascontiguousarray(out, dtype=x.dtype)
+    index = np.ascontiguousarray(index, dtype=np.int64)
+    width = x.shape[-1]
+    fn = getattr(_library(), f"ej_pick_{_TYPES[x.dtype]}")
+    ffi = _state["ffi"]
+    bad = fn(ffi.from_buffer(x, require_writable=put),
+             ffi.cast("int64_t *", ffi.from_buffer(index)), ffi.from_buffer(out),
+             index.size, width, int(put))
+    if bad >= 0:
+        raise IndexError(f"index {int(index.reshape(-1)[bad])} is out of bounds for axis "
+                         f"{x.ndim - 1} with size {width}")
+    return out
