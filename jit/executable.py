@@ -26,10 +26,12 @@ import numpy as np
 
 from eager.tensor import wrap
 from jit.lowering import ControlStep, FusedStep, LoweredStep, lower
-from jit.passes.memory import buffer_plan, escaping_values, in_place_updates
+from jit.passes.memory import (buffer_plan, escaping_values, in_place_updates,
+                               index_adds_in_place)
 from kernels import array_namespace_for
 from kernels.codegen import ElementwiseGroup, compile_groups, rows_c
 from kernels.dtypes import bfloat16
+from kernels.indexing import full_key
 from tracer.errors import GuardFailure
 from tracer.graph import Graph, Node, Value
 from tracer.plan import check_guard
@@ -94,6 +96,8 @@ class Executable:
         self.buffers = buffer_plan(graph, self.steps, plan_memory)
         self.in_place = in_place_updates(graph, self.steps, escaping_values(graph)) \
             if plan_memory else {}
+        self.index_add_in_place = index_adds_in_place(graph, self.steps) if plan_memory \
+            else set()
         self.cpu_kernels = compile_groups([s.group for s in self.steps
                                            if isinstance(s, FusedStep) and s.device == "cpu"])
         self.kernel_launches = len(self.steps)
@@ -239,7 +243,10 @@ class Executable:
                       node.out.device)
         xp = np if device == "cpu" else array_namespace_for(device)
         args = [f"env[{x.id}]" if isinstance(x, Value) else bind(x, "c") for x in node.inputs]
-        if device == "cpu" and _row_argmax(node):
+        if node.out.id in self.index_add_in_place:
+            fn = bind(_index_add_into, "f")
+            args.append(f"key={bind(node.attrs['key'], 'a')}")
+        elif device == "cpu" and _row_argmax(node):
             fn = bind(rows_c.argmax_last, "f")
             args.append(f"keepdims={bind(bool(node.attrs.get('keepdims')), 'a')}")
         else:
@@ -272,6 +279,13 @@ class Executable:
             case Busy():
                 raise ExecutableBusy(f"{self.graph.name}: another thread is running it")
         return outcome
+
+
+def _index_add_into(base, src, *, key):
+    """index_add without the copy of its base: `base[key] += src`, returned (for an
+    index_add whose base nothing else reads: `memory.index_adds_in_place`)."""
+    base[full_key(key, ())] += src
+    return base
 
 
 def _row_argmax(node: Node) -> bool:

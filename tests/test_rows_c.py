@@ -117,3 +117,35 @@ def test_one_per_row_gather_and_scatter_add_match_numpy(dtype):
         OPS.gather.kernel(np)(x, bad, axis=2)
     with pytest.raises(IndexError, match="index 4 is out of bounds"):
         OPS.scatter_add.kernel(np)(x, bad, src, axis=2)
+
+
+def test_unpacked_rows_gradient_chain_adds_in_place_and_matches_eager():
+    from jit.lowering import OpStep
+
+    rng = np.random.default_rng(7)
+    data = rng.standard_normal((3, 4, 5)).astype(np.float32)
+
+    def step(x):
+        a, b, c = x * 1.0
+        loss = (a * 2.0 + b * b - c.exp()).sum()
+        loss.backward()
+        return loss
+
+    x = eager.tensor(data, requires_grad=True)
+    step(x)
+    want = x.grad.numpy()
+    for off in ((), ("simplify",), ("memory",), ("fuse",)):
+        jitted = jit(step, disable=off)
+        for _ in range(3):
+            x = eager.tensor(data, requires_grad=True)
+            jitted(x)
+            np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-6)
+        assert jitted.cache_info().hits == 2
+    import tracer
+    from jit.executable import Executable
+    from jit.passes import optimize
+
+    graph, _ = optimize(tracer.trace(step, eager.tensor(data, requires_grad=True)))
+    exe = Executable(graph)
+    adds = [s for s in exe.steps if isinstance(s, OpStep) and s.node.op.name == "index_add"]
+    assert len(adds) == 3 and len(exe.index_add_in_place) == 2
