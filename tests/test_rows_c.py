@@ -61,13 +61,15 @@ def test_jitted_max_pool_matches_eager_on_ties():
     rng = np.random.default_rng(3)
     data = np.round(rng.standard_normal((4, 3, 8, 8)), 0).astype(np.float32)
     got, want = [], []
-    for run, sink in ((jit(_pool_step), got), (_pool_step, want)):
+    jitted = jit(_pool_step)
+    for run, sink in ((jitted, got), (_pool_step, want)):
         for _ in range(3):
             x = eager.tensor(data, requires_grad=True)
             sink.append((run(x).detach().numpy(), x.grad.numpy()))
     for (y, g), (y0, g0) in zip(got, want):
         np.testing.assert_array_equal(y, y0)
         np.testing.assert_array_equal(g, g0)
+    assert jitted.cache_info().hits == 2
 
 
 def test_jitted_embedding_gradient_matches_eager():
@@ -81,12 +83,14 @@ def test_jitted_embedding_gradient_matches_eager():
         return loss
 
     grads = []
-    for run in (jit(step), jit(step), step):
+    jitted = jit(step)
+    for run in (jitted, jitted, step):
         w = eager.tensor(weight_data, requires_grad=True)
         run(w, idx)
         grads.append(w.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[2])
     np.testing.assert_array_equal(grads[1], grads[2])
+    assert jitted.cache_info().hits == 1
 
 
 @pytest.mark.parametrize("axis, keepdims", [(-1, False), (2, True), (0, False), (1, True)])
