@@ -153,3 +153,4 @@ def test_unpacked_rows_gradient_chain_adds_in_place_and_matches_eager():
     exe = Executable(graph)
     adds = [s for s in exe.steps if isinstance(s, OpStep) and s.node.op.name == "index_add"]
     assert len(adds) == 3 and len(exe.index_add_in_place) == 2
+

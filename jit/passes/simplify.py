@@ -92,7 +92,8 @@ def _scatter_into(node: Node, producers: dict[int, Node], sole_reader: set[int])
     """For node = index_add(zeros, a, key) + y (either order, same shape and dtype, a key
     without index arrays), the node index_add(y, a, key); else None."""
     if node.op.name != "add" or len(node.inputs) != 2 or \
-            not all(_same_type(x, node.out) for x in node.inputs):
+            not all(_same_type(x, node.out) for x in node.inputs) or \
+            node.inputs[0].id == node.inputs[1].id:
         return None
     for position in (0, 1):
         x, y = node.inputs[position], node.inputs[1 - position]
@@ -153,7 +154,7 @@ def simplify(graph: Graph) -> Graph:
             # the replaced scatter has no other reader, and a key of ints and slices fits
             # the traced shape, so it cannot fail: dce would keep it (indexing may fail)
             replaced = producers.pop(next(x.id for x in node.inputs
-                                          if x not in scattered.inputs))
+                                          if x.id != scattered.inputs[0].id))
             kept.remove(replaced)
             node = scattered
         while True:
