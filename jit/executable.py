@@ -26,8 +26,7 @@ import numpy as np
 
 from eager.tensor import wrap
 from jit.lowering import ControlStep, FusedStep, LoweredStep, lower
-from jit.passes.memory import (buffer_plan, escaping_values, in_place_updates,
-                               index_adds_in_place)
+from jit.passes.memory import buffer_plan, escaping_values, in_place_updates, index_adds_in_place
 from kernels import array_namespace_for
 from kernels.codegen import ElementwiseGroup, compile_groups, rows_c
 from kernels.dtypes import bfloat16
