@@ -12,7 +12,10 @@ batch. Reported per contestant: the median time of one step over --steps steps (
 the first), wall-clock and CPU time of the process, the first step's time (for @jit,
 torch.compile and jax.jit: trace and compile), and the loss after the last step, which
 should agree across contestants to float32 precision. Single-threaded by default: set before numpy loads, BLAS, torch and
-the generated kernels all use --threads threads.
+the generated kernels all use --threads threads, and the process pins itself to the first
+--threads of the cores it may run on (os.sched_setaffinity, where the platform has it), so
+no contestant's extra threads (jax's XLA client starts some whatever its flags say) can
+take a second core; --no-pin leaves the affinity alone.
 """
 from __future__ import annotations
 
@@ -32,6 +35,17 @@ def _threads_from_argv() -> str:
     return "1"
 
 
+def _pin_to_cores(threads: int) -> None:
+    """Restrict this process (and every thread it starts later) to `threads` of the cores
+    it may run on now."""
+    if not hasattr(os, "sched_setaffinity"):
+        return
+    allowed = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, allowed[:max(1, threads)])
+
+
+if "--no-pin" not in sys.argv:
+    _pin_to_cores(int(_threads_from_argv()))
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = _threads_from_argv()
 # one core for jax too: XLA's cpu client otherwise spreads over every core
@@ -88,6 +102,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30,
                         help="timed steps after the first (MNIST: a fifth of them)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-pin", action="store_true",
+                        help="do not pin the process to --threads cores")
     parser.add_argument("--skip", nargs="*", default=[], help="contestants to leave out")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="which median the table shows (cpu: on a shared machine)")

@@ -26,10 +26,11 @@ import numpy as np
 
 from eager.tensor import wrap
 from jit.lowering import ControlStep, FusedStep, LoweredStep, lower
-from jit.passes.memory import buffer_plan, escaping_values, in_place_updates
+from jit.passes.memory import buffer_plan, escaping_values, in_place_updates, index_adds_in_place
 from kernels import array_namespace_for
-from kernels.codegen import ElementwiseGroup, compile_groups
+from kernels.codegen import ElementwiseGroup, compile_groups, rows_c
 from kernels.dtypes import bfloat16
+from kernels.indexing import full_key
 from tracer.errors import GuardFailure
 from tracer.graph import Graph, Node, Value
 from tracer.plan import check_guard
@@ -94,6 +95,8 @@ class Executable:
         self.buffers = buffer_plan(graph, self.steps, plan_memory)
         self.in_place = in_place_updates(graph, self.steps, escaping_values(graph)) \
             if plan_memory else {}
+        self.index_add_in_place = index_adds_in_place(graph, self.steps) if plan_memory \
+            else set()
         self.cpu_kernels = compile_groups([s.group for s in self.steps
                                            if isinstance(s, FusedStep) and s.device == "cpu"])
         self.kernel_launches = len(self.steps)
@@ -238,9 +241,16 @@ class Executable:
         device = next((x.device for x in node.inputs if isinstance(x, Value) and x.is_tensor),
                       node.out.device)
         xp = np if device == "cpu" else array_namespace_for(device)
-        fn = bind(node.op.kernel(xp), "f")
         args = [f"env[{x.id}]" if isinstance(x, Value) else bind(x, "c") for x in node.inputs]
-        args += [f"{k}={bind(v, 'a')}" for k, v in node.attrs.items()]
+        if node.out.id in self.index_add_in_place:
+            fn = bind(_index_add_into, "f")
+            args.append(f"key={bind(node.attrs['key'], 'a')}")
+        elif device == "cpu" and _row_argmax(node):
+            fn = bind(rows_c.argmax_last, "f")
+            args.append(f"keepdims={bind(bool(node.attrs.get('keepdims')), 'a')}")
+        else:
+            fn = bind(node.op.kernel(xp), "f")
+            args += [f"{k}={bind(v, 'a')}" for k, v in node.attrs.items()]
         slot = self.buffers.slot_of.get(node.out.id)
         if slot is not None:   # a matmul given a pooled buffer (memory.pooled_outputs)
             v = node.out
@@ -268,6 +278,25 @@ class Executable:
             case Busy():
                 raise ExecutableBusy(f"{self.graph.name}: another thread is running it")
         return outcome
+
+
+def _index_add_into(base, src, *, key):
+    """index_add without the copy of its base: `base[key] += src`, returned (for an
+    index_add whose base nothing else reads: `memory.index_adds_in_place`)."""
+    base[full_key(key, ())] += src
+    return base
+
+
+def _row_argmax(node: Node) -> bool:
+    """An argmax along the last axis of a float array that the C row loop can run
+    (numpy's argmax costs about 25 ns per short row: max-pool's windows)."""
+    if node.op.name != "argmax" or not isinstance(node.inputs[0], Value):
+        return False
+    x = node.inputs[0]
+    axis = node.attrs.get("axis")
+    return axis is not None and x.shape != () and \
+        axis % len(x.shape) == len(x.shape) - 1 and x.shape[-1] > 0 and \
+        rows_c.available(x.dtype)
 
 
 def _slot_array(slot: np.ndarray, v: Value) -> np.ndarray:

@@ -70,11 +70,18 @@ def _add_rows(out, rows, src) -> None:
     """np.add.at(out, rows, src) for one index array into the first axis of a contiguous
     out, as a 1-d add.at over element positions: numpy's add.at of whole rows costs about
     1 us per index (an embedding's gradient: 0.55 ms for 512 tokens), its 1-d loop a
-    sixth of that. Each element receives the same additions in the same order."""
+    sixth of that, and the C loop of `kernels.codegen.rows_c` (when a compiler is there)
+    a plain pass over the rows. Each element receives the same additions in the same
+    order."""
     size = out.shape[0]
     rows = np.asarray(rows, dtype=np.intp)
     if rows.size and (rows.min() < -size or rows.max() >= size):
         raise IndexError(f"index out of bounds for axis 0 with size {size}")
+    from kernels.codegen import rows_c
+
+    if rows_c.available(out.dtype):
+        rows_c.add_rows(out, np.where(rows < 0, rows + size, rows), src)
+        return
     row = out.size // size if size else 0
     positions = (np.where(rows < 0, rows + size, rows)[..., None] * row + np.arange(row))
     values = np.broadcast_to(src, rows.shape + out.shape[1:])
@@ -193,10 +200,23 @@ def _flat_positions(xp, shape: tuple[int, ...], idx, axis: int):
     return (starts + xp.arange(inner)[None, None, :] + picked * inner).reshape(-1)
 
 
+def _one_per_row(x, idx, axis: int) -> bool:
+    """Whether idx picks one element of each row of float x along its last axis (max-pool's
+    argmax, a class target), which the C loop of `kernels.codegen.rows_c` serves."""
+    from kernels.codegen import rows_c
+
+    return axis == x.ndim - 1 and idx.shape == x.shape[:-1] + (1,) and \
+        x.shape[-1] > 0 and idx.dtype.kind in "iu" and rows_c.available(x.dtype)
+
+
 def _gather_impl(xp):
     def gather(x, idx, *, axis):
         axis %= x.ndim
         xs, ids = x.shape, idx.shape
+        if xp is np and _one_per_row(x, idx, axis):
+            from kernels.codegen import rows_c
+
+            return rows_c.pick_last(x, idx)
         if xs[:axis] == ids[:axis] and xs[axis + 1:] == ids[axis + 1:]:
             if x.flags.c_contiguous and idx.size >= FLAT_GATHER_MIN:
                 return x.reshape(-1)[_flat_positions(xp, xs, idx, axis)].reshape(ids)
@@ -215,6 +235,11 @@ def _scatter_add_impl(xp):
     def scatter_add(base, idx, src, *, axis):
         axis %= idx.ndim
         out = base.copy()
+        if xp is np and _one_per_row(base, idx, axis) and src.dtype == base.dtype:
+            from kernels.codegen import rows_c
+
+            rows_c.pick_last(out, idx, src)
+            return out
         if idx.shape[axis] == 1 and idx.shape[:axis] == base.shape[:axis] and \
                 idx.shape[axis + 1:] == base.shape[axis + 1:] and idx.size >= FLAT_SCATTER_MIN:
             # One index per lane (a gather's backward at an argmax or a class target)

@@ -20,7 +20,7 @@ import numpy as np
 
 from eager.tensor import Tensor
 from jit.lowering import FusedStep, LoweredStep, OpStep
-from jit.passes.rewrite import can_fail
+from jit.passes.rewrite import can_fail, live_value_ids
 from tracer.graph import Graph, Value
 
 
@@ -174,3 +174,33 @@ def in_place_updates(graph: Graph, steps: list[LoweredStep],
             plan[v.id] = t.id
     return plan
 
+
+
+def index_adds_in_place(graph: Graph, steps: list[LoweredStep]) -> set[int]:
+    """Outputs of `index_add` steps that may add into their base instead of a copy of it.
+
+    A chain of index_adds (autograd's backward of `q, k, v = qkv` unpacking: three adds
+    into one zero tensor) copies the whole tensor per link. A link may update its base in
+    place when the base is made by an earlier index_add step of this replay (a fresh
+    array), this step is its only reader, nothing outside sees it, and the key has no
+    index arrays (then `base[key] += src` is what the kernel does to its copy).
+    """
+    readers: dict[int, int] = {}
+    for step in steps:
+        for v in {x.id for x in step.reads}:
+            readers[v] = readers.get(v, 0) + 1
+    observed = live_value_ids(graph)
+    made_by_index_add = {step.node.out.id for step in steps
+                         if isinstance(step, OpStep) and step.node.op.name == "index_add"}
+    out = set()
+    for step in steps:
+        if not isinstance(step, OpStep) or step.node.op.name != "index_add":
+            continue
+        node = step.node
+        base = node.inputs[0]
+        if len(node.inputs) == 2 and isinstance(base, Value) and node.inputs[1] is not base \
+                and base.id in made_by_index_add \
+                and readers.get(base.id) == 1 and base.id not in observed \
+                and (base.shape, base.dtype) == (node.out.shape, node.out.dtype):
+            out.add(node.out.id)
+    return out

@@ -6,7 +6,11 @@ permute of permute -> one permute (none if it is the identity); reshape of resha
 reshape (none if the shape is unchanged); expand or cast to the same type -> x;
 (a @ b).T -> b.T @ a.T for 2-d operands when nothing else reads a @ b (the product is
 then written in the layout its readers want: a backward pass's weight gradient is
-`(x.T @ dy).T`, and fused kernels reading it no longer walk memory with a stride).
+`(x.T @ dy).T`, and fused kernels reading it no longer walk memory with a stride);
+index_add(zeros, a, key) + y -> index_add(y, a, key) for a key of ints and slices when
+nothing else reads the index_add (autograd's backward of unpacking `q, k, v = qkv` adds
+three such scatters of one zero tensor: they become one chain, which the replay then
+updates in place, `memory.index_adds_in_place`).
 Nodes left unused are removed by dead-code elimination.
 
 >>> import eager, tracer
@@ -17,6 +21,8 @@ Nodes left unused are removed by dead-code elimination.
 from __future__ import annotations
 
 from collections.abc import Callable
+
+import numpy as np
 
 from jit.passes.dce import dce
 from jit.passes.rewrite import live_value_ids, rebuild, resolve, returned_ids
@@ -69,6 +75,36 @@ def _simplified(node: Node, producers: dict[int, Node]):
     return None
 
 
+def _is_zeros(x, producers: dict[int, Node]) -> bool:
+    """Whether x is +0.0 everywhere: a `full` of 0 (autograd's fresh gradient buffer) or
+    such a constant."""
+    if not isinstance(x, Value):
+        return False
+    if x.kind == "const":
+        return isinstance(x.data, np.ndarray) and not x.data.any() and \
+            not np.signbit(x.data).any()
+    made = producers.get(x.id)
+    return made is not None and made.op.name == "full" and \
+        made.attrs.get("value") == 0 and not np.signbit(made.attrs.get("value"))
+
+
+def _scatter_into(node: Node, producers: dict[int, Node], sole_reader: set[int]):
+    """For node = index_add(zeros, a, key) + y (either order, same shape and dtype, a key
+    without index arrays), the node index_add(y, a, key); else None."""
+    if node.op.name != "add" or len(node.inputs) != 2 or \
+            not all(_same_type(x, node.out) for x in node.inputs) or \
+            node.inputs[0].id == node.inputs[1].id:
+        return None
+    for position in (0, 1):
+        x, y = node.inputs[position], node.inputs[1 - position]
+        inner = producers.get(x.id)
+        if inner is not None and inner.op.name == "index_add" and len(inner.inputs) == 2 \
+                and x.id in sole_reader and _is_zeros(inner.inputs[0], producers):
+            return Node(inner.op, (y, inner.inputs[1]), dict(inner.attrs), node.out,
+                        node.where)
+    return None
+
+
 def _transposed_product(node: Node, producers: dict[int, Node], sole_reader: set[int],
                         fresh: Callable[[Value], Value]) -> list[Node] | None:
     """For node = permute(a @ b, (1, 0)) with 2-d a and b, the nodes of b.T @ a.T."""
@@ -113,6 +149,14 @@ def simplify(graph: Graph) -> Graph:
         if rewritten is not None:
             pending.extend(reversed(rewritten))
             continue
+        scattered = _scatter_into(node, producers, sole_reader)
+        if scattered is not None:
+            # the replaced scatter has no other reader, and a key of ints and slices fits
+            # the traced shape, so it cannot fail: dce would keep it (indexing may fail)
+            replaced = producers.pop(next(x.id for x in node.inputs
+                                          if x.id != scattered.inputs[0].id))
+            kept.remove(replaced)
+            node = scattered
         while True:
             result = _simplified(node, producers)
             if isinstance(result, Node):
