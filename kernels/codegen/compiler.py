@@ -261,3 +261,32 @@ def _warn_damaged(exc: disk_cache.DamagedEntry) -> None:
         warnings.warn(f"eager-jit: a cached kernel library failed verification ({exc}); it "
                       "is rebuilt, and so is any other damaged entry, without another "
                       "warning.", RuntimeWarning, stacklevel=5)
+
+
+class LoopLibrary:
+    """A fixed C source (hand-written loops) compiled, or found in the cache, on first use.
+
+    `library()` is the loaded library, or None where no compiler works (callers then use
+    their numpy path); `ffi` is the cffi object that declares its functions.
+    """
+
+    def __init__(self, source: str, declarations: str):
+        self._source, self._declarations = source, declarations
+        self._loaded = False
+        self._lib = None
+        self.ffi = None
+
+    def library(self):
+        """The compiled library, or None without a working compiler."""
+        if not self._loaded:
+            from cffi import FFI
+
+            ffi = FFI()
+            ffi.cdef(self._declarations)
+            try:
+                self._lib = load_library(self._source, self._declarations, ffi)
+            except (CompilerUnavailable, CompileError, OSError):
+                self._lib = None
+            self.ffi = ffi
+            self._loaded = True
+        return self._lib

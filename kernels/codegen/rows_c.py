@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.codegen.compiler import CompileError, CompilerUnavailable, load_library
+from kernels.codegen.compiler import LoopLibrary
 
 _TYPES = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 
@@ -74,21 +74,8 @@ _DECLARATIONS = "\n".join(
     f"void ej_add_rows_{s}(void *, int64_t *, void *, int64_t, int64_t, int64_t);\n"
     f"int64_t ej_pick_{s}(void *, int64_t *, void *, int64_t, int64_t, int64_t);"
     for s in ("f32", "f64"))
-_state: dict = {}
-
-
-def _library():
-    if "lib" not in _state:
-        from cffi import FFI
-
-        ffi = FFI()
-        ffi.cdef(_DECLARATIONS)
-        try:
-            _state["lib"] = load_library(LOOPS_SOURCE, _DECLARATIONS, ffi)
-        except (CompilerUnavailable, CompileError, OSError):
-            _state["lib"] = None
-        _state["ffi"] = ffi
-    return _state["lib"]
+_loops = LoopLibrary(LOOPS_SOURCE, _DECLARATIONS)
+_library = _loops.library
 
 
 def available(dtype=np.float32) -> bool:
@@ -103,7 +90,7 @@ def argmax_last(x: np.ndarray, keepdims: bool = False) -> np.ndarray:
     width = x.shape[-1]
     out = np.empty(x.shape[:-1] + ((1,) if keepdims else ()), np.int64)
     fn = getattr(_library(), f"ej_argmax_{_TYPES[x.dtype]}")
-    ffi = _state["ffi"]
+    ffi = _loops.ffi
     fn(
         ffi.from_buffer(x), ffi.cast("int64_t *", ffi.from_buffer(out)), x.size // width, width)
     return out
@@ -118,7 +105,7 @@ def add_rows(table: np.ndarray, index: np.ndarray, src: np.ndarray) -> None:
     values = np.ascontiguousarray(values, dtype=table.dtype)
     index = np.ascontiguousarray(index, dtype=np.int64).reshape(-1)
     fn = getattr(_library(), f"ej_add_rows_{_TYPES[table.dtype]}")
-    ffi = _state["ffi"]
+    ffi = _loops.ffi
     fn(
         ffi.from_buffer(table, require_writable=True),
         ffi.cast("int64_t *", ffi.from_buffer(index)), ffi.from_buffer(values), index.size,
@@ -139,7 +126,7 @@ def pick_last(x: np.ndarray, index: np.ndarray, out: np.ndarray | None = None) -
     index = np.ascontiguousarray(index, dtype=np.int64)
     width = x.shape[-1]
     fn = getattr(_library(), f"ej_pick_{_TYPES[x.dtype]}")
-    ffi = _state["ffi"]
+    ffi = _loops.ffi
     bad = fn(ffi.from_buffer(x, require_writable=put),
              ffi.cast("int64_t *", ffi.from_buffer(index)), ffi.from_buffer(out),
              index.size, width, int(put))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.codegen.compiler import CompileError, CompilerUnavailable, load_library
+from kernels.codegen.compiler import LoopLibrary
 
 _TYPES = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 
@@ -89,21 +89,8 @@ WINDOW_LOOPS(double, f64)
 _ARGS = "(void *, void *" + ", int64_t" * 13 + ", double, int64_t);"
 _DECLARATIONS = "\n".join(f"void ej_{kind}_{suffix}{_ARGS}" for kind in ("unfold", "fold")
                           for suffix in ("f32", "f64"))
-_state: dict = {}
-
-
-def _library():
-    if "lib" not in _state:
-        from cffi import FFI
-
-        ffi = FFI()
-        ffi.cdef(_DECLARATIONS)
-        try:
-            _state["lib"] = load_library(LOOPS_SOURCE, _DECLARATIONS, ffi)
-        except (CompilerUnavailable, CompileError, OSError):
-            _state["lib"] = None
-        _state["ffi"] = ffi
-    return _state["lib"]
+_loops = LoopLibrary(LOOPS_SOURCE, _DECLARATIONS)
+_library = _loops.library
 
 
 def available(dtype=np.float32) -> bool:
@@ -115,7 +102,7 @@ def _call(kind: str, src: np.ndarray, out: np.ndarray, image: tuple[int, int],
           windows: tuple[int, int], kernel, stride, dilation, padding, fill: float,
           kernel_last: bool) -> None:
     fn = getattr(_library(), f"ej_{kind}_{_TYPES[src.dtype]}")
-    ffi = _state["ffi"]
+    ffi = _loops.ffi
     images = out if kind == "fold" else src
     lead = images.size // (image[0] * image[1])
     fn(ffi.from_buffer(src), ffi.from_buffer(out, require_writable=True), lead, *image,
