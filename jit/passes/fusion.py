@@ -159,6 +159,14 @@ def fuse(graph: Graph) -> Graph:
         rows.append(is_row)
         return len(groups) - 1
 
+    def join(target: int, node: Node) -> None:
+        groups[target].append(node)
+        group_of[node.out.id] = target
+        for x in node.inputs:
+            if isinstance(x, Value):
+                group_reads.setdefault(x.id, []).append(target)
+        order.append(("group", target))
+
     for node in graph.nodes:
         sources = {group_of[x.id] for x in node.inputs
                    if isinstance(x, Value) and x.id in group_of}
@@ -169,12 +177,7 @@ def fuse(graph: Graph) -> Graph:
             for g in sources:
                 if g != target:
                     is_open[g] = False
-            groups[target].append(node)
-            group_of[node.out.id] = target
-            for x in node.inputs:
-                if isinstance(x, Value):
-                    group_reads.setdefault(x.id, []).append(target)
-            order.append(("group", target))
+            join(target, node)
             continue
         if len(sources) == 1:
             (g,) = sources
@@ -217,12 +220,7 @@ def fuse(graph: Graph) -> Graph:
         if target is None:
             order.append(("node", node))
             continue
-        groups[target].append(node)
-        group_of[node.out.id] = target
-        for x in node.inputs:
-            if isinstance(x, Value):
-                group_reads.setdefault(x.id, []).append(target)
-        order.append(("group", target))
+        join(target, node)
     order = _merge_groups(groups, order, readers)
     # A group runs where its last member was: every input of every member exists by then,
     # and no node before that point reads the group (reading it would have closed it).
