@@ -73,6 +73,18 @@ def _via_functional(work, write: Callable[[Tensor], None], async_op: bool):
     return InPlaceWork(lambda: write(work.wait()), work.is_completed)
 
 
+def _in_place(name: str, tensor: Tensor, async_op: bool, functional: Callable,
+              direct: Callable, **signature):
+    """Run collective `name` on `tensor` in place: straight into its memory where nobody
+    records the op (`direct(exchange)` starts it), else `functional()` plus a write-back."""
+    if not _direct(tensor):
+        return _via_functional(functional(), lambda r: inplace_update(tensor, r, name),
+                               async_op)
+    pending = direct(fc.prepare(name, tensor, **signature))
+    _written(tensor)
+    return _finish(async_op, pending.wait, pending.is_completed)
+
+
 def all_reduce(tensor: Tensor, op: str = ReduceOp.SUM, group=None, async_op: bool = False):
     """Replace `tensor` on every rank with the elementwise `op` of it over all ranks.
 
@@ -85,14 +97,10 @@ def all_reduce(tensor: Tensor, op: str = ReduceOp.SUM, group=None, async_op: boo
     """
     _default_group_only("all_reduce", group)
     tensor = arguments.tensor("all_reduce", "tensor", tensor)
-    if not _direct(tensor):
-        return _via_functional(
-            fc.all_reduce(tensor, op, async_op=async_op),
-            lambda r: inplace_update(tensor, r, "all_reduce"), async_op)
-    exchange = fc.prepare("all_reduce", tensor, reduce=op)
-    pending = exchange.all_reduce_async(tensor._data, op, in_place=True)
-    _written(tensor)
-    return _finish(async_op, pending.wait, pending.is_completed)
+    return _in_place("all_reduce", tensor, async_op,
+                     lambda: fc.all_reduce(tensor, op, async_op=async_op),
+                     lambda exchange: exchange.all_reduce_async(tensor._data, op, in_place=True),
+                     reduce=op)
 
 
 def broadcast(tensor: Tensor, src: int = 0, group=None, async_op: bool = False):
@@ -105,14 +113,10 @@ def broadcast(tensor: Tensor, src: int = 0, group=None, async_op: bool = False):
     """
     _default_group_only("broadcast", group)
     tensor = arguments.tensor("broadcast", "tensor", tensor)
-    if not _direct(tensor):
-        return _via_functional(
-            fc.broadcast(tensor, src, async_op=async_op),
-            lambda r: inplace_update(tensor, r, "broadcast"), async_op)
-    exchange = fc.prepare("broadcast", tensor, src=src)
-    pending = exchange.broadcast_async(tensor._data, src, in_place=True)
-    _written(tensor)
-    return _finish(async_op, pending.wait, pending.is_completed)
+    return _in_place("broadcast", tensor, async_op,
+                     lambda: fc.broadcast(tensor, src, async_op=async_op),
+                     lambda exchange: exchange.broadcast_async(tensor._data, src, in_place=True),
+                     src=src)
 
 
 def all_gather(tensor_list: Sequence[Tensor], tensor: Tensor, group=None,
