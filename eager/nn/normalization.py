@@ -93,7 +93,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         mean = running_mean.reshape(channel_shape)
         var = running_var.reshape(channel_shape)
         centered = input - mean
-    out = centered / E.sqrt(var + eps)
+    return _per_channel_affine(centered / E.sqrt(var + eps), weight, bias, channel_shape)
+
+
+def _per_channel_affine(out: Tensor, weight, bias, channel_shape: tuple) -> Tensor:
+    """out * weight + bias, each (when given) one value per channel (dim 1)."""
     if weight is not None:
         out = out * weight.reshape(channel_shape)
     if bias is not None:
@@ -231,11 +235,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     var = R.mean(centered * centered, axis=-1, keepdims=True)
     out = (centered / E.sqrt(var + eps)).reshape(input.shape)
     channel_shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
-    if weight is not None:
-        out = out * weight.reshape(channel_shape)
-    if bias is not None:
-        out = out + bias.reshape(channel_shape)
-    return out
+    return _per_channel_affine(out, weight, bias, channel_shape)
 
 
 class GroupNorm(Module):
