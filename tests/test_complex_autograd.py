@@ -115,3 +115,9 @@ def test_jitted_complex_gradient_step_matches_eager():
         for got, expected in zip(fast(a), want):
             np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-5)
     assert fast.cache_info().hits == 1
+
+
+def test_sign_of_a_complex_tensor_refuses_a_gradient_instead_of_a_wrong_zero():
+    z = eager.tensor([1 + 1j, -2j], requires_grad=True)
+    with pytest.raises(AutogradError, match=r"sign: no gradient for complex inputs"):
+        eager.real(eager.sign(z)).sum().backward()

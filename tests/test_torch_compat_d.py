@@ -94,3 +94,17 @@ def test_default_is_per_thread(float64_default):
     worker.join()
     assert seen == [(torch.float32, torch.float32)]
     assert torch.zeros(1).dtype == torch.float64
+
+
+@pytest.mark.parametrize("default, complex_dtype", [("float32", "complex64"),
+                                                    ("float64", "complex128")])
+def test_complex_values_follow_the_default_float_as_in_torch(default, complex_dtype):
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, default))
+    try:
+        made = {"tensor": torch.tensor(1 + 2j), "full": torch.full((1,), 1j),
+                "int_times_complex": torch.ones(2, dtype=torch.int64) * 1j}
+        assert {name: str(t.dtype) for name, t in made.items()} == \
+            dict.fromkeys(made, complex_dtype)
+    finally:
+        torch.set_default_dtype(previous)
