@@ -477,55 +477,6 @@ def _fold(node, g, needs):
     return (apply(OPS.windows, g, **_window_attrs(node.attrs)),)
 
 
-# ---- matrix functions (kernels/decompositions.py) ----------------------------------------
-def _inv_t(a: Tensor) -> Tensor:
-    return apply(OPS.inv, a).mT
-
-
-@backward(OPS.inv, saves=((OUT,),))
-def _inv(node, g, needs):
-    inv_t = node.out.mT
-    return (-(inv_t @ g @ inv_t),)
-
-
-@backward(OPS.det, saves=((0, OUT),))
-def _det(node, g, needs):
-    return (((g * node.out)[..., None, None]) * _inv_t(node.inputs[0]),)
-
-
-@backward(OPS.logabsdet, saves=((0,),))
-def _logabsdet(node, g, needs):
-    return (g[..., None, None] * _inv_t(node.inputs[0]),)
-
-
-@backward(OPS.cholesky, saves=((OUT,),))
-def _cholesky(node, g, needs):
-    # Murray (2016): with Phi taking the lower triangle and halving the diagonal,
-    # dA = sym(L^-T Phi(L^T dL) L^-1).
-    from eager.ops.matrices import tril
-
-    low = node.out
-    p = low.mT @ g
-    p = tril(p) - 0.5 * tril(tril(p).mT)
-    low_inv = apply(OPS.inv, low)
-    s = low_inv.mT @ p @ low_inv
-    return ((s + s.mT) * 0.5,)
-
-
-@backward(OPS.eigh_values, saves=((0,),))
-def _eigh_values(node, g, needs):
-    vectors = apply(OPS.eigh_vectors, node.inputs[0])
-    return ((vectors * g[..., None, :]) @ vectors.mT,)
-
-
-@backward(OPS.svd_s, saves=((0,),))
-def _svd_s(node, g, needs):
-    a = node.inputs[0]
-    u = apply(OPS.svd_u, a, full_matrices=False)
-    vh = apply(OPS.svd_vh, a, full_matrices=False)
-    return ((u * g[..., None, :]) @ vh,)
-
-
 # ---- complex ----------------------------------------------------------------------------
 # PyTorch's convention: a tensor's gradient is dL/d(conj z) = dL/dx + i dL/dy for a real
 # loss L of z = x + iy.

@@ -1,8 +1,8 @@
 """The Array API `linalg` functions that need LAPACK (inv, det, slogdet, cholesky, eigh,
 svd, qr and what derives from them: solve, pinv, matrix_rank, matrix_power, eigvalsh,
-svdvals), written on the primitives of kernels/decompositions.py; inv, det, slogdet,
-cholesky, solve, eigh, svd, qr, eigvalsh and svdvals are differentiable (their rules:
-eager/autograd/linalg_rules.py).
+svdvals), written on the primitives of kernels/decompositions.py, for real and complex
+matrices; inv, det, slogdet, cholesky, solve, eigh, svd, qr, eigvalsh, svdvals and pinv
+are differentiable (their rules: eager/autograd/linalg_rules.py).
 
 >>> import eager
 >>> eager.linalg.det(eager.tensor([[2.0, 1.0], [1.0, 2.0]])).item()
@@ -52,9 +52,14 @@ class QRResult(NamedTuple):
 
 def _floating(name: str, x) -> Tensor:
     x = arguments.tensor(name, "x", x)
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fc":
         (x,) = promote("f", x)
     return x
+
+
+def _h(x: Tensor) -> Tensor:
+    """The conjugate transpose of the matrices in x."""
+    return x.mT.conj() if x.dtype.kind == "c" else x.mT
 
 
 def inv(x: Tensor, /) -> Tensor:
@@ -79,7 +84,7 @@ def det(x: Tensor, /) -> Tensor:
 
 def slogdet(x: Tensor, /) -> SlogdetResult:
     """(sign, log|det|) of each square matrix in x; log|det| does not overflow where det
-    would.
+    would. For a complex x, sign is det / |det|; both parts are differentiable.
 
     >>> import eager
     >>> r = eager.linalg.slogdet(eager.tensor([[-2.0, 0.0], [0.0, 1.0]]))
@@ -87,20 +92,19 @@ def slogdet(x: Tensor, /) -> SlogdetResult:
     (-1.0, 0.6931)
     """
     x = _floating("slogdet", x)
-    sign = apply(OPS.det, x.detach()).sign()
-    return SlogdetResult(sign, apply(OPS.logabsdet, x))
+    return SlogdetResult(apply(OPS.det_sign, x), apply(OPS.logabsdet, x))
 
 
 def cholesky(x: Tensor, /, *, upper: bool = False) -> Tensor:
-    """The Cholesky factor of each symmetric positive-definite matrix in x: lower L with
-    x = L @ L.mT, or with upper=True the upper U = L.mT.
+    """The Cholesky factor of each symmetric (complex: Hermitian) positive-definite matrix
+    in x: lower L with x = L @ L.mH, or with upper=True the upper U = L.mH.
 
     >>> import eager
     >>> eager.linalg.cholesky(eager.tensor([[4.0, 2.0], [2.0, 2.0]])).tolist()
     [[2.0, 0.0], [1.0, 1.0]]
     """
     low = apply(OPS.cholesky, _floating("cholesky", x))
-    return low.mT if upper else low
+    return _h(low) if upper else low
 
 
 def eigh(x: Tensor, /) -> EighResult:
@@ -228,7 +232,7 @@ def pinv(x: Tensor, /, *, rtol: float | Tensor | None = None) -> Tensor:
     u, s, vh = svd(x, full_matrices=False)
     keep = s > _rtol_cutoff("pinv", x, s, rtol) if s.size else s > 0
     s_inv = where(keep, 1.0 / where(keep, s, 1.0), 0.0)
-    return (vh.mT * s_inv[..., None, :]) @ u.mT
+    return (_h(vh) * s_inv[..., None, :]) @ _h(u)
 
 
 def matrix_rank(x: Tensor, /, *, rtol: float | Tensor | None = None) -> Tensor:
