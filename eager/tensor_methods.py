@@ -12,6 +12,7 @@ from eager import linalg as linalg_norms
 from eager import random as R
 from eager.dispatch import apply, user_line_suffix
 from eager.ops import (
+    complex_views,
     counting,
     indexing,
     linalg,
@@ -344,11 +345,17 @@ def _properties():
     Tensor.T = property(lambda self: shape.permute(self, tuple(range(self.ndim))[::-1]),
                         doc="Tensor with all dimensions reversed (a transpose for 2-D).")
     Tensor.mT = property(linalg.matrix_transpose, doc="Transpose of the last two dimensions.")
+    Tensor.mH = property(complex_views.conj_transpose,
+                         doc="Conjugate transpose of the last two dimensions.")
+    Tensor.real = property(complex_views.real_part, complex_views.set_real,
+                           doc="The real part, a view (torch's Tensor.real).")
+    Tensor.imag = property(complex_views.imag_part, complex_views.set_imag,
+                           doc="The imaginary part of a complex tensor, a view.")
 
 
 def install() -> None:
     """Attach operators and methods to Tensor (idempotent)."""
-    for name, fn in _METHODS.items():
+    for name, fn in {**_METHODS, **complex_views.METHODS}.items():
         setattr(Tensor, name, fn)
     _properties()
 

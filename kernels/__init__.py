@@ -9,6 +9,7 @@ from kernels import (  # noqa: F401  (importing registers the ops)
     bitwise,
     collectives,
     complex_ops,
+    complex_views,
     decompositions,
     elementwise,
     fft,

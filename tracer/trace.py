@@ -268,6 +268,8 @@ class Tracer(DispatchHook):
             return self.emit("permute", (new_view,), {"axes": inverse})
         if kind == "slice":
             return self.emit("index_set", (base, new_view), {"key": attrs["key"]})
+        if kind in ("real_view", "imag_view"):
+            return self.emit("set_part", (base, new_view), {"part": kind[:4]})
         raise TraceError(f"{kind}: the tracer cannot record an in-place write through this "
                          f"kind of view ({source_where()}); clone() the view first")
 
