@@ -31,7 +31,7 @@ from eager.ops.decompositions import (  # noqa: F401  (the linalg namespace)
 )
 from eager.ops.linalg import matrix_transpose, outer, tensordot, vecdot  # noqa: F401
 from eager.tensor import Tensor
-from kernels.errors import ArgumentError, DTypeError, ShapeError
+from kernels.errors import ArgumentError, DTypeError
 from kernels.shapes import normalize_axes, normalize_axis
 
 
@@ -44,8 +44,8 @@ def _safe_sqrt(total: Tensor) -> Tensor:
 def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,
                 dtype=None, axis=None, keepdims: bool | None = None) -> Tensor:
     """The ord-norm of x over dim (None: all elements): ord 2 (default), 1, inf, -inf,
-    0 (the count of non-zeros) or any real p. `axis` and `keepdims` are the Array API
-    spellings of dim and keepdim.
+    0 (the count of non-zeros) or any real p, of |x| (a complex x gives a real norm).
+    `axis` and `keepdims` are the Array API spellings of dim and keepdim.
 
     >>> import eager
     >>> x = eager.tensor([[3.0, -4.0]])
@@ -55,9 +55,9 @@ def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,
     x = arguments.tensor("vector_norm", "x", x)
     dim = axis if axis is not None else dim
     keepdim = keepdims if keepdims is not None else keepdim
-    if x.dtype.kind != "f":
-        raise DTypeError(f"vector_norm: expected a floating tensor, got {x.dtype.name}; "
-                         "call .float() first")
+    if x.dtype.kind not in "fc":
+        raise DTypeError(f"vector_norm: expected a floating or complex tensor, got "
+                         f"{x.dtype.name}; call .float() first")
     if dtype is not None:
         x = x.astype(dtype, copy=False)
     ord = arguments.real("vector_norm", "ord", ord, finite=False)
@@ -70,9 +70,11 @@ def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,
     if ord == -math.inf:
         return R.min(a, axis=axes, keepdims=keepdim)
     if ord == 0:
-        return R.sum((x != 0).astype(x.dtype), axis=axes, keepdims=keepdim)
+        return R.sum((x != 0).astype(a.dtype), axis=axes, keepdims=keepdim)
     if ord == 2:
-        return _safe_sqrt(R.sum(x * x, axis=axes, keepdims=keepdim))
+        # x * conj(x), not |x| ** 2: abs has no gradient at 0 + 0j.
+        squares = E.real(x * E.conj(x)) if x.dtype.kind == "c" else x * x
+        return _safe_sqrt(R.sum(squares, axis=axes, keepdims=keepdim))
     if ord == 1:
         return R.sum(a, axis=axes, keepdims=keepdim)
     total = R.sum(a ** ord, axis=axes, keepdims=keepdim)
@@ -109,8 +111,9 @@ def matrix_norm(x: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
     if isinstance(ord, str) or ord not in (1, -1, math.inf, -math.inf):
         raise ArgumentError(f"matrix_norm: ord {ord!r} is not supported; use 'fro', "
                             "'nuc', 1, -1, 2, -2, inf or -inf")
-    if x.dtype.kind != "f":
-        raise DTypeError(f"matrix_norm: expected a floating tensor, got {x.dtype.name}")
+    if x.dtype.kind not in "fc":
+        raise DTypeError(f"matrix_norm: expected a floating or complex tensor, got "
+                         f"{x.dtype.name}")
     summed, across = (rows, cols) if ord in (1, -1) else (cols, rows)
     sums = R.sum(E.abs(x), axis=summed, keepdims=True)
     out = (R.max if ord > 0 else R.min)(sums, axis=across, keepdims=True)
@@ -200,17 +203,8 @@ def cross(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
     """
     from eager.ops.matrices import cross as cross_product
     from eager.ops.operands import promote
-    from eager.ops.shape import broadcast_arrays
-    from kernels.shapes import broadcast_shapes
 
     x1, x2 = arguments.tensors("cross", "(x1, x2)", (x1, x2))
-    ndim = max(x1.ndim, x2.ndim)
-    axis = normalize_axis("cross", axis, ndim) - ndim
-    if -axis > min(x1.ndim, x2.ndim) or x1.shape[axis] != 3 or x2.shape[axis] != 3:
-        raise ShapeError(f"cross: axis {axis} must have size 3 in both operands, got shapes "
-                         f"{x1.shape} and {x2.shape}")
-    broadcast_shapes("cross", x1.shape, x2.shape)
     if x1.dtype != x2.dtype:
         x1, x2 = promote(None, x1, x2)
-    x1, x2 = broadcast_arrays(x1, x2)
     return cross_product(x1, x2, axis)

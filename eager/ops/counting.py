@@ -38,15 +38,21 @@ def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,
                  right: bool = False, side: str | None = None, sorter=None) -> Tensor:
     """For each value, the index where it would be inserted into the sorted last dim of
     sorted_sequence to keep it sorted: before equal entries (left) or after them
-    (right=True or side="right").
+    (right=True or side="right"). sorter, indices that sort the last dim of
+    sorted_sequence ascending (as from argsort), lets an unsorted sequence be searched.
 
     >>> import eager
     >>> eager.searchsorted(eager.tensor([1, 3, 5]), eager.tensor([3, 6]), right=True).tolist()
     [2, 3]
+    >>> order = eager.tensor([1, 2, 0])
+    >>> eager.searchsorted(eager.tensor([5, 1, 3]), eager.tensor([4]), sorter=order).tolist()
+    [2]
     """
     seq = arguments.tensor("searchsorted", "sorted_sequence", sorted_sequence)
     if sorter is not None:
-        raise ArgumentError("searchsorted: sorter= is not supported; sort the sequence first")
+        from eager.ops.indexing import gather
+
+        seq = gather(seq, -1, arguments.tensor("searchsorted", "sorter", sorter))
     if side is not None:
         if side not in ("left", "right"):
             raise ArgumentError(f"searchsorted: side must be 'left' or 'right', got {side!r}")

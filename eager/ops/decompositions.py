@@ -205,10 +205,10 @@ def _rtol_cutoff(name: str, x: Tensor, s: Tensor, rtol) -> Tensor:
     import numpy as np
 
     if rtol is None:
-        rtol = max(x.shape[-2:]) * float(np.finfo(x.dtype).eps)
+        rtol = max(x.shape[-2:]) * float(np.finfo(s.dtype).eps)
     largest = s.amax(dim=-1, keepdim=True)
     if type(rtol) is Tensor:
-        return largest * rtol.astype(x.dtype, copy=False)[..., None]
+        return largest * rtol.astype(s.dtype, copy=False)[..., None]
     return largest * arguments.real(name, "rtol", rtol)
 
 

@@ -235,20 +235,26 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None
 
 
 def cross(a: Tensor, b: Tensor, dim: int = -1) -> Tensor:
-    """Cross product of 3-vectors along dim (broadcasting the other dims).
+    """Cross product of 3-vectors along dim, counted in the broadcast shape of a and b (as
+    torch, operands of different ranks broadcast first).
 
     >>> import eager
     >>> eager.cross(eager.tensor([1., 0., 0.]), eager.tensor([0., 1., 0.])).tolist()
     [0.0, 0.0, 1.0]
+    >>> eager.cross(eager.tensor([[1.], [0.], [0.]]), eager.ones(2, 3, 1), dim=1).tolist()
+    [[[0.0], [-1.0], [1.0]], [[0.0], [-1.0], [1.0]]]
     """
+    from eager.ops.shape import broadcast_arrays, concat
+
     a, b = arguments.tensor("cross", "a", a), arguments.tensor("cross", "b", b)
-    axis = normalize_axis("cross", dim, max(a.ndim, b.ndim))
-    if a.shape[axis - a.ndim] != 3 or b.shape[axis - b.ndim] != 3:
+    ndim = max(a.ndim, b.ndim)
+    axis = normalize_axis("cross", dim, ndim) - ndim
+    if -axis > min(a.ndim, b.ndim) or a.shape[axis] != 3 or b.shape[axis] != 3:
         raise ShapeError(f"cross: dim {dim} must have size 3 in both, got shapes {a.shape} "
                          f"and {b.shape}")
-    a1, a2, a3 = (a.narrow(axis - a.ndim, i, 1) for i in range(3))
-    b1, b2, b3 = (b.narrow(axis - b.ndim, i, 1) for i in range(3))
-    from eager.ops.shape import concat
+    a, b = broadcast_arrays(a, b)
+    a1, a2, a3 = (a.narrow(axis, i, 1) for i in range(3))
+    b1, b2, b3 = (b.narrow(axis, i, 1) for i in range(3))
 
     return concat([a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1],
                   axis=axis)
