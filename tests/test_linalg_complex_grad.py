@@ -38,6 +38,16 @@ def _svd_loss(a):
     return (u * w) @ u.mH, (vh.mH * w) @ vh, (u * w) @ vh, s
 
 
+def _svd_square_full_loss(a):
+    u, _, vh = LA.svd(a)
+    return (u * _weights(3)) @ vh
+
+
+def _svd_u_only_loss(a):
+    u = LA.svd(a, full_matrices=False).U
+    return (u * _weights(2)) @ u.mH
+
+
 def _eigh_loss(a):
     values, vectors = LA.eigh(_herm(a))
     return (vectors * _weights(vectors.shape[-1])) @ vectors.mH, values
@@ -57,9 +67,8 @@ CASES = {
     "eigvalsh": (lambda a: LA.eigvalsh(_herm(a)), [(2, 3, 3)]),
     "svd_tall": (_svd_loss, [(4, 2)]),
     "svd_wide": (_svd_loss, [(2, 4)]),
-    "svd_square_full": (lambda a: (lambda r: (r.U * _weights(3)) @ r.Vh)(LA.svd(a)), [(3, 3)]),
-    "svd_u_only": (lambda a: (lambda u: (u * _weights(2)) @ u.mH)(
-        LA.svd(a, full_matrices=False).U), [(4, 2)]),
+    "svd_square_full": (_svd_square_full_loss, [(3, 3)]),
+    "svd_u_only": (_svd_u_only_loss, [(4, 2)]),
     "svdvals": (LA.svdvals, [(2, 3, 2)]),
     "qr_tall": (lambda a: tuple(LA.qr(a)), [(4, 3)]),
     "qr_square": (lambda a: tuple(LA.qr(a)), [(3, 3)]),
@@ -160,17 +169,27 @@ def test_complex_gradients_match_torch():
         (out.real.sum() + out.imag.sum() if out.is_complex() else out.sum()).backward()
         return x.grad.resolve_conj().numpy()
 
+    def eigh_case(L, x, w):
+        values, vectors = L.eigh(x + x.mH)
+        return (vectors * w) @ vectors.mH + values
+
+    def svd_case(L, x, w):
+        u, s, vh = L.svd(x, full_matrices=False)
+        return (u * w) @ vh + s.sum()
+
+    def svd_wide_case(L, x, w):
+        u, _, vh = L.svd(x.mT, full_matrices=False)
+        return (u * w) @ vh
+
     cases = [
         (lambda L, x, w: L.inv(x) * w, square),
         (lambda L, x, w: L.det(x), square),
         (lambda L, x, w: L.slogdet(x)[0] * 2 + L.slogdet(x)[1], square),
         (lambda L, x, w: L.cholesky(x @ x.mH + 0 * w.sum()) * w, square),
         (lambda L, x, w: L.solve(x, x.mH @ x) * w, square),
-        (lambda L, x, w: (lambda e: (e[1] * w) @ e[1].mH + e[0])(L.eigh(x + x.mH)), square),
-        (lambda L, x, w: (lambda r: (r[0] * w) @ r[2] + r[1].sum())(
-            L.svd(x, full_matrices=False)), data),
-        (lambda L, x, w: (lambda r: (r[0] * w) @ r[2])(L.svd(x.mT, full_matrices=False)),
-         data),
+        (eigh_case, square),
+        (svd_case, data),
+        (svd_wide_case, data),
         (lambda L, x, w: L.qr(x)[0] * w + L.qr(x)[1].sum(), data),
         (lambda L, x, w: L.pinv(x) * w.sum(), data),
         (lambda L, x, w: L.vector_norm(x, dim=0) * w, data),
