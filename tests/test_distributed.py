@@ -69,6 +69,15 @@ def test_ddp_keeps_ranks_identical_and_equals_single_process_training():
 
 
 @needs_mpi
+@pytest.mark.parametrize("n", [2, 3])
+def test_unused_parameters_follow_torch_ddp(n):
+    # What torch 2.13 DDP(find_unused_parameters=True) over gloo gives for the same
+    # model and steps (run under mpiexec with 2 and 3 processes).
+    proc, _ = launch(n, "unused")
+    assert_all_ranks_ok(proc, n, "unused")
+
+
+@needs_mpi
 def test_a_rank_that_dies_makes_the_others_fail_within_the_timeout():
     proc, seconds = launch(2, "dead_peer", keep_going=True, timeout=50)
     out = proc.stdout + proc.stderr
@@ -365,6 +374,58 @@ def scenario_ddp() -> None:
     reduces = [node for node in graph.nodes if node.op.name == "all_reduce"]
     assert len(reduces) == len(jit_model.bucket_sizes), (len(reduces), jit_model.bucket_sizes)
     print(f"ok ddp rank {r}", flush=True)
+
+
+def scenario_unused() -> None:
+    import eager
+    import eager.distributed as dist
+    from eager import nn
+    from eager.nn.parallel import DistributedDataParallel
+
+    dist.init()
+    r, n = dist.rank(), dist.world_size()
+
+    class ThreeParts(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b, self.c = (nn.Parameter(eager.ones(2)) for _ in range(3))
+
+        def forward(self, x, use_b):
+            y = (self.a * x).sum()
+            return y + (self.b * x * 3).sum() if use_b else y
+
+    def grads(model):
+        return {k: None if p.grad is None else p.grad.tolist()
+                for k, p in model.module.named_parameters()}
+
+    x = eager.full((2,), float(r + 1))
+    mean_x = sum(range(1, n + 1)) / n
+    for cap in (25.0, 1e-6):                      # one bucket, or one per parameter
+        model = DistributedDataParallel(ThreeParts(), find_unused_parameters=True,
+                                        bucket_cap_mb=cap)
+        # b used by rank 0 alone: every rank gets the mean; c used by none: None
+        model(x, r == 0).backward()
+        assert grads(model) == {"a": [mean_x] * 2, "b": [3 / n] * 2, "c": None}, grads(model)
+        # nobody uses b: its old gradient stays; a .grad set by hand on one rank stays
+        if r == 0:
+            model.module.c.grad = eager.full((2,), 5.0)
+        model(x, False).backward()
+        assert grads(model) == {"a": [2 * mean_x] * 2, "b": [3 / n] * 2,
+                                "c": [5.0] * 2 if r == 0 else None}, grads(model)
+        # after zero_grad (to None), b used by the last rank alone
+        model.zero_grad()
+        model(x, r == n - 1).backward()
+        assert grads(model) == {"a": [mean_x] * 2, "b": [3.0] * 2, "c": None}, grads(model)
+
+    # without find_unused_parameters a parameter without a gradient is an error
+    model = DistributedDataParallel(ThreeParts())
+    try:
+        model(x, True).backward()
+    except dist.UnusedParametersError as exc:
+        assert "1 parameter(s) got no gradient" in str(exc) and "c" in str(exc)
+    else:
+        raise AssertionError("an unused parameter went unnoticed")
+    print(f"ok unused rank {r}", flush=True)
 
 
 def scenario_dead_peer() -> None:
