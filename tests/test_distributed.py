@@ -109,11 +109,28 @@ def test_demo_on_two_ranks_reaches_the_one_process_accuracy(tmp_path, capsys):
     assert os.path.exists(tmp_path / "two" / "digits_mlp.eager")
 
 
+def _gpus() -> int:
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount()
+    except Exception:  # noqa: BLE001
+        return 0
+
+
 @pytest.mark.gpu
 @needs_mpi
-def test_nccl_collectives_on_gpu_tensors():
-    proc, _ = launch(1, "nccl")
+def test_nccl_collectives_and_ddp_on_gpu_tensors():
+    proc, _ = launch(1, "nccl", timeout=180)
     assert_all_ranks_ok(proc, 1, "nccl")
+
+
+@pytest.mark.gpu
+@needs_mpi
+@pytest.mark.skipif(_gpus() < 2, reason="NCCL needs one GPU per rank: two ranks need two GPUs")
+def test_nccl_collectives_and_ddp_on_two_gpus():
+    proc, _ = launch(2, "nccl", timeout=180)
+    assert_all_ranks_ok(proc, 2, "nccl")
 
 
 # ---- one rank, in this process ----------------------------------------------------------
@@ -449,15 +466,61 @@ def scenario_dead_peer() -> None:
 def scenario_nccl() -> None:
     import eager
     import eager.distributed as dist
+    import eager.nn.functional as F
+    from eager.nn.parallel import DistributedDataParallel
+    from kernels.errors import DTypeError
 
     dist.init("nccl")
     assert dist.get_backend() == "nccl"
-    t = eager.tensor(_rank_data(0, (4, 3)), device="cuda")
-    np.testing.assert_allclose(fc.all_reduce(t).to("cpu").numpy(), _rank_data(0, (4, 3)))
-    np.testing.assert_allclose(fc.all_gather(t).to("cpu").numpy(), _rank_data(0, (4, 3)))
+    r, n = dist.rank(), dist.world_size()
+    every = np.stack([_rank_data(k, (6, 4)) for k in range(n)])
+    t = eager.tensor(every[r], device="cuda")
+
+    def host(x):
+        assert x.device == "cuda", x.device
+        return x.to("cpu").numpy()
+
+    np.testing.assert_allclose(host(fc.all_reduce(t)), every.sum(0), rtol=1e-5)
+    np.testing.assert_array_equal(host(fc.all_reduce(t, "max")), every.max(0))
+    np.testing.assert_array_equal(host(fc.all_reduce(t, "min")), every.min(0))
+    np.testing.assert_array_equal(host(fc.broadcast(t, src=n - 1)), every[n - 1])
+    np.testing.assert_array_equal(host(fc.all_gather(t)), every.reshape(n * 6, 4))
+    rows = np.stack([_rank_data(k, (3 * n, 2)) for k in range(n)])
+    np.testing.assert_allclose(host(fc.reduce_scatter(eager.tensor(rows[r], device="cuda"),
+                                                      "mean")),
+                               rows.mean(0)[3 * r:3 * r + 3], rtol=1e-5)
+    ints = eager.tensor(np.arange(5) * (r + 1), device="cuda")
+    assert host(fc.all_reduce(ints)).tolist() == (np.arange(5) * n * (n + 1) // 2).tolist()
+    # an async mean seen complete by is_completed() before wait() is still a mean
     work = fc.all_reduce(t, op="mean", async_op=True)
-    np.testing.assert_allclose(work.wait().to("cpu").numpy(), _rank_data(0, (4, 3)))
-    print("ok nccl rank 0", flush=True)
+    while not work.is_completed():
+        pass
+    np.testing.assert_allclose(host(work.wait()), every.mean(0), rtol=1e-5)
+    # the in-place torch forms on a GPU tensor
+    u = eager.tensor(every[r], device="cuda")
+    dist.all_reduce(u, op=dist.ReduceOp.AVG)
+    np.testing.assert_allclose(host(u), every.mean(0), rtol=1e-5)
+    dist.broadcast(u, src=0)
+    np.testing.assert_allclose(host(u), every.mean(0), rtol=1e-5)
+    try:
+        fc.all_reduce(eager.tensor([True, False], device="cuda"))
+    except DTypeError as exc:
+        assert "NCCL cannot exchange bool" in str(exc)
+    else:
+        raise AssertionError("a bool tensor went to NCCL")
+    dist.barrier()
+
+    # DDP on the GPU (buckets reduced in place over NCCL) gives the CPU DDP's gradients
+    x, y = _rank_data(r, (5, 8)), np.arange(5) % 3
+    grads = []
+    for device in ("cpu", "cuda"):
+        model = DistributedDataParallel(_mlp(seed=4).to(device), bucket_cap_mb=0.001)
+        F.cross_entropy(model(eager.tensor(x, device=device)),
+                        eager.tensor(y, device=device)).backward()
+        grads.append([p.grad.to("cpu").numpy() for p in model.parameters()])
+    for g_cpu, g_gpu in zip(*grads):
+        np.testing.assert_allclose(g_gpu, g_cpu, rtol=1e-4, atol=1e-6)
+    print(f"ok nccl rank {r}", flush=True)
 
 
 if __name__ == "__main__":
