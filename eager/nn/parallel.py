@@ -41,8 +41,10 @@ class DistributedDataParallel(Module):
     PyTorch's keywords: bucket_cap_mb bounds the bytes of gradients per all-reduce;
     broadcast_buffers copies rank 0's buffers to every rank at the start of each
     forward; find_unused_parameters lets a backward leave parameters without a gradient
-    (they join the averaging as zeros; without it such a backward raises
-    UnusedParametersError naming them); gradient_as_bucket_view makes each averaged
+    (as in PyTorch: one that some rank used gets the mean, a zero standing in for the
+    ranks that did not, on every rank; one that no rank used keeps its .grad as it was,
+    None if it was None; without it such a backward raises UnusedParametersError naming
+    them); gradient_as_bucket_view makes each averaged
     .grad a view of its bucket (no copy, but the next backward rewrites it);
     static_graph is accepted (the reducer already adapts to each backward, so it
     changes nothing here). device_ids and output_device are accepted for PyTorch
