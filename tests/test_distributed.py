@@ -456,6 +456,17 @@ def scenario_unused() -> None:
     np.testing.assert_allclose(finals[1]["a"] + finals[1]["b"], finals[0]["a"] + finals[0]["b"],
                                rtol=1e-6)
 
+    # ranks that would cut different buckets, or disagree on find_unused_parameters, are
+    # told at construction (the bucket all-reduces themselves run unchecked)
+    for kwargs in ({"bucket_cap_mb": 25.0 if r == 0 else 1e-6},
+                   {"find_unused_parameters": r == n - 1}):
+        try:
+            DistributedDataParallel(ThreeParts(), **kwargs)
+        except dist.CollectiveMismatchError as exc:
+            assert "rank 0: DistributedDataParallel" in str(exc), str(exc)
+        else:
+            raise AssertionError(f"ranks disagreeing on {kwargs} went unnoticed")
+
     # without find_unused_parameters a parameter without a gradient is an error
     model = DistributedDataParallel(ThreeParts())
     try:

@@ -74,10 +74,10 @@ class DistributedDataParallel(Module):
         named = _unique((n, p) for n, p in module.named_parameters() if p.requires_grad)
         params = [p for _, p in named]
         _check_devices(params, device_ids, output_device)
-        _verify_layout(params)
+        buckets = plan_buckets(params[::-1], int(bucket_cap_mb * 2**20))
+        _verify_layout(params, buckets, find_unused_parameters)
         for t in (*params, *(b for _, b in module.named_buffers())):
             _copy_from_rank0(t)
-        buckets = plan_buckets(params[::-1], int(bucket_cap_mb * 2**20))
         # the layout was verified across ranks above; the buckets need no per-call check
         reducer = Reducer(buckets, lambda device: group_for(
             device, "DistributedDataParallel").unchecked(),
@@ -150,13 +150,17 @@ def _device_name(device: int | str) -> str:
     return str(device)
 
 
-def _verify_layout(params: list[Tensor]) -> None:
-    """Every rank must wrap a model of the same parameter shapes, dtypes and devices."""
+def _verify_layout(params: list[Tensor], buckets, find_unused_parameters: bool) -> None:
+    """Every rank must wrap a model of the same parameter shapes, dtypes and devices, cut
+    into the same buckets (a different bucket_cap_mb would pair unlike all-reduces, which
+    run unchecked) and agree on find_unused_parameters (which adds one all-reduce)."""
     layout = tuple((p.device, tuple(p.shape), p.dtype.str) for p in params)
     total = sum(int(np.prod(p.shape)) for p in params)
     dtype = params[0].dtype.str if params else "<f4"
+    detail = (f"{len(params)} parameters in buckets of {[len(b.params) for b in buckets]}, "
+              f"find_unused_parameters={find_unused_parameters}")
     group_for("cpu", "DistributedDataParallel").verify(
-        ("DistributedDataParallel", f"{len(params)} parameters", (total,), dtype, layout))
+        ("DistributedDataParallel", detail, (total,), dtype, layout))
 
 
 def _copy_from_rank0(t: Tensor) -> None:
