@@ -128,14 +128,19 @@ def _rounds(nbytes: int, repeats: int) -> int:
 def _interleaved(fns: dict, rounds: int) -> dict:
     """Per contestant: the median seconds of one call, and the median and quartiles over
     rounds of its time divided by "raw"'s (or "raw in place"'s, for in-place forms) in
-    the same round. Every round calls each contestant once, in a rotated order, so a
-    neighbour's load spike hits a pair alike instead of one contestant."""
+    the same round. Every round calls each contestant once, so a neighbour's load spike
+    hits a pair alike instead of one contestant, in an order shuffled anew each round
+    (the same on every rank, from a fixed seed): what runs just before a call changes
+    its time (a blocking MPI_Allreduce right after a non-blocking collective can take
+    10x longer at 1 MB here), and a fixed or rotated order would pin each contestant to
+    one predecessor."""
     names = list(fns)
     for fn in fns.values():
         fn()
     times: dict[str, list[float]] = {name: [] for name in names}
-    for i in range(rounds):
-        for name in names[i % len(names):] + names[:i % len(names)]:
+    order = np.random.default_rng(0)
+    for _ in range(rounds):
+        for name in order.permutation(names):
             start = time.perf_counter()
             fns[name]()
             times[name].append(time.perf_counter() - start)
