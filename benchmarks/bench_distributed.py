@@ -2,15 +2,17 @@
 
     PYTHONPATH=$PWD python benchmarks/bench_distributed.py            # the whole report
     PYTHONPATH=$PWD python benchmarks/bench_distributed.py --steps 30 --max-mb 16
+    PYTHONPATH=$PWD python benchmarks/bench_distributed.py --bandwidth-only
 
 The script starts itself under `mpiexec` (1 and 2 ranks) and rank 0 reports JSON:
 
 - steps/s of a digits training step (MLP and CNN, global batch 64 split across the
   ranks, Adam), eager and jitted, plain model on 1 rank, DistributedDataParallel on 2;
 - all-reduce time of float32 messages from 1 KB to 64 MB through `eager.distributed`
-  (the in-place torch form with and without the cross-rank shape check, and the
-  functional form) against raw `mpi4py` `Allreduce` on numpy buffers, the floor
-  (target: within 10% for 1 MB and more);
+  (the functional form, the in-place torch form and DDP's bucket all-reduce) against
+  raw `mpi4py` `Allreduce` on numpy buffers, the floor (out of place for the
+  functional form, in place for the in-place ones; target: within 10% for 1 MB and
+  more), as medians of paired, interleaved calls;
 - scaling to 8 and 64 ranks on paper: a ring all-reduce costs
   2(n-1)·a + 2(n-1)/n·bytes/b, with the latency a and bandwidth b fitted to the 2-rank
   measurements, added to the compute time per step measured on 1 rank.
@@ -98,35 +100,58 @@ def worker_bandwidth(max_mb: float, repeats: int) -> dict:
     from eager.distributed.state import _host
 
     comm, group, out = MPI.COMM_WORLD, _host(), {}
+    bucket_group = group.unchecked()
     for nbytes in (s for s in SIZES if s <= max_mb * 2**20):
         a = np.random.default_rng(0).standard_normal(nbytes // 4).astype(np.float32)
-        b = np.empty_like(a)
-        t = eager.tensor(a)
-        reps = repeats if nbytes < 1 << 22 else max(5, repeats // 4)
-        # the in-place form sums into t over and over: values overflow to inf, which
-        # adds as fast as any other number
+        b, bucket = np.empty_like(a), a.copy()
+        t, t_in_place = eager.tensor(a), eager.tensor(a)
+        # The in-place forms sum into the same memory over and over: values overflow
+        # to inf, which adds as fast as any other number.
         out[nbytes] = _interleaved({
             "raw": lambda a=a, b=b: comm.Allreduce(a, b),
-            "eager": lambda t=t: dist.all_reduce(t),
-            "eager_nocheck": lambda t=t: dist.all_reduce(t),
-            "functional": lambda t=t: fc.all_reduce(t)}, group, reps)
+            "raw in place": lambda b=b: comm.Allreduce(MPI.IN_PLACE, b),
+            "functional": lambda t=t: fc.all_reduce(t),
+            "in place": lambda t=t_in_place: dist.all_reduce(t),
+            "ddp bucket": lambda x=bucket: bucket_group.all_reduce_async(
+                x, "sum", in_place=True).wait(),
+            # the floor against itself: how far apart two identical contestants land
+            "raw again": lambda a=a, b=b: comm.Allreduce(a, b),
+        }, _rounds(nbytes, repeats))
     return out
 
 
-def _interleaved(fns: dict, group, repeats: int) -> dict:
-    """Fastest time of each fn, and the median over rounds of its ratio to "raw"; all fns
-    run back to back in every round, so a load spike hits them alike."""
-    rounds = []
-    for _ in range(repeats):
-        times = {}
-        for name, fn in fns.items():
-            group.check = name != "eager_nocheck"
-            times[name] = _time(fn, 3)
-        rounds.append(times)
-    group.check = True
-    out = {name: min(r[name] for r in rounds) for name in fns}
-    for name in fns:
-        out[f"{name} ratio"] = statistics.median(r[name] / r["raw"] for r in rounds)
+def _rounds(nbytes: int, repeats: int) -> int:
+    """Rounds for one message size: about repeats * 64 MB of traffic, at least repeats."""
+    return max(repeats, repeats * (64 << 20) // (64 * nbytes))
+
+
+def _interleaved(fns: dict, rounds: int) -> dict:
+    """Per contestant: the median seconds of one call, and the median and quartiles over
+    rounds of its time divided by "raw"'s (or "raw in place"'s, for in-place forms) in
+    the same round. Every round calls each contestant once, so a neighbour's load spike
+    hits a pair alike instead of one contestant, in an order shuffled anew each round
+    (the same on every rank, from a fixed seed): what runs just before a call changes
+    its time (a blocking MPI_Allreduce right after a non-blocking collective can take
+    10x longer at 1 MB here), and a fixed or rotated order would pin each contestant to
+    one predecessor."""
+    names = list(fns)
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    order = np.random.default_rng(0)
+    for _ in range(rounds):
+        for name in order.permutation(names):
+            start = time.perf_counter()
+            fns[name]()
+            times[name].append(time.perf_counter() - start)
+    out = {}
+    for name in names:
+        floor = "raw in place" if name in ("in place", "ddp bucket") else "raw"
+        ratios = [x / y for x, y in zip(times[name], times[floor])]
+        out[name] = statistics.median(times[name])
+        if name != floor:
+            q1, median, q3 = statistics.quantiles(ratios, n=4)
+            out[f"{name} ratio"] = (q1, median, q3)
     return out
 
 
@@ -135,7 +160,9 @@ def worker(args) -> None:
 
     os.environ.setdefault("EAGER_DEVICE", "cpu")
     dist.init("mpi")
-    result = {"world": dist.world_size(), "steps": worker_steps(args.steps)}
+    result = {"world": dist.world_size()}
+    if not args.bandwidth_only:
+        result["steps"] = worker_steps(args.steps)
     if dist.world_size() > 1:
         result["bandwidth"] = worker_bandwidth(args.max_mb, args.repeats)
     if dist.rank() == 0:
@@ -149,7 +176,8 @@ def launch(n: int, args) -> dict:
     env["EAGER_DEVICE"] = "cpu"
     cmd = mpiexec_command(n, [os.path.abspath(__file__), "--worker", "--steps",
                               str(args.steps), "--max-mb", str(args.max_mb), "--repeats",
-                              str(args.repeats)])
+                              str(args.repeats),
+                              *(["--bandwidth-only"] if args.bandwidth_only else [])])
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False,
                           timeout=1800)
     for line in proc.stdout.splitlines():
@@ -174,6 +202,33 @@ def ring_seconds(n: int, nbytes: float, a: float, b: float) -> float:
     return 2 * (n - 1) * a + 2 * (n - 1) / n * nbytes / b
 
 
+def bandwidth_table(bandwidth: dict) -> str:
+    """The all-reduce measurements as a markdown table."""
+    lines = [("all-reduce of float32, 2 ranks: median ms of one call, and the median "
+              "[quartiles] over interleaved rounds of its time / raw mpi4py's in the "
+              "same round"),
+             ("functional: eager.distributed.functional.all_reduce (a new tensor) against "
+              "raw Allreduce(a, b); in place: dist.all_reduce(t) and DDP's bucket "
+              "all-reduce against raw Allreduce(IN_PLACE, b); the checked forms include "
+              "the cross-rank shape check; raw again / raw is the noise floor"),
+             "", ("| size | raw | raw in place | functional | ratio | in place | ratio "
+                  "| ddp bucket | ratio | raw again / raw | raw GB/s |"),
+             "|-----:|-----:|-----:|-----:|-----:|-----:|-----:|-----:|-----:|-----:|-----:|"]
+
+    def ratio(q):
+        return f"{q[1]:.2f} [{q[0]:.2f}-{q[2]:.2f}]"
+
+    for size, t in bandwidth.items():
+        size = int(size)
+        label = f"{size >> 20} MB" if size >= 1 << 20 else f"{size >> 10} KB"
+        lines.append(f"| {label} | {t['raw'] * 1e3:.3f} | {t['raw in place'] * 1e3:.3f} | "
+                     f"{t['functional'] * 1e3:.3f} | {ratio(t['functional ratio'])} | "
+                     f"{t['in place'] * 1e3:.3f} | {ratio(t['in place ratio'])} | "
+                     f"{t['ddp bucket'] * 1e3:.3f} | {ratio(t['ddp bucket ratio'])} | "
+                     f"{ratio(t['raw again ratio'])} | {size / t['raw'] / 1e9:.2f} |")
+    return "\n".join(lines)
+
+
 def report(one: dict, two: dict) -> str:
     lines = ["steps/s (global batch 64; 2 ranks: DistributedDataParallel, 32 per rank)",
              "", "| model | mode  | 1 rank | 2 ranks | 2-rank speed-up |",
@@ -182,21 +237,7 @@ def report(one: dict, two: dict) -> str:
         for mode in ("eager", "jit"):
             s1, s2 = one["steps"][f"{kind} {mode}"], two["steps"][f"{kind} {mode}"]
             lines.append(f"| {kind} | {mode} | {s1:.0f} | {s2:.0f} | {s2 / s1:.2f}x |")
-    lines += ["", ("all-reduce of float32, 2 ranks (fastest ms; median over rounds of the "
-                   "ratio to raw mpi4py Allreduce)"),
-              ("dist.all_reduce(t) is the in-place torch form (MPI_IN_PLACE into t), "
-               "checked; functional is eager.distributed.functional.all_reduce (a new "
-               "tensor), checked"),
-              "", ("| size | raw mpi4py | dist.all_reduce | ratio | no shape check | ratio |"
-                   " functional | ratio | raw GB/s |"),
-              "|-----:|-----:|-----:|-----:|-----:|-----:|-----:|-----:|-----:|"]
-    for size, t in two["bandwidth"].items():
-        size = int(size)
-        label = f"{size >> 20} MB" if size >= 1 << 20 else f"{size >> 10} KB"
-        lines.append(f"| {label} | {t['raw'] * 1e3:.3f} | {t['eager'] * 1e3:.3f} | "
-                     f"{t['eager ratio']:.2f} | {t['eager_nocheck'] * 1e3:.3f} | "
-                     f"{t['eager_nocheck ratio']:.2f} | {t['functional'] * 1e3:.3f} | "
-                     f"{t['functional ratio']:.2f} | {size / t['raw'] / 1e9:.2f} |")
+    lines += ["", bandwidth_table(two["bandwidth"])]
     a, b = ring_model(two["bandwidth"])
     lines += ["", (f"ring model fitted at 2 ranks: latency a = {a * 1e6:.1f} us, bandwidth "
                    f"b = {b / 1e9:.2f} GB/s"), "",
@@ -221,11 +262,16 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--max-mb", type=float, default=64)
-    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=40)
+    parser.add_argument("--bandwidth-only", action="store_true",
+                        help="measure the all-reduce on 2 ranks only, no training steps")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         worker(args)
+        return
+    if args.bandwidth_only:
+        print(bandwidth_table(launch(2, args)["bandwidth"]))
         return
     one, two = launch(1, args), launch(2, args)
     print(report(one, two))

@@ -69,6 +69,15 @@ def test_ddp_keeps_ranks_identical_and_equals_single_process_training():
 
 
 @needs_mpi
+@pytest.mark.parametrize("n", [2, 3])
+def test_unused_parameters_follow_torch_ddp(n):
+    # What torch 2.13 DDP(find_unused_parameters=True) over gloo gives for the same
+    # model and steps (run under mpiexec with 2 and 3 processes).
+    proc, _ = launch(n, "unused")
+    assert_all_ranks_ok(proc, n, "unused")
+
+
+@needs_mpi
 def test_a_rank_that_dies_makes_the_others_fail_within_the_timeout():
     proc, seconds = launch(2, "dead_peer", keep_going=True, timeout=50)
     out = proc.stdout + proc.stderr
@@ -100,11 +109,28 @@ def test_demo_on_two_ranks_reaches_the_one_process_accuracy(tmp_path, capsys):
     assert os.path.exists(tmp_path / "two" / "digits_mlp.eager")
 
 
+def _gpus() -> int:
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount()
+    except Exception:  # noqa: BLE001
+        return 0
+
+
 @pytest.mark.gpu
 @needs_mpi
-def test_nccl_collectives_on_gpu_tensors():
-    proc, _ = launch(1, "nccl")
+def test_nccl_collectives_and_ddp_on_gpu_tensors():
+    proc, _ = launch(1, "nccl", timeout=180)
     assert_all_ranks_ok(proc, 1, "nccl")
+
+
+@pytest.mark.gpu
+@needs_mpi
+@pytest.mark.skipif(_gpus() < 2, reason="NCCL needs one GPU per rank: two ranks need two GPUs")
+def test_nccl_collectives_and_ddp_on_two_gpus():
+    proc, _ = launch(2, "nccl", timeout=180)
+    assert_all_ranks_ok(proc, 2, "nccl")
 
 
 # ---- one rank, in this process ----------------------------------------------------------
@@ -367,6 +393,91 @@ def scenario_ddp() -> None:
     print(f"ok ddp rank {r}", flush=True)
 
 
+def scenario_unused() -> None:
+    import eager
+    import eager.distributed as dist
+    from eager import nn
+    from eager.nn.parallel import DistributedDataParallel
+
+    dist.init()
+    r, n = dist.rank(), dist.world_size()
+
+    class ThreeParts(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b, self.c = (nn.Parameter(eager.ones(2)) for _ in range(3))
+
+        def forward(self, x, use_b):
+            y = (self.a * x).sum()
+            return y + (self.b * x * 3).sum() if use_b else y
+
+    def grads(model):
+        return {k: None if p.grad is None else p.grad.tolist()
+                for k, p in model.module.named_parameters()}
+
+    x = eager.full((2,), float(r + 1))
+    mean_x = sum(range(1, n + 1)) / n
+    for cap in (25.0, 1e-6):                      # one bucket, or one per parameter
+        model = DistributedDataParallel(ThreeParts(), find_unused_parameters=True,
+                                        bucket_cap_mb=cap)
+        # b used by rank 0 alone: every rank gets the mean; c used by none: None
+        model(x, r == 0).backward()
+        assert grads(model) == {"a": [mean_x] * 2, "b": [3 / n] * 2, "c": None}, grads(model)
+        # nobody uses b: its old gradient stays; a .grad set by hand on one rank stays
+        if r == 0:
+            model.module.c.grad = eager.full((2,), 5.0)
+        model(x, False).backward()
+        assert grads(model) == {"a": [2 * mean_x] * 2, "b": [3 / n] * 2,
+                                "c": [5.0] * 2 if r == 0 else None}, grads(model)
+        # after zero_grad (to None), b used by the last rank alone
+        model.zero_grad()
+        model(x, r == n - 1).backward()
+        assert grads(model) == {"a": [mean_x] * 2, "b": [3.0] * 2, "c": None}, grads(model)
+
+    # a jitted step replays the same: c stays None, a and b match the eager step
+    from jit import jit
+
+    finals = []
+    for wrap in (None, jit):
+        model = DistributedDataParallel(ThreeParts(), find_unused_parameters=True)
+        opt = eager.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, model=model, opt=opt):
+            opt.zero_grad()
+            model(x, True).backward()
+            opt.step()
+
+        run = wrap(step) if wrap else step
+        for i in range(4):
+            run(eager.full((2,), float(r + 1 + i)))
+        finals.append(grads(model))
+        assert finals[-1]["c"] is None and model.module.c.tolist() == [1.0, 1.0]
+    assert run.cache_info().hits == 3, run.cache_info()
+    np.testing.assert_allclose(finals[1]["a"] + finals[1]["b"], finals[0]["a"] + finals[0]["b"],
+                               rtol=1e-6)
+
+    # ranks that would cut different buckets, or disagree on find_unused_parameters, are
+    # told at construction (the bucket all-reduces themselves run unchecked)
+    for kwargs in ({"bucket_cap_mb": 25.0 if r == 0 else 1e-6},
+                   {"find_unused_parameters": r == n - 1}):
+        try:
+            DistributedDataParallel(ThreeParts(), **kwargs)
+        except dist.CollectiveMismatchError as exc:
+            assert "rank 0: DistributedDataParallel" in str(exc), str(exc)
+        else:
+            raise AssertionError(f"ranks disagreeing on {kwargs} went unnoticed")
+
+    # without find_unused_parameters a parameter without a gradient is an error
+    model = DistributedDataParallel(ThreeParts())
+    try:
+        model(x, True).backward()
+    except dist.UnusedParametersError as exc:
+        assert "1 parameter(s) got no gradient" in str(exc) and "c" in str(exc)
+    else:
+        raise AssertionError("an unused parameter went unnoticed")
+    print(f"ok unused rank {r}", flush=True)
+
+
 def scenario_dead_peer() -> None:
     import eager
     import eager.distributed as dist
@@ -388,15 +499,61 @@ def scenario_dead_peer() -> None:
 def scenario_nccl() -> None:
     import eager
     import eager.distributed as dist
+    import eager.nn.functional as F
+    from eager.nn.parallel import DistributedDataParallel
+    from kernels.errors import DTypeError
 
     dist.init("nccl")
     assert dist.get_backend() == "nccl"
-    t = eager.tensor(_rank_data(0, (4, 3)), device="cuda")
-    np.testing.assert_allclose(fc.all_reduce(t).to("cpu").numpy(), _rank_data(0, (4, 3)))
-    np.testing.assert_allclose(fc.all_gather(t).to("cpu").numpy(), _rank_data(0, (4, 3)))
+    r, n = dist.rank(), dist.world_size()
+    every = np.stack([_rank_data(k, (6, 4)) for k in range(n)])
+    t = eager.tensor(every[r], device="cuda")
+
+    def host(x):
+        assert x.device == "cuda", x.device
+        return x.to("cpu").numpy()
+
+    np.testing.assert_allclose(host(fc.all_reduce(t)), every.sum(0), rtol=1e-5)
+    np.testing.assert_array_equal(host(fc.all_reduce(t, "max")), every.max(0))
+    np.testing.assert_array_equal(host(fc.all_reduce(t, "min")), every.min(0))
+    np.testing.assert_array_equal(host(fc.broadcast(t, src=n - 1)), every[n - 1])
+    np.testing.assert_array_equal(host(fc.all_gather(t)), every.reshape(n * 6, 4))
+    rows = np.stack([_rank_data(k, (3 * n, 2)) for k in range(n)])
+    np.testing.assert_allclose(host(fc.reduce_scatter(eager.tensor(rows[r], device="cuda"),
+                                                      "mean")),
+                               rows.mean(0)[3 * r:3 * r + 3], rtol=1e-5)
+    ints = eager.tensor(np.arange(5) * (r + 1), device="cuda")
+    assert host(fc.all_reduce(ints)).tolist() == (np.arange(5) * n * (n + 1) // 2).tolist()
+    # an async mean seen complete by is_completed() before wait() is still a mean
     work = fc.all_reduce(t, op="mean", async_op=True)
-    np.testing.assert_allclose(work.wait().to("cpu").numpy(), _rank_data(0, (4, 3)))
-    print("ok nccl rank 0", flush=True)
+    while not work.is_completed():
+        pass
+    np.testing.assert_allclose(host(work.wait()), every.mean(0), rtol=1e-5)
+    # the in-place torch forms on a GPU tensor
+    u = eager.tensor(every[r], device="cuda")
+    dist.all_reduce(u, op=dist.ReduceOp.AVG)
+    np.testing.assert_allclose(host(u), every.mean(0), rtol=1e-5)
+    dist.broadcast(u, src=0)
+    np.testing.assert_allclose(host(u), every.mean(0), rtol=1e-5)
+    try:
+        fc.all_reduce(eager.tensor([True, False], device="cuda"))
+    except DTypeError as exc:
+        assert "NCCL cannot exchange bool" in str(exc)
+    else:
+        raise AssertionError("a bool tensor went to NCCL")
+    dist.barrier()
+
+    # DDP on the GPU (buckets reduced in place over NCCL) gives the CPU DDP's gradients
+    x, y = _rank_data(r, (5, 8)), np.arange(5) % 3
+    grads = []
+    for device in ("cpu", "cuda"):
+        model = DistributedDataParallel(_mlp(seed=4).to(device), bucket_cap_mb=0.001)
+        F.cross_entropy(model(eager.tensor(x, device=device)),
+                        eager.tensor(y, device=device)).backward()
+        grads.append([p.grad.to("cpu").numpy() for p in model.parameters()])
+    for g_cpu, g_gpu in zip(*grads):
+        np.testing.assert_allclose(g_gpu, g_cpu, rtol=1e-4, atol=1e-6)
+    print(f"ok nccl rank {r}", flush=True)
 
 
 if __name__ == "__main__":

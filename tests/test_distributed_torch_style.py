@@ -84,6 +84,61 @@ if __name__ == "__main__":
     main()
 '''
 
+# DDP(find_unused_parameters=True) with a parameter used by one rank and one used by
+# none, over three steps; each rank prints its .grad values. Run on PyTorch (gloo) and
+# here, the lines must be the same.
+UNUSED_PARAMETERS_SCRIPT = '''
+import json
+import os
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+
+class ThreeParts(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Parameter(torch.ones(2))
+        self.b = nn.Parameter(torch.ones(2))
+        self.c = nn.Parameter(torch.ones(2))
+
+    def forward(self, x, use_b):
+        y = (self.a * x).sum()
+        return y + (self.b * x * 3).sum() if use_b else y
+
+
+def main():
+    os.environ.setdefault("RANK", os.environ.get("PMI_RANK", "0"))
+    os.environ.setdefault("WORLD_SIZE", os.environ.get("PMI_SIZE", "1"))
+    dist.init_process_group("gloo")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    model = DDP(ThreeParts(), find_unused_parameters=True)
+    x = torch.ones(2) * (rank + 1)
+
+    def report(step):
+        grads = {name: None if p.grad is None else [round(v, 5) for v in p.grad.tolist()]
+                 for name, p in model.module.named_parameters()}
+        print(f"grads rank {rank} step {step} {json.dumps(grads, sort_keys=True)}",
+              flush=True)
+
+    model(x, rank == 0).backward()
+    report(1)
+    if rank == 0:
+        model.module.c.grad = torch.ones(2) * 5
+    model(x, False).backward()
+    report(2)
+    model.zero_grad()
+    model(x, rank == world - 1).backward()
+    report(3)
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
+'''
+
 EAGER_IMPORTS = {
     "import torch\n": "import eager as torch\n",
     "import torch.distributed as dist\n": "import eager.distributed as dist\n",
@@ -145,6 +200,36 @@ def test_a_pytorch_ddp_script_runs_with_only_its_imports_changed(tmp_path):
     proc = _run(2, [str(script), "torch_script"])
     _assert_ok(proc, 2, "torch_script")
     assert proc.stdout.count("mean loss") == 1
+
+
+@needs_mpi
+@pytest.mark.parametrize("n", [2, 3])
+def test_unused_parameters_give_the_gradients_torch_ddp_gives(tmp_path, n):
+    pytest.importorskip("torch")
+    theirs = tmp_path / "torch_unused.py"
+    theirs.write_text(UNUSED_PARAMETERS_SCRIPT)
+    ours = tmp_path / "eager_unused.py"
+    source = UNUSED_PARAMETERS_SCRIPT
+    for torch_import, eager_import in EAGER_IMPORTS.items():
+        source = source.replace(torch_import, eager_import)
+    ours.write_text(source)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(clean_environment(), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
+               PYTHONPATH=os.environ.get("PYTHONPATH", ""))
+    torch_run = subprocess.run(mpiexec_command(n, [str(theirs)]), capture_output=True,
+                               text=True, timeout=120, env=env, check=False)
+    assert torch_run.returncode == 0, torch_run.stdout + torch_run.stderr
+    eager_run = _run(n, [str(ours)])
+    assert eager_run.returncode == 0, eager_run.stdout + eager_run.stderr
+
+    def lines(proc):
+        # mpiexec may join lines of different ranks: find the reports, not the lines
+        return sorted(re.findall(r"grads rank \d+ step \d \{[^}]*\}", proc.stdout))
+
+    assert len(lines(torch_run)) == 3 * n
+    assert lines(eager_run) == lines(torch_run)
 
 
 def test_the_ddp_script_is_a_real_pytorch_script(tmp_path):

@@ -2,20 +2,25 @@
 
 Parameters are grouped in reverse registration order (about the order backward
 finishes them) into buckets of at most `cap_bytes`. A gradient-ready hook in the
-autograd engine counts each bucket's finished gradients; the moment the last one lands
-the bucket's all-reduce starts, so communication overlaps the rest of backward. At the
-end of backward the reducer waits for every bucket and hands each parameter the mean
-of its gradient over all ranks.
+autograd engine counts each bucket's finished gradients; once a bucket is complete and
+every bucket before it has started, its all-reduce starts, so communication overlaps
+the rest of backward and every rank issues the buckets in the same order (PyTorch's
+rule: a rank whose gradients finish in another order must not pair its bucket 2 with a
+peer's bucket 1). At the end of backward the reducer waits for every bucket and hands
+each parameter the mean of its gradient over all ranks.
 
 A parameter that got no gradient in this backward takes part with zeros, so every rank
-still issues the same all-reduces (a peer never waits for a bucket that never comes);
-unless `find_unused_parameters` is on, the reducer then raises UnusedParametersError
-naming those parameters, as PyTorch does.
+still issues the same all-reduces (a peer never waits for a bucket that never comes).
+Without `find_unused_parameters` the reducer then raises UnusedParametersError naming
+those parameters. With it, PyTorch's rule holds: the ranks also all-reduce which
+parameters each one used; a parameter some rank used gets the mean on every rank, one
+no rank used keeps its `.grad` untouched (None stays None).
 
-Eager mode flattens each bucket with numpy and starts a non-blocking all-reduce. Under
-a tracer (a `@jit` step being recorded), the same bucket is flattened and averaged
-with eager ops and the all_reduce op, so the graph holds one collective per bucket, in
-the order backward produced them, and the replay keeps that bucketing.
+Eager mode flattens each bucket with numpy (dividing by the world size on the way, as
+PyTorch does, so the average costs no pass of its own) and starts a non-blocking
+all-reduce. Under a tracer (a `@jit` step being recorded), the same bucket is flattened
+and averaged with eager ops and the all_reduce op, so the graph holds one collective
+per bucket, in bucket order, and the replay keeps that bucketing.
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ from eager.autograd.engine import register_backward_end_hook, register_grad_read
 from eager.creation import from_array
 from eager.dispatch import apply, get_hook
 from eager.distributed.errors import UnusedParametersError
+from eager.distributed.functional import ReduceOp, all_reduce
 from eager.ops.shape import concat, reshape
 from eager.tensor import Tensor
 from kernels import OPS
@@ -91,7 +97,7 @@ class Reducer:
         self.find_unused_parameters = find_unused_parameters
         self.as_views = as_views
         self._bucket_of = {id(p): b for b in buckets for p in b.params}
-        self._launched: list[Bucket] = []
+        self._next = 0
         me = weakref.ref(self)
         self.handles = [register_grad_ready_hook(p, _call(me, "grad_ready"))
                         for b in buckets for p in b.params]
@@ -104,55 +110,79 @@ class Reducer:
         bucket = self._bucket_of[id(param)]
         bucket.ready.add(id(param))
         if len(bucket.ready) == len(bucket.params):
-            self._launch(bucket)
+            self._launch_in_order(complete_only=True)
 
     def finish(self) -> None:
-        """Engine hook at the end of backward: start buckets whose parameters got no
-        gradient this pass (as zeros), wait for all, store the averaged gradients."""
+        """Engine hook at the end of backward: start the buckets still waiting (their
+        missing gradients as zeros), wait for all, store the averaged gradients."""
         if not self.enabled or not any(b.ready for b in self.buckets):
             return
+        self._launch_in_order(complete_only=False)
+        self._next = 0
         ready = set().union(*(b.ready for b in self.buckets))
-        unused = [name for key, name in self.names.items() if key not in ready]
+        unused = [key for key in self.names if key not in ready]
+        untouched = self._globally_unused(unused) if self.find_unused_parameters else set()
         for bucket in self.buckets:
-            if bucket.pending is None:
-                self._launch(bucket)
-        for bucket in self._launched:
-            if bucket.pending is not True:
-                flat = bucket.pending.wait()
-                self._store(bucket, from_array(flat if self.as_views else flat.copy(),
-                                               bucket.params[0].device))
+            flat = bucket.pending
+            if not isinstance(flat, Tensor):
+                array = flat.wait()
+                flat = from_array(array if self.as_views else array.copy(),
+                                  bucket.params[0].device)
+            self._store(bucket, flat, untouched)
             bucket.reset()
-        self._launched = []
         if unused and not self.find_unused_parameters:
             raise UnusedParametersError(
                 f"DistributedDataParallel: {len(unused)} parameter(s) got no gradient in "
-                f"this backward: {', '.join(unused)}; they were averaged as zeros. Pass "
-                "find_unused_parameters=True if the forward does not use every parameter "
-                "every step, or leave the unused ones out of the module")
+                f"this backward: {', '.join(self.names[k] for k in unused)}; they were "
+                "averaged as zeros. Pass find_unused_parameters=True if the forward does "
+                "not use every parameter every step, or leave the unused ones out of the "
+                "module")
+
+    def _launch_in_order(self, *, complete_only: bool) -> None:
+        while self._next < len(self.buckets):
+            bucket = self.buckets[self._next]
+            if complete_only and len(bucket.ready) < len(bucket.params):
+                return
+            self._launch(bucket)
+            self._next += 1
+
+    def _globally_unused(self, unused: list[int]) -> set[int]:
+        """ids of the parameters no rank used in this backward (every rank joins this
+        one small all-reduce of used flags, whether or not it has unused ones)."""
+        order, missing = list(self.names), set(unused)
+        used = np.array([key not in missing for key in order], np.uint8)
+        flags = all_reduce(from_array(used, "cpu"), ReduceOp.MAX).numpy()
+        return {key for key, flag in zip(order, flags) if not flag}
 
     def _launch(self, bucket: Bucket) -> None:
-        self._launched.append(bucket)
         group = self.groups(bucket.params[0].device)
         if get_hook() is not None:
-            # Recorded: the graph gets the flatten, one all_reduce op and the split.
+            # Recorded: the graph gets the flatten and one all_reduce op; finish splits.
             flat = concat([reshape(_grad_or_zeros(p), (-1,)) for p in bucket.params])
-            self._store(bucket, apply(OPS.all_reduce, flat, group=group, reduce="mean"))
-            bucket.pending = True
+            bucket.pending = apply(OPS.all_reduce, flat, group=group, reduce="mean")
             return
         xp = np if bucket.params[0].device == "cpu" else _cupy()
-        grads = [_grad_or_zeros(p)._data.reshape(-1) for p in bucket.params]
         if bucket.buffer is None:
-            bucket.buffer = xp.empty(sum(bucket.sizes), grads[0].dtype)
-        # One buffer per bucket, reduced in place; the averaged .grad are views of it (as
-        # PyTorch's gradient_as_bucket_view), so a step allocates no gradient memory.
-        xp.concatenate(grads, out=bucket.buffer)
-        bucket.pending = group.all_reduce_async(bucket.buffer, "mean", in_place=True)
-
-    @staticmethod
-    def _store(bucket: Bucket, flat: Tensor) -> None:
+            bucket.buffer = xp.empty(sum(bucket.sizes), bucket.params[0].dtype)
+        # One buffer per bucket, reduced in place; each gradient is divided by the world
+        # size as it is copied in, so the all-reduce is a plain sum.
         offset = 0
         for p, n in zip(bucket.params, bucket.sizes):
-            p.grad = reshape(flat[offset:offset + n], p.shape)
+            grad = p.grad
+            view = bucket.buffer[offset:offset + n]
+            if grad is None:
+                view.fill(0)
+            else:
+                xp.divide(grad._data.reshape(-1), group.size, out=view)
+            offset += n
+        bucket.pending = group.all_reduce_async(bucket.buffer, "sum", in_place=True)
+
+    @staticmethod
+    def _store(bucket: Bucket, flat: Tensor, untouched: set[int]) -> None:
+        offset = 0
+        for p, n in zip(bucket.params, bucket.sizes):
+            if id(p) not in untouched:
+                p.grad = reshape(flat[offset:offset + n], p.shape)
             offset += n
 
     def remove(self) -> None:

@@ -138,13 +138,21 @@ class MPIGroup:
         x = np.ascontiguousarray(x)
         signature = signature_of("all_reduce", x, reduce)
         self.verify(signature)
-        if in_place:
+        op = self._ops[reduce]
+        if reduce == "mean":
+            # Divided before the sum, as NCCL's average and PyTorch's DDP do: the one
+            # pass over the data stands in for the copy into the output that MPI makes
+            # out of place, so a mean costs what a sum does.
+            out = x if in_place else self._buffers.empty(x.shape, x.dtype)
+            np.divide(x, self.size, out=out)
+            request = self.comm.Iallreduce(self._MPI.IN_PLACE, out, op=op)
+        elif in_place:
             out = x
-            request = self.comm.Iallreduce(self._MPI.IN_PLACE, x, op=self._ops[reduce])
+            request = self.comm.Iallreduce(self._MPI.IN_PLACE, x, op=op)
         else:
             out = self._buffers.empty(x.shape, x.dtype)
-            request = self.comm.Iallreduce(x, out, op=self._ops[reduce])
-        return Pending(self, request, out, signature, self._mean if reduce == "mean" else None)
+            request = self.comm.Iallreduce(x, out, op=op)
+        return Pending(self, request, out, signature)
 
     def broadcast_async(self, x: np.ndarray, src: int, *, in_place: bool = False
                         ) -> Pending:

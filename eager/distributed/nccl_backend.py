@@ -1,9 +1,12 @@
 """Collectives on cupy arrays over NCCL (cupy.cuda.nccl), bootstrapped over MPI.
 
 Rank 0 makes the NCCL unique id and MPI broadcasts it; each rank then uses the GPU of
-its local index. NCCL calls are queued on the current stream; a CUDA event recorded
-after each one is what `wait()` polls with the group's deadline, aborting the NCCL
-communicator when a peer never joins. Shape and dtype checks go over MPI, on the host.
+its local index (NCCL refuses two ranks on one GPU). NCCL calls are queued on the
+current stream, the one the tensors' own kernels ran on, so no extra synchronisation is
+needed around them; a CUDA event recorded after each call is what `wait()` polls with
+the group's deadline, asking NCCL for an asynchronous error (a peer that died) on each
+poll and aborting the communicator on a failure or a timeout. Shape and dtype checks go
+over MPI, on the host, before anything is queued.
 
 >>> "float32" in EXCHANGED_DTYPES, "bool" in EXCHANGED_DTYPES
 (True, False)
@@ -11,14 +14,16 @@ communicator when a peer never joins. Shape and dtype checks go over MPI, on the
 from __future__ import annotations
 
 import copy
-import os
 
 from eager.distributed.errors import BackendUnavailableError
 from eager.distributed.mpi_backend import MPIGroup, signature_of
 from eager.distributed.waiting import poll_until_done
-
-EXCHANGED_DTYPES = ("float16", "float32", "float64", "int8", "uint8", "int32", "int64")
 from kernels.errors import DTypeError
+
+EXCHANGED_DTYPES = ("float16", "float32", "float64", "int8", "uint8", "int32", "uint32",
+                    "int64", "uint64")
+_MISSING = ("init: backend 'nccl' needs cupy with NCCL and a CUDA GPU; install them with "
+            "pip install eager-jit[gpu,mpi] nvidia-nccl-cu12")
 
 
 def _nccl():
@@ -26,21 +31,39 @@ def _nccl():
         import cupy
         from cupy.cuda import nccl
     except ImportError as exc:
-        raise BackendUnavailableError(
-            "init: backend 'nccl' needs cupy with NCCL and a CUDA GPU; install them with "
-            "pip install eager-jit[gpu,mpi] nvidia-nccl-cu12") from exc
+        raise BackendUnavailableError(_MISSING) from exc
+    # cupy.cuda.nccl imports without the NCCL library and then only says available=False
+    if not getattr(nccl, "available", False):
+        raise BackendUnavailableError(_MISSING + " (cupy found no NCCL library)")
     return cupy, nccl
 
 
-class _EventRequest:
-    """An event after queued NCCL work, with the Test() that poll_until_done drives."""
+def _local_rank(host: MPIGroup) -> int:
+    """This rank's index among the ranks on its machine (whatever launcher started it)."""
+    from mpi4py import MPI
 
-    def __init__(self, cupy) -> None:
+    node = host.comm.Split_type(MPI.COMM_TYPE_SHARED)
+    try:
+        return node.Get_rank()
+    finally:
+        node.Free()
+
+
+class _EventRequest:
+    """An event after queued NCCL work, with the Test() that poll_until_done drives: done
+    once the event fired; an NCCL asynchronous error (a peer lost mid-collective) raises
+    NcclError instead of leaving the poll to run into the deadline."""
+
+    def __init__(self, cupy, comm) -> None:
         self.event = cupy.cuda.Event(disable_timing=True)
         self.event.record()
+        self.comm = comm
 
     def Test(self) -> bool:
-        return self.event.done
+        if self.event.done:
+            return True
+        self.comm.check_async_error()
+        return False
 
 
 class NCCLPending:
@@ -48,7 +71,7 @@ class NCCLPending:
 
     def __init__(self, group: NCCLGroup, result, what: str, finish=None) -> None:
         self._group, self._result, self._what, self._finish = group, result, what, finish
-        self._request = _EventRequest(group.cupy)
+        self._request = _EventRequest(group.cupy, group.comm)
         self._done = False
 
     def is_completed(self) -> bool:
@@ -66,9 +89,10 @@ class NCCLPending:
                 self._group.comm.abort()
                 raise
             self._done = True
-            if self._finish is not None:
-                self._result = self._finish(self._result)
-                self._finish = None
+        # after the wait, not inside it: is_completed() may have seen the end first
+        if self._finish is not None:
+            self._result = self._finish(self._result)
+            self._finish = None
         return self._result
 
 
@@ -81,9 +105,7 @@ class NCCLGroup:
         cupy, nccl = _nccl()
         self.cupy, self.nccl, self.host = cupy, nccl, host
         self.rank, self.size, self.timeout = host.rank, host.size, host.timeout
-        local = int(os.environ.get("MPI_LOCALRANKID", os.environ.get(
-            "OMPI_COMM_WORLD_LOCAL_RANK", host.rank)))
-        cupy.cuda.Device(local % cupy.cuda.runtime.getDeviceCount()).use()
+        cupy.cuda.Device(_local_rank(host) % cupy.cuda.runtime.getDeviceCount()).use()
         uid = host.broadcast_object(nccl.get_unique_id() if host.rank == 0 else None)
         self.comm = nccl.NcclCommunicator(self.size, uid, self.rank)
         self._unchecked = None
@@ -134,41 +156,47 @@ class NCCLGroup:
         self.host.barrier()
 
     def all_reduce_async(self, x, reduce: str, *, in_place: bool = False) -> NCCLPending:
-        """Queue an all-reduce on the current stream (with in_place, into x itself)."""
+        """Queue an all-reduce on the current stream (with in_place, into x itself,
+        which must be C-contiguous)."""
         x = self.cupy.ascontiguousarray(x)
+        dtype = self._dtype("all_reduce", x)
         self.host.verify(signature_of("all_reduce", x, reduce) + ("cuda",))
         out = x if in_place else self.cupy.empty_like(x)
-        self.comm.allReduce(x.data.ptr, out.data.ptr, x.size, self._dtype("all_reduce", x),
-                            self._ops[reduce], self._stream())
-        finish = self._mean if reduce == "mean" else None
-        return NCCLPending(self, out, f"all_reduce({reduce}) of {list(x.shape)}", finish)
+        if reduce == "mean":
+            # divided before the sum (as the MPI group does), so nothing is left to do
+            # after the exchange and a mean costs what a sum does
+            self.cupy.divide(x, self.size, out=out)
+            x = out
+        self.comm.allReduce(x.data.ptr, out.data.ptr, x.size, dtype, self._ops[reduce],
+                            self._stream())
+        return NCCLPending(self, out, f"all_reduce({reduce}) of {list(x.shape)}")
 
     def broadcast_async(self, x, src: int) -> NCCLPending:
         """Queue a broadcast from rank src."""
         x = self.cupy.ascontiguousarray(x)
-        self.host.verify(signature_of("broadcast", x, src) + ("cuda",))
+        dtype = self._dtype("broadcast", x)
+        self.host.verify(signature_of("broadcast", x, f"src={src}") + ("cuda",))
         out = self.cupy.empty_like(x)
-        self.comm.broadcast(x.data.ptr, out.data.ptr, x.size, self._dtype("broadcast", x),
-                            src, self._stream())
+        self.comm.broadcast(x.data.ptr, out.data.ptr, x.size, dtype, src, self._stream())
         return NCCLPending(self, out, f"broadcast(src={src}) of {list(x.shape)}")
 
     def all_gather_async(self, x) -> NCCLPending:
         """Queue an all-gather along axis 0."""
         x = self.cupy.ascontiguousarray(x)
+        dtype = self._dtype("all_gather", x)
         self.host.verify(signature_of("all_gather", x, None) + ("cuda",))
         out = self.cupy.empty((self.size * x.shape[0], *x.shape[1:]), x.dtype)
-        self.comm.allGather(x.data.ptr, out.data.ptr, x.size, self._dtype("all_gather", x),
-                            self._stream())
+        self.comm.allGather(x.data.ptr, out.data.ptr, x.size, dtype, self._stream())
         return NCCLPending(self, out, f"all_gather of {list(x.shape)}")
 
     def reduce_scatter_async(self, x, reduce: str) -> NCCLPending:
         """Queue a reduce-scatter along axis 0."""
         x = self.cupy.ascontiguousarray(x)
+        dtype = self._dtype("reduce_scatter", x)
         self.host.verify(signature_of("reduce_scatter", x, reduce) + ("cuda",))
         out = self.cupy.empty((x.shape[0] // self.size, *x.shape[1:]), x.dtype)
-        self.comm.reduceScatter(x.data.ptr, out.data.ptr, out.size,
-                                self._dtype("reduce_scatter", x), self._ops[reduce],
-                                self._stream())
+        self.comm.reduceScatter(x.data.ptr, out.data.ptr, out.size, dtype,
+                                self._ops[reduce], self._stream())
         finish = self._mean if reduce == "mean" else None
         return NCCLPending(self, out, f"reduce_scatter({reduce}) of {list(x.shape)}", finish)
 

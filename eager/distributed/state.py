@@ -39,8 +39,8 @@ def _import_mpi() -> None:
 def _nccl_usable() -> bool:
     try:
         import cupy
-        from cupy.cuda import nccl  # noqa: F401
-        return cupy.cuda.runtime.getDeviceCount() > 0
+        from cupy.cuda import nccl
+        return getattr(nccl, "available", False) and cupy.cuda.runtime.getDeviceCount() > 0
     except Exception:  # noqa: BLE001  (no cupy, no NCCL or no GPU: auto picks MPI alone)
         return False
 

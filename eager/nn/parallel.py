@@ -41,8 +41,10 @@ class DistributedDataParallel(Module):
     PyTorch's keywords: bucket_cap_mb bounds the bytes of gradients per all-reduce;
     broadcast_buffers copies rank 0's buffers to every rank at the start of each
     forward; find_unused_parameters lets a backward leave parameters without a gradient
-    (they join the averaging as zeros; without it such a backward raises
-    UnusedParametersError naming them); gradient_as_bucket_view makes each averaged
+    (as in PyTorch: one that some rank used gets the mean, a zero standing in for the
+    ranks that did not, on every rank; one that no rank used keeps its .grad as it was,
+    None if it was None; without it such a backward raises UnusedParametersError naming
+    them); gradient_as_bucket_view makes each averaged
     .grad a view of its bucket (no copy, but the next backward rewrites it);
     static_graph is accepted (the reducer already adapts to each backward, so it
     changes nothing here). device_ids and output_device are accepted for PyTorch
@@ -72,10 +74,10 @@ class DistributedDataParallel(Module):
         named = _unique((n, p) for n, p in module.named_parameters() if p.requires_grad)
         params = [p for _, p in named]
         _check_devices(params, device_ids, output_device)
-        _verify_layout(params)
+        buckets = plan_buckets(params[::-1], int(bucket_cap_mb * 2**20))
+        _verify_layout(params, buckets, find_unused_parameters)
         for t in (*params, *(b for _, b in module.named_buffers())):
             _copy_from_rank0(t)
-        buckets = plan_buckets(params[::-1], int(bucket_cap_mb * 2**20))
         # the layout was verified across ranks above; the buckets need no per-call check
         reducer = Reducer(buckets, lambda device: group_for(
             device, "DistributedDataParallel").unchecked(),
@@ -148,13 +150,17 @@ def _device_name(device: int | str) -> str:
     return str(device)
 
 
-def _verify_layout(params: list[Tensor]) -> None:
-    """Every rank must wrap a model of the same parameter shapes, dtypes and devices."""
+def _verify_layout(params: list[Tensor], buckets, find_unused_parameters: bool) -> None:
+    """Every rank must wrap a model of the same parameter shapes, dtypes and devices, cut
+    into the same buckets (a different bucket_cap_mb would pair unlike all-reduces, which
+    run unchecked) and agree on find_unused_parameters (which adds one all-reduce)."""
     layout = tuple((p.device, tuple(p.shape), p.dtype.str) for p in params)
     total = sum(int(np.prod(p.shape)) for p in params)
     dtype = params[0].dtype.str if params else "<f4"
+    detail = (f"{len(params)} parameters in buckets of {[len(b.params) for b in buckets]}, "
+              f"find_unused_parameters={find_unused_parameters}")
     group_for("cpu", "DistributedDataParallel").verify(
-        ("DistributedDataParallel", f"{len(params)} parameters", (total,), dtype, layout))
+        ("DistributedDataParallel", detail, (total,), dtype, layout))
 
 
 def _copy_from_rank0(t: Tensor) -> None:
