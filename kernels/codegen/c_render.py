@@ -11,6 +11,10 @@ static in a traced graph, so trip counts and strides are constants gcc can vecto
 ...                      (Step("tanh", (("in", 0),), float32),), (0,), (4,))
 >>> "tanhf(x0)" in render_group(g, "k")
 True
+
+Complex values are `ej_c64` / `ej_c128` structs with numpy's layout; a step computing in
+a complex dtype uses its op's `complex_c_expr` over the helpers of `complex_c`, whose
+definitions `helpers(groups)` gives for the top of the file.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import math
 
 import numpy as np
 
+from kernels.codegen import complex_c
 from kernels.codegen.group import (
     ElementwiseGroup,
     ReduceGroup,
@@ -47,8 +52,10 @@ CUDA_TYPES = dict(CTYPES, int8="signed char", int16="short", int32="int", int64=
 
 
 def ctype(dtype: np.dtype, types: dict[str, str] = CTYPES) -> str:
-    """The C type holding one element of `dtype` (`types`: CTYPES or CUDA_TYPES)."""
-    return types[_dtype_name(dtype)]
+    """The C type holding one element of `dtype` (`types`: CTYPES or CUDA_TYPES; complex
+    dtypes are complex_c's structs in both)."""
+    name = _dtype_name(dtype)
+    return types[name] if name in types else complex_c.COMPLEX_CTYPES[name]
 
 
 @functools.lru_cache(maxsize=256)
@@ -62,6 +69,14 @@ def can_render(op_name: str, dtypes: list[np.dtype]) -> bool:
 
     Expressions over C's floating-point library (`{f}` in the template: pow, fabs, ...)
     are used for float results only: an integer result through double would lose exactness.
+    Where a dtype is complex the op needs its `complex_c_expr` (a cast, a complex target
+    or bool).
+
+    >>> c64, f32 = np.dtype("complex64"), np.dtype("float32")
+    >>> can_render("mul", [c64, f32, c64]), can_render("maximum", [f32, f32, f32])
+    (True, True)
+    >>> can_render("cast", [c64, f32]), can_render("sign", [c64, c64])
+    (False, False)
     """
     return _can_render(op_name, tuple(dtypes))
 
@@ -70,7 +85,16 @@ def can_render(op_name: str, dtypes: list[np.dtype]) -> bool:
 def _can_render(op_name: str, dtypes: tuple) -> bool:
     # the fuser asks for every node of every graph: the answer depends on a few dtypes
     op = OPS.get(op_name)
-    if op is None or op.kind not in GroupOp.ELEMENTWISE or op.c_expr is None:
+    if op is None or op.kind not in GroupOp.ELEMENTWISE:
+        return False
+    names = [_dtype_name(d) for d in dtypes]
+    if any(n in complex_c.COMPLEX_CTYPES for n in names):
+        if not all(n in CTYPES or n in complex_c.COMPLEX_CTYPES for n in names):
+            return False
+        if op_name == "cast":
+            return np.dtype(dtypes[-1]).kind in "bc"
+        return op.complex_c_expr is not None
+    if op.c_expr is None:
         return False
     if "{f}" in op.c_expr and np.dtype(dtypes[-1]).kind != "f":
         return False
@@ -78,8 +102,17 @@ def _can_render(op_name: str, dtypes: tuple) -> bool:
 
 
 def literal(value, dtype: np.dtype, types: dict[str, str] = CTYPES) -> str:
-    """A Python scalar as a C constant of `dtype`."""
+    """A Python scalar as a C constant of `dtype`.
+
+    >>> literal(1j, np.dtype("complex64"))
+    'ej_mk_c64(((float)0.0f), ((float)1.0f))'
+    """
     dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        part = np.dtype(f"float{dtype.itemsize * 4}")
+        value = complex(value)
+        return complex_c.make(literal(value.real, part, types), literal(value.imag, part, types),
+                              dtype)
     if dtype.kind == "f":
         value = float(value)
         if math.isnan(value):
@@ -134,9 +167,18 @@ def render_step(j: int, step: Step, group: ElementwiseGroup | RowGroup,
         else:
             text = f"x{ref[1]}" if ref[0] == "in" else f"t{ref[1]}"
             if i >= cast_from and step.op != "cast" and dt != compute:
-                text = f"(({ctype(compute, types)}){text})"
+                text = complex_c.convert(text, dt, compute) if compute.kind == "c" \
+                    else f"(({ctype(compute, types)}){text})"
         operands.append(text)
-    if step.op == "cast" and step.dtype.kind == "b":
+    if step.op == "cast" and compute.kind == "c" and step.dtype.kind == "b":
+        expr = complex_c.nonzero(operands[0], compute)
+    elif step.op == "cast" and step.dtype.kind == "c":
+        expr = complex_c.convert(operands[0], compute, step.dtype)
+    elif compute.kind == "c":
+        expr = OPS[step.op].complex_c_expr.format(*operands, c=complex_c.tag(compute),
+                                                  p=complex_c.part_suffix(compute),
+                                                  **dict(step.attrs))
+    elif step.op == "cast" and step.dtype.kind == "b":
         expr = f"({operands[0]} != 0)"  # C's (unsigned char)0.5 is 0; numpy's bool(0.5) True
     elif step.op == "cast" and compute.kind == "f" and step.dtype.kind in "iu":
         expr = _saturating_cast(operands[0], step.dtype, types)
@@ -414,6 +456,24 @@ def _scratch_rows(group: RowGroup) -> set[int]:
             keep.add(what)
             budget -= size
     return keep
+
+
+def _is_complex(group) -> bool:
+    group = getattr(group, "reduce", group)  # loops.StoringExtremum wraps a ReduceGroup
+    pro = group.prologue if isinstance(group, ReduceGroup) else group
+    return any(d.kind == "c" for d in [s.dtype for s in pro.inputs] +
+               [s.dtype for s in pro.steps])
+
+
+def helpers(groups: list[ElementwiseGroup | ReduceGroup | RowGroup], cuda: bool = False
+            ) -> str:
+    """The definitions the groups' C code needs beyond `fastmath.preamble()`: complex_c's
+    types and helpers where a group computes with complex values, else nothing.
+
+    >>> helpers([])
+    ''
+    """
+    return complex_c.preamble(cuda) if any(_is_complex(g) for g in groups) else ""
 
 
 def render(group: ElementwiseGroup | ReduceGroup | RowGroup, name: str) -> str:
