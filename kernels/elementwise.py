@@ -80,7 +80,8 @@ tanh = register(OpDef("tanh", OpKind.UNARY, 1, _tanh_impl, _same_dtype_rule("tan
 sqrt = _unary("sqrt", "sqrt", "sqrt{f}({0})", kinds="fc", complex_c_expr="ej_sqrt_{c}({0})")
 abs_ = _unary("abs", "abs", "fabs{f}({0})", kinds="iufc", symbol="abs", rule=_abs_rule,
               complex_c_expr="hypot{p}({0}.re, {0}.im)")
-sign = _unary("sign", "sign", "({0} != {0} ? {0} : ({0} > 0) - ({0} < 0))", kinds="iufc")
+sign = _unary("sign", "sign", "({0} != {0} ? {0} : ({0} > 0) - ({0} < 0))", kinds="iufc",
+             complex_c_expr="ej_sign_{c}({0})")
 # Integers only: `~` on a bool tensor is logical_not, and on a float one an error.
 bitwise_invert = _unary("bitwise_invert", "invert", "(~{0})", kinds="iu", differentiable=False,
                         methods=("bitwise_not",), symbol="~")

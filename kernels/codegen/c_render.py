@@ -75,7 +75,7 @@ def can_render(op_name: str, dtypes: list[np.dtype]) -> bool:
     >>> c64, f32 = np.dtype("complex64"), np.dtype("float32")
     >>> can_render("mul", [c64, f32, c64]), can_render("maximum", [f32, f32, f32])
     (True, True)
-    >>> can_render("cast", [c64, f32]), can_render("sign", [c64, c64])
+    >>> can_render("cast", [c64, f32]), can_render("maximum", [c64, c64, c64])
     (False, False)
     """
     return _can_render(op_name, tuple(dtypes))

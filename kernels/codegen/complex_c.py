@@ -110,6 +110,23 @@ EJ_FN {C} ej_div_{c}({C} a, {C} b) {{
 EJ_FN int ej_eq_{c}({C} a, {C} b) {{ return a.re == b.re && a.im == b.im; }}
 EJ_FN int ej_ne_{c}({C} a, {C} b) {{ return a.re != b.re || a.im != b.im; }}
 EJ_FN int ej_nonzero_{c}({C} a) {{ return a.re != 0 || a.im != 0; }}
+EJ_FN {C} ej_sign_{c}({C} a) {{
+    const {T} r = hypot{s}(a.re, a.im);
+    if (r != r) {{
+        return ej_mk_{c}(NAN, NAN);
+    }}
+    if (r == INFINITY) {{
+        if (isinf(a.re) && isinf(a.im)) {{
+            return ej_mk_{c}(NAN, NAN);
+        }}
+        return isinf(a.re) ? ej_mk_{c}(a.re > 0 ? ({T})1 : ({T})-1, ({T})0)
+                           : ej_mk_{c}(({T})0, a.im > 0 ? ({T})1 : ({T})-1);
+    }}
+    if (r == 0) {{
+        return ej_mk_{c}(({T})0, ({T})0);
+    }}
+    return ej_mk_{c}(a.re / r, a.im / r);
+}}
 EJ_FN {C} ej_square_{c}({C} a) {{ return ej_mul_{c}(a, a); }}
 EJ_FN {C} ej_reciprocal_{c}({C} a) {{
     if (fabs{s}(a.im) <= fabs{s}(a.re)) {{
