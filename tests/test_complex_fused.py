@@ -239,7 +239,8 @@ def run_complex_program(program, a, b, x):
             values.append(_unary(instr[-1], pick[0]))
         else:
             values.append(_binary(instr[-1], pick[0], pick[1], x))
-    return values[-1], eager.abs(values[-1])
+    last = values[-1]
+    return last, eager.abs(last), last.sum(axis=-1) if last.ndim else last * 1.0
 
 
 def _inputs(dtype, shapes, seed):
@@ -295,17 +296,22 @@ def test_gradients_through_a_jitted_complex_program_equal_eager(dtype):
     assert {"mul", "div", "tanh", "exp", "conj"} <= set(complex_steps(exe))
 
 
-def test_complex_sums_stay_correct_without_a_compiled_reduction():
+@pytest.mark.parametrize("dtype", [C64, C128])
+def test_complex_sums_and_products_compile_and_replay_as_eager(dtype):
     def f(z):
-        return (z * z).sum(axis=1), (eager.abs(z) * 2.0).sum()
+        return ((z * z).sum(axis=1), (z * 0.5).prod(axis=1), z.sum(axis=0),
+                (z.sum(axis=-1, keepdims=True) * z).sum(axis=-1), (eager.abs(z) * 2.0).sum())
 
-    z = eager.tensor(grid(C64).reshape(11, 11))
+    z = eager.tensor(grid(dtype).reshape(11, 11))
     jitted = jit(f)
     want = f(z)
     for _ in range(2):
         got = jitted(z)
+    _, exe = compiled_plan(jitted, z)
+    assert not [n for n in jitted.graph_for(z).nodes if n.op.name != "kernel"]
+    assert {"ReduceGroup", "RowGroup"} <= {type(k.group).__name__ for k in exe.cpu_kernels}
     for g, w in zip(got, want):
-        assert_same(g.numpy(), w.numpy(), 1e-5)
+        assert_same(g.numpy(), w.numpy(), 1e-5 if dtype == C64 else 1e-12)
 
 
 @pytest.mark.parametrize("case, want", [

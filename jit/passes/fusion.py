@@ -71,9 +71,9 @@ def fusible(node: Node) -> bool:
 
 
 def compilable_reduction(node: Node) -> bool:
-    """A cpu sum/prod (any real dtype codegen handles) or float max/min."""
+    """A cpu sum/prod (any dtype codegen handles) or float max/min."""
     return (node.op.name in REDUCTION_IDENTITY and node.out.device == "cpu"
-            and isinstance(node.inputs[0], Value) and node.out.dtype.kind != "c"
+            and isinstance(node.inputs[0], Value)
             and can_render("add", [node.inputs[0].dtype, node.out.dtype])
             and (node.op.name not in ("max", "min") or node.out.dtype.kind == "f"))
 
