@@ -20,8 +20,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import eager  # noqa: E402
-from jit import jit  # noqa: E402
+import eager
+from jit import jit
 
 
 def chain(z, w):

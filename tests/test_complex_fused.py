@@ -383,7 +383,7 @@ def test_cuda_kernel_for_a_complex_group_renders_as_valid_cuda_cpp(tmp_path, dty
     path = tmp_path / "kernel.cpp"
     path.write_text(source)
     done = subprocess.run(["g++", "-std=c++17", "-fsyntax-only", str(path)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
 
 
