@@ -5,7 +5,10 @@ integer inputs to the default float dtype first, as PyTorch does, so the rule he
 "output dtype = input dtype".
 
 In c_expr, {0} {1} {2} are the operands and {f} the float suffix of the dtype ("f" for
-float32, "" for float64), so `exp{f}({0})` is expf(x) or exp(x).
+float32, "" for float64), so `exp{f}({0})` is expf(x) or exp(x). Ops that take complex
+operands also have a `complex_c_expr` over kernels/codegen/complex_c.py's helpers
+(`ej_exp_{c}({0})` is ej_exp_c64(z) or ej_exp_c128(z)); complex tanh has the Array API's
+special values (kernels/complex_special.py).
 """
 from __future__ import annotations
 
