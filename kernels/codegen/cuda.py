@@ -9,7 +9,10 @@ never synchronizes the device unless the caller reads a value.
 Complex values arrive as cupy's `complex<T>` and are computed as the same `ej_c64` /
 `ej_c128` structs and helpers as on the CPU (kernels/codegen/complex_c.py), whose
 transcendental functions are cupy's own complex ones there. Rendering is tested without a
-GPU; running a complex kernel on one is not (no device in the test environment).
+GPU (g++ against stand-ins for cupy's types); running a complex kernel on one is not (no
+device in the test environment; tests/test_complex_fused.py has a GPU-marked check). At
+NaN / inf parts the fused + - * / follow numpy's formulas, which cupy's eager operators
+(thrust's) need not match.
 
 >>> from kernels import TensorSpec, float32
 >>> from kernels.codegen.group import ElementwiseGroup, Step
