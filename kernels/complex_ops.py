@@ -4,8 +4,10 @@ math whose real-valued composites (acos from atan2, expm1 from exp and log, ...)
 carry over to complex.
 
 On a real tensor real and conj are copies, imag is zeros and angle is 0 or pi, as numpy
-says. The ops run through numpy/cupy in a jitted graph: fused C code takes real dtypes
-only (kernels/codegen/c_render.py), so a complex step is never compiled wrongly.
+says. Each op has a scalar expression for fused kernels over complex operands
+(`complex_c_expr`, over the helpers of kernels/codegen/complex_c.py), and real, imag,
+conj and angle one over real operands too. expm1 follows the Array API's special values
+where numpy's differs (kernels/complex_special.py).
 
 >>> import numpy as np
 >>> from kernels import OPS
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from kernels import complex_special
 from kernels.dtypes import complex64, complex128, float32, float64
 from kernels.elementwise import check_kind
 from kernels.errors import DTypeError
@@ -66,11 +69,15 @@ def _angle_impl(xp):
 
 
 real = register(OpDef("real", OpKind.UNARY, 1, _copied(lambda xp: xp.real), _part_rule("real", "biufc"),
-                      fusable=False, input_kinds="biufc", functions=("real",)))
+                      c_expr="{0}", complex_c_expr="{0}.re", input_kinds="biufc",
+                      functions=("real",)))
 imag = register(OpDef("imag", OpKind.UNARY, 1, _copied(lambda xp: xp.imag), _part_rule("imag", "biufc"),
-                      fusable=False, input_kinds="biufc", functions=("imag",)))
+                      c_expr="(({ctype})0)", complex_c_expr="{0}.im", input_kinds="biufc",
+                      functions=("imag",)))
+# numpy's angle of a real x is atan2(0, x): pi for x < 0 and for -0.0.
 angle = register(OpDef("angle", OpKind.UNARY, 1, _angle_impl, _part_rule("angle", "fc"),
-                       fusable=False, input_kinds="fc", functions=("angle",), methods=("angle",)))
+                       c_expr="atan2{f}(({ctype})0, {0})", complex_c_expr="atan2{p}({0}.im, {0}.re)",
+                       input_kinds="fc", functions=("angle",), methods=("angle",)))
 
 
 def _conj_rule(x: TensorSpec, **_):
@@ -83,8 +90,8 @@ def _conj_impl(xp):
     return conj
 
 
-conj = register(OpDef("conj", OpKind.UNARY, 1, _conj_impl, _conj_rule, fusable=False,
-                      functions=("conj",), methods=("conj",)))
+conj = register(OpDef("conj", OpKind.UNARY, 1, _conj_impl, _conj_rule, c_expr="{0}",
+                      complex_c_expr="ej_conj_{c}({0})", functions=("conj",), methods=("conj",)))
 
 
 def _complex_math_rule(x: TensorSpec, *, fn: str):
@@ -95,11 +102,17 @@ def _complex_math_rule(x: TensorSpec, *, fn: str):
     return TensorSpec(x.shape, x.dtype)
 
 
+# Where numpy's complex function misses the Array API's special values.
+_SPECIAL = {"expm1": complex_special.expm1, "tanh": complex_special.tanh}
+
+
 def _complex_math_impl(xp):
     def complex_math(x, *, fn):
-        return getattr(xp, fn)(x)
+        special = _SPECIAL.get(fn)
+        return special(xp, x) if special is not None else getattr(xp, fn)(x)
     return complex_math
 
 
 complex_math = register(OpDef("complex_math", OpKind.UNARY, 1, _complex_math_impl,
-                              _complex_math_rule, fusable=False, input_kinds="c", methods=()))
+                              _complex_math_rule, complex_c_expr="ej_{fn}_{c}({0})",
+                              input_kinds="c", methods=()))

@@ -5,13 +5,16 @@ integer inputs to the default float dtype first, as PyTorch does, so the rule he
 "output dtype = input dtype".
 
 In c_expr, {0} {1} {2} are the operands and {f} the float suffix of the dtype ("f" for
-float32, "" for float64), so `exp{f}({0})` is expf(x) or exp(x).
+float32, "" for float64), so `exp{f}({0})` is expf(x) or exp(x). Ops that take complex
+operands also have a `complex_c_expr` over kernels/codegen/complex_c.py's helpers
+(`ej_exp_{c}({0})` is ej_exp_c64(z) or ej_exp_c128(z)); complex tanh has the Array API's
+special values (kernels/complex_special.py).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from kernels import blend
+from kernels import blend, complex_special
 from kernels.dtypes import FLOATING, bool_, result_dtype
 from kernels.errors import DTypeError
 from kernels.opdef import OpDef, OpKind, TensorSpec, register
@@ -60,16 +63,28 @@ def _unary(name, fn_name, c_expr, kinds="f", functions=None, methods=None, rule=
         functions=functions, methods=functions if methods is None else methods, **kw))
 
 
-neg = _unary("neg", "negative", "(-{0})", kinds="iufc", functions=("negative", "neg"),
+neg = _unary("neg", "negative", "(-{0})", kinds="iufc", complex_c_expr="ej_neg_{c}({0})", functions=("negative", "neg"),
              methods=("neg", "negative"), symbol="-")
-exp = _unary("exp", "exp", "exp{f}({0})", kinds="fc")
-log = _unary("log", "log", "log{f}({0})", kinds="fc")
-sin = _unary("sin", "sin", "sin{f}({0})", kinds="fc")
-cos = _unary("cos", "cos", "cos{f}({0})", kinds="fc")
-tanh = _unary("tanh", "tanh", "tanh{f}({0})", kinds="fc")
-sqrt = _unary("sqrt", "sqrt", "sqrt{f}({0})", kinds="fc")
-abs_ = _unary("abs", "abs", "fabs{f}({0})", kinds="iufc", symbol="abs", rule=_abs_rule)
-sign = _unary("sign", "sign", "({0} != {0} ? {0} : ({0} > 0) - ({0} < 0))", kinds="iufc")
+exp = _unary("exp", "exp", "exp{f}({0})", kinds="fc", complex_c_expr="ej_exp_{c}({0})")
+log = _unary("log", "log", "log{f}({0})", kinds="fc", complex_c_expr="ej_log_{c}({0})")
+sin = _unary("sin", "sin", "sin{f}({0})", kinds="fc", complex_c_expr="ej_sin_{c}({0})")
+cos = _unary("cos", "cos", "cos{f}({0})", kinds="fc", complex_c_expr="ej_cos_{c}({0})")
+
+
+def _tanh_impl(xp):
+    def tanh(x):
+        return complex_special.tanh(xp, x) if x.dtype.kind == "c" else xp.tanh(x)
+    return tanh
+
+
+tanh = register(OpDef("tanh", OpKind.UNARY, 1, _tanh_impl, _same_dtype_rule("tanh", "fc"),
+                      c_expr="tanh{f}({0})", complex_c_expr="ej_tanh_{c}({0})",
+                      input_kinds="fc", functions=("tanh",), methods=("tanh",)))
+sqrt = _unary("sqrt", "sqrt", "sqrt{f}({0})", kinds="fc", complex_c_expr="ej_sqrt_{c}({0})")
+abs_ = _unary("abs", "abs", "fabs{f}({0})", kinds="iufc", symbol="abs", rule=_abs_rule,
+              complex_c_expr="hypot{p}({0}.re, {0}.im)")
+sign = _unary("sign", "sign", "({0} != {0} ? {0} : ({0} > 0) - ({0} < 0))", kinds="iufc",
+             complex_c_expr="ej_sign_{c}({0})")
 # Integers only: `~` on a bool tensor is logical_not, and on a float one an error.
 bitwise_invert = _unary("bitwise_invert", "invert", "(~{0})", kinds="iu", differentiable=False,
                         methods=("bitwise_not",), symbol="~")
@@ -84,7 +99,7 @@ def _copy_impl(xp):
 
 
 copy = register(OpDef("copy", OpKind.UNARY, 1, _copy_impl, _same_dtype_rule("copy", None),
-                      c_expr="{0}", methods=("clone",)))
+                      c_expr="{0}", complex_c_expr="{0}", methods=("clone",)))
 floor = _unary("floor", "floor", "floor{f}({0})")   # gradient zero, as torch
 ceil = _unary("ceil", "ceil", "ceil{f}({0})")
 
@@ -185,21 +200,26 @@ def _binary(name, fn_name, c_expr, out_dtype=None, kinds=None, check=None, funct
         functions=functions, methods=functions if methods is None else methods, **kw))
 
 
-def _comparison(name, fn_name, c_op, symbol, kinds=None):
+def _comparison(name, fn_name, c_op, symbol, kinds=None, **kw):
     return _binary(name, fn_name, f"({{0}} {c_op} {{1}})", out_dtype=bool_, kinds=kinds,
-                   differentiable=False, functions=(fn_name,), methods=(name,), symbol=symbol)
+                   differentiable=False, functions=(fn_name,), methods=(name,), symbol=symbol,
+                   **kw)
 
 
 add = _binary("add", "add", "({0} + {1})", kinds="biufc", identities={0: -0.0, 1: -0.0},
-              methods=("add", "add_"), symbol="+")
+              methods=("add", "add_"), symbol="+", complex_c_expr="ej_add_{c}({0}, {1})")
 sub = _binary("sub", "subtract", "({0} - {1})", kinds="iufc", identities={1: 0.0},
-              functions=("subtract", "sub"), methods=("sub", "subtract", "sub_"), symbol="-")
+              functions=("subtract", "sub"), methods=("sub", "subtract", "sub_"), symbol="-",
+              complex_c_expr="ej_sub_{c}({0}, {1})")
 mul = _binary("mul", "multiply", "({0} * {1})", identities={0: 1, 1: 1},
-              functions=("multiply", "mul"), methods=("mul", "multiply", "mul_"), symbol="*")
+              functions=("multiply", "mul"), methods=("mul", "multiply", "mul_"), symbol="*",
+              complex_c_expr="ej_mul_{c}({0}, {1})")
 div = _binary("div", "true_divide", "({0} / {1})", kinds="fc", identities={1: 1},
-              functions=("divide", "div"), methods=("div", "divide", "div_"), symbol="/")
+              functions=("divide", "div"), methods=("div", "divide", "div_"), symbol="/",
+              complex_c_expr="ej_div_{c}({0}, {1})")
 pow_ = _binary("pow", "power", "pow{f}({0}, {1})", kinds="iufc", check=_no_negative_int_power,
-               identities={1: 1}, methods=("pow", "pow_"), symbol="**")
+               identities={1: 1}, methods=("pow", "pow_"), symbol="**",
+               complex_c_expr="ej_pow_{c}({0}, {1})")
 maximum = _binary("maximum", "maximum", "({0} > {1} || {0} != {0} ? {0} : {1})", kinds="biuf")
 minimum = _binary("minimum", "minimum", "({0} < {1} || {0} != {0} ? {0} : {1})", kinds="biuf")
 
@@ -222,8 +242,8 @@ floor_divide = register(OpDef(
     fusable=False, functions=("floor_divide",), methods=(), symbol="//"))
 remainder = _binary("remainder", "remainder", None, kinds="iuf", fusable=False, methods=(),
                     symbol="%")
-eq = _comparison("eq", "equal", "==", "==")
-ne = _comparison("ne", "not_equal", "!=", "!=")
+eq = _comparison("eq", "equal", "==", "==", complex_c_expr="ej_eq_{c}({0}, {1})")
+ne = _comparison("ne", "not_equal", "!=", "!=", complex_c_expr="ej_ne_{c}({0}, {1})")
 lt = _comparison("lt", "less", "<", "<", kinds="biuf")  # complex has no order
 le = _comparison("le", "less_equal", "<=", "<=", kinds="biuf")  # complex has no order
 gt = _comparison("gt", "greater", ">", ">", kinds="biuf")  # complex has no order
@@ -247,4 +267,5 @@ def _where_rule(cond, a, b, **_):
 
 where = register(OpDef("where", OpKind.TERNARY, 3,
                        lambda xp: blend.where if xp is np else xp.where, _where_rule,
-                       c_expr="({0} ? {1} : {2})", functions=("where",)))
+                       c_expr="({0} ? {1} : {2})", complex_c_expr="({0} ? {1} : {2})",
+                       functions=("where",)))

@@ -92,6 +92,10 @@ class OpDef:
     spec is a TensorSpec or a Python scalar. c_expr is a format template over the inputs
     ({0}, {1}, {2}) with {f} standing for the C float suffix ("f" or ""), so the same
     string serves C and CUDA; an elementwise op without one says fusable=False.
+    complex_c_expr is the template used where the op computes in a complex dtype, over
+    the helpers of kernels/codegen/complex_c.py: {c} stands for the complex type's tag
+    ("c64" or "c128"), {p} for the float suffix of its parts, and an attribute by its
+    name ({fn} of complex_math); None: complex steps of this op are not compiled.
     dynamic_shape marks ops whose output shape depends on input values (nonzero): a trace
     must guard on the shape they produced. input_kinds, for elementwise math, lists the
     dtype kinds its rule accepts ("f": floats only; None: any), so eager knows which
@@ -111,6 +115,7 @@ class OpDef:
     impl: Callable[[Any], Callable[..., Any]]
     infer: Callable[..., TensorSpec]
     c_expr: str | None = None
+    complex_c_expr: str | None = None
     fusable: bool = True
     is_view: bool = False
     differentiable: bool = True

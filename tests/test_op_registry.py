@@ -45,7 +45,8 @@ def test_every_differentiable_op_has_a_backward_rule_and_saved_values():
 def test_every_elementwise_op_has_a_c_expression_or_is_marked_not_fusable():
     for op in OPS.values():
         if op.kind in GroupOp.ELEMENTWISE:
-            assert op.c_expr is not None or not op.fusable, op.name
+            assert op.c_expr is not None or op.complex_c_expr is not None \
+                or not op.fusable, op.name
 
 
 def test_every_reduction_that_codegen_combines_has_an_identity():

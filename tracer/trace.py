@@ -199,7 +199,7 @@ class Tracer(DispatchHook):
     def _operand(self, op_name: str, x: Any) -> Any:
         if type(x) is Tensor:
             return self.lookup(x)
-        if isinstance(x, (bool, int, float, np.generic)):
+        if isinstance(x, (bool, int, float, complex, np.generic)):
             return x
         if isinstance(x, Generator):
             return self._bind_generator(x)

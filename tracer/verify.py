@@ -82,7 +82,7 @@ def _verify_node(i: int, node: Node, defined: dict) -> None:
                 _fail(f"node {i} ({node}): input {x!r} is on {x.device} but the output "
                       f"is on {out.device}")
             specs.append(TensorSpec(x.shape, x.dtype))
-        elif isinstance(x, (bool, int, float, np.generic)):
+        elif isinstance(x, (bool, int, float, complex, np.generic)):
             specs.append(x)
         else:
             _fail(f"node {i} ({node}): literal {x!r} is not a Python scalar")

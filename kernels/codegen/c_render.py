@@ -11,14 +11,20 @@ static in a traced graph, so trip counts and strides are constants gcc can vecto
 ...                      (Step("tanh", (("in", 0),), float32),), (0,), (4,))
 >>> "tanhf(x0)" in render_group(g, "k")
 True
+
+Complex values are `ej_c64` / `ej_c128` structs with numpy's layout; a step computing in
+a complex dtype uses its op's `complex_c_expr` over the helpers of `complex_c`, whose
+definitions `helpers(groups)` gives for the top of the file.
 """
 from __future__ import annotations
 
 import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 
+from kernels.codegen import complex_c
 from kernels.codegen.group import (
     ElementwiseGroup,
     ReduceGroup,
@@ -47,8 +53,10 @@ CUDA_TYPES = dict(CTYPES, int8="signed char", int16="short", int32="int", int64=
 
 
 def ctype(dtype: np.dtype, types: dict[str, str] = CTYPES) -> str:
-    """The C type holding one element of `dtype` (`types`: CTYPES or CUDA_TYPES)."""
-    return types[_dtype_name(dtype)]
+    """The C type holding one element of `dtype` (`types`: CTYPES or CUDA_TYPES; complex
+    dtypes are complex_c's structs in both)."""
+    name = _dtype_name(dtype)
+    return types[name] if name in types else complex_c.COMPLEX_CTYPES[name]
 
 
 @functools.lru_cache(maxsize=256)
@@ -62,6 +70,14 @@ def can_render(op_name: str, dtypes: list[np.dtype]) -> bool:
 
     Expressions over C's floating-point library (`{f}` in the template: pow, fabs, ...)
     are used for float results only: an integer result through double would lose exactness.
+    Where a dtype is complex the op needs its `complex_c_expr` (a cast, a complex target
+    or bool).
+
+    >>> c64, f32 = np.dtype("complex64"), np.dtype("float32")
+    >>> can_render("mul", [c64, f32, c64]), can_render("maximum", [f32, f32, f32])
+    (True, True)
+    >>> can_render("cast", [c64, f32]), can_render("maximum", [c64, c64, c64])
+    (False, False)
     """
     return _can_render(op_name, tuple(dtypes))
 
@@ -70,7 +86,16 @@ def can_render(op_name: str, dtypes: list[np.dtype]) -> bool:
 def _can_render(op_name: str, dtypes: tuple) -> bool:
     # the fuser asks for every node of every graph: the answer depends on a few dtypes
     op = OPS.get(op_name)
-    if op is None or op.kind not in GroupOp.ELEMENTWISE or op.c_expr is None:
+    if op is None or op.kind not in GroupOp.ELEMENTWISE:
+        return False
+    names = [_dtype_name(d) for d in dtypes]
+    if any(n in complex_c.COMPLEX_CTYPES for n in names):
+        if not all(n in CTYPES or n in complex_c.COMPLEX_CTYPES for n in names):
+            return False
+        if op_name == "cast":
+            return np.dtype(dtypes[-1]).kind in "bc"
+        return op.complex_c_expr is not None
+    if op.c_expr is None:
         return False
     if "{f}" in op.c_expr and np.dtype(dtypes[-1]).kind != "f":
         return False
@@ -78,8 +103,17 @@ def _can_render(op_name: str, dtypes: tuple) -> bool:
 
 
 def literal(value, dtype: np.dtype, types: dict[str, str] = CTYPES) -> str:
-    """A Python scalar as a C constant of `dtype`."""
+    """A Python scalar as a C constant of `dtype`.
+
+    >>> literal(1j, np.dtype("complex64"))
+    'ej_mk_c64(((float)0.0f), ((float)1.0f))'
+    """
     dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        part = np.dtype(f"float{dtype.itemsize * 4}")
+        value = complex(value)
+        return complex_c.make(literal(value.real, part, types), literal(value.imag, part, types),
+                              dtype)
     if dtype.kind == "f":
         value = float(value)
         if math.isnan(value):
@@ -134,9 +168,18 @@ def render_step(j: int, step: Step, group: ElementwiseGroup | RowGroup,
         else:
             text = f"x{ref[1]}" if ref[0] == "in" else f"t{ref[1]}"
             if i >= cast_from and step.op != "cast" and dt != compute:
-                text = f"(({ctype(compute, types)}){text})"
+                text = complex_c.convert(text, dt, compute) if compute.kind == "c" \
+                    else f"(({ctype(compute, types)}){text})"
         operands.append(text)
-    if step.op == "cast" and step.dtype.kind == "b":
+    if step.op == "cast" and compute.kind == "c" and step.dtype.kind == "b":
+        expr = complex_c.nonzero(operands[0], compute)
+    elif step.op == "cast" and step.dtype.kind == "c":
+        expr = complex_c.convert(operands[0], compute, step.dtype)
+    elif compute.kind == "c":
+        expr = OPS[step.op].complex_c_expr.format(*operands, c=complex_c.tag(compute),
+                                                  p=complex_c.part_suffix(compute),
+                                                  **dict(step.attrs))
+    elif step.op == "cast" and step.dtype.kind == "b":
         expr = f"({operands[0]} != 0)"  # C's (unsigned char)0.5 is 0; numpy's bool(0.5) True
     elif step.op == "cast" and compute.kind == "f" and step.dtype.kind in "iu":
         expr = _saturating_cast(operands[0], step.dtype, types)
@@ -206,25 +249,67 @@ def render_group(group: ElementwiseGroup, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+class Accumulator(NamedTuple):
+    """How a reduction `op` with result `dtype` accumulates in C: float sums and products
+    in double, complex ones in ej_c128, the rest in the result type.
+
+    >>> acc = Accumulator("sum", np.dtype("complex64"))
+    >>> acc.type, acc.start(), acc.combine("acc", acc.load("t0", np.dtype("complex64")))
+    ('ej_c128', 'ej_mk_c128(0.0, 0.0)', 'ej_add_c128(acc, ej_c128_from_c64(t0))')
+    """
+
+    op: str
+    dtype: np.dtype
+
+    @property
+    def type(self) -> str:
+        """The accumulator's C type."""
+        if self.op in ("sum", "prod") and self.dtype.kind in "fc":
+            return "double" if self.dtype.kind == "f" else "ej_c128"
+        return ctype(self.dtype)
+
+    def start(self) -> str:
+        """Its starting value: the op's identity."""
+        if self.dtype.kind == "c":
+            return f"ej_mk_c128({'0.0' if self.op == 'sum' else '1.0'}, 0.0)"
+        return REDUCTION_IDENTITY[self.op]
+
+    def combine(self, acc: str, element: str) -> str:
+        """The accumulator `acc` combined with `element` (already loaded)."""
+        if self.dtype.kind == "c":
+            return f"ej_{'add' if self.op == 'sum' else 'mul'}_c128({acc}, {element})"
+        return OPS[self.op].c_expr.format(acc, element)
+
+    def load(self, text: str, dtype: np.dtype) -> str:
+        """A value of `dtype` as the accumulator type."""
+        if self.dtype.kind == "c":
+            return complex_c.convert(text, dtype, np.dtype("complex128"))
+        return f"(({self.type}){text})"
+
+    def result(self, text: str) -> str:
+        """The accumulator as the result dtype."""
+        if self.dtype.kind == "c":
+            return complex_c.convert(text, np.dtype("complex128"), self.dtype)
+        return f"({ctype(self.dtype)}){text}"
+
+
 def render_reduce_group(group: ReduceGroup, name: str) -> str:
     """The C function computing a reduction of its elementwise prologue, named `name`.
 
     Kept dims are the outer loops (split across threads by start/stop), reduced dims the
-    inner ones; float sums and products accumulate in double.
+    inner ones; float sums and products accumulate in double (complex in complex128).
     """
     pro = group.prologue
     outer, inner = reduce_layout([spec.shape for spec in pro.inputs], pro.shape, group.axis,
                                  pro.input_axes)
-    acc_t = "double" if group.dtype.kind == "f" and group.op in ("sum", "prod") \
-        else ctype(group.dtype)
-    out_t = ctype(group.dtype)
+    acc = Accumulator(group.op, np.dtype(group.dtype))
     lines = _signature(name, pro.inputs, [group.dtype])
     if _reduces_leading_dims(outer, inner):
-        return _render_column_reduce(group, outer, inner, lines, acc_t, out_t)
+        return _render_column_reduce(group, outer, inner, lines, acc)
     outer_vars = [f"o{d}" for d in range(len(outer.dims))]
     inner_vars = [f"r{d}" for d in range(len(inner.dims))]
     indent = _open_outer_loops(lines, "o", outer.dims)
-    lines.append(f"{indent}{acc_t} acc = {REDUCTION_IDENTITY[group.op]};")
+    lines.append(f"{indent}{acc.type} acc = {acc.start()};")
     for d, size in enumerate(inner.dims):
         lines.append(f"{indent}for (int64_t r{d} = 0; r{d} < {size}LL; r{d}++) {{")
         indent += "    "
@@ -234,10 +319,10 @@ def render_reduce_group(group: ReduceGroup, name: str) -> str:
         lines.append(f"{indent}const {ctype(spec.dtype)} x{k} = in{k}[{index or '0'}];")
     for j, step in enumerate(pro.steps):
         lines.append(indent + render_step(j, step, pro))
-    element = f"(({acc_t})t{pro.outputs[0]})"
-    lines.append(f"{indent}acc = {OPS[group.op].c_expr.format('acc', element)};")
+    element = acc.load(f"t{pro.outputs[0]}", pro.steps[pro.outputs[0]].dtype)
+    lines.append(f"{indent}acc = {acc.combine('acc', element)};")
     indent = _close_loops(lines, indent, len(inner.dims))
-    lines.append(f"{indent}out0[{_index(outer_vars, outer.strides[-1])}] = ({out_t})acc;")
+    lines.append(f"{indent}out0[{_index(outer_vars, outer.strides[-1])}] = {acc.result('acc')};")
     indent = _close_loops(lines, indent, len(outer.dims))
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -257,14 +342,15 @@ def _reduces_leading_dims(outer, inner) -> bool:
             and any(s[0] == 1 for s in outer.strides[:-1]))
 
 
-def _render_column_reduce(group: ReduceGroup, outer, inner, lines: list[str], acc_t: str,
-                          out_t: str) -> str:
+def _render_column_reduce(group: ReduceGroup, outer, inner, lines: list[str],
+                          acc: Accumulator) -> str:
     """The reduction as: acc[o] = identity; for r: for o: acc[o] = acc[o] (op) x[r, o]."""
     pro = group.prologue
-    combine = OPS[group.op].c_expr.format("acc[o0 - start]", f"(({acc_t})t{pro.outputs[0]})")
-    lines += [f"    {acc_t} acc[{outer.dims[0]}];",
+    combine = acc.combine("acc[o0 - start]", acc.load(f"t{pro.outputs[0]}",
+                                                      pro.steps[pro.outputs[0]].dtype))
+    lines += [f"    {acc.type} acc[{outer.dims[0]}];",
               "    for (int64_t o0 = start; o0 < stop; o0++) {",
-              f"        acc[o0 - start] = {REDUCTION_IDENTITY[group.op]};",
+              f"        acc[o0 - start] = {acc.start()};",
               "    }",
               f"    for (int64_t r0 = 0; r0 < {inner.dims[0]}LL; r0++) {{",
               "        for (int64_t o0 = start; o0 < stop; o0++) {"]
@@ -277,7 +363,7 @@ def _render_column_reduce(group: ReduceGroup, outer, inner, lines: list[str], ac
               "        }",
               "    }",
               "    for (int64_t o0 = start; o0 < stop; o0++) {",
-              f"        out0[o0] = ({out_t})acc[o0 - start];",
+              f"        out0[o0] = {acc.result('acc[o0 - start]')};",
               "    }",
               "}"]
     return "\n".join(lines) + "\n"
@@ -354,20 +440,18 @@ def render_row_group(group: RowGroup, name: str) -> str:
             lines.append(indent + render_step(j, step, group))
             continue
         kind, what = step.args[0]
-        acc_t = "double" if step.dtype.kind == "f" and step.op in ("sum", "prod") \
-            else ctype(step.dtype)
-        element = f"(({acc_t}){'x' if kind == 'in' else 't'}{what})"
+        acc = Accumulator(step.op, np.dtype(step.dtype))
+        operand = group.inputs[what].dtype if kind == "in" else group.steps[what].dtype
+        element = acc.load(f"{'x' if kind == 'in' else 't'}{what}", operand)
         targets = [what] if kind == "step" else []
         main = width - width % ROW_LANES
-        identity = REDUCTION_IDENTITY[step.op]
-        lines.append(f"{indent}{acc_t} acc{j}[{ROW_LANES}] = "
-                     f"{{{', '.join([identity] * ROW_LANES)}}};")
+        lines.append(f"{indent}{acc.type} acc{j}[{ROW_LANES}] = "
+                     f"{{{', '.join([acc.start()] * ROW_LANES)}}};")
         inner = indent + "        "
         lines += [f"{indent}for (int64_t rb = 0; rb < {main}LL; rb += {ROW_LANES}) {{",
                   f"{indent}    for (int l = 0; l < {ROW_LANES}; l++) {{",
                   f"{inner}const int64_t r = rb + l;"]
-        combine = OPS[step.op].c_expr
-        accumulate = [f"acc{j}[{lane}] = {combine.format(f'acc{j}[{lane}]', element)};"
+        accumulate = [f"acc{j}[{lane}] = {acc.combine(f'acc{j}[{lane}]', element)};"
                       for lane in ("l", "0")]
         lines += body(targets, [accumulate[0]], inner)
         lines += [f"{indent}    }}", f"{indent}}}"]
@@ -376,8 +460,8 @@ def render_row_group(group: RowGroup, name: str) -> str:
             lines += body(targets, [accumulate[1]], indent + "    ")
             lines.append(f"{indent}}}")
         lines.append(f"{indent}for (int l = 1; l < {ROW_LANES}; l++) "
-                     f"acc{j}[0] = {combine.format(f'acc{j}[0]', f'acc{j}[l]')};")
-        lines.append(f"{indent}{ctype(step.dtype)} t{j} = ({ctype(step.dtype)})acc{j}[0];")
+                     f"acc{j}[0] = {acc.combine(f'acc{j}[0]', f'acc{j}[l]')};")
+        lines.append(f"{indent}{ctype(step.dtype)} t{j} = {acc.result(f'acc{j}[0]')};")
         stored |= {what} & keep if kind == "step" else set()
     for k, j in enumerate(group.outputs):
         if not group.is_full(j):
@@ -414,6 +498,24 @@ def _scratch_rows(group: RowGroup) -> set[int]:
             keep.add(what)
             budget -= size
     return keep
+
+
+def _is_complex(group) -> bool:
+    group = getattr(group, "reduce", group)  # loops.StoringExtremum wraps a ReduceGroup
+    pro = group.prologue if isinstance(group, ReduceGroup) else group
+    return any(d.kind == "c" for d in [s.dtype for s in pro.inputs] +
+               [s.dtype for s in pro.steps])
+
+
+def helpers(groups: list[ElementwiseGroup | ReduceGroup | RowGroup], cuda: bool = False
+            ) -> str:
+    """The definitions the groups' C code needs beyond `fastmath.preamble()`: complex_c's
+    types and helpers where a group computes with complex values, else nothing.
+
+    >>> helpers([])
+    ''
+    """
+    return complex_c.preamble(cuda) if any(_is_complex(g) for g in groups) else ""
 
 
 def render(group: ElementwiseGroup | ReduceGroup | RowGroup, name: str) -> str:

@@ -150,7 +150,7 @@ def source_for(groups: list[ElementwiseGroup | ReduceGroup | RowGroup]) -> tuple
         table.append(f"(void *)k{index_of[body]}")
     bodies.append(f"void *ej_table(int i) {{\n    static void *const t[] = {{{', '.join(table)}}};"
                   "\n    return t[i];\n}\n")
-    return preamble() + "\n" + "\n".join(bodies), TABLE_DECLARATION
+    return preamble() + c_render.helpers(groups) + "\n" + "\n".join(bodies), TABLE_DECLARATION
 
 
 def compile_groups(groups: list[ElementwiseGroup | ReduceGroup | RowGroup]

@@ -245,7 +245,7 @@ def render_program(groups: list, items: list) -> str:
     """The C source: one static function per group and `ej_program(void **b)`."""
     # No fused multiply-adds: each op rounds as its numpy kernel does, so the compiled
     # program equals the interpreted graph bit for bit.
-    parts = ['#pragma GCC optimize ("fp-contract=off")', preamble()]
+    parts = ['#pragma GCC optimize ("fp-contract=off")', preamble(), c_render.helpers(groups)]
     for i, group in enumerate(groups):
         if isinstance(group, StoringExtremum):
             parts.append(render_lanes_extremum(group.reduce, f"k{i}", group.stored))
