@@ -92,6 +92,10 @@ SCRIPTED = {fn.__name__: script(fn) for fn in PROGRAMS}
 
 vectors = st.lists(st.floats(-8, 8, width=32), min_size=4, max_size=4).map(
     lambda v: eager.tensor(v))
+# multiples of 1/8: every sum, product and half in `branchy` is exact in float32, so a tie
+# between two sums is a tie in the compiled condition and in numpy alike
+eighths = st.lists(st.integers(-64, 64).map(lambda i: i / 8), min_size=4, max_size=4).map(
+    lambda v: eager.tensor(v))
 positive = st.lists(st.floats(0.5, 100, width=32), min_size=4, max_size=4).map(
     lambda v: eager.tensor(v))
 
@@ -144,7 +148,7 @@ def test_return_inside_nested_loops_matches_eager(x):
 
 
 @settings(max_examples=25, deadline=None)
-@given(x=vectors, y=vectors)
+@given(x=eighths, y=eighths)
 def test_if_elif_else_matches_eager(x, y):
     check(branchy, x, y)
 
