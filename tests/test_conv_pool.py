@@ -136,23 +136,27 @@ def test_windows_and_fold_are_adjoint():
 def test_the_c_loops_agree_with_the_numpy_strided_path(dtype, monkeypatch):
     if not windows_c.available(dtype):
         pytest.skip("no C compiler")
-    x = rng.standard_normal((2, 3, 9, 8)).astype(dtype)
-    for attrs in ({"kernel": (3, 3), "stride": (1, 1), "dilation": (1, 1)},
-                  {"kernel": (3, 3), "stride": (1, 1), "dilation": (1, 1), "padding": (1, 1)},
-                  {"kernel": (2, 3), "stride": (2, 3), "dilation": (2, 1), "padding": (1, 2),
-                   "pad_value": -np.inf}):
-        for kernel_last in (False, True):
-            c_cols = _windows_impl(np)(x, kernel_last=kernel_last, **attrs)
-            g = rng.standard_normal(c_cols.shape).astype(dtype)
-            c_fold = _fold_impl(np)(g, size=(9, 8), kernel_last=kernel_last, **attrs)
-            assert c_fold.shape == x.shape
-            with monkeypatch.context() as m:
-                m.setattr(windows_c, "available", lambda dtype: False)
-                np_cols = _windows_impl(np)(x, kernel_last=kernel_last, **attrs)
-                np_fold = _fold_impl(np)(g, size=(9, 8), kernel_last=kernel_last, **attrs)
-            np.testing.assert_array_equal(c_cols, np_cols)
-            np.testing.assert_allclose(c_fold, np_fold, rtol=1e-6)
-            assert c_cols.flags.c_contiguous and c_cols.dtype == dtype
+    # short window rows take the C loops' offset tables, long ones their row copies
+    for size in ((9, 8), (5, 37)):
+        x = rng.standard_normal((2, 3) + size).astype(dtype)
+        for attrs in ({"kernel": (3, 3), "stride": (1, 1), "dilation": (1, 1)},
+                      {"kernel": (3, 3), "stride": (1, 1), "dilation": (1, 1),
+                       "padding": (1, 1)},
+                      {"kernel": (2, 3), "stride": (2, 3), "dilation": (2, 1),
+                       "padding": (1, 2), "pad_value": -np.inf}):
+            for kernel_last in (False, True):
+                c_cols = _windows_impl(np)(x, kernel_last=kernel_last, **attrs)
+                g = rng.standard_normal(c_cols.shape).astype(dtype)
+                c_fold = _fold_impl(np)(g, size=size, kernel_last=kernel_last, **attrs)
+                assert c_fold.shape == x.shape
+                with monkeypatch.context() as m:
+                    m.setattr(windows_c, "available", lambda dtype: False)
+                    np_cols = _windows_impl(np)(x, kernel_last=kernel_last, **attrs)
+                    np_fold = _fold_impl(np)(g, size=size, kernel_last=kernel_last, **attrs)
+                np.testing.assert_array_equal(c_cols, np_cols)
+                # the C loops may sum a pixel's window taps in another order
+                np.testing.assert_allclose(c_fold, np_fold, rtol=1e-6, atol=1e-6)
+                assert c_cols.flags.c_contiguous and c_cols.dtype == dtype
 
 
 def test_windows_of_a_non_contiguous_input_reads_its_strides():
