@@ -252,3 +252,27 @@ def test_big_gathers_and_one_per_lane_scatters_match_take_and_a_loop(axis):
     bad.flat[5] = shape[axis]
     with pytest.raises(IndexError):
         OPS.scatter_add.cpu_kernel(x, bad, src, axis=axis)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_block_pool_c_loops_agree_with_the_numpy_passes(dtype, monkeypatch):
+    if not windows_c.available(dtype):
+        pytest.skip("no C compiler")
+    # ties (relu zeros), a NaN, an inf, and rows and columns left over past the blocks
+    x = np.maximum(np.round(rng.standard_normal((2, 3, 7, 9)), 0), 0).astype(dtype)
+    x[0, 1, 2, 3], x[1, 2, 4, 4] = np.nan, np.inf
+    for kernel in ((2, 2), (3, 2), (1, 4)):
+        pooled = (7 // kernel[0], 9 // kernel[1])
+        g = rng.standard_normal((2, 3) + pooled).astype(dtype)
+        v = rng.standard_normal(x.shape).astype(dtype)
+        results = []
+        for c_loops in (True, False):
+            with monkeypatch.context() as m:
+                if not c_loops:
+                    m.setattr(windows_c, "available", lambda dtype: False)
+                results.append([OPS.max_pool_blocks.cpu_kernel(x, kernel=kernel),
+                                OPS.block_argmax_scatter.cpu_kernel(g, x, kernel=kernel),
+                                OPS.block_argmax_pick.cpu_kernel(v, x, kernel=kernel)])
+        for got, want in zip(*results):
+            np.testing.assert_array_equal(got, want)
+            assert got.dtype == dtype
