@@ -84,8 +84,8 @@ def _max_pool_blocks_impl(xp):
             x = np.ascontiguousarray(x)
             out = np.empty(x.shape[:2] + (x.shape[2] // kernel[0], x.shape[3] // kernel[1]),
                            x.dtype)
-            loops.block_max(x, out, kernel)
-            return out
+            if loops.block_max(x, out, kernel):
+                return out
         return _block_max(xp, _blocks(x, kernel))
     return max_pool_blocks
 
@@ -105,8 +105,9 @@ def _scatter_impl(xp):
         out = xp.zeros(x.shape, dtype=g.dtype)
         loops = _c_loops(xp, g, x)
         if loops is not None:
-            loops.block_scatter(np.ascontiguousarray(g), np.ascontiguousarray(x), out, kernel)
-            return out
+            if loops.block_scatter(np.ascontiguousarray(g), np.ascontiguousarray(x), out,
+                                   kernel):
+                return out
         b = _blocks(out, kernel)
         finite = bool(xp.isfinite(g).all())
         for (i, j), hit in _first_max_masks(xp, x, kernel):
@@ -121,8 +122,9 @@ def _pick_impl(xp):
         if loops is not None:
             out = np.empty(x.shape[:2] + (x.shape[2] // kernel[0], x.shape[3] // kernel[1]),
                            v.dtype)
-            loops.block_pick(np.ascontiguousarray(v), np.ascontiguousarray(x), out, kernel)
-            return out
+            if loops.block_pick(np.ascontiguousarray(v), np.ascontiguousarray(x), out,
+                                kernel):
+                return out
         b = _blocks(v, kernel)
         out = xp.zeros(b[:, :, :, 0, :, 0].shape, dtype=v.dtype)
         for (i, j), hit in _first_max_masks(xp, x, kernel):

@@ -185,56 +185,65 @@ void ej_fold_##SUFFIX(const T *g, T *out, int64_t lead, int64_t h, int64_t w,   
 
 /* Max pooling over whole (kh, kw) blocks of (h, w) images, the blocks' first largest   */
 /* element (the first NaN, if any) as argmax: the max, the gradient written at the     */
-/* argmax (`scatter`, into a zeroed image) and the values read there (`pick`).         */
+/* argmax (`scatter`, into a zeroed image) and the values read there (`pick`). Blocks  */
+/* are taken EJ_BLOCKS at a time across images, through a table of their elements'     */
+/* offsets, with branch-free selects (after a ReLU, blocks tie at random).             */
+#define EJ_BLOCKS 512
 #define BLOCK_LOOPS(T, SUFFIX)                                                         \
-static int64_t ej_block_argmax_##SUFFIX(const T *b, int64_t w, int64_t kh,            \
-                                        int64_t kw) {                                  \
-    T best = b[0];                                                                     \
-    int64_t at = 0;                                                                    \
-    int nan = best != best;                                                            \
-    for (int64_t i = 0; i < kh; i++)                                                   \
-        for (int64_t j = 0; j < kw; j++) {                                             \
-            T v = b[i * w + j];                                                        \
-            int gt = v > best;                                                         \
-            best = gt ? v : best;                                                      \
-            at = gt ? i * w + j : at;                                                  \
-            nan |= v != v;                                                             \
-        }                                                                              \
-    if (nan)                                                                           \
+/* kind 0: out = the max; 1: out[argmax] = g (out shaped as x); 2: out = g[argmax]. */ \
+static int ej_blocks_##SUFFIX(int kind, const T *g, const T *x, T *out, int64_t lead, \
+                              int64_t h, int64_t w, int64_t kh, int64_t kw) {          \
+    int64_t oh = h / kh, ow = w / kw, cells = oh * ow, k = kh * kw;                    \
+    if (cells == 0) return 0;                                                          \
+    int64_t images = cells >= EJ_BLOCKS ? 1 : EJ_BLOCKS / cells, span = images * cells;\
+    if (images * h * w > INT32_MAX) return -1;                                         \
+    int32_t *t = malloc(sizeof(int32_t) * (size_t)(k * span));                         \
+    T *best = malloc(sizeof(T) * (size_t)span);                                        \
+    int32_t *at = malloc(sizeof(int32_t) * (size_t)span);                              \
+    if (!t || !best || !at) {                                                          \
+        free(t); free(best); free(at);                                                 \
+        return -1;                                                                     \
+    }                                                                                  \
+    for (int64_t p = 0; p < span; p++) {                                               \
+        int64_t image = p / cells, r = p % cells / ow, c = p % ow;                     \
         for (int64_t i = 0; i < kh; i++)                                               \
             for (int64_t j = 0; j < kw; j++)                                           \
-                if (b[i * w + j] != b[i * w + j]) return i * w + j;                    \
-    return at;                                                                         \
+                t[(i * kw + j) * span + p] =                                           \
+                    (int32_t)(image * h * w + (r * kh + i) * w + c * kw + j);          \
+    }                                                                                  \
+    for (int64_t l = 0; l < lead; l += images) {                                       \
+        int64_t n = (lead - l < images ? lead - l : images) * cells;                   \
+        const T *xl = x + l * h * w;                                                   \
+        for (int64_t p = 0; p < n; p++) { best[p] = xl[t[p]]; at[p] = t[p]; }          \
+        for (int64_t q = 1; q < k; q++) {                                              \
+            const int32_t *tq = t + q * span;                                          \
+            for (int64_t p = 0; p < n; p++) {                                          \
+                T v = xl[tq[p]], m = best[p];                                          \
+                int take = v > m || (v != v && m == m);                                \
+                best[p] = take ? v : m;                                                \
+                at[p] = take ? tq[p] : at[p];                                          \
+            }                                                                          \
+        }                                                                              \
+        int64_t cell = l * cells;                                                      \
+        if (kind == 0) memcpy(out + cell, best, sizeof(T) * (size_t)n);                \
+        else if (kind == 1)                                                            \
+            for (int64_t p = 0; p < n; p++) out[l * h * w + at[p]] = g[cell + p];      \
+        else for (int64_t p = 0; p < n; p++) out[cell + p] = g[l * h * w + at[p]];     \
+    }                                                                                  \
+    free(t); free(best); free(at);                                                     \
+    return 0;                                                                          \
 }                                                                                      \
-void ej_block_max_##SUFFIX(const T *x, T *out, int64_t lead, int64_t h, int64_t w,    \
+int ej_block_max_##SUFFIX(const T *x, T *out, int64_t lead, int64_t h, int64_t w,    \
                            int64_t kh, int64_t kw) {                                   \
-    int64_t oh = h / kh, ow = w / kw;                                                  \
-    for (int64_t l = 0; l < lead; l++)                                                 \
-        for (int64_t r = 0; r < oh; r++)                                               \
-            for (int64_t c = 0; c < ow; c++) {                                         \
-                const T *b = x + (l * h + r * kh) * w + c * kw;                        \
-                *out++ = b[ej_block_argmax_##SUFFIX(b, w, kh, kw)];                    \
-            }                                                                          \
+    return ej_blocks_##SUFFIX(0, 0, x, out, lead, h, w, kh, kw);                              \
 }                                                                                      \
-void ej_block_scatter_##SUFFIX(const T *g, const T *x, T *out, int64_t lead,          \
+int ej_block_scatter_##SUFFIX(const T *g, const T *x, T *out, int64_t lead,          \
                                int64_t h, int64_t w, int64_t kh, int64_t kw) {        \
-    int64_t oh = h / kh, ow = w / kw;                                                  \
-    for (int64_t l = 0; l < lead; l++)                                                 \
-        for (int64_t r = 0; r < oh; r++)                                               \
-            for (int64_t c = 0; c < ow; c++) {                                         \
-                int64_t base = (l * h + r * kh) * w + c * kw;                          \
-                out[base + ej_block_argmax_##SUFFIX(x + base, w, kh, kw)] = *g++;      \
-            }                                                                          \
+    return ej_blocks_##SUFFIX(1, g, x, out, lead, h, w, kh, kw);                              \
 }                                                                                      \
-void ej_block_pick_##SUFFIX(const T *v, const T *x, T *out, int64_t lead, int64_t h,  \
+int ej_block_pick_##SUFFIX(const T *v, const T *x, T *out, int64_t lead, int64_t h,  \
                             int64_t w, int64_t kh, int64_t kw) {                       \
-    int64_t oh = h / kh, ow = w / kw;                                                  \
-    for (int64_t l = 0; l < lead; l++)                                                 \
-        for (int64_t r = 0; r < oh; r++)                                               \
-            for (int64_t c = 0; c < ow; c++) {                                         \
-                int64_t base = (l * h + r * kh) * w + c * kw;                          \
-                *out++ = v[base + ej_block_argmax_##SUFFIX(x + base, w, kh, kw)];      \
-            }                                                                          \
+    return ej_blocks_##SUFFIX(2, v, x, out, lead, h, w, kh, kw);                              \
 }
 
 WINDOW_LOOPS(float, f32)
@@ -247,8 +256,8 @@ _ARGS = "(void *, void *" + ", int64_t" * 13 + ", double, int64_t);"
 _BLOCK_ARGS = ", int64_t, int64_t, int64_t, int64_t, int64_t);"
 _DECLARATIONS = "\n".join(
     [f"void ej_{kind}_{suffix}{_ARGS}" for kind in ("unfold", "fold") for suffix in _SUFFIXES]
-    + [f"void ej_block_max_{suffix}(void *, void *{_BLOCK_ARGS}" for suffix in _SUFFIXES]
-    + [f"void ej_block_{kind}_{suffix}(void *, void *, void *{_BLOCK_ARGS}"
+    + [f"int ej_block_max_{suffix}(void *, void *{_BLOCK_ARGS}" for suffix in _SUFFIXES]
+    + [f"int ej_block_{kind}_{suffix}(void *, void *, void *{_BLOCK_ARGS}"
        for kind in ("scatter", "pick") for suffix in _SUFFIXES])
 _loops = LoopLibrary(LOOPS_SOURCE, _DECLARATIONS)
 _library = _loops.library
@@ -290,30 +299,30 @@ def fold(g: np.ndarray, out: np.ndarray, kernel, stride, dilation, padding=(0, 0
 
 
 def _block_call(kind: str, arrays: tuple[np.ndarray, ...], image: np.ndarray,
-                kernel) -> None:
+                kernel) -> bool:
     fn = getattr(_library(), f"ej_block_{kind}_{_TYPES[image.dtype]}")
     ffi = _loops.ffi
     pointers = [ffi.from_buffer(a) for a in arrays[:-1]]
     pointers.append(ffi.from_buffer(arrays[-1], require_writable=True))
     h, w = image.shape[-2:]
-    fn(*pointers, image.size // (h * w), h, w, *kernel)
+    return fn(*pointers, image.size // (h * w), h, w, *kernel) == 0
 
 
-def block_max(x: np.ndarray, out: np.ndarray, kernel) -> None:
+def block_max(x: np.ndarray, out: np.ndarray, kernel) -> bool:
     """Write the largest element of each whole `kernel` block of C-contiguous x
     (..., H, W) into C-contiguous `out` (..., H // kh, W // kw); a block with a NaN gives
-    NaN."""
-    _block_call("max", (x, out), x, kernel)
+    NaN. False (nothing written) where the loop could not allocate its tables."""
+    return _block_call("max", (x, out), x, kernel)
 
 
-def block_scatter(g: np.ndarray, x: np.ndarray, out: np.ndarray, kernel) -> None:
+def block_scatter(g: np.ndarray, x: np.ndarray, out: np.ndarray, kernel) -> bool:
     """Write g (..., H // kh, W // kw) into zeroed `out`, shaped as x (..., H, W), at the
     first largest element (the first NaN, if any) of each of x's `kernel` blocks; all
-    C-contiguous."""
-    _block_call("scatter", (g, x, out), x, kernel)
+    C-contiguous. False as block_max."""
+    return _block_call("scatter", (g, x, out), x, kernel)
 
 
-def block_pick(v: np.ndarray, x: np.ndarray, out: np.ndarray, kernel) -> None:
+def block_pick(v: np.ndarray, x: np.ndarray, out: np.ndarray, kernel) -> bool:
     """Read v (shaped as x) at the position `block_scatter` writes to, into `out`
-    (..., H // kh, W // kw); all C-contiguous."""
-    _block_call("pick", (v, x, out), x, kernel)
+    (..., H // kh, W // kw); all C-contiguous. False as block_max."""
+    return _block_call("pick", (v, x, out), x, kernel)
