@@ -104,10 +104,9 @@ def _scatter_impl(xp):
     def block_argmax_scatter(g, x, *, kernel):
         out = xp.zeros(x.shape, dtype=g.dtype)
         loops = _c_loops(xp, g, x)
-        if loops is not None:
-            if loops.block_scatter(np.ascontiguousarray(g), np.ascontiguousarray(x), out,
-                                   kernel):
-                return out
+        if loops is not None and loops.block_scatter(np.ascontiguousarray(g),
+                                                     np.ascontiguousarray(x), out, kernel):
+            return out
         b = _blocks(out, kernel)
         finite = bool(xp.isfinite(g).all())
         for (i, j), hit in _first_max_masks(xp, x, kernel):

@@ -276,3 +276,26 @@ def test_block_pool_c_loops_agree_with_the_numpy_passes(dtype, monkeypatch):
         for got, want in zip(*results):
             np.testing.assert_array_equal(got, want)
             assert got.dtype == dtype
+
+
+def test_a_cnn_with_block_max_pool_exports_to_c_and_onnx(tmp_path):
+    if not windows_c.available(np.float32):
+        pytest.skip("no C compiler")
+    import jit as jit_package
+
+    eager.manual_seed(0)
+    model = eager.nn.Sequential(eager.nn.Conv2d(1, 4, 3, padding=1), eager.nn.ReLU(),
+                                eager.nn.MaxPool2d(2), eager.nn.Flatten(),
+                                eager.nn.Linear(4 * 3 * 4, 3)).eval()
+    x = eager.randn(2, 1, 7, 9)   # a row and a column left over past the 2x2 blocks
+    want = model(x).detach().numpy()
+    jit_package.export(model, (x,), str(tmp_path / "c"))
+    got = jit_package.load_exported(str(tmp_path / "c"))(x)
+    np.testing.assert_allclose(np.asarray(got.numpy()), want, rtol=1e-5, atol=1e-6)
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    path = jit_package.export_onnx(model, (x,), str(tmp_path / "m.onnx"))
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+    session = ort.InferenceSession(path)
+    out = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6)
