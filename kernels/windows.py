@@ -3,9 +3,7 @@ col2im: one strided accumulation per kernel offset).
 
 `windows(x)` of x (..., H, W) is (..., kh, kw, oh, ow), or (..., oh, ow, kh, kw) with
 kernel_last: element [..., i, j, r, c] is x[..., r*sh + i*dh - ph, c*sw + j*dw - pw], or
-pad_value where that falls in the (ph, pw) padding around x. With batch_inner the first
-dim moves behind the kernel dims: x (B, ..., H, W) gives (..., kh, kw, B, oh, ow), so a
-convolution's windows are one (C*kh*kw, B*oh*ow) matrix and its GEMMs one call each. It reads x
+pad_value where that falls in the (ph, pw) padding around x. It reads x
 through a strided view and writes the one contiguous copy BLAS (or an argmax along the
 last axis) needs: a C loop on cpu (kernels/codegen/windows_c.py), numpy's copy of the
 view elsewhere. Nothing is gathered by index. `fold` sums such windows back into an
@@ -50,36 +48,19 @@ def _check(op: str, shape: tuple[int, ...], kernel: Pair, stride: Pair,
 
 
 def _windows_rule(x: TensorSpec, *, kernel: Pair, stride: Pair, dilation: Pair,
-                  padding: Pair = (0, 0), pad_value: float = 0.0, kernel_last: bool = False,
-                  batch_inner: bool = False):
+                  padding: Pair = (0, 0), pad_value: float = 0.0, kernel_last: bool = False):
     _check("windows", x.shape, kernel, stride, dilation, padding)
-    _check_batch_inner("windows", x.shape, kernel_last, batch_inner)
     h, w = x.shape[-2] + 2 * padding[0], x.shape[-1] + 2 * padding[1]
     oh = window_count(h, kernel[0], stride[0], dilation[0])
     ow = window_count(w, kernel[1], stride[1], dilation[1])
     if oh == 0 or ow == 0:
         raise ShapeError(f"windows: kernel {kernel} with dilation {dilation} does not fit in "
                          f"the ({h}, {w}) image of shape {x.shape}")
-    return TensorSpec(_windows_shape(x.shape[:-2], kernel, (oh, ow), kernel_last,
-                                     batch_inner), x.dtype)
+    return TensorSpec(x.shape[:-2] + _window_dims(kernel, (oh, ow), kernel_last), x.dtype)
 
 
 def _window_dims(kernel: Pair, count: Pair, kernel_last: bool) -> tuple[int, ...]:
     return tuple(count) + tuple(kernel) if kernel_last else tuple(kernel) + tuple(count)
-
-
-def _windows_shape(lead: tuple[int, ...], kernel: Pair, count: Pair, kernel_last: bool,
-                   batch_inner: bool) -> tuple[int, ...]:
-    if batch_inner:
-        return lead[1:] + tuple(kernel) + lead[:1] + tuple(count)
-    return lead + _window_dims(kernel, count, kernel_last)
-
-
-def _check_batch_inner(op: str, shape: tuple[int, ...], kernel_last: bool,
-                       batch_inner: bool) -> None:
-    if batch_inner and (kernel_last or len(shape) < 3):
-        raise ShapeError(f"{op}: batch_inner needs a batch dim before (H, W) and the "
-                         f"kernel dims first, got shape {shape} with kernel_last={kernel_last}")
 
 
 def _c_loops(xp, dtype):
@@ -108,24 +89,21 @@ def _strided(xp, x, kernel, stride, dilation, kernel_last):
 
 def _windows_impl(xp):
     def windows(x, *, kernel, stride, dilation, padding=(0, 0), pad_value=0.0,
-                kernel_last=False, batch_inner=False):
+                kernel_last=False):
         loops = _c_loops(xp, x.dtype)
         if loops is not None:
             x = np.ascontiguousarray(x)
             oh = window_count(x.shape[-2] + 2 * padding[0], kernel[0], stride[0], dilation[0])
             ow = window_count(x.shape[-1] + 2 * padding[1], kernel[1], stride[1], dilation[1])
-            out = np.empty(_windows_shape(x.shape[:-2], kernel, (oh, ow), kernel_last,
-                                          batch_inner), x.dtype)
+            out = np.empty(x.shape[:-2] + _window_dims(kernel, (oh, ow), kernel_last),
+                           x.dtype)
             loops.unfold(x, out, kernel, stride, dilation, padding, pad_value,
-                         kernel_last=kernel_last, batch_inner=batch_inner)
+                         kernel_last=kernel_last)
             return out
         if padding != (0, 0):
             widths = ((0, 0),) * (x.ndim - 2) + ((padding[0],) * 2, (padding[1],) * 2)
             x = xp.pad(x, widths, constant_values=pad_value)
-        view = _strided(xp, x, kernel, stride, dilation, kernel_last)
-        if batch_inner:
-            view = xp.moveaxis(view, 0, -3)
-        return xp.ascontiguousarray(view)
+        return xp.ascontiguousarray(_strided(xp, x, kernel, stride, dilation, kernel_last))
     return windows
 
 
@@ -133,39 +111,29 @@ windows = register(OpDef("windows", OpKind.MOVEMENT, 1, _windows_impl, _windows_
 
 
 def _fold_rule(g: TensorSpec, *, size: Pair, kernel: Pair, stride: Pair, dilation: Pair,
-               padding: Pair = (0, 0), pad_value: float = 0.0, kernel_last: bool = False,
-               batch_inner: bool = False):
+               padding: Pair = (0, 0), pad_value: float = 0.0, kernel_last: bool = False):
     _check("fold", g.shape[:-2], kernel, stride, dilation, padding)
-    _check_batch_inner("fold", g.shape[:-2], kernel_last, batch_inner)
     count = tuple(window_count(n + 2 * p, k, s, d)
                   for n, p, k, s, d in zip(size, padding, kernel, stride, dilation))
     expected = _window_dims(kernel, count, kernel_last)
-    if batch_inner:
-        expected = expected[:2] + g.shape[-3:-2] + expected[2:]
-    if len(g.shape) < len(expected) or g.shape[-len(expected):] != expected:
+    if len(g.shape) < 4 or g.shape[-4:] != expected:
         raise ShapeError(f"fold: windows of shape {g.shape} do not end in {expected}, the "
                          f"window dims of kernel {kernel} over an image of size {size}")
-    lead = g.shape[:-len(expected)]
-    if batch_inner:
-        lead = g.shape[-3:-2] + lead
-    return TensorSpec(lead + tuple(size), g.dtype)
+    return TensorSpec(g.shape[:-4] + tuple(size), g.dtype)
 
 
 def _fold_impl(xp):
     def fold(g, *, size, kernel, stride, dilation, padding=(0, 0), pad_value=0.0,
-             kernel_last=False, batch_inner=False):
+             kernel_last=False):
         # pad_value is windows' (their adjoint drops the padding whatever it held).
-        loops = _c_loops(xp, g.dtype)
-        if loops is not None:
-            lead = g.shape[-3:-2] + g.shape[:-5] if batch_inner else g.shape[:-4]
-            out = np.zeros(lead + tuple(size), dtype=g.dtype)
-            loops.fold(np.ascontiguousarray(g), out, kernel, stride, dilation, padding,
-                       kernel_last=kernel_last, batch_inner=batch_inner)
-            return out
-        if batch_inner:
-            g = xp.moveaxis(g, -3, 0)
         lead = g.shape[:-4]
         (ph, pw) = padding
+        loops = _c_loops(xp, g.dtype)
+        if loops is not None:
+            out = np.zeros(lead + tuple(size), dtype=g.dtype)
+            loops.fold(np.ascontiguousarray(g), out, kernel, stride, dilation, padding,
+                       kernel_last=kernel_last)
+            return out
         out = xp.zeros(lead + (size[0] + 2 * ph, size[1] + 2 * pw), dtype=g.dtype)
         if kernel_last:
             n = len(lead)

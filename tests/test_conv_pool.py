@@ -11,7 +11,7 @@ import eager.nn.functional as F
 import tracer
 from eager.autograd import gradcheck
 from jit import jit
-from kernels import OPS, ShapeError, TensorSpec
+from kernels import OPS, ShapeError
 from kernels.codegen import windows_c
 from kernels.windows import _fold_impl, _windows_impl
 
@@ -57,10 +57,6 @@ def loop_max_pool2d(x, kernel, stride, padding, dilation):
 
 
 pairs = st.tuples(st.integers(1, 3), st.integers(1, 3))
-# conv2d's two window layouts: per image (N GEMMs), and batch_inner (one GEMM), which
-# output images of up to F.BATCH_INNER_PIXELS pixels take
-LAYOUTS = pytest.mark.parametrize("batch_inner_pixels", [0, 10**9], ids=["per_image",
-                                                                         "batch_inner"])
 
 
 @st.composite
@@ -76,17 +72,14 @@ def conv_case(draw):
         dilation, groups
 
 
-@LAYOUTS
 @settings(max_examples=40, deadline=None)
 @given(conv_case(), st.booleans())
-def test_conv2d_matches_a_direct_loop(batch_inner_pixels, case, with_bias):
+def test_conv2d_matches_a_direct_loop(case, with_bias):
     xs, ws, stride, padding, dilation, groups = case
     x, w = rng.standard_normal(xs), rng.standard_normal(ws)
     b = rng.standard_normal(ws[0]) if with_bias else None
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(F, "BATCH_INNER_PIXELS", batch_inner_pixels)
-        got = F.conv2d(t64(x, False), t64(w, False), None if b is None else t64(b, False),
-                       stride, padding, dilation, groups).numpy()
+    got = F.conv2d(t64(x, False), t64(w, False), None if b is None else t64(b, False),
+                   stride, padding, dilation, groups).numpy()
     np.testing.assert_allclose(got, loop_conv2d(x, w, b, stride, padding, dilation, groups),
                                rtol=1e-10, atol=1e-10)
 
@@ -103,12 +96,9 @@ def test_max_pool2d_matches_a_direct_loop(kernel, stride, dilation, data):
     np.testing.assert_array_equal(got, loop_max_pool2d(x, kernel, stride, padding, dilation))
 
 
-@LAYOUTS
 @pytest.mark.parametrize("stride,padding,dilation,groups", [
     ((1, 1), (1, 1), (1, 1), 1), ((2, 1), (0, 2), (1, 2), 1), ((1, 2), (1, 0), (2, 1), 2)])
-def test_conv2d_gradients_match_finite_differences(stride, padding, dilation, groups,
-                                                   batch_inner_pixels, monkeypatch):
-    monkeypatch.setattr(F, "BATCH_INNER_PIXELS", batch_inner_pixels)
+def test_conv2d_gradients_match_finite_differences(stride, padding, dilation, groups):
     x = t64(rng.standard_normal((2, 4, 6, 7)))
     w = t64(rng.standard_normal((6, 4 // groups, 3, 2)))
     b = t64(rng.standard_normal(6))
@@ -129,30 +119,15 @@ def test_max_pool2d_sends_a_tied_windows_gradient_to_its_first_largest_element()
     assert x.grad.tolist() == [[[[1.0, 0.0], [0.0, 0.0]]]]
 
 
-LAYOUT_ATTRS = ({"kernel_last": False}, {"kernel_last": True}, {"batch_inner": True})
-
-
-def test_batch_inner_windows_move_the_batch_behind_the_kernel_dims():
-    x = rng.standard_normal((2, 3, 5, 6))
-    attrs = {"kernel": (2, 3), "stride": (1, 2), "dilation": (2, 1), "padding": (1, 0)}
-    cols = OPS.windows.cpu_kernel(x, **attrs)
-    inner = OPS.windows.cpu_kernel(x, batch_inner=True, **attrs)
-    assert inner.shape == (3, 2, 3, 2) + cols.shape[-2:]
-    np.testing.assert_array_equal(inner, np.moveaxis(cols, 0, 3))
-    with pytest.raises(ShapeError, match="windows: batch_inner"):
-        OPS.windows.infer(TensorSpec((5, 6), np.dtype("float64")), batch_inner=True,
-                          **attrs)
-
-
 def test_windows_and_fold_are_adjoint():
     # <windows(x), g> == <x, fold(g)> for every x and g: fold is windows' transpose.
     x = rng.standard_normal((2, 3, 7, 8))
     for padding in ((0, 0), (1, 2)):
         attrs = {"kernel": (3, 2), "stride": (2, 1), "dilation": (1, 2), "padding": padding}
-        for layout in LAYOUT_ATTRS:
-            cols = OPS.windows.cpu_kernel(x, **layout, **attrs)
+        for kernel_last in (False, True):
+            cols = OPS.windows.cpu_kernel(x, kernel_last=kernel_last, **attrs)
             g = rng.standard_normal(cols.shape)
-            folded = OPS.fold.cpu_kernel(g, size=(7, 8), **layout, **attrs)
+            folded = OPS.fold.cpu_kernel(g, size=(7, 8), kernel_last=kernel_last, **attrs)
             assert folded.shape == x.shape
             assert np.isclose((cols * g).sum(), (x * folded).sum())
 
@@ -169,15 +144,15 @@ def test_the_c_loops_agree_with_the_numpy_strided_path(dtype, monkeypatch):
                        "padding": (1, 1)},
                       {"kernel": (2, 3), "stride": (2, 3), "dilation": (2, 1),
                        "padding": (1, 2), "pad_value": -np.inf}):
-            for layout in LAYOUT_ATTRS:
-                c_cols = _windows_impl(np)(x, **layout, **attrs)
+            for kernel_last in (False, True):
+                c_cols = _windows_impl(np)(x, kernel_last=kernel_last, **attrs)
                 g = rng.standard_normal(c_cols.shape).astype(dtype)
-                c_fold = _fold_impl(np)(g, size=size, **layout, **attrs)
+                c_fold = _fold_impl(np)(g, size=size, kernel_last=kernel_last, **attrs)
                 assert c_fold.shape == x.shape
                 with monkeypatch.context() as m:
                     m.setattr(windows_c, "available", lambda dtype: False)
-                    np_cols = _windows_impl(np)(x, **layout, **attrs)
-                    np_fold = _fold_impl(np)(g, size=size, **layout, **attrs)
+                    np_cols = _windows_impl(np)(x, kernel_last=kernel_last, **attrs)
+                    np_fold = _fold_impl(np)(g, size=size, kernel_last=kernel_last, **attrs)
                 np.testing.assert_array_equal(c_cols, np_cols)
                 # the C loops may sum a pixel's window taps in another order
                 np.testing.assert_allclose(c_fold, np_fold, rtol=1e-6, atol=1e-6)
@@ -203,10 +178,7 @@ def test_conv_and_pool_trace_to_windows_and_fold_not_index_gathers():
     assert "windows" in names and "index" not in names and "index_add" not in names
 
 
-@LAYOUTS
-def test_a_jitted_cnn_step_matches_eager(batch_inner_pixels, monkeypatch):
-    monkeypatch.setattr(F, "BATCH_INNER_PIXELS", batch_inner_pixels)
-
+def test_a_jitted_cnn_step_matches_eager():
     def make():
         eager.manual_seed(3)
         return eager.nn.Sequential(
@@ -306,12 +278,9 @@ def test_block_pool_c_loops_agree_with_the_numpy_passes(dtype, monkeypatch):
             assert got.dtype == dtype
 
 
-@LAYOUTS
-def test_a_cnn_with_block_max_pool_exports_to_c_and_onnx(batch_inner_pixels, monkeypatch,
-                                                          tmp_path):
+def test_a_cnn_with_block_max_pool_exports_to_c_and_onnx(tmp_path):
     if not windows_c.available(np.float32):
         pytest.skip("no C compiler")
-    monkeypatch.setattr(F, "BATCH_INNER_PIXELS", batch_inner_pixels)
     import jit as jit_package
 
     eager.manual_seed(0)

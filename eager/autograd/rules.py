@@ -462,8 +462,8 @@ def _block_argmax_pick(n, g, needs):
 
 # ---- sliding windows --------------------------------------------------------------------
 def _window_attrs(attrs: dict) -> dict:
-    return {k: attrs[k] for k in ("kernel", "stride", "dilation", "padding", "kernel_last",
-                                  "batch_inner") if k in attrs}
+    return {k: attrs[k] for k in ("kernel", "stride", "dilation", "padding", "kernel_last")
+            if k in attrs}
 
 
 @backward(OPS.windows, saves=NOTHING)

@@ -16,39 +16,23 @@ from kernels.windows import window_count
 Pair = tuple[int, int]
 
 
-def window_counts(op: str, x: Tensor, kernel: Pair, stride: Pair, padding: Pair,
-                  dilation: Pair) -> Pair:
-    """(oh, ow): how many windows fit down and across x (..., H, W) padded by `padding`;
-    a named error for bad sizes or a kernel larger than the padded image.
-
-    >>> import eager
-    >>> window_counts("f", eager.ones(1, 1, 4, 4), (3, 3), (2, 1), (1, 1), (1, 1))
-    (2, 4)
-    """
-    if min(stride) < 1 or min(padding) < 0 or min(kernel) < 1 or min(dilation) < 1:
-        raise ArgumentError(f"{op}: kernel {kernel}, stride {stride} and dilation {dilation} "
-                            f"must be positive and padding {padding} non-negative")
-    h, w = x.shape[-2] + 2 * padding[0], x.shape[-1] + 2 * padding[1]
-    counts = (window_count(h, kernel[0], stride[0], dilation[0]),
-              window_count(w, kernel[1], stride[1], dilation[1]))
-    if not (counts[0] and counts[1]):
-        raise ShapeError(f"{op}: kernel {kernel} (dilation {dilation}) is larger than the "
-                         f"padded input ({h}, {w}) of input shape {x.shape}"
-                         f"{user_line_suffix()}")
-    return counts
-
-
 def sliding_windows(op: str, x: Tensor, kernel: Pair, stride: Pair, padding: Pair,
-                    dilation: Pair, pad_value: float, kernel_last: bool = False,
-                    batch_inner: bool = False) -> Tensor:
+                    dilation: Pair, pad_value: float, kernel_last: bool = False) -> Tensor:
     """Windows of x (N, C, H, W) padded with pad_value: (N, C, kh, kw, oh, ow), or
-    (N, C, oh, ow, kh, kw) with kernel_last, or (C, kh, kw, N, oh, ow) with batch_inner.
+    (N, C, oh, ow, kh, kw) with kernel_last.
 
     >>> import eager
     >>> sliding_windows("f", eager.ones(1, 1, 4, 4), (3, 3), (1, 1), (1, 1), (2, 2), 0.0).shape
     (1, 1, 3, 3, 2, 2)
     """
-    window_counts(op, x, kernel, stride, padding, dilation)
+    if min(stride) < 1 or min(padding) < 0 or min(kernel) < 1 or min(dilation) < 1:
+        raise ArgumentError(f"{op}: kernel {kernel}, stride {stride} and dilation {dilation} "
+                            f"must be positive and padding {padding} non-negative")
+    h, w = x.shape[-2] + 2 * padding[0], x.shape[-1] + 2 * padding[1]
+    if not (window_count(h, kernel[0], 1, dilation[0]) and
+            window_count(w, kernel[1], 1, dilation[1])):
+        raise ShapeError(f"{op}: kernel {kernel} (dilation {dilation}) is larger than the "
+                         f"padded input ({h}, {w}) of input shape {x.shape}"
+                         f"{user_line_suffix()}")
     return apply(OPS.windows, x, kernel=kernel, stride=stride, dilation=dilation,
-                 padding=padding, pad_value=pad_value, kernel_last=kernel_last,
-                 **({"batch_inner": True} if batch_inner else {}))
+                 padding=padding, pad_value=pad_value, kernel_last=kernel_last)

@@ -14,7 +14,7 @@ import warnings
 
 from eager import arguments
 from eager.dispatch import apply, get_hook, user_line_suffix
-from eager.nn._windows import sliding_windows, window_counts
+from eager.nn._windows import sliding_windows
 from eager.nn.activation_functions import (
     elu,
     erf,
@@ -233,10 +233,6 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return out if bias is None else out + bias
 
 
-# Output images of at most this many pixels take conv2d's batch_inner windows.
-BATCH_INNER_PIXELS = 64
-
-
 def _pair(op: str, name: str, value) -> tuple[int, int]:
     return arguments.pair(op, name, value, minimum=None)  # sliding_windows checks ranges
 
@@ -267,24 +263,15 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
                          f"got input {x.shape} and weight {weight.shape}{user_line_suffix()}")
     n = x.shape[0]
     out_channels, c_group, kh, kw = weight.shape
-    oh, ow = window_counts("conv2d", x, (kh, kw), stride, padding, dilation)
-    # Small images: windows laid out (C*kh*kw, N*oh*ow), so forward and both gradients
-    # are one GEMM each, not N small ones; the output then needs one permute copy.
-    batch_inner = 0 < oh * ow <= BATCH_INNER_PIXELS
-    cols = sliding_windows("conv2d", x, (kh, kw), stride, padding, dilation, 0.0,
-                           batch_inner=batch_inner)
+    cols = sliding_windows("conv2d", x, (kh, kw), stride, padding, dilation, 0.0)
+    oh, ow = cols.shape[-2:]
     k = c_group * kh * kw
-    lead = (n,) if not batch_inner else ()
-    pixels = oh * ow * (n if batch_inner else 1)
     if groups == 1:
-        out = matmul(reshape(weight, (out_channels, k)), reshape(cols, lead + (k, pixels)))
+        out = matmul(reshape(weight, (out_channels, k)), reshape(cols, (n, k, oh * ow)))
     else:
         out = matmul(reshape(weight, (groups, out_channels // groups, k)),
-                     reshape(cols, lead + (groups, k, pixels)))
-    if batch_inner:
-        out = reshape(out, (out_channels, n, oh, ow)).permute(1, 0, 2, 3)
-    else:
-        out = reshape(out, (n, out_channels, oh, ow))
+                     reshape(cols, (n, groups, k, oh * ow)))
+    out = reshape(out, (n, out_channels, oh, ow))
     return out if bias is None else out + reshape(bias, (1, out_channels, 1, 1))
 
 

@@ -302,11 +302,10 @@ def render_windows(node: Node, name: str) -> str:
     if node.op.name == "windows":
         image, win, fill = x.shape[-2:], out.shape[-4:-2] if kernel_last else out.shape[-2:], \
             attrs.get("pad_value", 0.0)
-        call, lead, batch = "ej_unfold", int(np.prod(x.shape[:-2])), x.shape[0]
+        call, lead = "ej_unfold", int(np.prod(x.shape[:-2]))
     else:
         image, win, fill = out.shape[-2:], x.shape[-4:-2] if kernel_last else x.shape[-2:], 0.0
-        call, lead, batch = "ej_fold", int(np.prod(out.shape[:-2])), out.shape[0]
-    batch = batch if attrs.get("batch_inner", False) else 0
+        call, lead = "ej_fold", int(np.prod(out.shape[:-2]))
     numbers = [lead, *image, *attrs["kernel"], *win, *attrs["stride"], *attrs["dilation"],
                *attrs.get("padding", (0, 0))]
     t = ctype(out.dtype)
@@ -317,7 +316,7 @@ def render_windows(node: Node, name: str) -> str:
                      f"(({t} *)out_)[i] = 0;")
     args = ", ".join(f"{n}LL" for n in numbers)
     lines += [(f"    {call}_{suffix}((void *)in0_, out_, {args}, "
-               f"{literal(fill, np.dtype('float64'))}, {int(kernel_last)}, {batch}LL);"),
+               f"{literal(fill, np.dtype('float64'))}, {int(kernel_last)});"),
               "    return MODEL_OK;", "}"]
     return "\n".join(lines) + "\n"
 

@@ -222,10 +222,6 @@ def _windows(b: _Builder, node: Node) -> str:
         positions = positions.transpose(2, 3, 0, 1)
     picked = b.op("Gather", [flat, b.const(positions.astype(np.int64))], x.dtype,
                   axis=len(lead))
-    if attrs.get("batch_inner", False):
-        n = len(lead)   # (B, ..., kh, kw, oh, ow) -> (..., kh, kw, B, oh, ow)
-        picked = b.op("Transpose", [picked], x.dtype,
-                      perm=list(range(1, n + 2)) + [0, n + 2, n + 3])
     return _reshape(b, picked, out)
 
 

@@ -45,46 +45,34 @@ static void ej_inside(int64_t off, int64_t s, int64_t n, int64_t count, int64_t 
     *hi = b < *lo ? *lo : (b < count ? b : count);
 }
 
-/* The windows of one image as offsets into it padded to (h + 2 ph, w + 2 pw), in the  */
-/* order they are written: one table per call, so each image's windows are one gather  */
-/* from its padded copy.                                                               */
-static int32_t *ej_window_table(int64_t kh, int64_t kw, int64_t oh, int64_t ow,
+/* The windows of one image as offsets into it padded to (h + 2 ph, w + 2 pw): one     */
+/* table per call, so each image's windows are one gather from its padded copy.        */
+static int32_t *ej_window_table(int64_t kh, int64_t kw, int64_t oh, int64_t ow,       
         int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t wp, int64_t kernel_last) {
-    int32_t *t = malloc(sizeof(int32_t) * (size_t)(kh * kw * oh * ow));
-    if (!t) return t;
-    for (int64_t i = 0; i < kh; i++)
-        for (int64_t j = 0; j < kw; j++)
-            for (int64_t r = 0; r < oh; r++)
-                for (int64_t c = 0; c < ow; c++) {
-                    int64_t p = kernel_last ? ((r * ow + c) * kh + i) * kw + j
-                                            : ((i * kw + j) * oh + r) * ow + c;
-                    t[p] = (int32_t)((r * sh + i * dh) * wp + c * sw + j * dw);
-                }
-    return t;
+    int32_t *t = malloc(sizeof(int32_t) * (size_t)(kh * kw * oh * ow));               
+    if (!t) return t;                                                                  
+    for (int64_t i = 0; i < kh; i++)                                                   
+        for (int64_t j = 0; j < kw; j++)                                               
+            for (int64_t r = 0; r < oh; r++)                                           
+                for (int64_t c = 0; c < ow; c++) {                                     
+                    int64_t p = kernel_last ? ((r * ow + c) * kh + i) * kw + j         
+                                            : ((i * kw + j) * oh + r) * ow + c;        
+                    t[p] = (int32_t)((r * sh + i * dh) * wp + c * sw + j * dw);        
+                }                                                                      
+    return t;                                                                          
 }
 
-/* Where image l's windows start, and how far apart its kernel offsets' planes lie:     */
-/* images (lead) in order, each (kh, kw, oh, ow); or, with batch = B, images (B, R) and */
-/* windows (R, kh, kw, B, oh, ow), so (R * kh * kw, B * oh * ow) is one GEMM operand.  */
-static int64_t ej_image_base(int64_t l, int64_t lead, int64_t per_window, int64_t cells,
-                             int64_t batch) {
-    if (!batch) return l * per_window * cells;
-    int64_t rest = lead / batch;
-    return (l % rest) * per_window * batch * cells + (l / rest) * cells;
-}
-
-/* Image (h, w) -> windows; (ph, pw) of padding around the image read as `fill`. Short  */
-/* window rows go through the offset table; long ones are copied row by row, with the  */
-/* in-image span of each row found once, so the copy itself has no tests.             */
+/* Image (h, w) -> windows; (ph, pw) of padding around the image read as `fill`. The   */
+/* in-image span of each window row is found once, so the copy itself has no tests.    */
 #define WINDOW_LOOPS(T, SUFFIX)                                                        \
-static void ej_unfold_planes_##SUFFIX(const T *img, T *o, int64_t plane_step,         \
-        int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t oh, int64_t ow,          \
-        int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t ph, int64_t pw, T fill) {\
+static void ej_unfold_planes_##SUFFIX(const T *img, T *o, int64_t h, int64_t w,       \
+        int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh, int64_t sw,        \
+        int64_t dh, int64_t dw, int64_t ph, int64_t pw, T fill) {                      \
     for (int64_t i = 0; i < kh; i++)                                                   \
         for (int64_t j = 0; j < kw; j++) {                                             \
             int64_t off = j * dw - pw, lo, hi;                                         \
             ej_inside(off, sw, w, ow, &lo, &hi);                                       \
-            T *plane = o + (i * kw + j) * plane_step;                                  \
+            T *plane = o + (i * kw + j) * oh * ow;                                     \
             for (int64_t r = 0; r < oh; r++) {                                         \
                 int64_t row = r * sh + i * dh - ph;                                    \
                 T *dst = plane + r * ow;                                               \
@@ -114,9 +102,9 @@ static void ej_unfold_last_##SUFFIX(const T *img, T *o, int64_t h, int64_t w,   
                 }                                                                      \
             }                                                                          \
 }                                                                                      \
-static void ej_fold_rows_##SUFFIX(const T *gi, T *img, int64_t plane_step, int64_t h, \
-        int64_t w, int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh,         \
-        int64_t sw, int64_t dh, int64_t dw, int64_t ph, int64_t pw, int64_t kernel_last) {\
+static void ej_fold_rows_##SUFFIX(const T *gi, T *img, int64_t h, int64_t w,         \
+        int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh, int64_t sw,        \
+        int64_t dh, int64_t dw, int64_t ph, int64_t pw, int64_t kernel_last) {         \
     int64_t per_window = kh * kw;                                                      \
     for (int64_t i = 0; i < kh; i++)                                                   \
         for (int64_t j = 0; j < kw; j++) {                                             \
@@ -130,7 +118,7 @@ static void ej_fold_rows_##SUFFIX(const T *gi, T *img, int64_t plane_step, int64
                     const T *src = gi + r * ow * per_window + i * kw + j;              \
                     for (int64_t c = lo; c < hi; c++) dst[c * sw] += src[c * per_window];\
                 } else {                                                               \
-                    const T *src = gi + (i * kw + j) * plane_step + r * ow;            \
+                    const T *src = gi + ((i * kw + j) * oh + r) * ow;                  \
                     if (sw == 1) for (int64_t c = lo; c < hi; c++) dst[c] += src[c];   \
                     else for (int64_t c = lo; c < hi; c++) dst[c * sw] += src[c];      \
                 }                                                                      \
@@ -140,24 +128,17 @@ static void ej_fold_rows_##SUFFIX(const T *gi, T *img, int64_t plane_step, int64
 void ej_unfold_##SUFFIX(const T *x, T *out, int64_t lead, int64_t h, int64_t w,       \
                         int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh,    \
                         int64_t sw, int64_t dh, int64_t dw, int64_t ph, int64_t pw,    \
-                        double fill, int64_t kernel_last, int64_t batch) {             \
-    int64_t hp = h + 2 * ph, wp = w + 2 * pw, cells = oh * ow, k = kh * kw;           \
-    int64_t plane_step = batch ? batch * cells : cells;                                \
-    int64_t runs = kernel_last ? 1 : k, run = kernel_last ? k * cells : cells;         \
+                        double fill, int64_t kernel_last) {                            \
+    int64_t hp = h + 2 * ph, wp = w + 2 * pw, per_image = kh * kw * oh * ow;          \
     int gather = kernel_last || ow < EJ_SHORT_ROW;                                     \
     int32_t *t = gather ? ej_window_table(kh, kw, oh, ow, sh, sw, dh, dw, wp,          \
                                           kernel_last) : 0;                            \
     T *pad = t && (ph || pw) ? malloc(sizeof(T) * (size_t)(hp * wp)) : 0;              \
     if (!t || ((ph || pw) && !pad)) {                                                  \
-        for (int64_t l = 0; l < lead; l++) {                                           \
-            T *o = out + ej_image_base(l, lead, k, cells, batch);                      \
-            if (kernel_last)                                                           \
-                ej_unfold_last_##SUFFIX(x + l * h * w, o, h, w, kh, kw, oh, ow, sh,    \
-                                        sw, dh, dw, ph, pw, (T)fill);                  \
-            else                                                                       \
-                ej_unfold_planes_##SUFFIX(x + l * h * w, o, plane_step, h, w, kh, kw,  \
-                                          oh, ow, sh, sw, dh, dw, ph, pw, (T)fill);    \
-        }                                                                              \
+        for (int64_t l = 0; l < lead; l++)                                             \
+            (kernel_last ? ej_unfold_last_##SUFFIX : ej_unfold_planes_##SUFFIX)(       \
+                x + l * h * w, out + l * per_image, h, w, kh, kw, oh, ow, sh, sw, dh,  \
+                dw, ph, pw, (T)fill);                                                  \
         free(t);                                                                       \
         return;                                                                        \
     }                                                                                  \
@@ -169,12 +150,8 @@ void ej_unfold_##SUFFIX(const T *x, T *out, int64_t lead, int64_t h, int64_t w, 
                 memcpy(pad + (r + ph) * wp + pw, img + r * w, sizeof(T) * (size_t)w);  \
             img = pad;                                                                 \
         }                                                                              \
-        T *o = out + ej_image_base(l, lead, k, cells, batch);                          \
-        for (int64_t q = 0; q < runs; q++) {                                           \
-            const int32_t *tq = t + q * run;                                           \
-            T *dst = o + q * plane_step;                                               \
-            for (int64_t p = 0; p < run; p++) dst[p] = img[tq[p]];                     \
-        }                                                                              \
+        T *o = out + l * per_image;                                                    \
+        for (int64_t p = 0; p < per_image; p++) o[p] = img[t[p]];                      \
     }                                                                                  \
     free(t);                                                                           \
     free(pad);                                                                         \
@@ -182,29 +159,23 @@ void ej_unfold_##SUFFIX(const T *x, T *out, int64_t lead, int64_t h, int64_t w, 
 void ej_fold_##SUFFIX(const T *g, T *out, int64_t lead, int64_t h, int64_t w,         \
                       int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh,      \
                       int64_t sw, int64_t dh, int64_t dw, int64_t ph, int64_t pw,      \
-                      double fill, int64_t kernel_last, int64_t batch) {               \
-    int64_t hp = h + 2 * ph, wp = w + 2 * pw, cells = oh * ow, k = kh * kw;           \
-    int64_t plane_step = batch ? batch * cells : cells;                                \
-    int64_t runs = kernel_last ? 1 : k, run = kernel_last ? k * cells : cells;         \
+                      double fill, int64_t kernel_last) {                              \
+    int64_t hp = h + 2 * ph, wp = w + 2 * pw, per_image = kh * kw * oh * ow;          \
     int scatter = kernel_last || ow < EJ_SHORT_ROW;                                    \
     int32_t *t = scatter ? ej_window_table(kh, kw, oh, ow, sh, sw, dh, dw, wp,         \
                                            kernel_last) : 0;                           \
     T *pad = t ? malloc(sizeof(T) * (size_t)(hp * wp)) : 0;                            \
     (void)fill;                                                                        \
     for (int64_t l = 0; l < lead; l++) {                                               \
-        const T *gi = g + ej_image_base(l, lead, k, cells, batch);                     \
+        const T *gi = g + l * per_image;                                               \
         T *img = out + l * h * w;                                                      \
         if (!pad) {                                                                    \
-            ej_fold_rows_##SUFFIX(gi, img, plane_step, h, w, kh, kw, oh, ow, sh, sw,   \
-                                  dh, dw, ph, pw, kernel_last);                        \
+            ej_fold_rows_##SUFFIX(gi, img, h, w, kh, kw, oh, ow, sh, sw, dh, dw, ph,   \
+                                  pw, kernel_last);                                    \
             continue;                                                                  \
         }                                                                              \
         for (int64_t q = 0; q < hp * wp; q++) pad[q] = 0;                              \
-        for (int64_t q = 0; q < runs; q++) {                                           \
-            const int32_t *tq = t + q * run;                                           \
-            const T *src = gi + q * plane_step;                                        \
-            for (int64_t p = 0; p < run; p++) pad[tq[p]] += src[p];                    \
-        }                                                                              \
+        for (int64_t p = 0; p < per_image; p++) pad[t[p]] += gi[p];                    \
         for (int64_t r = 0; r < h; r++)                                                \
             for (int64_t c = 0; c < w; c++) img[r * w + c] += pad[(r + ph) * wp + pw + c];\
     }                                                                                  \
@@ -262,17 +233,17 @@ static int ej_blocks_##SUFFIX(int kind, const T *g, const T *x, T *out, int64_t 
     free(t); free(best); free(at);                                                     \
     return 0;                                                                          \
 }                                                                                      \
-int ej_block_max_##SUFFIX(const T *x, T *out, int64_t lead, int64_t h, int64_t w,     \
-                          int64_t kh, int64_t kw) {                                    \
-    return ej_blocks_##SUFFIX(0, 0, x, out, lead, h, w, kh, kw);                       \
+int ej_block_max_##SUFFIX(const T *x, T *out, int64_t lead, int64_t h, int64_t w,    \
+                           int64_t kh, int64_t kw) {                                   \
+    return ej_blocks_##SUFFIX(0, 0, x, out, lead, h, w, kh, kw);                              \
 }                                                                                      \
-int ej_block_scatter_##SUFFIX(const T *g, const T *x, T *out, int64_t lead,           \
-                              int64_t h, int64_t w, int64_t kh, int64_t kw) {          \
-    return ej_blocks_##SUFFIX(1, g, x, out, lead, h, w, kh, kw);                       \
+int ej_block_scatter_##SUFFIX(const T *g, const T *x, T *out, int64_t lead,          \
+                               int64_t h, int64_t w, int64_t kh, int64_t kw) {        \
+    return ej_blocks_##SUFFIX(1, g, x, out, lead, h, w, kh, kw);                              \
 }                                                                                      \
-int ej_block_pick_##SUFFIX(const T *v, const T *x, T *out, int64_t lead, int64_t h,   \
-                           int64_t w, int64_t kh, int64_t kw) {                        \
-    return ej_blocks_##SUFFIX(2, v, x, out, lead, h, w, kh, kw);                       \
+int ej_block_pick_##SUFFIX(const T *v, const T *x, T *out, int64_t lead, int64_t h,  \
+                            int64_t w, int64_t kh, int64_t kw) {                       \
+    return ej_blocks_##SUFFIX(2, v, x, out, lead, h, w, kh, kw);                              \
 }
 
 WINDOW_LOOPS(float, f32)
@@ -281,7 +252,7 @@ BLOCK_LOOPS(float, f32)
 BLOCK_LOOPS(double, f64)
 """
 
-_ARGS = "(void *, void *" + ", int64_t" * 13 + ", double, int64_t, int64_t);"
+_ARGS = "(void *, void *" + ", int64_t" * 13 + ", double, int64_t);"
 _BLOCK_ARGS = ", int64_t, int64_t, int64_t, int64_t, int64_t);"
 _DECLARATIONS = "\n".join(
     [f"void ej_{kind}_{suffix}{_ARGS}" for kind in ("unfold", "fold") for suffix in _SUFFIXES]
@@ -299,32 +270,32 @@ def available(dtype=np.float32) -> bool:
 
 def _call(kind: str, src: np.ndarray, out: np.ndarray, image: tuple[int, int],
           windows: tuple[int, int], kernel, stride, dilation, padding, fill: float,
-          kernel_last: bool, batch: int) -> None:
+          kernel_last: bool) -> None:
     fn = getattr(_library(), f"ej_{kind}_{_TYPES[src.dtype]}")
     ffi = _loops.ffi
     images = out if kind == "fold" else src
     lead = images.size // (image[0] * image[1])
     fn(ffi.from_buffer(src), ffi.from_buffer(out, require_writable=True), lead, *image,
-       *kernel, *windows, *stride, *dilation, *padding, float(fill), int(kernel_last), batch)
+       *kernel, *windows, *stride, *dilation, *padding, float(fill), int(kernel_last))
 
 
 def unfold(x: np.ndarray, out: np.ndarray, kernel, stride, dilation, padding=(0, 0),
-           fill: float = 0.0, *, kernel_last: bool, batch_inner: bool = False) -> None:
+           fill: float = 0.0, *, kernel_last: bool) -> None:
     """Write the windows of C-contiguous x (..., H, W), padded by `padding` with `fill`,
     into C-contiguous `out`, shaped (..., kh, kw, oh, ow), or (..., oh, ow, kh, kw) with
-    kernel_last; with batch_inner x is (B, ..., H, W) and out (..., kh, kw, B, oh, ow)."""
+    kernel_last."""
     windows = out.shape[-4:-2] if kernel_last else out.shape[-2:]
     _call("unfold", x, out, x.shape[-2:], windows, kernel, stride, dilation, padding, fill,
-          kernel_last, x.shape[0] if batch_inner else 0)
+          kernel_last)
 
 
 def fold(g: np.ndarray, out: np.ndarray, kernel, stride, dilation, padding=(0, 0), *,
-         kernel_last: bool, batch_inner: bool = False) -> None:
+         kernel_last: bool) -> None:
     """Add the windows g (layout as in `unfold`, C-contiguous) into zeroed `out`
     (..., H, W); window taps that fall in the padding are dropped."""
     windows = g.shape[-4:-2] if kernel_last else g.shape[-2:]
     _call("fold", g, out, out.shape[-2:], windows, kernel, stride, dilation, padding, 0.0,
-          kernel_last, out.shape[0] if batch_inner else 0)
+          kernel_last)
 
 
 def _block_call(kind: str, arrays: tuple[np.ndarray, ...], image: np.ndarray,
