@@ -321,28 +321,21 @@ def render_windows(node: Node, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-@renders("max_pool_blocks", "block_argmax_scatter", "block_argmax_pick")
+@renders("max_pool_blocks")
 def render_max_pool_blocks(node: Node, name: str) -> str:
-    """Max pooling over whole blocks and its argmax scatter / pick, through the jit's C
-    loops (`kernels.codegen.windows_c`, included once per model.c)."""
+    """Max pooling over whole blocks through the jit's C loop (`kernels.codegen.windows_c`,
+    included once per model.c)."""
     from kernels.codegen.windows_c import LOOPS_SOURCE
 
-    image, out = node.inputs[-1], node.out
-    suffix = {"float32": "f32", "float64": "f64"}.get(out.dtype.name)
-    if suffix is None or image.dtype != out.dtype:
-        raise ExportError(f"export: {node.op.name} of {image.dtype.name} has no C loop in "
+    x = node.inputs[0]
+    suffix = {"float32": "f32", "float64": "f64"}.get(x.dtype.name)
+    if suffix is None:
+        raise ExportError(f"export: max_pool_blocks of {x.dtype.name} has no C loop in "
                           f"{node_text(node)}")
-    call = {"max_pool_blocks": "ej_block_max", "block_argmax_scatter": "ej_block_scatter",
-            "block_argmax_pick": "ej_block_pick"}[node.op.name]
-    ins = ", ".join(f"(void *)in{k}_" for k in range(len(node.inputs)))
-    params = ", ".join([f"const void *in{k}_" for k in range(len(node.inputs))] + ["void *out_"])
-    numbers = [int(np.prod(image.shape[:-2])), *image.shape[-2:], *node.attrs["kernel"]]
-    lines = ["#ifndef EJ_WINDOW_LOOPS", "#define EJ_WINDOW_LOOPS", LOOPS_SOURCE, "#endif",
-             f"static int {name}({params}) {{"]
-    if node.op.name == "block_argmax_scatter":
-        lines.append(f"    for (int64_t i = 0; i < {int(np.prod(out.shape))}LL; i++) "
-                     f"(({ctype(out.dtype)} *)out_)[i] = 0;")
+    numbers = [int(np.prod(x.shape[:-2])), *x.shape[-2:], *node.attrs["kernel"]]
     args = ", ".join(f"{n}LL" for n in numbers)
-    lines += [f"    return {call}_{suffix}({ins}, out_, {args}) ? MODEL_ERR_NOMEM : MODEL_OK;",
-              "}"]
+    lines = ["#ifndef EJ_WINDOW_LOOPS", "#define EJ_WINDOW_LOOPS", LOOPS_SOURCE, "#endif",
+             f"static int {name}(const void *in0_, void *out_) {{",
+             (f"    return ej_block_max_{suffix}((void *)in0_, out_, {args}) ? "
+              "MODEL_ERR_NOMEM : MODEL_OK;"), "}"]
     return "\n".join(lines) + "\n"
