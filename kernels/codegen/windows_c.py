@@ -1,11 +1,15 @@
-"""C loops for the sliding-window primitives on cpu: im2col (`unfold`) and col2im (`fold`).
+"""C loops for the sliding-window primitives on cpu: im2col (`unfold`), col2im (`fold`),
+and max pooling over whole blocks (`block_max`, and its gradients `block_scatter` /
+`block_pick`).
 
-numpy can do both through strided views (kernels/windows.py does, as the fallback), but
-its inner loop runs along the last axis, which is the few pixels of one output row:
-for small images that is a loop of 4 or 8 elements per numpy iteration. These loops walk
-one image at a time, so the cost is the copy itself. The library is built once (disk
-cached like the fused kernels); without a compiler `available()` is False and callers
-take the numpy path.
+numpy can do all of them through strided views (kernels/windows.py and kernels/pooling.py
+do, as the fallback), but its inner loop runs along the last axis, which is the few
+pixels of one output row: for small images that is a loop of 4 or 8 elements per numpy
+iteration. These loops walk one image at a time: short window rows through a table of
+offsets computed once per call (one gather per image, into a padded copy where there is
+padding), long rows as row copies whose in-image span is found once. The library is
+built once (disk cached like the fused kernels); without a compiler `available()` is
+False and callers take the numpy path.
 
 >>> import numpy as np
 >>> x = np.arange(9, dtype=np.float32).reshape(1, 3, 3)
