@@ -1,5 +1,5 @@
 """Max pooling over non-overlapping blocks (stride = kernel, no padding or dilation, the
-common `F.max_pool2d(x, k)`) as eager-mode primitives on (N, C, H, W):
+common `F.max_pool2d(x, k)`) as primitives on (N, C, H, W):
 
 - `max_pool_blocks(x)`: the largest value of each kernel block (rows and columns that do
   not fill a block are dropped);
@@ -9,8 +9,9 @@ common `F.max_pool2d(x, k)`) as eager-mode primitives on (N, C, H, W):
 
 The scatter and the pick are each other's gradients, so every order of derivative stays
 one pass: a C loop over the blocks on cpu (kernels/codegen/windows_c.py), two or three
-numpy passes over strided views elsewhere. Traced code never sees them: eager's F.max_pool2d spells the
-composite (windows, argmax, gather) under a tracer.
+numpy passes over strided views elsewhere. F.max_pool2d(x, k) records them under a
+tracer too, so a jitted CNN runs one pass forward and one back; other pools are the
+windows composite (windows, argmax, gather).
 
 >>> import numpy as np
 >>> from kernels import OPS
