@@ -1,5 +1,5 @@
 """Max pooling over non-overlapping blocks (stride = kernel, no padding or dilation, the
-common `F.max_pool2d(x, k)`) as eager-mode primitives on (N, C, H, W):
+common `F.max_pool2d(x, k)`) as primitives on (N, C, H, W):
 
 - `max_pool_blocks(x)`: the largest value of each kernel block (rows and columns that do
   not fill a block are dropped);
@@ -8,8 +8,10 @@ common `F.max_pool2d(x, k)`) as eager-mode primitives on (N, C, H, W):
 - `block_argmax_pick(v, x)`: v read at those same positions, the transpose of the scatter.
 
 The scatter and the pick are each other's gradients, so every order of derivative stays
-two or three numpy passes. Traced code never sees them: eager's F.max_pool2d spells the
-composite (windows, argmax, gather) under a tracer.
+one pass: a C loop over the blocks on cpu (kernels/codegen/windows_c.py), two or three
+numpy passes over strided views elsewhere. F.max_pool2d(x, k) records them under a
+tracer too, so a jitted CNN runs one pass forward and one back; other pools are the
+windows composite (windows, argmax, gather).
 
 >>> import numpy as np
 >>> from kernels import OPS
@@ -21,9 +23,21 @@ composite (windows, argmax, gather) under a tracer.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from kernels.dtypes import FLOATING
 from kernels.errors import DTypeError, ShapeError
 from kernels.opdef import OpDef, OpKind, TensorSpec, register
+
+
+def _c_loops(xp, *arrays):
+    """The C block loops when they serve these arrays on cpu, else None. Imported on first
+    use, so that importing eager does not load codegen."""
+    if xp is not np or arrays[0].dtype != arrays[-1].dtype:
+        return None
+    from kernels.codegen import windows_c
+
+    return windows_c if windows_c.available(arrays[0].dtype) else None
 
 
 def _blocks(x, kernel):
@@ -66,6 +80,13 @@ def _first_max_masks(xp, x, kernel):
 
 def _max_pool_blocks_impl(xp):
     def max_pool_blocks(x, *, kernel):
+        loops = _c_loops(xp, x)
+        if loops is not None:
+            x = np.ascontiguousarray(x)
+            out = np.empty(x.shape[:2] + (x.shape[2] // kernel[0], x.shape[3] // kernel[1]),
+                           x.dtype)
+            if loops.block_max(x, out, kernel):
+                return out
         return _block_max(xp, _blocks(x, kernel))
     return max_pool_blocks
 
@@ -83,6 +104,10 @@ def _masked(xp, values, hit, out, finite: bool) -> None:
 def _scatter_impl(xp):
     def block_argmax_scatter(g, x, *, kernel):
         out = xp.zeros(x.shape, dtype=g.dtype)
+        loops = _c_loops(xp, g, x)
+        if loops is not None and loops.block_scatter(np.ascontiguousarray(g),
+                                                     np.ascontiguousarray(x), out, kernel):
+            return out
         b = _blocks(out, kernel)
         finite = bool(xp.isfinite(g).all())
         for (i, j), hit in _first_max_masks(xp, x, kernel):
@@ -93,6 +118,13 @@ def _scatter_impl(xp):
 
 def _pick_impl(xp):
     def block_argmax_pick(v, x, *, kernel):
+        loops = _c_loops(xp, v, x)
+        if loops is not None:
+            out = np.empty(x.shape[:2] + (x.shape[2] // kernel[0], x.shape[3] // kernel[1]),
+                           v.dtype)
+            if loops.block_pick(np.ascontiguousarray(v), np.ascontiguousarray(x), out,
+                                kernel):
+                return out
         b = _blocks(v, kernel)
         out = xp.zeros(b[:, :, :, 0, :, 0].shape, dtype=v.dtype)
         for (i, j), hit in _first_max_masks(xp, x, kernel):

@@ -136,23 +136,27 @@ def test_windows_and_fold_are_adjoint():
 def test_the_c_loops_agree_with_the_numpy_strided_path(dtype, monkeypatch):
     if not windows_c.available(dtype):
         pytest.skip("no C compiler")
-    x = rng.standard_normal((2, 3, 9, 8)).astype(dtype)
-    for attrs in ({"kernel": (3, 3), "stride": (1, 1), "dilation": (1, 1)},
-                  {"kernel": (3, 3), "stride": (1, 1), "dilation": (1, 1), "padding": (1, 1)},
-                  {"kernel": (2, 3), "stride": (2, 3), "dilation": (2, 1), "padding": (1, 2),
-                   "pad_value": -np.inf}):
-        for kernel_last in (False, True):
-            c_cols = _windows_impl(np)(x, kernel_last=kernel_last, **attrs)
-            g = rng.standard_normal(c_cols.shape).astype(dtype)
-            c_fold = _fold_impl(np)(g, size=(9, 8), kernel_last=kernel_last, **attrs)
-            assert c_fold.shape == x.shape
-            with monkeypatch.context() as m:
-                m.setattr(windows_c, "available", lambda dtype: False)
-                np_cols = _windows_impl(np)(x, kernel_last=kernel_last, **attrs)
-                np_fold = _fold_impl(np)(g, size=(9, 8), kernel_last=kernel_last, **attrs)
-            np.testing.assert_array_equal(c_cols, np_cols)
-            np.testing.assert_allclose(c_fold, np_fold, rtol=1e-6)
-            assert c_cols.flags.c_contiguous and c_cols.dtype == dtype
+    # short window rows take the C loops' offset tables, long ones their row copies
+    for size in ((9, 8), (5, 37)):
+        x = rng.standard_normal((2, 3) + size).astype(dtype)
+        for attrs in ({"kernel": (3, 3), "stride": (1, 1), "dilation": (1, 1)},
+                      {"kernel": (3, 3), "stride": (1, 1), "dilation": (1, 1),
+                       "padding": (1, 1)},
+                      {"kernel": (2, 3), "stride": (2, 3), "dilation": (2, 1),
+                       "padding": (1, 2), "pad_value": -np.inf}):
+            for kernel_last in (False, True):
+                c_cols = _windows_impl(np)(x, kernel_last=kernel_last, **attrs)
+                g = rng.standard_normal(c_cols.shape).astype(dtype)
+                c_fold = _fold_impl(np)(g, size=size, kernel_last=kernel_last, **attrs)
+                assert c_fold.shape == x.shape
+                with monkeypatch.context() as m:
+                    m.setattr(windows_c, "available", lambda dtype: False)
+                    np_cols = _windows_impl(np)(x, kernel_last=kernel_last, **attrs)
+                    np_fold = _fold_impl(np)(g, size=size, kernel_last=kernel_last, **attrs)
+                np.testing.assert_array_equal(c_cols, np_cols)
+                # the C loops may sum a pixel's window taps in another order
+                np.testing.assert_allclose(c_fold, np_fold, rtol=1e-6, atol=1e-6)
+                assert c_cols.flags.c_contiguous and c_cols.dtype == dtype
 
 
 def test_windows_of_a_non_contiguous_input_reads_its_strides():
@@ -248,3 +252,50 @@ def test_big_gathers_and_one_per_lane_scatters_match_take_and_a_loop(axis):
     bad.flat[5] = shape[axis]
     with pytest.raises(IndexError):
         OPS.scatter_add.cpu_kernel(x, bad, src, axis=axis)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_block_pool_c_loops_agree_with_the_numpy_passes(dtype, monkeypatch):
+    if not windows_c.available(dtype):
+        pytest.skip("no C compiler")
+    # ties (relu zeros), a NaN, an inf, and rows and columns left over past the blocks
+    x = np.maximum(np.round(rng.standard_normal((2, 3, 7, 9)), 0), 0).astype(dtype)
+    x[0, 1, 2, 3], x[1, 2, 4, 4] = np.nan, np.inf
+    for kernel in ((2, 2), (3, 2), (1, 4)):
+        pooled = (7 // kernel[0], 9 // kernel[1])
+        g = rng.standard_normal((2, 3) + pooled).astype(dtype)
+        v = rng.standard_normal(x.shape).astype(dtype)
+        results = []
+        for c_loops in (True, False):
+            with monkeypatch.context() as m:
+                if not c_loops:
+                    m.setattr(windows_c, "available", lambda dtype: False)
+                results.append([OPS.max_pool_blocks.cpu_kernel(x, kernel=kernel),
+                                OPS.block_argmax_scatter.cpu_kernel(g, x, kernel=kernel),
+                                OPS.block_argmax_pick.cpu_kernel(v, x, kernel=kernel)])
+        for got, want in zip(*results):
+            np.testing.assert_array_equal(got, want)
+            assert got.dtype == dtype
+
+
+def test_a_cnn_with_block_max_pool_exports_to_c_and_onnx(tmp_path):
+    if not windows_c.available(np.float32):
+        pytest.skip("no C compiler")
+    import jit as jit_package
+
+    eager.manual_seed(0)
+    model = eager.nn.Sequential(eager.nn.Conv2d(1, 4, 3, padding=1), eager.nn.ReLU(),
+                                eager.nn.MaxPool2d(2), eager.nn.Flatten(),
+                                eager.nn.Linear(4 * 3 * 4, 3)).eval()
+    x = eager.randn(2, 1, 7, 9)   # a row and a column left over past the 2x2 blocks
+    want = model(x).detach().numpy()
+    jit_package.export(model, (x,), str(tmp_path / "c"))
+    got = jit_package.load_exported(str(tmp_path / "c"))(x)
+    np.testing.assert_allclose(np.asarray(got.numpy()), want, rtol=1e-5, atol=1e-6)
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    path = jit_package.export_onnx(model, (x,), str(tmp_path / "m.onnx"))
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+    session = ort.InferenceSession(path)
+    out = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6)

@@ -1,6 +1,6 @@
-"""F.max_pool2d(x, k) in eager mode runs max_pool_blocks, whose gradients are the
-block_argmax_scatter / block_argmax_pick pair; under any interpreter it is the windows
-composite. Both paths against each other (ties included), finite differences, the jit and
+"""F.max_pool2d(x, k) runs max_pool_blocks, eager and traced, whose gradients are the
+block_argmax_scatter / block_argmax_pick pair; other pools are the windows composite.
+Both paths against each other (ties included), finite differences, the jit and
 PyTorch."""
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import pytest
 
 import eager
 import eager.nn.functional as F
+import tracer
 from eager.autograd import gradcheck
-from eager.dispatch import DispatchHook
-from eager.interpreters import interpreting
 from jit import jit
 from kernels import OPS, TensorSpec
 from kernels.errors import ShapeError
@@ -26,14 +25,14 @@ def f64(values, grad=True):
 def both_paths(data, kernel, weights):
     """(output, input gradient) from the primitive and from the composite."""
     results = []
-    for hook in (None, DispatchHook()):
+    pair = (kernel, kernel) if isinstance(kernel, int) else kernel
+    for blocks in (True, False):
         x = f64(data)
-        if hook is None:
+        if blocks:
             y = F.max_pool2d(x, kernel)
             assert y.grad_fn.op is OPS.max_pool_blocks
         else:
-            with interpreting(hook):
-                y = F.max_pool2d(x, kernel)
+            y = F._max_pool_windows(x, pair, pair, (0, 0), (1, 1))
         (y * f64(weights, grad=False)).sum().backward()
         results.append((y.detach().numpy(), x.grad.numpy()))
     return results
@@ -121,3 +120,16 @@ def test_matches_torch():
     x = f64(data)
     (F.max_pool2d(x, 2) * f64(weights, grad=False)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+def test_a_traced_pool_records_the_block_primitives():
+    x = f64(RNG.normal(size=(2, 3, 6, 6)))
+
+    def pool_and_grad(x):
+        y = F.max_pool2d(x, 2)
+        (g,) = eager.autograd.grad(y.sum(), [x])
+        return y, g
+
+    names = [n.op.name for n in tracer.trace(pool_and_grad, x).nodes]
+    assert "max_pool_blocks" in names and "block_argmax_scatter" in names
+    assert "windows" not in names and "argmax" not in names

@@ -290,8 +290,15 @@ def _matmul(node, g, needs):
     # Batch dims are summed against the 2-d operand first: a 1-d operand's shape says
     # nothing about which of the gradient's dims it came from.
     ga = reshape(sum_to(g2 @ _c(b2.mT), a2.shape), a.shape) if needs[0] else None
-    gb = reshape(sum_to(_c(a2.mT) @ g2, b2.shape), b.shape) if needs[1] else None
-    return ga, gb
+    if not needs[1]:
+        return ga, None
+    if b.ndim == 2 and a.ndim == 2 and not b._data.flags.c_contiguous and \
+            b._data.flags.f_contiguous:
+        # b is a transposed view (Linear's weight.T): its gradient in the same layout
+        # makes the transpose's gradient contiguous, where a copy of it would cost more
+        # than the GEMM (BLAS reads the transposed operands in place).
+        return ga, (g2.mT @ _c(a2)).mT
+    return ga, reshape(sum_to(_c(a2.mT) @ g2, b2.shape), b.shape)
 
 
 # ---- movement ---------------------------------------------------------------------------

@@ -295,10 +295,26 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Te
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
         raise ArgumentError(f"max_pool2d: padding {padding} must be at most half the kernel "
                             f"size {kernel}")
-    if (stride == kernel and padding == (0, 0) and dilation == (1, 1) and get_hook() is None
+    if (stride == kernel and padding == (0, 0) and dilation == (1, 1)
             and x.dtype in (float32, float64) and 0 < kernel[0] <= x.shape[2]
             and 0 < kernel[1] <= x.shape[3]):
+        # One pass each way (C loops on cpu), traced too: the windows composite costs
+        # five whole-array passes (windows, argmax, gather; scatter and fold back).
         return apply(OPS.max_pool_blocks, x, kernel=kernel)
+    return _max_pool_windows(x, kernel, stride, padding, dilation)
+
+
+def _max_pool_windows(x: Tensor, kernel: tuple[int, int], stride: tuple[int, int],
+                      padding: tuple[int, int], dilation: tuple[int, int]) -> Tensor:
+    """max_pool2d as the windows composite (any stride, padding and dilation): the
+    windows, padded with -inf, then each window's argmax and a gather there, so the
+    gradient goes to the first largest element.
+
+    >>> import eager
+    >>> _max_pool_windows(eager.arange(16.0).reshape(1, 1, 4, 4), (2, 2), (2, 2), (0, 0),
+    ...                   (1, 1)).tolist()
+    [[[[5.0, 7.0], [13.0, 15.0]]]]
+    """
     cols = sliding_windows("max_pool2d", x, kernel, stride, padding, dilation, -math.inf,
                            kernel_last=True)
     oh, ow = cols.shape[2:4]

@@ -319,3 +319,23 @@ def render_windows(node: Node, name: str) -> str:
                f"{literal(fill, np.dtype('float64'))}, {int(kernel_last)});"),
               "    return MODEL_OK;", "}"]
     return "\n".join(lines) + "\n"
+
+
+@renders("max_pool_blocks")
+def render_max_pool_blocks(node: Node, name: str) -> str:
+    """Max pooling over whole blocks through the jit's C loop (`kernels.codegen.windows_c`,
+    included once per model.c)."""
+    from kernels.codegen.windows_c import LOOPS_SOURCE
+
+    x = node.inputs[0]
+    suffix = {"float32": "f32", "float64": "f64"}.get(x.dtype.name)
+    if suffix is None:
+        raise ExportError(f"export: max_pool_blocks of {x.dtype.name} has no C loop in "
+                          f"{node_text(node)}")
+    numbers = [int(np.prod(x.shape[:-2])), *x.shape[-2:], *node.attrs["kernel"]]
+    args = ", ".join(f"{n}LL" for n in numbers)
+    lines = ["#ifndef EJ_WINDOW_LOOPS", "#define EJ_WINDOW_LOOPS", LOOPS_SOURCE, "#endif",
+             f"static int {name}(const void *in0_, void *out_) {{",
+             (f"    return ej_block_max_{suffix}((void *)in0_, out_, {args}) ? "
+              "MODEL_ERR_NOMEM : MODEL_OK;"), "}"]
+    return "\n".join(lines) + "\n"

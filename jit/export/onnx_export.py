@@ -153,6 +153,10 @@ def _translate(b: _Builder, node: Node) -> str:
         return _index(b, node)
     if name == "windows":
         return _windows(b, node)
+    if name == "max_pool_blocks":
+        kernel = list(attrs["kernel"])
+        return b.op("MaxPool", [b.names[xs[0].id]], out.dtype, kernel_shape=kernel,
+                    strides=kernel)
     if name == "gather":
         x, idx = xs
         axis = attrs["axis"] % len(x.shape)
