@@ -436,6 +436,9 @@ def _normalize_rows(n, g, needs):
 @backward(OPS.softmax, saves=((OUT,),))
 def _softmax(n, g, needs):
     y = n.out
+    if not is_grad_enabled() and get_hook() is None and g.dtype == y.dtype:
+        return (apply(OPS.softmax_grad, g, y, axis=n.attrs["axis"]),)
+    # create_graph=True or a tracer: the same product in differentiable, fusable ops
     return (y * (g - R.sum(g * y, axis=n.attrs["axis"], keepdims=True)),)
 
 
