@@ -294,6 +294,17 @@ def _matmul(node, g, needs):
     return ga, gb
 
 
+@backward(OPS.linear, saves=((1,), (0,), ()))
+def _linear(node, g, needs):
+    # The composite's products and sums, in its layouts: the same gradients, bit for bit.
+    x, weight, _bias = node.inputs
+    rows = reshape(g, (-1, weight.shape[0]))
+    gx = reshape(rows @ weight, x.shape) if needs[0] else None
+    gw = (reshape(x, (-1, x.shape[-1])).mT @ rows).mT if needs[1] else None
+    gb = R.sum(rows, axis=0) if needs[2] else None
+    return gx, gw, gb
+
+
 # ---- movement ---------------------------------------------------------------------------
 @backward(OPS.reshape, saves=NOTHING)
 def _reshape(n, g, needs):
