@@ -28,11 +28,12 @@ from eager.dispatch import apply, get_hook
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
 from eager.ops.shape import reshape
-from eager.tensor import Tensor
+from eager.tensor import Tensor, wrap
 from kernels import OPS, OpDef, Rest
 from kernels.activations import GELU_A, GELU_C
 from kernels.dtypes import DIFFERENTIABLE
 from kernels.errors import AutogradError
+from kernels.indexing import full_key
 
 NOTHING: tuple = ()
 """`saves` of a rule that reads no values, only shapes."""
@@ -296,11 +297,13 @@ def _matmul(node, g, needs):
 
 @backward(OPS.linear, saves=((1,), (0,), ()))
 def _linear(node, g, needs):
-    # The composite's products and sums, in its layouts: the same gradients, bit for bit.
+    # The composite's products and sums: the same gradients, bit for bit (BLAS gives
+    # g.T @ x and (x.T @ g).T the same bits), the weight's in its own layout, so that
+    # accumulating it into .grad copies nothing.
     x, weight, _bias = node.inputs
     rows = reshape(g, (-1, weight.shape[0]))
     gx = reshape(rows @ weight, x.shape) if needs[0] else None
-    gw = (reshape(x, (-1, x.shape[-1])).mT @ rows).mT if needs[1] else None
+    gw = rows.mT @ reshape(x, (-1, x.shape[-1])) if needs[1] else None
     gb = R.sum(rows, axis=0) if needs[2] else None
     return gx, gw, gb
 
@@ -327,7 +330,15 @@ def _expand(n, g, needs):
 
 @backward(OPS.slice, saves=NOTHING)
 def _slice(node, g, needs):
-    return (apply(OPS.index_add, _zeros_like(node.inputs[0]), g, key=node.attrs["key"]),)
+    x, key = node.inputs[0], node.attrs["key"]
+    if not is_grad_enabled() and get_hook() is None and x._device == "cpu":
+        # eager: the same sum, into zeros laid out as x is. The gradient of q, k, v
+        # sliced off a permuted view then un-permutes to a contiguous array, which the
+        # reshape before it takes as it is instead of copying it into C order.
+        out = np.zeros_like(x._data)
+        out[full_key(key, ())] += g._data
+        return (wrap(out, x._device),)
+    return (apply(OPS.index_add, _zeros_like(x), g, key=key),)
 
 
 @backward(OPS.flip, saves=NOTHING)
