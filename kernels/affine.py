@@ -13,6 +13,8 @@ spells the composite under a tracer, which the jit's passes see through.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from kernels.errors import DTypeError, ShapeError
@@ -21,7 +23,7 @@ from kernels.opdef import OpDef, OpKind, TensorSpec, register
 
 def _linear_impl(xp):
     def linear(x, weight, bias):
-        rows = x.reshape(-1, x.shape[-1])
+        rows = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
         out = xp.matmul(rows, weight.T)
         out += bias
         return out.reshape(x.shape[:-1] + weight.shape[:1])

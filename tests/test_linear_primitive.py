@@ -121,3 +121,13 @@ def test_matches_torch():
     (F.linear(x, w, b) ** 2).sum().backward()
     for ours, theirs in ((x, tx), (w, tw), (b, tb)):
         np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape, weight", [((2, 3, 0), (4, 0)), ((2, 0, 3), (4, 3))])
+def test_empty_inputs(shape, weight):
+    x, w = eager.ones(*shape, requires_grad=True), eager.ones(*weight, requires_grad=True)
+    b = eager.ones(weight[0], requires_grad=True)
+    y = F.linear(x, w, b)
+    y.sum().backward()
+    assert y.shape == shape[:-1] + weight[:1] and x.grad.shape == shape
+    assert w.grad.shape == weight and b.grad.tolist() == [float(np.prod(shape[:-1]))] * 4

@@ -299,13 +299,34 @@ def _matmul(node, g, needs):
 def _linear(node, g, needs):
     # The composite's products and sums: the same gradients, bit for bit (BLAS gives
     # g.T @ x and (x.T @ g).T the same bits), the weight's in its own layout, so that
-    # accumulating it into .grad copies nothing.
+    # accumulating it into .grad copies nothing. Dispatched directly: the public
+    # spellings' argument checks cost more than the ops on a small layer.
     x, weight, _bias = node.inputs
-    rows = reshape(g, (-1, weight.shape[0]))
-    gx = reshape(rows @ weight, x.shape) if needs[0] else None
-    gw = rows.mT @ reshape(x, (-1, x.shape[-1])) if needs[1] else None
-    gb = R.sum(rows, axis=0) if needs[2] else None
+    rows = _as_rows(g)
+    gx = gw = gb = None
+    if needs[0]:
+        gx = _product(rows, weight)
+        if gx.shape != x.shape:
+            gx = apply(OPS.reshape, gx, shape=x.shape)
+    if needs[1]:
+        gw = _product(apply(OPS.permute, rows, axes=(1, 0)), _as_rows(x))
+    if needs[2]:
+        gb = apply(OPS.sum, rows, axis=(0,), keepdims=False)
     return gx, gw, gb
+
+
+def _as_rows(t: Tensor) -> Tensor:
+    """t as a 2-d (rows, last dim) tensor, as reshape(t, (rows, t.shape[-1])) gives it."""
+    if t.ndim == 2:
+        return t
+    shape = (math.prod(t.shape[:-1]), t.shape[-1])
+    if not t._data.flags.c_contiguous:
+        return reshape(t, shape)   # copies first
+    return apply(OPS.reshape, t, shape=shape)
+
+
+def _product(a: Tensor, b: Tensor) -> Tensor:
+    return apply(OPS.matmul, a, b) if a._data.dtype == b._data.dtype else a @ b
 
 
 # ---- movement ---------------------------------------------------------------------------
