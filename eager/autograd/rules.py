@@ -462,6 +462,15 @@ def _gelu_tanh_grad(n, gg, needs):
     return g_g, gg * g * second
 
 
+@backward(OPS.relu, saves=((0,),))
+def _relu(n, g, needs):
+    x = n.inputs[0]
+    if not is_grad_enabled() and get_hook() is None and g.dtype == x.dtype:
+        return (apply(OPS.relu_grad, g, x),)
+    # create_graph=True or a tracer: the masked gradient relu's where gives
+    return (E.where(x <= 0, 0.0, g),)
+
+
 @backward(OPS.normalize_rows, saves=((0,),))
 def _normalize_rows(n, g, needs):
     x = n.inputs[0]
