@@ -394,6 +394,7 @@ def _every_op(x, i, b, gen):
     apply(OPS["softmax_grad"], y, y, axis=1)
     apply(OPS["relu"], y), apply(OPS["relu_grad"], y, y)
     apply(OPS["linear"], y, eager.ones(4, 3), eager.ones(4))
+    apply(OPS["scale_shift"], y, eager.ones(3), eager.ones(3))
     image = y.reshape(1, 1, 2, 3)
     apply(OPS["max_pool_blocks"], image, kernel=(2, 2))
     apply(OPS["block_argmax_pick"], image, image, kernel=(2, 2))

@@ -485,6 +485,14 @@ def _normalize_rows(n, g, needs):
     return ((g - R.mean(g, axis=axes, keepdims=True) - xhat * projection) * inv_std,)
 
 
+@backward(OPS.scale_shift, saves=((1,), (0,), ()))
+def _scale_shift(n, g, needs):
+    # mul's and add's rules: the engine sums the weight's and bias's to their shapes
+    x, weight, _bias = n.inputs
+    return ((g * weight if needs[0] else None), (g * x if needs[1] else None),
+            (g if needs[2] else None))
+
+
 @backward(OPS.softmax, saves=((OUT,),))
 def _softmax(n, g, needs):
     y = n.out

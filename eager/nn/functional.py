@@ -391,6 +391,10 @@ def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None,
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     (x,) = promote("f", x)
     out = standardize(x, axes, eps)
+    if weight is not None and bias is not None and get_hook() is None and \
+            out._data.dtype == weight._data.dtype == bias._data.dtype and \
+            out._data.dtype in _LINEAR_DTYPES and weight.shape == bias.shape == shape:
+        return apply(OPS.scale_shift, out, weight, bias)   # eager: one op for both
     if weight is not None:
         out = out * weight
     if bias is not None:
