@@ -6,6 +6,7 @@
 """
 from kernels import (  # noqa: F401  (importing registers the ops)
     activations,
+    affine,
     bitwise,
     collectives,
     complex_ops,

@@ -1,9 +1,10 @@
-"""Activation primitives that eager would otherwise run as long chains of small ops.
+"""Activation primitives that eager would otherwise run as chains of small ops.
 
 gelu_tanh is GPT-2's GELU, 0.5 x (1 + tanh(c (x + a x^3))) with c = sqrt(2/pi) and
 a = 0.044715; gelu_tanh_grad(g, x) is g times its derivative, the op its backward rule
 runs. As primitives, eager runs each as a few in-place numpy passes instead of a dozen
-autograd nodes, and the fuser renders each as one C expression.
+autograd nodes, and the fuser renders each as one C expression. relu (one pass) and
+relu_grad are eager's short forms of where(x <= 0, 0, x) and its masked gradient.
 
 >>> import numpy as np
 >>> from kernels import OPS
@@ -91,3 +92,32 @@ gelu_tanh_grad = register(OpDef(
     c_expr=(f"({{0}} * 0.5{{f}} * (1.0{{f}} + {_T1} + {{1}} * (1.0{{f}} - {_T1} * {_T1})"
             f" * ({GELU_C!r}{{f}} + {3.0 * GELU_A * GELU_C!r}{{f}} * {{1}} * {{1}})))"),
     input_kinds="f"))
+
+
+def _relu_impl(xp):
+    def relu(x):
+        # one pass; the same values as where(x <= 0, 0, x), NaN and the sign of zero too
+        return xp.maximum(x, 0.0)
+    return relu
+
+
+def _relu_grad_impl(xp):
+    def relu_grad(g, x):
+        # where(x <= 0, 0, g) bit for bit: g's bits times "not x <= 0" (NaN x keeps g)
+        keep = xp.less_equal(x, 0.0)
+        xp.logical_not(keep, out=keep)
+        if g.dtype.itemsize not in _BITS or g.shape != keep.shape:
+            return xp.where(keep, g, g.dtype.type(0))
+        return xp.multiply(g.view(_BITS[g.dtype.itemsize]), keep).view(g.dtype)
+    return relu_grad
+
+
+_BITS = {4: np.dtype(np.int32), 8: np.dtype(np.int64)}
+
+# Eager-mode primitives (F.relu on float32 and float64 with nothing listening): a tracer
+# sees relu's where(x <= 0, 0, x), which fuses.
+relu = register(OpDef("relu", OpKind.OTHER, 1, _relu_impl,
+                      _same_dtype_rule("relu", "f"), fusable=False))
+relu_grad = register(OpDef("relu_grad", OpKind.OTHER, 2, _relu_grad_impl,
+                           _binary_rule("relu_grad", kinds="f"), fusable=False,
+                           differentiable=False))

@@ -392,6 +392,10 @@ def _every_op(x, i, b, gen):
     apply(OPS["normalize_rows"], y, axes=(1,), eps=1e-5)
     apply(OPS["normalize_rows_grad"], y, y, axes=(1,), eps=1e-5)
     apply(OPS["softmax"], y, axis=1), apply(OPS["log_softmax"], y, axis=1)
+    apply(OPS["softmax_grad"], y, y, axis=1)
+    apply(OPS["relu"], y), apply(OPS["relu_grad"], y, y)
+    apply(OPS["linear"], y, eager.ones(4, 3), eager.ones(4))
+    apply(OPS["scale_shift"], y, eager.ones(3), eager.ones(3))
     # max-pool's block primitives, which a tracer records too
     image = y.reshape(1, 1, 2, 3)
     apply(OPS["max_pool_blocks"], image, kernel=(2, 2))

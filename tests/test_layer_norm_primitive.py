@@ -10,6 +10,7 @@ import eager
 import eager.nn.functional as F
 import tracer
 from eager.autograd import gradcheck
+from eager.dispatch import apply
 from jit import jit
 from kernels import OPS, TensorSpec
 from kernels.errors import DTypeError, ShapeError
@@ -124,3 +125,33 @@ def test_matches_torch():
     (F.layer_norm(x, (4, 5), w, b) ** 3).sum().backward()
     for got, ref in ((x, tx), (w, tw), (b, tb)):
         np.testing.assert_allclose(got.grad.numpy(), ref.grad.numpy(), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_affine_step_is_one_op_with_the_mul_and_add_gradients_bit_for_bit(dtype):
+    data, g = RNG.normal(size=(4, 3, 6)).astype(dtype), RNG.normal(size=(4, 3, 6)).astype(dtype)
+    wv, bv = RNG.normal(size=(3, 6)).astype(dtype), RNG.normal(size=(3, 6)).astype(dtype)
+    results = []
+    for fused in (True, False):
+        x, w, b = (eager.tensor(v, requires_grad=True) for v in (data, wv, bv))
+        y = apply(OPS.scale_shift, x, w, b) if fused else x * w + b
+        y.backward(eager.tensor(g))
+        results.append([t.detach().numpy() for t in (y, x.grad, w.grad, b.grad)])
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
+    x = eager.tensor(data, requires_grad=True)
+    assert F.layer_norm(x, (3, 6), eager.tensor(wv), eager.tensor(bv)).grad_fn.op \
+        is OPS.scale_shift
+    graph = tracer.trace(lambda t: F.layer_norm(t, (6,), eager.tensor(wv[0]),
+                                                eager.tensor(bv[0])), eager.ones(2, 6))
+    assert "scale_shift" not in {n.op.name for n in graph.nodes}
+
+
+def test_affine_rule_refuses_bad_operands():
+    f32 = np.dtype("float32")
+    with pytest.raises(ShapeError, match="scale_shift: input \\(2, 3\\), weight \\(2,\\)"):
+        OPS.scale_shift.infer(TensorSpec((2, 3), f32), TensorSpec((2,), f32),
+                              TensorSpec((2,), f32))
+    with pytest.raises(DTypeError, match="scale_shift: dtypes float32, float64"):
+        OPS.scale_shift.infer(TensorSpec((2, 3), f32), TensorSpec((3,), np.dtype("float64")),
+                              TensorSpec((3,), f32))

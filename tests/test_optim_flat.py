@@ -5,6 +5,9 @@ import pytest
 
 import eager
 from eager import optim
+from eager.dispatch import DispatchHook
+from eager.interpreters import interpreting
+from eager.optim import flat_adam
 from eager.optim.flat import FlatState
 from jit import jit
 
@@ -151,3 +154,44 @@ def test_a_parameter_appended_to_a_group_later_is_still_updated():
     a.grad, b.grad = eager.ones(2), eager.ones(3)
     opt.step()
     assert a.tolist() == pytest.approx([0.9, 0.9]) and b.tolist() == pytest.approx([0.9] * 3)
+
+
+class _Listening(DispatchHook):
+    """A hook that records nothing: with it on, the flat update runs as ops."""
+
+    def record(self, op, inputs, attrs, out):
+        pass
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_eager_array_update_equals_the_ops_bit_for_bit(variant, dtype, monkeypatch):
+    ran = []
+    monkeypatch.setattr(flat_adam, "adam_step",
+                        lambda *a, _real=flat_adam.adam_step: ran.append(1) or _real(*a))
+    array_ps, op_ps = ([eager.tensor(p.detach().numpy().astype(dtype), requires_grad=True)
+                        for p in params()] for _ in range(2))
+    array_opt, op_opt = VARIANTS[variant](array_ps), VARIANTS[variant](op_ps)
+    for step in range(3):
+        for ps in (array_ps, op_ps):
+            for p, g in zip(ps, grads(step)):
+                p.grad = eager.tensor(g.astype(dtype))
+        array_opt.step()
+        with interpreting(_Listening()):
+            op_opt.step()
+    assert len(ran) == 3
+    for p, q in zip(array_ps, op_ps):
+        assert np.array_equal(p.detach().numpy(), q.detach().numpy())
+        assert p._version == q._version
+        for key, value in array_opt.state[p].items():
+            assert np.array_equal(value.numpy(), op_opt.state[q][key].numpy()), key
+            assert value._base._version == op_opt.state[q][key]._base._version, key
+
+
+def test_float16_parameters_take_the_ops():
+    ps = [eager.tensor([1.0, 2.0], dtype=eager.float16, requires_grad=True)]
+    opt = optim.Adam(ps, lr=0.1)
+    assert not flat_adam.applies(opt._flat[id(opt.param_groups[0])])
+    ps[0].grad = eager.tensor([1.0, -1.0], dtype=eager.float16)
+    opt.step()
+    assert ps[0].tolist() == [0.89990234375, 2.099609375]

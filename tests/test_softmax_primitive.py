@@ -104,3 +104,40 @@ def test_matches_torch(name):
     x = f64(data)
     (FUNCTIONS[name](x, dim=1) * f64(weights, grad=False)).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (8, 4, 16, 32)])   # the second streams its rows
+def test_eager_backward_runs_one_softmax_grad_matching_the_composite(shape):
+    data, weights = RNG.normal(0.0, 3.0, shape), RNG.normal(size=shape)
+    x = f64(data)
+    ran = []
+    seen = OPS.softmax_grad.cpu_kernel
+    OPS.softmax_grad.cpu_kernel = lambda *a, **k: ran.append(1) or seen(*a, **k)
+    try:
+        (F.softmax(x, dim=-1) * f64(weights, grad=False)).sum().backward()
+    finally:
+        OPS.softmax_grad.cpu_kernel = seen
+    assert ran == [1]
+    y = reference("softmax", data, -1)
+    want = y * (weights - (weights * y).sum(axis=-1, keepdims=True))
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-10, atol=1e-13)
+
+
+def test_short_rows_keep_values_and_nan_rows():
+    data = RNG.normal(0.0, 3.0, (64, 4, 32)).astype(np.float32)
+    data[0, 0, :5] = -np.inf
+    data[1, 2, 7] = np.nan
+    with np.errstate(invalid="ignore"):
+        got = F.softmax(eager.tensor(data), dim=-1).numpy()
+        logp = F.log_softmax(eager.tensor(data), dim=-1).numpy()
+        want = reference("softmax", data.astype(np.float64), -1)
+    assert np.isnan(got[1, 2]).all() and np.isnan(logp[1, 2]).all()
+    assert (got[0, 0, :5] == 0).all() and (logp[0, 0, :5] == -np.inf).all()
+    finite = ~np.isnan(want)
+    np.testing.assert_allclose(got[finite], want[finite], rtol=2e-6, atol=1e-7)
+
+
+def test_softmax_grad_rule_refuses_mismatched_operands():
+    with pytest.raises(ShapeError, match="softmax_grad: gradient float32\\[2, 3\\]"):
+        OPS.softmax_grad.infer(TensorSpec((2, 3), np.dtype("float32")),
+                               TensorSpec((2, 4), np.dtype("float32")), axis=1)

@@ -28,11 +28,12 @@ from eager.dispatch import apply, get_hook
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
 from eager.ops.shape import reshape
-from eager.tensor import Tensor
+from eager.tensor import Tensor, wrap
 from kernels import OPS, OpDef, Rest
 from kernels.activations import GELU_A, GELU_C
 from kernels.dtypes import DIFFERENTIABLE
 from kernels.errors import AutogradError
+from kernels.indexing import full_key
 
 NOTHING: tuple = ()
 """`saves` of a rule that reads no values, only shapes."""
@@ -301,6 +302,40 @@ def _matmul(node, g, needs):
     return ga, reshape(sum_to(_c(a2.mT) @ g2, b2.shape), b.shape)
 
 
+@backward(OPS.linear, saves=((1,), (0,), ()))
+def _linear(node, g, needs):
+    # The composite's products and sums: the same gradients, bit for bit (BLAS gives
+    # g.T @ x and (x.T @ g).T the same bits), the weight's in its own layout, so that
+    # accumulating it into .grad copies nothing. Dispatched directly: the public
+    # spellings' argument checks cost more than the ops on a small layer.
+    x, weight, _bias = node.inputs
+    rows = _as_rows(g)
+    gx = gw = gb = None
+    if needs[0]:
+        gx = _product(rows, weight)
+        if gx.shape != x.shape:
+            gx = apply(OPS.reshape, gx, shape=x.shape)
+    if needs[1]:
+        gw = _product(apply(OPS.permute, rows, axes=(1, 0)), _as_rows(x))
+    if needs[2]:
+        gb = apply(OPS.sum, rows, axis=(0,), keepdims=False)
+    return gx, gw, gb
+
+
+def _as_rows(t: Tensor) -> Tensor:
+    """t as a 2-d (rows, last dim) tensor, as reshape(t, (rows, t.shape[-1])) gives it."""
+    if t.ndim == 2:
+        return t
+    shape = (math.prod(t.shape[:-1]), t.shape[-1])
+    if not t._data.flags.c_contiguous:
+        return reshape(t, shape)   # copies first
+    return apply(OPS.reshape, t, shape=shape)
+
+
+def _product(a: Tensor, b: Tensor) -> Tensor:
+    return apply(OPS.matmul, a, b) if a._data.dtype == b._data.dtype else a @ b
+
+
 # ---- movement ---------------------------------------------------------------------------
 @backward(OPS.reshape, saves=NOTHING)
 def _reshape(n, g, needs):
@@ -323,7 +358,15 @@ def _expand(n, g, needs):
 
 @backward(OPS.slice, saves=NOTHING)
 def _slice(node, g, needs):
-    return (apply(OPS.index_add, _zeros_like(node.inputs[0]), g, key=node.attrs["key"]),)
+    x, key = node.inputs[0], node.attrs["key"]
+    if not is_grad_enabled() and get_hook() is None and x._device == "cpu":
+        # eager: the same sum, into zeros laid out as x is. The gradient of q, k, v
+        # sliced off a permuted view then un-permutes to a contiguous array, which the
+        # reshape before it takes as it is instead of copying it into C order.
+        out = np.zeros_like(x._data)
+        out[full_key(key, ())] += g._data
+        return (wrap(out, x._device),)
+    return (apply(OPS.index_add, _zeros_like(x), g, key=key),)
 
 
 @backward(OPS.flip, saves=NOTHING)
@@ -426,6 +469,15 @@ def _gelu_tanh_grad(n, gg, needs):
     return g_g, gg * g * second
 
 
+@backward(OPS.relu, saves=((0,),))
+def _relu(n, g, needs):
+    x = n.inputs[0]
+    if not is_grad_enabled() and get_hook() is None and g.dtype == x.dtype:
+        return (apply(OPS.relu_grad, g, x),)
+    # create_graph=True or a tracer: the masked gradient relu's where gives
+    return (E.where(x <= 0, 0.0, g),)
+
+
 @backward(OPS.normalize_rows, saves=((0,),))
 def _normalize_rows(n, g, needs):
     x = n.inputs[0]
@@ -440,9 +492,20 @@ def _normalize_rows(n, g, needs):
     return ((g - R.mean(g, axis=axes, keepdims=True) - xhat * projection) * inv_std,)
 
 
+@backward(OPS.scale_shift, saves=((1,), (0,), ()))
+def _scale_shift(n, g, needs):
+    # mul's and add's rules: the engine sums the weight's and bias's to their shapes
+    x, weight, _bias = n.inputs
+    return ((g * weight if needs[0] else None), (g * x if needs[1] else None),
+            (g if needs[2] else None))
+
+
 @backward(OPS.softmax, saves=((OUT,),))
 def _softmax(n, g, needs):
     y = n.out
+    if not is_grad_enabled() and get_hook() is None and g.dtype == y.dtype:
+        return (apply(OPS.softmax_grad, g, y, axis=n.attrs["axis"]),)
+    # create_graph=True or a tracer: the same product in differentiable, fusable ops
     return (y * (g - R.sum(g * y, axis=n.attrs["axis"], keepdims=True)),)
 
 

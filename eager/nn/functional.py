@@ -54,6 +54,7 @@ from kernels.errors import DTypeError, ShapeError
 from kernels.shapes import normalize_axis
 
 _REDUCTIONS = ("mean", "sum", "none")
+_LINEAR_DTYPES = (float32, float64)
 
 
 def _raise_if_out_of_range(op: str, indices: Tensor, size: int, described: str) -> None:
@@ -222,6 +223,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ShapeError(f"linear: input of shape {x.shape} has {x.shape[-1:]} features but "
                          f"the weight of shape {weight.shape} expects {weight.shape[1]}"
                          f"{user_line_suffix()}")
+    if bias is not None and get_hook() is None and \
+            x._data.dtype == weight._data.dtype == bias._data.dtype and \
+            x._data.dtype in _LINEAR_DTYPES:
+        # eager: one op (kernels/affine.py); a tracer records the composite below
+        return apply(OPS.linear, x, weight, bias)
     if x.ndim > 2:
         # One (batch * ..., in) x (in, out) GEMM, not one per leading index: its weight
         # gradient is then one GEMM too, instead of a batch of them summed afterwards.
@@ -401,6 +407,10 @@ def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None,
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     (x,) = promote("f", x)
     out = standardize(x, axes, eps)
+    if weight is not None and bias is not None and get_hook() is None and \
+            out._data.dtype == weight._data.dtype == bias._data.dtype and \
+            out._data.dtype in _LINEAR_DTYPES and weight.shape == bias.shape == shape:
+        return apply(OPS.scale_shift, out, weight, bias)   # eager: one op for both
     if weight is not None:
         out = out * weight
     if bias is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from eager.dispatch import apply, spec_of, user_line_suffix
+from eager.dispatch import apply, get_hook, spec_of, user_line_suffix
 from eager.ops.operands import as_operand, cast, promote
 from eager.ops.public import METHODS, NAMESPACE, implements
 from eager.tensor import Tensor
@@ -242,8 +242,13 @@ def relu(x) -> Tensor:
     >>> relu(x).sum().backward(); x.grad
     tensor([0., 0., 1.])
     """
+    if type(x) is Tensor and x._data.dtype in _RELU_DTYPES and get_hook() is None:
+        return apply(OPS.relu, x)   # eager: one pass (kernels/activations.py)
     x = as_operand(x)
     return where(binary("le", x, 0), 0, x)
+
+
+_RELU_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 _MISSING = object()

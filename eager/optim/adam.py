@@ -20,6 +20,7 @@ from eager import arguments
 from eager.creation import full, zeros_like
 from eager.nn.errors import ArgumentError
 from eager.ops.elementwise import maximum
+from eager.optim import flat_adam
 from eager.optim.flat import FlatState
 from eager.optim.optimizer import Optimizer
 from eager.tensor import Tensor
@@ -113,7 +114,11 @@ class Adam(Optimizer):
         self._update_flat(flat, grads, group)
 
     def _update_flat(self, flat: FlatState, grads: list[Tensor], group: dict[str, Any]) -> None:
-        """`update` for every parameter of the group at once, op for op the same math."""
+        """`update` for every parameter of the group at once, op for op the same math
+        (on the arrays directly when nothing records the step: eager.optim.flat_adam)."""
+        if flat_adam.applies(flat):
+            flat_adam.adam_step(flat, grads, group, self.decoupled_weight_decay)
+            return
         beta1, beta2 = group["betas"]
         lr, decay = group["lr"], group["weight_decay"]
         buffers = flat.buffers
