@@ -108,10 +108,14 @@ class Executable:
         plan = self.plan
         self._strided = {n.out.id for n in graph.nodes
                          if n.op.is_view and n.op.name != "reshape" and n.out.device == "cpu"}
+        # The replay's starting environment: the plan's, plus the views of buffers that
+        # are the same arrays on every call (`_static_view`).
+        self._template = list(plan.template)
+        self._static: dict[int, np.ndarray] = {}
         names: dict[str, Any] = {"_asarray": np.asarray, "_empty": np.empty,
                                  "_asc": np.ascontiguousarray,
                                  "_check": check_guard, "_plan": plan,
-                                 "_template": plan.template, "_wrap": wrap, "_fb": None,
+                                 "_template": self._template, "_wrap": wrap, "_fb": None,
                                  "_lock": threading.Lock(), "_BUSY": BUSY,
                                  "_GuardFailed": GuardFailed, "_Error": ReplayError,
                                  "_GuardFailure": GuardFailure}
@@ -135,6 +139,9 @@ class Executable:
                 data = plan.template[v.id]
                 if v.kind == "const" and type(data) is np.ndarray and data.flags.c_contiguous:
                     self._pointer_of[v.id] = bind(names["_fb"](data), "p")
+        for v in graph.inputs:
+            if v.kind == "const" and type(plan.template[v.id]) is np.ndarray:
+                self._static[v.id] = plan.template[v.id]
         # Pooled buffers make a replay non-reentrant: a second thread calling in while one
         # runs gets Busy (the jit then runs that call eagerly).
         lines = ["def _call(leaves):", "    if not _lock.acquire(False):",
@@ -213,6 +220,7 @@ class Executable:
                 # the write-back copies an array onto itself, which numpy skips).
                 buffer = f"env[{target}] if env[{target}].flags.c_contiguous else {buffer}"
             if slot is not None and target is None:
+                self._static[v.id] = array
                 out_names.append(buffer)
                 out_pointers.append(pointer or f"_fb({buffer})")
                 continue
@@ -238,6 +246,8 @@ class Executable:
             lines.append(f"    env[{v.id}] = {name}")
 
     def _emit_node(self, node: Node, lines, bind, slots, fb) -> None:
+        if self._static_view(node, fb, bind):
+            return
         device = next((x.device for x in node.inputs if isinstance(x, Value) and x.is_tensor),
                       node.out.device)
         xp = np if device == "cpu" else array_namespace_for(device)
@@ -256,6 +266,8 @@ class Executable:
             v = node.out
             array = _slot_array(slots[slot], v)
             args.append(f"out={bind(array, 'b')}")
+            if node.out.dtype != bfloat16:   # numpy hands back `out` itself
+                self._static[v.id] = array
             if fb is not None:
                 self._pointer_of[v.id] = bind(fb(array), "p")
         call = f"{fn}({', '.join(args)})"
@@ -265,6 +277,24 @@ class Executable:
             # numpy computes bfloat16 with Python floats in float32; round as eager does.
             call = f"{call}.astype({bind(bfloat16, 'd')}, copy=False)"
         lines.append(f"    env[{node.out.id}] = {call}")
+
+    def _static_view(self, node: Node, fb, bind) -> bool:
+        """A view (reshape, slice, permute, expand) of an array that is the same on every
+        call (a pooled buffer, a constant, another such view) is the same view every
+        call: made here once and preset in the replay's environment, it costs nothing
+        per call (a transformer step has a hundred of them, a few us each)."""
+        x = node.inputs[0] if node.inputs else None
+        if not (node.op.is_view and isinstance(x, Value) and x.id in self._static) or \
+                node.out.id in self.plan.guards_of:
+            return False
+        base = self._static[x.id]
+        view = node.op.kernel(np)(base, **node.attrs)
+        if type(view) is not np.ndarray or (view.size and not np.may_share_memory(view, base)):
+            return False   # a reshape that had to copy: its contents change per call
+        self._static[node.out.id] = self._template[node.out.id] = view
+        if fb is not None and view.flags.c_contiguous and view.size:
+            self._pointer_of[node.out.id] = bind(fb(view), "p")
+        return True
 
     def __call__(self, leaves: list) -> Any:
         """Replay and return the result; raise GuardFailure, ExecutableBusy or the
