@@ -26,7 +26,13 @@ import numpy as np
 
 from eager.tensor import wrap
 from jit.lowering import ControlStep, FusedStep, LoweredStep, lower
-from jit.passes.memory import buffer_plan, escaping_values, in_place_updates, index_adds_in_place
+from jit.passes.memory import (
+    buffer_plan,
+    escaping_values,
+    in_place_updates,
+    index_add_chains_as_sets,
+    index_adds_in_place,
+)
 from kernels import array_namespace_for
 from kernels.codegen import ElementwiseGroup, compile_groups, rows_c
 from kernels.dtypes import bfloat16
@@ -97,6 +103,7 @@ class Executable:
             if plan_memory else {}
         self.index_add_in_place = index_adds_in_place(graph, self.steps) if plan_memory \
             else set()
+        self.index_sets = index_add_chains_as_sets(graph, self.steps, self.index_add_in_place)
         self.cpu_kernels = compile_groups([s.group for s in self.steps
                                            if isinstance(s, FusedStep) and s.device == "cpu"])
         self.kernel_launches = len(self.steps)
@@ -252,7 +259,13 @@ class Executable:
                       node.out.device)
         xp = np if device == "cpu" else array_namespace_for(device)
         args = [f"env[{x.id}]" if isinstance(x, Value) else bind(x, "c") for x in node.inputs]
-        if node.out.id in self.index_add_in_place:
+        role = self.index_sets.get(node.out.id)
+        if role is not None:
+            fn = bind(_index_set_into if role == "set" else _index_set_fresh, "f")
+            args.append(f"key={bind(node.attrs['key'], 'a')}")
+            if role != "set":
+                args.append(f"zero={bind(role == 'zeros', 'a')}")
+        elif node.out.id in self.index_add_in_place:
             fn = bind(_index_add_into, "f")
             args.append(f"key={bind(node.attrs['key'], 'a')}")
         elif device == "cpu" and _row_argmax(node):
@@ -314,6 +327,20 @@ def _index_add_into(base, src, *, key):
     """index_add without the copy of its base: `base[key] += src`, returned (for an
     index_add whose base nothing else reads: `memory.index_adds_in_place`)."""
     base[full_key(key, ())] += src
+    return base
+
+
+def _index_set_fresh(base, src, *, key, zero):
+    """The first link of an index_add chain into zeros (`memory.index_add_chains_as_sets`):
+    a new array, zeroed unless the chain's keys cover it, holding `src` at `key`."""
+    out = np.zeros_like(base) if zero else np.empty_like(base)
+    out[full_key(key, ())] = src
+    return out
+
+
+def _index_set_into(base, src, *, key):
+    """A later link of such a chain: `base[key] = src`, in place, returned."""
+    base[full_key(key, ())] = src
     return base
 
 

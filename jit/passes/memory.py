@@ -204,3 +204,58 @@ def index_adds_in_place(graph: Graph, steps: list[LoweredStep]) -> set[int]:
                 and (base.shape, base.dtype) == (node.out.shape, node.out.dtype):
             out.add(node.out.id)
     return out
+
+
+def index_add_chains_as_sets(graph: Graph, steps: list[LoweredStep],
+                             in_place: set[int]) -> dict[int, str]:
+    """index_add steps that may store their source instead of adding it.
+
+    autograd's backward of `q, k, v = qkv` unpacking adds three slices into a zero
+    tensor: the first link copies the zeros, the later ones add in place (`in_place`,
+    from `index_adds_in_place`). When the base is a constant of zeros and the links'
+    keys are distinct integers on the first axis, every element receives at most one
+    source, so each link can store it: the first link (value "fresh") makes a new array,
+    left uninitialised when the keys cover the whole axis ("empty") and zeroed otherwise,
+    the later ones ("set") store into it. Returns output value id -> one of those.
+
+    >>> import eager, tracer
+    >>> from jit.passes import optimize
+    >>> from jit.lowering import lower
+    >>> def f(x):
+    ...     a, b, c = x.reshape(3, 2)
+    ...     (a * 2.0 + b * c).sum().backward()
+    ...     return x.grad
+    >>> g, _ = optimize(tracer.trace(f, eager.ones(6, requires_grad=True)))
+    >>> steps = lower(g)
+    >>> sorted(index_add_chains_as_sets(g, steps, index_adds_in_place(g, steps)).values())
+    ['empty', 'set', 'set']
+    """
+    producers = graph.producers()
+    next_link: dict[int, Value] = {}
+    for step in steps:
+        node = getattr(step, "node", None)
+        if node is not None and node.out.id in in_place:
+            next_link[node.inputs[0].id] = node.out
+    out: dict[int, str] = {}
+    for step in steps:
+        node = getattr(step, "node", None)
+        if not isinstance(step, OpStep) or node.op.name != "index_add" \
+                or len(node.inputs) != 2 or node.out.id in in_place:
+            continue
+        base = node.inputs[0]
+        if not (isinstance(base, Value) and base.kind == "const"
+                and isinstance(base.data, np.ndarray) and base.shape
+                and not base.data.any()):
+            continue
+        links = [node]
+        while links[-1].out.id in next_link:
+            links.append(producers[next_link[links[-1].out.id].id])
+        keys = [link.attrs["key"] for link in links]
+        if not all(len(k) == 1 and k[0][0] == "i" for k in keys):
+            continue
+        rows = {k[0][1] % base.shape[0] for k in keys}
+        if len(rows) != len(keys):
+            continue
+        out[node.out.id] = "empty" if len(rows) == base.shape[0] else "zeros"
+        out.update((link.out.id, "set") for link in links[1:])
+    return out
