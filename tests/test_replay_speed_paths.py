@@ -199,3 +199,39 @@ def test_optimized_graph_of_unpacking_is_unchanged_by_the_replay_paths():
     x = eager.tensor(np.ones(12, np.float32), requires_grad=True)
     g, _ = optimize(tracer.trace(fn, x))
     assert sum(1 for n in g.nodes if n.op.name == "index_add") == 4
+
+
+def test_optimizer_updates_after_zero_grad_are_written_in_place():
+    # zero_grad(set_to_none) leaves `grad_defined(p) == False` guards on the parameters:
+    # checked on entry, they do not keep the update from going straight into p.
+    from eager import nn, optim
+
+    def build():
+        eager.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+        return model, optim.AdamW(model.parameters(), lr=0.05, weight_decay=0.01)
+
+    def make_step(model, opt):
+        def step(x):
+            loss = (model(x) ** 2).mean()
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            return loss.detach()
+        return step
+
+    model, opt = build()
+    reference, ref_opt = build()
+    jitted = jit(make_step(model, opt))
+    eager_step = make_step(reference, ref_opt)
+    data = [p._data for p in model.parameters()]
+    x = eager.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4))
+    for _ in range(4):
+        np.testing.assert_allclose(jitted(x).item(), eager_step(x).item(), rtol=1e-5)
+    exe = jitted._variant_for((x,), {}).executable
+    params = {id(p) for p in model.parameters()}
+    targets = {v.id for v in exe.graph.inputs if v.kind == "ref" and id(v.ref) in params}
+    assert targets <= set(exe.in_place.values())
+    for p, q, array in zip(model.parameters(), reference.parameters(), data):
+        assert p._data is array
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6)

@@ -142,7 +142,11 @@ def in_place_updates(graph: Graph, steps: list[LoweredStep],
     last_read: dict[int, int] = {}  # input id -> last step reading it or a view of it
     end = len(steps)
     reads = [(i, list(step.reads)) for i, step in enumerate(steps)]
-    reads.append((end, graph.output_values() + [g.value for g in graph.guards]
+    # Guards on inputs (`grad_defined(p)` after `zero_grad`) are checked on entry, before
+    # any step: only guards on computed values read at the end.
+    inputs = {v.id for v in graph.inputs}
+    reads.append((end, graph.output_values()
+                  + [g.value for g in graph.guards if g.value.id not in inputs]
                   + [wb.value for wb in graph.writebacks if wb.value is not None]))
     for i, values in reads:
         for v in values:
