@@ -28,6 +28,7 @@ from eager.tensor import wrap
 from jit.lowering import ControlStep, FusedStep, LoweredStep, lower
 from jit.passes.memory import (
     buffer_plan,
+    concat_sources_in_place,
     escaping_values,
     in_place_updates,
     index_add_chains_as_sets,
@@ -98,9 +99,13 @@ class Executable:
         self.graph = graph
         self.plan = graph.execution_plan()
         self.steps = lower(graph)
-        self.buffers = buffer_plan(graph, self.steps, plan_memory)
-        self.in_place = in_place_updates(graph, self.steps, escaping_values(graph)) \
-            if plan_memory else {}
+        escaping = escaping_values(graph)
+        self.in_place = in_place_updates(graph, self.steps, escaping) if plan_memory else {}
+        self.concat_in_place = concat_sources_in_place(graph, self.steps, escaping,
+                                                       self.in_place) if plan_memory else {}
+        self._own_memory = self._concat_buffers(graph)
+        self.buffers = buffer_plan(graph, self.steps, plan_memory,
+                                   frozenset(self._own_memory))
         self.index_add_in_place = index_adds_in_place(graph, self.steps) if plan_memory \
             else set()
         self.index_sets = index_add_chains_as_sets(graph, self.steps, self.index_add_in_place)
@@ -109,6 +114,20 @@ class Executable:
         self.kernel_launches = len(self.steps)
         self.fused_kernels = sum(1 for s in self.steps if isinstance(s, FusedStep))
         self.replay = self._generate(graph, self.steps)
+
+    def _concat_buffers(self, graph: Graph) -> dict[int, np.ndarray]:
+        """One buffer per concat written in place (`memory.concat_sources_in_place`), kept
+        for the life of this executable: value id -> its array (the concat's output, or
+        a source's place in it)."""
+        values = {v.id: v for v in graph.values()}
+        own: dict[int, np.ndarray] = {}
+        for out_id, offsets in self.concat_in_place.items():
+            out = values[out_id]
+            flat = own[out_id] = np.empty(out.shape, out.dtype)
+            for vid, offset in offsets.items():
+                v = values[vid]
+                own[vid] = flat[offset:offset + int(np.prod(v.shape))].reshape(v.shape)
+        return own
 
     def _generate(self, graph: Graph, steps: list[LoweredStep]):
         """Source of `_call(leaves)`: load inputs, run every step, write back, return."""
@@ -211,10 +230,9 @@ class Executable:
         out_names = []
         out_pointers = []
         for v in outs:
-            slot = self.buffers.slot_of.get(v.id)
+            array = self._pooled_array(v, slots)
             pointer = None
-            if slot is not None:
-                array = _slot_array(slots[slot], v)
+            if array is not None:
                 buffer = bind(array, "b")
                 if on_cpu and fb is not None and v.id not in self.in_place:
                     pointer = self._pointer_of[v.id] = bind(fb(array), "p")
@@ -226,7 +244,7 @@ class Executable:
                 # Write the update straight into the tensor it is written back to (then
                 # the write-back copies an array onto itself, which numpy skips).
                 buffer = f"env[{target}] if env[{target}].flags.c_contiguous else {buffer}"
-            if slot is not None and target is None:
+            if array is not None and target is None:
                 self._static[v.id] = array
                 out_names.append(buffer)
                 out_pointers.append(pointer or f"_fb({buffer})")
@@ -255,6 +273,9 @@ class Executable:
     def _emit_node(self, node: Node, lines, bind, slots, fb) -> None:
         if self._static_view(node, fb, bind):
             return
+        if node.out.id in self.concat_in_place:
+            self._emit_concat_in_place(node, lines, bind, fb)
+            return
         device = next((x.device for x in node.inputs if isinstance(x, Value) and x.is_tensor),
                       node.out.device)
         xp = np if device == "cpu" else array_namespace_for(device)
@@ -274,10 +295,9 @@ class Executable:
         else:
             fn = bind(node.op.kernel(xp), "f")
             args += [f"{k}={bind(v, 'a')}" for k, v in node.attrs.items()]
-        slot = self.buffers.slot_of.get(node.out.id)
-        if slot is not None:   # a matmul given a pooled buffer (memory.pooled_outputs)
+        array = self._pooled_array(node.out, slots)
+        if array is not None:   # a matmul given a pooled buffer (memory.pooled_outputs)
             v = node.out
-            array = _slot_array(slots[slot], v)
             args.append(f"out={bind(array, 'b')}")
             if node.out.dtype != bfloat16:   # numpy hands back `out` itself
                 self._static[v.id] = array
@@ -290,6 +310,34 @@ class Executable:
             # numpy computes bfloat16 with Python floats in float32; round as eager does.
             call = f"{call}.astype({bind(bfloat16, 'd')}, copy=False)"
         lines.append(f"    env[{node.out.id}] = {call}")
+
+    def _pooled_array(self, v: Value, slots: list[np.ndarray]) -> np.ndarray | None:
+        """The array value v is written into on every call (its own memory or its pooled
+        slot), or None when it gets fresh memory."""
+        own = self._own_memory.get(v.id)
+        if own is not None:
+            return own
+        slot = self.buffers.slot_of.get(v.id)
+        return None if slot is None else _slot_array(slots[slot], v)
+
+    def _emit_concat_in_place(self, node: Node, lines: list[str], bind, fb) -> None:
+        """A concat whose sources were computed into its buffer: copy in the others."""
+        flat = self._own_memory[node.out.id]
+        offsets = self.concat_in_place[node.out.id]
+        producers = self.graph.producers()
+        offset = 0
+        for x in node.inputs:
+            size = int(np.prod(x.shape))
+            made_by = producers.get(x.id)
+            source = made_by.inputs[0] if made_by is not None and \
+                made_by.op.name == "reshape" and isinstance(made_by.inputs[0], Value) else x
+            if offsets.get(source.id) != offset:
+                place = bind(flat[offset:offset + size].reshape(x.shape), "b")
+                lines.append(f"    {bind(np.copyto, 'f')}({place}, env[{x.id}])")
+            offset += size
+        self._static[node.out.id] = self._template[node.out.id] = flat
+        if fb is not None:
+            self._pointer_of[node.out.id] = bind(fb(flat), "p")
 
     def _static_view(self, node: Node, fb, bind) -> bool:
         """A view (reshape, slice, permute, expand) of an array that is the same on every

@@ -21,6 +21,7 @@ import numpy as np
 from eager.tensor import Tensor
 from jit.lowering import FusedStep, LoweredStep, OpStep
 from jit.passes.rewrite import can_fail, live_value_ids
+from kernels.dtypes import bfloat16
 from tracer.graph import Graph, Value
 
 
@@ -66,9 +67,11 @@ def plan_buffers(steps: list[tuple[int, list[tuple[int, int]]]], last_use: dict[
     return plan
 
 
-def buffer_plan(graph: Graph, steps: list[LoweredStep], enabled: bool = True) -> BufferPlan:
+def buffer_plan(graph: Graph, steps: list[LoweredStep], enabled: bool = True,
+                exclude: frozenset[int] = frozenset()) -> BufferPlan:
     """Buffers for the fused kernels' outputs of lowered `steps` (see plan_buffers); with
-    `enabled` False every output gets fresh memory (the "memory" pass off)."""
+    `enabled` False every output gets fresh memory (the "memory" pass off). Values in
+    `exclude` get no pooled buffer (the caller gives them memory of their own)."""
     last_use: dict[int, int] = {}
     end = len(steps)
     for i, step in enumerate(steps):
@@ -88,7 +91,7 @@ def buffer_plan(graph: Graph, steps: list[LoweredStep], enabled: bool = True) ->
             last_use[base] = max(last_use.get(base, i), last_use.get(step.node.out.id, i))
     outputs = [(i, [(v.id, int(np.prod(v.shape)) * v.dtype.itemsize)
                     for v in pooled_outputs(step)]) for i, step in enumerate(steps)]
-    escaping = escaping_values(graph)
+    escaping = escaping_values(graph) | exclude
     if not enabled:
         escaping = escaping | {vid for _, outs in outputs for vid, _ in outs}
     return plan_buffers(outputs, last_use, escaping)
@@ -262,4 +265,56 @@ def index_add_chains_as_sets(graph: Graph, steps: list[LoweredStep],
             continue
         out[node.out.id] = "empty" if len(rows) == base.shape[0] else "zeros"
         out.update((link.out.id, "set") for link in links[1:])
+    return out
+
+
+def concat_sources_in_place(graph: Graph, steps: list[LoweredStep], escaping: set[int],
+                            in_place: dict[int, int]) -> dict[int, dict[int, int]]:
+    """Concats whose sources can be written straight into the concat's buffer.
+
+    A flat-buffer optimizer (AdamW over every parameter at once) concatenates all the
+    gradients on every call: a copy of each, after the matmul or reduction that made it.
+    For a cpu concat along axis 0 that nothing outside the graph sees, each source that
+    is (a reshape of) a pooled kernel or matmul output, of the concat's dtype, seen by
+    nothing outside and made once, can be computed into its place in one buffer kept for
+    the concat; the other sources are copied in. Returns concat output id -> {source
+    value id: element offset} for the sources written in place.
+
+    >>> import eager, tracer
+    >>> from jit.passes import optimize
+    >>> from jit.lowering import lower
+    >>> def f(a, b):
+    ...     return eager.concat([(a @ b).reshape(-1), (a * 2.0).reshape(-1)]).sum()
+    >>> g, _ = optimize(tracer.trace(f, eager.ones(2, 2), eager.ones(2, 2)))
+    >>> steps = lower(g)
+    >>> [sorted(offsets.values()) for offsets in
+    ...  concat_sources_in_place(g, steps, escaping_values(g), {}).values()]
+    [[0, 4]]
+    """
+    pooled = {v.id for step in steps for v in pooled_outputs(step)}
+    made_by_reshape = {step.node.out.id: step.node.inputs[0] for step in steps
+                       if isinstance(step, OpStep) and step.node.op.name == "reshape"
+                       and isinstance(step.node.inputs[0], Value)}
+    out: dict[int, dict[int, int]] = {}
+    claimed: set[int] = set()
+    for step in steps:
+        if not isinstance(step, OpStep) or step.node.op.name != "concat":
+            continue
+        node = step.node
+        if node.attrs.get("axis") != 0 or len(node.out.shape) != 1 \
+                or node.out.device != "cpu" or node.out.id in escaping:
+            continue
+        offsets: dict[int, int] = {}
+        offset = 0
+        for x in node.inputs:
+            source = made_by_reshape.get(x.id, x)
+            # bfloat16 matmuls round a float32 result into `out`: left as they are
+            if source.id in pooled and source.id not in escaping and source.id not in in_place \
+                    and source.id not in claimed and source.dtype == node.out.dtype \
+                    and source.dtype != bfloat16:
+                offsets[source.id] = offset
+                claimed.add(source.id)
+            offset += int(np.prod(x.shape))
+        if offsets:
+            out[node.out.id] = offsets
     return out
