@@ -268,3 +268,27 @@ def test_a_concat_the_caller_sees_gets_fresh_memory_every_call():
     kept = first.numpy().copy()
     jitted(a * 3.0, b)
     np.testing.assert_array_equal(first.numpy(), kept)
+
+
+def _halve_until_small(x):
+    while x.abs().max() > 1.0:
+        x = x * 0.5
+    return x
+
+
+def test_graphs_with_scripted_control_flow_still_compile():
+    import jit as jit_package
+
+    halve = jit_package.script(_halve_until_small)
+    w = eager.tensor([2.0, -3.0])
+
+    @jit
+    def model(x):
+        return halve((x * w).tanh() * 4.0) + 1.0
+
+    for values in ([1.0, 1.0], [0.1, 0.1], [0.3, -2.0]):
+        x = eager.tensor(values)
+        want = _halve_until_small((x * w).tanh() * 4.0) + 1.0
+        np.testing.assert_allclose(model(x).numpy(), want.numpy(), rtol=1e-6)
+    info = model.cache_info()
+    assert (info.variants, info.hits, info.eager_calls) == (1, 2, 0)

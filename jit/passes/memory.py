@@ -240,13 +240,12 @@ def index_add_chains_as_sets(graph: Graph, steps: list[LoweredStep],
     producers = graph.producers()
     next_link: dict[int, Value] = {}
     for step in steps:
-        node = getattr(step, "node", None)
-        if node is not None and node.out.id in in_place:
-            next_link[node.inputs[0].id] = node.out
+        if isinstance(step, OpStep) and step.node.out.id in in_place:
+            next_link[step.node.inputs[0].id] = step.node.out
     out: dict[int, str] = {}
     for step in steps:
-        node = getattr(step, "node", None)
-        if not isinstance(step, OpStep) or node.op.name != "index_add" \
+        node = step.node if isinstance(step, OpStep) else None
+        if node is None or node.op.name != "index_add" \
                 or len(node.inputs) != 2 or node.out.id in in_place:
             continue
         base = node.inputs[0]
