@@ -333,7 +333,7 @@ class Executable:
                 made_by.op.name == "reshape" and isinstance(made_by.inputs[0], Value) else x
             if offsets.get(source.id) != offset:
                 place = bind(flat[offset:offset + size].reshape(x.shape), "b")
-                lines.append(f"    {bind(np.copyto, 'f')}({place}, env[{x.id}])")
+                lines.append(f"    {bind(_copy_into, 'f')}({place}, env[{x.id}])")
             offset += size
         self._static[node.out.id] = self._template[node.out.id] = flat
         if fb is not None:
@@ -376,6 +376,11 @@ def _index_add_into(base, src, *, key):
     index_add whose base nothing else reads: `memory.index_adds_in_place`)."""
     base[full_key(key, ())] += src
     return base
+
+
+def _copy_into(place: np.ndarray, source: np.ndarray) -> None:
+    """A concat's copy of one source into its place, cast as the concat casts."""
+    np.copyto(place, source, casting="unsafe")
 
 
 def _index_set_fresh(base, src, *, key, zero):

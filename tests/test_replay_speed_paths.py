@@ -292,3 +292,17 @@ def test_graphs_with_scripted_control_flow_still_compile():
         np.testing.assert_allclose(model(x).numpy(), want.numpy(), rtol=1e-6)
     info = model.cache_info()
     assert (info.variants, info.hits, info.eager_calls) == (1, 2, 0)
+
+
+def test_concat_in_place_casts_copied_sources_as_concat_does():
+    def f(a, n):
+        flat = eager.concat([(a * 2.0).reshape(-1), n])   # int64 n joins as float32
+        return (flat * 1.5).sum()
+
+    a = eager.tensor(np.arange(4, dtype=np.float32))
+    n = eager.tensor(np.array([3, -7], dtype=np.int64))
+    jitted, exe = _replay_of(f, a, n)
+    assert exe.concat_in_place
+    for k in range(3):
+        m = eager.tensor(np.array([k, 2 * k + 1], dtype=np.int64))
+        assert jitted(a, m).item() == f(a, m).item()
