@@ -7,7 +7,9 @@ source over the plan's flat environment `env`, so a call costs one Python statem
 step, whatever the kernels contain. The source is generated from the plan's fields
 (argument bindings, guards by the value they read, write-backs, output entries), and the
 state-in and state-out work is the plan's own `read_state` / `write_back` / `outputs`,
-the code every other interpreter of the graph runs.
+the code every other interpreter of the graph runs. Arrays that are the same on every
+call (pooled buffers, constants, and views of them) are bound once, with their cffi
+pointers, so a step passes only what changes.
 
 >>> import eager, tracer
 >>> from jit.passes import optimize

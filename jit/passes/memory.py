@@ -7,6 +7,10 @@ compiled graph. When a value's last reader has run, its buffer is free for a lat
 of the same or smaller size. Values that leave the graph get fresh memory on every call,
 so a result never changes under the caller when the function runs again.
 
+Besides: the sources of a concat nothing outside sees are computed straight into the
+concat's own buffer (`concat_sources_in_place`: a flat optimizer's gradients), and a
+chain of index_adds into zeros stores instead of adding (`index_add_chains_as_sets`).
+
 >>> plan = plan_buffers([(0, [(10, 400)]), (1, [(11, 400)]), (2, [(12, 400)])],
 ...                     last_use={10: 1, 11: 2, 12: 3}, escaping=set())
 >>> plan.slot_of[10] == plan.slot_of[12], plan.bytes_before, plan.bytes_after
