@@ -7,7 +7,9 @@ source over the plan's flat environment `env`, so a call costs one Python statem
 step, whatever the kernels contain. The source is generated from the plan's fields
 (argument bindings, guards by the value they read, write-backs, output entries), and the
 state-in and state-out work is the plan's own `read_state` / `write_back` / `outputs`,
-the code every other interpreter of the graph runs.
+the code every other interpreter of the graph runs. Arrays that are the same on every
+call (pooled buffers, constants, and views of them) are bound once, with their cffi
+pointers, so a step passes only what changes.
 
 >>> import eager, tracer
 >>> from jit.passes import optimize
@@ -26,7 +28,14 @@ import numpy as np
 
 from eager.tensor import wrap
 from jit.lowering import ControlStep, FusedStep, LoweredStep, lower
-from jit.passes.memory import buffer_plan, escaping_values, in_place_updates, index_adds_in_place
+from jit.passes.memory import (
+    buffer_plan,
+    concat_sources_in_place,
+    escaping_values,
+    in_place_updates,
+    index_add_chains_as_sets,
+    index_adds_in_place,
+)
 from kernels import array_namespace_for
 from kernels.codegen import ElementwiseGroup, compile_groups, rows_c
 from kernels.dtypes import bfloat16
@@ -92,26 +101,49 @@ class Executable:
         self.graph = graph
         self.plan = graph.execution_plan()
         self.steps = lower(graph)
-        self.buffers = buffer_plan(graph, self.steps, plan_memory)
-        self.in_place = in_place_updates(graph, self.steps, escaping_values(graph)) \
-            if plan_memory else {}
+        escaping = escaping_values(graph)
+        self.in_place = in_place_updates(graph, self.steps, escaping) if plan_memory else {}
+        self.concat_in_place = concat_sources_in_place(graph, self.steps, escaping,
+                                                       self.in_place) if plan_memory else {}
+        self._own_memory = self._concat_buffers(graph)
+        self.buffers = buffer_plan(graph, self.steps, plan_memory,
+                                   frozenset(self._own_memory))
         self.index_add_in_place = index_adds_in_place(graph, self.steps) if plan_memory \
             else set()
+        self.index_sets = index_add_chains_as_sets(graph, self.steps, self.index_add_in_place)
         self.cpu_kernels = compile_groups([s.group for s in self.steps
                                            if isinstance(s, FusedStep) and s.device == "cpu"])
         self.kernel_launches = len(self.steps)
         self.fused_kernels = sum(1 for s in self.steps if isinstance(s, FusedStep))
         self.replay = self._generate(graph, self.steps)
 
+    def _concat_buffers(self, graph: Graph) -> dict[int, np.ndarray]:
+        """One buffer per concat written in place (`memory.concat_sources_in_place`), kept
+        for the life of this executable: value id -> its array (the concat's output, or
+        a source's place in it)."""
+        values = {v.id: v for v in graph.values()}
+        own: dict[int, np.ndarray] = {}
+        for out_id, offsets in self.concat_in_place.items():
+            out = values[out_id]
+            flat = own[out_id] = np.empty(out.shape, out.dtype)
+            for vid, offset in offsets.items():
+                v = values[vid]
+                own[vid] = flat[offset:offset + int(np.prod(v.shape))].reshape(v.shape)
+        return own
+
     def _generate(self, graph: Graph, steps: list[LoweredStep]):
         """Source of `_call(leaves)`: load inputs, run every step, write back, return."""
         plan = self.plan
         self._strided = {n.out.id for n in graph.nodes
                          if n.op.is_view and n.op.name != "reshape" and n.out.device == "cpu"}
+        # The replay's starting environment: the plan's, plus the views of buffers that
+        # are the same arrays on every call (`_static_view`).
+        self._template = list(plan.template)
+        self._static: dict[int, np.ndarray] = {}
         names: dict[str, Any] = {"_asarray": np.asarray, "_empty": np.empty,
                                  "_asc": np.ascontiguousarray,
                                  "_check": check_guard, "_plan": plan,
-                                 "_template": plan.template, "_wrap": wrap, "_fb": None,
+                                 "_template": self._template, "_wrap": wrap, "_fb": None,
                                  "_lock": threading.Lock(), "_BUSY": BUSY,
                                  "_GuardFailed": GuardFailed, "_Error": ReplayError,
                                  "_GuardFailure": GuardFailure}
@@ -135,6 +167,9 @@ class Executable:
                 data = plan.template[v.id]
                 if v.kind == "const" and type(data) is np.ndarray and data.flags.c_contiguous:
                     self._pointer_of[v.id] = bind(names["_fb"](data), "p")
+        for v in graph.inputs:
+            if v.kind == "const" and type(plan.template[v.id]) is np.ndarray:
+                self._static[v.id] = plan.template[v.id]
         # Pooled buffers make a replay non-reentrant: a second thread calling in while one
         # runs gets Busy (the jit then runs that call eagerly).
         lines = ["def _call(leaves):", "    if not _lock.acquire(False):",
@@ -197,10 +232,9 @@ class Executable:
         out_names = []
         out_pointers = []
         for v in outs:
-            slot = self.buffers.slot_of.get(v.id)
+            array = self._pooled_array(v, slots)
             pointer = None
-            if slot is not None:
-                array = _slot_array(slots[slot], v)
+            if array is not None:
                 buffer = bind(array, "b")
                 if on_cpu and fb is not None and v.id not in self.in_place:
                     pointer = self._pointer_of[v.id] = bind(fb(array), "p")
@@ -212,7 +246,8 @@ class Executable:
                 # Write the update straight into the tensor it is written back to (then
                 # the write-back copies an array onto itself, which numpy skips).
                 buffer = f"env[{target}] if env[{target}].flags.c_contiguous else {buffer}"
-            if slot is not None and target is None:
+            if array is not None and target is None:
+                self._static[v.id] = array
                 out_names.append(buffer)
                 out_pointers.append(pointer or f"_fb({buffer})")
                 continue
@@ -238,11 +273,22 @@ class Executable:
             lines.append(f"    env[{v.id}] = {name}")
 
     def _emit_node(self, node: Node, lines, bind, slots, fb) -> None:
+        if self._static_view(node, fb, bind):
+            return
+        if node.out.id in self.concat_in_place:
+            self._emit_concat_in_place(node, lines, bind, fb)
+            return
         device = next((x.device for x in node.inputs if isinstance(x, Value) and x.is_tensor),
                       node.out.device)
         xp = np if device == "cpu" else array_namespace_for(device)
         args = [f"env[{x.id}]" if isinstance(x, Value) else bind(x, "c") for x in node.inputs]
-        if node.out.id in self.index_add_in_place:
+        role = self.index_sets.get(node.out.id)
+        if role is not None:
+            fn = bind(_index_set_into if role == "set" else _index_set_fresh, "f")
+            args.append(f"key={bind(node.attrs['key'], 'a')}")
+            if role != "set":
+                args.append(f"zero={bind(role == 'zeros', 'a')}")
+        elif node.out.id in self.index_add_in_place:
             fn = bind(_index_add_into, "f")
             args.append(f"key={bind(node.attrs['key'], 'a')}")
         elif device == "cpu" and _row_argmax(node):
@@ -251,11 +297,12 @@ class Executable:
         else:
             fn = bind(node.op.kernel(xp), "f")
             args += [f"{k}={bind(v, 'a')}" for k, v in node.attrs.items()]
-        slot = self.buffers.slot_of.get(node.out.id)
-        if slot is not None:   # a matmul given a pooled buffer (memory.pooled_outputs)
+        array = self._pooled_array(node.out, slots)
+        if array is not None:   # a matmul given a pooled buffer (memory.pooled_outputs)
             v = node.out
-            array = _slot_array(slots[slot], v)
             args.append(f"out={bind(array, 'b')}")
+            if node.out.dtype != bfloat16:   # numpy hands back `out` itself
+                self._static[v.id] = array
             if fb is not None:
                 self._pointer_of[v.id] = bind(fb(array), "p")
         call = f"{fn}({', '.join(args)})"
@@ -265,6 +312,52 @@ class Executable:
             # numpy computes bfloat16 with Python floats in float32; round as eager does.
             call = f"{call}.astype({bind(bfloat16, 'd')}, copy=False)"
         lines.append(f"    env[{node.out.id}] = {call}")
+
+    def _pooled_array(self, v: Value, slots: list[np.ndarray]) -> np.ndarray | None:
+        """The array value v is written into on every call (its own memory or its pooled
+        slot), or None when it gets fresh memory."""
+        own = self._own_memory.get(v.id)
+        if own is not None:
+            return own
+        slot = self.buffers.slot_of.get(v.id)
+        return None if slot is None else _slot_array(slots[slot], v)
+
+    def _emit_concat_in_place(self, node: Node, lines: list[str], bind, fb) -> None:
+        """A concat whose sources were computed into its buffer: copy in the others."""
+        flat = self._own_memory[node.out.id]
+        offsets = self.concat_in_place[node.out.id]
+        producers = self.graph.producers()
+        offset = 0
+        for x in node.inputs:
+            size = int(np.prod(x.shape))
+            made_by = producers.get(x.id)
+            source = made_by.inputs[0] if made_by is not None and \
+                made_by.op.name == "reshape" and isinstance(made_by.inputs[0], Value) else x
+            if offsets.get(source.id) != offset:
+                place = bind(flat[offset:offset + size].reshape(x.shape), "b")
+                lines.append(f"    {bind(_copy_into, 'f')}({place}, env[{x.id}])")
+            offset += size
+        self._static[node.out.id] = self._template[node.out.id] = flat
+        if fb is not None:
+            self._pointer_of[node.out.id] = bind(fb(flat), "p")
+
+    def _static_view(self, node: Node, fb, bind) -> bool:
+        """A view (reshape, slice, permute, expand) of an array that is the same on every
+        call (a pooled buffer, a constant, another such view) is the same view every
+        call: made here once and preset in the replay's environment, it costs nothing
+        per call (a transformer step has a hundred of them, a few us each)."""
+        x = node.inputs[0] if node.inputs else None
+        if not (node.op.is_view and isinstance(x, Value) and x.id in self._static) or \
+                node.out.id in self.plan.guards_of:
+            return False
+        base = self._static[x.id]
+        view = node.op.kernel(np)(base, **node.attrs)
+        if type(view) is not np.ndarray or (view.size and not np.may_share_memory(view, base)):
+            return False   # a reshape that had to copy: its contents change per call
+        self._static[node.out.id] = self._template[node.out.id] = view
+        if fb is not None and view.flags.c_contiguous and view.size:
+            self._pointer_of[node.out.id] = bind(fb(view), "p")
+        return True
 
     def __call__(self, leaves: list) -> Any:
         """Replay and return the result; raise GuardFailure, ExecutableBusy or the
@@ -284,6 +377,25 @@ def _index_add_into(base, src, *, key):
     """index_add without the copy of its base: `base[key] += src`, returned (for an
     index_add whose base nothing else reads: `memory.index_adds_in_place`)."""
     base[full_key(key, ())] += src
+    return base
+
+
+def _copy_into(place: np.ndarray, source: np.ndarray) -> None:
+    """A concat's copy of one source into its place, cast as the concat casts."""
+    np.copyto(place, source, casting="unsafe")
+
+
+def _index_set_fresh(base, src, *, key, zero):
+    """The first link of an index_add chain into zeros (`memory.index_add_chains_as_sets`):
+    a new array, zeroed unless the chain's keys cover it, holding `src` at `key`."""
+    out = np.zeros_like(base) if zero else np.empty_like(base)
+    out[full_key(key, ())] = src
+    return out
+
+
+def _index_set_into(base, src, *, key):
+    """A later link of such a chain: `base[key] = src`, in place, returned."""
+    base[full_key(key, ())] = src
     return base
 
 

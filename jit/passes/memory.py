@@ -7,6 +7,10 @@ compiled graph. When a value's last reader has run, its buffer is free for a lat
 of the same or smaller size. Values that leave the graph get fresh memory on every call,
 so a result never changes under the caller when the function runs again.
 
+Besides: the sources of a concat nothing outside sees are computed straight into the
+concat's own buffer (`concat_sources_in_place`: a flat optimizer's gradients), and a
+chain of index_adds into zeros stores instead of adding (`index_add_chains_as_sets`).
+
 >>> plan = plan_buffers([(0, [(10, 400)]), (1, [(11, 400)]), (2, [(12, 400)])],
 ...                     last_use={10: 1, 11: 2, 12: 3}, escaping=set())
 >>> plan.slot_of[10] == plan.slot_of[12], plan.bytes_before, plan.bytes_after
@@ -21,6 +25,7 @@ import numpy as np
 from eager.tensor import Tensor
 from jit.lowering import FusedStep, LoweredStep, OpStep
 from jit.passes.rewrite import can_fail, live_value_ids
+from kernels.dtypes import bfloat16
 from tracer.graph import Graph, Value
 
 
@@ -66,9 +71,11 @@ def plan_buffers(steps: list[tuple[int, list[tuple[int, int]]]], last_use: dict[
     return plan
 
 
-def buffer_plan(graph: Graph, steps: list[LoweredStep], enabled: bool = True) -> BufferPlan:
+def buffer_plan(graph: Graph, steps: list[LoweredStep], enabled: bool = True,
+                exclude: frozenset[int] = frozenset()) -> BufferPlan:
     """Buffers for the fused kernels' outputs of lowered `steps` (see plan_buffers); with
-    `enabled` False every output gets fresh memory (the "memory" pass off)."""
+    `enabled` False every output gets fresh memory (the "memory" pass off). Values in
+    `exclude` get no pooled buffer (the caller gives them memory of their own)."""
     last_use: dict[int, int] = {}
     end = len(steps)
     for i, step in enumerate(steps):
@@ -88,7 +95,7 @@ def buffer_plan(graph: Graph, steps: list[LoweredStep], enabled: bool = True) ->
             last_use[base] = max(last_use.get(base, i), last_use.get(step.node.out.id, i))
     outputs = [(i, [(v.id, int(np.prod(v.shape)) * v.dtype.itemsize)
                     for v in pooled_outputs(step)]) for i, step in enumerate(steps)]
-    escaping = escaping_values(graph)
+    escaping = escaping_values(graph) | exclude
     if not enabled:
         escaping = escaping | {vid for _, outs in outputs for vid, _ in outs}
     return plan_buffers(outputs, last_use, escaping)
@@ -142,7 +149,11 @@ def in_place_updates(graph: Graph, steps: list[LoweredStep],
     last_read: dict[int, int] = {}  # input id -> last step reading it or a view of it
     end = len(steps)
     reads = [(i, list(step.reads)) for i, step in enumerate(steps)]
-    reads.append((end, graph.output_values() + [g.value for g in graph.guards]
+    # Guards on inputs (`grad_defined(p)` after `zero_grad`) are checked on entry, before
+    # any step: only guards on computed values read at the end.
+    inputs = {v.id for v in graph.inputs}
+    reads.append((end, graph.output_values()
+                  + [g.value for g in graph.guards if g.value.id not in inputs]
                   + [wb.value for wb in graph.writebacks if wb.value is not None]))
     for i, values in reads:
         for v in values:
@@ -203,4 +214,110 @@ def index_adds_in_place(graph: Graph, steps: list[LoweredStep]) -> set[int]:
                 and readers.get(base.id) == 1 and base.id not in observed \
                 and (base.shape, base.dtype) == (node.out.shape, node.out.dtype):
             out.add(node.out.id)
+    return out
+
+
+def index_add_chains_as_sets(graph: Graph, steps: list[LoweredStep],
+                             in_place: set[int]) -> dict[int, str]:
+    """index_add steps that may store their source instead of adding it.
+
+    autograd's backward of `q, k, v = qkv` unpacking adds three slices into a zero
+    tensor: the first link copies the zeros, the later ones add in place (`in_place`,
+    from `index_adds_in_place`). When the base is a constant of zeros and the links'
+    keys are distinct integers on the first axis, every element receives at most one
+    source, so each link can store it: the first link (value "fresh") makes a new array,
+    left uninitialised when the keys cover the whole axis ("empty") and zeroed otherwise,
+    the later ones ("set") store into it. Returns output value id -> one of those.
+
+    >>> import eager, tracer
+    >>> from jit.passes import optimize
+    >>> from jit.lowering import lower
+    >>> def f(x):
+    ...     a, b, c = x.reshape(3, 2)
+    ...     (a * 2.0 + b * c).sum().backward()
+    ...     return x.grad
+    >>> g, _ = optimize(tracer.trace(f, eager.ones(6, requires_grad=True)))
+    >>> steps = lower(g)
+    >>> sorted(index_add_chains_as_sets(g, steps, index_adds_in_place(g, steps)).values())
+    ['empty', 'set', 'set']
+    """
+    producers = graph.producers()
+    next_link: dict[int, Value] = {}
+    for step in steps:
+        if isinstance(step, OpStep) and step.node.out.id in in_place:
+            next_link[step.node.inputs[0].id] = step.node.out
+    out: dict[int, str] = {}
+    for step in steps:
+        node = step.node if isinstance(step, OpStep) else None
+        if node is None or node.op.name != "index_add" \
+                or len(node.inputs) != 2 or node.out.id in in_place:
+            continue
+        base = node.inputs[0]
+        if not (isinstance(base, Value) and base.kind == "const"
+                and isinstance(base.data, np.ndarray) and base.shape
+                and not base.data.any()):
+            continue
+        links = [node]
+        while links[-1].out.id in next_link:
+            links.append(producers[next_link[links[-1].out.id].id])
+        keys = [link.attrs["key"] for link in links]
+        if not all(len(k) == 1 and k[0][0] == "i" for k in keys):
+            continue
+        rows = {k[0][1] % base.shape[0] for k in keys}
+        if len(rows) != len(keys):
+            continue
+        out[node.out.id] = "empty" if len(rows) == base.shape[0] else "zeros"
+        out.update((link.out.id, "set") for link in links[1:])
+    return out
+
+
+def concat_sources_in_place(graph: Graph, steps: list[LoweredStep], escaping: set[int],
+                            in_place: dict[int, int]) -> dict[int, dict[int, int]]:
+    """Concats whose sources can be written straight into the concat's buffer.
+
+    A flat-buffer optimizer (AdamW over every parameter at once) concatenates all the
+    gradients on every call: a copy of each, after the matmul or reduction that made it.
+    For a cpu concat along axis 0 that nothing outside the graph sees, each source that
+    is (a reshape of) a pooled kernel or matmul output, of the concat's dtype, seen by
+    nothing outside and made once, can be computed into its place in one buffer kept for
+    the concat; the other sources are copied in. Returns concat output id -> {source
+    value id: element offset} for the sources written in place.
+
+    >>> import eager, tracer
+    >>> from jit.passes import optimize
+    >>> from jit.lowering import lower
+    >>> def f(a, b):
+    ...     return eager.concat([(a @ b).reshape(-1), (a * 2.0).reshape(-1)]).sum()
+    >>> g, _ = optimize(tracer.trace(f, eager.ones(2, 2), eager.ones(2, 2)))
+    >>> steps = lower(g)
+    >>> [sorted(offsets.values()) for offsets in
+    ...  concat_sources_in_place(g, steps, escaping_values(g), {}).values()]
+    [[0, 4]]
+    """
+    pooled = {v.id for step in steps for v in pooled_outputs(step)}
+    made_by_reshape = {step.node.out.id: step.node.inputs[0] for step in steps
+                       if isinstance(step, OpStep) and step.node.op.name == "reshape"
+                       and isinstance(step.node.inputs[0], Value)}
+    out: dict[int, dict[int, int]] = {}
+    claimed: set[int] = set()
+    for step in steps:
+        if not isinstance(step, OpStep) or step.node.op.name != "concat":
+            continue
+        node = step.node
+        if node.attrs.get("axis") != 0 or len(node.out.shape) != 1 \
+                or node.out.device != "cpu" or node.out.id in escaping:
+            continue
+        offsets: dict[int, int] = {}
+        offset = 0
+        for x in node.inputs:
+            source = made_by_reshape.get(x.id, x)
+            # bfloat16 matmuls round a float32 result into `out`: left as they are
+            if source.id in pooled and source.id not in escaping and source.id not in in_place \
+                    and source.id not in claimed and source.dtype == node.out.dtype \
+                    and source.dtype != bfloat16:
+                offsets[source.id] = offset
+                claimed.add(source.id)
+            offset += int(np.prod(x.shape))
+        if offsets:
+            out[node.out.id] = offsets
     return out

@@ -211,12 +211,20 @@ def _signature(name: str, inputs, output_dtypes) -> list[str]:
     return lines
 
 
-def _open_outer_loops(lines: list[str], var: str, dims) -> str:
+# Before a loop whose iterations touch disjoint elements (each output element is written
+# once, from inputs at that element or from buffers no output shares): gcc cannot prove
+# it with more than a few pointers and then leaves the loop scalar.
+IVDEP = "#pragma GCC ivdep"
+
+
+def _open_outer_loops(lines: list[str], var: str, dims, independent: bool = False) -> str:
     """Append nested for-loops over dims (the first from start to stop); return the indent
-    of the loop body."""
+    of the loop body; `independent` marks the innermost one IVDEP."""
     indent = "    "
     for d, size in enumerate(dims):
         lo, hi = ("start", "stop") if d == 0 else ("0", f"{size}LL")
+        if independent and d == len(dims) - 1:
+            lines.append(indent + IVDEP)
         lines.append(f"{indent}for (int64_t {var}{d} = {lo}; {var}{d} < {hi}; {var}{d}++) {{")
         indent += "    "
     return indent
@@ -235,7 +243,7 @@ def render_group(group: ElementwiseGroup, name: str) -> str:
     lay = layout([spec.shape for spec in group.inputs], group.shape, group.input_axes)
     lines = _signature(name, group.inputs, [group.steps[j].dtype for j in group.outputs])
     loop_vars = [f"i{d}" for d in range(len(lay.dims))]
-    indent = _open_outer_loops(lines, "i", lay.dims)
+    indent = _open_outer_loops(lines, "i", lay.dims, independent=True)
     for k, spec in enumerate(group.inputs):
         lines.append(f"{indent}const {ctype(spec.dtype)} x{k} = "
                      f"in{k}[{_index(loop_vars, lay.strides[k])}];")
@@ -448,7 +456,8 @@ def render_row_group(group: RowGroup, name: str) -> str:
         lines.append(f"{indent}{acc.type} acc{j}[{ROW_LANES}] = "
                      f"{{{', '.join([acc.start()] * ROW_LANES)}}};")
         inner = indent + "        "
-        lines += [f"{indent}for (int64_t rb = 0; rb < {main}LL; rb += {ROW_LANES}) {{",
+        lines += [f"{indent}{IVDEP}",
+                  f"{indent}for (int64_t rb = 0; rb < {main}LL; rb += {ROW_LANES}) {{",
                   f"{indent}    for (int l = 0; l < {ROW_LANES}; l++) {{",
                   f"{inner}const int64_t r = rb + l;"]
         accumulate = [f"acc{j}[{lane}] = {acc.combine(f'acc{j}[{lane}]', element)};"
@@ -456,6 +465,7 @@ def render_row_group(group: RowGroup, name: str) -> str:
         lines += body(targets, [accumulate[0]], inner)
         lines += [f"{indent}    }}", f"{indent}}}"]
         if main < width:
+            lines.append(f"{indent}{IVDEP}")
             lines.append(f"{indent}for (int64_t r = {main}LL; r < {width}LL; r++) {{")
             lines += body(targets, [accumulate[1]], indent + "    ")
             lines.append(f"{indent}}}")
@@ -469,6 +479,7 @@ def render_row_group(group: RowGroup, name: str) -> str:
     full_out = [k for k, j in enumerate(group.outputs) if group.is_full(j)]
     if full_out:
         index = at(n_in, True)
+        lines.append(f"{indent}{IVDEP}")
         lines.append(f"{indent}for (int64_t r = 0; r < {width}LL; r++) {{")
         lines += body([group.outputs[k] for k in full_out],
                       [f"out{k}[{index}] = t{group.outputs[k]};" for k in full_out],
