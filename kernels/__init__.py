@@ -11,6 +11,7 @@ from kernels import (  # noqa: F401  (importing registers the ops)
     collectives,
     complex_ops,
     complex_views,
+    cross_entropy,
     decompositions,
     elementwise,
     fft,

@@ -514,6 +514,27 @@ def _log_softmax(n, g, needs):
     return (g - E.exp(n.out) * R.sum(g, axis=n.attrs["axis"], keepdims=True),)
 
 
+@backward(OPS.cross_entropy_rows, saves=((0, 1), ()))
+def _cross_entropy_rows(n, g, needs):
+    x, target = n.inputs
+    attrs = n.attrs
+    if not is_grad_enabled() and get_hook() is None and g.dtype == x.dtype:
+        return apply(OPS.cross_entropy_rows_grad, g, x, target, **attrs), None
+    # create_graph=True or a tracer: softmax minus one-hot in differentiable ops
+    valid = target != attrs["ignore_index"]
+    safe = E.where(valid, target, 0)
+    classes = apply(OPS.arange, start=0, stop=x.shape[1], step=1, dtype=target.dtype,
+                    device=x.device)
+    one_hot = E.astype(reshape(safe, (x.shape[0], 1)) == classes, x.dtype)
+    coef = E.astype(valid, x.dtype)
+    if attrs["mean"]:
+        coef = coef / R.sum(coef)
+    shifted = x - R.max(x.detach(), axis=1, keepdims=True)
+    e = E.exp(shifted)
+    p = e / R.sum(e, axis=1, keepdims=True)
+    return (p - one_hot) * reshape(coef * g, (x.shape[0], 1)), None
+
+
 @backward(OPS.max_pool_blocks, saves=((0,),))
 def _max_pool_blocks(n, g, needs):
     return (apply(OPS.block_argmax_scatter, g, n.inputs[0], kernel=n.attrs["kernel"]),)
