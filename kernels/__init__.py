@@ -13,6 +13,7 @@ from kernels import (  # noqa: F401  (importing registers the ops)
     complex_views,
     cross_entropy,
     decompositions,
+    dropout,
     elementwise,
     fft,
     indexing,

@@ -398,6 +398,8 @@ def _every_op(x, i, b, gen):
     apply(OPS["scale_shift"], y, eager.ones(3), eager.ones(3))
     apply(OPS["cross_entropy_rows"], y, i[:2] * 0 + 1, ignore_index=-100, mean=True)
     apply(OPS["cross_entropy_rows_grad"], y.sum(), y, i[:2], ignore_index=-100, mean=False)
+    apply(OPS["masked_scale"], y, apply(OPS["dropout_keep"], gen, shape=(2, 3), dtype=y.dtype,
+                                        p=0.5, device="cpu"), scale=2.0)
     # max-pool's block primitives, which a tracer records too
     image = y.reshape(1, 1, 2, 3)
     apply(OPS["max_pool_blocks"], image, kernel=(2, 2))

@@ -535,6 +535,15 @@ def _cross_entropy_rows(n, g, needs):
     return (p - one_hot) * reshape(coef * g, (x.shape[0], 1)), None
 
 
+@backward(OPS.masked_scale, saves=((1,), ()))
+def _masked_scale(n, g, needs):
+    keep, scale = n.inputs[1], n.attrs["scale"]
+    if get_hook() is None and g.dtype == n.inputs[0].dtype:
+        return apply(OPS.masked_scale, g, keep, scale=scale), None
+    # a tracer: where's and mul's rules, as the composite's
+    return E.where(keep, g, 0.0) * scale, None
+
+
 @backward(OPS.max_pool_blocks, saves=((0,),))
 def _max_pool_blocks(n, g, needs):
     return (apply(OPS.block_argmax_scatter, g, n.inputs[0], kernel=n.attrs["kernel"]),)

@@ -371,8 +371,17 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
         return x
     if p == 1.0:
         return x.zero_() if inplace else x * 0.0
-    from eager.random import uniform
+    from eager.random import Generator, default_generator, uniform
 
+    if get_hook() is None and x._data.dtype in _LINEAR_DTYPES:
+        # eager: the mask in one op and its product in one each way (kernels/dropout.py),
+        # from the same draw; a tracer records the composite below
+        gen = default_generator(x.device) if generator is None else generator
+        if isinstance(gen, Generator) and gen.device == x.device:
+            keep = apply(OPS.dropout_keep, gen, shape=x.shape, dtype=x.dtype, p=p,
+                         device=gen.device)
+            out = apply(OPS.masked_scale, x, keep, scale=1.0 / (1.0 - p))
+            return x.copy_(out) if inplace else out
     keep = uniform(0.0, 1.0, x.shape, dtype=x.dtype, device=x.device,
                    generator=generator) >= p
     out = E.where(keep, x * (1.0 / (1.0 - p)), 0.0)
