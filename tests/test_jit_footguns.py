@@ -902,3 +902,39 @@ def test_default_dtype_is_part_of_the_key():
         eager.set_default_dtype(previous)
     assert f(x).dtype == eager.float32
     assert f.cache_info().hits == 1
+
+
+_CROSS_ENTROPY_STEP = """
+import eager, jit
+import eager.nn.functional as F
+eager.manual_seed(0)
+target = eager.tensor([0, 4, -100, 2, 2, 1])
+w = eager.randn(5, 5, dtype=eager.float64, requires_grad=True)
+
+@jit.jit
+def step(x):
+    loss = F.cross_entropy(x @ w, target)
+    loss.backward()
+    return loss
+
+x = eager.randn(6, 5, dtype=eager.float64)
+print(*[round(step(x).item(), 9) for _ in range(4)])
+"""
+
+
+def test_row_kernel_with_a_scratch_row_replays_without_crashing(tmp_path):
+    """[before: crash] gcc 12 put the scratch row of the kernel computing cross-entropy's
+    mask-weighted sum and count in the red zone at an 8-byte offset and read it with an
+    aligned vector load: the first replay of this step died with SIGSEGV. The kernels are
+    now compiled with -mno-red-zone on x86-64 (kernels/codegen/compiler.py); the step
+    replays and every call gives the eager loss. Run in a fresh process with an empty
+    kernel cache so the kernel is compiled with the current flags."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", _CROSS_ENTROPY_STEP], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    losses = done.stdout.split()
+    assert len(losses) == 4 and len(set(losses)) == 1, done.stdout

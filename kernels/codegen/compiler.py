@@ -15,7 +15,7 @@ kept for the life of the process: unloading code that may have started threads i
 unsafe, and reloading costs time.
 
 Flags: `-O2 -ftree-vectorize -march=native -fno-math-errno -fno-trapping-math` let gcc
-vectorize the loops and math; never `-ffast-math`, which would turn on flush-to-zero for
+vectorize the loops and math (`-mno-red-zone` on x86-64 works around a gcc 12 bug, below); never `-ffast-math`, which would turn on flush-to-zero for
 the whole process (numpy's results would change) and break NaN handling.
 
 >>> lib = load_library("int ej_add1(int x) { return x + 1; }", "int ej_add1(int);")
@@ -43,8 +43,14 @@ __all__ = ["FLAGS", "TIMEOUT_VARIABLE", "CompileError", "CompilerUnavailable", "
 
 # -O2 with gcc's full vectorizer gives the kernels the same speed as -O3 (measured on W2
 # and an Adam update) at a third of the compile time on graphs with many kernels.
+# -mno-red-zone on x86-64: gcc 12 (Debian 12.2) places a per-row scratch array of a
+# kernel with a stack-passed argument in the red zone at an 8-byte offset, then loads it
+# with an aligned vector move (`vmovdqa`), which faults: a jitted cross-entropy step
+# crashed on its first replay. Without the red zone gcc reserves and aligns the frame.
+_X86_64 = platform.machine().lower() in ("x86_64", "amd64")
 FLAGS = ("-O2", "-ftree-vectorize", "-fvect-cost-model=dynamic", "-march=native",
-         "-fno-math-errno", "-fno-trapping-math", "-fPIC", "-shared")
+         "-fno-math-errno", "-fno-trapping-math", *(("-mno-red-zone",) if _X86_64 else ()),
+         "-fPIC", "-shared")
 TIMEOUT_VARIABLE = "EAGER_JIT_COMPILE_TIMEOUT"
 DEFAULT_TIMEOUT_S = 120.0
 
