@@ -934,7 +934,7 @@ def test_row_kernel_with_a_scratch_row_replays_without_crashing(tmp_path):
 
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
     done = subprocess.run([sys.executable, "-c", _CROSS_ENTROPY_STEP], env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     losses = done.stdout.split()
     assert len(losses) == 4 and len(set(losses)) == 1, done.stdout
