@@ -923,7 +923,7 @@ print(*[round(step(x).item(), 9) for _ in range(4)])
 
 
 def test_row_kernel_with_a_scratch_row_replays_without_crashing(tmp_path):
-    """[before: crash] gcc 12 put the scratch row of the kernel computing cross-entropy's
+    """[before: error, SIGSEGV] gcc 12 put the scratch row of the kernel computing cross-entropy's
     mask-weighted sum and count in the red zone at an 8-byte offset and read it with an
     aligned vector load: the first replay of this step died with SIGSEGV. The kernels are
     now compiled with -mno-red-zone on x86-64 (kernels/codegen/compiler.py); the step
