@@ -66,8 +66,9 @@ def _cross_entropy_rows_grad_impl(xp):
         valid, safe = _picks(xp, target, ignore_index)
         dx = softmax(x, axis=1)
         dx[xp.arange(x.shape[0]), safe] -= 1
-        coef = valid.astype(x.dtype)
-        coef *= g.astype(x.dtype, copy=False) * _scale(xp, valid, x.dtype, mean)
+        # ignored rows get exactly zero, also when every row is (the scale is then 1/0)
+        coef = xp.where(valid, g.astype(x.dtype, copy=False) * _scale(xp, valid, x.dtype, mean),
+                        x.dtype.type(0))
         dx *= coef[:, None]
         return dx
     return cross_entropy_rows_grad

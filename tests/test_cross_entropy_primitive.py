@@ -134,3 +134,35 @@ def test_matches_torch(reduction):
     x = logits(data=data)
     F.cross_entropy(x, eager.tensor(TARGETS), reduction=reduction).backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("path", ["primitive", "composite", "jit"])
+def test_every_target_ignored_gives_nan_loss_and_zero_gradients_as_torch(path):
+    """torch: a mean over no counted position is NaN, and the ignored positions get
+    exactly zero gradient (a fully padded batch must not put NaN into the parameters);
+    the product `-picked * 0` alone turned the mean's 1/0 into NaN gradients."""
+    w = eager.randn(4, 4, dtype=eager.float64, requires_grad=True)
+    x = eager.randn(3, 4, dtype=eager.float64)
+    ignored, partly = eager.tensor([-100, -100, -100]), eager.tensor([-100, 1, -100])
+
+    def loss(t):
+        logits = x @ w
+        if path == "composite":
+            return F.nll_loss(F.log_softmax(logits, 1), t)
+        return F.cross_entropy(logits, t)
+
+    def step(t):
+        value = loss(t)
+        value.backward()
+        return value
+
+    run = jit(step) if path == "jit" else step
+    for t in (ignored, partly, ignored):
+        w.grad = None
+        value = run(t)
+        if t is ignored:
+            assert np.isnan(value.item())
+            assert np.array_equal(w.grad.numpy(), np.zeros((4, 4)))
+        else:
+            assert np.isfinite(value.item()) and np.isfinite(w.grad.numpy()).all()
+            assert np.abs(w.grad.numpy()).sum() > 0

@@ -90,7 +90,10 @@ def _picked_nll(logp: Tensor, valid: Tensor, safe: Tensor, weight: Tensor | None
     w = E.astype(valid, logp.dtype)
     if weight is not None:
         w = w * weight[safe]
-    loss = -picked * w
+    # `where`, not the product alone: an ignored position gets exactly zero gradient even
+    # when the mean's divisor is 0 (every target ignored), as in torch; -picked * 0 would
+    # carry the divisor's 1/0 into a NaN gradient.
+    loss = E.where(valid, -picked * w, 0.0)
     if reduction == "mean":
         return R.sum(loss) / R.sum(w)
     return reduce(loss, reduction)
