@@ -299,3 +299,62 @@ def test_a_cnn_with_block_max_pool_exports_to_c_and_onnx(tmp_path):
     session = ort.InferenceSession(path)
     out = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
     np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6)
+
+
+def _ceil_mode_reference(x, k, s, p, d):
+    """max_pool2d with ceil_mode=True in numpy, from PyTorch's documented rule."""
+    n, c, h, w = x.shape
+    span = d * (k - 1) + 1
+
+    def out_size(size):
+        out = -(-(size + 2 * p - span) // s) + 1
+        return out - 1 if (out - 1) * s >= size + p else out
+
+    oh, ow = out_size(h), out_size(w)
+    padded = np.full((n, c, h + 2 * p + s + span, w + 2 * p + s + span), -np.inf)
+    padded[:, :, p:p + h, p:p + w] = x
+    out = np.empty((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            window = padded[:, :, i * s:i * s + span:d, j * s:j * s + span:d]
+            out[:, :, i, j] = window.max(axis=(2, 3))
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(4, 9), w=st.integers(4, 9), k=st.integers(2, 3), s=st.integers(1, 3),
+       p=st.integers(0, 1), d=st.integers(1, 2))
+def test_max_pool2d_ceil_mode_matches_the_rule_and_jit(h, w, k, s, p, d):
+    span = d * (k - 1) + 1
+    if span > h + 2 * p or span > w + 2 * p:
+        return
+    x = np.random.default_rng(h * 100 + w).standard_normal((2, 2, h, w))
+    got = F.max_pool2d(eager.tensor(x), k, s, p, d, ceil_mode=True)
+    np.testing.assert_array_equal(got.numpy(), _ceil_mode_reference(x, k, s, p, d))
+    jitted = jit(lambda t: F.max_pool2d(t, k, s, p, d, ceil_mode=True))
+    for _ in range(2):
+        np.testing.assert_array_equal(jitted(eager.tensor(x)).numpy(), got.numpy())
+
+
+def test_max_pool2d_ceil_mode_gradients_and_module():
+    x = eager.tensor(np.random.default_rng(0).standard_normal((1, 2, 7, 5)),
+                     requires_grad=True)
+    assert gradcheck(lambda t: F.max_pool2d(t, 2, ceil_mode=True), (x,))
+    assert gradcheck(lambda t: F.max_pool2d(t, 3, 2, 1, ceil_mode=True), (x,))
+    pool = eager.nn.MaxPool2d(2, ceil_mode=True)
+    assert pool(eager.zeros(1, 1, 7, 7)).shape == (1, 1, 4, 4)
+    assert "ceil_mode=True" in repr(pool)
+
+
+def test_max_pool2d_ceil_mode_against_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(3).standard_normal((2, 3, 9, 6))
+    for args in ((2,), (3, 2), (3, 2, 1), (2, 3, 1, 2)):
+        a = eager.tensor(x, requires_grad=True)
+        b = torch.tensor(x, requires_grad=True)
+        ya = F.max_pool2d(a, *args, ceil_mode=True)
+        yb = torch.nn.functional.max_pool2d(b, *args, ceil_mode=True)
+        ya.sum().backward()
+        yb.sum().backward()
+        np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy())
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy())

@@ -111,7 +111,8 @@ class MaxPool2d(Module):
     (1, 3, 4, 4)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1) -> None:
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 ceil_mode: bool = False) -> None:
         super().__init__()
         arguments.pair("MaxPool2d", "kernel_size", kernel_size, minimum=1)
         if stride is not None:
@@ -119,13 +120,15 @@ class MaxPool2d(Module):
         arguments.pair("MaxPool2d", "padding", padding, minimum=0)
         arguments.pair("MaxPool2d", "dilation", dilation, minimum=1)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        self.dilation = dilation
+        self.dilation, self.ceil_mode = dilation, bool(ceil_mode)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode)
 
     def extra_repr(self) -> str:
         extra = "" if self.dilation == 1 else f", dilation={self.dilation}"
+        extra += ", ceil_mode=True" if self.ceil_mode else ""
         return (f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, "
                 f"padding={self.padding}{extra}")
 

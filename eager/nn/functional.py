@@ -307,10 +307,13 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
     return out if bias is None else out + reshape(bias, (1, out_channels, 1, 1))
 
 
-def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
+def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False) -> Tensor:
     """Largest value in each kernel_size window of (N, C, H, W); stride defaults to the
     kernel size. Padding uses -inf, so it never wins. The gradient goes to the first
-    largest element of each window (its argmax), as in PyTorch.
+    largest element of each window (its argmax), as in PyTorch. ceil_mode=True rounds the
+    output size up (a last, partial window on the bottom/right), as PyTorch: a window
+    must start inside the input or its left/top padding.
 
     >>> import eager
     >>> max_pool2d(eager.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
@@ -327,6 +330,11 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Te
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
         raise ArgumentError(f"max_pool2d: padding {padding} must be at most half the kernel "
                             f"size {kernel}")
+    if ceil_mode:
+        extra = [_ceil_mode_extra(x.shape[2 + i], kernel[i], stride[i], padding[i],
+                                  dilation[i]) for i in (0, 1)]
+        if any(extra):
+            x = pad(x, (0, extra[1], 0, extra[0]), value=-math.inf)
     if (stride == kernel and padding == (0, 0) and dilation == (1, 1)
             and x.dtype in (float32, float64) and 0 < kernel[0] <= x.shape[2]
             and 0 < kernel[1] <= x.shape[3]):
@@ -334,6 +342,21 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Te
         # five whole-array passes (windows, argmax, gather; scatter and fold back).
         return apply(OPS.max_pool_blocks, x, kernel=kernel)
     return _max_pool_windows(x, kernel, stride, padding, dilation)
+
+
+def _ceil_mode_extra(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+    """Elements of -inf to add after the end of one spatial dim so that floor-mode
+    windows give ceil_mode's output size (PyTorch's rule: rounded up, less one when the
+    last window would start past the input and its left padding).
+
+    >>> _ceil_mode_extra(7, 2, 2, 0, 1), _ceil_mode_extra(6, 2, 2, 0, 1)
+    (1, 0)
+    """
+    span = dilation * (kernel - 1) + 1
+    out = -(-(size + 2 * padding - span) // stride) + 1
+    if (out - 1) * stride >= size + padding:
+        out -= 1
+    return max(0, (out - 1) * stride + span - (size + 2 * padding))
 
 
 def _max_pool_windows(x: Tensor, kernel: tuple[int, int], stride: tuple[int, int],
