@@ -358,3 +358,57 @@ def test_max_pool2d_ceil_mode_against_torch():
         yb.sum().backward()
         np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy())
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy())
+
+
+def _avg_ceil_reference(x, k, s, p, include_pad):
+    """avg_pool2d with ceil_mode=True in numpy, from PyTorch's rule: a window's divisor
+    counts the input (and its padding when include_pad), never the overhang past them."""
+    n, c, h, w = x.shape
+
+    def out_size(size):
+        out = -(-(size + 2 * p - k) // s) + 1
+        return out - 1 if (out - 1) * s >= size + p else out
+
+    out = np.empty((n, c, out_size(h), out_size(w)))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            r0, c0 = i * s - p, j * s - p
+            r1, c1 = min(r0 + k, h + p), min(c0 + k, w + p)
+            window = x[:, :, max(r0, 0):min(r1, h), max(c0, 0):min(c1, w)]
+            count = (r1 - r0) * (c1 - c0) if include_pad else window.shape[2] * window.shape[3]
+            out[:, :, i, j] = window.sum(axis=(2, 3)) / count
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(3, 9), w=st.integers(3, 9), k=st.integers(2, 3), s=st.integers(1, 3),
+       p=st.integers(0, 1), include_pad=st.booleans())
+def test_avg_pool2d_ceil_mode_matches_the_rule(h, w, k, s, p, include_pad):
+    x = np.random.default_rng(h * 10 + w).standard_normal((1, 2, h, w))
+    got = F.avg_pool2d(eager.tensor(x), k, s, p, ceil_mode=True,
+                       count_include_pad=include_pad)
+    np.testing.assert_allclose(got.numpy(), _avg_ceil_reference(x, k, s, p, include_pad),
+                               rtol=1e-12)
+
+
+def test_avg_pool2d_ceil_mode_gradients_jit_and_torch():
+    x = eager.tensor(np.random.default_rng(1).standard_normal((1, 2, 7, 5)),
+                     requires_grad=True)
+    assert gradcheck(lambda t: F.avg_pool2d(t, 2, ceil_mode=True), (x,))
+    assert gradcheck(lambda t: F.avg_pool2d(t, 3, 2, 1, ceil_mode=True,
+                                            count_include_pad=False), (x,))
+    jitted = jit(lambda t: F.avg_pool2d(t, 2, ceil_mode=True))
+    expected = F.avg_pool2d(x.detach(), 2, ceil_mode=True).numpy()
+    for _ in range(2):
+        np.testing.assert_allclose(jitted(x.detach()).numpy(), expected)
+    torch = pytest.importorskip("torch")
+    for args, include in (((2,), True), ((3, 2, 1), True), ((3, 2, 1), False)):
+        a = eager.tensor(x.detach().numpy(), requires_grad=True)
+        b = torch.tensor(x.detach().numpy(), requires_grad=True)
+        ya = F.avg_pool2d(a, *args, ceil_mode=True, count_include_pad=include)
+        yb = torch.nn.functional.avg_pool2d(b, *args, ceil_mode=True,
+                                            count_include_pad=include)
+        ya.sum().backward()
+        yb.sum().backward()
+        np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy())
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy())

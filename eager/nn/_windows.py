@@ -36,3 +36,22 @@ def sliding_windows(op: str, x: Tensor, kernel: Pair, stride: Pair, padding: Pai
                          f"{user_line_suffix()}")
     return apply(OPS.windows, x, kernel=kernel, stride=stride, dilation=dilation,
                  padding=padding, pad_value=pad_value, kernel_last=kernel_last)
+
+
+def ceil_mode_overhang(size: tuple[int, int], kernel: Pair, stride: Pair, padding: Pair,
+                       dilation: Pair = (1, 1)) -> tuple[int, int]:
+    """Elements to add after the end of each spatial dim so that floor-mode windows give
+    ceil_mode's output size (PyTorch's rule: rounded up, less one where the last window
+    would start past the input and its left padding).
+
+    >>> ceil_mode_overhang((7, 6), (2, 2), (2, 2), (0, 0))
+    (1, 0)
+    """
+    extra = []
+    for n, k, s, p, d in zip(size, kernel, stride, padding, dilation):
+        span = d * (k - 1) + 1
+        out = -(-(n + 2 * p - span) // s) + 1
+        if (out - 1) * s >= n + p:
+            out -= 1
+        extra.append(max(0, (out - 1) * s + span - (n + 2 * p)))
+    return extra[0], extra[1]

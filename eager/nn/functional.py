@@ -14,7 +14,7 @@ import warnings
 
 from eager import arguments
 from eager.dispatch import apply, get_hook, user_line_suffix
-from eager.nn._windows import sliding_windows
+from eager.nn._windows import ceil_mode_overhang, sliding_windows
 from eager.nn.activation_functions import (
     elu,
     erf,
@@ -331,8 +331,7 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
         raise ArgumentError(f"max_pool2d: padding {padding} must be at most half the kernel "
                             f"size {kernel}")
     if ceil_mode:
-        extra = [_ceil_mode_extra(x.shape[2 + i], kernel[i], stride[i], padding[i],
-                                  dilation[i]) for i in (0, 1)]
+        extra = ceil_mode_overhang(x.shape[2:], kernel, stride, padding, dilation)
         if any(extra):
             x = pad(x, (0, extra[1], 0, extra[0]), value=-math.inf)
     if (stride == kernel and padding == (0, 0) and dilation == (1, 1)
@@ -342,21 +341,6 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
         # five whole-array passes (windows, argmax, gather; scatter and fold back).
         return apply(OPS.max_pool_blocks, x, kernel=kernel)
     return _max_pool_windows(x, kernel, stride, padding, dilation)
-
-
-def _ceil_mode_extra(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
-    """Elements of -inf to add after the end of one spatial dim so that floor-mode
-    windows give ceil_mode's output size (PyTorch's rule: rounded up, less one when the
-    last window would start past the input and its left padding).
-
-    >>> _ceil_mode_extra(7, 2, 2, 0, 1), _ceil_mode_extra(6, 2, 2, 0, 1)
-    (1, 0)
-    """
-    span = dilation * (kernel - 1) + 1
-    out = -(-(size + 2 * padding - span) // stride) + 1
-    if (out - 1) * stride >= size + padding:
-        out -= 1
-    return max(0, (out - 1) * stride + span - (size + 2 * padding))
 
 
 def _max_pool_windows(x: Tensor, kernel: tuple[int, int], stride: tuple[int, int],

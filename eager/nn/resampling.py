@@ -20,7 +20,7 @@ import numpy as np
 
 from eager import arguments
 from eager.dispatch import user_line_suffix
-from eager.nn._windows import sliding_windows
+from eager.nn._windows import ceil_mode_overhang, sliding_windows
 from eager.nn.errors import ArgumentError
 from eager.ops import reductions as R
 from eager.ops.linalg import matmul
@@ -185,29 +185,46 @@ def _pool_args(op: str, x: Tensor, kernel_size, stride, padding):
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Mean of each kernel_size window of (N, C, H, W); stride defaults to the kernel.
-    Zero padding counts in the mean unless count_include_pad=False.
+    Zero padding counts in the mean unless count_include_pad=False. ceil_mode=True rounds
+    the output size up as PyTorch does; the part of a last window past the input and its
+    padding never counts in its mean.
 
     >>> import eager
     >>> avg_pool2d(eager.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
     [[[[2.5, 4.5], [10.5, 12.5]]]]
+    >>> avg_pool2d(eager.arange(9.0).reshape(1, 1, 3, 3), 2, ceil_mode=True).tolist()
+    [[[[2.0, 3.5], [6.5, 8.0]]]]
     """
     kernel, stride, padding = _pool_args("avg_pool2d", input, kernel_size, stride, padding)
-    if ceil_mode:
-        raise ArgumentError("avg_pool2d: ceil_mode=True is not supported; pad the input")
-    cols = sliding_windows("avg_pool2d", input, kernel, stride, padding, (1, 1), 0.0,
-                           kernel_last=True)
-    total = R.sum(cols, axis=(4, 5))
+    extra = ceil_mode_overhang(input.shape[2:], kernel, stride, padding) if ceil_mode \
+        else (0, 0)
+
+    def windows_of(t: Tensor, pads: tuple[int, int]) -> Tensor:
+        return sliding_windows("avg_pool2d", _pad_after(t, extra), kernel, stride, pads,
+                               (1, 1), 0.0, kernel_last=True)
+
+    total = R.sum(windows_of(input, padding), axis=(4, 5))
     if divisor_override is not None:
         return total / arguments.integer("avg_pool2d", "divisor_override", divisor_override,
                                          minimum=1)
-    if count_include_pad or padding == (0, 0):
+    if extra == (0, 0) and (count_include_pad or padding == (0, 0)):
         return total / (kernel[0] * kernel[1])
     from eager.creation import ones
 
+    # the counted area: the input, with its padding when count_include_pad
     area = ones(1, 1, *input.shape[2:], dtype=input.dtype, device=input.device)
-    counts = sliding_windows("avg_pool2d", area, kernel, stride, padding, (1, 1), 0.0,
-                             kernel_last=True)
+    if count_include_pad:
+        area = constant_pad(area, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2),
+                            value=1.0)
+    counts = windows_of(area, (0, 0) if count_include_pad else padding)
     return total / R.sum(counts, axis=(4, 5))
+
+
+def _pad_after(x: Tensor, extra: tuple[int, int]) -> Tensor:
+    """x with `extra` zeros after its last two dims (ceil_mode's overhang)."""
+    if extra == (0, 0):
+        return x
+    return constant_pad(x, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
 
 
 def _averaging_matrix(in_size: int, out_size: int) -> np.ndarray:
