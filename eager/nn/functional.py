@@ -37,6 +37,7 @@ from eager.nn.loss_functions import (
     huber_loss,
     l1_loss,
     nll_loss,
+    raise_if_target_outside,
     smooth_l1_loss,
 )
 from eager.nn.normalization import batch_norm, group_norm, standardize
@@ -192,7 +193,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if reduction != "none" and weight is None and input.ndim == 2 and \
             _one_op_cross_entropy(input, target, ignore_index, label_smoothing):
         # eager: one op each way (kernels/cross_entropy.py); a tracer records the composite
-        _raise_if_target_outside("cross_entropy", target, input.shape[1], ignore_index)
+        raise_if_target_outside("cross_entropy", target, input.shape[1], ignore_index)
         return apply(OPS.cross_entropy_rows, input, target, ignore_index=ignore_index,
                      mean=reduction == "mean")
     return cross_entropy_general(input, target, weight, ignore_index, reduction,
@@ -205,18 +206,6 @@ def _one_op_cross_entropy(input: Tensor, target: Tensor, ignore_index, label_smo
         type(label_smoothing) in (int, float) and label_smoothing == 0 and \
         input._data.dtype in _LINEAR_DTYPES and input.shape[1] > 0 and \
         target._data.dtype.kind in "iu" and target._device == input._device
-
-
-def _raise_if_target_outside(op: str, target: Tensor, classes: int, ignore_index: int
-                             ) -> None:
-    # The composite's check on the raw array (no dispatches): numpy would wrap a
-    # negative index silently.
-    t = target._data
-    outside = ((t < 0) | (t >= classes)) & (t != ignore_index)
-    if t.size and bool(outside.any()):
-        first = int(t[outside][0])
-        raise TargetError(f"{op}: a target is outside [0, {classes}) and is not ignore_index "
-                          f"{ignore_index} (the first is {first}){user_line_suffix()}")
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:

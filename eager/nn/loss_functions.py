@@ -76,10 +76,22 @@ def _valid_targets(op: str, target: Tensor, classes: int, ignore_index: int
     # A host read (a guard when traced): numpy would wrap a negative index silently.
     outside = ((target < 0) | (target >= classes)) & valid
     if target.size and bool(outside.any()):
-        first = target[outside].tolist()[0]
-        raise TargetError(f"{op}: a target is outside [0, {classes}) and is not ignore_index "
-                          f"{ignore_index} (the first is {first}){user_line_suffix()}")
+        raise _target_outside(op, classes, ignore_index, target[outside].tolist()[0])
     return valid, E.where(valid, target, 0)
+
+
+def raise_if_target_outside(op: str, target: Tensor, classes: int, ignore_index: int
+                            ) -> None:
+    """_valid_targets' range check on the raw array (no dispatches), for eager fast paths."""
+    t = target._data
+    outside = ((t < 0) | (t >= classes)) & (t != ignore_index)
+    if t.size and bool(outside.any()):
+        raise _target_outside(op, classes, ignore_index, int(t[outside][0]))
+
+
+def _target_outside(op: str, classes: int, ignore_index: int, first: int) -> TargetError:
+    return TargetError(f"{op}: a target is outside [0, {classes}) and is not ignore_index "
+                       f"{ignore_index} (the first is {first}){user_line_suffix()}")
 
 
 def _picked_nll(logp: Tensor, valid: Tensor, safe: Tensor, weight: Tensor | None,
