@@ -11,7 +11,9 @@ Every contestant starts from the same initial weights and trains on the same fix
 batch. Reported per contestant: the median time of one step over --steps steps (after
 the first), wall-clock and CPU time of the process, the first step's time (for @jit,
 torch.compile and jax.jit: trace and compile), and the loss after the last step, which
-should agree across contestants to float32 precision. Single-threaded by default: set before numpy loads, BLAS, torch and
+should agree across contestants to float32 precision. The contestants take turns: the
+timed steps run in --rounds rounds, each contestant's share of a round in a shuffled
+order, so the ratios between contestants hold when the machine's load drifts. Single-threaded by default: set before numpy loads, BLAS, torch and
 the generated kernels all use --threads threads, and the process pins itself to the first
 --threads of the cores it may run on (os.sched_setaffinity, where the platform has it), so
 no contestant's extra threads (jax's XLA client starts some whatever its flags say) can
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import time
@@ -79,20 +82,35 @@ def contestants(name: str, skip: set[str]):
     return [(label, build) for label, build in out if label not in skip]
 
 
-def measure(step, x, y, steps: int) -> tuple[float, float, float, float]:
-    """(first step seconds, median wall seconds and median CPU seconds of the next
-    `steps`, last loss). CPU time (this process, all its threads) is what a step costs
-    when other processes share the cores: wall time then includes their turns."""
+def first_step(step, x, y) -> float:
+    """Seconds of the first call (for @jit, torch.compile and jax.jit: trace and compile)."""
     start = time.perf_counter()
-    loss = step(x, y)
-    first = time.perf_counter() - start
-    wall, cpu = [], []
-    for _ in range(steps):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        loss = step(x, y)
-        cpu.append(time.process_time() - start_cpu)
-        wall.append(time.perf_counter() - start)
-    return first, statistics.median(wall), statistics.median(cpu), loss
+    step(x, y)
+    return time.perf_counter() - start
+
+
+def interleaved(runners: dict, steps: int, rounds: int, seed: int = 0) -> dict:
+    """Per contestant: (wall seconds, CPU seconds) of every timed step, the contestants
+    taking turns: `rounds` rounds, each running every contestant for `steps // rounds`
+    steps in a shuffled order, so a change in the machine's load (another process, a
+    frequency step) falls on every contestant alike instead of on whoever ran then.
+    CPU time (this process, all its threads) is what a step costs when other processes
+    share the cores: wall time then includes their turns."""
+    order = list(runners)
+    shuffle = random.Random(seed).shuffle
+    times = {label: ([], []) for label in order}
+    per_round = max(1, steps // rounds)
+    for _ in range(rounds):
+        shuffle(order)
+        for label in order:
+            step, x, y = runners[label]
+            wall, cpu = times[label]
+            for _ in range(per_round):
+                start, start_cpu = time.perf_counter(), time.process_time()
+                step(x, y)
+                cpu.append(time.process_time() - start_cpu)
+                wall.append(time.perf_counter() - start)
+    return times
 
 
 def main() -> None:
@@ -101,6 +119,8 @@ def main() -> None:
                         default=list(WORKLOADS))
     parser.add_argument("--steps", type=int, default=30,
                         help="timed steps after the first (MNIST: a fifth of them)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="contestants take turns in this many rounds of the steps")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-pin", action="store_true",
                         help="do not pin the process to --threads cores")
@@ -122,18 +142,26 @@ def main() -> None:
     for name in args.workloads:
         x, y = models_eager.batch(name)
         steps = max(1, args.steps // 5) if name == "mnist" else args.steps
-        print(f"{WORKLOADS[name]} ({steps} steps, {args.threads} thread(s))")
-        results = {}
+        print(f"{WORKLOADS[name]} ({steps} steps in {args.rounds} interleaved rounds, "
+              f"{args.threads} thread(s))")
+        runners, firsts = {}, {}
         for label, build in contestants(name, set(args.skip)):
             built = build()
             if built is None:
                 print(f"  {label:<14} not installed: skipped")
                 continue
             step, convert = built
-            first, wall, cpu, loss = measure(step, *convert(x, y), steps)
-            results[label] = (cpu if args.clock == "cpu" else wall, first)
+            inputs = convert(x, y)
+            firsts[label] = first_step(step, *inputs)
+            runners[label] = (step, *inputs)
+        times = interleaved(runners, steps, min(args.rounds, steps))
+        results = {}
+        for label, (step, *inputs) in runners.items():
+            wall, cpu = (statistics.median(t) for t in times[label])
+            loss = step(*inputs)
+            results[label] = (cpu if args.clock == "cpu" else wall, firsts[label])
             print(f"  {label:<14} {wall * 1e3:9.2f} ms/step ({cpu * 1e3:8.2f} ms CPU)   "
-                  f"first step {first * 1e3:9.1f} ms   loss {loss:.6f}")
+                  f"first step {firsts[label] * 1e3:9.1f} ms   loss {loss:.6f}")
         rows.append((name, results))
     print()
     print(markdown_table(rows))
