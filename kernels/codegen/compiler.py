@@ -32,14 +32,15 @@ import shlex
 import shutil
 import signal
 import subprocess
+import time
 import warnings
 
 from kernels.codegen import disk_cache, libcheck
 from kernels.codegen.disk_cache import cache_dir
 
-__all__ = ["FLAGS", "TIMEOUT_VARIABLE", "CompileError", "CompilerUnavailable", "cache_dir",
-           "compile_timeout", "compiler_command", "load_library", "stats",
-           "warn_no_compiler"]
+__all__ = ["FLAGS", "TIMEOUT_VARIABLE", "UNIT_BREAK", "CompileError", "CompilerUnavailable",
+           "cache_dir", "compile_jobs", "compile_timeout", "compiler_command", "load_library",
+           "stats", "translation_units", "warn_no_compiler"]
 
 # -O2 with gcc's full vectorizer gives the kernels the same speed as -O3 (measured on W2
 # and an Adam update) at a third of the compile time on graphs with many kernels.
@@ -52,6 +53,10 @@ FLAGS = ("-O2", "-ftree-vectorize", "-fvect-cost-model=dynamic", "-march=native"
          "-fno-math-errno", "-fno-trapping-math", *(("-mno-red-zone",) if _X86_64 else ()),
          "-fPIC", "-shared")
 TIMEOUT_VARIABLE = "EAGER_JIT_COMPILE_TIMEOUT"
+# Where a generated source may be cut into C files compiled at once (`translation_units`).
+UNIT_BREAK = "\n/* ej: unit */\n"
+# A C file of a big source holds at least this much (one compiler start is ~25 ms).
+MIN_UNIT_CHARS = 12_000
 DEFAULT_TIMEOUT_S = 120.0
 
 
@@ -109,29 +114,47 @@ def _resolved() -> tuple[str, ...]:
 
 def _run(command: tuple[str, ...], args: list[str], cwd: str | None = None
          ) -> subprocess.CompletedProcess:
-    """Run the compiler with the time limit; on timeout kill its whole process group
-    (cc1, as, ld keep the pipes open otherwise) and remember it as hung."""
-    timeout = compile_timeout()
+    """Run the compiler once with the time limit (`_run_all`)."""
+    return _run_all(command, [args], cwd)[0]
+
+
+def _run_all(command: tuple[str, ...], arg_lists: list[list[str]], cwd: str | None = None
+             ) -> list[subprocess.CompletedProcess]:
+    """Run the compiler once per argument list, all at once, within one time limit; on
+    timeout kill every process group (cc1, as, ld keep the pipes open otherwise) and
+    remember the compiler as hung."""
+    deadline = time.monotonic() + compile_timeout()
+    procs: list[subprocess.Popen] = []
     try:
-        proc = subprocess.Popen([*command, *args], cwd=cwd, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True)
-    except OSError as exc:
-        raise CompilerUnavailable(f"C compiler {command[0]!r} cannot run: {exc}") from None
-    try:
-        out, err = proc.communicate(timeout=timeout)
+        for args in arg_lists:
+            try:
+                procs.append(subprocess.Popen([*command, *args], cwd=cwd,
+                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                              text=True, start_new_session=True))
+            except OSError as exc:
+                raise CompilerUnavailable(f"C compiler {command[0]!r} cannot run: {exc}"
+                                          ) from None
+        done = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=max(0.0, deadline - time.monotonic()))
+            done.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+        return done
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
+        for proc in procs:
+            _kill_group(proc)
         _hung[command] = CompilerUnavailable(
-            f"C compiler {command[0]!r} did not finish within {timeout:g} s and was "
-            f"stopped; set {TIMEOUT_VARIABLE} to allow it longer")
+            f"C compiler {command[0]!r} did not finish within {compile_timeout():g} s and "
+            f"was stopped; set {TIMEOUT_VARIABLE} to allow it longer")
         raise _hung[command] from None
     except BaseException:
-        _kill_group(proc)  # its own session does not see the Ctrl-C that stopped us
+        for proc in procs:  # their own sessions do not see the Ctrl-C that stopped us
+            _kill_group(proc)
         raise
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
+    if proc.returncode is not None:
+        return
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -211,12 +234,7 @@ def _build(directory: str, key: str, source: str, source_sha: str,
            command: tuple[str, ...], version: str, ffi):
     build_dir = disk_cache.new_build_dir(directory)
     try:
-        with open(os.path.join(build_dir, "kernel.c"), "w") as f:
-            f.write(source)
-        done = _run(command, [*FLAGS, "kernel.c", "-o", "kernel.so", "-lm"], cwd=build_dir)
-        if done.returncode != 0:
-            raise CompileError(f"generated C failed to compile:\n{done.stderr}\n--- source ---\n"
-                               f"{source}")
+        _compile_units(command, translation_units(source, compile_jobs()), build_dir)
         built = os.path.join(build_dir, "kernel.so")
         if not os.path.exists(built):
             raise CompilerUnavailable(f"C compiler {command[0]!r} reported success but wrote "
@@ -235,6 +253,66 @@ def _build(directory: str, key: str, source: str, source_sha: str,
         return lib
     finally:
         shutil.rmtree(build_dir, ignore_errors=True)
+
+
+def compile_jobs() -> int:
+    """Compiler processes run at once: the cores this process may run on (its CPU
+    affinity, so a process pinned to one core compiles on that core)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def translation_units(source: str, jobs: int) -> list[str]:
+    """`source` cut at its `UNIT_BREAK` marks into at most `jobs` C files of about equal
+    length, each starting with the text before the first mark (its static helpers).
+    Sources shorter than MIN_UNIT_CHARS per unit stay whole: another compiler process
+    costs more than it saves there.
+
+    >>> big = "h" + (UNIT_BREAK + "x" * MIN_UNIT_CHARS) * 3
+    >>> [len(translation_units(big, jobs)) for jobs in (1, 2, 4)]
+    [1, 2, 3]
+    >>> translation_units("h" + UNIT_BREAK + "a", 2) == ["h" + UNIT_BREAK + "a"]
+    True
+    """
+    preamble, *pieces = source.split(UNIT_BREAK)
+    count = min(jobs, len(pieces), len(source) // MIN_UNIT_CHARS)
+    if count <= 1:
+        return [source]
+    target = sum(map(len, pieces)) / count
+    units: list[list[str]] = [[]]
+    filled = 0
+    for i, piece in enumerate(pieces):
+        still_to_open = count - len(units)
+        if units[-1] and still_to_open and (filled + len(piece) / 2 > target * len(units)
+                                            or len(pieces) - i <= still_to_open):
+            units.append([])
+        units[-1].append(piece)
+        filled += len(piece)
+    return [preamble + "".join(UNIT_BREAK + piece for piece in unit) for unit in units]
+
+
+def _compile_units(command: tuple[str, ...], units: list[str], build_dir: str) -> None:
+    """Build `kernel.so` in `build_dir` from the C files `units`: one compiler run for
+    one file, else every file compiled at once and then linked."""
+    names = [f"unit{i}.c" for i in range(len(units))]
+    for name, text in zip(names, units):
+        with open(os.path.join(build_dir, name), "w") as f:
+            f.write(text)
+    if len(units) == 1:
+        runs = [[*FLAGS, names[0], "-o", "kernel.so", "-lm"]]
+    else:
+        compile_flags = [flag for flag in FLAGS if flag != "-shared"]
+        runs = [[*compile_flags, "-c", name, "-o", name[:-1] + "o"] for name in names]
+    for text, done in zip(units, _run_all(command, runs, cwd=build_dir)):
+        if done.returncode != 0:
+            raise CompileError(f"generated C failed to compile:\n{done.stderr}\n"
+                               f"--- source ---\n{text}")
+    if len(units) > 1:
+        done = _run(command, [*FLAGS, *(name[:-1] + "o" for name in names), "-o",
+                              "kernel.so", "-lm"], cwd=build_dir)
+        if done.returncode != 0:
+            raise CompileError(f"generated C failed to link:\n{done.stderr}")
 
 
 def _ffi(declarations: str):

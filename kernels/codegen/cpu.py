@@ -30,6 +30,7 @@ import numpy as np
 
 from kernels.codegen import c_render
 from kernels.codegen.compiler import (
+    UNIT_BREAK,
     CompilerUnavailable,
     load_library,
     warn_no_compiler,
@@ -148,9 +149,13 @@ def source_for(groups: list[ElementwiseGroup | ReduceGroup | RowGroup]) -> tuple
             index_of[body] = len(bodies)
             bodies.append(body.replace("KERNEL_NAME", f"k{len(bodies)}", 1))
         table.append(f"(void *)k{index_of[body]}")
-    bodies.append(f"void *ej_table(int i) {{\n    static void *const t[] = {{{', '.join(table)}}};"
-                  "\n    return t[i];\n}\n")
-    return preamble() + c_render.helpers(groups) + "\n" + "\n".join(bodies), TABLE_DECLARATION
+    # The kernels may be compiled in several translation units at once (`UNIT_BREAK`):
+    # the table names each through its prototype, its signature line.
+    prototypes = "".join(body.split("{", 1)[0].rstrip() + ";\n" for body in bodies)
+    bodies.append(f"{prototypes}void *ej_table(int i) {{\n"
+                  f"    static void *const t[] = {{{', '.join(table)}}};\n    return t[i];\n}}\n")
+    return (preamble() + c_render.helpers(groups) + "\n"
+            + "".join(UNIT_BREAK + body for body in bodies)), TABLE_DECLARATION
 
 
 def compile_groups(groups: list[ElementwiseGroup | ReduceGroup | RowGroup]

@@ -170,8 +170,14 @@ def _remove(path: str) -> None:
         pass
 
 
+# Cache folders swept of stale temporaries by this process: a big cache takes ~0.1 s to
+# list, and a temporary only goes stale when its process ends, so once is enough.
+_swept: set[str] = set()
+
+
 def new_build_dir(directory: str) -> str:
-    """A fresh temporary folder in the cache for one compiler run (stale ones removed).
+    """A fresh temporary folder in the cache for one compiler run (the stale ones of
+    ended processes removed on the first build in each folder).
 
     >>> import shutil, tempfile
     >>> folder = new_build_dir(tempfile.mkdtemp())
@@ -179,7 +185,9 @@ def new_build_dir(directory: str) -> str:
     True
     """
     os.makedirs(directory, exist_ok=True)
-    tempfiles.remove_stale(directory)
+    if directory not in _swept:
+        tempfiles.remove_stale(directory)
+        _swept.add(directory)
     path = tempfiles.temp_name(directory)
     os.mkdir(path)
     return path
