@@ -30,6 +30,9 @@ def _matmul_rule(a: TensorSpec, b: TensorSpec):
 
 def _matmul(xp):
     def run(a, b, out=None):
+        # Only bfloat16 operands can give a bfloat16 result: test that before promoting.
+        if a.dtype != bfloat16 and b.dtype != bfloat16:
+            return xp.matmul(a, b, out=out)
         dtype = result_dtype(a.dtype, b.dtype)
         if dtype != bfloat16:
             return xp.matmul(a, b, out=out)
