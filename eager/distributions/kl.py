@@ -1,0 +1,122 @@
+"""`kl_divergence(p, q)`: KL(p || q) in closed form for the registered pairs, and
+`register_kl(type_p, type_q)` to add one.
+
+>>> import eager
+>>> from eager.distributions import Normal, kl_divergence
+>>> round(kl_divergence(Normal(0.0, 1.0), Normal(1.0, 1.0)).item(), 4)
+0.5
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from eager.distributions.bernoulli import Bernoulli
+from eager.distributions.categorical import Categorical, OneHotCategorical
+from eager.distributions.distribution import Distribution
+from eager.distributions.errors import DistributionError
+from eager.distributions.independent import Independent, sum_rightmost
+from eager.distributions.normal import Normal
+from eager.distributions.uniform import Uniform
+from eager.nn.functional import softplus
+from eager.ops.elementwise import where
+from eager.tensor import Tensor
+
+_REGISTRY: dict[tuple[type, type], Callable] = {}
+
+
+def register_kl(type_p: type, type_q: type) -> Callable:
+    """Decorator: `fn(p, q)` computes KL(p || q) for p of type_p and q of type_q (or
+    subclasses; the most specific registered pair wins).
+
+    >>> from eager.distributions import Normal
+    >>> @register_kl(Normal, Normal)
+    ... def _kl_normal(p, q):
+    ...     return _kl_normal_normal(p, q)
+    >>> _ = register_kl(Normal, Normal)(_kl_normal_normal)  # restore the built-in rule
+    """
+    for t in (type_p, type_q):
+        if not (isinstance(t, type) and issubclass(t, Distribution)):
+            raise DistributionError(f"register_kl: expected Distribution subclasses, got {t!r}")
+
+    def decorator(fn: Callable) -> Callable:
+        _REGISTRY[type_p, type_q] = fn
+        return fn
+    return decorator
+
+
+def _lookup(type_p: type, type_q: type) -> Callable | None:
+    matches = [(type_p.__mro__.index(a) + type_q.__mro__.index(b), fn)
+               for (a, b), fn in _REGISTRY.items()
+               if issubclass(type_p, a) and issubclass(type_q, b)]
+    return min(matches, key=lambda m: m[0])[1] if matches else None
+
+
+def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
+    """KL(p || q) = E_p[log p(x) - log q(x)], shape batch_shape (broadcast).
+
+    >>> import eager
+    >>> from eager.distributions import Bernoulli
+    >>> kl_divergence(Bernoulli(0.5), Bernoulli(0.5)).item()
+    0.0
+    """
+    fn = _lookup(type(p), type(q))
+    if fn is None:
+        raise NotImplementedError(f"kl_divergence: no closed form registered for "
+                                  f"{type(p).__name__} || {type(q).__name__}; add one with "
+                                  f"register_kl({type(p).__name__}, {type(q).__name__})")
+    return fn(p, q)
+
+
+@register_kl(Normal, Normal)
+def _kl_normal_normal(p: Normal, q: Normal) -> Tensor:
+    ratio = p.scale / q.scale
+    var_ratio = ratio * ratio
+    t = (p.loc - q.loc) / q.scale
+    return 0.5 * (var_ratio + t * t - 1 - var_ratio.log())
+
+
+@register_kl(Categorical, Categorical)
+def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Tensor:
+    t = p.probs * (p.logits - q.logits)
+    t = where(q.probs == 0, math.inf, t)
+    return where(p.probs == 0, 0.0, t).sum(-1)
+
+
+@register_kl(OneHotCategorical, OneHotCategorical)
+def _kl_onehot_onehot(p: OneHotCategorical, q: OneHotCategorical) -> Tensor:
+    return _kl_categorical_categorical(p._categorical, q._categorical)
+
+
+@register_kl(Bernoulli, Bernoulli)
+def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
+    t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
+    t1 = where(p.probs == 0, 0.0, where(q.probs == 0, math.inf, t1))
+    t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
+    t2 = where(p.probs == 1, 0.0, where(q.probs == 1, math.inf, t2))
+    return t1 + t2
+
+
+@register_kl(Uniform, Uniform)
+def _kl_uniform_uniform(p: Uniform, q: Uniform) -> Tensor:
+    result = ((q.high - q.low) / (p.high - p.low)).log()
+    return where((q.low > p.low) | (q.high < p.high), math.inf, result)
+
+
+@register_kl(Uniform, Normal)
+def _kl_uniform_normal(p: Uniform, q: Normal) -> Tensor:
+    # -H(p) - E_p[log q(x)], with E_p[(x - m)^2] = var_p + (mean_p - m)^2.
+    width = p.high - p.low
+    t = (p.mean - q.loc) / q.scale
+    spread = width * width / (12 * q.scale * q.scale)
+    return (-width.log() + q.scale.log() + 0.5 * math.log(2 * math.pi)
+            + 0.5 * (t * t + spread))
+
+
+@register_kl(Independent, Independent)
+def _kl_independent_independent(p: Independent, q: Independent) -> Tensor:
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError("kl_divergence: Independent distributions with different "
+                                  f"reinterpreted_batch_ndims ({p.reinterpreted_batch_ndims} "
+                                  f"and {q.reinterpreted_batch_ndims})")
+    return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)

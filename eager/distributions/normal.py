@@ -1,0 +1,93 @@
+"""`Normal(loc, scale)`: the Gaussian, reparameterizable (`rsample` is loc + scale * eps).
+
+>>> import eager
+>>> from eager.distributions import Normal
+>>> round(Normal(0.0, 1.0).log_prob(eager.tensor(0.0)).item(), 4)
+-0.9189
+"""
+from __future__ import annotations
+
+import math
+
+from eager.distributions import constraints
+from eager.distributions.distribution import Distribution, broadcast_all
+from eager.random import randn
+from eager.tensor import Tensor
+
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+class Normal(Distribution):
+    """The normal distribution with mean `loc` and standard deviation `scale` (> 0).
+
+    >>> import eager
+    >>> d = Normal(eager.tensor([0.0, 1.0]), eager.tensor([1.0, 2.0]))
+    >>> d.sample((5,)).shape, d.variance.tolist()
+    ((5, 2), [1.0, 4.0])
+    """
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
+        self.loc, self.scale = broadcast_all("Normal", loc=loc, scale=scale)
+        super().__init__(self.loc.shape, validate_args=validate_args)
+        self._check_parameters(loc=self.loc, scale=self.scale)
+
+    def expand(self, batch_shape, _instance=None) -> Normal:
+        """This distribution with loc and scale broadcast to batch_shape.
+
+        >>> Normal(0.0, 1.0).expand((3,)).batch_shape
+        (3,)
+        """
+        shape = self._expanded_shape(batch_shape)
+        return Normal(self.loc.expand(shape), self.scale.expand(shape), validate_args=False)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.scale
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale * self.scale
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        """loc + scale * eps with eps ~ N(0, 1): the gradient reaches loc and scale.
+
+        >>> import eager
+        >>> loc = eager.tensor(1.0, requires_grad=True)
+        >>> Normal(loc, 2.0).rsample((3,)).sum().backward(); loc.grad.item()
+        3.0
+        """
+        shape = self._extended_shape(sample_shape)
+        eps = randn(*shape, dtype=self.loc.dtype, device=self.loc.device)
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value) -> Tensor:
+        """-(value - loc)^2 / (2 scale^2) - log(scale) - log(sqrt(2 pi))."""
+        value = self._validate_sample(value)
+        z = (value - self.loc) / self.scale
+        return -0.5 * z * z - self.scale.log() - _HALF_LOG_2PI
+
+    def cdf(self, value) -> Tensor:
+        """P(X <= value) = (1 + erf((value - loc) / (scale sqrt 2))) / 2.
+
+        >>> import eager
+        >>> Normal(0.0, 1.0).cdf(eager.tensor(0.0)).item()
+        0.5
+        """
+        value = self._validate_sample(value, "cdf")
+        return 0.5 * (1 + ((value - self.loc) / (self.scale * math.sqrt(2))).erf())
+
+    def entropy(self) -> Tensor:
+        """1/2 + log(sqrt(2 pi)) + log(scale)."""
+        return 0.5 + _HALF_LOG_2PI + self.scale.log()
