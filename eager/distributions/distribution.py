@@ -188,8 +188,9 @@ class Distribution:
                                name="batch_shape")
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{k}: {self._param_repr(getattr(self, k))}"
-                           for k in self.arg_constraints if k in self.__dict__)
+        given = getattr(self, "_param_name", None)  # probs or logits, whichever was given
+        names = [given] if given else [k for k in self.arg_constraints if k in self.__dict__]
+        params = ", ".join(f"{k}: {self._param_repr(getattr(self, k))}" for k in names)
         return f"{type(self).__name__}({params})"
 
     @staticmethod
