@@ -9,6 +9,7 @@ floating dtype, as in PyTorch.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import ClassVar
 
 from eager.distributions import constraints
 from eager.distributions.distribution import Distribution, broadcast_all
@@ -24,11 +25,14 @@ class Bernoulli(Distribution):
 
     >>> import eager
     >>> b = Bernoulli(eager.tensor([0.25, 1.0]))
-    >>> b.variance.tolist(), [round(v, 6) for v in b.log_prob(eager.tensor([0., 1.])).exp().tolist()]
-    ([0.1875, 0.0], [0.75, 1.0])
+    >>> b.variance.tolist()
+    [0.1875, 0.0]
+    >>> [round(v, 6) for v in b.log_prob(eager.tensor([0.0, 1.0])).exp().tolist()]
+    [0.75, 1.0]
     """
 
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
+        "probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
 

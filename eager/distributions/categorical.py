@@ -13,6 +13,7 @@ logits - logsumexp(logits)); both forms are available as `probs` and `logits`.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import ClassVar
 
 from eager.creation import arange, full
 from eager.distributions import constraints
@@ -37,7 +38,8 @@ class Categorical(Distribution):
     [0.25, 0.25]
     """
 
-    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
+        "probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args: bool | None = None) -> None:

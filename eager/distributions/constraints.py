@@ -40,7 +40,7 @@ class Constraint:
 
 class _Real(Constraint):
     def check(self, value: Tensor) -> Tensor:
-        return value == value  # False only for NaN
+        return ~value.isnan()
 
 
 class _Boolean(Constraint):

@@ -15,6 +15,7 @@ and raises there.
 from __future__ import annotations
 
 import numbers
+from typing import ClassVar
 
 from eager import arguments
 from eager.autograd import no_grad
@@ -67,7 +68,7 @@ class Distribution:
     [0.20000000298023224, 0.699999988079071]
     """
 
-    arg_constraints: dict[str, constraints.Constraint] = {}
+    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {}
     support: constraints.Constraint | None = None
     has_rsample = False
     has_enumerate_support = False

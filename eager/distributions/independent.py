@@ -38,8 +38,6 @@ class Independent(Distribution):
     0.0625
     """
 
-    arg_constraints: dict = {}
-
     def __init__(self, base_distribution: Distribution, reinterpreted_batch_ndims: int,
                  validate_args: bool | None = None) -> None:
         if not isinstance(base_distribution, Distribution):

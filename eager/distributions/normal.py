@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 from eager.distributions import constraints
 from eager.distributions.distribution import Distribution, broadcast_all
@@ -26,7 +27,8 @@ class Normal(Distribution):
     ((5, 2), [1.0, 4.0])
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
+        "loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
 

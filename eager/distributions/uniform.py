@@ -7,6 +7,8 @@
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 from eager.distributions import constraints
 from eager.distributions.distribution import Distribution, broadcast_all
 from eager.distributions.errors import DistributionError
@@ -23,7 +25,8 @@ class Uniform(Distribution):
     ([0.5, 0.0], [0.0, 0.6931471824645996])
     """
 
-    arg_constraints = {"low": constraints.real, "high": constraints.real}
+    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
+        "low": constraints.real, "high": constraints.real}
     has_rsample = True
 
     def __init__(self, low, high, validate_args: bool | None = None) -> None:
