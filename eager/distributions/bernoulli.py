@@ -57,7 +57,7 @@ class Bernoulli(Distribution):
     def param_shape(self) -> tuple[int, ...]:
         return self._param.shape
 
-    def expand(self, batch_shape, _instance=None) -> Bernoulli:
+    def expand(self, batch_shape) -> Bernoulli:
         """This distribution with its parameter broadcast to batch_shape.
 
         >>> Bernoulli(0.5).expand((2,)).batch_shape
@@ -92,7 +92,7 @@ class Bernoulli(Distribution):
         u = rand(*shape, dtype=probs.dtype, device=probs.device)
         return (u < probs).to(probs.dtype)
 
-    def log_prob(self, value) -> Tensor:
+    def log_prob(self, value: Tensor | float) -> Tensor:
         """value log sigmoid(logits) + (1 - value) log sigmoid(-logits), stable for large
         logits (minus binary_cross_entropy_with_logits)."""
         value = self._validate_sample(value)

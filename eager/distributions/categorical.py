@@ -25,6 +25,7 @@ from eager.nn.functional import one_hot, softmax
 from eager.ops.reductions import logsumexp
 from eager.random import rand
 from eager.tensor import Tensor
+from kernels.shapes import broadcast_shapes
 
 
 class Categorical(Distribution):
@@ -75,7 +76,7 @@ class Categorical(Distribution):
     def support(self) -> constraints.Constraint:
         return constraints.integer_interval(0, self._num_events - 1)
 
-    def expand(self, batch_shape, _instance=None) -> Categorical:
+    def expand(self, batch_shape) -> Categorical:
         """This distribution with its parameter broadcast to batch_shape + (K,).
 
         >>> import eager
@@ -119,7 +120,7 @@ class Categorical(Distribution):
         # last one is left out, so rounding in the sum never gives index K.
         return (cdf[..., :-1] <= u).sum(-1)
 
-    def log_prob(self, value) -> Tensor:
+    def log_prob(self, value: Tensor | float) -> Tensor:
         """log p[value], with value broadcast against batch_shape.
 
         >>> import eager
@@ -149,8 +150,6 @@ class Categorical(Distribution):
 
 
 def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
-    from kernels.shapes import broadcast_shapes
-
     return tuple(broadcast_shapes("Categorical.log_prob", a, b))
 
 
@@ -184,7 +183,7 @@ class OneHotCategorical(Distribution):
     def param_shape(self) -> tuple[int, ...]:
         return self._categorical.param_shape
 
-    def expand(self, batch_shape, _instance=None) -> OneHotCategorical:
+    def expand(self, batch_shape) -> OneHotCategorical:
         """This distribution with its parameter broadcast to batch_shape + (K,).
 
         >>> import eager
@@ -212,7 +211,7 @@ class OneHotCategorical(Distribution):
         indices = self._categorical.sample(sample_shape)
         return one_hot(indices, self._event_shape[0]).to(self.probs.dtype)
 
-    def log_prob(self, value) -> Tensor:
+    def log_prob(self, value: Tensor | float) -> Tensor:
         """log p of the category each one-hot vector marks."""
         value = self._validate_sample(value)
         return self._categorical.log_prob(value.argmax(-1))

@@ -86,8 +86,7 @@ class Distribution:
                                     f"True or False, got {value!r}")
         Distribution._validate_default = value
 
-    def __init__(self, batch_shape=(), event_shape=(), validate_args: bool | None = None,
-                 ) -> None:
+    def __init__(self, batch_shape=(), event_shape=(), validate_args: bool | None = None) -> None:
         self._batch_shape = tuple(batch_shape)
         self._event_shape = tuple(event_shape)
         self._validate_args = (Distribution._validate_default if validate_args is None
@@ -155,7 +154,7 @@ class Distribution:
         raise NotImplementedError(f"{type(self).__name__}.rsample: the distribution is not "
                                   "reparameterizable (has_rsample is False); use sample()")
 
-    def log_prob(self, value: Tensor) -> Tensor:
+    def log_prob(self, value: Tensor | float) -> Tensor:
         """The log density (or log mass) of value, shape sample_shape + batch_shape."""
         raise NotImplementedError(f"{type(self).__name__}.log_prob")
 
@@ -163,20 +162,23 @@ class Distribution:
         """The entropy of each distribution of the batch, shape batch_shape."""
         raise NotImplementedError(f"{type(self).__name__}.entropy")
 
-    def expand(self, batch_shape, _instance=None) -> Distribution:
+    def expand(self, batch_shape) -> Distribution:
         """The same distribution with its parameters broadcast to batch_shape."""
         raise NotImplementedError(f"{type(self).__name__}.expand")
 
     @property
     def mean(self) -> Tensor:
+        """The mean of each distribution of the batch."""
         raise NotImplementedError(f"{type(self).__name__}.mean")
 
     @property
     def mode(self) -> Tensor:
+        """The most probable value."""
         raise NotImplementedError(f"{type(self).__name__}.mode")
 
     @property
     def variance(self) -> Tensor:
+        """The variance of each distribution of the batch."""
         raise NotImplementedError(f"{type(self).__name__}.variance")
 
     @property

@@ -62,7 +62,7 @@ class Independent(Distribution):
     def support(self) -> constraints.Constraint:
         return constraints.independent(self.base_dist.support, self.reinterpreted_batch_ndims)
 
-    def expand(self, batch_shape, _instance=None) -> Independent:
+    def expand(self, batch_shape) -> Independent:
         """The base expanded to batch_shape + the reinterpreted dims.
 
         >>> import eager
@@ -96,7 +96,7 @@ class Independent(Distribution):
         """The base's reparameterized sample."""
         return self.base_dist.rsample(sample_shape)
 
-    def log_prob(self, value) -> Tensor:
+    def log_prob(self, value: Tensor | float) -> Tensor:
         """The base's log_prob summed over the reinterpreted dims."""
         return sum_rightmost(self.base_dist.log_prob(value), self.reinterpreted_batch_ndims)
 

@@ -37,7 +37,7 @@ class Normal(Distribution):
         super().__init__(self.loc.shape, validate_args=validate_args)
         self._check_parameters(loc=self.loc, scale=self.scale)
 
-    def expand(self, batch_shape, _instance=None) -> Normal:
+    def expand(self, batch_shape) -> Normal:
         """This distribution with loc and scale broadcast to batch_shape.
 
         >>> Normal(0.0, 1.0).expand((3,)).batch_shape
@@ -74,13 +74,13 @@ class Normal(Distribution):
         eps = randn(*shape, dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + eps * self.scale
 
-    def log_prob(self, value) -> Tensor:
+    def log_prob(self, value: Tensor | float) -> Tensor:
         """-(value - loc)^2 / (2 scale^2) - log(scale) - log(sqrt(2 pi))."""
         value = self._validate_sample(value)
         z = (value - self.loc) / self.scale
         return -0.5 * z * z - self.scale.log() - _HALF_LOG_2PI
 
-    def cdf(self, value) -> Tensor:
+    def cdf(self, value: Tensor | float) -> Tensor:
         """P(X <= value) = (1 + erf((value - loc) / (scale sqrt 2))) / 2.
 
         >>> import eager

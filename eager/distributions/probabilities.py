@@ -8,6 +8,7 @@ rule that Categorical and Bernoulli share.
 """
 from __future__ import annotations
 
+from eager.distributions.distribution import broadcast_all
 from eager.distributions.errors import DistributionError
 from eager.dtypes import finfo
 from eager.tensor import Tensor
@@ -45,8 +46,6 @@ def one_of(name: str, probs, logits) -> tuple[str, Tensor]:
     >>> one_of("Bernoulli", None, 0.0)[0]
     'logits'
     """
-    from eager.distributions.distribution import broadcast_all
-
     if (probs is None) == (logits is None):
         raise DistributionError(f"{name}: pass either probs or logits, exactly one of them")
     key, value = ("probs", probs) if probs is not None else ("logits", logits)

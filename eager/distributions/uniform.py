@@ -42,7 +42,7 @@ class Uniform(Distribution):
     def support(self) -> constraints.Constraint:
         return constraints.interval(self.low, self.high)
 
-    def expand(self, batch_shape, _instance=None) -> Uniform:
+    def expand(self, batch_shape) -> Uniform:
         """This distribution with low and high broadcast to batch_shape.
 
         >>> Uniform(0.0, 1.0).expand((2, 3)).batch_shape
@@ -81,13 +81,13 @@ class Uniform(Distribution):
         u = rand(*shape, dtype=self.low.dtype, device=self.low.device)
         return self.low + u * (self.high - self.low)
 
-    def log_prob(self, value) -> Tensor:
+    def log_prob(self, value: Tensor | float) -> Tensor:
         """-log(high - low) inside [low, high), -inf outside."""
         value = self._validate_sample(value)
         inside = ((self.low <= value) & (self.high > value)).to(self.low.dtype)
         return inside.log() - (self.high - self.low).log()
 
-    def cdf(self, value) -> Tensor:
+    def cdf(self, value: Tensor | float) -> Tensor:
         """(value - low) / (high - low), clamped to [0, 1].
 
         >>> import eager
@@ -97,7 +97,7 @@ class Uniform(Distribution):
         value = self._validate_sample(value, "cdf")
         return ((value - self.low) / (self.high - self.low)).clamp(0, 1)
 
-    def icdf(self, value) -> Tensor:
+    def icdf(self, value: Tensor | float) -> Tensor:
         """low + value (high - low), the inverse of cdf.
 
         >>> import eager
