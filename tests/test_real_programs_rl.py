@@ -171,6 +171,69 @@ def test_reinforce_losses_and_weights_match_torch():
         np.testing.assert_allclose(ours[k], theirs[k], rtol=1e-3, atol=1e-4, err_msg=k)
 
 
+def _episode_states(taken, rewards):
+    """The states the program saw: CartPole replayed with the same seeds and actions."""
+    env, actions, episodes = CartPole(), iter(taken), []
+    for i_episode, length in enumerate(rewards):
+        states = [env.reset(seed=SEED + i_episode)[0]]
+        for _ in range(int(length) - 1):
+            states.append(env.step(next(actions))[0])
+        next(actions)
+        episodes.append(np.stack(states))
+    return episodes
+
+
+def test_reinforce_update_as_one_jitted_step_matches_the_program():
+    """The usual rewrite for @jit: finish_episode recomputes the log-probs of the saved
+    states in one batch inside the step (a jitted function cannot hand back tensors with
+    autograd history to a later backward). Same losses and weights as the program, and a
+    second pass over the episodes replays the compiled steps and equals eager."""
+    from jit import jit
+
+    initial = _weights(reinforce(eager, 0, p_drop=0.0)[3])
+    losses, taken, rewards, program_policy = reinforce(eager, 3, p_drop=0.0, state_dict=initial)
+    eps = np.finfo(np.float32).eps.item()
+
+    def make_step():
+        policy = reinforce(eager, 0, p_drop=0.0, state_dict=initial)[3]
+        optimizer = optim.Adam(policy.parameters(), lr=1e-2)
+
+        def finish_episode(states, actions, returns):
+            m = distributions.Categorical(policy(states))
+            returns = (returns - returns.mean()) / (returns.std() + eps)
+            loss = (-m.log_prob(actions) * returns).sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss.detach()
+        return finish_episode, policy
+
+    batches, start = [], 0
+    for states, length in zip(_episode_states(taken, rewards), rewards):
+        n = int(length)
+        returns = [sum(GAMMA ** k for k in range(n - t)) for t in range(n)]
+        batches.append((eager.tensor(states), eager.tensor(taken[start:start + n]),
+                        eager.tensor(returns)))
+        start += n
+    (eager_step, eager_policy), (jit_step, jit_policy) = make_step(), make_step()
+    jit_step = jit(jit_step)
+    first = [jit_step(*b).item() for b in batches]
+    np.testing.assert_allclose(first, losses, rtol=1e-4, atol=1e-5)
+    ours, program = _weights(jit_policy), _weights(program_policy)
+    for k in ours:
+        np.testing.assert_allclose(ours[k], program[k], rtol=1e-4, atol=1e-5, err_msg=k)
+    for b in batches:
+        eager_step(*b)
+    for b in batches:
+        np.testing.assert_allclose(jit_step(*b).item(), eager_step(*b).item(), rtol=1e-4,
+                                   atol=1e-5)
+    lengths = len(set(rewards))  # one trace per episode length; every other call replays
+    assert jit_step.cache_info().misses == lengths
+    assert jit_step.cache_info().hits == 2 * len(rewards) - lengths
+    for k, v in _weights(eager_policy).items():
+        np.testing.assert_allclose(_weights(jit_policy)[k], v, rtol=1e-4, atol=1e-5, err_msg=k)
+
+
 # ---- actor_critic.py ----------------------------------------------------------------
 
 def actor_critic(torch, n_episodes, state_dict=None, actions=None):
