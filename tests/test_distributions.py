@@ -414,6 +414,17 @@ def test_values_outside_the_support_raise(d, value, pattern):
         d.log_prob(value)
 
 
+def test_error_messages_show_only_a_few_of_the_invalid_values():
+    scale = eager.ones(1000)
+    scale[3] = -2.0
+    with pytest.raises(DistributionError, match=r"invalid values \[-2.0\] \(at "):
+        Normal(0.0, scale)
+    with pytest.raises(DistributionError, match=r"values \[-1.0, -1.0, -1.0, -2.0, \.\.\.\] \(at "):
+        Normal(0.0, -scale.abs())
+    with pytest.raises(DistributionError, match=r"IntegerInterval.*: \[7\] \(at "):
+        Categorical(eager.ones(4, 3)).log_prob(eager.tensor([0, 1, 7, 2]))
+
+
 def test_validation_can_be_turned_off():
     d = Normal(0.0, eager.tensor(-1.0), validate_args=False)
     assert math.isnan(d.log_prob(eager.tensor(0.0)).item())

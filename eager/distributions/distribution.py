@@ -54,6 +54,13 @@ def broadcast_all(name: str, **values) -> tuple[Tensor, ...]:
         raise DistributionError(f"{name}: parameters do not broadcast: {shapes}") from None
 
 
+def _some_invalid(value: Tensor, ok: Tensor, limit: int = 4) -> str:
+    """The first few values (or events) where `ok` is False, for an error message."""
+    bad = value.detach().expand(ok.shape + value.shape[ok.ndim:])[~ok]
+    shown = ", ".join(repr(v) for v in bad[:limit].tolist())
+    return f"[{shown}{', ...' if bad.shape[0] > limit else ''}]"
+
+
 class Distribution:
     """The interface PyTorch's distributions share: `sample`, `rsample` (where
     reparameterizable), `log_prob`, `entropy`, `mean`, `variance`, `stddev`,
@@ -108,11 +115,12 @@ class Distribution:
             return
         for key, value in params.items():
             constraint = self.arg_constraints[key]
-            if not bool(constraint.check(value).all()):
+            ok = constraint.check(value)
+            if not bool(ok.all()):
                 raise DistributionError(
                     f"{type(self).__name__}: parameter {key} (tensor of shape {value.shape}) "
                     f"must satisfy the constraint {constraint!r}, but found invalid values "
-                    f"{value.detach().tolist()}")
+                    f"{_some_invalid(value, ok)}")
 
     def _extended_shape(self, sample_shape=()) -> tuple[int, ...]:
         sample_shape = arguments.shape(f"{type(self).__name__}.sample", sample_shape,
@@ -139,9 +147,10 @@ class Distribution:
                 raise DistributionError(f"{name}: value of shape {value.shape} does not "
                                         f"broadcast with batch_shape + event_shape {expected}")
         support = self.support
-        if not bool(support.check(value).all()):
+        ok = support.check(value)
+        if not bool(ok.all()):
             raise DistributionError(f"{name}: value is outside the support {support!r} of "
-                                    f"{self!r}: {value.detach().tolist()}")
+                                    f"{self!r}: {_some_invalid(value, ok)}")
         return value
 
     def sample(self, sample_shape=()) -> Tensor:
