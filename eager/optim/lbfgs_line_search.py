@@ -37,15 +37,19 @@ def cubic_minimum(x1: float, f1: float, g1: float, x2: float, f2: float, g2: flo
     2.0
     """
     low, high = bounds if bounds is not None else (min(x1, x2), max(x1, x2))
+    if x1 == x2:
+        return min(max(x1, low), high)
     d1 = g1 + g2 - 3.0 * (f1 - f2) / (x1 - x2)
     square = d1 * d1 - g1 * g2
-    if square < 0:
+    d2 = math.sqrt(square) if square >= 0 else 0.0
+    # A zero denominator is a straight line (equal slopes): no minimum, like square < 0.
+    denominator = g2 - g1 + 2.0 * d2 if x1 <= x2 else g1 - g2 + 2.0 * d2
+    if square < 0 or denominator == 0:
         return (low + high) / 2.0
-    d2 = math.sqrt(square)
     if x1 <= x2:
-        best = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2.0 * d2))
+        best = x2 - (x2 - x1) * ((g2 + d2 - d1) / denominator)
     else:
-        best = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2.0 * d2))
+        best = x1 - (x1 - x2) * ((g1 + d2 - d1) / denominator)
     return min(max(best, low), high)
 
 
