@@ -26,6 +26,7 @@ these reads become guards).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from eager import arguments
@@ -52,15 +53,15 @@ class LBFGS(Optimizer):
 
     >>> import eager
     >>> from eager import optim
-    >>> w = eager.tensor([-1.0, 1.0], dtype=eager.float64, requires_grad=True)
-    >>> opt = optim.LBFGS([w], line_search_fn="strong_wolfe")
+    >>> w = eager.tensor([-1.2, 1.0], dtype=eager.float64, requires_grad=True)
+    >>> opt = optim.LBFGS([w], max_iter=100, line_search_fn="strong_wolfe")
     >>> def closure():
     ...     opt.zero_grad()
     ...     loss = (1 - w[0]) ** 2 + 100 * (w[1] - w[0] ** 2) ** 2   # Rosenbrock
     ...     loss.backward()
     ...     return loss
     >>> _ = opt.step(closure)
-    >>> [round(v, 6) for v in w.tolist()]
+    >>> [round(v, 3) for v in w.tolist()]
     [1.0, 1.0]
     """
 
@@ -179,7 +180,7 @@ class LBFGS(Optimizer):
                 converged, used = False, 0
                 if group["line_search_fn"] == "strong_wolfe":
                     loss, grad, t, used = strong_wolfe(
-                        lambda step: self._evaluate(closure, step, direction), t, loss,
+                        partial(self._evaluate, closure, direction=direction), t, loss,
                         grad, gtd, float(direction.abs().max()), tolerance_change=tol_change)
                     mem["t"] = t
                     self._move(t, direction)

@@ -56,7 +56,7 @@ def cubic_minimum(x1: float, f1: float, g1: float, x2: float, f2: float, g2: flo
 class _Point:
     """A trial step with its loss, gradient and directional derivative."""
 
-    __slots__ = ("t", "f", "g", "gtd")
+    __slots__ = ("f", "g", "gtd", "t")
 
     def __init__(self, t: float, f: float, g: Any, gtd: float) -> None:
         self.t, self.f, self.g, self.gtd = t, f, g, gtd
@@ -74,8 +74,8 @@ def strong_wolfe(evaluate: Evaluate, t: float, f: float, g: Any, gtd: float,
 
     >>> def evaluate(t):  # f(t) = (t - 3)^2 along the direction 1
     ...     return (t - 3.0) ** 2, None, 2.0 * (t - 3.0)
-    >>> strong_wolfe(evaluate, 1.0, 9.0, None, -6.0, 1.0)[2:]
-    (3.0, 2)
+    >>> strong_wolfe(evaluate, 0.1, 9.0, None, -6.0, 1.0)[2:]  # 0.1 too short; 10x it
+    (1.0, 2)
     """
     start = _Point(0.0, f, g, gtd)
     new = _Point(t, *evaluate(t))
