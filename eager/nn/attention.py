@@ -85,17 +85,11 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     return matmul(weights, value)
 
 
-def _additive(op: str, name: str, mask: Tensor | None, dtype) -> Tensor | None:
+def _additive(mask: Tensor | None, dtype) -> Tensor | None:
     """A MultiheadAttention mask (bool: True = masked; or floating, added) as floats."""
-    if mask is None:
-        return None
-    arguments.tensor(op, name, mask)
-    if mask.dtype.kind == "b":
-        return E.where(mask, -math.inf, zeros((), dtype=dtype, device=mask.device))
-    if mask.dtype.kind != "f":
-        raise DTypeError(f"{op}: {name} must be bool (True = masked) or floating (added to "
-                         f"the scores), got {mask.dtype.name}{user_line_suffix()}")
-    return mask
+    if mask is None or mask.dtype.kind != "b":
+        return mask
+    return E.where(mask, -math.inf, zeros((), dtype=dtype, device=mask.device))
 
 
 def _extra_column(mask: Tensor | None) -> Tensor | None:
@@ -141,6 +135,10 @@ def _check_inputs(op: str, query: Tensor, key: Tensor, value: Tensor,
             raise ShapeError(f"{op}: attn_mask must be {wants[0]} or {wants[1]} (batch * "
                              f"num_heads, query length, source length), got "
                              f"{attn_mask.shape}{user_line_suffix()}")
+    for name, mask in (("key_padding_mask", key_padding_mask), ("attn_mask", attn_mask)):
+        if mask is not None and mask.dtype.kind not in "bf":
+            raise DTypeError(f"{op}: {name} must be bool (True = masked) or floating (added "
+                             f"to the scores), got {mask.dtype.name}{user_line_suffix()}")
     return batched
 
 
@@ -157,7 +155,7 @@ def _heads(x: Tensor, num_heads: int) -> Tensor:
     return transpose(reshape(x, (batch, length, num_heads, e // num_heads)), 1, 2)
 
 
-def _attend(query: Tensor, key: Tensor, value: Tensor, num_heads: int,
+def _attend(op: str, query: Tensor, key: Tensor, value: Tensor, num_heads: int,
             projections: tuple[Tensor, Tensor, Tensor], in_proj_bias: Tensor | None,
             bias_k: Tensor | None, bias_v: Tensor | None, add_zero_attn: bool,
             dropout_p: float, out_proj_weight: Tensor, out_proj_bias: Tensor | None,
@@ -168,7 +166,6 @@ def _attend(query: Tensor, key: Tensor, value: Tensor, num_heads: int,
     """Attention over checked batch-first inputs: query (N, L, E), key/value (N, S, *)."""
     from eager.nn.functional import dropout, linear, softmax
 
-    op = "multi_head_attention_forward"
     batch, length, e = query.shape
     head_dim = e // num_heads
     q = _project(query, projections[0], in_proj_bias, 0)
@@ -176,8 +173,8 @@ def _attend(query: Tensor, key: Tensor, value: Tensor, num_heads: int,
     v = _project(value, projections[2], in_proj_bias, 2)
     if is_causal and attn_mask is None:
         attn_mask = ~_causal_mask(length, key.shape[1], query.device)
-    mask = _additive(op, "attn_mask", attn_mask, q.dtype)
-    padding = _additive(op, "key_padding_mask", key_padding_mask, q.dtype)
+    mask = _additive(attn_mask, q.dtype)
+    padding = _additive(key_padding_mask, q.dtype)
     if mask is not None and mask.ndim == 3:
         mask = reshape(mask, (batch, num_heads, length, mask.shape[-1]))
     if padding is not None:
@@ -289,7 +286,7 @@ def multi_head_attention_forward(
     if not batched:
         key_padding_mask = _unbatched(key_padding_mask)
     out, weights = _attend(
-        _batch_first(query, batched), _batch_first(key, batched),
+        op, _batch_first(query, batched), _batch_first(key, batched),
         _batch_first(value, batched), num_heads, projections, in_proj_bias, bias_k, bias_v,
         add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training, key_padding_mask,
         need_weights, attn_mask, average_attn_weights, is_causal, static_k, static_v)
@@ -385,7 +382,7 @@ class MultiheadAttention(Module):
         if not (batched and self.batch_first):
             query, key, value = (_batch_first(t, batched) for t in (query, key, value))
         out, weights = _attend(
-            query, key, value, self.num_heads, self._projections(), self.in_proj_bias,
+            "MultiheadAttention", query, key, value, self.num_heads, self._projections(), self.in_proj_bias,
             self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight,
             self.out_proj.bias, self.training, key_padding_mask, need_weights, attn_mask,
             average_attn_weights, is_causal)
