@@ -381,11 +381,13 @@ class MultiheadAttention(Module):
             key_padding_mask = _unbatched(key_padding_mask)
         if not (batched and self.batch_first):
             query, key, value = (_batch_first(t, batched) for t in (query, key, value))
+        # reading `training` is a guard under @jit: read it only when dropout can apply
+        training = bool(self.dropout) and self.training
         out, weights = _attend(
-            "MultiheadAttention", query, key, value, self.num_heads, self._projections(), self.in_proj_bias,
-            self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight,
-            self.out_proj.bias, self.training, key_padding_mask, need_weights, attn_mask,
-            average_attn_weights, is_causal)
+            "MultiheadAttention", query, key, value, self.num_heads, self._projections(),
+            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
+            self.out_proj.weight, self.out_proj.bias, training, key_padding_mask,
+            need_weights, attn_mask, average_attn_weights, is_causal)
         return _result(out, weights, batched, self.batch_first)
 
     def extra_repr(self) -> str:

@@ -256,10 +256,10 @@ class LBFGS(Optimizer):
         known = set(_VECTORS + _VECTOR_LISTS + _NUMBERS + _COUNTS + ("ro", "al"))
         if not isinstance(history, dict) or not set(history) <= known or \
                 not set(_COUNTS) <= set(history):
+            found = sorted(history) if isinstance(history, dict) else type(history).__name__
             raise OptimizerStateError(
                 f"{name}: the history must be a dict with func_evals and n_iter among "
-                f"{sorted(known)}, got {sorted(history) if isinstance(history, dict) else history!r:.80}"
-                f"{user_line_suffix()}")
+                f"{sorted(known)}, got {found}{user_line_suffix()}")
         like = self._params[0]
 
         def vector(key: str, value: Any) -> Tensor:
