@@ -27,7 +27,7 @@ from eager.nn.activation_functions import (
     silu,
     softplus,
 )
-from eager.nn.attention import scaled_dot_product_attention
+from eager.nn.attention import multi_head_attention_forward, scaled_dot_product_attention
 from eager.nn.convolution import conv1d, conv_transpose2d
 from eager.nn.errors import ArgumentError, TargetError
 from eager.nn.loss_functions import (
@@ -503,6 +503,7 @@ __all__ = [
     "max_pool2d",
     "mish",
     "mse_loss",
+    "multi_head_attention_forward",
     "nll_loss",
     "normalize",
     "one_hot",

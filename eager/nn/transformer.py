@@ -16,6 +16,7 @@ import copy
 from collections.abc import Callable
 
 from eager import arguments
+from eager.dispatch import user_line_suffix
 from eager.nn import activation_functions as A
 from eager.nn import init
 from eager.nn.attention import MultiheadAttention, _causal_mask
@@ -25,6 +26,7 @@ from eager.nn.layers import LayerNorm, Linear
 from eager.nn.module import Module
 from eager.nn.module_containers import ModuleList
 from eager.tensor import Tensor
+from kernels.errors import ShapeError
 
 
 def _activation(name: str, activation) -> Callable[[Tensor], Tensor]:
@@ -122,9 +124,9 @@ class TransformerDecoderLayer(Module):
                              need_weights=False, is_causal=is_causal)[0]
         return self.dropout1(out)
 
-    def _mha_block(self, x, memory, mask, padding) -> Tensor:
+    def _mha_block(self, x, memory, mask, padding, is_causal) -> Tensor:
         out = self.multihead_attn(x, memory, memory, attn_mask=mask, key_padding_mask=padding,
-                                  need_weights=False)[0]
+                                  need_weights=False, is_causal=is_causal)[0]
         return self.dropout2(out)
 
     def _ff_block(self, x: Tensor) -> Tensor:
@@ -139,31 +141,40 @@ class TransformerDecoderLayer(Module):
             x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask,
                                    tgt_is_causal)
             x = x + self._mha_block(self.norm2(x), memory, memory_mask,
-                                    memory_key_padding_mask)
+                                    memory_key_padding_mask, memory_is_causal)
             return x + self._ff_block(self.norm3(x))
         x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
-        x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask))
+        x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask,
+                                           memory_is_causal))
         return self.norm3(x + self._ff_block(x))
 
 
 class TransformerEncoder(Module):
     """num_layers copies of encoder_layer (as `layers.0`, `layers.1`, ...), then an
-    optional final norm."""
+    optional final norm. enable_nested_tensor and mask_check are accepted for torch's
+    signature; padded positions are computed like any other (torch's nested-tensor fast
+    path, taken only in inference, returns zeros there instead)."""
 
     def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int,
-                 norm: Module | None = None) -> None:
+                 norm: Module | None = None, enable_nested_tensor: bool = True,
+                 mask_check: bool = True) -> None:
         super().__init__()
         count = arguments.integer("TransformerEncoder", "num_layers", num_layers, minimum=0)
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(count)])
         self.num_layers = count
         self.norm = norm
+        self.enable_nested_tensor = arguments.boolean("TransformerEncoder",
+                                                      "enable_nested_tensor",
+                                                      enable_nested_tensor)
+        self.mask_check = arguments.boolean("TransformerEncoder", "mask_check", mask_check)
 
     def forward(self, src: Tensor, mask: Tensor | None = None,
-                src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
+                src_key_padding_mask: Tensor | None = None,
+                is_causal: bool | None = None) -> Tensor:
         x = src
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
-                      is_causal=is_causal)
+                      is_causal=bool(is_causal))
         return x if self.norm is None else self.norm(x)
 
 
@@ -180,14 +191,14 @@ class TransformerDecoder(Module):
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
                 memory_mask: Tensor | None = None, tgt_key_padding_mask: Tensor | None = None,
-                memory_key_padding_mask: Tensor | None = None, tgt_is_causal: bool = False,
-                memory_is_causal: bool = False) -> Tensor:
+                memory_key_padding_mask: Tensor | None = None,
+                tgt_is_causal: bool | None = None, memory_is_causal: bool = False) -> Tensor:
         x = tgt
         for layer in self.layers:
             x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
                       tgt_key_padding_mask=tgt_key_padding_mask,
                       memory_key_padding_mask=memory_key_padding_mask,
-                      tgt_is_causal=tgt_is_causal)
+                      tgt_is_causal=bool(tgt_is_causal), memory_is_causal=memory_is_causal)
         return x if self.norm is None else self.norm(x)
 
 
@@ -205,7 +216,8 @@ class Transformer(Module):
 
     def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,
                  num_decoder_layers: int = 6, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
+                 dropout: float = 0.1, activation="relu", custom_encoder: Module | None = None,
+                 custom_decoder: Module | None = None, layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  *, dtype=None, device=None) -> None:
         super().__init__()
@@ -214,10 +226,10 @@ class Transformer(Module):
                   "batch_first": batch_first, "norm_first": norm_first, "bias": bias,
                   "dtype": dtype, "device": device}
         kw = {"dtype": dtype, "device": device}
-        self.encoder = TransformerEncoder(
+        self.encoder = custom_encoder if custom_encoder is not None else TransformerEncoder(
             TransformerEncoderLayer(d_model, nhead, **shared), num_encoder_layers,
             LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw))
-        self.decoder = TransformerDecoder(
+        self.decoder = custom_decoder if custom_decoder is not None else TransformerDecoder(
             TransformerDecoderLayer(d_model, nhead, **shared), num_decoder_layers,
             LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw))
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
@@ -231,8 +243,21 @@ class Transformer(Module):
                 tgt_mask: Tensor | None = None, memory_mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None,
                 tgt_key_padding_mask: Tensor | None = None,
-                memory_key_padding_mask: Tensor | None = None) -> Tensor:
-        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask)
+                memory_key_padding_mask: Tensor | None = None,
+                src_is_causal: bool | None = None, tgt_is_causal: bool | None = None,
+                memory_is_causal: bool = False) -> Tensor:
+        """The decoder's output for tgt, attending to the encoder's output for src."""
+        batch_axis = 0 if self.batch_first else 1
+        if src.ndim == 3 and tgt.ndim == 3 and src.shape[batch_axis] != tgt.shape[batch_axis]:
+            raise ShapeError(f"Transformer: src {src.shape} and tgt {tgt.shape} must have one "
+                             f"batch size (axis {batch_axis} with batch_first="
+                             f"{self.batch_first}){user_line_suffix()}")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise ShapeError(f"Transformer: src {src.shape} and tgt {tgt.shape} must have "
+                             f"d_model={self.d_model} features{user_line_suffix()}")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+                              is_causal=src_is_causal)
         return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
                             tgt_key_padding_mask=tgt_key_padding_mask,
-                            memory_key_padding_mask=memory_key_padding_mask)
+                            memory_key_padding_mask=memory_key_padding_mask,
+                            tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
