@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.errors import DTypeError, ShapeError
+from kernels.errors import DTypeError, IndexOutOfRangeError, ShapeError
 from kernels.movement import slice_key
 from kernels.opdef import OpDef, OpKind, TensorSpec, register
 
@@ -43,9 +43,19 @@ def _indexed_shape(op, x: TensorSpec, key, index_specs) -> tuple[int, ...]:
         raise ShapeError(f"{op}: index arrays of shapes {shapes} cannot be broadcast") from exc
 
 
+def _out_of_bounds(op: str, shape: tuple[int, ...], exc: IndexError) -> IndexOutOfRangeError:
+    """The backend's complaint about an index array's value (which no shape rule can see),
+    named: "index: index 9 is out of bounds for axis 0 with size 3 (tensor shape (3, 4))".
+    """
+    return IndexOutOfRangeError(f"{op}: {exc} (tensor shape {tuple(shape)})")
+
+
 def _index_impl(xp):
     def index(x, *index_arrays, key):
-        return x[full_key(key, index_arrays)]
+        try:
+            return x[full_key(key, index_arrays)]
+        except IndexError as exc:
+            raise _out_of_bounds("index", x.shape, exc) from None
     return index
 
 
@@ -109,7 +119,10 @@ def _index_add_impl(xp):
 def _index_set_impl(xp):
     def index_set(base, src, *index_arrays, key):
         out = base.copy()
-        out[full_key(key, index_arrays)] = src
+        try:
+            out[full_key(key, index_arrays)] = src
+        except IndexError as exc:
+            raise _out_of_bounds("index_set", base.shape, exc) from None
         return out
     return index_set
 
@@ -252,6 +265,8 @@ def _scatter_add_impl(xp):
 
 
 def _scatter_add_rule(base: TensorSpec, idx: TensorSpec, src: TensorSpec, *, axis: int):
+    if idx.dtype.kind not in "iu":
+        raise DTypeError(f"scatter_add: index must be integer, got {idx.dtype.name}")
     if idx.shape != src.shape:
         raise ShapeError(f"scatter_add: index shape {idx.shape} and source shape {src.shape} "
                          "must match")

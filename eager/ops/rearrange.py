@@ -287,9 +287,13 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     x = arguments.tensor("index_select", "x", x)
     index = arguments.tensor("index_select", "index", index)
     axis = normalize_axis("index_select", dim, max(x.ndim, 1))
-    if index.dtype.kind not in "iu" or index.ndim > 1:
+    if index.dtype.kind not in "iu":
         raise DTypeError(f"index_select: index must be a 0-D or 1-D integer tensor, got "
                          f"{index.dtype.name}{list(index.shape)}")
+    if index.ndim > 1:
+        raise ShapeError(f"index_select: index must be a 0-D or 1-D integer tensor, got "
+                         f"{index.dtype.name}{list(index.shape)}; flatten it with "
+                         f".reshape(-1)")
     if x.ndim == 0:
         x = reshape(x, (1,))
     check_index_range("index_select", index, x.shape[axis],
