@@ -43,11 +43,13 @@ def _indexed_shape(op, x: TensorSpec, key, index_specs) -> tuple[int, ...]:
         raise ShapeError(f"{op}: index arrays of shapes {shapes} cannot be broadcast") from exc
 
 
-def _out_of_bounds(op: str, shape: tuple[int, ...], exc: IndexError) -> IndexOutOfRangeError:
-    """The backend's complaint about an index array's value (which no shape rule can see),
-    named: "index: index 9 is out of bounds for axis 0 with size 3 (tensor shape (3, 4))".
-    """
-    return IndexOutOfRangeError(f"{op}: {exc} (tensor shape {tuple(shape)})")
+def _out_of_bounds(op: str, shape: tuple[int, ...], index_arrays, exc: IndexError):
+    """The backend's complaint about an integer index array's value (which no shape rule
+    can see), named: "index: index 9 is out of bounds for axis 0 with size 3 (tensor shape
+    (3, 4))". Any other failure is left to dispatch, whose shape rule names it."""
+    if all(a.dtype.kind in "iu" for a in index_arrays):
+        return IndexOutOfRangeError(f"{op}: {exc} (tensor shape {tuple(shape)})")
+    return exc
 
 
 def _index_impl(xp):
@@ -55,7 +57,7 @@ def _index_impl(xp):
         try:
             return x[full_key(key, index_arrays)]
         except IndexError as exc:
-            raise _out_of_bounds("index", x.shape, exc) from None
+            raise _out_of_bounds("index", x.shape, index_arrays, exc) from None
     return index
 
 
@@ -122,7 +124,7 @@ def _index_set_impl(xp):
         try:
             out[full_key(key, index_arrays)] = src
         except IndexError as exc:
-            raise _out_of_bounds("index_set", base.shape, exc) from None
+            raise _out_of_bounds("index_set", base.shape, index_arrays, exc) from None
         return out
     return index_set
 
