@@ -26,7 +26,7 @@ from eager.autograd import no_grad
 from eager.creation import full
 from eager.dispatch import user_line_suffix
 from eager.interpreters import listener
-from eager.nn.errors import ArgumentError, ModuleError, StateDictError
+from eager.nn.errors import ArgumentError, MissingForwardError, ModuleError, StateDictError
 from eager.nn.parameter import Parameter, clear_grad
 from eager.tensor import Tensor
 from kernels.dtypes import is_floating
@@ -139,6 +139,11 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise ModuleError(f"register_buffer: {name!r} must be a Tensor or None, got "
                               f"{type(tensor).__name__}")
+        taken = "parameter" if name in self._parameters else "submodule" \
+            if name in self._modules else "attribute" if name in self.__dict__ else None
+        if taken is not None:  # PyTorch refuses too: the buffer would silently replace it
+            raise ModuleError(f"register_buffer: {type(self).__name__} already has a {taken} "
+                              f"named {name!r}; `del module.{name}` first or pick another name")
         for table in (self._parameters, self._modules):
             table.pop(name, None)
         self.__dict__.pop(name, None)
@@ -386,7 +391,8 @@ class Module:
     # ---- calling and printing ---------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The computation; subclasses override it."""
-        raise NotImplementedError(f"{type(self).__name__} has no forward(); define one")
+        raise MissingForwardError(f"{type(self).__name__} has no forward(); define one in "
+                                  f"the class (`def forward(self, x): ...`), spelled forward")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         pre_hooks = self.__dict__.get("_forward_pre_hooks")
