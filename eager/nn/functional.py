@@ -209,7 +209,8 @@ def _one_op_cross_entropy(input: Tensor, target: Tensor, ignore_index, label_smo
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Mean squared error: mean((input - target) ** 2); shapes must match exactly.
+    """Mean squared error: mean((input - target) ** 2); shapes must match exactly (where
+    PyTorch broadcasts with a warning, this raises ShapeError).
 
     >>> import eager
     >>> mse_loss(eager.tensor([1.0, 3.0]), eager.tensor([0.0, 0.0])).item()
@@ -219,7 +220,10 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     arguments.tensor("mse_loss", "target", target)
     if input.shape != target.shape:
         raise ShapeError(f"mse_loss: input of shape {input.shape} and target of shape "
-                         f"{target.shape} differ{user_line_suffix()}")
+                         f"{target.shape} differ{user_line_suffix()}; PyTorch broadcasts them "
+                         f"with a warning, which is rarely meant: give both one shape"
+                         + (f", e.g. target.reshape({input.shape})"
+                            if input.size == target.size else ""))
     diff = input - target
     return _reduce("mse_loss", diff * diff, reduction)
 

@@ -21,7 +21,7 @@ from eager.ops.shape import concat, expand, flip, permute, reshape, transpose, u
 from eager.tensor import Tensor
 from kernels import OPS, bool_
 from kernels.errors import ArgumentError, DTypeError, ShapeError
-from kernels.shapes import normalize_axis
+from kernels.shapes import broadcast_shapes, normalize_axis
 
 _ALL = ("s", None, None, None)
 
@@ -327,11 +327,10 @@ def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
         value = cast(value, x.dtype)
     elif x.dtype.kind in "iu":
         value = int(value)
-    out = E.where(mask, value, x)
-    if out.shape != x.shape:
+    if broadcast_shapes("masked_fill", mask.shape, x.shape) != x.shape:
         raise ShapeError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the "
                          f"tensor's shape {x.shape}")
-    return cast(out, x.dtype)
+    return cast(E.where(mask, value, x), x.dtype)
 
 
 def masked_fill_(x: Tensor, mask: Tensor, value) -> Tensor:
