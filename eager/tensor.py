@@ -62,6 +62,7 @@ class Tensor:
         "_node",
         "_requires_grad",
         "_version",
+        "_written_by",  # (version, op, file, line) of the last in-place write while grad is on
     )
     __array_priority__ = 1000
 
