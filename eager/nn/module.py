@@ -371,6 +371,7 @@ class Module:
             raise StateDictError(
                 f"load_state_dict: {type(self).__name__} got {' and '.join(parts)}"
                 f"{user_line_suffix()}; pass strict=False to load the keys that match")
+        mismatched = []
         for key, target in own.items():
             if key not in state_dict:
                 continue
@@ -379,9 +380,11 @@ class Module:
                 raise ModuleError(f"load_state_dict: value for {key!r} must be a Tensor, got "
                                   f"{type(value).__name__}")
             if value.shape != target.shape:
-                raise ShapeError(f"load_state_dict: {key!r} has shape {value.shape} in the "
-                                 f"state dict but {target.shape} in the model"
-                                 f"{user_line_suffix()}")
+                mismatched.append(f"{key!r} has shape {value.shape} in the state dict but "
+                                  f"{target.shape} in the model")
+        if mismatched:  # every one listed, as PyTorch does, so one fix covers them all
+            raise ShapeError(f"load_state_dict: {type(self).__name__}: {'; '.join(mismatched)}"
+                             f"{user_line_suffix()}")
         with no_grad():
             for key, target in own.items():
                 if key in state_dict:
