@@ -245,7 +245,8 @@ def test_inplace_on_a_leaf_that_requires_grad():
 def test_inplace_change_to_a_saved_tensor_names_the_op_and_its_line():
     x = eager.ones(3, requires_grad=True)
     z = (x * 1).exp()
-    z.mul_(2); line = _line()  # noqa: E702  (the in-place line is the one named)
+    line = _line() + 1  # the in-place line, the one the error names
+    z.mul_(2)
     with raises(eager.AutogradError, "ExpBackward", "modified by an in-place operation",
                 "version 0 -> 1", f"last by mul_ (at {HERE}:{line}: z.mul_(2)"):
         z.sum().backward()
@@ -267,12 +268,11 @@ def test_requires_grad_on_an_int_tensor():
 
 
 def test_no_grad_without_parentheses_in_a_with_statement():
-    with raises(TypeError, "no_grad", "with eager.no_grad():"):
-        with eager.no_grad:
-            pass
-    with raises(eager.ArgumentError, "enable_grad", "with eager.enable_grad():"):
-        with eager.enable_grad:
-            pass
+    with raises(TypeError, "no_grad", "with eager.no_grad():"), eager.no_grad:
+        pass
+    with raises(eager.ArgumentError, "enable_grad", "with eager.enable_grad():"), \
+            eager.enable_grad:
+        pass
 
 
 def test_no_grad_given_an_argument():
