@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.errors import DTypeError, IndexOutOfRangeError, ShapeError
+from kernels.errors import DTypeError, ShapeError
 from kernels.movement import slice_key
 from kernels.opdef import OpDef, OpKind, TensorSpec, register
 
@@ -43,21 +43,9 @@ def _indexed_shape(op, x: TensorSpec, key, index_specs) -> tuple[int, ...]:
         raise ShapeError(f"{op}: index arrays of shapes {shapes} cannot be broadcast") from exc
 
 
-def _out_of_bounds(op: str, shape: tuple[int, ...], index_arrays, exc: IndexError):
-    """The backend's complaint about an integer index array's value (which no shape rule
-    can see), named: "index: index 9 is out of bounds for axis 0 with size 3 (tensor shape
-    (3, 4))". Any other failure is left to dispatch, whose shape rule names it."""
-    if all(a.dtype.kind in "iu" for a in index_arrays):
-        return IndexOutOfRangeError(f"{op}: {exc} (tensor shape {tuple(shape)})")
-    return exc
-
-
 def _index_impl(xp):
     def index(x, *index_arrays, key):
-        try:
-            return x[full_key(key, index_arrays)]
-        except IndexError as exc:
-            raise _out_of_bounds("index", x.shape, index_arrays, exc) from None
+        return x[full_key(key, index_arrays)]
     return index
 
 
@@ -121,10 +109,7 @@ def _index_add_impl(xp):
 def _index_set_impl(xp):
     def index_set(base, src, *index_arrays, key):
         out = base.copy()
-        try:
-            out[full_key(key, index_arrays)] = src
-        except IndexError as exc:
-            raise _out_of_bounds("index_set", base.shape, index_arrays, exc) from None
+        out[full_key(key, index_arrays)] = src
         return out
     return index_set
 

@@ -43,7 +43,7 @@ SHAPE_ERRORS = [
     (lambda: A.chunk(0), r"chunk: number of chunks must be positive"),
     (lambda: A[3], r"slice: index 3 is out of bounds for axis 0 with size 3"),
     (lambda: A[0, 0, 0], r"index: too many indices for tensor of shape \(3, 4\)"),
-    (lambda: A[[0, 7]], r"index: index 7 is out of bounds for axis 0 with size 3"),
+    (lambda: A[[0, 7]], r"index\(float32\[3, 4\], int64\[2\]\) failed: IndexError: index 7"),
     (lambda: A[eager.ones(2, dtype=eager.bool)], (r"index: boolean mask of shape \(2,\) does "
                                                  r"not match the indexed dims \(3,\)")),
     (lambda: A[..., ...], r"index: an index can only have a single ellipsis"),
