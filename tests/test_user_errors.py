@@ -89,7 +89,7 @@ def test_expand_to_a_smaller_size():
 
 @pytest.mark.parametrize("call, op, axis, valid", [
     (lambda x: x.squeeze(5), "squeeze", 5, "[-2, 1]"),
-    (lambda x: x.unsqueeze(4), "unsqueeze", 4, "[-3, 2]"),
+    (lambda x: x.unsqueeze(4), "unsqueeze", 4, "with 2 dims (a new axis goes in [-3, 2])"),
     (lambda x: x.transpose(0, 2), "transpose", 2, "[-2, 1]"),
     (lambda x: x.permute(0, 2), "permute", 2, "[-2, 1]"),
     (lambda x: x.sum(dim=-3), "sum", -3, "[-2, 1]"),
