@@ -364,6 +364,23 @@ def test_a_module_without_forward():
     assert issubclass(MissingForwardError, NotImplementedError)
 
 
+def test_calling_a_module_with_the_wrong_arguments_names_it_and_its_forward():
+    with raises(ModuleError, "Linear: forward(x) was called with (Tensor, Tensor)",
+                "too many positional arguments"):
+        nn.Linear(2, 3)(eager.ones(1, 2), eager.ones(1, 2))
+    assert issubclass(ModuleError, TypeError)
+
+
+def test_a_type_error_inside_forward_is_left_as_it_is():
+    class Net(nn.Module):
+        def forward(self, x):
+            return len(x)
+
+    with pytest.raises(TypeError, match="has no len") as info:
+        Net()(3)
+    assert not isinstance(info.value, ModuleError)
+
+
 def test_optimizer_given_a_non_parameter():
     with raises(eager.ArgumentError, "SGD", "parameter 1 is a int"):
         eager.optim.SGD([eager.ones(2, requires_grad=True), 3], lr=0.1)

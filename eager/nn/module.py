@@ -30,7 +30,7 @@ from eager.nn.errors import ArgumentError, MissingForwardError, ModuleError, Sta
 from eager.nn.parameter import Parameter, clear_grad
 from eager.tensor import Tensor
 from kernels.dtypes import is_floating
-from kernels.errors import ShapeError
+from kernels.errors import EagerError, ShapeError
 
 
 class LoadResult(NamedTuple):
@@ -401,12 +401,18 @@ class Module:
         pre_hooks = self.__dict__.get("_forward_pre_hooks")
         hooks = self.__dict__.get("_forward_hooks")
         if not pre_hooks and not hooks:
-            return self.forward(*args, **kwargs)
+            try:
+                return self.forward(*args, **kwargs)
+            except TypeError as exc:
+                raise _named_call_error(self, args, kwargs, exc) from None
         for hook in list(pre_hooks.values()):
             changed = hook(self, args)
             if changed is not None:
                 args = changed if isinstance(changed, tuple) else (changed,)
-        out = self.forward(*args, **kwargs)
+        try:
+            out = self.forward(*args, **kwargs)
+        except TypeError as exc:
+            raise _named_call_error(self, args, kwargs, exc) from None
         for hook in list(hooks.values()):
             changed = hook(self, args, out)
             if changed is not None:
@@ -548,6 +554,31 @@ def _callable(hook: Any) -> Callable:
         raise ArgumentError(f"register_forward_hook: hook must be callable, got "
                             f"{type(hook).__name__}")
     return hook
+
+
+def _named_call_error(module: Module, args: tuple, kwargs: dict, exc: TypeError
+                      ) -> Exception:
+    """`model(x, y)` where forward takes (x): Python's bare "forward() takes 2 positional
+    arguments but 3 were given" becomes a ModuleError naming the module and what forward
+    takes. Any other TypeError (one raised inside forward) comes back unchanged: if the
+    arguments bind to forward's signature, the call itself was fine."""
+    import inspect
+
+    if isinstance(exc, EagerError):
+        return exc
+    try:
+        signature = inspect.signature(module.forward)
+        signature.bind(*args, **kwargs)
+    except TypeError as wrong:
+        takes = ", ".join(("*" if p.kind is p.VAR_POSITIONAL else
+                           "**" if p.kind is p.VAR_KEYWORD else "") + p.name
+                          for p in signature.parameters.values())
+        given = ", ".join([type(a).__name__ for a in args] + [f"{k}=" for k in kwargs])
+        return ModuleError(f"{type(module).__name__}: forward({takes}) was called with "
+                           f"({given}): {wrong}")
+    except ValueError:  # no signature to compare with
+        return exc
+    return exc
 
 
 def _check_name(op: str, name: Any) -> None:
