@@ -28,6 +28,7 @@ from kernels.errors import (
     DeviceError,
     DTypeError,
     EagerError,
+    IndexOutOfRangeError,
     ShapeError,
     user_frame,
     user_line_suffix,
@@ -200,8 +201,8 @@ def explain_failure(op: OpDef, inputs: tuple, attrs: dict, exc: Exception) -> Ex
 
 
 # The rules cannot see values (an index past the end, say); the backend's complaint is then
-# reported under the named type that matches it.
-_NAMED_FOR = {IndexError: ShapeError, ValueError: ShapeError, TypeError: DTypeError,
+# reported under the named type that matches it (an IndexError stays one, as in PyTorch).
+_NAMED_FOR = {IndexError: IndexOutOfRangeError, ValueError: ShapeError, TypeError: DTypeError,
               OverflowError: DTypeError}
 
 

@@ -12,6 +12,7 @@ operators and math methods are attached from `eager.ops` (see `eager/tensor_meth
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -61,6 +62,7 @@ class Tensor:
         "_node",
         "_requires_grad",
         "_version",
+        "_written_by",  # (version, op, file, line) of the last in-place write while grad is on
     )
     __array_priority__ = 1000
 
@@ -208,8 +210,25 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        """Gradient accumulated by backward(), or None."""
+        """Gradient accumulated by backward(), or None. backward() fills it only on leaf
+        tensors, so reading it on a result (a non-leaf) warns, as PyTorch does.
+
+        >>> import eager, warnings
+        >>> x = eager.ones(2, requires_grad=True); y = x * 2; y.sum().backward()
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     y.grad is None, x.grad.tolist()
+        (True, [2.0, 2.0])
+        >>> "non-leaf" in str(caught[0].message)
+        True
+        """
         grad = self._grad
+        if grad is None and self._node is not None:
+            warnings.warn(f"grad: .grad of a non-leaf tensor of shape {self.shape} (made by "
+                          f"{self._node.name}) is read; backward() fills .grad only "
+                          f"of leaf tensors, so it stays None. Read the leaf's .grad, or use "
+                          f"eager.grad(output, [tensor]) for this tensor's gradient",
+                          UserWarning, stacklevel=2)
         hook = _dispatch.get_hook()
         if hook is not None:
             hook.grad_read(self, grad)
@@ -224,6 +243,10 @@ class Tensor:
             if value.shape != self.shape:
                 raise AutogradError(f"grad: assigned gradient has shape {value.shape} but the "
                                     f"tensor has shape {self.shape}")
+            if value._data.dtype not in DIFFERENTIABLE:
+                raise DTypeError(f"grad: assigned gradient has dtype {value._data.dtype.name} "
+                                 f"but a gradient must be floating like the tensor's "
+                                 f"{self._data.dtype.name}; use .to({self._data.dtype.name})")
         hook = _dispatch.get_hook()
         if hook is not None:
             hook.grad_write(self, value)

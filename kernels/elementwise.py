@@ -32,12 +32,27 @@ def _spec_shape(spec):
 _KIND_WORDS = {"b": "bool", "i": "integer", "u": "integer", "f": "floating", "c": "complex"}
 
 
+# What a user who applied arithmetic to masks most likely meant (PyTorch suggests the same).
+_BOOL_HINTS = {"neg": "; to invert a mask use ~x or logical_not(x)",
+               "sub": "; for the difference of two masks use a ^ b or logical_xor(a, b)"}
+
+
 def check_kind(name: str, dtype, kinds: str | None) -> None:
-    """DTypeError unless dtype's kind is one of `kinds` (None: any)."""
+    """DTypeError unless dtype's kind is one of `kinds` (None: any).
+
+    >>> import numpy as np
+    >>> from kernels.elementwise import check_kind
+    >>> try:
+    ...     check_kind("neg", np.dtype(bool), "iufc")
+    ... except TypeError as exc:
+    ...     print(str(exc).split(" (at")[0].split("; ")[-1])
+    to invert a mask use ~x or logical_not(x)
+    """
     if kinds is not None and ("f" if dtype in FLOATING else dtype.kind) not in kinds:
         wanted = " or ".join(dict.fromkeys(_KIND_WORDS[k] for k in kinds))
+        hint = _BOOL_HINTS.get(name, "") if dtype.kind == "b" else ""
         raise DTypeError(f"{name}: dtype {dtype.name} is not supported; expected {wanted} "
-                         "tensors")
+                         f"tensors{hint}")
 
 
 def _same_dtype_rule(name: str, kinds: str | None):

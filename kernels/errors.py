@@ -64,8 +64,10 @@ class ShapeError(EagerError, ValueError):
 
 
 class IndexOutOfRangeError(ShapeError, IndexError):
-    """An index into a dimension is negative or too large where PyTorch refuses it
-    (gather, scatter_add, index_select): it never wraps around as numpy would."""
+    """An index or a dim out of range: an index past the end of a dimension (`x[5]`, an
+    index tensor's value), one that is negative where PyTorch refuses it (gather,
+    scatter_add, index_select: it never wraps around as numpy would), or a dim outside
+    [-ndim, ndim) (`x.sum(dim=2)` of a 2-D tensor). An IndexError, as PyTorch's."""
 
 
 class ZeroDimError(ShapeError, TypeError):

@@ -252,6 +252,8 @@ def _scatter_add_impl(xp):
 
 
 def _scatter_add_rule(base: TensorSpec, idx: TensorSpec, src: TensorSpec, *, axis: int):
+    if idx.dtype.kind not in "iu":
+        raise DTypeError(f"scatter_add: index must be integer, got {idx.dtype.name}")
     if idx.shape != src.shape:
         raise ShapeError(f"scatter_add: index shape {idx.shape} and source shape {src.shape} "
                          "must match")

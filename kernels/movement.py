@@ -8,7 +8,7 @@ the tracer and the memory planner rely on it (a test walks OPS to check it).
 from __future__ import annotations
 
 from kernels.dtypes import result_dtype
-from kernels.errors import ShapeError
+from kernels.errors import IndexOutOfRangeError, ShapeError
 from kernels.opdef import OpDef, OpKind, TensorSpec, register
 from kernels.shapes import size_of
 
@@ -99,8 +99,8 @@ def _slice_rule(x: TensorSpec, *, key: tuple):
         dim = x.shape[axis]
         if tag == "i":
             if not -dim <= entry[1] < dim:
-                raise ShapeError(f"slice: index {entry[1]} is out of bounds for axis {axis} "
-                                 f"with size {dim} (shape {x.shape})")
+                raise IndexOutOfRangeError(f"slice: index {entry[1]} is out of bounds for axis "
+                                           f"{axis} with size {dim} (shape {x.shape})")
         else:
             shape.append(len(range(*slice(entry[1], entry[2], entry[3]).indices(dim))))
         axis += 1
@@ -158,11 +158,17 @@ def _concat_rule(*xs: TensorSpec, axis: int):
     if not xs:
         raise ShapeError("concat: needs at least one tensor")
     first = xs[0].shape
-    for x in xs[1:]:
-        if len(x.shape) != len(first) or any(
-                a != b for i, (a, b) in enumerate(zip(first, x.shape)) if i != axis):
+    for number, x in enumerate(xs[1:], 1):
+        if len(x.shape) != len(first):
             shapes = ", ".join(str(s.shape) for s in xs)
-            raise ShapeError(f"concat: shapes {shapes} differ outside axis {axis}")
+            raise ShapeError(f"concat: shapes {shapes} differ outside axis {axis}: tensor "
+                             f"{number} has {len(x.shape)} dims but tensor 0 has {len(first)}")
+        bad = [i for i, (a, b) in enumerate(zip(first, x.shape)) if i != axis and a != b]
+        if bad:
+            shapes = ", ".join(str(s.shape) for s in xs)
+            raise ShapeError(f"concat: shapes {shapes} differ outside axis {axis}: tensor "
+                             f"{number} has size {x.shape[bad[0]]} in dim {bad[0]} where "
+                             f"tensor 0 has {first[bad[0]]}")
     shape = list(first)
     shape[axis] = sum(x.shape[axis] for x in xs)
     dtype = result_dtype(*(x.dtype for x in xs))

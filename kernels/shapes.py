@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import operator
 
-from kernels.errors import ArgumentError, ShapeError
+from kernels.errors import ArgumentError, IndexOutOfRangeError, ShapeError
 
 
 def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
@@ -30,7 +30,8 @@ def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def normalize_axis(op: str, axis: int, ndim: int) -> int:
-    """Turn a possibly negative axis into 0..ndim-1, or raise ShapeError.
+    """Turn a possibly negative axis into 0..ndim-1, or raise IndexOutOfRangeError (a
+    ShapeError and an IndexError, as PyTorch's "Dimension out of range").
 
     >>> from kernels.shapes import normalize_axis
     >>> normalize_axis("sum", -1, 3)
@@ -42,8 +43,10 @@ def normalize_axis(op: str, axis: int, ndim: int) -> int:
         except TypeError:
             raise ArgumentError(f"{op}: axis must be an int, got {axis!r} "
                                 f"({type(axis).__name__})") from None
-    if not -max(ndim, 1) <= axis < max(ndim, 1):  # a 0-d tensor takes axis 0 or -1
-        raise ShapeError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dims")
+    bound = max(ndim, 1)  # a 0-d tensor takes axis 0 or -1
+    if not -bound <= axis < bound:
+        raise IndexOutOfRangeError(f"{op}: axis {axis} is out of range for a tensor with "
+                                   f"{ndim} dims (expected in [{-bound}, {bound - 1}])")
     return axis % ndim if ndim else 0
 
 

@@ -116,11 +116,15 @@ class Node:
                 continue
             now = x._version if x._base is None else x._base._version
             if now != recorded:
+                from eager.ops.inplace import written_by
+
                 what = "its output" if position == OUT else f"input {position}"
+                writer = written_by(x)
                 raise AutogradError(
                     f"{self.name}: {what} (shape {tuple(x.shape)}), needed for the gradient, "
-                    f"was modified by an in-place operation (version {recorded} -> {now}); "
-                    "use an out-of-place op or .clone() it first")
+                    f"was modified by an in-place operation (version {recorded} -> {now})"
+                    f"{', last by ' + writer if writer else ''}; use an out-of-place op or "
+                    ".clone() it first")
 
     def replace_input(self, position: int, x) -> None:
         """Make `x` (at its current version) the saved value of input `position`; the

@@ -10,12 +10,17 @@
 """
 from kernels.errors import ArgumentError, EagerError
 
-__all__ = ["ArgumentError", "ModuleError", "StateDictError", "TargetError"]
+__all__ = ["ArgumentError", "MissingForwardError", "ModuleError", "StateDictError",
+           "TargetError"]
 
 
 class ModuleError(EagerError, TypeError):
     """A Module was given the wrong kind of object (a Tensor where a Parameter belongs,
     an attribute before `super().__init__()`, ...)."""
+
+
+class MissingForwardError(EagerError, NotImplementedError):
+    """A Module was called but its class defines no `forward` (often a misspelling)."""
 
 
 class StateDictError(EagerError, KeyError):

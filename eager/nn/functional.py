@@ -209,7 +209,8 @@ def _one_op_cross_entropy(input: Tensor, target: Tensor, ignore_index, label_smo
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Mean squared error: mean((input - target) ** 2); shapes must match exactly.
+    """Mean squared error: mean((input - target) ** 2); shapes must match exactly (where
+    PyTorch broadcasts with a warning, this raises ShapeError).
 
     >>> import eager
     >>> mse_loss(eager.tensor([1.0, 3.0]), eager.tensor([0.0, 0.0])).item()
@@ -219,7 +220,10 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     arguments.tensor("mse_loss", "target", target)
     if input.shape != target.shape:
         raise ShapeError(f"mse_loss: input of shape {input.shape} and target of shape "
-                         f"{target.shape} differ{user_line_suffix()}")
+                         f"{target.shape} differ{user_line_suffix()}; PyTorch broadcasts them "
+                         f"with a warning, which is rarely meant: give both one shape"
+                         + (f", e.g. target.reshape({input.shape})"
+                            if input.size == target.size else ""))
     diff = input - target
     return _reduce("mse_loss", diff * diff, reduction)
 
@@ -235,9 +239,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     arguments.tensor("linear", "weight", weight)
     arguments.optional_tensor("linear", "bias", bias)
     if x.shape[-1:] != weight.shape[1:]:
-        raise ShapeError(f"linear: input of shape {x.shape} has {x.shape[-1:]} features but "
-                         f"the weight of shape {weight.shape} expects {weight.shape[1]}"
-                         f"{user_line_suffix()}")
+        got = f"{x.shape[-1]} features" if x.ndim else "no feature dim"
+        raise ShapeError(f"linear: input of shape {x.shape} has {got} but the weight of shape "
+                         f"{weight.shape} expects {weight.shape[-1]}{user_line_suffix()}")
     if bias is not None and get_hook() is None and \
             x._data.dtype == weight._data.dtype == bias._data.dtype and \
             x._data.dtype in _LINEAR_DTYPES:
@@ -277,11 +281,19 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
     stride, padding = _pair("conv2d", "stride", stride), _pair("conv2d", "padding", padding)
     dilation = _pair("conv2d", "dilation", dilation)
     groups = arguments.integer("conv2d", "groups", groups, minimum=1)
+    if x.ndim != 4 and weight.ndim == 4:
+        raise ShapeError(f"conv2d: expected a 4-D input (N, C, H, W), got shape {x.shape}"
+                         f"{user_line_suffix()}")
     if x.ndim != 4 or weight.ndim != 4 or x.shape[1] != weight.shape[1] * groups or \
             weight.shape[0] % groups:
+        detail = ""
+        if x.ndim == 4 and weight.ndim == 4 and x.shape[1] % groups == weight.shape[0] % groups == 0:
+            detail = (f": the input has {x.shape[1]} channels but the weight expects "
+                      f"{weight.shape[1] * groups}")
         raise ShapeError(f"conv2d: expected input (N, C, H, W) and weight "
                          f"(O, C // groups, kh, kw) with O and C divisible by groups={groups}, "
-                         f"got input {x.shape} and weight {weight.shape}{user_line_suffix()}")
+                         f"got input {x.shape} and weight {weight.shape}{detail}"
+                         f"{user_line_suffix()}")
     n = x.shape[0]
     out_channels, c_group, kh, kw = weight.shape
     cols = sliding_windows("conv2d", x, (kh, kw), stride, padding, dilation, 0.0)

@@ -23,6 +23,7 @@ from eager.nn.errors import ArgumentError
 from eager.nn.module import Module
 from eager.nn.parameter import Parameter
 from eager.tensor import Tensor
+from kernels.errors import ShapeError
 
 
 def _new(shape, dtype, device) -> Tensor:
@@ -63,6 +64,10 @@ class Linear(Module):
         _reset_weight_and_bias(self.weight, self.bias, generator)
 
     def forward(self, x: Tensor) -> Tensor:
+        if isinstance(x, Tensor) and x.shape[-1:] != self.weight.shape[1:]:
+            got = f"{x.shape[-1]} features" if x.ndim else "no feature dim"
+            raise ShapeError(f"{self!r}: input of shape {x.shape} has {got} but the layer "
+                             f"expects in_features={self.weight.shape[-1]}")
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -106,6 +111,18 @@ class Conv2d(Module):
         _reset_weight_and_bias(self.weight, self.bias, generator)
 
     def forward(self, x: Tensor) -> Tensor:
+        if isinstance(x, Tensor):
+            layer = f"Conv2d({self.in_channels}, {self.out_channels}, " \
+                    f"kernel_size={self.kernel_size})"
+            if x.ndim != 4:
+                hint = "; add the batch dim of a single image with x.unsqueeze(0)" \
+                    if x.ndim == 3 else ""
+                raise ShapeError(f"{layer}: expected a 4-D input (N, C, H, W), got shape "
+                                 f"{x.shape}{hint}")
+            expected = self.weight.shape[1] * self.groups
+            if x.shape[1] != expected:
+                raise ShapeError(f"{layer}: input of shape {x.shape} has {x.shape[1]} "
+                                 f"channels but the layer expects in_channels={expected}")
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
 

@@ -26,11 +26,11 @@ from eager.autograd import no_grad
 from eager.creation import full
 from eager.dispatch import user_line_suffix
 from eager.interpreters import listener
-from eager.nn.errors import ArgumentError, ModuleError, StateDictError
+from eager.nn.errors import ArgumentError, MissingForwardError, ModuleError, StateDictError
 from eager.nn.parameter import Parameter, clear_grad
 from eager.tensor import Tensor
 from kernels.dtypes import is_floating
-from kernels.errors import ShapeError
+from kernels.errors import EagerError, ShapeError
 
 
 class LoadResult(NamedTuple):
@@ -139,6 +139,11 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise ModuleError(f"register_buffer: {name!r} must be a Tensor or None, got "
                               f"{type(tensor).__name__}")
+        taken = "parameter" if name in self._parameters else "submodule" \
+            if name in self._modules else "attribute" if name in self.__dict__ else None
+        if taken is not None:  # PyTorch refuses too: the buffer would silently replace it
+            raise ModuleError(f"register_buffer: {type(self).__name__} already has a {taken} "
+                              f"named {name!r}; `del module.{name}` first or pick another name")
         for table in (self._parameters, self._modules):
             table.pop(name, None)
         self.__dict__.pop(name, None)
@@ -366,6 +371,7 @@ class Module:
             raise StateDictError(
                 f"load_state_dict: {type(self).__name__} got {' and '.join(parts)}"
                 f"{user_line_suffix()}; pass strict=False to load the keys that match")
+        mismatched = []
         for key, target in own.items():
             if key not in state_dict:
                 continue
@@ -374,9 +380,11 @@ class Module:
                 raise ModuleError(f"load_state_dict: value for {key!r} must be a Tensor, got "
                                   f"{type(value).__name__}")
             if value.shape != target.shape:
-                raise ShapeError(f"load_state_dict: {key!r} has shape {value.shape} in the "
-                                 f"state dict but {target.shape} in the model"
-                                 f"{user_line_suffix()}")
+                mismatched.append(f"{key!r} has shape {value.shape} in the state dict but "
+                                  f"{target.shape} in the model")
+        if mismatched:  # every one listed, as PyTorch does, so one fix covers them all
+            raise ShapeError(f"load_state_dict: {type(self).__name__}: {'; '.join(mismatched)}"
+                             f"{user_line_suffix()}")
         with no_grad():
             for key, target in own.items():
                 if key in state_dict:
@@ -386,18 +394,25 @@ class Module:
     # ---- calling and printing ---------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The computation; subclasses override it."""
-        raise NotImplementedError(f"{type(self).__name__} has no forward(); define one")
+        raise MissingForwardError(f"{type(self).__name__} has no forward(); define one in "
+                                  f"the class (`def forward(self, x): ...`), spelled forward")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         pre_hooks = self.__dict__.get("_forward_pre_hooks")
         hooks = self.__dict__.get("_forward_hooks")
         if not pre_hooks and not hooks:
-            return self.forward(*args, **kwargs)
+            try:
+                return self.forward(*args, **kwargs)
+            except TypeError as exc:
+                raise _named_call_error(self, args, kwargs, exc) from None
         for hook in list(pre_hooks.values()):
             changed = hook(self, args)
             if changed is not None:
                 args = changed if isinstance(changed, tuple) else (changed,)
-        out = self.forward(*args, **kwargs)
+        try:
+            out = self.forward(*args, **kwargs)
+        except TypeError as exc:
+            raise _named_call_error(self, args, kwargs, exc) from None
         for hook in list(hooks.values()):
             changed = hook(self, args, out)
             if changed is not None:
@@ -539,6 +554,31 @@ def _callable(hook: Any) -> Callable:
         raise ArgumentError(f"register_forward_hook: hook must be callable, got "
                             f"{type(hook).__name__}")
     return hook
+
+
+def _named_call_error(module: Module, args: tuple, kwargs: dict, exc: TypeError
+                      ) -> Exception:
+    """`model(x, y)` where forward takes (x): Python's bare "forward() takes 2 positional
+    arguments but 3 were given" becomes a ModuleError naming the module and what forward
+    takes. Any other TypeError (one raised inside forward) comes back unchanged: if the
+    arguments bind to forward's signature, the call itself was fine."""
+    import inspect
+
+    if isinstance(exc, EagerError):
+        return exc
+    try:
+        signature = inspect.signature(module.forward)
+        signature.bind(*args, **kwargs)
+    except TypeError as wrong:
+        takes = ", ".join(("*" if p.kind is p.VAR_POSITIONAL else
+                           "**" if p.kind is p.VAR_KEYWORD else "") + p.name
+                          for p in signature.parameters.values())
+        given = ", ".join([type(a).__name__ for a in args] + [f"{k}=" for k in kwargs])
+        return ModuleError(f"{type(module).__name__}: forward({takes}) was called with "
+                           f"({given}): {wrong}")
+    except ValueError:  # no signature to compare with
+        return exc
+    return exc
 
 
 def _check_name(op: str, name: Any) -> None:

@@ -150,6 +150,10 @@ class _BatchNorm(Module):
         if x.ndim not in self.ranks:
             raise ShapeError(f"{type(self).__name__}: expected a {' or '.join(map(str, self.ranks))}"
                              f"-d input, got {x.shape}{user_line_suffix()}")
+        if x.shape[1] != self.num_features:
+            raise ShapeError(f"{type(self).__name__}({self.num_features}): input of shape "
+                             f"{x.shape} has {x.shape[1]} channels (dim 1) but the layer "
+                             f"expects num_features={self.num_features}{user_line_suffix()}")
         momentum = self.momentum
         use_batch = self.training or not self.track_running_stats
         if self.training and self.track_running_stats:

@@ -2,10 +2,13 @@
 write into x's buffer, so the tracer can record them as a write-back."""
 from __future__ import annotations
 
+import linecache
+import os
+
 import numpy as np
 
 from eager.autograd import grad_mode
-from eager.dispatch import apply, get_hook, user_line_suffix
+from eager.dispatch import apply, get_hook, user_frame, user_line_suffix
 from eager.tensor import Tensor
 from kernels import OPS
 from kernels.errors import AutogradError, DTypeError, ShapeError
@@ -39,6 +42,8 @@ def inplace_update(target: Tensor, value: Tensor, op_name: str) -> Tensor:
                          f"tensors are read-only views, clone() them first") from None
     root = target if target._base is None else target._base
     root._version += 1
+    if recording or grad_mode.is_grad_enabled():
+        _note_writer(root, op_name, recording)
     if recording:
         # From now on the node that computed `value` produced `target`'s contents (or, for
         # a constant value, target no longer depends on anything).
@@ -50,6 +55,39 @@ def inplace_update(target: Tensor, value: Tensor, op_name: str) -> Tensor:
     if hook is not None:
         hook.inplace(target, value)
     return target
+
+
+def _note_writer(root: Tensor, op_name: str, recording: bool) -> None:
+    """Remember which in-place op (and, where gradients flow through it, which user line)
+    made root's current version, so that backward's "modified by an in-place operation"
+    error can name it. Finding the user's frame costs about as much as a small op, so it
+    is looked up only when the write was recorded for autograd."""
+    frame = user_frame() if recording else None
+    root._written_by = (root._version, op_name,
+                        None if frame is None else frame.f_code.co_filename,
+                        None if frame is None else frame.f_lineno)
+
+
+def written_by(x: Tensor) -> str:
+    """"add_ (at file.py:12: source line)" for the in-place op that made x's current
+    version, or "" when none was noted (it was written under no_grad, or never).
+
+    >>> import eager
+    >>> from eager.ops.inplace import written_by
+    >>> x = eager.ones(2, requires_grad=True) * 1
+    >>> _ = x.mul_(2)
+    >>> written_by(x).startswith("mul_ (at ")
+    True
+    """
+    root = x if x._base is None else x._base
+    noted = getattr(root, "_written_by", None)
+    if noted is None or noted[0] != root._version:
+        return ""
+    _, op_name, filename, lineno = noted
+    if filename is None:
+        return op_name
+    line = linecache.getline(filename, lineno).strip()
+    return f"{op_name} (at {os.path.basename(filename)}:{lineno}: {line})"
 
 
 def _keep_overwritten_input(target: Tensor, node) -> None:

@@ -21,7 +21,7 @@ from eager.ops.shape import concat, expand, flip, permute, reshape, transpose, u
 from eager.tensor import Tensor
 from kernels import OPS, bool_
 from kernels.errors import ArgumentError, DTypeError, ShapeError
-from kernels.shapes import normalize_axis
+from kernels.shapes import broadcast_shapes, normalize_axis
 
 _ALL = ("s", None, None, None)
 
@@ -287,9 +287,13 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     x = arguments.tensor("index_select", "x", x)
     index = arguments.tensor("index_select", "index", index)
     axis = normalize_axis("index_select", dim, max(x.ndim, 1))
-    if index.dtype.kind not in "iu" or index.ndim > 1:
+    if index.dtype.kind not in "iu":
         raise DTypeError(f"index_select: index must be a 0-D or 1-D integer tensor, got "
                          f"{index.dtype.name}{list(index.shape)}")
+    if index.ndim > 1:
+        raise ShapeError(f"index_select: index must be a 0-D or 1-D integer tensor, got "
+                         f"{index.dtype.name}{list(index.shape)}; flatten it with "
+                         f".reshape(-1)")
     if x.ndim == 0:
         x = reshape(x, (1,))
     check_index_range("index_select", index, x.shape[axis],
@@ -323,11 +327,10 @@ def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
         value = cast(value, x.dtype)
     elif x.dtype.kind in "iu":
         value = int(value)
-    out = E.where(mask, value, x)
-    if out.shape != x.shape:
+    if broadcast_shapes("masked_fill", mask.shape, x.shape) != x.shape:
         raise ShapeError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the "
                          f"tensor's shape {x.shape}")
-    return cast(out, x.dtype)
+    return cast(E.where(mask, value, x), x.dtype)
 
 
 def masked_fill_(x: Tensor, mask: Tensor, value) -> Tensor:

@@ -229,6 +229,11 @@ def unsqueeze(x: Tensor, /, dim: int) -> Tensor:
     (1, 3)
     """
     arguments.tensor("unsqueeze", "x", x)
+    if type(dim) is int and not -x.ndim - 1 <= dim <= x.ndim:
+        # normalize_axis would count the new axis among the tensor's dims
+        raise IndexOutOfRangeError(f"unsqueeze: axis {dim} is out of range for a tensor with "
+                                   f"{x.ndim} dims (a new axis goes in [{-x.ndim - 1}, "
+                                   f"{x.ndim}])")
     dim = normalize_axis("unsqueeze", dim, x.ndim + 1)
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 

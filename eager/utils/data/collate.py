@@ -31,9 +31,10 @@ def default_collate(batch: list) -> Any:
     from eager.ops.shape import stack
 
     elem = batch[0]
+    _check_same_kind(batch)
     if isinstance(elem, Tensor):
-        shapes = {tuple(x.shape) for x in batch if isinstance(x, Tensor)}
-        if len(shapes) != 1 or not all(isinstance(x, Tensor) for x in batch):
+        shapes = {tuple(x.shape) for x in batch}
+        if len(shapes) != 1:
             raise DataLoaderError(f"default_collate: cannot stack samples of shapes "
                                   f"{sorted(shapes)} into one batch; pad them to one shape "
                                   "or pass collate_fn=")
@@ -49,6 +50,11 @@ def default_collate(batch: list) -> Any:
     if isinstance(elem, (str, bytes)):
         return list(batch)
     if isinstance(elem, Mapping):
+        for i, d in enumerate(batch):
+            if d.keys() != elem.keys():
+                raise DataLoaderError(f"default_collate: sample {i} has keys {sorted(d)} but "
+                                      f"sample 0 has {sorted(elem)}; every sample needs the "
+                                      "same keys")
         return {key: default_collate([d[key] for d in batch]) for key in elem}
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):
         return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
@@ -61,6 +67,28 @@ def default_collate(batch: list) -> Any:
     raise DataLoaderError(f"default_collate: cannot batch samples of type "
                           f"{type(elem).__name__}; samples hold tensors, numpy arrays, "
                           "numbers, strings, or dicts/tuples/lists of those")
+
+
+# Samples of one field that collate together: numbers with numbers, and so on.
+_KINDS = ((Tensor, "Tensor"), (np.ndarray, "numpy array"),
+          ((bool, int, float, np.generic), "number"), ((str, bytes), "string"),
+          (Mapping, "dict"), (Sequence, "tuple or list"))
+
+
+def _kind(sample: Any) -> str | None:
+    return next((name for cls, name in _KINDS if isinstance(sample, cls)), None)
+
+
+def _check_same_kind(batch: list) -> None:
+    """DataLoaderError naming the first sample whose kind differs from sample 0's (a
+    number where a Tensor was, a string among numbers), rather than a failure deep in
+    tensor() or stack()."""
+    first = _kind(batch[0])
+    for i, sample in enumerate(batch):
+        if _kind(sample) != first:
+            raise DataLoaderError(f"default_collate: sample {i} is of type {type(sample).__name__} "
+                                  f"but sample 0 of type {type(batch[0]).__name__}; the samples "
+                                  "of one field must all be of one kind to form a batch")
 
 
 def default_convert(data: Any) -> Any:

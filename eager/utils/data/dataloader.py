@@ -70,6 +70,14 @@ class DataLoader:
                                     drop_last)
             self.collate_fn = self._fetcher.collate_fn
             return
+        needs = ("__getitem__",) if sampler is not None or batch_sampler is not None \
+            else ("__getitem__", "__len__")
+        missing = [name for name in needs if not hasattr(type(dataset), name)]
+        if missing:
+            raise DataLoaderError(f"DataLoader: dataset of type {type(dataset).__name__} has "
+                                  f"no {' or '.join(missing)}; pass a map-style dataset (a "
+                                  "list, a TensorDataset, a Dataset subclass) or an "
+                                  "IterableDataset")
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
                 raise DataLoaderError("DataLoader: batch_sampler gives the batches itself; "
