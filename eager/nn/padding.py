@@ -66,19 +66,19 @@ def _crop(x: Tensor, per_axis: list[tuple[int, int]]) -> Tensor:
 def _check_fits(mode: str, axis: int, size: int, before: int, after: int,
                 shape: tuple) -> None:
     out_size = size + before + after
-    if mode == "constant":
-        fits = out_size >= 0
+    cropped = size + min(before, 0) + min(after, 0)
+    if mode == "constant":  # PyTorch crops first, so the crop alone must fit
+        fits = cropped >= 0
     elif mode == "reflect":
-        fits = out_size > 0 and max(before, after) < size
+        fits = out_size >= 0 and max(before, after) < size
     elif mode == "replicate":
-        fits = out_size > 0 and size > 0
+        fits = out_size >= 0 and size > 0
     else:  # circular wraps around the cropped axis at most once
-        cropped = size + min(before, 0) + min(after, 0)
-        fits = cropped > 0 and max(before, after) <= cropped
+        fits = cropped >= 0 and max(before, after, 0) <= cropped
     if not fits:
         rule = {"constant": "cropping must leave a size >= 0",
-                "reflect": "each width must be less than the size, and the result non-empty",
-                "replicate": "the input and the result must be non-empty",
+                "reflect": "each width must be less than the size",
+                "replicate": "the input must be non-empty, the result of size >= 0",
                 "circular": "each width must be at most the (cropped) size"}[mode]
         raise ShapeError(f"pad: {mode} padding ({before}, {after}) does not fit dim {axis} "
                          f"of size {size} of input {shape} ({rule}){user_line_suffix()}")
