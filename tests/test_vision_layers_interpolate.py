@@ -78,6 +78,48 @@ def test_nearest_uses_float32_arithmetic_like_torch():
     assert got[10] == 7.0 and got[:4] == [0.0, 0.0, 1.0, 2.0]
 
 
+def np_resize_1d(x, out, mode, align_corners, factor=None):
+    """PyTorch's cpu formulas for one (N, C, L) axis, written out per output pixel."""
+    n = x.shape[-1]
+    y = np.zeros(x.shape[:-1] + (out,))
+    for j in range(out):
+        if align_corners:
+            src = j * (n - 1) / (out - 1) if out > 1 else 0.0
+        else:
+            src = (j + 0.5) * (n / out if factor is None else 1 / factor) - 0.5
+        if mode == "linear":
+            src = max(src, 0.0) if not align_corners else src
+            low = min(int(np.floor(src)), n - 1)
+            high = low + (low < n - 1)
+            lam = src - low
+            y[..., j] = (1 - lam) * x[..., low] + lam * x[..., high]
+        else:
+            low = min(int(np.floor(src)), n - 1)
+            t = min(max(src - low, 0.0), 1.0)
+            a = -0.75
+            w = [((a * d - 5 * a) * d + 8 * a) * d - 4 * a if k in (0, 3)
+                 else ((a + 2) * d - (a + 3)) * d * d + 1
+                 for k, d in enumerate((t + 1, t, 1 - t, 2 - t))]
+            y[..., j] = sum(w[k] * x[..., min(max(low - 1 + k, 0), n - 1)] for k in range(4))
+    return y
+
+
+@given(n=st.integers(1, 7), out=st.integers(1, 15), repeat=st.integers(2, 4),
+       cubic=st.booleans(), align_corners=st.booleans(), use_repeat=st.booleans())
+def test_linear_and_cubic_match_the_per_pixel_formula(n, out, repeat, cubic, align_corners,
+                                                       use_repeat):
+    # integer upscales take shifted slices, other sizes gathers: both against one formula
+    out = n * repeat if use_repeat else out
+    x = rand(n, (2, 1, n))
+    if cubic:
+        got = F.interpolate(t64(x).reshape(2, 1, 1, n), size=(1, out), mode="bicubic",
+                            align_corners=align_corners).reshape(2, 1, out)
+    else:
+        got = F.interpolate(t64(x), size=out, mode="linear", align_corners=align_corners)
+    want = np_resize_1d(x, out, "cubic" if cubic else "linear", align_corners)
+    np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-12, atol=1e-12)
+
+
 def test_modes_match_closed_forms():
     x = eager.tensor([[[0.0, 1.0, 2.0, 3.0]]])
     assert F.interpolate(x, scale_factor=0.5, mode="area").tolist() == [[[0.5, 2.5]]]

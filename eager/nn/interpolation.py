@@ -121,14 +121,70 @@ def _weights(frac: np.ndarray, x: Tensor, axis: int) -> Tensor:
                    device=x.device)
 
 
+def _along(x: Tensor, axis: int, start: int, stop: int) -> Tensor:
+    return x[(slice(None),) * axis + (slice(start, stop),)]
+
+
+def _phase_shifts(taps, in_size: int, repeat: int) -> list[list[int]] | None:
+    """For out = repeat * in, the shift d of each tap and phase p when tap positions
+    read clip(k + d, 0, in - 1) at output k * repeat + p and the weights repeat with the
+    phase (an integer upscale without align_corners); None otherwise."""
+    middle, rows = in_size // 2, np.arange(in_size)
+    shifts = []
+    for positions, weights in taps:
+        per_phase = []
+        for p in range(repeat):
+            d = int(positions[middle * repeat + p]) - middle
+            if not np.array_equal(positions[p::repeat], np.clip(rows + d, 0, in_size - 1)) \
+                    or not np.all(weights[p::repeat] == weights[p]):
+                return None
+            per_phase.append(d)
+        shifts.append(per_phase)
+    return shifts
+
+
+def _blend(x: Tensor, axis: int, taps: list[tuple[np.ndarray, np.ndarray]]) -> Tensor:
+    """sum over taps of weights * x[positions] along axis. An integer upscale is done
+    with shifted slices of the edge-extended input, interleaved by phase: the gathers'
+    gradient (a scatter-add) costs several times the whole forward on cpu."""
+    from eager.ops.shape import concat, stack
+
+    in_size, out_size = x.shape[axis], len(taps[0][0])
+    repeat = out_size // in_size if in_size else 0
+    shifts = _phase_shifts(taps, in_size, repeat) if repeat >= 2 and \
+        out_size == repeat * in_size else None
+    if shifts is None:
+        out = None
+        for positions, weights in taps:
+            tap = take_along(x, axis, positions) * _weights(weights, x, axis)
+            out = tap if out is None else out + tap
+        return out
+    margin = max(abs(d) for per_phase in shifts for d in per_phase)
+    edges = [_along(x, axis, 0, 1)] * margin, [_along(x, axis, in_size - 1, in_size)] * margin
+    wide = concat([*edges[0], x, *edges[1]], axis=axis) if margin else x
+    phases = []
+    for p in range(repeat):
+        out = None
+        for (_, weights), per_phase in zip(taps, shifts):
+            start = margin + per_phase[p]
+            tap = _along(wide, axis, start, start + in_size) * float(weights[p])
+            out = tap if out is None else out + tap
+        phases.append(out)
+    both = stack(phases, axis=axis + 1)
+    return both.reshape(x.shape[:axis] + (out_size,) + x.shape[axis + 1:])
+
+
 def _linear_axis(x: Tensor, axis: int, out_size: int, factor: float | None,
                  align_corners: bool) -> Tensor:
     in_size = x.shape[axis]
-    src = _source_coordinates(in_size, out_size, factor, align_corners, cubic=False)
-    low = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
-    high = np.minimum(low + 1, in_size - 1)
-    frac = _weights(src - low, x, axis)
-    return take_along(x, axis, low) * (1.0 - frac) + take_along(x, axis, high) * frac
+    # PyTorch clamps a negative source to 0, where both taps read x[0]; leaving it
+    # negative reads x[0] twice with weights summing to 1, the same value, and keeps the
+    # weights periodic for _blend
+    src = _source_coordinates(in_size, out_size, factor, align_corners, cubic=True)
+    base = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
+    frac = src - base
+    return _blend(x, axis, [(np.clip(base, 0, in_size - 1), 1.0 - frac),
+                            (np.clip(base + 1, 0, in_size - 1), frac)])
 
 
 def _cubic_weights(t: np.ndarray) -> list[np.ndarray]:
@@ -149,11 +205,9 @@ def _cubic_axis(x: Tensor, axis: int, out_size: int, factor: float | None,
     in_size = x.shape[axis]
     src = _source_coordinates(in_size, out_size, factor, align_corners, cubic=True)
     base = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
-    out = None
-    for k, w in enumerate(_cubic_weights(np.clip(src - base, 0.0, 1.0))):
-        tap = take_along(x, axis, np.clip(base - 1 + k, 0, in_size - 1)) * _weights(w, x, axis)
-        out = tap if out is None else out + tap
-    return out
+    weights = _cubic_weights(np.clip(src - base, 0.0, 1.0))
+    return _blend(x, axis, [(np.clip(base - 1 + k, 0, in_size - 1), w)
+                            for k, w in enumerate(weights)])
 
 
 def averaging_matrix(in_size: int, out_size: int) -> np.ndarray:
