@@ -26,7 +26,6 @@ from eager import arguments
 from eager.dispatch import user_line_suffix
 from eager.nn.errors import ArgumentError
 from eager.nn.module import Module
-from eager.nn.padding import take_along
 from eager.ops.linalg import matmul
 from eager.tensor import Tensor
 from kernels.errors import ShapeError
@@ -34,6 +33,19 @@ from kernels.errors import ShapeError
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
 _RANK_OF = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 _CUBIC_A = -0.75
+
+
+def take_along(x: Tensor, axis: int, positions: np.ndarray) -> Tensor:
+    """x indexed along axis by a fixed integer array (a gather whose gradient adds up).
+
+    >>> import eager
+    >>> take_along(eager.tensor([[1.0, 2.0]]), 1, np.array([1, 1, 0])).tolist()
+    [[2.0, 2.0, 1.0]]
+    """
+    from eager.creation import asarray
+
+    key = (slice(None),) * axis + (asarray(positions, device=x.device),)
+    return x[key]
 
 
 def _output_sizes(x: Tensor, size, scale_factor, recompute: bool | None
@@ -343,4 +355,4 @@ class UpsamplingBilinear2d(Upsample):
 
 
 __all__ = ["Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d", "averaging_matrix",
-           "interpolate"]
+           "interpolate", "take_along"]

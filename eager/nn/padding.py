@@ -3,9 +3,8 @@ negative widths crop) and the layers `ReflectionPad1d/2d/3d`, `ReplicationPad1d/
 `ZeroPad1d/2d/3d`, `ConstantPad1d/2d/3d`.
 
 Constant padding is the `pad` primitive (after a slice for the negative widths); the
-other modes pick source positions with integer-array indexing, one gather per padded
-axis whose gradient is a scatter-add, so autograd, the tracer and the fuser see
-ordinary primitives.
+other modes concatenate slices of the input (flipped for reflect, broadcast for
+replicate) and crop, so autograd, the tracer and the fuser see ordinary primitives.
 
 >>> import eager
 >>> from eager import nn
@@ -16,8 +15,6 @@ ordinary primitives.
 (1, 3, 6, 6)
 """
 from __future__ import annotations
-
-import numpy as np
 
 from eager import arguments
 from eager.dispatch import user_line_suffix
@@ -30,28 +27,35 @@ from kernels.errors import ShapeError
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 
-def take_along(x: Tensor, axis: int, positions: np.ndarray) -> Tensor:
-    """x indexed along axis by a fixed integer array (a gather whose gradient adds up).
-
-    >>> import eager
-    >>> take_along(eager.tensor([[1.0, 2.0]]), 1, np.array([1, 1, 0])).tolist()
-    [[2.0, 2.0, 1.0]]
-    """
-    from eager.creation import asarray
-
-    key = (slice(None),) * axis + (asarray(positions, device=x.device),)
-    return x[key]
+def _along(x: Tensor, axis: int, start: int, stop: int) -> Tensor:
+    return x[(slice(None),) * axis + (slice(start, stop),)]
 
 
-def _source_positions(size: int, before: int, after: int, mode: str) -> np.ndarray:
-    """The input position each output position of one axis reads (reflect, replicate);
-    a negative width leaves out that many positions at its end."""
-    out = np.arange(-before, size + after)
-    if mode == "replicate":
-        return np.clip(out, 0, size - 1)
-    period = 2 * (size - 1)  # reflect: mirror about the first and last element
-    folded = np.abs(out) % period if period else np.zeros_like(out)
-    return np.where(folded >= size, period - folded, folded)
+def _extend(x: Tensor, axis: int, before: int, after: int, mode: str) -> Tensor:
+    """x with before / after (>= 0) positions added along axis, from slices of x: a
+    mirrored slice (reflect), the edge broadcast (replicate) or the other end (circular).
+    Their gradients are slices and sums, where a gather's is a slow scatter-add."""
+    from eager.ops.shape import concat, flip
+
+    size = x.shape[axis]
+    if mode == "reflect":
+        left, right = (1, before + 1), (size - 1 - after, size - 1)
+    elif mode == "replicate":
+        left, right = (0, 1), (size - 1, size)
+    else:
+        left, right = (size - before, size), (0, after)
+
+    def edge(start: int, stop: int, width: int) -> Tensor:
+        piece = _along(x, axis, start, stop)
+        if mode == "reflect":
+            return flip(piece, axis=axis)
+        if mode == "replicate":
+            return piece.expand(*(x.shape[:axis] + (width,) + x.shape[axis + 1:]))
+        return piece
+
+    parts = ([edge(*left, before)] if before else []) + [x] + \
+        ([edge(*right, after)] if after else [])
+    return concat(parts, axis=axis) if len(parts) > 1 else x
 
 
 def _crop(x: Tensor, per_axis: list[tuple[int, int]]) -> Tensor:
@@ -122,17 +126,12 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     if mode == "circular":  # PyTorch crops first, then wraps around what is left
         out = _crop(input, per_axis)
         for axis, (before, after) in enumerate(per_axis):
-            if max(before, after) > 0:
-                size = out.shape[axis]
-                positions = np.arange(-max(before, 0), size + max(after, 0)) % size
-                out = take_along(out, axis, positions)
+            out = _extend(out, axis, max(before, 0), max(after, 0), mode)
         return out
-    out = input
+    out = input  # reflect and replicate read the whole input, then crop
     for axis, (before, after) in enumerate(per_axis):
-        if before or after:
-            out = take_along(out, axis, _source_positions(input.shape[axis], before, after,
-                                                          mode))
-    return out
+        out = _extend(out, axis, max(before, 0), max(after, 0), mode)
+    return _crop(out, per_axis)
 
 
 def _widths(layer: str, padding, dims: int) -> tuple[int, ...]:
@@ -283,4 +282,4 @@ class ZeroPad3d(_PadNd):
 
 __all__ = ["ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d",
            "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
-           "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "pad", "take_along"]
+           "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "pad"]
