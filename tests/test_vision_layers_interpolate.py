@@ -11,7 +11,7 @@ import eager.nn.functional as F
 from eager import nn
 from eager.autograd import gradcheck
 from jit import jit
-from kernels.errors import ArgumentError, ShapeError
+from kernels.errors import ArgumentError, DTypeError, ShapeError
 
 RANK = {"nearest": None, "nearest-exact": None, "area": None, "linear": 3, "bilinear": 4,
         "bicubic": 4, "trilinear": 5}
@@ -211,3 +211,9 @@ def test_interpolate_errors_name_the_function_and_arguments():
         F.interpolate(eager.ones(4, 4), size=2)
     with pytest.raises(ArgumentError, match="antialias=True is not supported"):
         F.interpolate(x, size=2, mode="bilinear", antialias=True)
+    ints = eager.ones(1, 1, 2, 2, dtype=eager.int64)
+    for mode in ("bilinear", "bicubic", "area"):
+        with pytest.raises(DTypeError, match=f"interpolate: mode '{mode}' blends values, so "
+                                             f"it needs a floating input, got int64"):
+            F.interpolate(ints, size=3, mode=mode)
+    assert F.interpolate(ints, size=3).dtype == eager.int64   # nearest only picks pixels

@@ -28,7 +28,7 @@ from eager.nn.errors import ArgumentError
 from eager.nn.module import Module
 from eager.ops.linalg import matmul
 from eager.tensor import Tensor
-from kernels.errors import ShapeError
+from kernels.errors import DTypeError, ShapeError
 
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
 _RANK_OF = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
@@ -264,6 +264,9 @@ def _check_mode(x: Tensor, mode: str, align_corners, antialias) -> None:
                             f"bilinear, bicubic and trilinear, not {mode!r}")
     if antialias:
         raise ArgumentError("interpolate: antialias=True is not supported")
+    if mode not in ("nearest", "nearest-exact") and x.dtype.kind in "iub":
+        raise DTypeError(f"interpolate: mode {mode!r} blends values, so it needs a floating "
+                         f"input, got {x.dtype.name}{user_line_suffix()}; use x.float()")
 
 
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
