@@ -25,6 +25,8 @@ from eager.nn.containers import (
     Tanh,
 )
 from eager.nn.errors import ArgumentError, ModuleError, StateDictError, TargetError
+from eager.nn.instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from eager.nn.interpolation import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from eager.nn.layers import Conv1d, Conv2d, ConvTranspose2d, Embedding, LayerNorm, Linear
 from eager.nn.losses import (
     BCELoss,
@@ -39,7 +41,22 @@ from eager.nn.losses import (
 from eager.nn.module import LoadResult, Module, RemovableHandle
 from eager.nn.module_containers import ModuleDict, ModuleList, ParameterDict, ParameterList
 from eager.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm
+from eager.nn.padding import (
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
 from eager.nn.parameter import Parameter
+from eager.nn.pixel_shuffle import PixelShuffle, PixelUnshuffle
 from eager.nn.pooling import AdaptiveAvgPool2d, AvgPool2d
 from eager.nn.rnn import GRU, LSTM, RNN
 from eager.nn.rnn_cells import GRUCell, LSTMCell, RNNCell
@@ -64,6 +81,9 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
     "Conv1d",
     "Conv2d",
     "ConvTranspose2d",
@@ -76,6 +96,9 @@ __all__ = [
     "GroupNorm",
     "HuberLoss",
     "Identity",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
     "L1Loss",
     "LSTMCell",
     "LayerNorm",
@@ -95,9 +118,17 @@ __all__ = [
     "Parameter",
     "ParameterDict",
     "ParameterList",
+    "PixelShuffle",
+    "PixelUnshuffle",
     "RNNCell",
     "ReLU",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
     "RemovableHandle",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
     "Sequential",
     "SiLU",
     "Sigmoid",
@@ -112,6 +143,12 @@ __all__ = [
     "TransformerDecoderLayer",
     "TransformerEncoder",
     "TransformerEncoderLayer",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
     "functional",
     "init",
     "utils",

@@ -30,6 +30,8 @@ from eager.nn.activation_functions import (
 from eager.nn.attention import multi_head_attention_forward, scaled_dot_product_attention
 from eager.nn.convolution import conv1d, conv_transpose2d
 from eager.nn.errors import ArgumentError, TargetError
+from eager.nn.instance_norm import instance_norm
+from eager.nn.interpolation import interpolate
 from eager.nn.loss_functions import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -41,7 +43,9 @@ from eager.nn.loss_functions import (
     smooth_l1_loss,
 )
 from eager.nn.normalization import batch_norm, group_norm, standardize
-from eager.nn.resampling import adaptive_avg_pool2d, avg_pool2d, interpolate, pad
+from eager.nn.padding import pad
+from eager.nn.pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from eager.nn.resampling import adaptive_avg_pool2d, avg_pool2d
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
 from eager.ops.indexing import gather_in_range
@@ -505,6 +509,7 @@ __all__ = [
     "gelu",
     "group_norm",
     "huber_loss",
+    "instance_norm",
     "interpolate",
     "l1_loss",
     "layer_norm",
@@ -520,6 +525,8 @@ __all__ = [
     "normalize",
     "one_hot",
     "pad",
+    "pixel_shuffle",
+    "pixel_unshuffle",
     "relu",
     "scaled_dot_product_attention",
     "sigmoid",
