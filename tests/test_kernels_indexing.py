@@ -1,13 +1,28 @@
 """gather and scatter_add kernels against numpy, on every path (matching or broadcast
 dims, any axis, negative and repeated indices), and their errors."""
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kernels import indexing
 from kernels.indexing import gather, scatter_add
 
 gather_np = gather.impl(np)
+
+
+@contextlib.contextmanager
+def setting(module, name, value):
+    """A module attribute set for a block (hypothesis runs one test body many times, so
+    pytest's function-scoped monkeypatch does not fit)."""
+    old = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, old)
 scatter_add_np = scatter_add.impl(np)
 
 
@@ -56,6 +71,25 @@ def test_scatter_add_matches_a_loop_with_repeated_indices(case):
     got = scatter_add_np(x, idx, src, axis=axis)
     np.testing.assert_allclose(got, scatter_add_reference(x, idx, src, axis))
     assert not np.shares_memory(got, x)
+
+
+@given(along_axis_case(), st.sampled_from([np.float32, np.float64]))
+def test_scatter_add_over_flat_positions_adds_exactly_as_add_at(case, dtype):
+    """The flat-position path (taken from FLAT_SCATTER_MIN elements) gives add.at's sums
+    bit for bit: the same additions in the same order, repeated indices included."""
+    x, idx, axis = case
+    idx = np.broadcast_to(idx, tuple(
+        b if d != axis % x.ndim else i for d, (i, b) in enumerate(zip(idx.shape, x.shape))
+    )).copy()
+    x = x.astype(dtype)
+    src = np.random.default_rng(idx.size).standard_normal(idx.shape).astype(dtype)
+    expected = x.copy()
+    np.add.at(expected, indexing._along_axis_key(np, idx, axis % x.ndim), src)
+    with setting(indexing, "FLAT_SCATTER_MIN", 1):
+        got = scatter_add_np(x, idx, src, axis=axis)
+        with pytest.raises(IndexError):
+            scatter_add_np(x, idx + x.shape[axis] * 2, src, axis=axis)
+    np.testing.assert_array_equal(got, expected)
 
 
 def test_gather_fast_path_does_not_share_or_expose_cached_grids():
