@@ -274,7 +274,10 @@ class JitFunction:
             result = self.fn(*args, **kwargs)
         if probes is not None:
             after = probes.read()
-            if not _same_state(before, after):
+            sinks = [] if _same_state(before, after) else probes.changed_sinks(before, after)
+            if sinks:
+                before = self._drop_probes(sinks, before)
+            elif sinks is None:
                 # A replay would not repeat the function's own update of Python state it
                 # reads (`total += loss.item()`, a call counter): eager is the only faithful
                 # way to run it.
@@ -285,7 +288,16 @@ class JitFunction:
                                 "running it eagerly from now on. Keep such state in a tensor "
                                 "(updated in place) or outside the jitted function.")
                 return result
-        variant = Variant(tracer.finish(result), fn=self.fn, python_state=before,
+        try:
+            graph = tracer.finish(result)
+        except TraceError as exc:
+            # The call ran (eagerly, while tracing) and its result is right; only the graph
+            # is refused (inputs that overlap through views made outside): serve it as is.
+            self._warn_once("finish", f"jit({self.__name__}): this call cannot be compiled "
+                            f"({exc}); it ran eagerly")
+            self._eager_calls += 1
+            return result
+        variant = Variant(graph, fn=self.fn, python_state=before,
                           read_outputs=tracer.read_outputs,
                           ambiguous_reads=tracer.ambiguous_reads)
         superseded = None if failed is None else self._observation(variant, *failed)
@@ -330,6 +342,18 @@ class JitFunction:
                         "Python code that uses such a value (print, logging) runs only while "
                         "tracing; return the tensor to see it on every call.")
         return old
+
+    def _drop_probes(self, dropped: list[int], before: tuple) -> tuple:
+        """Stop guarding containers the function itself changes (a list it appends to:
+        its contents then stay as traced, as before they were guarded); returns `before`
+        as the remaining probes read it."""
+        state = self._python_state
+        with self._cache_lock:
+            for variants in self._variants.values():
+                for v in variants:
+                    v.python_state = state.project(v.python_state, dropped)
+            self._python_state = state.without(dropped)
+        return state.project(before, dropped)
 
     def _probes(self) -> PythonState | None:
         """The function's Python-state probes, found once (at the first trace, when

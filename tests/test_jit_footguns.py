@@ -48,16 +48,24 @@ def test_branch_on_a_flag_in_a_dict_of_scalars_is_guarded():
         "(('double', False),)"
 
 
-def test_branch_on_a_list_entry_is_frozen_and_check_mode_reports_it():
-    """[before: silent mismatch, still so] List contents stay frozen (documented); check=True finds it."""
-    flags = [True]                         # list contents are not guarded
+def test_branch_on_a_list_entry_is_guarded():
+    """[before: silent mismatch] List contents were frozen (fixed: a list of up to 32
+    scalars and tensors is guarded entry by entry, and a change retraces)."""
+    flags = [True]
     f = jit(lambda x: x * 2 if flags[0] else x)
     x = eager.ones(2)
     f(x)
     flags[0] = False
-    assert f(x).tolist() == [2.0, 2.0]     # the traced branch
+    assert f(x).tolist() == [1.0, 1.0]
+    assert f.cache_info().reasons[-1] == "closure flags: ((0, True),) -> ((0, False),)"
+
+
+def test_what_stays_frozen_check_mode_reports():
+    """[before: silent mismatch, still so] A list longer than 32 entries stays frozen
+    (documented); check=True finds it."""
+    flags = [True] * 40
     checked = jit(lambda x: x * 2 if flags[0] else x, check=True)
-    flags[0] = True
+    x = eager.ones(2)
     checked(x)
     flags[0] = False
     with pytest.raises(jit_package.JitCheckError, match="froze"):
@@ -85,17 +93,18 @@ def test_python_constants_in_closures_are_guarded_and_tensors_are_read_live():
     assert jitted(x).tolist() == [3.0, 3.0] and jitted.cache_info().misses == 2
 
 
-def test_rebinding_a_closure_name_to_a_new_tensor_is_not_seen():
-    """[before: silent mismatch, still so] A dict holding tensors is not guarded (documented)."""
+def test_rebinding_a_dict_entry_to_a_new_tensor_retraces():
+    """[before: silent mismatch] A dict holding tensors was not guarded: the graph read
+    the tensor it traced (fixed: its entries are guarded by identity)."""
     state = {"w": eager.ones(2)}
     f = jit(lambda x: x * state["w"])
     x = eager.ones(2)
     f(x)
-    state["w"] = eager.full((2,), 5.0)     # a new object: the graph still reads the old one
-    assert f(x).tolist() == [1.0, 1.0]
-    state["w"] = eager.ones(2)
+    state["w"] = eager.full((2,), 5.0)
+    assert f(x).tolist() == [5.0, 5.0]
     with eager.no_grad():
-        state["w"].mul_(1.0)
+        state["w"].mul_(2.0)                   # an in-place change is read live
+    assert f(x).tolist() == [10.0, 10.0] and f.cache_info().hits == 1
 
 
 def test_python_side_effects_run_only_while_tracing_tensor_effects_every_call():
