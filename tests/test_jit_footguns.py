@@ -947,3 +947,180 @@ def test_row_kernel_with_a_scratch_row_replays_without_crashing(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     losses = done.stdout.split()
     assert len(losses) == 4 and len(set(losses)) == 1, done.stdout
+
+
+# ---- what a trace bound by identity, found by fuzzing (tests/test_jit_fuzz.py) ----------
+def _ones_linear():
+    from eager import nn
+
+    layer = nn.Linear(2, 2)
+    with eager.no_grad():
+        layer.weight.copy_(eager.ones(2, 2))
+        layer.bias.copy_(eager.zeros(2))
+    return layer
+
+
+@pytest.mark.parametrize("how", ["closure", "jit(module)", "argument"])
+def test_replacing_a_module_parameter_retraces(how):
+    """[before: silent mismatch] `model.weight = nn.Parameter(...)` after tracing: the
+    graph still read the old parameter (fixed: a module's parameters, buffers and
+    submodules are guarded by identity)."""
+    from eager import nn
+
+    layer = _ones_linear()
+    f = {"closure": jit(lambda x: layer(x)), "jit(module)": jit(layer),
+         "argument": jit(lambda x, m: m(x))}[how]
+    call = (lambda: f(eager.ones(1, 2), layer)) if how == "argument" else \
+        (lambda: f(eager.ones(1, 2)))
+    with eager.no_grad():
+        assert call().tolist() == [[2.0, 2.0]]
+        layer.weight = nn.Parameter(eager.full((2, 2), 3.0))
+        assert call().tolist() == [[6.0, 6.0]]
+        assert call().tolist() == [[6.0, 6.0]] and f.cache_info().hits == 1
+    assert "weight" in f.cache_info().reasons[-1] or "replaced" in f.cache_info().reasons[-1]
+
+
+def test_replacing_a_submodule_retraces_and_names_it():
+    """[before: silent mismatch] Swapping `model.act` kept the traced activation."""
+    from eager import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.act = nn.ReLU()
+
+        def forward(self, x):
+            return self.act(x)
+
+    net = Net()
+    f = jit(lambda x: net(x))
+    x = eager.tensor([-1.0, 1.0])
+    with eager.no_grad():
+        assert f(x).tolist() == [0.0, 1.0]
+        net.act = nn.Identity() if hasattr(nn, "Identity") else nn.Tanh()
+        assert f(x).tolist() == net(x).tolist()
+    assert f.cache_info().reasons[-1] == "closure net.act was replaced by another object"
+
+
+def test_changing_param_data_in_place_or_by_assignment_is_read_live():
+    """[before: correct] `.data = `, `.data.copy_` and `w -= ...` under no_grad outside
+    the function change what the bound tensor holds: the replay reads it."""
+    layer = _ones_linear()
+    f = jit(lambda x: layer(x))
+    x = eager.ones(1, 2)
+    with eager.no_grad():
+        f(x)
+        layer.weight.data = eager.full((2, 2), 2.0)
+        assert f(x).tolist() == [[4.0, 4.0]]
+        layer.weight.data.copy_(eager.full((2, 2), 3.0))
+        assert f(x).tolist() == [[6.0, 6.0]]
+        layer.weight -= 1.0
+        assert f(x).tolist() == [[4.0, 4.0]]
+    assert f.cache_info().misses == 1
+
+
+def test_a_tensor_attribute_of_self_rebound_retraces():
+    """[before: silent mismatch] `self.w = new_tensor` in a jitted method (or a callable
+    object in the closure) kept the traced tensor."""
+    class Scale:
+        def __init__(self):
+            self.w = eager.ones(2)
+
+        def __call__(self, x):
+            return x * self.w
+
+    obj = Scale()
+    method = jit(obj.__call__)
+    closure = jit(lambda x: obj(x) + 0.0)
+    x = eager.ones(2)
+    method(x), closure(x)
+    obj.w = eager.full((2,), 3.0)
+    assert method(x).tolist() == [3.0, 3.0] and closure(x).tolist() == [3.0, 3.0]
+    assert method.cache_info().reasons[-1].startswith("self.w: ")
+
+
+def test_appending_a_tensor_to_a_captured_list_retraces():
+    """[before: silent mismatch] A loop over a captured list of tensors kept its traced
+    length."""
+    ws = [eager.ones(2)]
+
+    def f(x):
+        for w in ws:
+            x = x + w
+        return x
+
+    jitted = jit(f)
+    jitted(eager.zeros(2))
+    ws.append(eager.full((2,), 2.0))
+    assert jitted(eager.zeros(2)).tolist() == [3.0, 3.0]
+    assert jitted(eager.zeros(2)).tolist() == [3.0, 3.0] and jitted.cache_info().hits == 1
+
+
+def test_a_list_the_function_appends_to_stays_compiled():
+    """[before: correct] A container the function itself changes (a log) is its Python
+    side effect, not an input: it is not guarded, and the function stays compiled."""
+    log = []
+    w = eager.ones(2)
+
+    @jit
+    def f(x):
+        log.append(len(log))
+        return x * w
+
+    for _ in range(3):
+        f(eager.ones(2))
+    assert log == [0] and f.cache_info().hits == 2
+
+
+def test_a_changed_default_argument_retraces():
+    """[before: silent mismatch] `f.__defaults__ = (5.0,)` kept the traced default."""
+    def f(x, k=2.0):
+        return x * k
+
+    jitted = jit(f)
+    assert jitted(eager.ones(1)).tolist() == [2.0]
+    f.__defaults__ = (5.0,)
+    assert jitted(eager.ones(1)).tolist() == [5.0]
+    assert jitted.cache_info().reasons[-1] == "f defaults: (2.0,) -> (5.0,)"
+
+
+def test_overlapping_views_of_one_base_with_a_write_run_eagerly():
+    """[before: error] Two arguments that are views of one tensor, one written in place:
+    the call ran (eagerly, while tracing) and then raised TraceError. Now the eager
+    result is returned, with one warning; separate tensors still compile."""
+    def f(a, b):
+        a.mul_(2.0)
+        return b + 0.0
+
+    jitted = jit(f)
+    for call in range(2):
+        base, ref = eager.ones(4), eager.ones(4)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = jitted(base[:2], base[1:3])
+        assert got.tolist() == f(ref[:2], ref[1:3]).tolist() == [2.0, 1.0]
+        assert base.tolist() == ref.tolist()
+        assert [("cannot be compiled" in str(w.message)) for w in caught] == [call == 0]
+    assert jitted.cache_info().eager_calls == 2
+    jitted(eager.ones(2), eager.ones(2))
+    assert jitted(eager.ones(2), eager.ones(2)).tolist() == [1.0, 1.0]
+    assert jitted.cache_info().hits == 1
+
+
+def test_a_returned_view_of_an_updated_captured_tensor_shares_its_memory():
+    """[before: silent mismatch] `w.add_(x); return w[1:]`: eagerly every result is a
+    view of w (later updates show through); a replay returned a copy. Such a signature
+    now runs eagerly, with a warning."""
+    def make(w):
+        def f(x):
+            with eager.no_grad():
+                w.add_(x)
+            return w[1:]
+        return f
+
+    w, w_eager = eager.zeros(3), eager.zeros(3)
+    jitted, reference = jit(make(w)), make(w_eager)
+    with pytest.warns(RuntimeWarning, match="returns a view of"):
+        held = [jitted(eager.ones(3)) for _ in range(3)]
+    want = [reference(eager.ones(3)) for _ in range(3)]
+    assert [h.tolist() for h in held] == [v.tolist() for v in want] == [[3.0, 3.0]] * 3
