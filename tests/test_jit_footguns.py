@@ -1100,7 +1100,7 @@ def test_overlapping_views_of_one_base_with_a_write_run_eagerly():
             got = jitted(base[:2], base[1:3])
         assert got.tolist() == f(ref[:2], ref[1:3]).tolist() == [2.0, 1.0]
         assert base.tolist() == ref.tolist()
-        assert [("cannot be compiled" in str(w.message)) for w in caught] == [call == 0]
+        assert sum("cannot be compiled" in str(w.message) for w in caught) == (call == 0)
     assert jitted.cache_info().eager_calls == 2
     jitted(eager.ones(2), eager.ones(2))
     assert jitted(eager.ones(2), eager.ones(2)).tolist() == [1.0, 1.0]
