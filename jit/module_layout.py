@@ -3,7 +3,9 @@ training flag and the identity of each of its parameters, buffers and submodules
 
 A graph holds the tensors it traced by reference, so `model.fc.weight = nn.Parameter(...)`
 or `model.act = nn.Tanh()` after tracing must retrace; comparing two layouts (one tuple
-compare) tells. `layout_names` names each entry, for the retrace's log line.
+compare) tells. Reading a layout is checked against the last walk of that module with C
+loops over its tables (no Python code per module) and walks again only when something
+changed. `layout_names` names each entry, for the retrace's log line.
 
 >>> from eager import nn
 >>> model = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
@@ -14,27 +16,66 @@ compare) tells. `layout_names` names each entry, for the retrace's log line.
 """
 from __future__ import annotations
 
+import weakref
+from itertools import chain
+from operator import is_, itemgetter
+
 from eager.nn import Module
+
+_training_of = itemgetter("_training")
+_TABLES = ("_parameters", "_buffers", "_modules")
+
+
+class _Walk:
+    """One walk of a module tree: its modules' `__dict__`s, their tables, the objects in
+    those tables and the training flags, and the layout they give."""
+
+    __slots__ = ("dicts", "tables", "count", "entry_tables", "keys", "objects", "flags",
+                 "layout")
+
+    def __init__(self, module: Module) -> None:
+        dicts, stack, seen = [], [module], {id(module)}
+        while stack:
+            d = stack.pop().__dict__
+            dicts.append(d)
+            for m in reversed(d["_modules"].values()):
+                if m is not None and id(m) not in seen:   # shared or cyclic: once
+                    seen.add(id(m))
+                    stack.append(m)
+        self.dicts = tuple(dicts)
+        self.tables = tuple(d[t] for d in dicts for t in _TABLES)
+        entries = [(table, key, obj) for table in self.tables for key, obj in table.items()]
+        self.entry_tables = tuple(e[0] for e in entries)
+        self.keys = tuple(e[1] for e in entries)
+        self.objects = tuple(e[2] for e in entries)
+        self.count = len(entries)
+        self.flags = list(map(_training_of, self.dicts))
+        layout: list = []
+        for d in dicts:
+            layout.append(d["_training"])
+            for t in _TABLES:
+                layout.extend(map(id, d[t].values()))
+        self.layout = tuple(layout)
+
+    def still_holds(self) -> bool:
+        """Whether the tree still has exactly these objects, under the same names, and
+        the same flags (each a loop in C: `map` over the tables)."""
+        return sum(map(len, self.tables)) == self.count and \
+            all(map(is_, map(dict.get, self.entry_tables, self.keys), self.objects)) \
+            and list(map(_training_of, self.dicts)) == self.flags
+
+
+_walks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def module_layout(module: Module) -> tuple:
-    """What a trace bound of a module tree: every module's training flag and the identity
-    of each parameter, buffer and submodule, in one walk (a flat tuple, one compare)."""
-    out: list = []
-    stack = [module]
-    seen = {id(module)}
-    while stack:
-        d = stack.pop().__dict__
-        out.append(d["_training"])
-        out.extend(map(id, d["_parameters"].values()))
-        out.extend(map(id, d["_buffers"].values()))
-        children = d["_modules"]
-        out.extend(map(id, children.values()))
-        for m in reversed(children.values()):
-            if m is not None and id(m) not in seen:   # shared or cyclic submodules: once
-                seen.add(id(m))
-                stack.append(m)
-    return tuple(out)
+    """The layout of `module`'s tree: for each module (depth first) its training flag,
+    then the `id` of each parameter, buffer and submodule. Equal layouts mean the same
+    objects in the same places and modes."""
+    walk = _walks.get(module)
+    if walk is None or not walk.still_holds():
+        walk = _walks[module] = _Walk(module)
+    return walk.layout
 
 
 def layout_names(module: Module) -> list[str]:
@@ -46,7 +87,7 @@ def layout_names(module: Module) -> list[str]:
         prefix, m = stack.pop()
         d = m.__dict__
         out.append(f"{prefix}.training")
-        for table in ("_parameters", "_buffers", "_modules"):
+        for table in _TABLES:
             out += [f"{prefix}.{name}" for name in d[table]]
         for name, c in reversed(d["_modules"].items()):
             if c is not None and id(c) not in seen:
