@@ -186,6 +186,9 @@ class JitFunction:
                 if state is not None and not _same_state(variant.python_state, state):
                     changed = self._python_state.describe(variant.python_state, state)
                     continue
+                if variant.captured_args and not variant.same_captured_args(leaves):
+                    changed = "an argument is not the captured tensor it was when traced"
+                    continue
                 outcome = variant.run(leaves) if variant.plain \
                     else variant.replay(leaves, args, kwargs, self.__name__)
                 if not isinstance(outcome, Miss):   # a hit: the outcome is the result
@@ -299,7 +302,9 @@ class JitFunction:
             return result
         variant = Variant(graph, fn=self.fn, python_state=before,
                           read_outputs=tracer.read_outputs,
-                          ambiguous_reads=tracer.ambiguous_reads)
+                          ambiguous_reads=tracer.ambiguous_reads,
+                          captured_args=_captured_args(self._python_state, before, args,
+                                                       kwargs))
         superseded = None if failed is None else self._observation(variant, *failed)
         if tracer.unreplayable:
             variant.eager_reason = "; ".join(tracer.unreplayable)
@@ -314,7 +319,8 @@ class JitFunction:
             if superseded in variants:
                 variants.remove(superseded)
             if not any(_same_guards(v.traced, variant.traced)
-                       and _same_state(v.python_state, variant.python_state) for v in variants):
+                       and _same_state(v.python_state, variant.python_state)
+                       and v.captured_ids() == variant.captured_ids() for v in variants):
                 variants.append(variant)
         return result
 
@@ -462,6 +468,18 @@ def _has_live_history(x: Any) -> bool:
     if type(x) is not Tensor or not x._requires_grad:
         return False
     return x._node is None or x._node.inputs is not None
+
+
+def _captured_args(probes: PythonState | None, reading: tuple | None, args: tuple,
+                   kwargs: dict) -> tuple:
+    """The (leaf index, tensor) of each tensor argument that the function can also reach
+    from its Python state: the trace cannot tell the two paths apart, so the graph is
+    right only for calls that pass that same tensor there again."""
+    if probes is None or reading is None:
+        return ()
+    reachable = probes.tensor_ids(reading)
+    return tuple((i, leaf) for i, leaf in enumerate(flatten((args, kwargs))[0])
+                 if type(leaf) is Tensor and id(leaf) in reachable)
 
 
 def _same_state(a: tuple | None, b: tuple | None) -> bool:

@@ -79,16 +79,17 @@ def _is_scalar(value: Any) -> bool:
 class PythonState:
     """The probes of one function (see the module doc)."""
 
-    __slots__ = ("getters", "labels", "random_calls", "explainers", "sinks")
+    __slots__ = ("getters", "labels", "random_calls", "explainers", "sinks", "kinds")
 
     def __init__(self, labels: list[str], getters: list[Callable[[], Any]],
                  random_calls: tuple[str, ...] = (), explainers: list | None = None,
-                 sinks: frozenset[int] = frozenset()) -> None:
+                 sinks: frozenset[int] = frozenset(), kinds: list[str] | None = None) -> None:
         self.labels = tuple(labels)
         self.getters = tuple(getters)
         self.random_calls = random_calls
         self.explainers = tuple(explainers or [None] * len(self.getters))
         self.sinks = sinks   # indices of probes that may be dropped (`changed_sinks`)
+        self.kinds = tuple(kinds or ["value"] * len(self.getters))
 
     @classmethod
     def of(cls, fn: Callable) -> PythonState:
@@ -96,7 +97,7 @@ class PythonState:
         finder = _Finder()
         finder.visit_callable(fn, 0)
         return cls(finder.labels, finder.getters, tuple(sorted(finder.random_calls)),
-                   finder.explainers, frozenset(finder.sinks))
+                   finder.explainers, frozenset(finder.sinks), finder.kinds)
 
     def __bool__(self) -> bool:
         return bool(self.getters or self.random_calls)
@@ -111,6 +112,20 @@ class PythonState:
             if a != b:
                 return explain(label, a, b) if explain else f"{label}: {_shown(a)} -> {_shown(b)}"
         return "Python state read by the function changed"
+
+    def tensor_ids(self, reading: tuple) -> set[int]:
+        """The ids of the tensors (and modules) this reading found: what the function can
+        reach from its Python state."""
+        ids: set[int] = set()
+        for kind, value in zip(self.kinds, reading):
+            if kind == "tensor":
+                ids.add(value)
+            elif kind == "module":
+                ids.update(v for v in value if type(v) is int)
+            elif kind == "entries" and type(value) is tuple:
+                ids.update(e[1][1] for e in value if type(e) is tuple and len(e) == 2
+                           and type(e[1]) is tuple and e[1][:1] == ("tensor",))
+        return ids
 
     def changed_sinks(self, old: tuple, new: tuple) -> list[int] | None:
         """The containers among the probes that changed from `old` to `new`, when only
@@ -127,7 +142,8 @@ class PythonState:
         keep = [i for i in range(len(self.getters)) if i not in set(dropped)]
         return PythonState([self.labels[i] for i in keep], [self.getters[i] for i in keep],
                            self.random_calls, [self.explainers[i] for i in keep],
-                           frozenset(keep.index(i) for i in self.sinks if i in keep))
+                           frozenset(keep.index(i) for i in self.sinks if i in keep),
+                           [self.kinds[i] for i in keep])
 
     def project(self, reading: tuple | None, dropped: list[int]) -> tuple | None:
         """A reading of these probes as `without(dropped)` reads it."""
@@ -152,12 +168,14 @@ class _Finder:
         self.random_calls: set[str] = set()
         self.explainers: list = []
         self.sinks: list[int] = []
+        self.kinds: list[str] = []   # what a probe's reading holds ids of (`tensor_ids`)
 
     def add(self, label: str, key: tuple, getter: Callable[[], Any], explain=None,
-            sink: bool = False) -> None:
+            sink: bool = False, kind: str = "value") -> None:
         if key in self.seen_probe or len(self.getters) >= _MAX_PROBES:
             return
         self.seen_probe.add(key)
+        self.kinds.append(kind)
         if sink:
             self.sinks.append(len(self.getters))
         self.labels.append(label)
@@ -208,7 +226,7 @@ class _Finder:
         elif _is_scalar(value):
             self.add(label, key, lambda: _canonical(getter()))
         elif type(value) is Tensor:
-            self.add(label, key + ("is",), lambda: id(getter()))
+            self.add(label, key + ("is",), lambda: id(getter()), kind="tensor")
         elif isinstance(value, Module):
             self.visit_module(label, value, getter)
         elif isinstance(value, Optimizer):
@@ -220,7 +238,7 @@ class _Finder:
                      lambda: tuple([(k, _canonical(v)) for k, v in getter().items()]))
         elif _entries(value) is not None:
             self.add(label, key + ("entries",), lambda: _entries_or_kind(getter()),
-                     sink=True)
+                     sink=True, kind="entries")
         elif isinstance(value, types.FunctionType):
             if depth < _DEPTH:
                 self.visit_callable(value, depth + 1)
@@ -236,7 +254,7 @@ class _Finder:
         holds it can be rebound."""
         get = getter or (lambda: module)
         self.add(label, ("module", id(module)), lambda: _layout_of(get()),
-                 _describe_module(get))
+                 _describe_module(get), kind="module")
 
     def visit_defaults(self, fn: types.FunctionType) -> None:
         """Default values of fn's parameters: bound at the call, baked in by the trace."""
@@ -244,7 +262,7 @@ class _Finder:
             value = getattr(fn, attr)
             if value and (_is_scalar(value) or _entries(value) is not None):
                 self.add(f"{fn.__name__} {what}", (attr, id(fn)),
-                         lambda attr=attr: _snapshot(getattr(fn, attr)))
+                         lambda attr=attr: _snapshot(getattr(fn, attr)), kind="entries")
 
     def visit_object(self, label: str, obj: Any, code, names: set | None = None) -> None:
         """Attributes of `obj` that the code names (`self.k`, `self.w`): scalars by value,
@@ -268,12 +286,12 @@ class _Finder:
             if _is_scalar(value):
                 self.add(f"{label}.{name}", key, getter)
             elif type(value) is Tensor:
-                self.add(f"{label}.{name}", key, lambda g=getter: id(g()))
+                self.add(f"{label}.{name}", key, lambda g=getter: id(g()), kind="tensor")
             elif isinstance(value, Module):
                 self.visit_module(f"{label}.{name}", value, getter)
             elif _entries(value) is not None:
                 self.add(f"{label}.{name}", key, lambda g=getter: _entries_or_kind(g()),
-                         sink=True)
+                         sink=True, kind="entries")
 
 
 def _entry(x: Any) -> Any:

@@ -1124,3 +1124,23 @@ def test_a_returned_view_of_an_updated_captured_tensor_shares_its_memory():
         held = [jitted(eager.ones(3)) for _ in range(3)]
     want = [reference(eager.ones(3)) for _ in range(3)]
     assert [h.tolist() for h in held] == [v.tolist() for v in want] == [[3.0, 3.0]] * 3
+
+
+def test_a_captured_tensor_passed_as_the_argument_at_the_trace_is_not_baked_in():
+    """[before: silent mismatch] Traced with the captured tensor as the argument, the
+    graph read the argument wherever the code read the capture; a later call with another
+    argument then used it for both. The variant now serves only calls that pass that
+    tensor again; others retrace (found by tests/test_jit_fuzz.py)."""
+    caps = [eager.ones(2)]
+
+    def f(x):
+        return x + caps[0] * 10.0
+
+    jitted = jit(f)
+    assert jitted(caps[0]).tolist() == [11.0, 11.0]
+    assert jitted(eager.zeros(2)).tolist() == [10.0, 10.0]
+    assert jitted(caps[0]).tolist() == [11.0, 11.0]
+    assert jitted(eager.zeros(2)).tolist() == [10.0, 10.0]
+    info = jitted.cache_info()
+    assert (info.misses, info.hits) == (2, 2)
+    assert info.reasons[-1] == "an argument is not the captured tensor it was when traced"
