@@ -6,16 +6,20 @@ name), the globals and closure cells its code reads, and checks them on every ca
 
 - hashable scalars (bool, int, float, complex, str, bytes, None, tuples of these): by
   value (-0.0 and NaN as the cache key compares them);
-- tensors: by identity (rebinding the name to another tensor; its contents are read live);
+- tensors, generators and functions: by identity (rebinding the name to another tensor;
+  its contents are read live; redefining a helper the code calls);
+- numpy arrays of at most 256 elements: by contents (a trace made them constants);
 - a `Module`: the train/eval flags of it and its submodules, and the identity of every
-  parameter, buffer and submodule (`model.fc.weight = nn.Parameter(...)`, `model.act =
-  nn.Tanh()`: the graph holds the objects it traced, so a replacement retraces);
+  parameter, buffer, submodule, forward hook and instance `forward`
+  (`model.fc.weight = nn.Parameter(...)`, `model.act = nn.Tanh()`: the graph holds the
+  objects it traced, so a replacement retraces);
 - lists, tuples and dicts of at most 32 entries that are scalars or tensors: by entry
   (scalars by value, tensors by identity), so `ws.append(w)` or `state["w"] = new`
   retraces. A container the function itself changes while tracing (a log it appends to)
   is not guarded: its changes are the function's Python side effect, not an input;
-- an `Optimizer`: its hyperparameters (`lr`, `momentum`, ... of every param group), so
-  `load_state_dict` or a learning-rate scheduler retraces instead of being ignored;
+- an `Optimizer`: its hyperparameters (`lr`, `momentum`, ... of every param group) and
+  the identity of its parameters, so `load_state_dict`, a learning-rate scheduler or
+  `add_param_group` retraces instead of being ignored;
 - a dict of at most 32 scalars: its items;
 - any other object (including `self` of a method): its attributes whose names the code
   reads (`self.k`, `cfg.scale`, `self.w`) that are any of the above;
@@ -57,6 +61,7 @@ import kernels
 import tracer
 from eager.nn import Module
 from eager.optim.optimizer import Optimizer
+from eager.random import Generator
 from eager.tensor import Tensor
 from jit.module_layout import layout_names, module_layout
 from jit.signature_key import _canonical
@@ -64,6 +69,7 @@ from jit.signature_key import _canonical
 _SCALARS = (bool, int, float, complex, str, bytes, type(None))
 _MAX_PROBES = 64
 _MAX_DICT = 32
+_MAX_ARRAY = 256
 _DEPTH = 3
 _MISSING = object()
 # Code in these packages is the framework's own: its functions are not user state.
@@ -239,7 +245,14 @@ class _Finder:
         elif _entries(value) is not None:
             self.add(label, key + ("entries",), lambda: _entries_or_kind(getter()),
                      sink=True, kind="entries")
+        elif isinstance(value, np.ndarray) and value.size <= _MAX_ARRAY:
+            self.add(label, key + ("array",), lambda: _array_token(getter()))
+        elif isinstance(value, Generator):
+            self.add(label, key + ("is",), lambda: id(getter()))
         elif isinstance(value, types.FunctionType):
+            # Redefining a helper (`def act(x): ...` again in a notebook) changes the code
+            # the trace inlined.
+            self.add(label, key + ("is",), lambda: id(getter()))
             if depth < _DEPTH:
                 self.visit_callable(value, depth + 1)
         elif not isinstance(value, (type, types.ModuleType, types.BuiltinFunctionType)):
@@ -349,7 +362,7 @@ def _describe_module(get: Callable[[], Any]) -> Callable[[str, tuple, tuple], st
                 if name.endswith(".training"):
                     return f"{label}{name}: {a} -> {b} (train()/eval())"
                 return f"{label}{name} was replaced by another object"
-        return f"{label}: a parameter, buffer or submodule was added or removed"
+        return f"{label}: a parameter, buffer, submodule or hook was added or removed"
     return describe
 
 
@@ -410,5 +423,14 @@ def _attr_getter(obj: Any, name: str) -> Callable[[], Any]:
 
 
 def _hyperparameters(opt: Optimizer) -> tuple:
-    return tuple([tuple([(k, _canonical(v)) for k, v in group.items() if k != "params"])
-                  for group in opt.param_groups])
+    """Every param group's hyperparameters, and the identity of its parameters."""
+    return tuple([tuple([(k, _canonical(v)) if k != "params" else (k, tuple(map(id, v)))
+                         for k, v in group.items()]) for group in opt.param_groups])
+
+
+def _array_token(value: Any) -> Any:
+    """A small numpy array by its contents (eager code converting it reads them on every
+    call; a trace made them a constant)."""
+    if not isinstance(value, np.ndarray) or value.size > _MAX_ARRAY:
+        return ("not guardable", type(value).__name__, id(value))
+    return value.dtype.str, value.shape, value.tobytes()

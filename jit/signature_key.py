@@ -143,7 +143,7 @@ def describe_change(old: tuple, new: tuple, args: tuple = (), kwargs: dict | Non
             if a[0] == "module" and b[0] == "module" and a[1] is b[1]:
                 if a[2] != b[2]:
                     return f"{path}.training: {a[2]} -> {b[2]}"
-                return f"{path}: a parameter, buffer or submodule was replaced"
+                return f"{path}: a parameter, buffer, submodule or hook was replaced"
             return f"{path}: {_static(a)} -> {_static(b)}"
         for field, i in (("shape", 0), ("dtype", 1), ("device", 2), ("requires_grad", 3),
                          ("strides", 4)):

@@ -1144,3 +1144,89 @@ def test_a_captured_tensor_passed_as_the_argument_at_the_trace_is_not_baked_in()
     info = jitted.cache_info()
     assert (info.misses, info.hits) == (2, 2)
     assert info.reasons[-1] == "an argument is not the captured tensor it was when traced"
+
+
+_ACT_SCALE = 1.0
+
+
+def _act(x):
+    return x * _ACT_SCALE
+
+
+def test_redefining_a_helper_function_retraces():
+    """[before: silent mismatch] `def act(x): ...` run again (a notebook cell) kept the
+    traced body: functions the code calls by name are guarded by identity."""
+    global _act
+    original = _act
+    f = jit(lambda x: _act(x) + 1.0)
+    try:
+        assert f(eager.ones(1)).tolist() == [2.0]
+
+        def _act(x):
+            return x * 100.0
+        assert f(eager.ones(1)).tolist() == [101.0]
+        assert f.cache_info().reasons[-1].startswith("global _act: ")
+    finally:
+        _act = original
+
+
+@pytest.mark.parametrize("change", ["hook", "forward"])
+def test_a_hook_or_instance_forward_added_after_tracing_retraces(change):
+    """[before: silent mismatch] `register_forward_hook` or `layer.forward = ...` after
+    the trace was never seen."""
+    layer = _ones_linear()
+    f = jit(lambda x: layer(x))
+    x = eager.ones(1, 2)
+    with eager.no_grad():
+        f(x)
+        if change == "hook":
+            layer.register_forward_hook(lambda module, args, out: out * 0.0 + 7.0)
+        else:
+            layer.forward = lambda x: x * 0.0 + 42.0
+        assert f(x).tolist() == layer(x).tolist()
+
+
+def test_rebinding_a_captured_generator_retraces():
+    """[before: silent mismatch] `gen = eager.Generator(seed=5)` after the trace: the
+    replay kept drawing from the old generator."""
+    gen = eager.Generator(seed=1)
+
+    def f(x):
+        return x + eager.rand(2, generator=gen)
+
+    jitted = jit(f)
+    jitted(eager.zeros(2))
+    gen = eager.Generator(seed=5)
+    got = jitted(eager.zeros(2)).tolist()
+    gen = eager.Generator(seed=5)
+    assert got == f(eager.zeros(2)).tolist()
+
+
+def test_a_small_captured_numpy_array_is_guarded_by_contents():
+    """[before: silent mismatch] `eager.asarray(c)` of a closure numpy array became a
+    constant; writing into the array was not seen (arrays up to 256 elements are compared
+    on every call)."""
+    c = np.array([1.0, 2.0], dtype=np.float32)
+    f = jit(lambda x: x * eager.asarray(c))
+    f(eager.ones(2))
+    c[0] = 5.0
+    assert f(eager.ones(2)).tolist() == [5.0, 2.0]
+
+
+def test_a_param_group_added_to_a_captured_optimizer_retraces():
+    """[before: correct, by the hyperparameters' tuple growing] Parameters are part of
+    the optimizer's guard too (replacing one in a group retraces)."""
+    w, w3 = eager.ones(2, requires_grad=True), eager.ones(2, requires_grad=True)
+    opt = eager.optim.SGD([w], lr=0.5)
+
+    def step(x):
+        opt.zero_grad()
+        ((w + w3) * x).sum().backward()
+        opt.step()
+
+    jitted = jit(step)
+    jitted(eager.ones(2))
+    jitted(eager.ones(2))
+    opt.add_param_group({"params": [w3]})
+    jitted(eager.ones(2))
+    assert w3.tolist() == [0.5, 0.5] and w.tolist() == [-0.5, -0.5]
