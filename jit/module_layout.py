@@ -78,7 +78,10 @@ def module_layout(module: Module) -> tuple:
     and the `id` of its instance `forward` (None's if none), then the `id` of each
     parameter, buffer, submodule and hook. Equal layouts mean the same objects in the
     same places and modes."""
-    walk = _walks.get(module)
+    try:
+        walk = _walks.get(module)
+    except TypeError:   # a module class that defines __eq__ without __hash__
+        return _Walk(module).layout
     if walk is None or not walk.still_holds():
         walk = _walks[module] = _Walk(module)
     return walk.layout

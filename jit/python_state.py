@@ -67,7 +67,7 @@ from jit.module_layout import layout_names, module_layout
 from jit.signature_key import _canonical
 
 _SCALARS = (bool, int, float, complex, str, bytes, type(None))
-_MAX_PROBES = 64
+_MAX_PROBES = 128
 _MAX_DICT = 32
 _MAX_ARRAY = 256
 _DEPTH = 3

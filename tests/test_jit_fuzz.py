@@ -239,3 +239,78 @@ def test_the_generator_reaches_every_kind_of_change():
         args = make_args(before_world, "fresh", 1)
         assert not np.allclose(step_before(*args)[0].numpy(), step_after(*args)[0].numpy()), \
             change
+
+
+class TrainWorld:
+    """A jitted training step's state: a layer, its SGD optimizer (with momentum) and a
+    flag list choosing whether the step zeroes gradients first."""
+
+    def __init__(self) -> None:
+        self.lin = World().lin
+        self.opt = eager.optim.SGD(self.lin.parameters(), lr=0.1, momentum=0.5)
+        self.zero = [True]
+
+    def state(self) -> list[np.ndarray]:
+        out = [p.detach().numpy().copy() for p in self.lin.parameters()]
+        return out + [np.zeros(1) if p.grad is None else p.grad.numpy().copy()
+                      for p in self.lin.parameters()]
+
+
+def make_train_step(world: TrainWorld):
+    def step(x):
+        if world.zero[0]:
+            world.opt.zero_grad()
+        loss = (world.lin(x).tanh() ** 2).sum()
+        loss.backward()
+        world.opt.step()
+        return loss.detach()
+    return step
+
+
+def train_mutate(world: TrainWorld, change) -> None:
+    kind, value = change
+    group = world.opt.param_groups[0]
+    if kind == "lr":
+        group["lr"] = abs(value)
+    elif kind == "momentum":
+        state = world.opt.state_dict()
+        state["param_groups"][0]["momentum"] = abs(value) % 1.0
+        world.opt.load_state_dict(state)
+    elif kind == "freeze":
+        world.lin.bias.requires_grad_(value > 0)
+    elif kind == "grad_none":
+        world.lin.weight.grad = None
+    elif kind == "zero":
+        world.zero[0] = not world.zero[0]
+    elif kind == "data":
+        world.lin.weight.data = eager.eye(3) * value
+    elif kind == "in_place":
+        with eager.no_grad():
+            world.lin.weight.mul_(value)
+    elif kind == "weight":
+        world.lin.weight = nn.Parameter(eager.eye(3) * value)
+
+
+train_changes = st.tuples(st.sampled_from(["lr", "momentum", "freeze", "grad_none", "zero",
+                                           "data", "in_place", "weight"]),
+                          st.sampled_from([0.5, -1.0, 0.25, 1.0]))
+
+
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(st.lists(st.lists(train_changes, max_size=2), min_size=3, max_size=6))
+def test_training_step_replay_equals_eager_under_mutation(schedule):
+    jit_world, eager_world = TrainWorld(), TrainWorld()
+    jitted, reference = jit(make_train_step(jit_world)), make_train_step(eager_world)
+    for call, mutations in enumerate(schedule):
+        for change in mutations:
+            train_mutate(jit_world, change)
+            train_mutate(eager_world, change)
+        x = _full(0.1 * call, (2, 3))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = jitted(x)
+        want = reference(x)
+        where = f"call {call} (after {mutations}): {jitted.cache_info()}"
+        assert _close(got.numpy(), want.numpy()), where
+        for g, w in zip(jit_world.state(), eager_world.state()):
+            assert _close(g, w), f"state differs at {where}"
