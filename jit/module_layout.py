@@ -18,8 +18,7 @@ changed. `layout_names` names each entry, for the retrace's log line.
 from __future__ import annotations
 
 import weakref
-from itertools import chain
-from operator import is_, itemgetter
+from operator import is_
 
 from eager.nn import Module
 
@@ -35,8 +34,16 @@ class _Walk:
     """One walk of a module tree: its modules' `__dict__`s, their tables, the objects in
     those tables, the training flags and instance `forward`s, and the layout they give."""
 
-    __slots__ = ("dicts", "tables", "count", "entry_tables", "keys", "objects", "flags",
-                 "layout")
+    __slots__ = (
+        "count",
+        "dicts",
+        "entry_tables",
+        "flags",
+        "keys",
+        "layout",
+        "objects",
+        "tables",
+    )
 
     def __init__(self, module: Module) -> None:
         dicts, stack, seen = [], [module], {id(module)}

@@ -85,7 +85,7 @@ def _is_scalar(value: Any) -> bool:
 class PythonState:
     """The probes of one function (see the module doc)."""
 
-    __slots__ = ("getters", "labels", "random_calls", "explainers", "sinks", "kinds")
+    __slots__ = ("explainers", "getters", "kinds", "labels", "random_calls", "sinks")
 
     def __init__(self, labels: list[str], getters: list[Callable[[], Any]],
                  random_calls: tuple[str, ...] = (), explainers: list | None = None,
@@ -256,7 +256,8 @@ class _Finder:
             if depth < _DEPTH:
                 self.visit_callable(value, depth + 1)
         elif not isinstance(value, (type, types.ModuleType, types.BuiltinFunctionType)):
-            call = getattr(type(value), "__call__", None)
+            call = next((k.__dict__["__call__"] for k in type(value).__mro__
+                         if "__call__" in k.__dict__), None)
             if isinstance(call, types.FunctionType):   # a callable object the code calls
                 names = names | _names_read(call.__code__)
             self.visit_object(label, value, None, names)
