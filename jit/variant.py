@@ -70,6 +70,7 @@ class Variant:
         return all(leaves[i] is t for i, t in self.captured_args)
 
     def captured_ids(self) -> tuple:
+        """`captured_args` by identity, to compare two variants."""
         return tuple((i, id(t)) for i, t in self.captured_args)
 
     def update_plain(self) -> None:
