@@ -186,6 +186,9 @@ class JitFunction:
                 if state is not None and not _same_state(variant.python_state, state):
                     changed = self._python_state.describe(variant.python_state, state)
                     continue
+                if variant.captured_args and not variant.same_captured_args(leaves):
+                    changed = "an argument is not the captured tensor it was when traced"
+                    continue
                 outcome = variant.run(leaves) if variant.plain \
                     else variant.replay(leaves, args, kwargs, self.__name__)
                 if not isinstance(outcome, Miss):   # a hit: the outcome is the result
@@ -274,7 +277,10 @@ class JitFunction:
             result = self.fn(*args, **kwargs)
         if probes is not None:
             after = probes.read()
-            if not _same_state(before, after):
+            sinks = [] if _same_state(before, after) else probes.changed_sinks(before, after)
+            if sinks:
+                before = self._drop_probes(sinks, before)
+            elif sinks is None:
                 # A replay would not repeat the function's own update of Python state it
                 # reads (`total += loss.item()`, a call counter): eager is the only faithful
                 # way to run it.
@@ -285,9 +291,20 @@ class JitFunction:
                                 "running it eagerly from now on. Keep such state in a tensor "
                                 "(updated in place) or outside the jitted function.")
                 return result
-        variant = Variant(tracer.finish(result), fn=self.fn, python_state=before,
+        try:
+            graph = tracer.finish(result)
+        except TraceError as exc:
+            # The call ran (eagerly, while tracing) and its result is right; only the graph
+            # is refused (inputs that overlap through views made outside): serve it as is.
+            self._warn_once("finish", f"jit({self.__name__}): this call cannot be compiled "
+                            f"({exc}); it ran eagerly")
+            self._eager_calls += 1
+            return result
+        variant = Variant(graph, fn=self.fn, python_state=before,
                           read_outputs=tracer.read_outputs,
-                          ambiguous_reads=tracer.ambiguous_reads)
+                          ambiguous_reads=tracer.ambiguous_reads,
+                          captured_args=_captured_args(self._python_state, before, args,
+                                                       kwargs))
         superseded = None if failed is None else self._observation(variant, *failed)
         if tracer.unreplayable:
             variant.eager_reason = "; ".join(tracer.unreplayable)
@@ -302,7 +319,8 @@ class JitFunction:
             if superseded in variants:
                 variants.remove(superseded)
             if not any(_same_guards(v.traced, variant.traced)
-                       and _same_state(v.python_state, variant.python_state) for v in variants):
+                       and _same_state(v.python_state, variant.python_state)
+                       and v.captured_ids() == variant.captured_ids() for v in variants):
                 variants.append(variant)
         return result
 
@@ -330,6 +348,18 @@ class JitFunction:
                         "Python code that uses such a value (print, logging) runs only while "
                         "tracing; return the tensor to see it on every call.")
         return old
+
+    def _drop_probes(self, dropped: list[int], before: tuple) -> tuple:
+        """Stop guarding containers the function itself changes (a list it appends to:
+        its contents then stay as traced, as before they were guarded); returns `before`
+        as the remaining probes read it."""
+        state = self._python_state
+        with self._cache_lock:
+            for variants in self._variants.values():
+                for v in variants:
+                    v.python_state = state.project(v.python_state, dropped)
+            self._python_state = state.without(dropped)
+        return state.project(before, dropped)
 
     def _probes(self) -> PythonState | None:
         """The function's Python-state probes, found once (at the first trace, when
@@ -438,6 +468,18 @@ def _has_live_history(x: Any) -> bool:
     if type(x) is not Tensor or not x._requires_grad:
         return False
     return x._node is None or x._node.inputs is not None
+
+
+def _captured_args(probes: PythonState | None, reading: tuple | None, args: tuple,
+                   kwargs: dict) -> tuple:
+    """The (leaf index, tensor) of each tensor argument that the function can also reach
+    from its Python state: the trace cannot tell the two paths apart, so the graph is
+    right only for calls that pass that same tensor there again."""
+    if probes is None or reading is None:
+        return ()
+    reachable = probes.tensor_ids(reading)
+    return tuple((i, leaf) for i, leaf in enumerate(flatten((args, kwargs))[0])
+                 if type(leaf) is Tensor and id(leaf) in reachable)
 
 
 def _same_state(a: tuple | None, b: tuple | None) -> bool:

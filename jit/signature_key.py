@@ -5,7 +5,8 @@ The key holds each tensor argument's shape, dtype, device, requires_grad and str
 whether an in-place update reaches the argument), the nesting of the arguments, grad
 mode, the default floating dtype (`eager.set_default_dtype`: Python floats in the
 traced code became constants of that dtype), and the values of non-tensor arguments
-(which must be hashable; -0.0 and 0.0 are different keys, and NaN equals NaN, also
+(which must be hashable; a Module by its identity, train/eval flags and the identity
+of its parameters, buffers and submodules; -0.0 and 0.0 are different keys, and NaN equals NaN, also
 inside tuples). `describe_change` says in one line what differs between two keys, e.g.
 `x.shape[0]: 3 -> 4`.
 
@@ -24,6 +25,7 @@ from typing import Any
 from eager.autograd import grad_mode
 from eager.random import Generator
 from eager.tensor import Tensor
+from jit.module_layout import module_layout
 from kernels.dtypes import current_default_float
 from tracer.pytree import flatten
 from tracer.signature import _leaf_paths
@@ -37,8 +39,10 @@ def _module_state(value) -> Any:
     from eager.nn import Module
 
     if isinstance(value, Module):
-        # train()/eval() changes what forward does (dropout): part of the key.
-        return ("module", value, tuple(m.training for m in value.modules()))
+        # train()/eval() changes what forward does (dropout), and the graph holds the
+        # parameters, buffers and submodules it traced: both are part of the key.
+        return ("module", value, tuple(m.training for m in value.modules()),
+                module_layout(value))
     return None
 
 
@@ -137,7 +141,9 @@ def describe_change(old: tuple, new: tuple, args: tuple = (), kwargs: dict | Non
             continue
         if a[0] == "static" or b[0] == "static" or a[0] == "module":
             if a[0] == "module" and b[0] == "module" and a[1] is b[1]:
-                return f"{path}.training: {a[2]} -> {b[2]}"
+                if a[2] != b[2]:
+                    return f"{path}.training: {a[2]} -> {b[2]}"
+                return f"{path}: a parameter, buffer, submodule or hook was replaced"
             return f"{path}: {_static(a)} -> {_static(b)}"
         for field, i in (("shape", 0), ("dtype", 1), ("device", 2), ("requires_grad", 3),
                          ("strides", 4)):

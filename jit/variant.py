@@ -39,6 +39,7 @@ class Variant:
     read_outputs: dict = field(default_factory=dict)   # output leaf -> the read it returns
     ambiguous_reads: set = field(default_factory=set)  # sites never made observations
     convert: dict = field(default_factory=dict)        # output leaf -> read to apply
+    captured_args: tuple = ()   # (leaf, tensor): arguments that were captured tensors too
 
     def compile(self, disable: tuple[str, ...], check: bool, observed=frozenset()) -> None:
         """Optimize and compile the traced graph, without the guards at the `observed`
@@ -62,6 +63,15 @@ class Variant:
             self.random_inputs = [plan.source_of(v) for v in self.graph.inputs
                                   if not v.is_tensor]
         self.update_plain()
+
+    def same_captured_args(self, leaves: list) -> bool:
+        """Whether this call passes the captured tensors where the traced call did (the
+        graph reads them through the argument)."""
+        return all(leaves[i] is t for i, t in self.captured_args)
+
+    def captured_ids(self) -> tuple:
+        """`captured_args` by identity, to compare two variants."""
+        return tuple((i, id(t)) for i, t in self.captured_args)
 
     def update_plain(self) -> None:
         """The fast path applies when there is nothing to check or save per call."""

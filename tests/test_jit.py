@@ -359,7 +359,7 @@ def test_outputs_that_need_autograd_run_eagerly_with_a_warning():
 
 
 def test_check_mode_catches_a_frozen_python_value():
-    state = [2.0]          # a list's contents are not guarded (a dict of scalars is)
+    state = [2.0] * 40     # a list longer than 32 entries is not guarded (a short one is)
     f = jit(lambda x: x * state[0], check=True)
     x = eager.ones(2)
     f(x)

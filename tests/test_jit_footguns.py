@@ -48,16 +48,24 @@ def test_branch_on_a_flag_in_a_dict_of_scalars_is_guarded():
         "(('double', False),)"
 
 
-def test_branch_on_a_list_entry_is_frozen_and_check_mode_reports_it():
-    """[before: silent mismatch, still so] List contents stay frozen (documented); check=True finds it."""
-    flags = [True]                         # list contents are not guarded
+def test_branch_on_a_list_entry_is_guarded():
+    """[before: silent mismatch] List contents were frozen (fixed: a list of up to 32
+    scalars and tensors is guarded entry by entry, and a change retraces)."""
+    flags = [True]
     f = jit(lambda x: x * 2 if flags[0] else x)
     x = eager.ones(2)
     f(x)
     flags[0] = False
-    assert f(x).tolist() == [2.0, 2.0]     # the traced branch
+    assert f(x).tolist() == [1.0, 1.0]
+    assert f.cache_info().reasons[-1] == "closure flags: ((0, True),) -> ((0, False),)"
+
+
+def test_what_stays_frozen_check_mode_reports():
+    """[before: silent mismatch, still so] A list longer than 32 entries stays frozen
+    (documented); check=True finds it."""
+    flags = [True] * 40
     checked = jit(lambda x: x * 2 if flags[0] else x, check=True)
-    flags[0] = True
+    x = eager.ones(2)
     checked(x)
     flags[0] = False
     with pytest.raises(jit_package.JitCheckError, match="froze"):
@@ -85,17 +93,18 @@ def test_python_constants_in_closures_are_guarded_and_tensors_are_read_live():
     assert jitted(x).tolist() == [3.0, 3.0] and jitted.cache_info().misses == 2
 
 
-def test_rebinding_a_closure_name_to_a_new_tensor_is_not_seen():
-    """[before: silent mismatch, still so] A dict holding tensors is not guarded (documented)."""
+def test_rebinding_a_dict_entry_to_a_new_tensor_retraces():
+    """[before: silent mismatch] A dict holding tensors was not guarded: the graph read
+    the tensor it traced (fixed: its entries are guarded by identity)."""
     state = {"w": eager.ones(2)}
     f = jit(lambda x: x * state["w"])
     x = eager.ones(2)
     f(x)
-    state["w"] = eager.full((2,), 5.0)     # a new object: the graph still reads the old one
-    assert f(x).tolist() == [1.0, 1.0]
-    state["w"] = eager.ones(2)
+    state["w"] = eager.full((2,), 5.0)
+    assert f(x).tolist() == [5.0, 5.0]
     with eager.no_grad():
-        state["w"].mul_(1.0)
+        state["w"].mul_(2.0)                   # an in-place change is read live
+    assert f(x).tolist() == [10.0, 10.0] and f.cache_info().hits == 1
 
 
 def test_python_side_effects_run_only_while_tracing_tensor_effects_every_call():
@@ -938,3 +947,286 @@ def test_row_kernel_with_a_scratch_row_replays_without_crashing(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     losses = done.stdout.split()
     assert len(losses) == 4 and len(set(losses)) == 1, done.stdout
+
+
+# ---- what a trace bound by identity, found by fuzzing (tests/test_jit_fuzz.py) ----------
+def _ones_linear():
+    from eager import nn
+
+    layer = nn.Linear(2, 2)
+    with eager.no_grad():
+        layer.weight.copy_(eager.ones(2, 2))
+        layer.bias.copy_(eager.zeros(2))
+    return layer
+
+
+@pytest.mark.parametrize("how", ["closure", "jit(module)", "argument"])
+def test_replacing_a_module_parameter_retraces(how):
+    """[before: silent mismatch] `model.weight = nn.Parameter(...)` after tracing: the
+    graph still read the old parameter (fixed: a module's parameters, buffers and
+    submodules are guarded by identity)."""
+    from eager import nn
+
+    layer = _ones_linear()
+    f = {"closure": jit(lambda x: layer(x)), "jit(module)": jit(layer),
+         "argument": jit(lambda x, m: m(x))}[how]
+    call = (lambda: f(eager.ones(1, 2), layer)) if how == "argument" else \
+        (lambda: f(eager.ones(1, 2)))
+    with eager.no_grad():
+        assert call().tolist() == [[2.0, 2.0]]
+        layer.weight = nn.Parameter(eager.full((2, 2), 3.0))
+        assert call().tolist() == [[6.0, 6.0]]
+        assert call().tolist() == [[6.0, 6.0]] and f.cache_info().hits == 1
+    assert "weight" in f.cache_info().reasons[-1] or "replaced" in f.cache_info().reasons[-1]
+
+
+def test_replacing_a_submodule_retraces_and_names_it():
+    """[before: silent mismatch] Swapping `model.act` kept the traced activation."""
+    from eager import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.act = nn.ReLU()
+
+        def forward(self, x):
+            return self.act(x)
+
+    net = Net()
+    f = jit(lambda x: net(x))
+    x = eager.tensor([-1.0, 1.0])
+    with eager.no_grad():
+        assert f(x).tolist() == [0.0, 1.0]
+        net.act = nn.Identity() if hasattr(nn, "Identity") else nn.Tanh()
+        assert f(x).tolist() == net(x).tolist()
+    assert f.cache_info().reasons[-1] == "closure net.act was replaced by another object"
+
+
+def test_changing_param_data_in_place_or_by_assignment_is_read_live():
+    """[before: correct] `.data = `, `.data.copy_` and `w -= ...` under no_grad outside
+    the function change what the bound tensor holds: the replay reads it."""
+    layer = _ones_linear()
+    f = jit(lambda x: layer(x))
+    x = eager.ones(1, 2)
+    with eager.no_grad():
+        f(x)
+        layer.weight.data = eager.full((2, 2), 2.0)
+        assert f(x).tolist() == [[4.0, 4.0]]
+        layer.weight.data.copy_(eager.full((2, 2), 3.0))
+        assert f(x).tolist() == [[6.0, 6.0]]
+        layer.weight -= 1.0
+        assert f(x).tolist() == [[4.0, 4.0]]
+    assert f.cache_info().misses == 1
+
+
+def test_a_tensor_attribute_of_self_rebound_retraces():
+    """[before: silent mismatch] `self.w = new_tensor` in a jitted method (or a callable
+    object in the closure) kept the traced tensor."""
+    class Scale:
+        def __init__(self):
+            self.w = eager.ones(2)
+
+        def __call__(self, x):
+            return x * self.w
+
+    obj = Scale()
+    method = jit(obj.__call__)
+    closure = jit(lambda x: obj(x) + 0.0)
+    x = eager.ones(2)
+    method(x), closure(x)
+    obj.w = eager.full((2,), 3.0)
+    assert method(x).tolist() == [3.0, 3.0] and closure(x).tolist() == [3.0, 3.0]
+    assert method.cache_info().reasons[-1].startswith("self.w: ")
+
+
+def test_appending_a_tensor_to_a_captured_list_retraces():
+    """[before: silent mismatch] A loop over a captured list of tensors kept its traced
+    length."""
+    ws = [eager.ones(2)]
+
+    def f(x):
+        for w in ws:
+            x = x + w
+        return x
+
+    jitted = jit(f)
+    jitted(eager.zeros(2))
+    ws.append(eager.full((2,), 2.0))
+    assert jitted(eager.zeros(2)).tolist() == [3.0, 3.0]
+    assert jitted(eager.zeros(2)).tolist() == [3.0, 3.0] and jitted.cache_info().hits == 1
+
+
+def test_a_list_the_function_appends_to_stays_compiled():
+    """[before: correct] A container the function itself changes (a log) is its Python
+    side effect, not an input: it is not guarded, and the function stays compiled."""
+    log = []
+    w = eager.ones(2)
+
+    @jit
+    def f(x):
+        log.append(len(log))
+        return x * w
+
+    for _ in range(3):
+        f(eager.ones(2))
+    assert log == [0] and f.cache_info().hits == 2
+
+
+def test_a_changed_default_argument_retraces():
+    """[before: silent mismatch] `f.__defaults__ = (5.0,)` kept the traced default."""
+    def f(x, k=2.0):
+        return x * k
+
+    jitted = jit(f)
+    assert jitted(eager.ones(1)).tolist() == [2.0]
+    f.__defaults__ = (5.0,)
+    assert jitted(eager.ones(1)).tolist() == [5.0]
+    assert jitted.cache_info().reasons[-1] == "f defaults: (2.0,) -> (5.0,)"
+
+
+def test_overlapping_views_of_one_base_with_a_write_run_eagerly():
+    """[before: error] Two arguments that are views of one tensor, one written in place:
+    the call ran (eagerly, while tracing) and then raised TraceError. Now the eager
+    result is returned, with one warning; separate tensors still compile."""
+    def f(a, b):
+        a.mul_(2.0)
+        return b + 0.0
+
+    jitted = jit(f)
+    for call in range(2):
+        base, ref = eager.ones(4), eager.ones(4)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = jitted(base[:2], base[1:3])
+        assert got.tolist() == f(ref[:2], ref[1:3]).tolist() == [2.0, 1.0]
+        assert base.tolist() == ref.tolist()
+        assert sum("cannot be compiled" in str(w.message) for w in caught) == (call == 0)
+    assert jitted.cache_info().eager_calls == 2
+    jitted(eager.ones(2), eager.ones(2))
+    assert jitted(eager.ones(2), eager.ones(2)).tolist() == [1.0, 1.0]
+    assert jitted.cache_info().hits == 1
+
+
+def test_a_returned_view_of_an_updated_captured_tensor_shares_its_memory():
+    """[before: silent mismatch] `w.add_(x); return w[1:]`: eagerly every result is a
+    view of w (later updates show through); a replay returned a copy. Such a signature
+    now runs eagerly, with a warning."""
+    def make(w):
+        def f(x):
+            with eager.no_grad():
+                w.add_(x)
+            return w[1:]
+        return f
+
+    w, w_eager = eager.zeros(3), eager.zeros(3)
+    jitted, reference = jit(make(w)), make(w_eager)
+    with pytest.warns(RuntimeWarning, match="returns a view of"):
+        held = [jitted(eager.ones(3)) for _ in range(3)]
+    want = [reference(eager.ones(3)) for _ in range(3)]
+    assert [h.tolist() for h in held] == [v.tolist() for v in want] == [[3.0, 3.0]] * 3
+
+
+def test_a_captured_tensor_passed_as_the_argument_at_the_trace_is_not_baked_in():
+    """[before: silent mismatch] Traced with the captured tensor as the argument, the
+    graph read the argument wherever the code read the capture; a later call with another
+    argument then used it for both. The variant now serves only calls that pass that
+    tensor again; others retrace (found by tests/test_jit_fuzz.py)."""
+    caps = [eager.ones(2)]
+
+    def f(x):
+        return x + caps[0] * 10.0
+
+    jitted = jit(f)
+    assert jitted(caps[0]).tolist() == [11.0, 11.0]
+    assert jitted(eager.zeros(2)).tolist() == [10.0, 10.0]
+    assert jitted(caps[0]).tolist() == [11.0, 11.0]
+    assert jitted(eager.zeros(2)).tolist() == [10.0, 10.0]
+    info = jitted.cache_info()
+    assert (info.misses, info.hits) == (2, 2)
+    assert info.reasons[-1] == "an argument is not the captured tensor it was when traced"
+
+
+_ACT_SCALE = 1.0
+
+
+def _act(x):
+    return x * _ACT_SCALE
+
+
+def test_redefining_a_helper_function_retraces():
+    """[before: silent mismatch] `def act(x): ...` run again (a notebook cell) kept the
+    traced body: functions the code calls by name are guarded by identity."""
+    global _act
+    original = _act
+    f = jit(lambda x: _act(x) + 1.0)
+    try:
+        assert f(eager.ones(1)).tolist() == [2.0]
+
+        def _act(x):
+            return x * 100.0
+        assert f(eager.ones(1)).tolist() == [101.0]
+        assert f.cache_info().reasons[-1].startswith("global _act: ")
+    finally:
+        _act = original
+
+
+@pytest.mark.parametrize("change", ["hook", "forward"])
+def test_a_hook_or_instance_forward_added_after_tracing_retraces(change):
+    """[before: silent mismatch] `register_forward_hook` or `layer.forward = ...` after
+    the trace was never seen."""
+    layer = _ones_linear()
+    f = jit(lambda x: layer(x))
+    x = eager.ones(1, 2)
+    with eager.no_grad():
+        f(x)
+        if change == "hook":
+            layer.register_forward_hook(lambda module, args, out: out * 0.0 + 7.0)
+        else:
+            layer.forward = lambda x: x * 0.0 + 42.0
+        assert f(x).tolist() == layer(x).tolist()
+
+
+def test_rebinding_a_captured_generator_retraces():
+    """[before: silent mismatch] `gen = eager.Generator(seed=5)` after the trace: the
+    replay kept drawing from the old generator."""
+    gen = eager.Generator(seed=1)
+
+    def f(x):
+        return x + eager.rand(2, generator=gen)
+
+    jitted = jit(f)
+    jitted(eager.zeros(2))
+    gen = eager.Generator(seed=5)
+    got = jitted(eager.zeros(2)).tolist()
+    gen = eager.Generator(seed=5)
+    assert got == f(eager.zeros(2)).tolist()
+
+
+def test_a_small_captured_numpy_array_is_guarded_by_contents():
+    """[before: silent mismatch] `eager.asarray(c)` of a closure numpy array became a
+    constant; writing into the array was not seen (arrays up to 256 elements are compared
+    on every call)."""
+    c = np.array([1.0, 2.0], dtype=np.float32)
+    f = jit(lambda x: x * eager.asarray(c))
+    f(eager.ones(2))
+    c[0] = 5.0
+    assert f(eager.ones(2)).tolist() == [5.0, 2.0]
+
+
+def test_a_param_group_added_to_a_captured_optimizer_retraces():
+    """[before: correct, by the hyperparameters' tuple growing] Parameters are part of
+    the optimizer's guard too (replacing one in a group retraces)."""
+    w, w3 = eager.ones(2, requires_grad=True), eager.ones(2, requires_grad=True)
+    opt = eager.optim.SGD([w], lr=0.5)
+
+    def step(x):
+        opt.zero_grad()
+        ((w + w3) * x).sum().backward()
+        opt.step()
+
+    jitted = jit(step)
+    jitted(eager.ones(2))
+    jitted(eager.ones(2))
+    opt.add_param_group({"params": [w3]})
+    jitted(eager.ones(2))
+    assert w3.tolist() == [0.5, 0.5] and w.tolist() == [-0.5, -0.5]

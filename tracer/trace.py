@@ -375,6 +375,22 @@ class Tracer(DispatchHook):
                                  "updated in place; pass or use only the base tensor, or "
                                  "clone() the view")
 
+    def _check_returned_views(self, graph: Graph, leaves: list) -> None:
+        """Note a returned view of an input the function updates in place: eagerly the
+        result shares memory with that input (later writes to it show through), where a
+        replay computes the result into memory of its own."""
+        written = {id(wb.target) for wb in graph.writebacks if wb.slot == "data"}
+        for leaf in leaves:
+            entry = self.env.get(id(leaf)) if type(leaf) is Tensor else None
+            owner = None if entry is None or entry[2] == id(leaf) else \
+                self.tensor_inputs.get(entry[2])
+            if owner is not None and id(owner[1]) in written:
+                self.unreplayable.append(
+                    f"it returns a view of {owner[1].label or 'an input'}, which it updates "
+                    "in place; eagerly the result shares memory with it (later writes show "
+                    "through), a replay's result would not; return a clone() to compile it")
+                return
+
     # ---- result ---------------------------------------------------------------------
     def finish(self, result: Any) -> Graph:
         """Bind the outputs, derive the write-backs, order the inputs and verify."""
@@ -398,6 +414,7 @@ class Tracer(DispatchHook):
                 graph.writebacks.append(WriteBack(value, final, "data"))
         self._check_outside_aliases(graph)
         self._check_replayable()
+        self._check_returned_views(graph, leaves)
         for slot in self.grad_slots.values():
             if not slot.written:
                 continue
