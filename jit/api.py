@@ -183,9 +183,14 @@ class JitFunction:
                 else flatten((args, kwargs))[0]
             state = None if self._python_state is None else self._python_state.read()
             for variant in variants:
-                if state is not None and not _same_state(variant.python_state, state):
-                    changed = self._python_state.describe(variant.python_state, state)
-                    continue
+                if state is not None:
+                    try:   # `_same_state`, inline: this runs on every call
+                        same = variant.python_state == state
+                    except (TypeError, ValueError):
+                        same = False
+                    if not same:
+                        changed = self._python_state.describe(variant.python_state, state)
+                        continue
                 if variant.captured_args and not variant.same_captured_args(leaves):
                     changed = "an argument is not the captured tensor it was when traced"
                     continue

@@ -48,6 +48,7 @@ changed (`global lr: 0.1 -> 0.5`).
 """
 from __future__ import annotations
 
+import functools
 import os
 import random
 import types
@@ -67,6 +68,8 @@ from jit.module_layout import layout_names, module_layout
 from jit.signature_key import _canonical
 
 _SCALARS = (bool, int, float, complex, str, bytes, type(None))
+# Scalars whose `==` is exact (no -0.0 or NaN to canonicalise).
+_EXACT = (bool, int, str, bytes, type(None))
 _MAX_PROBES = 128
 _MAX_DICT = 32
 _MAX_ARRAY = 256
@@ -110,7 +113,10 @@ class PythonState:
 
     def read(self) -> tuple:
         """The current values, as comparable as the cache key's."""
-        return tuple([get() for get in self.getters])
+        getters = self.getters
+        if len(getters) == 1:   # the common case (one global, one default), per call
+            return (getters[0](),)
+        return tuple([get() for get in getters])
 
     def describe(self, old: tuple, new: tuple) -> str:
         """One line naming the first probe whose value changed."""
@@ -252,7 +258,9 @@ class _Finder:
         elif isinstance(value, types.FunctionType):
             # Redefining a helper (`def act(x): ...` again in a notebook) changes the code
             # the trace inlined.
-            self.add(label, key + ("is",), lambda: id(getter()))
+            # The reading is the function itself (functions compare by identity; holding
+            # it keeps its id from being reused).
+            self.add(label, key + ("is",), getter)
             if depth < _DEPTH:
                 self.visit_callable(value, depth + 1)
         elif not isinstance(value, (type, types.ModuleType, types.BuiltinFunctionType)):
@@ -274,7 +282,12 @@ class _Finder:
         """Default values of fn's parameters: bound at the call, baked in by the trace."""
         for attr, what in (("__defaults__", "defaults"), ("__kwdefaults__", "keyword defaults")):
             value = getattr(fn, attr)
-            if value and (_is_scalar(value) or _entries(value) is not None):
+            if attr == "__defaults__" and value and all(type(x) in _EXACT for x in value):
+                # An immutable tuple of values that compare exactly is its own reading: a
+                # tuple compare per call (this probe is on every call of such a function).
+                self.add(f"{fn.__name__} {what}", (attr, id(fn)),
+                         functools.partial(getattr, fn, "__defaults__"))
+            elif value and (_is_scalar(value) or _entries(value) is not None):
                 self.add(f"{fn.__name__} {what}", (attr, id(fn)),
                          lambda attr=attr: _snapshot(getattr(fn, attr)), kind="entries")
 
@@ -407,7 +420,7 @@ def _names_read(code: types.CodeType) -> set[str]:
 
 
 def _global_getter(scope: dict, name: str) -> Callable[[], Any]:
-    return lambda: scope.get(name, _MISSING)
+    return functools.partial(scope.get, name, _MISSING)   # no Python frame per read
 
 
 def _cell_getter(cell) -> Callable[[], Any]:
