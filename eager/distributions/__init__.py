@@ -2,7 +2,9 @@
 ops, so gradients flow through log_prob, entropy and rsample, and a jitted function that
 samples draws fresh numbers on every call (eager's generator, `eager.manual_seed`).
 
-Categorical, OneHotCategorical, Bernoulli, Normal, Uniform, Independent, kl_divergence.
+Categorical, OneHotCategorical, Bernoulli, Normal, Uniform, Independent, Exponential,
+Laplace, Cauchy, Gamma, Beta, Dirichlet, MultivariateNormal, LogNormal,
+TransformedDistribution (with `transforms`), kl_divergence.
 
 >>> import eager
 >>> from eager.distributions import Categorical
@@ -12,26 +14,44 @@ Categorical, OneHotCategorical, Bernoulli, Normal, Uniform, Independent, kl_dive
 >>> m.log_prob(action).shape, action.dtype
 ((), dtype('int64'))
 """
-from eager.distributions import constraints
+from eager.distributions import constraints, transforms
+from eager.distributions.beta import Beta
 from eager.distributions.bernoulli import Bernoulli
 from eager.distributions.categorical import Categorical, OneHotCategorical
+from eager.distributions.cauchy import Cauchy
+from eager.distributions.dirichlet import Dirichlet
 from eager.distributions.distribution import Distribution
 from eager.distributions.errors import DistributionError
+from eager.distributions.exponential import Exponential
+from eager.distributions.gamma import Gamma
 from eager.distributions.independent import Independent
 from eager.distributions.kl import kl_divergence, register_kl
+from eager.distributions.laplace import Laplace
+from eager.distributions.multivariate_normal import MultivariateNormal
 from eager.distributions.normal import Normal
+from eager.distributions.transformed import LogNormal, TransformedDistribution
 from eager.distributions.uniform import Uniform
 
 __all__ = [
     "Bernoulli",
+    "Beta",
     "Categorical",
+    "Cauchy",
+    "Dirichlet",
     "Distribution",
     "DistributionError",
+    "Exponential",
+    "Gamma",
     "Independent",
+    "Laplace",
+    "LogNormal",
+    "MultivariateNormal",
     "Normal",
     "OneHotCategorical",
+    "TransformedDistribution",
     "Uniform",
     "constraints",
+    "transforms",
     "kl_divergence",
     "register_kl",
 ]

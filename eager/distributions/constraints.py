@@ -61,6 +61,24 @@ class _GreaterThan(Constraint):
         return f"GreaterThan(lower_bound={self.lower_bound})"
 
 
+class _GreaterThanEq(_GreaterThan):
+    def check(self, value: Tensor) -> Tensor:
+        return value >= self.lower_bound
+
+    def __repr__(self) -> str:
+        return f"GreaterThanEq(lower_bound={self.lower_bound})"
+
+
+class _IntegerGreaterThanEq(_GreaterThanEq):
+    is_discrete = True
+
+    def check(self, value: Tensor) -> Tensor:
+        return (value % 1 == 0) & super().check(value)
+
+    def __repr__(self) -> str:
+        return f"IntegerGreaterThanEq(lower_bound={self.lower_bound})"
+
+
 class _Interval(Constraint):
     def __init__(self, lower_bound, upper_bound) -> None:
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
@@ -99,6 +117,28 @@ class _OneHot(Constraint):
         return ((value == 0) | (value == 1)).all(-1) & (value.sum(-1) == 1)
 
 
+class _LowerCholesky(Constraint):
+    """Square lower-triangular matrices with a positive diagonal."""
+
+    event_dim = 2
+
+    def check(self, value: Tensor) -> Tensor:
+        lower = (value.tril() == value).all(-1).all(-1)
+        return lower & (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
+
+
+class _PositiveDefinite(Constraint):
+    """Symmetric matrices whose eigenvalues are all positive."""
+
+    event_dim = 2
+
+    def check(self, value: Tensor) -> Tensor:
+        from eager.linalg import eigvalsh
+
+        symmetric = ((value - value.mT).abs() <= 1e-6 * value.abs().amax()).all(-1).all(-1)
+        return symmetric & (eigvalsh(value) > 0).all(-1)
+
+
 class _Independent(Constraint):
     """A base constraint whose checks are reduced over `reinterpreted_batch_ndims` more
     rightmost dims (each event must be valid as a whole)."""
@@ -121,11 +161,16 @@ class _Independent(Constraint):
 real = _Real()
 boolean = _Boolean()
 positive = _GreaterThan(0.0)
+nonnegative = _GreaterThanEq(0.0)
+nonnegative_integer = _IntegerGreaterThanEq(0)
+lower_cholesky = _LowerCholesky()
+positive_definite = _PositiveDefinite()
 unit_interval = _Interval(0.0, 1.0)
 simplex = _Simplex()
 one_hot = _OneHot()
 real_vector = _Independent(real, 1)
 greater_than = _GreaterThan
+greater_than_eq = _GreaterThanEq
 interval = _Interval
 integer_interval = _IntegerInterval
 independent = _Independent

@@ -11,14 +11,24 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 from eager.distributions.bernoulli import Bernoulli
+from eager.distributions.beta import Beta
 from eager.distributions.categorical import Categorical, OneHotCategorical
+from eager.distributions.dirichlet import Dirichlet
 from eager.distributions.distribution import Distribution
 from eager.distributions.errors import DistributionError
+from eager.distributions.exponential import Exponential
+from eager.distributions.gamma import Gamma
 from eager.distributions.independent import Independent, sum_rightmost
+from eager.distributions.laplace import Laplace
+from eager.distributions.multivariate_normal import MultivariateNormal, mahalanobis_squared
 from eager.distributions.normal import Normal
+from eager.distributions.special import digamma, lgamma
 from eager.distributions.uniform import Uniform
 from eager.nn.functional import softplus
+from eager.linalg import solve
 from eager.ops.elementwise import where
 from eager.tensor import Tensor
 
@@ -123,3 +133,57 @@ def _kl_independent_independent(p: Independent, q: Independent) -> Tensor:
                                   f"reinterpreted_batch_ndims ({p.reinterpreted_batch_ndims} "
                                   f"and {q.reinterpreted_batch_ndims})")
     return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential_exponential(p: Exponential, q: Exponential) -> Tensor:
+    ratio = q.rate / p.rate
+    return ratio - 1 - ratio.log()
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace_laplace(p: Laplace, q: Laplace) -> Tensor:
+    ratio = p.scale / q.scale
+    gap = (p.loc - q.loc).abs()
+    return -ratio.log() + gap / q.scale + ratio * (-gap / p.scale).exp() - 1
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p: Gamma, q: Gamma) -> Tensor:
+    a, b = p.concentration, q.concentration
+    return (b * (p.rate / q.rate).log() + lgamma(b) - lgamma(a) + (a - b) * digamma(a)
+            + (q.rate - p.rate) * a / p.rate)
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p: Beta, q: Beta) -> Tensor:
+    a1, b1, a2, b2 = p.concentration1, p.concentration0, q.concentration1, q.concentration0
+    total = a1 + b1
+    return (lgamma(a2) + lgamma(b2) + lgamma(total) - lgamma(a1) - lgamma(b1) - lgamma(a2 + b2)
+            + (a1 - a2) * digamma(a1) + (b1 - b2) * digamma(b1)
+            + (a2 + b2 - total) * digamma(total))
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p: Dirichlet, q: Dirichlet) -> Tensor:
+    a, b = p.concentration, q.concentration
+    total = a.sum(-1)
+    return (lgamma(total) - lgamma(b.sum(-1)) - (lgamma(a) - lgamma(b)).sum(-1)
+            + ((a - b) * (digamma(a) - digamma(total).unsqueeze(-1))).sum(-1))
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
+    # (tr(Sq^-1 Sp) + |Lq^-1 (mq - mp)|^2 - n + log det Sq - log det Sp) / 2, with
+    # tr(Sq^-1 Sp) = |Lq^-1 Lp|_F^2.
+    if p.event_shape != q.event_shape:
+        raise DistributionError(f"kl_divergence: MultivariateNormal event shapes differ: "
+                                f"{p.event_shape} and {q.event_shape}")
+    n = p.event_shape[0]
+    lp, lq = p.scale_tril, q.scale_tril
+    batch = tuple(np.broadcast_shapes(lp.shape[:-2], lq.shape[:-2]))
+    m = solve(lq.expand(batch + (n, n)), lp.expand(batch + (n, n)))
+    half_log_dets = (lq.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+                     - lp.diagonal(dim1=-2, dim2=-1).log().sum(-1))
+    return (half_log_dets + 0.5 * ((m * m).sum((-2, -1))
+                                   + mahalanobis_squared(lq, q.loc - p.loc) - n))

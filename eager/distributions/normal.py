@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from eager.distributions import constraints
 from eager.distributions.distribution import Distribution, broadcast_all
+from eager.distributions.special import erfinv
 from eager.random import randn
 from eager.tensor import Tensor
 
@@ -89,6 +90,15 @@ class Normal(Distribution):
         """
         value = self._validate_sample(value, "cdf")
         return 0.5 * (1 + ((value - self.loc) / (self.scale * math.sqrt(2))).erf())
+
+    def icdf(self, value: Tensor | float) -> Tensor:
+        """loc + scale sqrt(2) erfinv(2 value - 1), the inverse of cdf.
+
+        >>> import eager
+        >>> round(Normal(0.0, 1.0).icdf(eager.tensor(0.975)).item(), 4)
+        1.96
+        """
+        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
 
     def entropy(self) -> Tensor:
         """1/2 + log(sqrt(2 pi)) + log(scale)."""
