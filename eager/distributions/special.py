@@ -86,4 +86,4 @@ def erfinv(y: Tensor) -> Tensor:
     for _ in range(2):
         slope = (2 / math.sqrt(math.pi)) * (-safe * safe).exp()
         safe = safe - (safe.erf() - y) / slope
-    return where(finite, safe, y * math.inf)
+    return where(finite, safe, where(y > 0, math.inf, -math.inf))
