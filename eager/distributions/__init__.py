@@ -15,8 +15,8 @@ TransformedDistribution (with `transforms`), kl_divergence.
 ((), dtype('int64'))
 """
 from eager.distributions import constraints, transforms
-from eager.distributions.beta import Beta
 from eager.distributions.bernoulli import Bernoulli
+from eager.distributions.beta import Beta
 from eager.distributions.categorical import Categorical, OneHotCategorical
 from eager.distributions.cauchy import Cauchy
 from eager.distributions.dirichlet import Dirichlet
@@ -51,7 +51,7 @@ __all__ = [
     "TransformedDistribution",
     "Uniform",
     "constraints",
-    "transforms",
     "kl_divergence",
     "register_kl",
+    "transforms",
 ]

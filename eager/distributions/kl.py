@@ -27,8 +27,8 @@ from eager.distributions.multivariate_normal import MultivariateNormal, mahalano
 from eager.distributions.normal import Normal
 from eager.distributions.special import digamma, lgamma
 from eager.distributions.uniform import Uniform
-from eager.nn.functional import softplus
 from eager.linalg import solve
+from eager.nn.functional import softplus
 from eager.ops.elementwise import where
 from eager.tensor import Tensor
 

@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from eager import arguments
 from eager.creation import tensor
 from eager.distributions import constraints
 from eager.distributions.errors import DistributionError
@@ -160,10 +161,8 @@ class AffineTransform(Transform):
             if isinstance(value, bool) or not isinstance(value, (Tensor, int, float)):
                 raise DistributionError(f"AffineTransform: {key} must be a Tensor or a real "
                                         f"number, got {type(value).__name__}")
-        if event_dim not in range(0, 64) or isinstance(event_dim, bool):
-            raise DistributionError(f"AffineTransform: event_dim must be a non-negative int, "
-                                    f"got {event_dim!r}")
-        self.loc, self.scale, self.event_dim = loc, scale, event_dim
+        self.loc, self.scale = loc, scale
+        self.event_dim = arguments.integer("AffineTransform", "event_dim", event_dim, minimum=0)
 
     def _call(self, x: Tensor) -> Tensor:
         return self.loc + self.scale * x
