@@ -12,15 +12,19 @@ import eager
 from eager.autograd import gradcheck
 from eager.distributions import (
     Beta,
+    Binomial,
     Cauchy,
     Dirichlet,
     DistributionError,
     Exponential,
     Gamma,
+    Geometric,
     Laplace,
     LogNormal,
     MultivariateNormal,
     Normal,
+    Poisson,
+    StudentT,
     TransformedDistribution,
     kl_divergence,
 )
@@ -135,6 +139,47 @@ def test_dirichlet_matches_its_closed_forms():
           - ((a - 1) * vdigamma(a)).sum(-1), 1e-8)
     close(d.mean, a / a0[:, None])
     close(d.variance, a * (a0[:, None] - a) / (a0[:, None] ** 2 * (a0[:, None] + 1)))
+
+
+def test_poisson_binomial_geometric_match_their_closed_forms():
+    rate, k = np.array([0.5, 2.0, 0.0, 0.0]), np.array([3.0, 0.0, 0.0, 2.0])
+    d = Poisson(t64(rate))
+    want = [k_ * math.log(r) - r - math.lgamma(k_ + 1) if r else (0.0 if k_ == 0 else -math.inf)
+            for r, k_ in zip(rate, k)]
+    close(d.log_prob(t64(k)), want), close(d.mean, rate), close(d.variance, rate)
+    n, p, k = np.array([10.0, 3.0, 5.0]), np.array([0.3, 0.5, 1.0]), np.array([4.0, 3.0, 5.0])
+    for d in (Binomial(t64(n), t64(p)), Binomial(t64(n), logits=t64(np.log(p / (1 - p + 1e-300))))):
+        want = [math.log(math.comb(int(n_), int(k_)) * p_ ** k_ * (1 - p_) ** (n_ - k_))
+                for n_, p_, k_ in zip(n, p, k)]
+        close(d.log_prob(t64(k)), want, 1e-10)
+    close(d.mean, n * p), close(d.variance, n * p * (1 - p))
+    p, k = np.array([0.3, 0.9, 1.0]), np.array([4.0, 1.0, 0.0])
+    d = Geometric(t64(p))
+    close(d.log_prob(t64(k)), [math.log(0.7 ** 4 * 0.3), math.log(0.1 * 0.9), 0.0])
+    assert Geometric(t64([1.0])).log_prob(t64([2.0])).tolist() == [-math.inf]
+    close(d.mean, (1 - p) / p), close(d.variance, (1 - p) / p ** 2)
+    q = p[:2]
+    close(Geometric(t64(q)).entropy(), (-(1 - q) * np.log(1 - q) - q * np.log(q)) / q)
+    close(Geometric(logits=t64([-1.0])).log_prob(t64([2.0])),
+          [2 * math.log(1 - 1 / (1 + math.e)) + math.log(1 / (1 + math.e))])
+
+
+def test_student_t_matches_its_closed_forms():
+    df, loc, scale = np.array([0.5, 1.5, 3.0, 30.0]), np.array([0.0, 1.0, 2.0, -1.0]), \
+        np.array([1.0, 2.0, 0.5, 1.0])
+    x = np.array([0.3, -2.0, 2.5, 0.0])
+    d = StudentT(t64(df), t64(loc), t64(scale))
+    z = (x - loc) / scale
+    close(d.log_prob(t64(x)), vlgamma((df + 1) / 2) - vlgamma(df / 2)
+          - 0.5 * np.log(df * np.pi) - np.log(scale) - (df + 1) / 2 * np.log1p(z ** 2 / df))
+    log_beta = vlgamma(df / 2) + math.lgamma(0.5) - vlgamma((df + 1) / 2)
+    close(d.entropy(), np.log(scale) + (df + 1) / 2 * (vdigamma((df + 1) / 2) - vdigamma(df / 2))
+          + 0.5 * np.log(df) + log_beta, 1e-8)
+    mean, var = d.mean.tolist(), d.variance.tolist()
+    assert math.isnan(mean[0]) and mean[1:] == [1.0, 2.0, -1.0]
+    assert math.isnan(var[0]) and var[1] == math.inf
+    close(var[2:], scale[2:] ** 2 * df[2:] / (df[2:] - 2))
+    close(StudentT(t64(1.0)).log_prob(t64([0.7])), Cauchy(t64(0.0), t64(1.0)).log_prob(t64([0.7])))
 
 
 def _mvn_log_pdf(x, loc, cov):
@@ -266,6 +311,8 @@ TORCH_CASES = [
     ("Beta", {"concentration1": [0.5, 2.0], "concentration0": [3.0, 1.0]}, [0.3, 0.9]),
     ("Dirichlet", {"concentration": [[0.5, 2.0, 1.0]]}, [[0.2, 0.3, 0.5]]),
     ("LogNormal", {"loc": [0.0, 1.0], "scale": [1.0, 0.5]}, [0.5, 3.0]),
+    ("StudentT", {"df": [1.5, 4.0], "loc": [0.0, 1.0], "scale": [1.0, 0.5]}, [0.5, 3.0]),
+    ("Geometric", {"probs": [0.3, 0.9]}, [2.0, 0.0]),
     ("MultivariateNormal", {"loc": [1.0, -1.0, 0.5], "covariance_matrix": COV.tolist()},
      [[0.0, 0.0, 0.0], [1.0, 2.0, -1.0]]),
 ]
@@ -286,10 +333,35 @@ def test_values_match_torch_distributions(name, params, value):
     close(mine.entropy(), theirs.entropy().numpy(), 1e-9)
     for attr in ("mean", "variance"):
         if name != "Cauchy":
-            close(getattr(mine, attr), getattr(theirs, attr).numpy(), 1e-10)
+            np.testing.assert_allclose(getattr(mine, attr).numpy(),
+                                       getattr(theirs, attr).numpy(), rtol=1e-10)
     if name in ("Exponential", "Laplace", "Cauchy"):
         p = torch.tensor([0.3, 0.8], dtype=torch.float64)
         close(mine.icdf(t64(p.numpy())), theirs.icdf(p).numpy(), 1e-10)
+
+
+def test_discrete_log_probs_match_torch():
+    torch = pytest.importorskip("torch")
+    td = torch.distributions
+
+    def T(v):
+        return torch.tensor(np.asarray(v, dtype=np.float64))
+
+    k = np.array([0.0, 1.0, 3.0, 7.0])
+    rate, n, p = [0.5, 2.0, 3.0, 0.0], [10.0, 3.0, 7.0, 7.0], [0.3, 0.5, 0.0, 1.0]
+    close(Poisson(t64(rate)).log_prob(t64(k)),
+          td.Poisson(T(rate)).log_prob(T(k)).numpy(), 1e-12)
+    close(Binomial(t64(n), t64(p)).log_prob(t64(k)),
+          td.Binomial(T(n), T(p)).log_prob(T(k)).numpy(), 1e-10)
+    logits = [-3.0, 0.5, 2.0, 40.0]
+    close(Binomial(t64(n), logits=t64(logits)).log_prob(t64(k)),
+          td.Binomial(T(n), logits=T(logits))
+          .log_prob(T(k)).numpy(), 1e-10)
+    # At logits 40 torch rounds sigmoid to 1 and gives -inf for k > 0; ours stays finite.
+    logits[-1] = 10.0
+    close(Geometric(logits=t64(logits)).log_prob(t64(k)),
+          td.Geometric(logits=T(logits)).log_prob(T(k)).numpy(), 1e-10)
+    assert Geometric(logits=t64([40.0])).log_prob(t64([7.0])).item() == pytest.approx(-280.0)
 
 
 def test_normal_icdf_and_tanh_squash_match_torch():
@@ -346,6 +418,13 @@ def test_log_prob_and_entropy_gradients_match_finite_differences():
     assert gradcheck(lambda m, s: Laplace(m, s).log_prob(x), [a, b])
     assert gradcheck(lambda m, s: Cauchy(m, s).log_prob(x), [a, b])
     assert gradcheck(lambda m, s: LogNormal(m, s).log_prob(x), [a, b])
+    assert gradcheck(lambda df, m, s: StudentT(df, m, s).log_prob(x), [b, a, b])
+    assert gradcheck(lambda df: StudentT(df).entropy(), [b])
+    counts = t64([2.0, 0.0])
+    assert gradcheck(lambda r: Poisson(r).log_prob(counts), [b])
+    assert gradcheck(lambda p: Binomial(t64([5.0, 3.0]), p).log_prob(counts), [t64([0.3, 0.6], True)])
+    assert gradcheck(lambda p: Geometric(p).log_prob(counts), [t64([0.3, 0.6], True)])
+    assert gradcheck(lambda p: Geometric(p).entropy(), [t64([0.3, 0.6], True)])
     tril = t64(np.linalg.cholesky(COV), True)
     loc = t64([0.1, 0.2, 0.3], True)
     value = t64([[1.0, 0.0, -1.0], [0.5, 0.5, 0.5]])
@@ -398,6 +477,10 @@ N = 40000
     Dirichlet(t64([0.5, 1.0, 3.0])),
     LogNormal(t64([0.0, 0.5]), t64([0.25, 0.5])),
     MultivariateNormal(t64([1.0, -1.0, 0.5]), t64(COV)),
+    Poisson(t64([0.3, 4.0, 50.0])),
+    Binomial(t64([10.0, 3.0, 40.0]), t64([0.3, 0.9, 0.5])),
+    Geometric(t64([0.3, 0.9])),
+    StudentT(t64([5.0, 30.0]), t64([1.0, -1.0]), t64([2.0, 0.5])),
 ], ids=lambda d: type(d).__name__)
 def test_sample_moments_match_mean_and_variance(d):
     eager.manual_seed(0)
@@ -449,6 +532,12 @@ def test_samples_are_reproducible_and_float32_stays_float32():
      r"scale_tril .*LowerCholesky"),
     (lambda: MultivariateNormal(t64(np.zeros((2, 3))), t64(np.ones((4, 3, 3)))),
      r"do not broadcast"),
+    (lambda: Poisson(t64([-1.0])), r"Poisson: parameter rate"),
+    (lambda: Binomial(t64([2.5]), t64([0.5])), r"Binomial: parameter total_count"),
+    (lambda: Binomial(3, t64([1.5])), r"Binomial: parameter probs"),
+    (lambda: Binomial(3, t64([0.5]), logits=t64([0.0])), r"exactly one of them"),
+    (lambda: Geometric(t64([0.0])), r"Geometric: probs must be > 0"),
+    (lambda: StudentT(t64([0.0])), r"StudentT: parameter df"),
     (lambda: TransformedDistribution(Normal(0.0, 1.0), [np.exp]), r"Transform objects"),
     (lambda: TanhTransform(cache_size=2), r"TanhTransform: cache_size must be 0 or 1"),
     (lambda: TransformedDistribution(Normal(0.0, 1.0), AffineTransform(0.0, 1.0, event_dim=1)),
@@ -468,6 +557,9 @@ def test_bad_parameters_raise_a_value_error_naming_the_distribution(make, patter
     (Dirichlet(eager.ones(3)), eager.tensor([0.5, 0.6, 0.1]), r"Dirichlet.log_prob: .*Simplex"),
     (Dirichlet(eager.ones(3)), eager.tensor([0.5, 0.5]), r"rightmost sizes"),
     (LogNormal(0.0, 1.0), 0.0, r"LogNormal.log_prob: .*GreaterThan"),
+    (Poisson(1.0), 1.5, r"Poisson.log_prob: .*IntegerGreaterThanEq"),
+    (Binomial(3, 0.5), 4.0, r"Binomial.log_prob: .*IntegerInterval"),
+    (Geometric(0.5), -1.0, r"Geometric.log_prob: .*IntegerGreaterThanEq"),
     (TransformedDistribution(Normal(0.0, 1.0), [TanhTransform()]), 2.0, r"Interval"),
 ])
 def test_values_outside_the_support_raise(d, value, pattern):
