@@ -627,3 +627,15 @@ def test_a_jitted_gamma_sampler_draws_fresh_numbers_each_call():
     want = [Beta(a, a).sample((6,)).tolist() for _ in range(3)]
     np.testing.assert_allclose(got, want, rtol=1e-5)
     assert got[1] != got[2] and f.cache_info().hits == 2
+
+
+def test_a_jitted_poisson_sampler_guards_on_the_largest_rate():
+    f = jit(lambda r: Poisson(r).sample((4,)))
+    rates = eager.tensor([1.0, 3.0])
+    eager.manual_seed(0)
+    got = [f(rates).tolist() for _ in range(3)]
+    eager.manual_seed(0)
+    assert got == [Poisson(rates).sample((4,)).tolist() for _ in range(3)]
+    assert f.cache_info().hits == 2
+    big = f(eager.tensor([100.0, 3.0]))  # needs more counts: the guard retraces
+    assert f.cache_info().misses == 2 and big.numpy()[:, 0].min() > 50
