@@ -288,12 +288,35 @@ def _mc_kl(p, q, n=200000, seed=0):
     (Dirichlet(t64([[0.7, 3.0, 1.0]])), Dirichlet(t64([[1.5, 1.0, 2.0]]))),
     (MultivariateNormal(t64([0.0, 1.0, 0.0]), t64(COV)),
      MultivariateNormal(t64([0.5, 0.0, -1.0]), scale_tril=t64(np.diag([1.0, 2.0, 0.5])))),
-])
+    (Exponential(t64([0.5, 2.0])), Gamma(t64([1.5, 0.7]), t64([2.0, 1.0]))),
+    (Gamma(t64([1.5, 0.7]), t64([2.0, 1.0])), Exponential(t64([0.5, 2.0]))),
+    (Poisson(t64([1.5, 0.7])), Poisson(t64([2.0, 1.0]))),
+    (Geometric(t64([0.5, 0.7])), Geometric(t64([0.2, 0.9]))),
+    (Binomial(t64([5.0, 6.0]), t64([0.5, 0.7])), Binomial(t64([5.0, 6.0]), t64([0.2, 0.9]))),
+    (LogNormal(t64([0.5, 0.7]), t64([1.0, 2.0])), LogNormal(t64([0.2, 0.9]), t64([3.0, 1.0]))),
+], ids=lambda d: type(d).__name__)
 def test_kl_closed_forms_match_monte_carlo_and_vanish_on_themselves(p, q):
     kl = kl_divergence(p, q)
     assert kl.shape == p.batch_shape
     close(kl, _mc_kl(p, q), 0.03)
     close(kl_divergence(p, p), np.zeros(p.batch_shape), 1e-10)
+
+
+def test_kl_of_binomials_is_infinite_for_more_trials_and_refused_for_fewer():
+    p, q = Binomial(t64([5.0, 6.0]), t64(0.5)), Binomial(t64([5.0, 3.0]), t64(0.5))
+    assert kl_divergence(p, q).tolist() == [0.0, math.inf]
+    with pytest.raises(NotImplementedError, match="p.total_count >= q.total_count"):
+        kl_divergence(q, p)
+
+
+def test_kl_of_transformed_distributions_needs_the_same_transforms():
+    tanh = TanhTransform()
+    p = TransformedDistribution(Normal(t64([0.0]), t64([1.0])), [tanh])
+    q = TransformedDistribution(Normal(t64([1.0]), t64([2.0])), [TanhTransform()])
+    close(kl_divergence(p, q), kl_divergence(p.base_dist, q.base_dist))
+    r = TransformedDistribution(Normal(t64([1.0]), t64([2.0])), [AffineTransform(0.0, 2.0)])
+    with pytest.raises(NotImplementedError, match="the same transforms"):
+        kl_divergence(p, r)
 
 
 def test_kl_of_gamma_matches_the_exponential_kl_at_concentration_one():
@@ -398,11 +421,22 @@ def test_kl_divergences_match_torch():
         (both("Laplace", loc=[0.0, 1.0], scale=[1.0, 0.5]),
          both("Laplace", loc=[0.5, 0.0], scale=[2.0, 1.0])),
         (both("Exponential", rate=[0.5, 2.0]), both("Exponential", rate=[1.0, 1.5])),
+        (both("Exponential", rate=[0.5, 2.0]), both("Gamma", concentration=[1.5, 0.7],
+                                                    rate=[2.0, 1.0])),
+        (both("Gamma", concentration=[1.5, 0.7], rate=[2.0, 1.0]),
+         both("Exponential", rate=[0.5, 2.0])),
+        (both("Poisson", rate=[1.5, 0.7]), both("Poisson", rate=[2.0, 1.0])),
+        (both("Geometric", probs=[0.5, 0.7]), both("Geometric", probs=[0.2, 0.9])),
+        (both("Binomial", total_count=[5.0, 6.0], probs=[0.5, 0.7]),
+         both("Binomial", total_count=[5.0, 3.0], probs=[0.2, 0.9])),
+        (both("LogNormal", loc=[0.5, 0.7], scale=[1.0, 2.0]),
+         both("LogNormal", loc=[0.2, 0.9], scale=[3.0, 1.0])),
         (both("MultivariateNormal", loc=[0.0, 1.0, 0.0], covariance_matrix=COV),
          both("MultivariateNormal", loc=[[0.5, 0.0, -1.0]], covariance_matrix=np.eye(3) * 2)),
     ]
     for (mp, tp), (mq, tq) in pairs:
-        close(kl_divergence(mp, mq), td.kl_divergence(tp, tq).numpy(), 1e-9)
+        np.testing.assert_allclose(kl_divergence(mp, mq).numpy(), td.kl_divergence(tp, tq).numpy(),
+                                   rtol=1e-9, atol=1e-9)
 
 
 # ---- gradients ----------------------------------------------------------------------

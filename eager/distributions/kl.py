@@ -15,17 +15,22 @@ import numpy as np
 
 from eager.distributions.bernoulli import Bernoulli
 from eager.distributions.beta import Beta
+from eager.distributions.binomial import Binomial
 from eager.distributions.categorical import Categorical, OneHotCategorical
 from eager.distributions.dirichlet import Dirichlet
 from eager.distributions.distribution import Distribution
 from eager.distributions.errors import DistributionError
 from eager.distributions.exponential import Exponential
 from eager.distributions.gamma import Gamma
+from eager.distributions.geometric import Geometric
 from eager.distributions.independent import Independent, sum_rightmost
 from eager.distributions.laplace import Laplace
 from eager.distributions.multivariate_normal import MultivariateNormal, mahalanobis_squared
 from eager.distributions.normal import Normal
+from eager.distributions.poisson import Poisson
 from eager.distributions.special import digamma, lgamma
+from eager.distributions.transformed import TransformedDistribution
+from eager.distributions.transforms import AffineTransform, Transform
 from eager.distributions.uniform import Uniform
 from eager.linalg import solve
 from eager.nn.functional import softplus
@@ -33,6 +38,7 @@ from eager.ops.elementwise import where
 from eager.tensor import Tensor
 
 _REGISTRY: dict[tuple[type, type], Callable] = {}
+_EULER_GAMMA = 0.5772156649015329
 
 
 def register_kl(type_p: type, type_q: type) -> Callable:
@@ -187,3 +193,62 @@ def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
                      - lp.diagonal(dim1=-2, dim2=-1).log().sum(-1))
     return (half_log_dets + 0.5 * ((m * m).sum((-2, -1))
                                    + mahalanobis_squared(lq, q.loc - p.loc) - n))
+
+
+@register_kl(Exponential, Gamma)
+def _kl_exponential_gamma(p: Exponential, q: Gamma) -> Tensor:
+    ratio = q.rate / p.rate
+    a = q.concentration
+    return (-a * ratio.log() + ratio + lgamma(a) + a * _EULER_GAMMA - (1 + _EULER_GAMMA))
+
+
+@register_kl(Gamma, Exponential)
+def _kl_gamma_exponential(p: Gamma, q: Exponential) -> Tensor:
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p: Poisson, q: Poisson) -> Tensor:
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p: Geometric, q: Geometric) -> Tensor:
+    return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p: Binomial, q: Binomial) -> Tensor:
+    # A p with fewer trials than q is not absolutely continuous the other way round and
+    # has no closed form here (as in PyTorch); more trials put mass where q has none.
+    if bool((p.total_count < q.total_count).any()):
+        raise NotImplementedError("kl_divergence: Binomial || Binomial needs p.total_count "
+                                  ">= q.total_count everywhere")
+    kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p()
+                          - (-q.probs).log1p())
+    return where(p.total_count > q.total_count, math.inf, kl)
+
+
+def _same_transform(a: Transform, b: Transform) -> bool:
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, AffineTransform):
+        return (a.event_dim == b.event_dim and
+                all(x is y or (not isinstance(x, Tensor) and x == y)
+                    for x, y in ((a.loc, b.loc), (a.scale, b.scale))))
+    return True
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _kl_transformed_transformed(p: TransformedDistribution,
+                                q: TransformedDistribution) -> Tensor:
+    # A bijection leaves KL unchanged: with the same transforms it is the bases' KL.
+    if (len(p.transforms) != len(q.transforms)
+            or not all(map(_same_transform, p.transforms, q.transforms))
+            or p.event_shape != q.event_shape):
+        raise NotImplementedError("kl_divergence: TransformedDistributions need the same "
+                                  "transforms and event_shape for a closed form")
+    extra = len(p.event_shape) - len(p.base_dist.event_shape)
+    return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), extra)
