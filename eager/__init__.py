@@ -49,6 +49,7 @@ from eager.creation import (
     zeros_like,
 )
 from eager.device import device, get_default_device, set_default_device
+from eager.distributions.special import erfinv
 from eager.dtypes import (
     can_cast,
     finfo,
@@ -350,6 +351,7 @@ __all__ = [
     "empty_like",
     "enable_grad",
     "erfc",
+    "erfinv",
     "exp2",
     "expand_dims",
     "expm1",

@@ -87,8 +87,17 @@ def test_erfinv_inverts_erf_and_is_infinite_at_the_ends():
     close([math.erf(v) for v in x.tolist()], y, 1e-14)
     assert erfinv(t64([-1.0, 1.0])).tolist() == [-math.inf, math.inf]
     assert gradcheck(erfinv, [t64([-0.8, 0.1, 0.95], True)])
-    f32 = erfinv(eager.tensor([0.5], dtype=eager.float32))
+    f32 = eager.erfinv(eager.tensor([0.5], dtype=eager.float32))
     assert f32.dtype == eager.float32 and abs(f32.item() - 0.4769362762) < 1e-6
+
+
+def test_a_jitted_normal_icdf_matches_eager():
+    f = jit(lambda p: Normal(1.0, 2.0).icdf(p))
+    p = eager.tensor([0.01, 0.3, 0.5, 0.999], dtype=eager.float32)
+    want = Normal(1.0, 2.0).icdf(p).numpy()
+    for _ in range(3):
+        np.testing.assert_allclose(f(p).numpy(), want, rtol=1e-5, atol=1e-6)
+    assert f.cache_info().hits == 2
 
 
 # ---- closed forms -------------------------------------------------------------------
