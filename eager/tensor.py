@@ -92,6 +92,11 @@ class Tensor:
         return device_object(self._device)
 
     @property
+    def is_cuda(self) -> bool:
+        """Whether the tensor lives on a GPU (PyTorch's `is_cuda`)."""
+        return self._device.startswith("cuda")
+
+    @property
     def ndim(self) -> int:
         """Number of dimensions."""
         return self._data.ndim
