@@ -1,0 +1,385 @@
+"""More programs of pytorch/examples, written here in their style with `import eager as
+torch`: `dcgan` (ConvTranspose2d generator, Conv2d discriminator, BCELoss, two Adams),
+`vae` (the reparameterised autoencoder, its BCE + KLD loss), `mnist_hogwild` (one model in
+shared memory trained by several processes) and `gcn` (a graph convolutional network on a
+normalised adjacency through `torch.sparse_coo_tensor` / `torch.spmm`). Each model class
+is defined over a library, so the same code builds ours and torch's; torch's initial
+state_dict is loaded into ours, both get the same batches and the same random draws, and
+the first steps are compared, then the jitted step against the eager one."""
+import numpy as np
+import pytest
+
+import eager as torch
+from jit import jit
+
+
+def load_from_torch(ours, theirs):
+    ours.load_state_dict({k: torch.tensor(v.detach().numpy())
+                          for k, v in theirs.state_dict().items()})
+
+
+def assert_same_parameters(ours, theirs, rtol=1e-4, atol=1e-6):
+    mine = dict(ours.named_parameters())
+    for name, p in theirs.named_parameters():
+        np.testing.assert_allclose(mine[name].detach().numpy(), p.detach().numpy(),
+                                   rtol=rtol, atol=atol, err_msg=name)
+
+
+# ---- dcgan ---------------------------------------------------------------------------
+NZ, NGF, NDF, NC = 8, 4, 4, 3
+
+
+def dcgan_nets(lib):
+    """dcgan/main.py's `weights_init`, Generator and Discriminator (64x64 images, narrow
+    widths from its --nz/--ngf/--ndf flags)."""
+    nn = lib.nn
+
+    def weights_init(m):
+        classname = m.__class__.__name__
+        if classname.find('Conv') != -1:
+            lib.nn.init.normal_(m.weight, 0.0, 0.02)
+        elif classname.find('BatchNorm') != -1:
+            lib.nn.init.normal_(m.weight, 1.0, 0.02)
+            lib.nn.init.zeros_(m.bias)
+
+    class Generator(nn.Module):
+        def __init__(self, ngpu):
+            super(Generator, self).__init__()
+            self.ngpu = ngpu
+            self.main = nn.Sequential(
+                # input is Z, going into a convolution
+                nn.ConvTranspose2d(NZ, NGF * 8, 4, 1, 0, bias=False),
+                nn.BatchNorm2d(NGF * 8),
+                nn.ReLU(True),
+                # state size. (ngf*8) x 4 x 4
+                nn.ConvTranspose2d(NGF * 8, NGF * 4, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(NGF * 4),
+                nn.ReLU(True),
+                nn.ConvTranspose2d(NGF * 4, NGF * 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(NGF * 2),
+                nn.ReLU(True),
+                nn.ConvTranspose2d(NGF * 2, NGF, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(NGF),
+                nn.ReLU(True),
+                nn.ConvTranspose2d(NGF, NC, 4, 2, 1, bias=False),
+                nn.Tanh()
+                # state size. (nc) x 64 x 64
+            )
+
+        def forward(self, input):
+            if input.is_cuda and self.ngpu > 1:
+                output = nn.parallel.data_parallel(self.main, input, range(self.ngpu))
+            else:
+                output = self.main(input)
+            return output
+
+    class Discriminator(nn.Module):
+        def __init__(self, ngpu):
+            super(Discriminator, self).__init__()
+            self.ngpu = ngpu
+            self.main = nn.Sequential(
+                # input is (nc) x 64 x 64
+                nn.Conv2d(NC, NDF, 4, 2, 1, bias=False),
+                nn.LeakyReLU(0.2, inplace=True),
+                nn.Conv2d(NDF, NDF * 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(NDF * 2),
+                nn.LeakyReLU(0.2, inplace=True),
+                nn.Conv2d(NDF * 2, NDF * 4, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(NDF * 4),
+                nn.LeakyReLU(0.2, inplace=True),
+                nn.Conv2d(NDF * 4, NDF * 8, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(NDF * 8),
+                nn.LeakyReLU(0.2, inplace=True),
+                # state size. (ndf*8) x 4 x 4
+                nn.Conv2d(NDF * 8, 1, 4, 1, 0, bias=False),
+                nn.Sigmoid()
+            )
+
+        def forward(self, input):
+            if input.is_cuda and self.ngpu > 1:
+                output = nn.parallel.data_parallel(self.main, input, range(self.ngpu))
+            else:
+                output = self.main(input)
+            return output.view(-1, 1).squeeze(1)
+
+    device = lib.device("cpu")
+    netG = Generator(1).to(device)
+    netG.apply(weights_init)
+    netD = Discriminator(1).to(device)
+    netD.apply(weights_init)
+    return netG, netD
+
+
+def dcgan_training(lib, netG, netD, lr=0.0002, beta1=0.5):
+    """The body of dcgan/main.py's loop as a step over one batch and its noise: (1) update
+    D with a real and a fake batch, (2) update G through D; it returns what the program
+    prints (Loss_D, Loss_G, D(x), D(G(z)) before and after D's step), as tensors."""
+    device = lib.device("cpu")
+    criterion = lib.nn.BCELoss()
+    real_label = 1
+    fake_label = 0
+    optimizerD = lib.optim.Adam(netD.parameters(), lr=lr, betas=(beta1, 0.999))
+    optimizerG = lib.optim.Adam(netG.parameters(), lr=lr, betas=(beta1, 0.999))
+
+    def step(real_cpu, noise):
+        ############################
+        # (1) Update D network: maximize log(D(x)) + log(1 - D(G(z)))
+        ###########################
+        # train with real
+        netD.zero_grad()
+        real_cpu = real_cpu.to(device)
+        batch_size = real_cpu.size(0)
+        label = lib.full((batch_size,), real_label, dtype=real_cpu.dtype, device=device)
+
+        output = netD(real_cpu)
+        errD_real = criterion(output, label)
+        errD_real.backward()
+        D_x = output.mean()
+
+        # train with fake
+        fake = netG(noise)
+        label.fill_(fake_label)
+        output = netD(fake.detach())
+        errD_fake = criterion(output, label)
+        errD_fake.backward()
+        D_G_z1 = output.mean()
+        errD = errD_real + errD_fake
+        optimizerD.step()
+
+        ############################
+        # (2) Update G network: maximize log(D(G(z)))
+        ###########################
+        netG.zero_grad()
+        label.fill_(real_label)  # fake labels are real for generator cost
+        output = netD(fake)
+        errG = criterion(output, label)
+        errG.backward()
+        D_G_z2 = output.mean()
+        optimizerG.step()
+        return (errD.detach(), errG.detach(), D_x.detach(), D_G_z1.detach(),
+                D_G_z2.detach())
+    return step
+
+
+def dcgan_batches(steps, batch_size=4, seed=0):
+    """Images in [-1, 1] (what the program's Normalize((0.5,)*3, (0.5,)*3) gives) and
+    the noise the loop draws with torch.randn(batch_size, nz, 1, 1)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        yield (rng.uniform(-1, 1, (batch_size, NC, 64, 64)).astype(np.float32),
+               rng.standard_normal((batch_size, NZ, 1, 1)).astype(np.float32))
+
+
+def run_dcgan(lib, netG, netD, batches, use_jit=False):
+    step = dcgan_training(lib, netG, netD)
+    run = jit(step) if use_jit else step
+    printed = []
+    for i, (data, noise) in enumerate(batches):
+        errD, errG, D_x, D_G_z1, D_G_z2 = run(lib.tensor(data), lib.tensor(noise))
+        printed.append([errD.item(), errG.item(), D_x.item(), D_G_z1.item(), D_G_z2.item()])
+    return np.array(printed), run
+
+
+def test_dcgan_builds_as_the_program_does():
+    torch.manual_seed(0)
+    netG, netD = dcgan_nets(torch)
+    fixed_noise = torch.randn(4, NZ, 1, 1, device=torch.device("cpu"))
+    fake = netG(fixed_noise)
+    assert fake.shape == (4, NC, 64, 64) and fake.abs().max().item() <= 1.0
+    assert netD(fake.detach()).shape == (4,)
+    weights = netD.main[0].weight.detach().numpy()
+    assert abs(weights.std() - 0.02) < 0.005       # weights_init reached every Conv
+    assert netG.main[1].bias.abs().max().item() == 0.0
+    assert sorted(netG.state_dict())[:3] == ["main.0.weight", "main.1.bias",
+                                             "main.1.num_batches_tracked"]
+
+
+def test_dcgan_trains_like_torch():
+    ref = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    netG, netD = dcgan_nets(torch)
+    ref.manual_seed(0)
+    theirsG, theirsD = dcgan_nets(ref)
+    load_from_torch(netG, theirsG)
+    load_from_torch(netD, theirsD)
+    got, _ = run_dcgan(torch, netG, netD, dcgan_batches(3))
+    want, _ = run_dcgan(ref, theirsG, theirsD, dcgan_batches(3))
+    np.testing.assert_allclose(got, want, rtol=1e-4)
+    assert_same_parameters(netG, theirsG)
+    assert_same_parameters(netD, theirsD)
+    np.testing.assert_allclose(netD.main[3].running_var.numpy(),
+                               theirsD.main[3].running_var.numpy(), rtol=1e-5)
+
+
+def test_dcgan_jitted_step_matches_eager_and_replays():
+    def fresh():
+        torch.manual_seed(1)
+        return dcgan_nets(torch)
+    want, _ = run_dcgan(torch, *fresh(), dcgan_batches(3))
+    nets = fresh()
+    got, run = run_dcgan(torch, *nets, dcgan_batches(3), use_jit=True)
+    np.testing.assert_allclose(got, want, rtol=1e-4)
+    assert run.cache_info().hits == 2
+
+
+def test_an_inplace_activation_on_a_whole_view_keeps_gradients_as_torch():
+    # conv2d's output is a reshape of its matmul's; LeakyReLU(inplace=True) writes it.
+    def run(lib):
+        x = lib.tensor(np.linspace(-2, 2, 12, dtype=np.float32).reshape(2, 6),
+                       requires_grad=True)
+        b = x * 3
+        v = b.view(3, 4)
+        lib.nn.functional.leaky_relu(v, 0.2, inplace=True)
+        (b * lib.arange(12.0).view(2, 6)).sum().backward()
+        return b.detach().numpy(), x.grad.numpy()
+    values, grad = run(torch)
+    slope = np.where(np.linspace(-2, 2, 12) > 0, 1.0, 0.2).reshape(2, 6)
+    np.testing.assert_allclose(grad, 3 * slope * np.arange(12.0).reshape(2, 6), rtol=1e-6)
+    assert values.min() < 0 and values.min() > -2
+    x = torch.ones(2, 6, requires_grad=True) * 1
+    with pytest.raises(torch.AutogradError, match="view"):
+        x[:, :3].relu_()   # a part of its base: still refused, never a wrong gradient
+    ref = pytest.importorskip("torch")
+    for a, b in zip(run(torch), run(ref)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+# ---- vae -----------------------------------------------------------------------------
+def vae_model(lib):
+    """vae/main.py's VAE: 784 -> 400 -> (mu, logvar) of 20, decoded back to 784."""
+    nn, F = lib.nn, lib.nn.functional
+
+    class VAE(nn.Module):
+        def __init__(self):
+            super(VAE, self).__init__()
+
+            self.fc1 = nn.Linear(784, 400)
+            self.fc21 = nn.Linear(400, 20)
+            self.fc22 = nn.Linear(400, 20)
+            self.fc3 = nn.Linear(20, 400)
+            self.fc4 = nn.Linear(400, 784)
+
+        def encode(self, x):
+            h1 = F.relu(self.fc1(x))
+            return self.fc21(h1), self.fc22(h1)
+
+        def reparameterize(self, mu, logvar):
+            std = lib.exp(0.5*logvar)
+            eps = lib.randn_like(std)
+            return mu + eps*std
+
+        def decode(self, z):
+            h3 = F.relu(self.fc3(z))
+            return lib.sigmoid(self.fc4(h3))
+
+        def forward(self, x):
+            mu, logvar = self.encode(x.view(-1, 784))
+            z = self.reparameterize(mu, logvar)
+            return self.decode(z), mu, logvar
+    return VAE
+
+
+def vae_loss_function(lib):
+    F = lib.nn.functional
+
+    # Reconstruction + KL divergence losses summed over all elements and batch
+    def loss_function(recon_x, x, mu, logvar):
+        BCE = F.binary_cross_entropy(recon_x, x.view(-1, 784), reduction='sum')
+
+        # see Appendix B from VAE paper:
+        # Kingma and Welling. Auto-Encoding Variational Bayes. ICLR, 2014
+        # 0.5 * sum(1 + log(sigma^2) - mu^2 - sigma^2)
+        KLD = -0.5 * lib.sum(1 + logvar - mu.pow(2) - logvar.exp())
+
+        return BCE + KLD
+    return loss_function
+
+
+def with_given_noise(vae_class):
+    """The program's VAE with the reparameterisation noise taken from `model.eps` (set
+    before each call), so torch and eager see the same draws."""
+    class GivenNoise(vae_class):
+        def reparameterize(self, mu, logvar):
+            std = (0.5 * logvar).exp()
+            return mu + self.eps * std
+    return GivenNoise
+
+
+def mnist_like(batches, batch_size=8, seed=0):
+    """Stand-in for torchvision's MNIST after ToTensor(): (b, 1, 28, 28) in [0, 1], with
+    blobs of ink, and the reparameterisation noise of each batch."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:28, 0:28]
+    for _ in range(batches):
+        cy, cx = rng.uniform(8, 20, (2, batch_size, 1, 1))
+        images = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / 18.0)[:, None]
+        yield (images.astype(np.float32),
+               rng.standard_normal((batch_size, 20)).astype(np.float32))
+
+
+def vae_training(lib, model):
+    """One iteration of vae/main.py's train(): zero_grad, forward, loss, backward, step."""
+    optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
+    loss_function = vae_loss_function(lib)
+
+    def step(data, eps):
+        model.eps = eps
+        optimizer.zero_grad()
+        recon_batch, mu, logvar = model(data)
+        loss = loss_function(recon_batch, data, mu, logvar)
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
+    return step
+
+
+def run_vae(lib, model, batches, use_jit=False):
+    model.train()
+    step = vae_training(lib, model)
+    run = jit(step) if use_jit else step
+    return [run(lib.tensor(data), lib.tensor(eps)).item() for data, eps in batches], run
+
+
+def test_vae_runs_as_the_program_does():
+    torch.manual_seed(0)
+    model = vae_model(torch)()
+    data = torch.tensor(next(mnist_like(1))[0])
+    recon_batch, mu, logvar = model(data)     # its own randn_like noise
+    loss = vae_loss_function(torch)(recon_batch, data, mu, logvar)
+    loss.backward()
+    assert recon_batch.shape == (8, 784) and mu.shape == logvar.shape == (8, 20)
+    assert model.fc1.weight.grad.shape == (400, 784) and loss.item() > 0
+    model.eval()
+    with torch.no_grad():
+        test_loss = vae_loss_function(torch)(*model(data)[:1], data, *model(data)[1:]).item()
+        n = min(data.size(0), 8)
+        comparison = torch.cat([data[:n], model(data)[0].view(8, 1, 28, 28)[:n]])
+        sample = model.decode(torch.randn(64, 20))
+    assert comparison.shape == (16, 1, 28, 28) and sample.view(64, 1, 28, 28).shape[0] == 64
+    assert test_loss > 0
+
+
+def test_vae_trains_like_torch():
+    ref = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = with_given_noise(vae_model(torch))()
+    ref.manual_seed(0)
+    theirs = with_given_noise(vae_model(ref))()
+    load_from_torch(model, theirs)
+    got, _ = run_vae(torch, model, mnist_like(4))
+    want, _ = run_vae(ref, theirs, mnist_like(4))
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    # fc1's inputs far from the blobs are ~1e-30: Adam turns their float-noise gradients
+    # into steps of about lr either way, so a few weights differ by up to 4 * lr / 100.
+    assert_same_parameters(model, theirs, atol=1e-4)
+
+
+def test_vae_jitted_step_matches_eager_and_replays():
+    def fresh():
+        torch.manual_seed(2)
+        return with_given_noise(vae_model(torch))()
+    want, _ = run_vae(torch, fresh(), mnist_like(4))
+    got, run = run_vae(torch, fresh(), mnist_like(4), use_jit=True)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    assert run.cache_info().hits == 3
+    assert got[-1] < got[0]
