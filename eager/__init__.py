@@ -23,6 +23,7 @@ from eager import (
     nn,
     onnx,
     optim,
+    sparse,
     utils,
 )
 from eager import tensor_methods as _tensor_methods  # noqa: F401  (attaches operators)
@@ -192,6 +193,7 @@ from eager.random import (
     uniform,
 )
 from eager.serialization import LoadError, SaveError, load, save
+from eager.sparse import sparse_coo_tensor, spmm
 from eager.tensor import Tensor, clone, is_tensor, numel
 from eager.tensor_types import (
     BFloat16Tensor,
@@ -459,7 +461,10 @@ __all__ = [
     "sinh",
     "softmax",
     "sort",
+    "sparse",
+    "sparse_coo_tensor",
     "split",
+    "spmm",
     "square",
     "squeeze",
     "stack",

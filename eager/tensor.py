@@ -97,6 +97,19 @@ class Tensor:
         return self._device.startswith("cuda")
 
     @property
+    def is_sparse(self) -> bool:
+        """False: every tensor is dense (`eager.sparse_coo_tensor` builds dense ones)."""
+        return False
+
+    def to_sparse(self, sparse_dim: int | None = None) -> Tensor:
+        """This tensor itself: sparse layouts are held densely (see `eager.sparse`)."""
+        return self
+
+    def to_dense(self) -> Tensor:
+        """This tensor itself (already dense; see `eager.sparse`)."""
+        return self
+
+    @property
     def ndim(self) -> int:
         """Number of dimensions."""
         return self._data.ndim

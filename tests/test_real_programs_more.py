@@ -6,6 +6,8 @@ normalised adjacency through `torch.sparse_coo_tensor` / `torch.spmm`). Each mod
 is defined over a library, so the same code builds ours and torch's; torch's initial
 state_dict is loaded into ours, both get the same batches and the same random draws, and
 the first steps are compared, then the jitted step against the eager one."""
+# The programs keep their own spelling (super(Class, self), list(map(lambda ...))).
+# ruff: noqa: UP008, C417
 import numpy as np
 import pytest
 
@@ -383,3 +385,214 @@ def test_vae_jitted_step_matches_eager_and_replays():
     np.testing.assert_allclose(got, want, rtol=1e-5)
     assert run.cache_info().hits == 3
     assert got[-1] < got[0]
+
+
+# ---- gcn -----------------------------------------------------------------------------
+def gcn_program(lib):
+    """gcn/main.py: GraphConv (`torch.spmm(adj, x @ W)`), the two-layer GCN, `load_cora`
+    (row-normalised features, symmetric normalised adjacency with self loops, built with
+    `torch.sparse_coo_tensor` and `.to_sparse()`), and a training step and `test`."""
+    nn, F = lib.nn, lib.nn.functional
+    import os
+
+    class GraphConv(nn.Module):
+        """A graph convolution: the adjacency matrix times the input's projection."""
+        def __init__(self, input_dim, output_dim, use_bias=False):
+            super(GraphConv, self).__init__()
+
+            # Initialize the weight matrix W (in this case called `kernel`)
+            self.kernel = nn.Parameter(lib.Tensor(input_dim, output_dim))
+            nn.init.xavier_normal_(self.kernel)  # Initialize the weights using Xavier initialization
+
+            # Initialize the bias (if use_bias is True)
+            self.bias = None
+            if use_bias:
+                self.bias = nn.Parameter(lib.Tensor(output_dim))
+                nn.init.zeros_(self.bias)  # Initialize the bias to zeros
+
+        def forward(self, input_tensor, adj_mat):
+            support = lib.mm(input_tensor, self.kernel)  # Matrix multiplication between input and weight matrix
+            output = lib.spmm(adj_mat, support)  # Sparse matrix multiplication between adjacency matrix and support tensor
+
+            # Add the bias (if bias is not None)
+            if self.bias is not None:
+                output = output + self.bias
+
+            return output
+
+    class GCN(nn.Module):
+        def __init__(self, input_dim, hidden_dim, output_dim, use_bias=True, dropout_p=0.1):
+            super(GCN, self).__init__()
+
+            # Define the Graph Convolution layers
+            self.gc1 = GraphConv(input_dim, hidden_dim, use_bias=use_bias)
+            self.gc2 = GraphConv(hidden_dim, output_dim, use_bias=use_bias)
+
+            # Define the dropout layer
+            self.dropout = nn.Dropout(dropout_p)
+
+        def forward(self, input_tensor, adj_mat):
+            x = self.gc1(input_tensor, adj_mat)
+            x = F.relu(x)
+            x = self.dropout(x)
+            x = self.gc2(x, adj_mat)
+            return F.log_softmax(x, dim=1)
+
+    def load_cora(path='./cora', device='cpu'):
+        content_path = os.path.join(path, 'cora.content')
+        cites_path = os.path.join(path, 'cora.cites')
+
+        content_tensor = np.genfromtxt(content_path, dtype=np.dtype(str))
+        cites_tensor = np.genfromtxt(cites_path, dtype=np.int32)
+
+        features = lib.FloatTensor(content_tensor[:, 1:-1].astype(np.int32))
+        scale_vector = lib.sum(features, dim=1)
+        scale_vector = 1 / scale_vector
+        scale_vector[scale_vector == float('inf')] = 0
+        scale_vector = lib.diag(scale_vector).to_sparse()
+        features = scale_vector @ features
+
+        _classes, labels = np.unique(content_tensor[:, -1], return_inverse=True)
+        labels = lib.LongTensor(labels)
+
+        idx = content_tensor[:, 0].astype(np.int32)
+        idx_map = {id: pos for pos, id in enumerate(idx)}
+        edges = np.array(
+            list(map(lambda edge: [idx_map[edge[0]], idx_map[edge[1]]], cites_tensor)),
+            dtype=np.int32)
+
+        V = len(idx)
+        E = edges.shape[0]
+        adj_mat = lib.sparse_coo_tensor(edges.T, lib.ones(E), (V, V), dtype=lib.int64)
+        adj_mat = lib.eye(V) + adj_mat
+
+        degree_mat = lib.sum(adj_mat, dim=1)
+        degree_mat = lib.sqrt(1 / degree_mat)
+        degree_mat[degree_mat == float('inf')] = 0
+        degree_mat = lib.diag(degree_mat).to_sparse()
+
+        adj_mat = degree_mat @ adj_mat @ degree_mat
+
+        return features.to_sparse().to(device), labels.to(device), adj_mat.to_sparse().to(device)
+
+    def train_step(model, optimizer, criterion, input, target, mask_train):
+        model.train()
+        optimizer.zero_grad()
+
+        # Forward pass
+        output = model(*input)
+        loss = criterion(output[mask_train], target[mask_train])  # Compute the loss using the training mask
+
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
+
+    def test(model, criterion, input, target, mask):
+        model.eval()
+        with lib.no_grad():
+            output = model(*input)
+            output, target = output[mask], target[mask]
+
+            loss = criterion(output, target)
+            acc = (output.argmax(dim=1) == target).float().sum() / len(target)
+        return loss.item(), acc.item()
+    return GCN, load_cora, train_step, test
+
+
+def write_cora(path, nodes=30, words=12, cites=60, seed=0):
+    """A small graph in Cora's two files: `cora.content` (paper id, 0/1 word features,
+    class name) and `cora.cites` (cited id, citing id), ids not in node order."""
+    rng = np.random.default_rng(seed)
+    ids = rng.choice(100000, nodes, replace=False)
+    classes = rng.integers(0, 3, nodes)
+    with open(path / "cora.content", "w") as f:
+        for i in range(nodes):
+            feats = (rng.random(words) < 0.3).astype(int)
+            feats[classes[i]] = 1
+            f.write(f"{ids[i]}\t" + "\t".join(map(str, feats)) + f"\tClass_{classes[i]}\n")
+    with open(path / "cora.cites", "w") as f:
+        for _ in range(cites):
+            a, b = rng.choice(nodes, 2, replace=False)
+            f.write(f"{ids[a]}\t{ids[b]}\n")
+
+
+def run_gcn(lib, path, idx, epochs=5, dropout_p=0.0, seed=0, state=None, use_jit=False):
+    """gcn/main.py's __main__ with its flags (hidden 16, lr 0.01, l2 5e-4) and the splits
+    scaled to the small graph: the losses of each step, then the test loss and accuracy."""
+    GCN, load_cora, train_step, test = gcn_program(lib)
+    features, labels, adj_mat = load_cora(str(path), device=lib.device("cpu"))
+    idx = lib.tensor(idx)
+    idx_test, idx_train = idx[:10], idx[15:]      # idx[10:15] is the validation split
+    lib.manual_seed(seed)
+    gcn = GCN(features.shape[1], 16, labels.max().item() + 1, True, dropout_p)
+    if state is not None:
+        load_from_torch(gcn, state)
+    optimizer = lib.optim.Adam(gcn.parameters(), lr=0.01, weight_decay=5e-4)
+    criterion = lib.nn.NLLLoss()
+    step = jit(train_step) if use_jit else train_step
+    losses = [step(gcn, optimizer, criterion, (features, adj_mat), labels, idx_train).item()
+              for _ in range(epochs)]
+    return losses, test(gcn, criterion, (features, adj_mat), labels, idx_test), gcn, step
+
+
+def test_gcn_runs_on_a_cora_layout_graph(tmp_path):
+    write_cora(tmp_path)
+    _, load_cora, _, _ = gcn_program(torch)
+    features, labels, adj_mat = load_cora(str(tmp_path))
+    assert features.shape == (30, 12) and adj_mat.shape == (30, 30) and labels.max() == 2
+    np.testing.assert_allclose(features.sum(dim=1).numpy(), 1.0, rtol=1e-6)
+    ids = np.genfromtxt(tmp_path / "cora.content", dtype=str)[:, 0].astype(int).tolist()
+    a = np.eye(30)
+    for cited, citing in np.genfromtxt(tmp_path / "cora.cites", dtype=int):
+        a[ids.index(cited), ids.index(citing)] += 1     # repeated citations add up
+    d = a.sum(axis=1) ** -0.5
+    np.testing.assert_allclose(adj_mat.numpy(), d[:, None] * a * d[None, :], rtol=1e-6)
+    idx = np.random.default_rng(1).permutation(30)
+    losses, (_, acc_test), _, _ = run_gcn(torch, tmp_path, idx, epochs=20, dropout_p=0.5)
+    assert losses[-1] < losses[0] and 0.0 <= acc_test <= 1.0
+
+
+@pytest.mark.filterwarnings("ignore:Sparse invariant checks")
+def test_gcn_trains_like_torch(tmp_path):
+    ref = pytest.importorskip("torch")
+    write_cora(tmp_path)
+    idx = np.random.default_rng(1).permutation(30)
+    want_losses, want_test, theirs, _ = run_gcn(ref, tmp_path, idx)
+    _, _, fresh, _ = run_gcn(ref, tmp_path, idx, epochs=0)
+    losses, got_test, ours, _ = run_gcn(torch, tmp_path, idx, state=fresh)
+    np.testing.assert_allclose(losses, want_losses, rtol=1e-5)
+    np.testing.assert_allclose(got_test, want_test, rtol=1e-5)
+    assert_same_parameters(ours, theirs)
+
+
+def test_gcn_jitted_step_matches_eager_and_replays(tmp_path):
+    write_cora(tmp_path)
+    idx = np.random.default_rng(1).permutation(30)
+    want, want_test, _, _ = run_gcn(torch, tmp_path, idx, dropout_p=0.5, seed=3)
+    got, got_test, _, step = run_gcn(torch, tmp_path, idx, dropout_p=0.5, seed=3,
+                                     use_jit=True)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    np.testing.assert_allclose(got_test, want_test, rtol=1e-5)
+    assert step.cache_info().hits == 4
+
+
+@pytest.mark.filterwarnings("ignore:Sparse invariant checks")
+def test_sparse_coo_tensor_gives_torchs_values_and_gradients_densely():
+    indices = np.array([[0, 2, 0, 1], [1, 0, 1, 2]])
+    values = torch.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    adj = torch.sparse_coo_tensor(indices, values, (3, 3))
+    assert adj.tolist() == [[0.0, 4.0, 0.0], [0.0, 0.0, 4.0], [2.0, 0.0, 0.0]]
+    assert not adj.is_sparse and adj.to_sparse() is adj and adj.to_dense() is adj
+    (torch.sparse.mm(adj, torch.arange(3.0).view(3, 1)) ** 2).sum().backward()
+    hybrid = torch.sparse_coo_tensor(torch.tensor([[1]]), torch.ones(1, 2))
+    assert hybrid.shape == (2, 2) and hybrid.tolist() == [[0.0, 0.0], [1.0, 1.0]]
+    with pytest.raises(torch.IndexOutOfRangeError, match="sparse_coo_tensor: index 2 .* size 2 of dim 1"):
+        torch.sparse_coo_tensor(indices, values, (3, 2))
+    with pytest.raises(torch.ShapeError, match="sparse_coo_tensor.*4 entries"):
+        torch.sparse_coo_tensor(indices, torch.ones(3), (3, 3))
+    ref = pytest.importorskip("torch")
+    theirs = ref.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    sparse = ref.sparse_coo_tensor(ref.tensor(indices), theirs, (3, 3))
+    np.testing.assert_array_equal(adj.detach().numpy(), sparse.to_dense().detach().numpy())
+    (ref.sparse.mm(sparse, ref.arange(3.0).view(3, 1)) ** 2).sum().backward()
+    np.testing.assert_allclose(values.grad.numpy(), theirs.grad.numpy())
