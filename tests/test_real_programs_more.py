@@ -8,10 +8,18 @@ state_dict is loaded into ours, both get the same batches and the same random dr
 the first steps are compared, then the jitted step against the eager one."""
 # The programs keep their own spelling (super(Class, self), list(map(lambda ...))).
 # ruff: noqa: UP008, C417
+import argparse
+import copy
+import os
+
 import numpy as np
 import pytest
 
 import eager as torch
+import eager.multiprocessing as mp
+import eager.nn as nn
+import eager.nn.functional as F
+import eager.optim as optim
 from jit import jit
 
 
@@ -596,3 +604,195 @@ def test_sparse_coo_tensor_gives_torchs_values_and_gradients_densely():
     np.testing.assert_array_equal(adj.detach().numpy(), sparse.to_dense().detach().numpy())
     (ref.sparse.mm(sparse, ref.arange(3.0).view(3, 1)) ** 2).sum().backward()
     np.testing.assert_allclose(values.grad.numpy(), theirs.grad.numpy())
+
+
+# ---- mnist_hogwild -------------------------------------------------------------------
+# Module level, as in the program: "spawn" children import what they are sent.
+class Net(nn.Module):
+    def __init__(self):
+        super(Net, self).__init__()
+        self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
+        self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
+        self.conv2_drop = nn.Dropout2d()
+        self.fc1 = nn.Linear(320, 50)
+        self.fc2 = nn.Linear(50, 10)
+
+    def forward(self, x):
+        x = F.relu(F.max_pool2d(self.conv1(x), 2))
+        x = F.relu(F.max_pool2d(self.conv2_drop(self.conv2(x)), 2))
+        x = x.view(-1, 320)
+        x = F.relu(self.fc1(x))
+        x = F.dropout(x, training=self.training)
+        x = self.fc2(x)
+        return F.log_softmax(x, dim=1)
+
+
+def train(rank, args, model, device, dataset, dataloader_kwargs):
+    torch.manual_seed(args.seed + rank)
+
+    train_loader = torch.utils.data.DataLoader(dataset, **dataloader_kwargs)
+
+    optimizer = optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
+    for epoch in range(1, args.epochs + 1):
+        train_epoch(epoch, args, model, device, train_loader, optimizer)
+
+
+def test(args, model, device, dataset, dataloader_kwargs):
+    torch.manual_seed(args.seed)
+
+    test_loader = torch.utils.data.DataLoader(dataset, **dataloader_kwargs)
+
+    return test_epoch(model, device, test_loader)
+
+
+def train_epoch(epoch, args, model, device, data_loader, optimizer):
+    model.train()
+    pid = os.getpid()
+    for batch_idx, (data, target) in enumerate(data_loader):
+        optimizer.zero_grad()
+        output = model(data.to(device))
+        loss = F.nll_loss(output, target.to(device))
+        loss.backward()
+        optimizer.step()
+        if batch_idx % args.log_interval == 0:
+            print('{}\tTrain Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}'.format(
+                pid, epoch, batch_idx * len(data), len(data_loader.dataset),
+                100. * batch_idx / len(data_loader), loss.item()))
+            if args.dry_run:
+                break
+
+
+def test_epoch(model, device, data_loader):
+    model.eval()
+    test_loss = 0
+    correct = 0
+    with torch.no_grad():
+        for data, target in data_loader:
+            output = model(data.to(device))
+            test_loss += F.nll_loss(output, target.to(device), reduction='sum').item()  # sum up batch loss
+            pred = output.max(1)[1]  # get the index of the max log-probability
+            correct += pred.eq(target.to(device)).sum().item()
+
+    test_loss /= len(data_loader.dataset)
+    print('\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)\n'.format(
+        test_loss, correct, len(data_loader.dataset),
+        100. * correct / len(data_loader.dataset)))
+    return test_loss, correct
+
+
+def hogwild_main(args, dataset1, dataset2, start_method='spawn'):
+    """mnist_hogwild/main.py's __main__ (the datasets made by the caller): the model in
+    shared memory, trained by `num_processes` processes, tested after."""
+    use_cuda = args.cuda and torch.cuda.is_available()
+    device = torch.device("cuda" if use_cuda else "cpu")
+    kwargs = {'batch_size': args.batch_size,
+              'shuffle': True}
+    if use_cuda:
+        kwargs.update({'num_workers': 1,
+                       'pin_memory': True,
+                       })
+
+    torch.manual_seed(args.seed)
+    mp.set_start_method(start_method, force=True)
+
+    model = Net().to(device)
+    model.share_memory()  # gradients are allocated lazily, so they are not shared here
+    initial = copy.deepcopy(model)
+
+    processes = []
+    for rank in range(args.num_processes):
+        p = mp.Process(target=train, args=(rank, args, model, device,
+                                           dataset1, kwargs))
+        # We first train the model across `num_processes` processes
+        p.start()
+        processes.append(p)
+    for p in processes:
+        p.join()
+    assert [p.exitcode for p in processes] == [0] * args.num_processes
+
+    # Once training is complete, we can test the model
+    return model, initial, test(args, model, device, dataset2, kwargs)
+
+
+def hogwild_args(**changes):
+    args = argparse.Namespace(batch_size=16, epochs=1, lr=0.05, momentum=0.5, seed=1,
+                              log_interval=10, num_processes=2, cuda=False, dry_run=False)
+    vars(args).update(changes)
+    return args
+
+
+def digits_like(n, seed=0):
+    """(n, 1, 28, 28) images whose class is where their blob of ink sits."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n)
+    yy, xx = np.mgrid[0:28, 0:28]
+    cy = (6 + 4 * (labels // 5) * 3 + rng.normal(0, 1, n))[:, None, None]
+    cx = (4 + 5 * (labels % 5) + rng.normal(0, 1, n))[:, None, None]
+    images = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / 8.0)[:, None].astype(np.float32)
+    return torch.utils.data.TensorDataset(torch.tensor(images), torch.tensor(labels))
+
+
+@pytest.fixture
+def restore_start_method():
+    method = mp.get_start_method(allow_none=True)
+    yield
+    mp.set_start_method(method, force=True)
+
+
+def test_mnist_hogwild_children_train_the_parents_model(restore_start_method):
+    args = hogwild_args(epochs=4)
+    model, initial, (test_loss, correct) = hogwild_main(args, digits_like(96),
+                                                        digits_like(64, seed=1))
+    assert all(p.is_shared() for p in model.parameters())
+    moved = [np.abs(p.detach().numpy() - q.detach().numpy()).max() for p, q in
+             zip(model.parameters(), initial.parameters())]
+    assert min(moved) > 0                 # every parameter was updated by the children
+    before, correct_before = test(args, initial, torch.device("cpu"),
+                                  digits_like(64, seed=1), {'batch_size': 16})
+    assert test_loss < before and correct > correct_before
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "fork"])
+def test_mnist_hogwild_one_child_trains_as_the_same_loop_in_process(start_method,
+                                                                    restore_start_method):
+    # One process: the child's updates, read through the shared memory, are bit for bit
+    # those of the same training run here, from the same weights and seed.
+    args = hogwild_args(num_processes=1, epochs=2)
+    model, initial, _ = hogwild_main(args, digits_like(48), digits_like(16, seed=1),
+                                     start_method)
+    train(0, args, initial, torch.device("cpu"), digits_like(48),
+          {'batch_size': args.batch_size, 'shuffle': True})
+    for (name, p), q in zip(model.named_parameters(), initial.parameters()):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy(), err_msg=name)
+
+
+def add_one_and_report(tensors, queue):
+    for t in tensors:
+        with torch.no_grad():
+            t.add_(1)
+    queue.put([(t.is_shared(), t.requires_grad, isinstance(t, nn.Parameter)) for t in tensors])
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "fork"])
+def test_shared_tensors_are_the_same_memory_in_a_child_and_others_are_copies(start_method):
+    ctx = mp.get_context(start_method)
+    shared = torch.zeros(2, 3).share_memory_()
+    view_of_shared = shared[1]
+    param = nn.Parameter(torch.zeros(2)).share_memory_()
+    private = torch.zeros(3)
+    queue = ctx.Queue()
+    child = ctx.Process(target=add_one_and_report,
+                        args=([shared, view_of_shared, param, private], queue))
+    child.start()
+    seen = queue.get(timeout=60)
+    child.join()
+    assert child.exitcode == 0
+    assert shared.tolist() == [[1.0] * 3, [2.0] * 3] and param.tolist() == [1.0, 1.0]
+    assert private.tolist() == [0.0] * 3
+    if start_method == "spawn":       # sent: shared ones as memory, the other as a copy
+        assert seen == [(True, False, False), (True, False, False), (True, True, True),
+                        (False, False, False)]
+    with pytest.raises(torch.ArgumentError, match="share_memory_: .* view"):
+        torch.zeros(4)[:2].share_memory_()
+    with pytest.raises(TypeError, match="pickle"):
+        __import__("pickle").dumps(shared)
