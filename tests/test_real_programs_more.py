@@ -6,8 +6,9 @@ normalised adjacency through `torch.sparse_coo_tensor` / `torch.spmm`). Each mod
 is defined over a library, so the same code builds ours and torch's; torch's initial
 state_dict is loaded into ours, both get the same batches and the same random draws, and
 the first steps are compared, then the jitted step against the eager one."""
-# The programs keep their own spelling (super(Class, self), list(map(lambda ...))).
-# ruff: noqa: UP008, C417
+# The programs keep their own spelling (super(Class, self), list(map(lambda ...)),
+# str.format).
+# ruff: noqa: UP008, UP032, C417
 import argparse
 import copy
 import os
@@ -17,9 +18,8 @@ import pytest
 
 import eager as torch
 import eager.multiprocessing as mp
-import eager.nn as nn
 import eager.nn.functional as F
-import eager.optim as optim
+from eager import nn, optim
 from jit import jit
 
 
