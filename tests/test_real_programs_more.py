@@ -249,6 +249,8 @@ def test_an_inplace_activation_on_a_whole_view_keeps_gradients_as_torch():
     x = torch.ones(2, 6, requires_grad=True) * 1
     with pytest.raises(torch.AutogradError, match="view"):
         x[:, :3].relu_()   # a part of its base: still refused, never a wrong gradient
+    with pytest.raises(torch.AutogradError, match="view of a leaf"):
+        torch.ones(6, requires_grad=True).view(2, 3).relu_()
     ref = pytest.importorskip("torch")
     for a, b in zip(run(torch), run(ref)):
         np.testing.assert_allclose(a, b, rtol=1e-6)
@@ -796,3 +798,38 @@ def test_shared_tensors_are_the_same_memory_in_a_child_and_others_are_copies(sta
         torch.zeros(4)[:2].share_memory_()
     with pytest.raises(TypeError, match="pickle"):
         __import__("pickle").dumps(shared)
+
+
+def train_steps(model, dataset, steps, use_jit):
+    """train_epoch's step (dropout on), over the first batches in order."""
+    torch.manual_seed(5)
+    optimizer = optim.SGD(model.parameters(), lr=0.05, momentum=0.5)
+
+    def step(data, target):
+        optimizer.zero_grad()
+        loss = F.nll_loss(model(data), target)
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
+    run = jit(step) if use_jit else step
+    loader = torch.utils.data.DataLoader(dataset, batch_size=8)
+    for _, (data, target) in zip(range(steps), loader):
+        run(data, target)
+    if use_jit:
+        assert run.cache_info().hits == steps - 1
+
+
+def test_a_jitted_hogwild_step_updates_the_shared_parameters_as_eager():
+    torch.manual_seed(4)
+    model = Net().share_memory()
+    eager_copy = copy.deepcopy(model)
+    child = mp.get_context("fork").Process(target=train_steps,
+                                           args=(model, digits_like(32), 4, True))
+    child.start()
+    child.join()
+    assert child.exitcode == 0     # its assert on the replays held too
+    train_steps(eager_copy, digits_like(32), 4, use_jit=False)
+    for (name, p), q in zip(model.named_parameters(), eager_copy.parameters()):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5,
+                                   atol=1e-7, err_msg=name)
+    assert all(p.is_shared() for p in model.parameters())

@@ -30,7 +30,13 @@ def inplace_update(target: Tensor, value: Tensor, op_name: str) -> Tensor:
                 f"{op_name}: a leaf tensor of shape {target.shape} that requires grad is used "
                 f"in an in-place operation{user_line_suffix()}; wrap the update in "
                 "`with eager.no_grad():` or use an out-of-place op")
-        if target._base is not None and not _covers_its_base(target):
+        base = target._base
+        if base is not None and base._node is None and base._requires_grad:
+            raise AutogradError(
+                f"{op_name}: a view of a leaf tensor of shape {base.shape} that requires "
+                f"grad is used in an in-place operation{user_line_suffix()}; wrap the "
+                "update in `with eager.no_grad():` or use an out-of-place op")
+        if base is not None and not _covers_its_base(target):
             raise AutogradError(
                 f"{op_name}: in-place update of a view while recording gradients is not "
                 f"supported{user_line_suffix()}; clone() the view or use an out-of-place op")
@@ -65,7 +71,8 @@ def _covers_its_base(view: Tensor) -> bool:
     contiguous tensor, as conv2d's output is): then writing the view rewrites the whole
     base, whose history becomes the view's reshaped back, and autograd can follow."""
     data, base = view._data, view._base._data
-    return data.size == base.size and data.flags.c_contiguous and base.flags.c_contiguous
+    return (data.size == base.size and data.dtype == base.dtype and data.flags.c_contiguous
+            and base.flags.c_contiguous)
 
 
 def _rebase(base: Tensor, view: Tensor) -> None:
