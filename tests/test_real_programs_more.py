@@ -682,6 +682,10 @@ def test_epoch(model, device, data_loader):
     return test_loss, correct
 
 
+# The program's own names, not tests of this file.
+test.__test__ = test_epoch.__test__ = False
+
+
 def hogwild_main(args, dataset1, dataset2, start_method='spawn'):
     """mnist_hogwild/main.py's __main__ (the datasets made by the caller): the model in
     shared memory, trained by `num_processes` processes, tested after."""
