@@ -102,7 +102,8 @@ class Tensor:
         return False
 
     def to_sparse(self, sparse_dim: int | None = None) -> Tensor:
-        """This tensor itself: sparse layouts are held densely (see `eager.sparse`)."""
+        """This tensor itself: sparse layouts are held densely (see `eager.sparse`), so
+        `sparse_dim` (torch's) changes nothing."""
         return self
 
     def share_memory_(self) -> Tensor:
