@@ -20,9 +20,11 @@ from eager import (
     distributions,
     fft,
     linalg,
+    multiprocessing,
     nn,
     onnx,
     optim,
+    sparse,
     utils,
 )
 from eager import tensor_methods as _tensor_methods  # noqa: F401  (attaches operators)
@@ -193,6 +195,7 @@ from eager.random import (
     uniform,
 )
 from eager.serialization import LoadError, SaveError, load, save
+from eager.sparse import sparse_coo_tensor, spmm
 from eager.tensor import Tensor, clone, is_tensor, numel
 from eager.tensor_types import (
     BFloat16Tensor,
@@ -417,6 +420,7 @@ __all__ = [
     "mm",
     "movedim",
     "multinomial",
+    "multiprocessing",
     "nan",
     "nan_to_num",
     "narrow",
@@ -461,7 +465,10 @@ __all__ = [
     "sinh",
     "softmax",
     "sort",
+    "sparse",
+    "sparse_coo_tensor",
     "split",
+    "spmm",
     "square",
     "squeeze",
     "stack",

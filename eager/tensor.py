@@ -92,6 +92,55 @@ class Tensor:
         return device_object(self._device)
 
     @property
+    def is_cuda(self) -> bool:
+        """Whether the tensor lives on a GPU (PyTorch's `is_cuda`)."""
+        return self._device.startswith("cuda")
+
+    @property
+    def is_sparse(self) -> bool:
+        """False: every tensor is dense (`eager.sparse_coo_tensor` builds dense ones)."""
+        return False
+
+    def to_sparse(self, sparse_dim: int | None = None) -> Tensor:
+        """This tensor itself: sparse layouts are held densely (see `eager.sparse`), so
+        `sparse_dim` (torch's) changes nothing."""
+        return self
+
+    def share_memory_(self) -> Tensor:
+        """Move this tensor's values into memory shared between processes and return
+        it: sent to another process with `eager.multiprocessing`, it is the same memory
+        there (see `eager.shared_memory`). A no-op when already shared.
+
+        >>> import eager
+        >>> eager.ones(2).share_memory_().is_shared()
+        True
+        """
+        from eager import shared_memory
+
+        if shared_memory.location(self._data) is not None:
+            return self
+        if self._device != "cpu":
+            from kernels.errors import DeviceError
+
+            raise DeviceError(f"share_memory_: only cpu tensors can be shared between "
+                              f"processes, this one is on {self._device}")
+        if self._base is not None:
+            raise ArgumentError(f"share_memory_: this tensor of shape {self.shape} is a view; "
+                                "share its base tensor (or a clone()) instead")
+        self._data = shared_memory.shared_copy(self._data)
+        return self
+
+    def is_shared(self) -> bool:
+        """Whether this tensor's values lie in memory shared between processes."""
+        from eager import shared_memory
+
+        return shared_memory.location(self._data) is not None
+
+    def to_dense(self) -> Tensor:
+        """This tensor itself (already dense; see `eager.sparse`)."""
+        return self
+
+    @property
     def ndim(self) -> int:
         """Number of dimensions."""
         return self._data.ndim

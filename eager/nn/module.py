@@ -295,6 +295,19 @@ class Module:
             param.requires_grad_(requires_grad)
         return self
 
+    def share_memory(self) -> Module:
+        """Move every parameter, buffer and existing gradient into memory shared between
+        processes (`Tensor.share_memory_()`), so processes given this module by
+        `eager.multiprocessing` train the same values (Hogwild). Gradients made later
+        stay private to each process."""
+        for module in self.modules():
+            for t in (*module._parameters.values(), *module._buffers.values()):
+                if t is not None:
+                    t.share_memory_()
+                    if t._grad is not None:
+                        t._grad.share_memory_()
+        return self
+
     def to(self, device: str | None = None, dtype=None) -> Module:
         """Move/convert every parameter and buffer. Parameters are replaced by new ones,
         so build the optimizer after moving the model."""

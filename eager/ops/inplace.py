@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from eager.autograd import grad_mode
+from eager.autograd.node import record as record_node
 from eager.dispatch import apply, get_hook, user_frame, user_line_suffix
 from eager.tensor import Tensor
 from kernels import OPS
@@ -29,7 +30,13 @@ def inplace_update(target: Tensor, value: Tensor, op_name: str) -> Tensor:
                 f"{op_name}: a leaf tensor of shape {target.shape} that requires grad is used "
                 f"in an in-place operation{user_line_suffix()}; wrap the update in "
                 "`with eager.no_grad():` or use an out-of-place op")
-        if target._base is not None:
+        base = target._base
+        if base is not None and base._node is None and base._requires_grad:
+            raise AutogradError(
+                f"{op_name}: a view of a leaf tensor of shape {base.shape} that requires "
+                f"grad is used in an in-place operation{user_line_suffix()}; wrap the "
+                "update in `with eager.no_grad():` or use an out-of-place op")
+        if base is not None and not _covers_its_base(target):
             raise AutogradError(
                 f"{op_name}: in-place update of a view while recording gradients is not "
                 f"supported{user_line_suffix()}; clone() the view or use an out-of-place op")
@@ -51,10 +58,31 @@ def inplace_update(target: Tensor, value: Tensor, op_name: str) -> Tensor:
             value._node.set_output(target)
         target._node = value._node
         target._requires_grad = value._node is not None
+        if target._base is not None:
+            _rebase(target._base, target)
     hook = get_hook()
     if hook is not None:
         hook.inplace(target, value)
     return target
+
+
+def _covers_its_base(view: Tensor) -> bool:
+    """Whether `view` is all of its base in the base's element order (a reshape of a
+    contiguous tensor, as conv2d's output is): then writing the view rewrites the whole
+    base, whose history becomes the view's reshaped back, and autograd can follow."""
+    data, base = view._data, view._base._data
+    return (data.size == base.size and data.dtype == base.dtype and data.flags.c_contiguous
+            and base.flags.c_contiguous)
+
+
+def _rebase(base: Tensor, view: Tensor) -> None:
+    """After an in-place write through a view covering all of `base`, the base's values
+    are the view's: record that as a reshape, so gradients reach the written value."""
+    if view._node is None:
+        base._node, base._requires_grad = None, False
+        return
+    base._node = record_node(OPS.reshape, (view,), {"shape": base.shape}, base)
+    base._requires_grad = True
 
 
 def _note_writer(root: Tensor, op_name: str, recording: bool) -> None:
