@@ -73,8 +73,18 @@ def _int(example: Tensor) -> Tensor:
     return zeros((), dtype=np.int64, device=example._device)
 
 
+def _quotient(a: Tensor, b) -> Tensor:
+    # Through float64, which the C loops have (integer floor division they have not):
+    # exact for counts below 2**53, where a / b rounds to the integer q only if it is q.
+    return a.astype(np.float64) / b
+
+
 def _ceil_div(a: Tensor, b) -> Tensor:
-    return (a + (b - 1)) // b
+    return _quotient(a, b).ceil().astype(np.int64)
+
+
+def _floor_div(a: Tensor, b) -> Tensor:
+    return _quotient(a, b).floor().astype(np.int64)
 
 
 class LoopBackward:
@@ -152,7 +162,7 @@ class LoopBackward:
         buffers, stride, inv = rest[nf + nv:nf + nv + c], rest[nf + nv + c], \
             list(rest[nf + nv + c + 1:])
         before = t - 1
-        slot = before // stride
+        slot = _floor_div(before, stride)
         x = [read_slot(b, slot) for b in buffers]
         x = run_unit(self.advance, [before - slot * stride, *x, *inv])[1:]
         dx, dinv = self._pull_back(list(x), inv, g)
