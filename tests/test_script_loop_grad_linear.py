@@ -123,9 +123,10 @@ def _backward_trips(n):
 @pytest.mark.parametrize("n, trips", [
     (0, 0),
     (1, 1 + 0 + 1),     # count, store (nothing after the last slot), one pull-back
-    (40, 40 + 39 + 40),  # one trip per slot: count n, store n - 1, pull back n
+    (30, 30 + 29 + 30),  # n <= C, one trip per slot: count n, store n - 1, pull back n
 ])
 def test_backward_trips_with_one_trip_per_slot(n, trips):
+    assert n <= loop_backward.MAX_SLOTS
     assert _backward_trips(n) == trips
 
 

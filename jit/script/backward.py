@@ -149,7 +149,7 @@ def values_of(node) -> Any:
             yield from values_of(inner)
 
 
-def _subgraph(name: str, fn: Callable, examples: list[Tensor]) -> Graph:
+def straight_graph(name: str, fn: Callable, examples: list[Tensor]) -> Graph:
     """`fn` traced on stand-ins of `examples` into a loop subgraph: one parameter per
     example, outputs that are nodes of its own."""
     previous = replace_stack(None)
@@ -176,8 +176,8 @@ def make_loop(name: str, cond: Callable, body: Callable, carried: list[Tensor],
     """A compiled one-`While` graph: `while cond(*c, *inv): c = body(*c, *inv)`, its types
     those of `carried` and `invariants` (see `run_unit`)."""
     examples = list(carried) + list(invariants)
-    cond_graph = _subgraph(f"{name} cond", lambda *xs: (cond(*xs),), examples)
-    body_graph = _subgraph(f"{name} body", lambda *xs: tuple(body(*xs)), examples)
+    cond_graph = straight_graph(f"{name} cond", lambda *xs: (cond(*xs),), examples)
+    body_graph = straight_graph(f"{name} body", lambda *xs: tuple(body(*xs)), examples)
     for graph in (cond_graph, body_graph):
         graph.in_tree = (tuple(graph.inputs), {})
     outs = tuple(Value(0, t.shape, t.dtype, t._device, "node") for t in carried)
@@ -216,7 +216,7 @@ class _BranchBackward:
                  for k in self.outs_f]
         examples = list(inputs) + grads
         then_graph, else_graph = (
-            _subgraph(f"{name} vjp", lambda *xs, body=body: tuple(self._pull(body, xs)),
+            straight_graph(f"{name} vjp", lambda *xs, body=body: tuple(self._pull(body, xs)),
                       examples)
             for name, body in zip(node.labels, node.subgraphs))
         for graph in (then_graph, else_graph):
@@ -292,4 +292,4 @@ class LoopFunction(Function):
 
 
 __all__ = ["BranchFunction", "ControlAsOps", "LoopFunction", "NotStraight", "make_loop",
-           "pull_back", "run_body", "run_unit", "values_of"]
+           "pull_back", "run_body", "run_unit", "straight_graph", "values_of"]

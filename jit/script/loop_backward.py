@@ -46,11 +46,11 @@ import numpy as np
 from eager.creation import zeros, zeros_like
 from eager.ops.elementwise import minimum
 from eager.tensor import Tensor
-from jit.script.backward import make_loop, pull_back, run_body, run_unit
+from jit.script.backward import make_loop, pull_back, run_body, run_unit, straight_graph
 from jit.script.slots import read_slot, write_slot
 from tracer.control import While
 
-MAX_SLOTS = 64
+MAX_SLOTS = 32
 MIN_SLOTS = 2
 SLOT_BUDGET_BYTES = 64 * 2 ** 20
 
@@ -60,7 +60,7 @@ def slot_count(state_bytes: int) -> int:
     many as fit in `SLOT_BUDGET_BYTES`, within [MIN_SLOTS, MAX_SLOTS].
 
     >>> slot_count(16), slot_count(2 ** 22), slot_count(2 ** 30)
-    (64, 16, 2)
+    (32, 16, 2)
     """
     return max(MIN_SLOTS, min(MAX_SLOTS, SLOT_BUDGET_BYTES // max(state_bytes, 1)))
 
@@ -111,6 +111,12 @@ class LoopBackward:
                                  [i, *gs, *ginv], [*buffers, i, *inv])
         self.reverse = make_loop("reverse segments", self._reverse_cond,
                                  self._reverse_body, [i, *gs, *ginv], [*buffers, i, i, *inv])
+        # Counting, the first checkpoints and the reverse loop as one unit: one C call.
+        from jit.script.function import Compiled
+
+        whole = straight_graph("loop backward", self._whole, [*gs, *inputs])
+        whole.in_tree = (tuple(whole.inputs), {})
+        self.whole = Compiled(whole.verify())
 
     def blank_buffers(self, x: list[Tensor]) -> list[Tensor]:
         """One zero buffer of `slots` slots per carried value."""
@@ -194,22 +200,28 @@ class LoopBackward:
         nf = len(self.carried_f)
         return grads[:nf], grads[nf:]
 
-    def gradients(self, inputs: list[Tensor], grads: tuple) -> list:
-        """One gradient (or None) per input of the forward loop."""
-        c = self.c
-        x0, inv = list(inputs[:c]), list(inputs[c:])
-        n = run_unit(self.count, [_int(inputs[0]), *x0, *inv])[0]
+    def _whole(self, *args) -> tuple:
+        """(*g, *inputs) -> the gradients of the floating carried values and invariants,
+        for the gradients `g` of the floating carried outputs."""
+        nf, c = len(self.carried_f), self.c
+        g, x0, inv = list(args[:nf]), list(args[nf:nf + c]), list(args[nf + c:])
+        n = run_unit(self.count, [_int(x0[0]), *x0, *inv])[0]
         stride = _ceil_div(n, self.slots).clip(1, None)
         segments = _ceil_div(n, stride)
         buffers = self._store(x0, self.blank_buffers(x0), segments, stride, inv)
+        ginv = [zeros_like(inv[j]) for j in self.inv_f]
+        return tuple(run_unit(self.reverse, [segments, *g, *ginv, *buffers, stride, n,
+                                             *inv])[1:])
+
+    def gradients(self, inputs: list[Tensor], grads: tuple) -> list:
+        """One gradient (or None) per input of the forward loop."""
         g = [zeros_like(inputs[k]) if grads[k] is None else grads[k] for k in self.carried_f]
-        ginv = [zeros_like(inputs[c + j]) for j in self.inv_f]
-        result = run_unit(self.reverse, [segments, *g, *ginv, *buffers, stride, n, *inv])
+        result = run_unit(self.whole, [*g, *inputs])
         out: list = [None] * len(inputs)
-        for k, value in zip(self.carried_f, result[1:1 + len(g)]):
+        for k, value in zip(self.carried_f, result):
             out[k] = value
-        for j, value in zip(self.inv_f, result[1 + len(g):]):
-            out[c + j] = value
+        for j, value in zip(self.inv_f, result[len(g):]):
+            out[self.c + j] = value
         return out
 
 
