@@ -279,6 +279,24 @@ def test_slots_in_a_compiled_loop_agree_with_eager():
     np.testing.assert_array_equal(buffer.numpy(), 0.0)   # the caller's buffer is untouched
 
 
+def cross_rows(a, b, x, n):
+    i = eager.tensor(0)
+    while i < n:
+        a, b = write_slot(b, i, x + i.astype(x.dtype)), write_slot(a, i + 1, x * 2.0)
+        i = i + 1
+    return a, b
+
+
+def test_slot_writes_that_exchange_carried_buffers_in_a_compiled_loop():
+    crossed = script(cross_rows)
+    a, b, x = eager.zeros(4, 2), eager.ones(4, 2), eager.tensor([1.0, -1.0])
+    for n in [0, 1, 2, 3, 6]:
+        for got, want in zip(crossed(a, b, x, eager.tensor(n)),
+                             cross_rows(a, b, x, eager.tensor(n))):
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert crossed.compiled_for(a, b, x, eager.tensor(1))
+
+
 def test_slot_errors_name_the_function_and_the_argument():
     buffer = eager.zeros(3, 2)
     with pytest.raises(DTypeError, match=r"read_slot: slot must be a 0-d integer tensor"):

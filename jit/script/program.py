@@ -126,9 +126,10 @@ class Program:
         for p, slot in zip(params, slots):
             self.slot_of[id(p)] = slot
 
-    def _lower(self, graph: Graph, owned: frozenset = frozenset()) -> list:
-        """The items of `graph`; `owned` holds the ids of its parameters whose buffers
-        the program owns (a loop body's carried values): dead after their last read."""
+    def _lower(self, graph: Graph, owned: dict | None = None) -> list:
+        """The items of `graph`; `owned` maps the ids of its parameters whose buffers the
+        program owns (a loop body's carried values) to their positions among its outputs
+        (the next trip's values): dead after their last read."""
         items: list = []
         work = copy.copy(graph)
         work._next_id = self._next_id
@@ -173,7 +174,8 @@ class Program:
                 self._alias(node.cond.inputs, slots)
                 self._alias(node.body.inputs, slots)
                 cond = self._lower(node.cond)
-                body = self._lower(node.body, frozenset(id(p) for p in node.body.inputs[:n]))
+                body = self._lower(node.body, {id(p): k for k, p in
+                                               enumerate(node.body.inputs[:n])})
                 news = [self._slot(v) for v in node.body.outputs]
                 flag = self._slot(node.cond.outputs[0])
                 if len(set(news)) == len(news):
@@ -197,7 +199,7 @@ class Program:
                 items.append(Call(len(self.groups) - 1, (self._slot(reads[0]),
                                                          self._new(writes[0]))))
             elif _slot_access(node):
-                items += self._slot_copy(node, owned, reads)
+                items += self._slot_copy(node, owned or {}, reads, fused.output_values())
             elif node.op.name == "full":
                 out = node.out
                 slot = self._new(out)
@@ -212,16 +214,20 @@ class Program:
                 raise NotCompiled(f"`{node.op.name}`{where} has no C kernel")
         return items
 
-    def _slot_copy(self, node, owned: frozenset, reads: dict[int, int]) -> list:
-        """A slot read (`index`) or write (`index_set`) of `jit.script.slots` as one copy;
-        a write into an owned buffer that only it reads happens in place."""
+    def _slot_copy(self, node, owned: dict, reads: dict[int, int], outputs: list) -> list:
+        """A slot read (`index`) or write (`index_set`) of `jit.script.slots` as one copy.
+        A write into an owned buffer that only it reads, giving the next value of that
+        same carried buffer, happens in place (its swap after the trip is then a no-op;
+        any other output would make the swaps exchange the wrong buffers)."""
         buffer, index = node.inputs[0], node.inputs[-1]
         nbytes = _nbytes(buffer) // buffer.shape[0]
         if node.op.name == "index":
             return [SlotCopy(self._slot(buffer), self._new(node.out), self._slot(index),
                              buffer.shape[0], nbytes, store=False)]
         items = []
-        if id(buffer) in owned and reads.get(buffer.id) == 1:
+        if id(buffer) in owned and reads.get(buffer.id) == 1 and \
+                outputs[owned[id(buffer)]] is node.out and \
+                sum(v is node.out for v in outputs) == 1:
             self.slot_of[id(node.out)] = self._slot(buffer)
         else:
             items.append(Copy(self._new(node.out), self._slot(buffer), _nbytes(buffer)))
