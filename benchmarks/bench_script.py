@@ -2,6 +2,7 @@
 
     PYTHONPATH=$PWD python benchmarks/bench_script.py           # full run
     PYTHONPATH=$PWD python benchmarks/bench_script.py --quick   # fewer repetitions
+    PYTHONPATH=$PWD python benchmarks/bench_script.py --backward-only   # the last table
 
 Two loops whose trip count depends on the data, on float32 vectors of 1,000 and
 1,000,000 elements (fastest of several calls, after a warm-up):
@@ -14,6 +15,12 @@ Everything runs on one thread (XLA_FLAGS and torch.set_num_threads are set befor
 start), and the contestants of a row are timed in alternation, so load on the machine
 slows them alike. Targets: @jit.script at least 20x faster than eager on 1,000
 elements, and faster than jax.lax.while_loop on both sizes.
+
+Backward: forward and backward of `walk` (x = x * r + 0.01 * tanh(x), a fixed number of
+trips given as a tensor) on 1,000 float32 elements, eager autograd vs @jit.script (whose
+backward is loops over checkpoints, O(n) body trips) vs torch autograd. Running this
+file with PYTHONPATH at an older tree times that tree's script backward (before the
+checkpoints: n(n-1)/2 extra trips).
 """
 from __future__ import annotations
 
@@ -48,6 +55,50 @@ def newton(a):
     while ((y * y - a).abs() > TOL * a).any():
         y = 0.5 * (y + a / y)
     return y
+
+
+def walk(x, r, n):
+    i = eager.tensor(0)
+    while i < n:
+        x = x * r + 0.01 * x.tanh()
+        i = i + 1
+    return x
+
+
+def backward_table(repeat: int) -> None:
+    """Forward + backward through `walk` for 1,000 trips, each contestant in turn."""
+    scripted = jit.script(walk)
+    data = np.random.RandomState(0).uniform(-1.0, 1.0, 1_000).astype(np.float32)
+    grads = {}
+
+    def ours(fn, trips):
+        def run():
+            x = eager.asarray(data).requires_grad_()
+            r = eager.tensor(0.999, requires_grad=True)
+            fn(x, r, eager.tensor(trips)).sum().backward()
+            grads[fn] = (x.grad.numpy(), r.grad.item())
+        return run
+
+    print(f"{'backward':8s} {'n':>9s} {'trips':>6s}{'eager':>13s}{'@jit.script':>13s}"
+          f"{'torch':>13s} {'vs eager':>9s}")
+    torch = optional("torch")
+    for trips in (10, 100, 1_000):
+        contestants = {"eager": ours(walk, trips), "@jit.script": ours(scripted, trips)}
+        if torch is not None:
+            def torch_run(trips=trips):
+                x = torch.from_numpy(data.copy()).requires_grad_()
+                r = torch.tensor(0.999, requires_grad=True)
+                y = x
+                for _ in range(trips):
+                    y = y * r + 0.01 * y.tanh()
+                y.sum().backward()
+            contestants["torch"] = torch_run
+        best = race(contestants, repeat, 1)
+        np.testing.assert_allclose(grads[scripted][0], grads[walk][0], rtol=1e-4)
+        cells = "".join(f"{best[k] * 1e6:11,.0f}us" if k in best else f"{'-':>13s}"
+                        for k in ("eager", "@jit.script", "torch"))
+        print(f"{'walk':8s} {1_000:9,d} {trips:6d}{cells} "
+              f"{best['eager'] / best['@jit.script']:8.1f}x")
 
 
 def jax_versions():
@@ -117,7 +168,12 @@ def race(contestants: dict, repeat: int, batch: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--backward-only", action="store_true",
+                        help="only the loop-backward table")
     args = parser.parse_args()
+    if args.backward_only:
+        backward_table(3 if args.quick else 10)
+        return
     programs = {"halve": halve, "newton": newton}
     scripted = {name: jit.script(fn) for name, fn in programs.items()}
     jitted = {name: jit.jit(fn) for name, fn in programs.items()}
@@ -151,6 +207,8 @@ def main() -> None:
             if others["jax"]:
                 ratios += f" {best['jax'] / best['@jit.script']:6.1f}x"
             print(f"{name:8s} {n:9,d} {_trips(name, data):6d}{cells}{ratios}")
+    print()
+    backward_table(3 if args.quick else 10)
     print()
     print(scripted["newton"].explain(eager.ones(4)))
 

@@ -496,7 +496,7 @@ def test_jitted_step_with_varying_trip_counts_replays_without_retracing():
 
 
 def test_loop_backward_runs_as_compiled_loops_and_matches_eager_autograd():
-    from jit.script.backward import backward_of
+    from jit.script.loop_backward import backward_of
 
     def settle(y, rate):
         while (y * y).sum() > 0.5:
@@ -516,8 +516,8 @@ def test_loop_backward_runs_as_compiled_loops_and_matches_eager_autograd():
     loop = next(n for n in scripted.graph_for(y, eager.tensor(0.7)).nodes
                 if isinstance(n, While))
     loops = backward_of(loop, [y, eager.tensor(0.7)])
-    assert loops.count.program is not None and loops.reverse.program is not None, \
-        (loops.count.reason, loops.reverse.reason)
+    for unit in (loops.count, loops.advance, loops.store, loops.segment, loops.reverse):
+        assert unit.program is not None, unit.reason
 
 
 def clip_and_settle(x, w):

@@ -1,5 +1,6 @@
 """`jit.script`: compile Python source, data-dependent control flow included, to one Graph
 with `If`/`While` nodes that runs as one C call when every op has a C kernel.
+`read_slot` / `write_slot` address a buffer's first axis by a tensor, inside loops too.
 
 >>> import eager
 >>> @script
@@ -13,5 +14,7 @@ with `If`/`While` nodes that runs as one C call when every op has a C kernel.
 """
 from jit.script.errors import ScriptError
 from jit.script.function import ScriptFunction, ScriptModule, script
+from jit.script.slots import read_slot, write_slot
 
-__all__ = ["ScriptError", "ScriptFunction", "ScriptModule", "script"]
+__all__ = ["ScriptError", "ScriptFunction", "ScriptModule", "read_slot", "script",
+           "write_slot"]

@@ -7,18 +7,10 @@ eager dispatch, so the tape records it, and each `If` / `While` node as one op. 
 node's forward is one unit: one C call when it compiles, and the node itself for a
 listening tracer. `BranchFunction` pulls gradients back with an `If` on the same
 condition whose branches are the two bodies' vector-Jacobian products (each body's
-autograd traced into a graph). `LoopFunction` pulls them back with two more loops
-built from the loop's own condition and body:
-
-- count: the forward loop again with a trip counter, giving n;
-- reverse: for k = n, ..., 1, recompute the carried values after k - 1 trips (an inner
-  loop of k - 1 body trips from the initial values) and pull the gradient back through
-  the k-th trip with the body's vector-Jacobian product; the invariants' gradients are
-  summed over the trips.
-
-Recomputing the values of each trip instead of stacking them keeps every shape static
-(a stack would have the trip count as a dimension), at the price of n(n-1)/2 extra body
-trips in the backward pass. Bodies may hold control flow of their own: it runs as
+autograd traced into a graph). `LoopFunction` pulls them back with
+loops built from the loop's own condition and body over checkpoints of the carried
+values (`jit.script.loop_backward`): O(n) body trips for n <= C² trips, static shapes.
+Bodies may hold control flow of their own: it runs as
 units the same way.
 
 >>> import eager
@@ -157,7 +149,7 @@ def values_of(node) -> Any:
             yield from values_of(inner)
 
 
-def _subgraph(name: str, fn: Callable, examples: list[Tensor]) -> Graph:
+def straight_graph(name: str, fn: Callable, examples: list[Tensor]) -> Graph:
     """`fn` traced on stand-ins of `examples` into a loop subgraph: one parameter per
     example, outputs that are nodes of its own."""
     previous = replace_stack(None)
@@ -184,8 +176,8 @@ def make_loop(name: str, cond: Callable, body: Callable, carried: list[Tensor],
     """A compiled one-`While` graph: `while cond(*c, *inv): c = body(*c, *inv)`, its types
     those of `carried` and `invariants` (see `run_unit`)."""
     examples = list(carried) + list(invariants)
-    cond_graph = _subgraph(f"{name} cond", lambda *xs: (cond(*xs),), examples)
-    body_graph = _subgraph(f"{name} body", lambda *xs: tuple(body(*xs)), examples)
+    cond_graph = straight_graph(f"{name} cond", lambda *xs: (cond(*xs),), examples)
+    body_graph = straight_graph(f"{name} body", lambda *xs: tuple(body(*xs)), examples)
     for graph in (cond_graph, body_graph):
         graph.in_tree = (tuple(graph.inputs), {})
     outs = tuple(Value(0, t.shape, t.dtype, t._device, "node") for t in carried)
@@ -210,88 +202,7 @@ def pull_back(graph: Graph, inputs: list, outs: list[int], wanted: list[int],
     return [zeros_like(w) if d is None else d for d, w in zip(grads, chosen)]
 
 
-class _Backward:
-    """The loops one forward `While` needs for its backward pass (built on first use)."""
-
-    def __init__(self, node: While, inputs: list[Tensor]) -> None:
-        self.node = node
-        c = node.carried
-        self.c = c
-        self.carried_f = [k for k in range(c) if _floating(inputs[k])]
-        self.inv_f = [i for i in range(len(inputs) - c) if _floating(inputs[c + i])]
-        counter = zeros((), dtype=np.int64, device=inputs[0]._device)
-        self.count = make_loop("count trips", self._count_cond, self._count_body,
-                               [counter, *inputs[:c]], inputs[c:])
-        self._recompute = None
-        gs = [inputs[k] for k in self.carried_f]
-        ginv = [inputs[c + i] for i in self.inv_f]
-        self.reverse = make_loop("reverse trips", self._reverse_cond, self._reverse_body,
-                                 [counter, *gs, *ginv], inputs)
-
-    # count: carried (i, *x), invariants inv
-    def _count_cond(self, i, *rest):
-        return run_body(self.node.cond, list(rest))[0]
-
-    def _count_body(self, i, *rest):
-        return [i + 1, *run_body(self.node.body, list(rest))]
-
-    # recompute: carried (j, *x), invariants inv; j counts the trips left
-    @staticmethod
-    def _recompute_cond(j, *rest):
-        return j > 0
-
-    def _recompute_body(self, j, *rest):
-        return [j - 1, *run_body(self.node.body, list(rest))]
-
-    # reverse: carried (k, *g, *ginv), invariants (*x0, *inv)
-    @staticmethod
-    def _reverse_cond(k, *rest):
-        return k > 0
-
-    def _reverse_body(self, k, *rest):
-        nf, nv, c = len(self.carried_f), len(self.inv_f), self.c
-        g, ginv, x0, inv = rest[:nf], rest[nf:nf + nv], rest[nf + nv:nf + nv + c], \
-            rest[nf + nv + c:]
-        before = k - 1
-        if self._recompute is None:
-            self._recompute = make_loop("recompute trip", self._recompute_cond,
-                                        self._recompute_body, [before, *x0], list(inv))
-        x = run_unit(self._recompute, [before, *x0, *inv])[1:]
-        dx, dinv = self._pull_back(list(x), list(inv), list(g))
-        return [before, *dx, *(a + b for a, b in zip(ginv, dinv))]
-
-    def _pull_back(self, x: list, inv: list, g: list) -> tuple[list, list]:
-        """The body's vector-Jacobian product at carried values `x`."""
-        wanted = self.carried_f + [self.c + i for i in self.inv_f]
-        grads = pull_back(self.node.body, x + inv, self.carried_f, wanted, g)
-        nf = len(self.carried_f)
-        return grads[:nf], grads[nf:]
-
-    def gradients(self, inputs: list[Tensor], grads: tuple) -> list:
-        """One gradient (or None) per input of the forward loop."""
-        c = self.c
-        n = run_unit(self.count, [zeros((), dtype=np.int64, device=inputs[0]._device),
-                                  *inputs])[0]
-        g = [zeros_like(inputs[k]) if grads[k] is None else grads[k] for k in self.carried_f]
-        ginv = [zeros_like(inputs[c + i]) for i in self.inv_f]
-        result = run_unit(self.reverse, [n, *g, *ginv, *inputs])
-        out: list = [None] * len(inputs)
-        for k, value in zip(self.carried_f, result[1:1 + len(g)]):
-            out[k] = value
-        for i, value in zip(self.inv_f, result[1 + len(g):]):
-            out[c + i] = value
-        return out
-
-
 _BACKWARDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def backward_of(node: While, inputs: list[Tensor]) -> _Backward:
-    """The backward loops of `node` (its input types never change: built once)."""
-    found = _BACKWARDS.get(node)
-    if found is None:
-        found = _BACKWARDS[node] = _Backward(node, inputs)
-    return found
 
 
 class _BranchBackward:
@@ -305,7 +216,7 @@ class _BranchBackward:
                  for k in self.outs_f]
         examples = list(inputs) + grads
         then_graph, else_graph = (
-            _subgraph(f"{name} vjp", lambda *xs, body=body: tuple(self._pull(body, xs)),
+            straight_graph(f"{name} vjp", lambda *xs, body=body: tuple(self._pull(body, xs)),
                       examples)
             for name, body in zip(node.labels, node.subgraphs))
         for graph in (then_graph, else_graph):
@@ -366,15 +277,19 @@ class LoopFunction(Function):
         """Run the loop as one unit."""
         ctx.node = node
         ctx.save_for_backward(*inputs)
+        from jit.script.loop_backward import backward_of
+
         backward_of(node, list(inputs))   # refuses (NotStraight) before anything runs
         return tuple(run_unit(_unit(node), list(inputs)))
 
     @staticmethod
     def backward(ctx, *grads: Tensor) -> tuple:
         """The gradients of the loop's inputs, computed by loops (module doc)."""
+        from jit.script.loop_backward import backward_of
+
         inputs = list(ctx.saved_tensors)
         return (None, *backward_of(ctx.node, inputs).gradients(inputs, grads))
 
 
 __all__ = ["BranchFunction", "ControlAsOps", "LoopFunction", "NotStraight", "make_loop",
-           "pull_back", "run_body", "run_unit", "values_of"]
+           "pull_back", "run_body", "run_unit", "straight_graph", "values_of"]

@@ -33,6 +33,7 @@ BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
           ast.BitOr: operator.or_, ast.BitXor: operator.xor}
 COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
            ast.GtE: operator.ge, ast.Eq: operator.eq, ast.NotEq: operator.ne}
+SLOTS_MODULE = "jit.script.slots"   # read_slot / write_slot: eager ops, callable too
 TENSOR_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "device", "T", "mT"})
 HOST_METHODS = frozenset({"item", "tolist", "numpy", "backward", "__bool__", "__float__",
                           "__int__", "__index__", "__len__", "__iter__", "requires_grad_",
@@ -323,8 +324,8 @@ class Expressions:
         if builtin is not None:
             return builtin(self, args, kwargs, node)
         module = getattr(fn, "__module__", None) or ""
-        if module == "eager" or module.startswith("eager.") or isinstance(fn, type) and \
-                fn.__module__.startswith("eager"):
+        if module in ("eager", SLOTS_MODULE) or module.startswith("eager.") or \
+                isinstance(fn, type) and fn.__module__.startswith("eager"):
             return self.guarded(fn, *args, **kwargs)
         if module == "math" and not any(isinstance(x, Tensor) for x in args):
             return self.guarded(fn, *args, **kwargs)

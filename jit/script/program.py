@@ -5,7 +5,8 @@ Every subgraph is fused (`jit.passes.fuse`) and each fused group becomes a C fun
 its own, allocated once per program; a subgraph's parameters share the buffer of what
 they bind (a loop's carried values live in the buffers of the loop's outputs, and each
 trip swaps them with the body's results instead of copying); a reshape is a copy of the
-bytes. A loop whose condition
+bytes, and a checkpoint slot's read or write (`jit.script.slots`) a copy of one slot (a
+write into a loop's carried buffer that nothing reads after it happens in place). A loop whose condition
 starts with a whole-array max/min is rotated: the body's last kernel also computes the
 next trip's reduction and writes the carried values in place (one pass over memory
 per trip instead of two). A graph
@@ -43,6 +44,7 @@ from kernels.codegen.loops import (
     Fill,
     Loop,
     Rotated,
+    SlotCopy,
     StoringExtremum,
     Swap,
     render_program,
@@ -124,7 +126,10 @@ class Program:
         for p, slot in zip(params, slots):
             self.slot_of[id(p)] = slot
 
-    def _lower(self, graph: Graph) -> list:
+    def _lower(self, graph: Graph, owned: dict | None = None) -> list:
+        """The items of `graph`; `owned` maps the ids of its parameters whose buffers the
+        program owns (a loop body's carried values) to their positions among its outputs
+        (the next trip's values): dead after their last read."""
         items: list = []
         work = copy.copy(graph)
         work._next_id = self._next_id
@@ -169,7 +174,8 @@ class Program:
                 self._alias(node.cond.inputs, slots)
                 self._alias(node.body.inputs, slots)
                 cond = self._lower(node.cond)
-                body = self._lower(node.body)
+                body = self._lower(node.body, {id(p): k for k, p in
+                                               enumerate(node.body.inputs[:n])})
                 news = [self._slot(v) for v in node.body.outputs]
                 flag = self._slot(node.cond.outputs[0])
                 if len(set(news)) == len(news):
@@ -192,6 +198,8 @@ class Program:
                 self.kernels += 1
                 items.append(Call(len(self.groups) - 1, (self._slot(reads[0]),
                                                          self._new(writes[0]))))
+            elif _slot_access(node):
+                items += self._slot_copy(node, owned or {}, reads, fused.output_values())
             elif node.op.name == "full":
                 out = node.out
                 slot = self._new(out)
@@ -205,6 +213,26 @@ class Program:
                 where = f" at {node.where}" if node.where else ""
                 raise NotCompiled(f"`{node.op.name}`{where} has no C kernel")
         return items
+
+    def _slot_copy(self, node, owned: dict, reads: dict[int, int], outputs: list) -> list:
+        """A slot read (`index`) or write (`index_set`) of `jit.script.slots` as one copy.
+        A write into an owned buffer that only it reads, giving the next value of that
+        same carried buffer, happens in place (its swap after the trip is then a no-op;
+        any other output would make the swaps exchange the wrong buffers)."""
+        buffer, index = node.inputs[0], node.inputs[-1]
+        nbytes = _nbytes(buffer) // buffer.shape[0]
+        if node.op.name == "index":
+            return [SlotCopy(self._slot(buffer), self._new(node.out), self._slot(index),
+                             buffer.shape[0], nbytes, store=False)]
+        items = []
+        if id(buffer) in owned and reads.get(buffer.id) == 1 and \
+                outputs[owned[id(buffer)]] is node.out and \
+                sum(v is node.out for v in outputs) == 1:
+            self.slot_of[id(node.out)] = self._slot(buffer)
+        else:
+            items.append(Copy(self._new(node.out), self._slot(buffer), _nbytes(buffer)))
+        return items + [SlotCopy(self._slot(node.out), self._slot(node.inputs[1]),
+                                 self._slot(index), buffer.shape[0], nbytes, store=True)]
 
     def _rotated(self, cond: list, body: list, swaps: list, flag: int) -> Rotated | None:
         """The loop with the reduction its condition starts with computed by the body's
@@ -289,6 +317,21 @@ class Program:
             self.lock.release()
 
 
+def _slot_access(node) -> bool:
+    """Whether `node` reads or writes one whole slot along axis 0 at an int64 index of
+    one element (what `jit.script.slots` records)."""
+    if node.subgraphs or node.op.name not in ("index", "index_set") or \
+            node.attrs.get("key") != (("t", 0),):
+        return False
+    buffer, index = node.inputs[0], node.inputs[-1]
+    values = all(isinstance(x, Value) and x.is_tensor for x in node.inputs)
+    if not values or index.shape != (1,) or index.dtype != np.int64 or not buffer.shape:
+        return False
+    return node.op.name == "index" or (
+        len(node.inputs) == 3 and node.inputs[1].dtype == buffer.dtype and
+        node.inputs[1].shape == (1, *buffer.shape[1:]))
+
+
 def _reads(graph: Graph) -> dict[int, int]:
     """How many times each value id is read by the graph's nodes and outputs."""
     counts: dict[int, int] = {}
@@ -322,6 +365,8 @@ def _written(items: list, groups: list) -> set[int]:
             slots.update(item.args[len(inputs):])
         elif isinstance(item, (Fill, Copy)):
             slots.add(item.slot if isinstance(item, Fill) else item.dst)
+        elif isinstance(item, SlotCopy):
+            slots.add(item.buffer if item.store else item.value)
     return slots
 
 

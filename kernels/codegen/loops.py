@@ -3,7 +3,8 @@
 
 A program works on numbered buffers `b[i]` (the caller owns the memory). Its items:
 `Call` runs a group (`c_render`) on buffers, `Fill` sets a buffer to a constant, `Copy`
-copies one buffer into another, `Swap` exchanges two buffer pointers, `Branch` picks
+copies one buffer into another, `SlotCopy` copies one slot of a checkpoint buffer in or
+out at an index read from a buffer, `Swap` exchanges two buffer pointers, `Branch` picks
 items by a 0-d bool buffer, `Loop` repeats `cond` items, leaves when the flag buffer is
 false, else runs `body` items, and `Rotated` is a loop that tests its flag first.
 
@@ -58,6 +59,20 @@ class Copy:
     dst: int
     src: int
     nbytes: int
+
+
+@dataclass(frozen=True)
+class SlotCopy:
+    """Copy `nbytes` between slot s of buffer `buffer` (`slots` slots of `nbytes`) and
+    buffer `value`: into the slot when `store`, else out of it. s is the int64 in buffer
+    `index`, clamped into [0, slots - 1] so that no index reaches outside the buffer."""
+
+    buffer: int
+    value: int
+    index: int
+    slots: int
+    nbytes: int
+    store: bool
 
 
 @dataclass(frozen=True)
@@ -123,6 +138,12 @@ def _emit(items: list, groups: list, indent: str, lines: list[str]) -> None:
             if item.nbytes:
                 lines.append(f"{indent}__builtin_memcpy(b[{item.dst}], b[{item.src}], "
                              f"{item.nbytes});")
+        elif isinstance(item, SlotCopy):
+            at = f"(char *)b[{item.buffer}] + s * {item.nbytes}LL"
+            dst, src = (at, f"b[{item.value}]") if item.store else (f"b[{item.value}]", at)
+            lines.append(f"{indent}{{ int64_t s = *(const int64_t *)b[{item.index}]; "
+                         f"s = s < 0 ? 0 : s > {item.slots - 1}LL ? {item.slots - 1}LL : s; "
+                         f"__builtin_memcpy({dst}, {src}, {item.nbytes}); }}")
         elif isinstance(item, Swap):
             lines.append(f"{indent}{{ void *t = b[{item.a}]; b[{item.a}] = b[{item.b}]; "
                          f"b[{item.b}] = t; }}")
@@ -261,4 +282,4 @@ def render_program(groups: list, items: list) -> str:
 
 
 __all__ = ["DECLARATION", "Branch", "Call", "Copy", "Fill", "Loop", "Rotated",
-           "StoringExtremum", "Swap", "render_program", "whole_extremum"]
+           "SlotCopy", "StoringExtremum", "Swap", "render_program", "whole_extremum"]
