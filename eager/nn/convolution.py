@@ -20,7 +20,7 @@ from eager import arguments
 from eager.dispatch import apply, user_line_suffix
 from eager.nn.errors import ArgumentError
 from eager.ops.linalg import matmul
-from eager.ops.shape import reshape
+from eager.ops.shape import reshape, squeeze, unsqueeze
 from eager.tensor import Tensor
 from kernels import OPS
 from kernels.errors import ShapeError
@@ -39,23 +39,43 @@ def single(op: str, name: str, value: Any, minimum: int) -> int:
     return arguments.integer(op, name, value, minimum=minimum)
 
 
+def unbatched_hint(ndim: int, spatial: int) -> str:
+    """The fix to suggest for an input with no channel dim: a 2-D image (H, W) or a 1-D
+    signal (L,) given where (C, ...) or (N, C, ...) belongs; else nothing.
+
+    >>> unbatched_hint(2, 2)
+    '; give a single-channel image its channel dim with x.unsqueeze(0)'
+    """
+    if ndim != spatial:
+        return ""
+    what = "image" if spatial == 2 else "signal"
+    return f"; give a single-channel {what} its channel dim with x.unsqueeze(0)"
+
+
 def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
     """1-D cross-correlation (PyTorch's conv1d).
 
-    x: (N, C, L); weight: (O, C // groups, k); bias: (O,). Returns (N, O, L').
+    x: (N, C, L), or (C, L) unbatched as in PyTorch; weight: (O, C // groups, k); bias:
+    (O,). Returns (N, O, L'), or (O, L') for an unbatched x.
 
     >>> import eager
     >>> conv1d(eager.ones(2, 4, 9), eager.ones(6, 2, 3), stride=2, groups=2).shape
     (2, 6, 4)
+    >>> conv1d(eager.ones(4, 9), eager.ones(6, 4, 3)).shape
+    (6, 7)
     """
     from eager.nn.functional import conv2d
 
     arguments.tensor("conv1d", "input", x)
     arguments.tensor("conv1d", "weight", weight)
+    if x.ndim == 2 and weight.ndim == 3:
+        return squeeze(conv1d(unsqueeze(x, 0), weight, bias, stride, padding, dilation,
+                              groups), 0)
     if x.ndim != 3 or weight.ndim != 3:
-        raise ShapeError(f"conv1d: expected input (N, C, L) and weight (O, C // groups, k), "
-                         f"got input {x.shape} and weight {weight.shape}{user_line_suffix()}")
+        raise ShapeError(f"conv1d: expected input (C, L) or (N, C, L) and weight (O, C // "
+                         f"groups, k), got input {x.shape} and weight {weight.shape}"
+                         f"{user_line_suffix()}{unbatched_hint(x.ndim, 1)}")
     stride = single("conv1d", "stride", stride, 1)
     padding = single("conv1d", "padding", padding, 0)
     dilation = single("conv1d", "dilation", dilation, 1)
@@ -70,8 +90,9 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
     """2-D transposed convolution (PyTorch's conv_transpose2d, the gradient of conv2d
     with respect to its input).
 
-    x: (N, C, H, W); weight: (C, O // groups, kh, kw); bias: (O,). The output is
-    (N, O, (H - 1) * stride - 2 * padding + dilation * (kh - 1) + output_padding + 1, ...).
+    x: (N, C, H, W), or (C, H, W) unbatched as in PyTorch; weight: (C, O // groups, kh,
+    kw); bias: (O,). The output is (N, O, (H - 1) * stride - 2 * padding + dilation *
+    (kh - 1) + output_padding + 1, ...), without the N for an unbatched x.
 
     >>> import eager
     >>> conv_transpose2d(eager.ones(1, 1, 2, 2), eager.ones(1, 1, 2, 2)).tolist()
@@ -81,6 +102,9 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
     arguments.tensor(op, "input", x)
     arguments.tensor(op, "weight", weight)
     arguments.optional_tensor(op, "bias", bias)
+    if x.ndim == 3 and weight.ndim == 4:
+        return squeeze(conv_transpose2d(unsqueeze(x, 0), weight, bias, stride, padding,
+                                        output_padding, groups, dilation), 0)
     stride = arguments.pair(op, "stride", stride, minimum=1)
     padding = arguments.pair(op, "padding", padding, minimum=0)
     output_padding = arguments.pair(op, "output_padding", output_padding, minimum=0)
@@ -88,9 +112,10 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
     groups = arguments.integer(op, "groups", groups, minimum=1)
     if x.ndim != 4 or weight.ndim != 4 or x.shape[1] != weight.shape[0] or \
             weight.shape[0] % groups:
-        raise ShapeError(f"{op}: expected input (N, C, H, W) and weight (C, O // groups, kh, "
-                         f"kw) with C divisible by groups={groups}, got input {x.shape} and "
-                         f"weight {weight.shape}{user_line_suffix()}")
+        raise ShapeError(f"{op}: expected input (C, H, W) or (N, C, H, W) and weight (C, "
+                         f"O // groups, kh, kw) with C divisible by groups={groups}, got "
+                         f"input {x.shape} and weight {weight.shape}{user_line_suffix()}"
+                         f"{unbatched_hint(x.ndim, 2)}")
     if any(o >= s and o >= d for o, s, d in zip(output_padding, stride, dilation)):
         raise ArgumentError(f"{op}: output_padding {output_padding} must be smaller than "
                             f"either stride {stride} or dilation {dilation}")

@@ -28,7 +28,7 @@ from eager.nn.activation_functions import (
     softplus,
 )
 from eager.nn.attention import multi_head_attention_forward, scaled_dot_product_attention
-from eager.nn.convolution import conv1d, conv_transpose2d
+from eager.nn.convolution import conv1d, conv_transpose2d, unbatched_hint
 from eager.nn.errors import ArgumentError, TargetError
 from eager.nn.instance_norm import instance_norm
 from eager.nn.interpolation import interpolate
@@ -51,7 +51,7 @@ from eager.ops import reductions as R
 from eager.ops.indexing import gather_in_range
 from eager.ops.linalg import matmul
 from eager.ops.operands import promote
-from eager.ops.shape import reshape, unsqueeze
+from eager.ops.shape import reshape, squeeze, unsqueeze
 from eager.tensor import Tensor
 from kernels import OPS
 from kernels.dtypes import float32, float64, to_dtype
@@ -312,23 +312,29 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
     """2-D cross-correlation (PyTorch's conv2d): the input's windows (im2col, read
     through a strided view into the layout BLAS reads), then one (grouped) matmul.
 
-    x: (N, C, H, W); weight: (O, C // groups, kh, kw); bias: (O,). Returns (N, O, H', W').
+    x: (N, C, H, W), or (C, H, W) unbatched as in PyTorch; weight: (O, C // groups, kh,
+    kw); bias: (O,). Returns (N, O, H', W'), or (O, H', W') for an unbatched x.
 
     >>> import eager
     >>> conv2d(eager.ones(1, 1, 3, 3), eager.ones(1, 1, 2, 2)).tolist()
     [[[[4.0, 4.0], [4.0, 4.0]]]]
     >>> conv2d(eager.ones(1, 4, 5, 5), eager.ones(6, 2, 3, 3), dilation=2, groups=2).shape
     (1, 6, 1, 1)
+    >>> conv2d(eager.ones(4, 5, 5), eager.ones(6, 4, 3, 3)).shape
+    (6, 3, 3)
     """
     arguments.tensor("conv2d", "input", x)
     arguments.tensor("conv2d", "weight", weight)
     arguments.optional_tensor("conv2d", "bias", bias)
+    if x.ndim == 3 and weight.ndim == 4:
+        return squeeze(conv2d(unsqueeze(x, 0), weight, bias, stride, padding, dilation,
+                              groups), 0)
     stride, padding = _pair("conv2d", "stride", stride), _pair("conv2d", "padding", padding)
     dilation = _pair("conv2d", "dilation", dilation)
     groups = arguments.integer("conv2d", "groups", groups, minimum=1)
     if x.ndim != 4 and weight.ndim == 4:
-        raise ShapeError(f"conv2d: expected a 4-D input (N, C, H, W), got shape {x.shape}"
-                         f"{user_line_suffix()}")
+        raise ShapeError(f"conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                         f"shape {x.shape}{user_line_suffix()}{unbatched_hint(x.ndim, 2)}")
     if x.ndim != 4 or weight.ndim != 4 or x.shape[1] != weight.shape[1] * groups or \
             weight.shape[0] % groups:
         detail = ""
@@ -359,20 +365,24 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     kernel size. Padding uses -inf, so it never wins. The gradient goes to the first
     largest element of each window (its argmax), as in PyTorch. ceil_mode=True rounds the
     output size up (a last, partial window on the bottom/right), as PyTorch: a window
-    must start inside the input or its left/top padding.
+    must start inside the input or its left/top padding. A 3-D input (C, H, W) is
+    unbatched, as in PyTorch, and so is the result.
 
     >>> import eager
     >>> max_pool2d(eager.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
     [[[[5.0, 7.0], [13.0, 15.0]]]]
     """
     arguments.tensor("max_pool2d", "input", x)
+    if x.ndim == 3:
+        return squeeze(max_pool2d(unsqueeze(x, 0), kernel_size, stride, padding, dilation,
+                                  ceil_mode), 0)
     kernel = _pair("max_pool2d", "kernel_size", kernel_size)
     stride = kernel if stride is None else _pair("max_pool2d", "stride", stride)
     padding = _pair("max_pool2d", "padding", padding)
     dilation = _pair("max_pool2d", "dilation", dilation)
     if x.ndim != 4:
-        raise ShapeError(f"max_pool2d: expected input (N, C, H, W), got {x.shape}"
-                         f"{user_line_suffix()}")
+        raise ShapeError(f"max_pool2d: expected input (C, H, W) or (N, C, H, W), got "
+                         f"{x.shape}{user_line_suffix()}{unbatched_hint(x.ndim, 2)}")
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
         raise ArgumentError(f"max_pool2d: padding {padding} must be at most half the kernel "
                             f"size {kernel}")

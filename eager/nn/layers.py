@@ -19,6 +19,7 @@ from eager.autograd import no_grad
 from eager.creation import empty, ones, zeros
 from eager.nn import functional as F
 from eager.nn import init
+from eager.nn.convolution import unbatched_hint
 from eager.nn.errors import ArgumentError
 from eager.nn.module import Module
 from eager.nn.parameter import Parameter
@@ -76,7 +77,8 @@ class Linear(Module):
 
 
 class Conv2d(Module):
-    """2-D convolution over (N, C, H, W) with a (out, in, kh, kw) kernel.
+    """2-D convolution over (N, C, H, W), or an unbatched (C, H, W) as in PyTorch, with
+    an (out, in, kh, kw) kernel.
 
     >>> import eager
     >>> from eager import nn
@@ -114,14 +116,12 @@ class Conv2d(Module):
         if isinstance(x, Tensor):
             layer = f"Conv2d({self.in_channels}, {self.out_channels}, " \
                     f"kernel_size={self.kernel_size})"
-            if x.ndim != 4:
-                hint = "; add the batch dim of a single image with x.unsqueeze(0)" \
-                    if x.ndim == 3 else ""
-                raise ShapeError(f"{layer}: expected a 4-D input (N, C, H, W), got shape "
-                                 f"{x.shape}{hint}")
+            if x.ndim not in (3, 4):
+                raise ShapeError(f"{layer}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) "
+                                 f"input, got shape {x.shape}{unbatched_hint(x.ndim, 2)}")
             expected = self.weight.shape[1] * self.groups
-            if x.shape[1] != expected:
-                raise ShapeError(f"{layer}: input of shape {x.shape} has {x.shape[1]} "
+            if x.shape[-3] != expected:
+                raise ShapeError(f"{layer}: input of shape {x.shape} has {x.shape[-3]} "
                                  f"channels but the layer expects in_channels={expected}")
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
@@ -135,7 +135,8 @@ class Conv2d(Module):
 
 
 class Conv1d(Module):
-    """1-D convolution over (N, C, L) with a (out, in // groups, k) kernel.
+    """1-D convolution over (N, C, L), or an unbatched (C, L) as in PyTorch, with an
+    (out, in // groups, k) kernel.
 
     >>> import eager
     >>> from eager import nn
@@ -178,8 +179,9 @@ class Conv1d(Module):
 
 
 class ConvTranspose2d(Module):
-    """2-D transposed convolution over (N, C, H, W) with an (in, out // groups, kh, kw)
-    kernel: Conv2d's gradient with respect to its input, the usual learned upsampling.
+    """2-D transposed convolution over (N, C, H, W) (or an unbatched (C, H, W)) with an
+    (in, out // groups, kh, kw) kernel: Conv2d's gradient with respect to its input, the
+    usual learned upsampling.
 
     >>> import eager
     >>> from eager import nn
