@@ -258,3 +258,89 @@ def test_to_with_a_dtype_string_matches_torch():
         torch.zeros(2).to("float32")
     with pytest.raises(RuntimeError):
         eager.zeros(2).to("float32")
+
+
+# more probes: Embedding(max_norm, padding_idx) and errors PyTorch raises too
+
+W0 = RNG.standard_normal((6, 3)) * 3
+EMBEDDING_IDS = [[1, 2, 2], [0, 4, 1]]
+
+
+def _embedding_run(lib, ids):
+    """(output, weight after, weight gradient) of one lookup with max_norm=1.5, in lib
+    (eager or torch), float64 throughout."""
+    emb = lib.nn.Embedding(6, 3, padding_idx=0, max_norm=1.5, dtype=lib.float64)
+    with lib.no_grad():
+        emb.weight.copy_(lib.tensor(W0, dtype=lib.float64))
+    out = emb(ids)
+    (out * out).sum().backward()
+    return [v.detach().numpy() for v in (out, emb.weight, emb.weight.grad)]
+
+
+def test_embedding_max_norm_and_padding_idx():
+    out, weight, grad = _embedding_run(eager, eager.tensor(EMBEDDING_IDS))
+    norms = np.linalg.norm(W0, axis=1)
+    looked_up = sorted({i for row in EMBEDDING_IDS for i in row})
+    for i in range(6):
+        want = W0[i] * min(1.0, 1.5 / (norms[i] + 1e-7)) if i in looked_up else W0[i]
+        np.testing.assert_allclose(weight[i], want, rtol=1e-12)  # renormed in place
+    np.testing.assert_allclose(out[1, 1], weight[4])
+    assert not grad[0].any() and grad[4].any()   # the padding row gets no gradient
+    assert not grad[3].any() and not grad[5].any()
+    e = nn.Embedding(4, 2, max_norm=1.0)
+    assert "max_norm=1.0" in repr(e)
+    with pytest.raises(ArgumentError, match="Embedding: max_norm"):
+        nn.Embedding(4, 2, max_norm=-1.0)
+
+
+def test_embedding_max_norm_in_a_jitted_training_step():
+    def make():
+        emb = nn.Embedding(6, 3, max_norm=1.0, dtype=eager.float64)
+        with eager.no_grad():
+            emb.weight.copy_(t64(W0))
+        return emb, optim.SGD(emb.parameters(), lr=0.5)
+
+    def step(emb, opt, ids):
+        opt.zero_grad()
+        loss = (emb(ids) ** 3).sum()
+        loss.backward()
+        opt.step()
+        return loss.detach()
+
+    (e1, o1), (e2, o2) = make(), make()
+    jitted = jit(lambda ids: step(e2, o2, ids))
+    for ids in ([1, 2], [3, 1], [2, 5], [0, 4]):
+        ids = eager.tensor(ids)
+        assert jitted(ids).item() == pytest.approx(step(e1, o1, ids).item(), rel=1e-12)
+        np.testing.assert_allclose(e2.weight.detach().numpy(), e1.weight.detach().numpy(),
+                                   rtol=1e-12)
+    assert jitted.cache_info().hits == 3
+
+
+def test_embedding_max_norm_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours = _embedding_run(eager, eager.tensor(EMBEDDING_IDS))
+    theirs = _embedding_run(torch, torch.tensor(EMBEDDING_IDS))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+REFUSED = [
+    ("dropout p", lambda: F.dropout(eager.ones(3), 1.5), ArgumentError, "dropout"),
+    ("one_hot too few classes", lambda: F.one_hot(eager.tensor([3]), 2), IndexError,
+     "one_hot"),
+    ("max over an empty dim", lambda: eager.max(eager.zeros(0, 3), 0), ShapeError, "max"),
+    ("view of a transpose", lambda: eager.zeros(2, 3).T.view(-1), ShapeError, "reshape"),
+]
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=[c[0] for c in REFUSED])
+def test_what_torch_refuses_is_refused(case):
+    _, fn, kind, part = case
+    with pytest.raises(kind, match=part):
+        fn()
+
+
+def test_clamp_with_min_above_max_gives_max_as_torch():
+    x = eager.tensor([0.0, 5.0, 10.0])
+    assert x.clamp(7.0, 3.0).tolist() == [3.0, 3.0, 3.0]

@@ -516,13 +516,19 @@ def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None,
     return out
 
 
-def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0) -> Tensor:
     """Rows of weight (num_embeddings, dim) picked by integer indices of any shape.
-    Rows picked by padding_idx get no gradient (as in PyTorch).
+    Rows picked by padding_idx get no gradient (as in PyTorch). With max_norm, each row
+    looked up whose norm_type-norm exceeds max_norm is first scaled to that norm in
+    weight itself, in place (PyTorch's embedding_renorm_).
 
     >>> import eager
     >>> embedding(eager.tensor([2, 0]), eager.arange(6.0).reshape(3, 2)).tolist()
     [[4.0, 5.0], [0.0, 1.0]]
+    >>> table = eager.tensor([[3.0, 4.0], [0.3, 0.4]])
+    >>> [round(v, 4) for v in embedding(eager.tensor([0]), table, max_norm=1.0)[0].tolist()]
+    [0.6, 0.8]
     """
     arguments.tensor("embedding", "indices", indices)
     arguments.tensor("embedding", "weight", weight)
@@ -531,6 +537,11 @@ def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -
                          f"{user_line_suffix()}")
     _raise_if_out_of_range("embedding", indices, weight.shape[0],
                            f"a table of shape {weight.shape}")
+    if max_norm is not None:
+        _renorm_rows(weight, indices, arguments.real("embedding", "max_norm", max_norm,
+                                                     low=0.0),
+                     arguments.real("embedding", "norm_type", norm_type, low=0.0,
+                                    low_open=True, finite=False))
     rows = weight[indices]
     if padding_idx is None:
         return rows
@@ -539,6 +550,21 @@ def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -
         padding_idx += weight.shape[0]
     keep = unsqueeze(indices != padding_idx, -1)
     return E.where(keep, rows, rows.detach())
+
+
+def _renorm_rows(weight: Tensor, indices: Tensor, max_norm: float, norm_type: float
+                 ) -> None:
+    from eager.autograd import no_grad
+
+    with no_grad():
+        rows = weight[indices]
+        if math.isinf(norm_type):
+            norms = R.max(rows.abs(), axis=-1, keepdims=True)
+        else:
+            norms = R.sum(rows.abs() ** norm_type, axis=-1, keepdims=True) ** (1.0 / norm_type)
+        # PyTorch's 1e-7 keeps the scaled norm just under max_norm; rows picked twice
+        # get the same value written twice
+        weight[indices] = E.where(norms > max_norm, rows * (max_norm / (norms + 1e-7)), rows)
 
 
 __all__ = [

@@ -252,7 +252,8 @@ def _conv_repr(conv) -> str:
 
 
 class Embedding(Module):
-    """A lookup table: integer indices -> rows of weight (num_embeddings, embedding_dim).
+    """A lookup table: integer indices -> rows of weight (num_embeddings, embedding_dim);
+    max_norm renormalises the rows looked up in place, as PyTorch's.
 
     >>> import eager
     >>> from eager import nn
@@ -261,7 +262,8 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int,
-                 padding_idx: int | None = None, *, dtype=None, device=None,
+                 padding_idx: int | None = None, max_norm: float | None = None,
+                 norm_type: float = 2.0, *, dtype=None, device=None,
                  generator=None) -> None:
         super().__init__()
         num_embeddings = arguments.integer("Embedding", "num_embeddings", num_embeddings,
@@ -276,6 +278,10 @@ class Embedding(Module):
                                     f"table of {num_embeddings} rows")
             padding_idx %= num_embeddings
         self.padding_idx = padding_idx
+        self.max_norm = None if max_norm is None else \
+            arguments.real("Embedding", "max_norm", max_norm, low=0.0)
+        self.norm_type = arguments.real("Embedding", "norm_type", norm_type, low=0.0,
+                                        low_open=True, finite=False)
         self.weight = Parameter(_new((num_embeddings, embedding_dim), dtype, device))
         self.reset_parameters(generator)
 
@@ -287,11 +293,14 @@ class Embedding(Module):
                 self.weight[self.padding_idx] = 0.0
 
     def forward(self, indices: Tensor) -> Tensor:
-        return F.embedding(indices, self.weight, self.padding_idx)
+        return F.embedding(indices, self.weight, self.padding_idx, self.max_norm,
+                           self.norm_type)
 
     def extra_repr(self) -> str:
         text = f"{self.num_embeddings}, {self.embedding_dim}"
-        return text if self.padding_idx is None else text + f", padding_idx={self.padding_idx}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        return text if self.max_norm is None else text + f", max_norm={self.max_norm}"
 
 
 class LayerNorm(Module):
