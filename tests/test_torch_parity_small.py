@@ -169,6 +169,9 @@ def test_unbatched_conv_layers():
         F.conv2d(eager.ones(5, 5), eager.ones(4, 3, 2, 2))
     with pytest.raises(ShapeError, match=r"\(C, L\) or \(N, C, L\)"):
         F.conv1d(eager.ones(5), eager.ones(4, 3, 2))
+    with pytest.raises(ShapeError, match=r"conv1d: the unbatched input of shape \(2, 4\) has "
+                                         r"2 channels but the weight .* expects 4"):
+        F.conv1d(eager.ones(2, 4), eager.ones(1, 4, 3))
     with pytest.raises(ShapeError, match="4-d input"):  # BatchNorm2d is never unbatched
         nn.BatchNorm2d(3)(eager.ones(3, 4, 4))
 
@@ -344,3 +347,57 @@ def test_what_torch_refuses_is_refused(case):
 def test_clamp_with_min_above_max_gives_max_as_torch():
     x = eager.tensor([0.0, 5.0, 10.0])
     assert x.clamp(7.0, 3.0).tolist() == [3.0, 3.0, 3.0]
+
+
+# convolutions with padding="same" / "valid"; F.softmax's third positional is _stacklevel
+
+SAME_CASES = [((3, 3), 1), ((2, 4), 1), ((2, 3), 2), ((4, 1), (1, 3))]
+
+
+def _string_padded(lib, functional):
+    rng = np.random.default_rng(3)
+    x, x1 = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((2, 3, 9))
+    outs = []
+    for kernel, dilation in SAME_CASES:
+        w = lib.tensor(rng.standard_normal((4, 3) + kernel))
+        for padding in ("same", "valid"):
+            outs.append(functional.conv2d(lib.tensor(x), w, padding=padding,
+                                          dilation=dilation).numpy())
+    for k in (2, 3, 4):
+        w = lib.tensor(rng.standard_normal((4, 3, k)))
+        outs.append(functional.conv1d(lib.tensor(x1), w, padding="same", dilation=3).numpy())
+    return outs
+
+
+def test_conv_padding_same_and_valid():
+    outs = _string_padded(eager, F)
+    assert [o.shape for o in outs[:8:2]] == [(2, 4, 7, 6)] * 4     # "same" keeps the size
+    assert [o.shape for o in outs[1:8:2]] == [(2, 4, 5, 4), (2, 4, 6, 3), (2, 4, 5, 2),
+                                              (2, 4, 4, 6)]
+    assert [o.shape for o in outs[8:]] == [(2, 4, 9)] * 3
+    x = t64(RNG.standard_normal((1, 1, 4, 5)))
+    w = t64(RNG.standard_normal((1, 1, 2, 2)))
+    # an even kernel: the extra zero goes after (bottom, right)
+    want = F.conv2d(F.pad(x, (0, 1, 0, 1)), w)
+    np.testing.assert_allclose(F.conv2d(x, w, padding="same").numpy(), want.numpy())
+    conv = nn.Conv2d(2, 3, 4, padding="same")
+    assert conv(eager.ones(2, 5, 5)).shape == (3, 5, 5)
+    assert nn.Conv1d(2, 3, 4, padding="valid")(eager.ones(1, 2, 9)).shape == (1, 3, 6)
+    with pytest.raises(ArgumentError, match="padding='same' is not supported for strided"):
+        nn.Conv2d(2, 3, 3, stride=2, padding="same")
+    with pytest.raises(ArgumentError, match="conv2d: padding must be numbers, 'valid' or "
+                                            "'same', got 'full'"):
+        F.conv2d(eager.ones(1, 1, 4, 4), eager.ones(1, 1, 2, 2), padding="full")
+
+
+def test_conv_padding_same_and_valid_match_torch():
+    torch = pytest.importorskip("torch")
+    for ours, theirs in zip(_string_padded(eager, F),
+                            _string_padded(torch, torch.nn.functional)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_softmax_third_positional_is_stacklevel():
+    x = eager.ones(2, 3)
+    assert F.softmax(x, 1, 3).dtype == eager.float32
+    assert F.log_softmax(x, 1, 3, eager.float64).dtype == eager.float64

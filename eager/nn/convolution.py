@@ -52,12 +52,69 @@ def unbatched_hint(ndim: int, spatial: int) -> str:
     return f"; give a single-channel {what} its channel dim with x.unsqueeze(0)"
 
 
+def raise_if_channels_differ(op: str, x: Tensor, weight: Tensor, groups) -> None:
+    """The channel check of an unbatched input, before its batch dim is added, so the
+    error shows the user's shape.
+
+    >>> import eager
+    >>> raise_if_channels_differ("conv1d", eager.ones(4, 9), eager.ones(6, 4, 3), 1)
+    """
+    channels = x.shape[0]
+    if type(groups) is int and groups > 0 and channels != weight.shape[1] * groups:
+        raise ShapeError(f"{op}: the unbatched input of shape {x.shape} has {channels} "
+                         f"channels but the weight of shape {weight.shape} expects "
+                         f"{weight.shape[1] * groups} (groups={groups}){user_line_suffix()}")
+
+
+def check_string_padding(op: str, padding: str, stride: tuple[int, ...]) -> str:
+    """padding "valid" or "same" as given, refused where PyTorch refuses it: another
+    string, or "same" with a stride other than 1.
+
+    >>> check_string_padding("conv2d", "same", (1, 1))
+    'same'
+    """
+    if padding not in ("valid", "same"):
+        raise ArgumentError(f"{op}: padding must be numbers, 'valid' or 'same', got "
+                            f"{padding!r}")
+    if padding == "same" and any(s != 1 for s in stride):
+        raise ArgumentError(f"{op}: padding='same' is not supported for strided "
+                            f"convolutions (stride {stride}), as in PyTorch; give the "
+                            f"padding as numbers")
+    return padding
+
+
+def string_padding(op: str, x: Tensor, padding: str, kernel: tuple[int, int],
+                   stride: tuple[int, int], dilation: tuple[int, int]
+                   ) -> tuple[Tensor, tuple[int, int]]:
+    """x and the symmetric padding that give PyTorch's "valid" (none) or "same" (the
+    output keeps the input's size); where "same" needs an odd total, x gets the extra
+    zero after (bottom / right) first, as in PyTorch.
+
+    >>> import eager
+    >>> x, pads = string_padding("conv2d", eager.ones(1, 1, 4, 4), "same", (2, 3), (1, 1),
+    ...                          (1, 1))
+    >>> x.shape, pads
+    ((1, 1, 5, 4), (0, 1))
+    """
+    from eager.ops.shape import pad
+
+    if check_string_padding(op, padding, stride) == "valid":
+        return x, (0, 0)
+    totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    before = (totals[0] // 2, totals[1] // 2)
+    extra = [t - 2 * b for t, b in zip(totals, before)]
+    if any(extra):
+        x = pad(x, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
+    return x, before
+
+
 def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
     """1-D cross-correlation (PyTorch's conv1d).
 
     x: (N, C, L), or (C, L) unbatched as in PyTorch; weight: (O, C // groups, k); bias:
-    (O,). Returns (N, O, L'), or (O, L') for an unbatched x.
+    (O,). Returns (N, O, L'), or (O, L') for an unbatched x. padding may be "valid" or
+    "same", as for conv2d.
 
     >>> import eager
     >>> conv1d(eager.ones(2, 4, 9), eager.ones(6, 2, 3), stride=2, groups=2).shape
@@ -70,6 +127,7 @@ def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     arguments.tensor("conv1d", "input", x)
     arguments.tensor("conv1d", "weight", weight)
     if x.ndim == 2 and weight.ndim == 3:
+        raise_if_channels_differ("conv1d", x, weight, groups)
         return squeeze(conv1d(unsqueeze(x, 0), weight, bias, stride, padding, dilation,
                               groups), 0)
     if x.ndim != 3 or weight.ndim != 3:
@@ -77,11 +135,12 @@ def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
                          f"groups, k), got input {x.shape} and weight {weight.shape}"
                          f"{user_line_suffix()}{unbatched_hint(x.ndim, 1)}")
     stride = single("conv1d", "stride", stride, 1)
-    padding = single("conv1d", "padding", padding, 0)
+    padding = padding if isinstance(padding, str) else (0, single("conv1d", "padding",
+                                                                  padding, 0))
     dilation = single("conv1d", "dilation", dilation, 1)
     n, c, length = x.shape
     out = conv2d(reshape(x, (n, c, 1, length)), reshape(weight, weight.shape[:2] + (1, -1)),
-                 bias, (1, stride), (0, padding), (1, dilation), groups)
+                 bias, (1, stride), padding, (1, dilation), groups)
     return reshape(out, out.shape[:2] + (out.shape[-1],))
 
 

@@ -28,7 +28,13 @@ from eager.nn.activation_functions import (
     softplus,
 )
 from eager.nn.attention import multi_head_attention_forward, scaled_dot_product_attention
-from eager.nn.convolution import conv1d, conv_transpose2d, unbatched_hint
+from eager.nn.convolution import (
+    conv1d,
+    conv_transpose2d,
+    raise_if_channels_differ,
+    string_padding,
+    unbatched_hint,
+)
 from eager.nn.errors import ArgumentError, TargetError
 from eager.nn.instance_norm import instance_norm
 from eager.nn.interpolation import interpolate
@@ -240,7 +246,9 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
     through a strided view into the layout BLAS reads), then one (grouped) matmul.
 
     x: (N, C, H, W), or (C, H, W) unbatched as in PyTorch; weight: (O, C // groups, kh,
-    kw); bias: (O,). Returns (N, O, H', W'), or (O, H', W') for an unbatched x.
+    kw); bias: (O,). Returns (N, O, H', W'), or (O, H', W') for an unbatched x. padding
+    is numbers, or "valid" (none) or "same" (stride 1: the output keeps the input's size,
+    an odd total padding puts the extra zero after, as PyTorch).
 
     >>> import eager
     >>> conv2d(eager.ones(1, 1, 3, 3), eager.ones(1, 1, 2, 2)).tolist()
@@ -249,14 +257,19 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
     (1, 6, 1, 1)
     >>> conv2d(eager.ones(4, 5, 5), eager.ones(6, 4, 3, 3)).shape
     (6, 3, 3)
+    >>> conv2d(eager.ones(1, 1, 5, 6), eager.ones(1, 1, 2, 3), padding="same").shape
+    (1, 1, 5, 6)
     """
     arguments.tensor("conv2d", "input", x)
     arguments.tensor("conv2d", "weight", weight)
     arguments.optional_tensor("conv2d", "bias", bias)
     if x.ndim == 3 and weight.ndim == 4:
+        raise_if_channels_differ("conv2d", x, weight, groups)
         return squeeze(conv2d(unsqueeze(x, 0), weight, bias, stride, padding, dilation,
                               groups), 0)
-    stride, padding = _pair("conv2d", "stride", stride), _pair("conv2d", "padding", padding)
+    stride = _pair("conv2d", "stride", stride)
+    if not isinstance(padding, str):
+        padding = _pair("conv2d", "padding", padding)
     dilation = _pair("conv2d", "dilation", dilation)
     groups = arguments.integer("conv2d", "groups", groups, minimum=1)
     if x.ndim != 4 and weight.ndim == 4:
@@ -274,6 +287,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
                          f"{user_line_suffix()}")
     n = x.shape[0]
     out_channels, c_group, kh, kw = weight.shape
+    if isinstance(padding, str):
+        x, padding = string_padding("conv2d", x, padding, (kh, kw), stride, dilation)
     cols = sliding_windows("conv2d", x, (kh, kw), stride, padding, dilation, 0.0)
     oh, ow = cols.shape[-2:]
     k = c_group * kh * kw

@@ -19,7 +19,7 @@ from eager.autograd import no_grad
 from eager.creation import empty, ones, zeros
 from eager.nn import functional as F
 from eager.nn import init
-from eager.nn.convolution import unbatched_hint
+from eager.nn.convolution import check_string_padding, single, unbatched_hint
 from eager.nn.errors import ArgumentError
 from eager.nn.module import Module
 from eager.nn.parameter import Parameter
@@ -100,7 +100,9 @@ class Conv2d(Module):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = kernel
         self.stride = arguments.pair("Conv2d", "stride", stride, minimum=1)
-        self.padding = arguments.pair("Conv2d", "padding", padding, minimum=0)
+        self.padding = check_string_padding("Conv2d", padding, self.stride) \
+            if isinstance(padding, str) else arguments.pair("Conv2d", "padding", padding,
+                                                            minimum=0)
         self.dilation = arguments.pair("Conv2d", "dilation", dilation, minimum=1)
         self.groups = groups
         self.weight = Parameter(_new((out_channels, in_channels // groups) + kernel, dtype,
@@ -147,8 +149,6 @@ class Conv1d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, *, dtype=None, device=None,
                  generator=None) -> None:
-        from eager.nn.convolution import single
-
         super().__init__()
         in_channels = arguments.integer("Conv1d", "in_channels", in_channels, minimum=0)
         out_channels = arguments.integer("Conv1d", "out_channels", out_channels, minimum=0)
@@ -159,7 +159,8 @@ class Conv1d(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = (single("Conv1d", "kernel_size", kernel_size, 1),)
         self.stride = (single("Conv1d", "stride", stride, 1),)
-        self.padding = (single("Conv1d", "padding", padding, 0),)
+        self.padding = check_string_padding("Conv1d", padding, self.stride) \
+            if isinstance(padding, str) else (single("Conv1d", "padding", padding, 0),)
         self.dilation = (single("Conv1d", "dilation", dilation, 1),)
         self.weight = Parameter(_new((out_channels, in_channels // groups) + self.kernel_size,
                                      dtype, device))

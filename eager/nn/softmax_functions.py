@@ -21,7 +21,7 @@ from kernels.dtypes import float32, float64, to_dtype
 from kernels.shapes import normalize_axis
 
 
-def implicit_dim(op: str, ndim: int) -> int:
+def implicit_dim(op: str, ndim: int, stacklevel: int = 3) -> int:
     """PyTorch's deprecated choice of dim when a softmax-family call gives none: 0 for
     0-, 1- and 3-d inputs, else 1. Warns (UserWarning) as PyTorch does.
 
@@ -34,21 +34,21 @@ def implicit_dim(op: str, ndim: int) -> int:
     dim = 0 if ndim in (0, 1, 3) else 1
     warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call "
                   f"to include dim={dim} as an argument (picked dim={dim} for a {ndim}-d "
-                  f"input, as PyTorch does){user_line_suffix()}", UserWarning, stacklevel=3)
+                  f"input, as PyTorch does){user_line_suffix()}", UserWarning, stacklevel=stacklevel)
     return dim
 
 
-def softmax(x: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+def softmax(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """exp(x) / sum(exp(x)) along dim, shifted by the max so large inputs do not overflow.
-    dim=None is PyTorch's deprecated implicit choice (see `implicit_dim`, it warns);
-    dtype casts x first.
+    dim=None is PyTorch's deprecated implicit choice (see `implicit_dim`, it warns, at
+    _stacklevel as in PyTorch); dtype casts x first.
 
     >>> import eager
     >>> softmax(eager.tensor([1000.0, 1000.0]), dim=0).tolist()
     [0.5, 0.5]
     """
     x = _cast_input("softmax", x, dtype)
-    dim = implicit_dim("softmax", x.ndim) if dim is None else dim
+    dim = implicit_dim("softmax", x.ndim, _stacklevel) if dim is None else dim
     dim = normalize_axis("softmax", dim, x.ndim)
     if x.ndim and x.shape[dim] == 0:  # an empty axis has no max to shift by
         return x.exp()
@@ -59,7 +59,7 @@ def softmax(x: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     return e / R.sum(e, axis=dim, keepdims=True)
 
 
-def softmin(x: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+def softmin(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """softmax(-x) along dim; dim=None warns and picks as `softmax` does.
 
     >>> import eager
@@ -67,11 +67,11 @@ def softmin(x: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     [0.5, 0.5]
     """
     x = _cast_input("softmin", x, dtype)
-    dim = implicit_dim("softmin", x.ndim) if dim is None else dim
+    dim = implicit_dim("softmin", x.ndim, _stacklevel) if dim is None else dim
     return softmax(-x, dim)
 
 
-def log_softmax(x: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+def log_softmax(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """log(softmax(x)) computed as x - logsumexp(x): stable for large and small inputs.
     dim=None warns and picks as `softmax` does.
 
@@ -80,7 +80,7 @@ def log_softmax(x: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     [-1000.0, 0.0]
     """
     x = _cast_input("log_softmax", x, dtype)
-    dim = implicit_dim("log_softmax", x.ndim) if dim is None else dim
+    dim = implicit_dim("log_softmax", x.ndim, _stacklevel) if dim is None else dim
     dim = normalize_axis("log_softmax", dim, x.ndim)
     (x,) = promote("f", x)  # an int64 x minus a float32 logsumexp would be float64
     # narrower floats keep the composite: eager then rounds as the jit's kernels do
