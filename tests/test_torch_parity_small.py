@@ -401,3 +401,46 @@ def test_softmax_third_positional_is_stacklevel():
     x = eager.ones(2, 3)
     assert F.softmax(x, 1, 3).dtype == eager.float32
     assert F.log_softmax(x, 1, 3, eager.float64).dtype == eager.float64
+
+
+# Conv1d / Conv2d padding_mode
+
+PADDING_MODE_CASES = [(1, 3, 1), ((2, 1), (3, 2), (1, 2)), ("same", (2, 3), 1),
+                      ("valid", 3, 1)]
+
+
+def _mode_padded(lib, mode):
+    rng = np.random.default_rng(5)
+    x = lib.tensor(rng.standard_normal((2, 3, 6, 7)))
+    outs = []
+    for padding, kernel, dilation in PADDING_MODE_CASES:
+        conv = lib.nn.Conv2d(3, 4, kernel, padding=padding, dilation=dilation,
+                             padding_mode=mode, dtype=lib.float64)
+        with lib.no_grad():
+            conv.weight.copy_(lib.tensor(rng.standard_normal(tuple(conv.weight.shape))))
+        outs.append(conv(x) - conv.bias.reshape(1, -1, 1, 1))
+    conv = lib.nn.Conv1d(3, 4, 4, padding="same", padding_mode=mode, dtype=lib.float64)
+    with lib.no_grad():
+        conv.weight.copy_(lib.tensor(rng.standard_normal(tuple(conv.weight.shape))))
+    outs.append(conv(lib.tensor(rng.standard_normal((3, 8)))) - conv.bias.reshape(-1, 1))
+    return [o.detach().numpy() for o in outs]
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_conv_padding_mode(mode):
+    conv = nn.Conv2d(1, 1, 3, padding=1, bias=False, padding_mode=mode, dtype=eager.float64)
+    x = t64(RNG.standard_normal((1, 1, 4, 5)))
+    want = F.conv2d(F.pad(x, (1, 1, 1, 1), mode=mode), conv.weight)
+    np.testing.assert_allclose(conv(x).detach().numpy(), want.detach().numpy())
+    assert f"padding_mode={mode}" in repr(conv)
+    shapes = [o.shape for o in _mode_padded(eager, mode)]
+    assert shapes == [(2, 4, 6, 7), (2, 4, 8, 7), (2, 4, 6, 7), (2, 4, 4, 5), (4, 8)]
+    with pytest.raises(ArgumentError, match="Conv2d: padding_mode must be one of"):
+        nn.Conv2d(1, 1, 3, padding_mode="mirror")
+
+
+def test_conv_padding_mode_matches_torch():
+    torch = pytest.importorskip("torch")
+    for mode in ("reflect", "replicate", "circular"):
+        for ours, theirs in zip(_mode_padded(eager, mode), _mode_padded(torch, mode)):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

@@ -66,6 +66,43 @@ def raise_if_channels_differ(op: str, x: Tensor, weight: Tensor, groups) -> None
                          f"{weight.shape[1] * groups} (groups={groups}){user_line_suffix()}")
 
 
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def check_padding_mode(layer: str, mode: Any) -> str:
+    """A Conv layer's padding_mode, one of PADDING_MODES (ArgumentError otherwise).
+
+    >>> check_padding_mode("Conv2d", "reflect")
+    'reflect'
+    """
+    if mode not in PADDING_MODES:
+        raise ArgumentError(f"{layer}: padding_mode must be one of {PADDING_MODES}, got "
+                            f"{mode!r}")
+    return mode
+
+
+def pad_for_mode(x: Tensor, padding: str | tuple[int, ...], kernel: tuple[int, ...],
+                 dilation: tuple[int, ...], mode: str) -> Tensor:
+    """x padded as a Conv layer with padding_mode `mode` (not "zeros") pads it before a
+    convolution that then pads nothing: padding numbers on both sides, or "same" (the
+    extra one after), as PyTorch.
+
+    >>> import eager
+    >>> pad_for_mode(eager.arange(3.0).reshape(1, 1, 3), (1,), (3,), (1,), "reflect").tolist()
+    [[[1.0, 0.0, 1.0, 2.0, 1.0]]]
+    """
+    from eager.nn.padding import pad
+
+    if padding == "valid":
+        return x
+    if padding == "same":
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        sides = [(t // 2, t - t // 2) for t in totals]
+    else:
+        sides = [(p, p) for p in padding]
+    return pad(x, tuple(v for side in reversed(sides) for v in side), mode=mode)
+
+
 def check_string_padding(op: str, padding: str, stride: tuple[int, ...]) -> str:
     """padding "valid" or "same" as given, refused where PyTorch refuses it: another
     string, or "same" with a stride other than 1.

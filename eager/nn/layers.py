@@ -19,7 +19,13 @@ from eager.autograd import no_grad
 from eager.creation import empty, ones, zeros
 from eager.nn import functional as F
 from eager.nn import init
-from eager.nn.convolution import check_string_padding, single, unbatched_hint
+from eager.nn.convolution import (
+    check_padding_mode,
+    check_string_padding,
+    pad_for_mode,
+    single,
+    unbatched_hint,
+)
 from eager.nn.errors import ArgumentError
 from eager.nn.module import Module
 from eager.nn.parameter import Parameter
@@ -87,9 +93,11 @@ class Conv2d(Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, *, dtype=None, device=None,
+                 dilation=1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", *, dtype=None, device=None,
                  generator=None) -> None:
         super().__init__()
+        self.padding_mode = check_padding_mode("Conv2d", padding_mode)
         in_channels = arguments.integer("Conv2d", "in_channels", in_channels, minimum=0)
         out_channels = arguments.integer("Conv2d", "out_channels", out_channels, minimum=0)
         kernel = arguments.pair("Conv2d", "kernel_size", kernel_size, minimum=1)
@@ -125,12 +133,17 @@ class Conv2d(Module):
             if x.shape[-3] != expected:
                 raise ShapeError(f"{layer}: input of shape {x.shape} has {x.shape[-3]} "
                                  f"channels but the layer expects in_channels={expected}")
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            x = pad_for_mode(x, padding, self.kernel_size, self.dilation, self.padding_mode)
+            padding = 0
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
                         self.groups)
 
     def extra_repr(self) -> str:
         extra = "" if self.dilation == (1, 1) else f", dilation={self.dilation}"
         extra += "" if self.groups == 1 else f", groups={self.groups}"
+        extra += "" if self.padding_mode == "zeros" else f", padding_mode={self.padding_mode}"
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}{extra}, "
                 f"bias={self.bias is not None}")
@@ -147,9 +160,11 @@ class Conv1d(Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, *, dtype=None, device=None,
+                 dilation=1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", *, dtype=None, device=None,
                  generator=None) -> None:
         super().__init__()
+        self.padding_mode = check_padding_mode("Conv1d", padding_mode)
         in_channels = arguments.integer("Conv1d", "in_channels", in_channels, minimum=0)
         out_channels = arguments.integer("Conv1d", "out_channels", out_channels, minimum=0)
         groups = arguments.integer("Conv1d", "groups", groups, minimum=1)
@@ -172,7 +187,11 @@ class Conv1d(Module):
         _reset_weight_and_bias(self.weight, self.bias, generator)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            x = pad_for_mode(x, padding, self.kernel_size, self.dilation, self.padding_mode)
+            padding = 0
+        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation,
                         self.groups)
 
     def extra_repr(self) -> str:
@@ -247,6 +266,8 @@ def _conv_repr(conv) -> str:
     ones = (1,) * len(conv.dilation)
     extra = "" if conv.dilation == ones else f", dilation={conv.dilation}"
     extra += "" if conv.groups == 1 else f", groups={conv.groups}"
+    mode = getattr(conv, "padding_mode", "zeros")
+    extra += "" if mode == "zeros" else f", padding_mode={mode}"
     return (f"{conv.in_channels}, {conv.out_channels}, kernel_size={conv.kernel_size}, "
             f"stride={conv.stride}, padding={conv.padding}{extra}, "
             f"bias={conv.bias is not None}")
