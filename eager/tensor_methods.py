@@ -85,7 +85,7 @@ def _to(self, *args, dtype=None, device=None, copy: bool = False, non_blocking: 
     copies here complete before `to` returns, and every tensor is row-major."""
     for a in args:
         if isinstance(a, str):
-            device = a
+            device = _device_string(a)
         elif isinstance(a, Tensor):
             device, dtype = a.device, a.dtype
         else:
@@ -102,6 +102,29 @@ def _to(self, *args, dtype=None, device=None, copy: bool = False, non_blocking: 
     if copy and out is self:
         out = self.clone()
     return out
+
+
+def _device_string(text: str) -> str:
+    """A positional string of `to`, checked as a device; one that names no device gets
+    an error saying whether it is a dtype name (which `to` does not take as a string,
+    as in PyTorch) or neither."""
+    from eager.device import check_device
+    from kernels.errors import DeviceError
+
+    try:
+        return check_device(text, "to")
+    except DeviceError:
+        if str.__str__(text).split(":")[0] in ("cpu", "cuda"):
+            raise  # a device, but not a usable one here
+        try:
+            dtype = to_dtype(text)
+        except DTypeError:
+            raise DeviceError(f"to: {text!r} is neither a device ('cpu', 'cuda', 'cuda:0') "
+                              f"nor a dtype name (such as 'float32'){user_line_suffix()}"
+                              ) from None
+        raise DeviceError(f"to: {text!r} names a dtype, not a device; a string given to "
+                          f"to() is a device, as in PyTorch: pass the dtype itself, "
+                          f"x.to(eager.{dtype.name}){user_line_suffix()}") from None
 
 
 @implements(OPS.to_device)

@@ -108,8 +108,9 @@ def test_conv1d_gradcheck_layer_and_errors():
     layer = nn.Conv1d(4, 8, 3, stride=(2,), padding=1)
     assert layer.weight.shape == (8, 4, 3) and layer(torch.zeros(2, 4, 9)).shape == (2, 8, 5)
     assert repr(layer) == "Conv1d(4, 8, kernel_size=(3,), stride=(2,), padding=(1,), bias=True)"
-    with pytest.raises(torch.ShapeError, match=r"conv1d: expected input \(N, C, L\)"):
-        F.conv1d(torch.ones(2, 4), torch.ones(1, 4, 3))
+    # (C, L) is an unbatched input, as in PyTorch (tests/test_torch_parity_small.py)
+    with pytest.raises(torch.ShapeError, match=r"conv1d: expected input \(C, L\) or \(N, C, L\)"):
+        F.conv1d(torch.ones(4), torch.ones(1, 4, 3))
 
 
 def test_conv1d_layer_loads_torchs_weights():

@@ -315,9 +315,10 @@ def test_conv2d_with_the_wrong_channels():
         F.conv2d(eager.ones(1, 4, 8, 8), eager.ones(8, 3, 3, 3))
 
 
-def test_conv2d_with_a_3d_input():
-    with raises(eager.ShapeError, "Conv2d(3, 8", "4-D input", "(3, 8, 8)", "unsqueeze(0)"):
-        nn.Conv2d(3, 8, 3)(eager.ones(3, 8, 8))
+def test_conv2d_with_a_2d_input():
+    # a 3-D input is an unbatched (C, H, W), as in PyTorch (tests/test_torch_parity_small.py)
+    with raises(eager.ShapeError, "Conv2d(1, 8", "4-D (N, C, H, W)", "(8, 8)", "unsqueeze(0)"):
+        nn.Conv2d(1, 8, 3)(eager.ones(8, 8))
 
 
 def test_batch_norm_with_one_value_per_channel_in_training():

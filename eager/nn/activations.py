@@ -99,14 +99,9 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-def _legacy_dim(ndim: int) -> int:
-    # PyTorch's choice when Softmax is built without dim (it warns; so do we not).
-    return 0 if ndim in (0, 1, 3) else 1
-
-
 class Softmax(Module):
-    """softmax along dim (None: PyTorch's legacy choice, 0 for 0-, 1- and 3-d inputs,
-    else 1).
+    """softmax along dim (None: PyTorch's implicit choice, with its warning: 0 for 0-,
+    1- and 3-d inputs, else 1).
 
     >>> import eager
     >>> from eager import nn
@@ -121,7 +116,7 @@ class Softmax(Module):
     def forward(self, x: Tensor) -> Tensor:
         from eager.nn.functional import softmax
 
-        return softmax(x, _legacy_dim(x.ndim) if self.dim is None else self.dim)
+        return softmax(x, self.dim)  # None: PyTorch's implicit choice, with its warning
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -137,7 +132,7 @@ class LogSoftmax(Module):
     def forward(self, x: Tensor) -> Tensor:
         from eager.nn.functional import log_softmax
 
-        return log_softmax(x, _legacy_dim(x.ndim) if self.dim is None else self.dim)
+        return log_softmax(x, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

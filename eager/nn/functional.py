@@ -28,7 +28,13 @@ from eager.nn.activation_functions import (
     softplus,
 )
 from eager.nn.attention import multi_head_attention_forward, scaled_dot_product_attention
-from eager.nn.convolution import conv1d, conv_transpose2d
+from eager.nn.convolution import (
+    conv1d,
+    conv_transpose2d,
+    raise_if_channels_differ,
+    string_padding,
+    unbatched_hint,
+)
 from eager.nn.errors import ArgumentError, TargetError
 from eager.nn.instance_norm import instance_norm
 from eager.nn.interpolation import interpolate
@@ -46,17 +52,17 @@ from eager.nn.normalization import batch_norm, group_norm, standardize
 from eager.nn.padding import pad
 from eager.nn.pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from eager.nn.resampling import adaptive_avg_pool2d, avg_pool2d
+from eager.nn.softmax_functions import log_softmax, softmax, softmin
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
 from eager.ops.indexing import gather_in_range
 from eager.ops.linalg import matmul
 from eager.ops.operands import promote
-from eager.ops.shape import reshape, unsqueeze
+from eager.ops.shape import reshape, squeeze, unsqueeze
 from eager.tensor import Tensor
 from kernels import OPS
 from kernels.dtypes import float32, float64
 from kernels.errors import DTypeError, ShapeError
-from kernels.shapes import normalize_axis
 
 _REDUCTIONS = ("mean", "sum", "none")
 _LINEAR_DTYPES = (float32, float64)
@@ -103,38 +109,6 @@ def sigmoid(x: Tensor) -> Tensor:
     """
     arguments.tensor("sigmoid", "input", x)
     return E.sigmoid(x)
-
-
-def softmax(x: Tensor, dim: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along dim, shifted by the max so large inputs do not overflow.
-
-    >>> import eager
-    >>> softmax(eager.tensor([1000.0, 1000.0])).tolist()
-    [0.5, 0.5]
-    """
-    dim = normalize_axis("softmax", dim, arguments.tensor("softmax", "input", x).ndim)
-    if x.ndim and x.shape[dim] == 0:  # an empty axis has no max to shift by
-        return x.exp()
-    if x.ndim and x.dtype in (float32, float64) and get_hook() is None:
-        return apply(OPS.softmax, x, axis=dim)
-    shifted = x - R.max(x.detach(), axis=dim, keepdims=True)
-    e = shifted.exp()
-    return e / R.sum(e, axis=dim, keepdims=True)
-
-
-def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
-    """log(softmax(x)) computed as x - logsumexp(x): stable for large and small inputs.
-
-    >>> import eager
-    >>> [round(v, 4) for v in log_softmax(eager.tensor([0.0, 1000.0])).tolist()]
-    [-1000.0, 0.0]
-    """
-    dim = normalize_axis("log_softmax", dim, arguments.tensor("log_softmax", "input", x).ndim)
-    (x,) = promote("f", x)  # an int64 x minus a float32 logsumexp would be float64
-    # narrower floats keep the composite: eager then rounds as the jit's kernels do
-    if x.ndim and x.shape[dim] and x.dtype in (float32, float64) and get_hook() is None:
-        return apply(OPS.log_softmax, x, axis=dim)
-    return x - R.logsumexp(x, axis=dim, keepdims=True)
 
 
 def _reduce(name: str, loss: Tensor, reduction: str) -> Tensor:
@@ -271,23 +245,36 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
     """2-D cross-correlation (PyTorch's conv2d): the input's windows (im2col, read
     through a strided view into the layout BLAS reads), then one (grouped) matmul.
 
-    x: (N, C, H, W); weight: (O, C // groups, kh, kw); bias: (O,). Returns (N, O, H', W').
+    x: (N, C, H, W), or (C, H, W) unbatched as in PyTorch; weight: (O, C // groups, kh,
+    kw); bias: (O,). Returns (N, O, H', W'), or (O, H', W') for an unbatched x. padding
+    is numbers, or "valid" (none) or "same" (stride 1: the output keeps the input's size,
+    an odd total padding puts the extra zero after, as PyTorch).
 
     >>> import eager
     >>> conv2d(eager.ones(1, 1, 3, 3), eager.ones(1, 1, 2, 2)).tolist()
     [[[[4.0, 4.0], [4.0, 4.0]]]]
     >>> conv2d(eager.ones(1, 4, 5, 5), eager.ones(6, 2, 3, 3), dilation=2, groups=2).shape
     (1, 6, 1, 1)
+    >>> conv2d(eager.ones(4, 5, 5), eager.ones(6, 4, 3, 3)).shape
+    (6, 3, 3)
+    >>> conv2d(eager.ones(1, 1, 5, 6), eager.ones(1, 1, 2, 3), padding="same").shape
+    (1, 1, 5, 6)
     """
     arguments.tensor("conv2d", "input", x)
     arguments.tensor("conv2d", "weight", weight)
     arguments.optional_tensor("conv2d", "bias", bias)
-    stride, padding = _pair("conv2d", "stride", stride), _pair("conv2d", "padding", padding)
+    if x.ndim == 3 and weight.ndim == 4:
+        raise_if_channels_differ("conv2d", x, weight, groups)
+        return squeeze(conv2d(unsqueeze(x, 0), weight, bias, stride, padding, dilation,
+                              groups), 0)
+    stride = _pair("conv2d", "stride", stride)
+    if not isinstance(padding, str):
+        padding = _pair("conv2d", "padding", padding)
     dilation = _pair("conv2d", "dilation", dilation)
     groups = arguments.integer("conv2d", "groups", groups, minimum=1)
     if x.ndim != 4 and weight.ndim == 4:
-        raise ShapeError(f"conv2d: expected a 4-D input (N, C, H, W), got shape {x.shape}"
-                         f"{user_line_suffix()}")
+        raise ShapeError(f"conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                         f"shape {x.shape}{user_line_suffix()}{unbatched_hint(x.ndim, 2)}")
     if x.ndim != 4 or weight.ndim != 4 or x.shape[1] != weight.shape[1] * groups or \
             weight.shape[0] % groups:
         detail = ""
@@ -300,6 +287,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
                          f"{user_line_suffix()}")
     n = x.shape[0]
     out_channels, c_group, kh, kw = weight.shape
+    if isinstance(padding, str):
+        x, padding = string_padding("conv2d", x, padding, (kh, kw), stride, dilation)
     cols = sliding_windows("conv2d", x, (kh, kw), stride, padding, dilation, 0.0)
     oh, ow = cols.shape[-2:]
     k = c_group * kh * kw
@@ -318,20 +307,24 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     kernel size. Padding uses -inf, so it never wins. The gradient goes to the first
     largest element of each window (its argmax), as in PyTorch. ceil_mode=True rounds the
     output size up (a last, partial window on the bottom/right), as PyTorch: a window
-    must start inside the input or its left/top padding.
+    must start inside the input or its left/top padding. A 3-D input (C, H, W) is
+    unbatched, as in PyTorch, and so is the result.
 
     >>> import eager
     >>> max_pool2d(eager.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
     [[[[5.0, 7.0], [13.0, 15.0]]]]
     """
     arguments.tensor("max_pool2d", "input", x)
+    if x.ndim == 3:
+        return squeeze(max_pool2d(unsqueeze(x, 0), kernel_size, stride, padding, dilation,
+                                  ceil_mode), 0)
     kernel = _pair("max_pool2d", "kernel_size", kernel_size)
     stride = kernel if stride is None else _pair("max_pool2d", "stride", stride)
     padding = _pair("max_pool2d", "padding", padding)
     dilation = _pair("max_pool2d", "dilation", dilation)
     if x.ndim != 4:
-        raise ShapeError(f"max_pool2d: expected input (N, C, H, W), got {x.shape}"
-                         f"{user_line_suffix()}")
+        raise ShapeError(f"max_pool2d: expected input (C, H, W) or (N, C, H, W), got "
+                         f"{x.shape}{user_line_suffix()}{unbatched_hint(x.ndim, 2)}")
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
         raise ArgumentError(f"max_pool2d: padding {padding} must be at most half the kernel "
                             f"size {kernel}")
@@ -465,13 +458,19 @@ def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None,
     return out
 
 
-def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0) -> Tensor:
     """Rows of weight (num_embeddings, dim) picked by integer indices of any shape.
-    Rows picked by padding_idx get no gradient (as in PyTorch).
+    Rows picked by padding_idx get no gradient (as in PyTorch). With max_norm, each row
+    looked up whose norm_type-norm exceeds max_norm is first scaled to that norm in
+    weight itself, in place (PyTorch's embedding_renorm_).
 
     >>> import eager
     >>> embedding(eager.tensor([2, 0]), eager.arange(6.0).reshape(3, 2)).tolist()
     [[4.0, 5.0], [0.0, 1.0]]
+    >>> table = eager.tensor([[3.0, 4.0], [0.3, 0.4]])
+    >>> [round(v, 4) for v in embedding(eager.tensor([0]), table, max_norm=1.0)[0].tolist()]
+    [0.6, 0.8]
     """
     arguments.tensor("embedding", "indices", indices)
     arguments.tensor("embedding", "weight", weight)
@@ -480,6 +479,11 @@ def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -
                          f"{user_line_suffix()}")
     _raise_if_out_of_range("embedding", indices, weight.shape[0],
                            f"a table of shape {weight.shape}")
+    if max_norm is not None:
+        _renorm_rows(weight, indices, arguments.real("embedding", "max_norm", max_norm,
+                                                     low=0.0),
+                     arguments.real("embedding", "norm_type", norm_type, low=0.0,
+                                    low_open=True, finite=False))
     rows = weight[indices]
     if padding_idx is None:
         return rows
@@ -488,6 +492,21 @@ def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -
         padding_idx += weight.shape[0]
     keep = unsqueeze(indices != padding_idx, -1)
     return E.where(keep, rows, rows.detach())
+
+
+def _renorm_rows(weight: Tensor, indices: Tensor, max_norm: float, norm_type: float
+                 ) -> None:
+    from eager.autograd import no_grad
+
+    with no_grad():
+        rows = weight[indices]
+        if math.isinf(norm_type):
+            norms = R.max(rows.abs(), axis=-1, keepdims=True)
+        else:
+            norms = R.sum(rows.abs() ** norm_type, axis=-1, keepdims=True) ** (1.0 / norm_type)
+        # PyTorch's 1e-7 keeps the scaled norm just under max_norm; rows picked twice
+        # get the same value written twice
+        weight[indices] = E.where(norms > max_norm, rows * (max_norm / (norms + 1e-7)), rows)
 
 
 __all__ = [
@@ -533,6 +552,7 @@ __all__ = [
     "silu",
     "smooth_l1_loss",
     "softmax",
+    "softmin",
     "softplus",
     "tanh",
 ]

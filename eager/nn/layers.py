@@ -19,6 +19,13 @@ from eager.autograd import no_grad
 from eager.creation import empty, ones, zeros
 from eager.nn import functional as F
 from eager.nn import init
+from eager.nn.convolution import (
+    check_padding_mode,
+    check_string_padding,
+    pad_for_mode,
+    single,
+    unbatched_hint,
+)
 from eager.nn.errors import ArgumentError
 from eager.nn.module import Module
 from eager.nn.parameter import Parameter
@@ -76,7 +83,8 @@ class Linear(Module):
 
 
 class Conv2d(Module):
-    """2-D convolution over (N, C, H, W) with a (out, in, kh, kw) kernel.
+    """2-D convolution over (N, C, H, W), or an unbatched (C, H, W) as in PyTorch, with
+    an (out, in, kh, kw) kernel.
 
     >>> import eager
     >>> from eager import nn
@@ -85,9 +93,11 @@ class Conv2d(Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, *, dtype=None, device=None,
+                 dilation=1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", *, dtype=None, device=None,
                  generator=None) -> None:
         super().__init__()
+        self.padding_mode = check_padding_mode("Conv2d", padding_mode)
         in_channels = arguments.integer("Conv2d", "in_channels", in_channels, minimum=0)
         out_channels = arguments.integer("Conv2d", "out_channels", out_channels, minimum=0)
         kernel = arguments.pair("Conv2d", "kernel_size", kernel_size, minimum=1)
@@ -98,7 +108,9 @@ class Conv2d(Module):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = kernel
         self.stride = arguments.pair("Conv2d", "stride", stride, minimum=1)
-        self.padding = arguments.pair("Conv2d", "padding", padding, minimum=0)
+        self.padding = check_string_padding("Conv2d", padding, self.stride) \
+            if isinstance(padding, str) else arguments.pair("Conv2d", "padding", padding,
+                                                            minimum=0)
         self.dilation = arguments.pair("Conv2d", "dilation", dilation, minimum=1)
         self.groups = groups
         self.weight = Parameter(_new((out_channels, in_channels // groups) + kernel, dtype,
@@ -114,28 +126,32 @@ class Conv2d(Module):
         if isinstance(x, Tensor):
             layer = f"Conv2d({self.in_channels}, {self.out_channels}, " \
                     f"kernel_size={self.kernel_size})"
-            if x.ndim != 4:
-                hint = "; add the batch dim of a single image with x.unsqueeze(0)" \
-                    if x.ndim == 3 else ""
-                raise ShapeError(f"{layer}: expected a 4-D input (N, C, H, W), got shape "
-                                 f"{x.shape}{hint}")
+            if x.ndim not in (3, 4):
+                raise ShapeError(f"{layer}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) "
+                                 f"input, got shape {x.shape}{unbatched_hint(x.ndim, 2)}")
             expected = self.weight.shape[1] * self.groups
-            if x.shape[1] != expected:
-                raise ShapeError(f"{layer}: input of shape {x.shape} has {x.shape[1]} "
+            if x.shape[-3] != expected:
+                raise ShapeError(f"{layer}: input of shape {x.shape} has {x.shape[-3]} "
                                  f"channels but the layer expects in_channels={expected}")
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            x = pad_for_mode(x, padding, self.kernel_size, self.dilation, self.padding_mode)
+            padding = 0
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
                         self.groups)
 
     def extra_repr(self) -> str:
         extra = "" if self.dilation == (1, 1) else f", dilation={self.dilation}"
         extra += "" if self.groups == 1 else f", groups={self.groups}"
+        extra += "" if self.padding_mode == "zeros" else f", padding_mode={self.padding_mode}"
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}{extra}, "
                 f"bias={self.bias is not None}")
 
 
 class Conv1d(Module):
-    """1-D convolution over (N, C, L) with a (out, in // groups, k) kernel.
+    """1-D convolution over (N, C, L), or an unbatched (C, L) as in PyTorch, with an
+    (out, in // groups, k) kernel.
 
     >>> import eager
     >>> from eager import nn
@@ -144,11 +160,11 @@ class Conv1d(Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, *, dtype=None, device=None,
+                 dilation=1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", *, dtype=None, device=None,
                  generator=None) -> None:
-        from eager.nn.convolution import single
-
         super().__init__()
+        self.padding_mode = check_padding_mode("Conv1d", padding_mode)
         in_channels = arguments.integer("Conv1d", "in_channels", in_channels, minimum=0)
         out_channels = arguments.integer("Conv1d", "out_channels", out_channels, minimum=0)
         groups = arguments.integer("Conv1d", "groups", groups, minimum=1)
@@ -158,7 +174,8 @@ class Conv1d(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = (single("Conv1d", "kernel_size", kernel_size, 1),)
         self.stride = (single("Conv1d", "stride", stride, 1),)
-        self.padding = (single("Conv1d", "padding", padding, 0),)
+        self.padding = check_string_padding("Conv1d", padding, self.stride) \
+            if isinstance(padding, str) else (single("Conv1d", "padding", padding, 0),)
         self.dilation = (single("Conv1d", "dilation", dilation, 1),)
         self.weight = Parameter(_new((out_channels, in_channels // groups) + self.kernel_size,
                                      dtype, device))
@@ -170,7 +187,11 @@ class Conv1d(Module):
         _reset_weight_and_bias(self.weight, self.bias, generator)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            x = pad_for_mode(x, padding, self.kernel_size, self.dilation, self.padding_mode)
+            padding = 0
+        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation,
                         self.groups)
 
     def extra_repr(self) -> str:
@@ -178,8 +199,9 @@ class Conv1d(Module):
 
 
 class ConvTranspose2d(Module):
-    """2-D transposed convolution over (N, C, H, W) with an (in, out // groups, kh, kw)
-    kernel: Conv2d's gradient with respect to its input, the usual learned upsampling.
+    """2-D transposed convolution over (N, C, H, W) (or an unbatched (C, H, W)) with an
+    (in, out // groups, kh, kw) kernel: Conv2d's gradient with respect to its input, the
+    usual learned upsampling.
 
     >>> import eager
     >>> from eager import nn
@@ -244,13 +266,16 @@ def _conv_repr(conv) -> str:
     ones = (1,) * len(conv.dilation)
     extra = "" if conv.dilation == ones else f", dilation={conv.dilation}"
     extra += "" if conv.groups == 1 else f", groups={conv.groups}"
+    mode = getattr(conv, "padding_mode", "zeros")
+    extra += "" if mode == "zeros" else f", padding_mode={mode}"
     return (f"{conv.in_channels}, {conv.out_channels}, kernel_size={conv.kernel_size}, "
             f"stride={conv.stride}, padding={conv.padding}{extra}, "
             f"bias={conv.bias is not None}")
 
 
 class Embedding(Module):
-    """A lookup table: integer indices -> rows of weight (num_embeddings, embedding_dim).
+    """A lookup table: integer indices -> rows of weight (num_embeddings, embedding_dim);
+    max_norm renormalises the rows looked up in place, as PyTorch's.
 
     >>> import eager
     >>> from eager import nn
@@ -259,7 +284,8 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int,
-                 padding_idx: int | None = None, *, dtype=None, device=None,
+                 padding_idx: int | None = None, max_norm: float | None = None,
+                 norm_type: float = 2.0, *, dtype=None, device=None,
                  generator=None) -> None:
         super().__init__()
         num_embeddings = arguments.integer("Embedding", "num_embeddings", num_embeddings,
@@ -274,6 +300,10 @@ class Embedding(Module):
                                     f"table of {num_embeddings} rows")
             padding_idx %= num_embeddings
         self.padding_idx = padding_idx
+        self.max_norm = None if max_norm is None else \
+            arguments.real("Embedding", "max_norm", max_norm, low=0.0)
+        self.norm_type = arguments.real("Embedding", "norm_type", norm_type, low=0.0,
+                                        low_open=True, finite=False)
         self.weight = Parameter(_new((num_embeddings, embedding_dim), dtype, device))
         self.reset_parameters(generator)
 
@@ -285,11 +315,14 @@ class Embedding(Module):
                 self.weight[self.padding_idx] = 0.0
 
     def forward(self, indices: Tensor) -> Tensor:
-        return F.embedding(indices, self.weight, self.padding_idx)
+        return F.embedding(indices, self.weight, self.padding_idx, self.max_norm,
+                           self.norm_type)
 
     def extra_repr(self) -> str:
         text = f"{self.num_embeddings}, {self.embedding_dim}"
-        return text if self.padding_idx is None else text + f", padding_idx={self.padding_idx}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        return text if self.max_norm is None else text + f", max_norm={self.max_norm}"
 
 
 class LayerNorm(Module):

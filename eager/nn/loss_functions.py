@@ -232,7 +232,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     """-(t log p + (1 - t) log(1 - p)) for probabilities p = input; each log is clamped
     at -100 as in PyTorch, so p of exactly 0 or 1 gives a finite loss, and the gradient
     is PyTorch's (finite there too). It is a first derivative only: gradients of this
-    gradient are not formed.
+    gradient are not formed. input or target outside [0, 1] (or nan) raises ArgumentError,
+    as PyTorch refuses them; under @jit that check is a guard.
 
     >>> import eager
     >>> round(binary_cross_entropy(eager.tensor([0.5]), eager.tensor([1.0])).item(), 4)
@@ -243,6 +244,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     arguments.optional_tensor("binary_cross_entropy", "weight", weight)
     (input, target) = promote("f", input, target)
     with no_grad():
+        _raise_if_not_probabilities("binary_cross_entropy", "input", input)
+        _raise_if_not_probabilities("binary_cross_entropy", "target", target)
         log_p = E.maximum(E.log(input), -100.0)
         log_q = E.maximum(E.log(1.0 - input), -100.0)
         value = -(target * log_p + (1.0 - target) * log_q)
@@ -258,6 +261,18 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if weight is not None:
         loss = loss * weight
     return reduce(loss, reduction)
+
+
+def _raise_if_not_probabilities(op: str, name: str, values: Tensor) -> None:
+    # A host read (a guard when traced), as for class targets: outside [0, 1] the logs
+    # are nan or the loss is unbounded below, where PyTorch refuses.
+    outside = ~((values >= 0.0) & (values <= 1.0))  # nan is outside too
+    if values.size and bool(outside.any()):
+        low, high = R.min(values).item(), R.max(values).item()
+        hint = "; pass probabilities (sigmoid(x)), or raw scores to " \
+            "binary_cross_entropy_with_logits" if name == "input" else ""
+        raise ArgumentError(f"{op}: all elements of {name} should be between 0 and 1, got "
+                            f"values in [{low:g}, {high:g}]{user_line_suffix()}{hint}")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,

@@ -15,12 +15,14 @@ from __future__ import annotations
 from eager import arguments
 from eager.dispatch import user_line_suffix
 from eager.nn._windows import ceil_mode_overhang, sliding_windows
+from eager.nn.convolution import unbatched_hint
 from eager.nn.errors import ArgumentError
 from eager.nn.interpolation import averaging_matrix, interpolate
 from eager.nn.padding import pad
 from eager.ops import reductions as R
 from eager.ops.linalg import matmul
 from eager.ops.shape import pad as constant_pad
+from eager.ops.shape import squeeze, unsqueeze
 from eager.tensor import Tensor
 from kernels.errors import ShapeError
 
@@ -31,8 +33,8 @@ def _pool_args(op: str, x: Tensor, kernel_size, stride, padding):
     stride = kernel if stride is None else arguments.pair(op, "stride", stride, minimum=1)
     padding = arguments.pair(op, "padding", padding, minimum=0)
     if x.ndim != 4:
-        raise ShapeError(f"{op}: expected input (N, C, H, W), got {x.shape}"
-                         f"{user_line_suffix()}")
+        raise ShapeError(f"{op}: expected input (C, H, W) or (N, C, H, W), got {x.shape}"
+                         f"{user_line_suffix()}{unbatched_hint(x.ndim, 2)}")
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
         raise ArgumentError(f"{op}: padding {padding} must be at most half the kernel "
                             f"size {kernel}")
@@ -41,7 +43,8 @@ def _pool_args(op: str, x: Tensor, kernel_size, stride, padding):
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
-    """Mean of each kernel_size window of (N, C, H, W); stride defaults to the kernel.
+    """Mean of each kernel_size window of (N, C, H, W), or of an unbatched (C, H, W) as
+    in PyTorch (the result is then unbatched too); stride defaults to the kernel.
     Zero padding counts in the mean unless count_include_pad=False. ceil_mode=True rounds
     the output size up as PyTorch does; the part of a last window past the input and its
     padding never counts in its mean.
@@ -52,6 +55,9 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     >>> avg_pool2d(eager.arange(9.0).reshape(1, 1, 3, 3), 2, ceil_mode=True).tolist()
     [[[[2.0, 3.5], [6.5, 8.0]]]]
     """
+    if isinstance(input, Tensor) and input.ndim == 3:
+        return squeeze(avg_pool2d(unsqueeze(input, 0), kernel_size, stride, padding,
+                                  ceil_mode, count_include_pad, divisor_override), 0)
     kernel, stride, padding = _pool_args("avg_pool2d", input, kernel_size, stride, padding)
     extra = ceil_mode_overhang(input.shape[2:], kernel, stride, padding) if ceil_mode \
         else (0, 0)

@@ -28,7 +28,9 @@ def params_device(params: list) -> str | None:
     first = params[0]
     if isinstance(first, dict):
         inner = first.get("params")
-        first = inner if isinstance(inner, Tensor) else next(iter(inner or []), None)
+        # add_param_group reports a group's params that are not a list of tensors
+        first = inner if isinstance(inner, Tensor) else \
+            next(iter(inner), None) if isinstance(inner, (list, tuple)) else None
     return first.device if isinstance(first, Tensor) else None
 
 
@@ -48,13 +50,17 @@ class Optimizer:
             raise ArgumentError(f"{type(self).__name__}: params must be an iterable of Tensors "
                                 f"or of dicts (parameter groups), got {type(params).__name__}; "
                                 "pass model.parameters() or [tensor]")
+        one_pass = iter(params) is params  # a generator, such as model.parameters()
         try:
             params = list(params)
         except TypeError:  # a 0-d numpy array says it is iterable but is not
             raise ArgumentError(f"{type(self).__name__}: params must be an iterable of "
                                 f"Tensors, got {type(params).__name__}") from None
         if not params:
-            raise ArgumentError(f"{type(self).__name__}: got an empty parameter list")
+            hint = "; a generator such as model.parameters() is used up after one pass: call " \
+                "model.parameters() again for each optimizer" if one_pass else ""
+            raise ArgumentError(f"{type(self).__name__}: got an empty parameter list"
+                                f"{user_line_suffix()}{hint}")
         self.defaults = dict(defaults)
         # Advanced whenever a Python-valued hyperparameter is assigned; step() reads it,
         # which a trace records as a guard, so a jitted step retraces on such a change.
@@ -77,39 +83,50 @@ class Optimizer:
         [0.1, 0.01]
         """
         name = type(self).__name__
+        where = f"{name}: parameter group {len(self.param_groups)}"
         if not isinstance(group, dict) or "params" not in group:
-            raise ArgumentError(f"{name}: a parameter group must be a dict with a 'params' "
-                                f"entry, got {group!r:.80}")
+            raise ArgumentError(f"{where} must be a dict with a 'params' entry, got "
+                                f"{group!r:.80}")
         params = group["params"]
+        if isinstance(params, (set, frozenset)):
+            raise ArgumentError(f"{where}: params is a set, whose order changes between runs "
+                                f"(and so would the saved state's); use a list")
         if not isinstance(params, (Tensor, Iterable)):
-            raise ArgumentError(f"{name}: a group's params must be Tensors, got "
-                                f"{type(params).__name__}")
+            raise ArgumentError(f"{where}: 'params' must be a Tensor or an iterable of "
+                                f"Tensors, got {type(params).__name__} {params!r:.40}")
         params = [params] if isinstance(params, Tensor) else list(params)
         for i, p in enumerate(params):
-            if not isinstance(p, Tensor):
-                raise ArgumentError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor")
-            if not is_floating(p.dtype):
-                raise DTypeError(f"{name}: parameter {i} has dtype {p.dtype.name}; only "
-                                 "floating tensors can be optimized")
-            if not p.is_leaf:
-                raise ArgumentError(f"{name}: parameter {i} of shape {p.shape} is not a leaf "
-                                 "tensor; optimize the tensors you created, not results")
-            if p in self.state:
-                raise ArgumentError(f"{name}: parameter {i} of shape {p.shape} appears in more "
-                                 "than one group")
+            self._check_param(where, i, p)
         if len({id(p) for p in params}) != len(params):
-            raise ArgumentError(f"{name}: a parameter appears twice in one group; it would be "
-                                "updated twice per step")
+            raise ArgumentError(f"{where}: a parameter appears twice in the group; it would "
+                                "be updated twice per step")
         group = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
         lr_value = arguments.real(name, "lr", group["lr"])
         if lr_value < 0:
             raise ArgumentError(f"{name}: learning rate must be non-negative, got {lr_value}")
-        group["lr"] = full((), lr_value, dtype=params[0].dtype, device=params[0].device)
+        like = params[0] if params else self._hyperparameter_version
+        group["lr"] = full((), lr_value, dtype=params[0].dtype if params else None,
+                           device=like.device)
         group["params"] = params
         group = ParamGroup(group, self._hyperparameters_changed, name)
         self.param_groups.append(group)
         for p in params:
             self.state[p] = self.init_state(p, group)
+
+    def _check_param(self, where: str, i: int, p: Any) -> None:
+        if not isinstance(p, Tensor):
+            raise ArgumentError(f"{where}: parameter {i} is a {type(p).__name__}, not a Tensor")
+        if not is_floating(p.dtype):
+            raise DTypeError(f"{where}: parameter {i} has dtype {p.dtype.name}; only "
+                             "floating tensors can be optimized")
+        if not p.is_leaf:
+            raise ArgumentError(f"{where}: parameter {i} of shape {p.shape} is not a leaf "
+                                "tensor; optimize the tensors you created, not results")
+        if p in self.state:
+            other = next((f"group {g}" for g, group in enumerate(self.param_groups)
+                          if any(q is p for q in group["params"])), "another group")
+            raise ArgumentError(f"{where}: parameter {i} of shape {p.shape} appears in more "
+                                f"than one group: {other} holds it already")
 
     def set_lr(self, lr: float) -> None:
         """Set every group's learning rate in place (a jitted step sees the new value).
