@@ -38,6 +38,11 @@ def _extend(x: Tensor, axis: int, before: int, after: int, mode: str) -> Tensor:
     from eager.ops.shape import concat, flip
 
     size = x.shape[axis]
+    if mode == "circular" and max(before, after) > size:
+        # PyTorch wraps a cropped axis around more than once: tile it, then take the middle.
+        copies = -(-max(before, after) // size)
+        tiled = concat([x] * (2 * copies + 1), axis=axis)
+        return _along(tiled, axis, copies * size - before, (copies + 1) * size + after)
     if mode == "reflect":
         left, right = (1, before + 1), (size - 1 - after, size - 1)
     elif mode == "replicate":
@@ -77,13 +82,15 @@ def _check_fits(mode: str, axis: int, size: int, before: int, after: int,
         fits = out_size >= 0 and max(before, after) < size
     elif mode == "replicate":
         fits = out_size >= 0 and size > 0
-    else:  # circular wraps around the cropped axis at most once
-        fits = cropped >= 0 and max(before, after, 0) <= cropped
+    else:  # circular: widths up to the size, wrapping around what the crop leaves
+        grow = max(before, after, 0)
+        fits = cropped >= 0 and grow <= size and (cropped > 0 or grow == 0)
     if not fits:
         rule = {"constant": "cropping must leave a size >= 0",
                 "reflect": "each width must be less than the size",
                 "replicate": "the input must be non-empty, the result of size >= 0",
-                "circular": "each width must be at most the (cropped) size"}[mode]
+                "circular": "each width must be at most the size, and a crop must leave "
+                            "something to wrap around"}[mode]
         raise ShapeError(f"pad: {mode} padding ({before}, {after}) does not fit dim {axis} "
                          f"of size {size} of input {shape} ({rule}){user_line_suffix()}")
 
