@@ -85,10 +85,11 @@ def _nearest_positions(in_size: int, out_size: int, factor: float | None,
                        exact: bool) -> np.ndarray:
     """PyTorch's nearest source index: floor(dst * scale) in float32 (the legacy mode),
     or floor((dst + 0.5) * scale) for nearest-exact, clamped to the input."""
-    if out_size == in_size:
-        return np.arange(out_size)
-    if out_size == 2 * in_size and not exact:
-        return np.arange(out_size) >> 1
+    if factor is None or factor * in_size == out_size:   # the factor is the size ratio
+        if out_size == in_size:
+            return np.arange(out_size)
+        if out_size == 2 * in_size and not exact:
+            return np.arange(out_size) >> 1
     scale = np.float32(in_size) / np.float32(out_size) if factor is None \
         else np.float32(1.0 / factor)
     if exact:  # (dst + 0.5) * scale is a double there, rounded to float for floorf
