@@ -72,7 +72,21 @@ class set_grad_enabled(metaclass=_GradModeType):
         return wrapper
 
 
-class no_grad(set_grad_enabled):
+class _FixedGradMode(set_grad_enabled):
+    """A mode that takes no argument (`no_grad`, `enable_grad`): used as `with x():`,
+    `@x()` or bare as `@x`, as PyTorch allows."""
+
+    def __new__(cls, fn=None):
+        if fn is None:
+            return super().__new__(cls)
+        if not callable(fn):
+            raise ArgumentError(f"{cls.__name__}: takes no arguments, got {fn!r:.40}; "
+                                f"write `with eager.{cls.__name__}():`, or "
+                                f"set_grad_enabled(mode) to choose the mode")
+        return cls()(fn)
+
+
+class no_grad(_FixedGradMode):
     """Disable gradient recording inside the block (parameter updates, evaluation); also a
     decorator, with or without parentheses.
 
@@ -88,20 +102,11 @@ class no_grad(set_grad_enabled):
     False
     """
 
-    def __new__(cls, fn=None):
-        if fn is None:
-            return super().__new__(cls)
-        if not callable(fn):
-            raise ArgumentError(f"{cls.__name__}: takes no arguments, got {fn!r:.40}; "
-                                f"write `with eager.{cls.__name__}():`, or "
-                                f"set_grad_enabled(mode) to choose the mode")
-        return cls()(fn)  # used bare, as `@eager.no_grad` (PyTorch allows it too)
-
     def __init__(self, fn=None) -> None:
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_FixedGradMode):
     """Re-enable gradient recording inside a `no_grad` block.
 
     >>> import eager
@@ -112,15 +117,6 @@ class enable_grad(set_grad_enabled):
     >>> y.requires_grad
     True
     """
-
-    def __new__(cls, fn=None):
-        if fn is None:
-            return super().__new__(cls)
-        if not callable(fn):
-            raise ArgumentError(f"{cls.__name__}: takes no arguments, got {fn!r:.40}; "
-                                f"write `with eager.{cls.__name__}():`, or "
-                                f"set_grad_enabled(mode) to choose the mode")
-        return cls()(fn)  # used bare, as `@eager.enable_grad` (PyTorch allows it too)
 
     def __init__(self, fn=None) -> None:
         super().__init__(True)

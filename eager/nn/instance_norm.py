@@ -19,16 +19,13 @@ import warnings
 
 from eager import arguments
 from eager.autograd import no_grad
-from eager.creation import ones, zeros
 from eager.dispatch import user_line_suffix
 from eager.nn.module import Module
-from eager.nn.normalization import standardize
-from eager.nn.parameter import Parameter
+from eager.nn.normalization import init_channel_norm, standardize
 from eager.ops import elementwise as E
 from eager.ops import reductions as R
 from eager.ops.operands import promote
 from eager.tensor import Tensor
-from kernels.dtypes import int64
 from kernels.errors import ShapeError
 
 
@@ -112,28 +109,8 @@ class _InstanceNorm(Module):
                  affine: bool = False, track_running_stats: bool = False, device=None,
                  dtype=None) -> None:
         super().__init__()
-        name = type(self).__name__
-        self.num_features = arguments.integer(name, "num_features", num_features, minimum=1)
-        self.eps = arguments.real(name, "eps", eps, low=0.0)
-        self.momentum = None if momentum is None else arguments.real(name, "momentum",
-                                                                     momentum, low=0.0,
-                                                                     high=1.0)
-        self.affine = arguments.boolean(name, "affine", affine)
-        self.track_running_stats = arguments.boolean(name, "track_running_stats",
-                                                     track_running_stats)
-        shape = (self.num_features,)
-        if self.affine:
-            self.weight = Parameter(ones(*shape, dtype=dtype, device=device))
-            self.bias = Parameter(zeros(*shape, dtype=dtype, device=device))
-        else:
-            self.weight = self.bias = None
-        if self.track_running_stats:
-            self.register_buffer("running_mean", zeros(*shape, dtype=dtype, device=device))
-            self.register_buffer("running_var", ones(*shape, dtype=dtype, device=device))
-            # kept for PyTorch's state_dict keys; instance norm never counts batches
-            self.register_buffer("num_batches_tracked", zeros((), dtype=int64, device=device))
-        else:
-            self.running_mean = self.running_var = self.num_batches_tracked = None
+        init_channel_norm(self, num_features, eps, momentum, affine, track_running_stats,
+                          dtype, device)
 
     def forward(self, x: Tensor) -> Tensor:
         name = type(self).__name__

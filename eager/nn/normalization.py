@@ -105,6 +105,34 @@ def _per_channel_affine(out: Tensor, weight, bias, channel_shape: tuple) -> Tens
     return out
 
 
+def init_channel_norm(module: Module, num_features: int, eps: float,
+                      momentum: float | None, affine: bool, track_running_stats: bool,
+                      dtype, device) -> None:
+    """The arguments, parameters and buffers that BatchNorm and InstanceNorm share, with
+    PyTorch's names (`num_batches_tracked` too: InstanceNorm keeps it for the state_dict
+    keys, though it never counts)."""
+    name = type(module).__name__
+    module.num_features = arguments.integer(name, "num_features", num_features, minimum=1)
+    module.eps = arguments.real(name, "eps", eps, low=0.0)
+    module.momentum = None if momentum is None else arguments.real(
+        name, "momentum", momentum, low=0.0, high=1.0)
+    module.affine = arguments.boolean(name, "affine", affine)
+    module.track_running_stats = arguments.boolean(name, "track_running_stats",
+                                                   track_running_stats)
+    shape = (module.num_features,)
+    if module.affine:
+        module.weight = Parameter(ones(*shape, dtype=dtype, device=device))
+        module.bias = Parameter(zeros(*shape, dtype=dtype, device=device))
+    else:
+        module.weight = module.bias = None
+    if module.track_running_stats:
+        module.register_buffer("running_mean", zeros(*shape, dtype=dtype, device=device))
+        module.register_buffer("running_var", ones(*shape, dtype=dtype, device=device))
+        module.register_buffer("num_batches_tracked", zeros((), dtype=int64, device=device))
+    else:
+        module.running_mean = module.running_var = module.num_batches_tracked = None
+
+
 class _BatchNorm(Module):
     """Shared by BatchNorm1d/2d: parameters, buffers and forward; subclasses fix the
     accepted input ranks."""
@@ -115,28 +143,8 @@ class _BatchNorm(Module):
                  affine: bool = True, track_running_stats: bool = True, *, dtype=None,
                  device=None) -> None:
         super().__init__()
-        name = type(self).__name__
-        self.num_features = arguments.integer(name, "num_features", num_features, minimum=1)
-        self.eps = arguments.real(name, "eps", eps, low=0.0)
-        self.momentum = None if momentum is None else arguments.real(name, "momentum",
-                                                                     momentum, low=0.0,
-                                                                     high=1.0)
-        self.affine = arguments.boolean(name, "affine", affine)
-        self.track_running_stats = arguments.boolean(name, "track_running_stats",
-                                                     track_running_stats)
-        shape = (self.num_features,)
-        if self.affine:
-            self.weight = Parameter(ones(*shape, dtype=dtype, device=device))
-            self.bias = Parameter(zeros(*shape, dtype=dtype, device=device))
-        else:
-            self.weight = self.bias = None
-        if self.track_running_stats:
-            self.register_buffer("running_mean", zeros(*shape, dtype=dtype, device=device))
-            self.register_buffer("running_var", ones(*shape, dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked",
-                                 zeros((), dtype=int64, device=device))
-        else:
-            self.running_mean = self.running_var = self.num_batches_tracked = None
+        init_channel_norm(self, num_features, eps, momentum, affine, track_running_stats,
+                          dtype, device)
 
     def reset_running_stats(self) -> None:
         """Running mean 0, variance 1, and no batches seen."""
