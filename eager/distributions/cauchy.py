@@ -9,15 +9,13 @@ reparameterizable.
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
-from eager.distributions import constraints
-from eager.distributions.distribution import Distribution, broadcast_all
+from eager.distributions.location_scale import LocationScale
 from eager.random import rand
 from eager.tensor import Tensor
 
 
-class Cauchy(Distribution):
+class Cauchy(LocationScale):
     """Density 1 / (pi scale (1 + ((x - loc) / scale)^2)), scale > 0; mean NaN and
     variance inf, as PyTorch.
 
@@ -26,32 +24,9 @@ class Cauchy(Distribution):
     2.531024
     """
 
-    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
-        "loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all("Cauchy", loc=loc, scale=scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-        self._check_parameters(loc=self.loc, scale=self.scale)
-
-    def expand(self, batch_shape) -> Cauchy:
-        """This distribution with loc and scale broadcast to batch_shape.
-
-        >>> Cauchy(0.0, 1.0).expand((2,)).batch_shape
-        (2,)
-        """
-        shape = self._expanded_shape(batch_shape)
-        return Cauchy(self.loc.expand(shape), self.scale.expand(shape), validate_args=False)
-
     @property
     def mean(self) -> Tensor:
         return self.loc * math.nan
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def variance(self) -> Tensor:

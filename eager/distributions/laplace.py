@@ -7,16 +7,13 @@
 """
 from __future__ import annotations
 
-from typing import ClassVar
-
-from eager.distributions import constraints
-from eager.distributions.distribution import Distribution, broadcast_all
+from eager.distributions.location_scale import LocationScale
 from eager.dtypes import finfo
 from eager.random import rand
 from eager.tensor import Tensor
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale):
     """The Laplace distribution: density exp(-|x - loc| / scale) / (2 scale), scale > 0.
 
     >>> import eager
@@ -24,31 +21,8 @@ class Laplace(Distribution):
     [8.0, 8.0]
     """
 
-    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
-        "loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all("Laplace", loc=loc, scale=scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-        self._check_parameters(loc=self.loc, scale=self.scale)
-
-    def expand(self, batch_shape) -> Laplace:
-        """This distribution with loc and scale broadcast to batch_shape.
-
-        >>> Laplace(0.0, 1.0).expand((3,)).batch_shape
-        (3,)
-        """
-        shape = self._expanded_shape(batch_shape)
-        return Laplace(self.loc.expand(shape), self.scale.expand(shape), validate_args=False)
-
     @property
     def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
         return self.loc
 
     @property

@@ -8,10 +8,8 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
-from eager.distributions import constraints
-from eager.distributions.distribution import Distribution, broadcast_all
+from eager.distributions.location_scale import LocationScale
 from eager.distributions.special import erfinv
 from eager.random import randn
 from eager.tensor import Tensor
@@ -19,7 +17,7 @@ from eager.tensor import Tensor
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
-class Normal(Distribution):
+class Normal(LocationScale):
     """The normal distribution with mean `loc` and standard deviation `scale` (> 0).
 
     >>> import eager
@@ -28,31 +26,8 @@ class Normal(Distribution):
     ((5, 2), [1.0, 4.0])
     """
 
-    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
-        "loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all("Normal", loc=loc, scale=scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-        self._check_parameters(loc=self.loc, scale=self.scale)
-
-    def expand(self, batch_shape) -> Normal:
-        """This distribution with loc and scale broadcast to batch_shape.
-
-        >>> Normal(0.0, 1.0).expand((3,)).batch_shape
-        (3,)
-        """
-        shape = self._expanded_shape(batch_shape)
-        return Normal(self.loc.expand(shape), self.scale.expand(shape), validate_args=False)
-
     @property
     def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
         return self.loc
 
     @property
