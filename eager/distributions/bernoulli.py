@@ -8,19 +8,18 @@ floating dtype, as in PyTorch.
 """
 from __future__ import annotations
 
-from functools import cached_property
 from typing import ClassVar
 
 from eager.distributions import constraints
 from eager.distributions.distribution import Distribution, broadcast_all
-from eager.distributions.probabilities import one_of, probs_to_logits
-from eager.nn.functional import logsigmoid, sigmoid
+from eager.distributions.probabilities import SuccessProbability, one_of
+from eager.nn.functional import logsigmoid
 from eager.ops.elementwise import where
 from eager.random import rand
 from eager.tensor import Tensor
 
 
-class Bernoulli(Distribution):
+class Bernoulli(SuccessProbability, Distribution):
     """A coin with P(1) = probs (or sigmoid(logits)), batched over the parameter's shape.
 
     >>> import eager
@@ -42,16 +41,6 @@ class Bernoulli(Distribution):
         self._param = param
         super().__init__(param.shape, validate_args=validate_args)
         self._check_parameters(**{self._param_name: param})
-
-    @cached_property
-    def probs(self) -> Tensor:
-        """P(1) = sigmoid(logits)."""
-        return sigmoid(self.logits)
-
-    @cached_property
-    def logits(self) -> Tensor:
-        """log(p) - log(1 - p), from probs clamped away from 0 and 1."""
-        return probs_to_logits(self.probs, is_binary=True)
 
     @property
     def param_shape(self) -> tuple[int, ...]:

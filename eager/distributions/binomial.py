@@ -11,21 +11,20 @@ guard.
 """
 from __future__ import annotations
 
-from functools import cached_property
 from typing import ClassVar
 
 from eager.autograd import no_grad
 from eager.creation import arange
 from eager.distributions import constraints
 from eager.distributions.distribution import Distribution, broadcast_all
-from eager.distributions.probabilities import one_of, probs_to_logits
+from eager.distributions.probabilities import SuccessProbability, one_of
 from eager.distributions.special import lgamma
-from eager.nn.functional import sigmoid, softplus
+from eager.nn.functional import softplus
 from eager.random import rand
 from eager.tensor import Tensor
 
 
-class Binomial(Distribution):
+class Binomial(SuccessProbability, Distribution):
     """P(k) = C(n, k) p^k (1 - p)^(n - k), k = 0..n, n = total_count (integers >= 0).
 
     >>> import eager
@@ -51,16 +50,6 @@ class Binomial(Distribution):
     @property
     def support(self) -> constraints.Constraint:
         return constraints.integer_interval(0, self.total_count)
-
-    @cached_property
-    def probs(self) -> Tensor:
-        """The success probability sigmoid(logits)."""
-        return sigmoid(self.logits)
-
-    @cached_property
-    def logits(self) -> Tensor:
-        """log(p) - log(1 - p), from probs clamped away from 0 and 1."""
-        return probs_to_logits(self.probs, is_binary=True)
 
     def expand(self, batch_shape) -> Binomial:
         """This distribution with its parameters broadcast to batch_shape.

@@ -8,22 +8,25 @@ independent trials with success probability p.
 """
 from __future__ import annotations
 
-from functools import cached_property
 from typing import ClassVar
 
 from eager.autograd import no_grad
 from eager.distributions import constraints
 from eager.distributions.distribution import Distribution
 from eager.distributions.errors import DistributionError
-from eager.distributions.probabilities import clamp_probs, one_of, probs_to_logits
+from eager.distributions.probabilities import (
+    SuccessProbability,
+    clamp_probs,
+    one_of,
+)
 from eager.dtypes import finfo
-from eager.nn.functional import sigmoid, softplus
+from eager.nn.functional import softplus
 from eager.ops.elementwise import where
 from eager.random import rand
 from eager.tensor import Tensor
 
 
-class Geometric(Distribution):
+class Geometric(SuccessProbability, Distribution):
     """P(k) = (1 - p)^k p for k = 0, 1, 2, ..., p in (0, 1].
 
     >>> import eager
@@ -45,16 +48,6 @@ class Geometric(Distribution):
                 and not bool((param > 0).all())):
             raise DistributionError(f"Geometric: probs must be > 0 (a success must be "
                                     f"possible), got {param.detach().tolist()}")
-
-    @cached_property
-    def probs(self) -> Tensor:
-        """The success probability sigmoid(logits)."""
-        return sigmoid(self.logits)
-
-    @cached_property
-    def logits(self) -> Tensor:
-        """log(p) - log(1 - p)."""
-        return probs_to_logits(self.probs, is_binary=True)
 
     def expand(self, batch_shape) -> Geometric:
         """This distribution with its parameter broadcast to batch_shape.

@@ -8,6 +8,8 @@ rule that Categorical and Bernoulli share.
 """
 from __future__ import annotations
 
+from functools import cached_property
+
 from eager.distributions.distribution import broadcast_all
 from eager.distributions.errors import DistributionError
 from eager.dtypes import finfo
@@ -50,3 +52,20 @@ def one_of(name: str, probs, logits) -> tuple[str, Tensor]:
         raise DistributionError(f"{name}: pass either probs or logits, exactly one of them")
     key, value = ("probs", probs) if probs is not None else ("logits", logits)
     return key, broadcast_all(name, **{key: value})[0]
+
+
+class SuccessProbability:
+    """`probs` and `logits` of one success probability (Bernoulli, Binomial, Geometric):
+    the one given at construction is an attribute, the other computed from it once."""
+
+    @cached_property
+    def probs(self) -> Tensor:
+        """The success probability sigmoid(logits)."""
+        from eager.nn.functional import sigmoid
+
+        return sigmoid(self.logits)
+
+    @cached_property
+    def logits(self) -> Tensor:
+        """log(p) - log(1 - p), from probs clamped away from 0 and 1."""
+        return probs_to_logits(self.probs, is_binary=True)
