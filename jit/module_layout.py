@@ -46,14 +46,7 @@ class _Walk:
     )
 
     def __init__(self, module: Module) -> None:
-        dicts, stack, seen = [], [module], {id(module)}
-        while stack:
-            d = stack.pop().__dict__
-            dicts.append(d)
-            for m in reversed(d.get("_modules", _NO_TABLE).values()):
-                if m is not None and id(m) not in seen:   # shared or cyclic: once
-                    seen.add(id(m))
-                    stack.append(m)
+        dicts = [d for _, d in _depth_first(module)]
         self.dicts = tuple(dicts)
         self.tables = tuple(d.get(t, _NO_TABLE) for d in dicts for t in _TABLES)
         entries = [(table, key, obj) for table in self.tables for key, obj in table.items()]
@@ -97,15 +90,22 @@ def module_layout(module: Module) -> tuple:
 def layout_names(module: Module) -> list[str]:
     """The name of each entry of `module_layout(module)`, in its order."""
     out: list[str] = []
-    stack = [("", module)]
-    seen = {id(module)}
-    while stack:
-        prefix, m = stack.pop()
-        d = m.__dict__
+    for prefix, d in _depth_first(module):
         out += [f"{prefix}.training", f"{prefix}.forward"]
         out += [f"{prefix}.{name}" for table in _TABLES[:3] for name in d.get(table, ())]
         out += [f"{prefix} {table[1:-1]} {key}" for table in _TABLES[3:]
                 for key in d.get(table, ())]
+    return out
+
+
+def _depth_first(module: Module) -> list[tuple[str, dict]]:
+    """(dotted prefix, `__dict__`) of each module of the tree, depth first in
+    `_modules` order; a shared or cyclic submodule once."""
+    out, stack, seen = [], [("", module)], {id(module)}
+    while stack:
+        prefix, m = stack.pop()
+        d = m.__dict__
+        out.append((prefix, d))
         for name, c in reversed(d.get("_modules", _NO_TABLE).items()):
             if c is not None and id(c) not in seen:
                 seen.add(id(c))
