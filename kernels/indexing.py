@@ -240,19 +240,19 @@ def _scatter_add_impl(xp):
 
             rows_c.pick_last(out, idx, src)
             return out
-        if idx.shape[axis] == 1 and idx.shape[:axis] == base.shape[:axis] and \
-                idx.shape[axis + 1:] == base.shape[axis + 1:] and idx.size >= FLAT_SCATTER_MIN:
-            # One index per lane (a gather's backward at an argmax or a class target)
-            # never repeats, so a plain put-add gives add.at's sums, much faster.
-            out.reshape(-1)[_flat_positions(xp, base.shape, idx, axis)] += src.reshape(-1)
-            return out
-        if xp is np and src.shape == idx.shape and idx.size >= FLAT_SCATTER_MIN and \
-                idx.shape[:axis] == base.shape[:axis] and \
-                idx.shape[axis + 1:] == base.shape[axis + 1:]:
-            # A gather's backward: numpy's 1-d add.at over flat positions adds the same
-            # values in the same order as add.at with one index array per dim, 3x faster.
-            add_at(out.reshape(-1), _flat_positions(xp, base.shape, idx, axis),
-                   np.ascontiguousarray(src).reshape(-1))
+        lanes_match = idx.shape[:axis] == base.shape[:axis] and \
+            idx.shape[axis + 1:] == base.shape[axis + 1:]
+        if lanes_match and idx.size >= FLAT_SCATTER_MIN and (idx.shape[axis] == 1 or xp is np):
+            # A gather's backward (src has idx's shape, the rule checks): flat positions.
+            positions = _flat_positions(xp, base.shape, idx, axis)
+            if idx.shape[axis] == 1:
+                # One index per lane (an argmax, a class target) never repeats, so a
+                # plain put-add gives add.at's sums, much faster.
+                out.reshape(-1)[positions] += src.reshape(-1)
+            else:
+                # numpy's 1-d add.at adds the same values in the same order as add.at
+                # with one index array per dim, 3x faster.
+                add_at(out.reshape(-1), positions, src.reshape(-1))
             return out
         add_at(out, _along_axis_key(xp, idx, axis), src)
         return out
