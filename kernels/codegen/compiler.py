@@ -296,6 +296,7 @@ def _compile_units(command: tuple[str, ...], units: list[str], build_dir: str) -
     """Build `kernel.so` in `build_dir` from the C files `units`: one compiler run for
     one file, else every file compiled at once and then linked."""
     names = [f"unit{i}.c" for i in range(len(units))]
+    objects = [f"unit{i}.o" for i in range(len(units))]
     for name, text in zip(names, units):
         with open(os.path.join(build_dir, name), "w") as f:
             f.write(text)
@@ -303,14 +304,13 @@ def _compile_units(command: tuple[str, ...], units: list[str], build_dir: str) -
         runs = [[*FLAGS, names[0], "-o", "kernel.so", "-lm"]]
     else:
         compile_flags = [flag for flag in FLAGS if flag != "-shared"]
-        runs = [[*compile_flags, "-c", name, "-o", name[:-1] + "o"] for name in names]
+        runs = [[*compile_flags, "-c", name, "-o", obj] for name, obj in zip(names, objects)]
     for text, done in zip(units, _run_all(command, runs, cwd=build_dir)):
         if done.returncode != 0:
             raise CompileError(f"generated C failed to compile:\n{done.stderr}\n"
                                f"--- source ---\n{text}")
     if len(units) > 1:
-        done = _run(command, [*FLAGS, *(name[:-1] + "o" for name in names), "-o",
-                              "kernel.so", "-lm"], cwd=build_dir)
+        done = _run(command, [*FLAGS, *objects, "-o", "kernel.so", "-lm"], cwd=build_dir)
         if done.returncode != 0:
             raise CompileError(f"generated C failed to link:\n{done.stderr}")
 
